@@ -1,0 +1,93 @@
+// Builds dist/ from lib/:
+//
+//   dist/esm/  ES modules + .d.ts, emitted by tsc (tsconfig.build.json), one
+//              file per source file.
+//   dist/cjs/  the same tree as CommonJS: every source file transpiled on its
+//              own by esbuild (no bundling, so "." and any subpath share one
+//              copy of each module and `instanceof` works across them), the
+//              .d.ts files copied from dist/esm, and a package.json saying
+//              {"type": "commonjs"} so Node and TypeScript read both as CJS.
+//
+// Entry points come from package.json "exports" (scripts/entries.mjs); the
+// build checks that each has a source file and that every file it names exists.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { entries, root } from './entries.mjs';
+
+const dist = path.join(root, 'dist');
+const esmDir = path.join(dist, 'esm');
+const cjsDir = path.join(dist, 'cjs');
+const libDir = path.join(root, 'lib');
+
+function fail(message) {
+  console.error(`build: ${message}`);
+  process.exit(1);
+}
+
+function walk(dir) {
+  const out = [];
+  for (const dirent of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, dirent.name);
+    if (dirent.isDirectory()) out.push(...walk(full));
+    else out.push(full);
+  }
+  return out;
+}
+
+const declared = entries();
+for (const entry of declared) {
+  if (!existsSync(path.join(root, entry.source))) {
+    fail(`exports["${entry.subpath}"] needs ${entry.source}, which does not exist`);
+  }
+}
+
+rmSync(dist, { recursive: true, force: true });
+
+// 1. ESM + declarations.
+const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+if (tsc.status !== 0) fail('tsc -p tsconfig.build.json failed');
+
+// 2. CJS, file by file, from the same sources tsc compiled.
+const sources = walk(libDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.endsWith('.test.ts'));
+const result = await build({
+  entryPoints: sources,
+  outdir: cjsDir,
+  outbase: libDir,
+  bundle: false,
+  format: 'cjs',
+  platform: 'neutral',
+  target: 'es2022',
+  logLevel: 'silent',
+});
+// A warning here means the CJS output would behave differently from the ESM
+// output (for example `import.meta` is empty in CJS): treat it as an error.
+if (result.warnings.length > 0 || result.errors.length > 0) {
+  const { formatMessages } = await import('esbuild');
+  for (const text of await formatMessages([...result.errors, ...result.warnings], { kind: 'error' })) console.error(text);
+  fail('esbuild (CJS) reported problems');
+}
+writeFileSync(path.join(cjsDir, 'package.json'), JSON.stringify({ type: 'commonjs' }, null, 2) + '\n');
+
+// 3. The declarations serve both formats: copy them into the CJS tree, where
+//    the nested package.json makes TypeScript read them as CJS declarations.
+for (const file of walk(esmDir)) {
+  if (!file.endsWith('.d.ts')) continue;
+  const target = path.join(cjsDir, path.relative(esmDir, file));
+  mkdirSync(path.dirname(target), { recursive: true });
+  copyFileSync(file, target);
+}
+
+// 4. Every file the exports map names must now exist.
+for (const entry of declared) {
+  for (const file of [entry.esm, entry.esmTypes, entry.cjs, entry.cjsTypes]) {
+    if (!existsSync(path.join(root, file))) fail(`exports["${entry.subpath}"] names ${file}, which the build did not produce`);
+  }
+}
+
+console.log(`build: dist/esm and dist/cjs from ${sources.length} source files; entries: ${declared.map((e) => e.subpath).join(', ')}`);
