@@ -1,0 +1,110 @@
+/**
+ * A small typed event hub, free of `node:events`.
+ *
+ * Differences from Node's EventEmitter, each deliberate:
+ * - an `error` event with no listener is simply dropped (the driver also
+ *   reports it through `close`), it never throws;
+ * - a listener that throws does not stop the driver mid-way: the driver
+ *   finishes the work in hand, so its state stays consistent, and the first
+ *   such exception is rethrown from the public call that was running
+ *   (`parse()`, `start()`, …). Outside any call it is rethrown on a
+ *   microtask, as DOM `EventTarget` reports listener errors.
+ *
+ * @module
+ */
+
+/** A listener for one event type. */
+export type Listener<E> = (event: E) => void;
+
+type ListenerTable<M> = { [K in keyof M]?: ReadonlyArray<Listener<M[K]>> };
+
+interface OnceWrapper<E> extends Listener<E> {
+  readonly original: Listener<E>;
+}
+
+/** Event hub shared by a driver and the inner driver it may delegate to. */
+export class EventHub<M extends object> {
+  #listeners: ListenerTable<M> = {};
+  #depth = 0;
+  #caught: unknown[] | null = null;
+
+  on<K extends keyof M>(type: K, listener: Listener<M[K]>): void {
+    // Copy on write: an emit in progress keeps iterating its own snapshot.
+    this.#listeners[type] = [...(this.#listeners[type] ?? []), listener];
+  }
+
+  once<K extends keyof M>(type: K, listener: Listener<M[K]>): void {
+    const wrapper = ((event: M[K]) => {
+      this.off(type, wrapper);
+      listener(event);
+    }) as OnceWrapper<M[K]>;
+    (wrapper as { original: Listener<M[K]> }).original = listener;
+    this.on(type, wrapper);
+  }
+
+  off<K extends keyof M>(type: K, listener: Listener<M[K]>): void {
+    const list = this.#listeners[type];
+    if (!list) return;
+    const index = list.findIndex(
+      (l) => l === listener || (l as Partial<OnceWrapper<M[K]>>).original === listener,
+    );
+    if (index < 0) return;
+    const next = list.slice();
+    next.splice(index, 1);
+    this.#listeners[type] = next;
+  }
+
+  listenerCount<K extends keyof M>(type: K): number {
+    return this.#listeners[type]?.length ?? 0;
+  }
+
+  emit<K extends keyof M>(type: K, event: M[K]): void {
+    const list = this.#listeners[type];
+    if (list === undefined) return;
+    for (let i = 0; i < list.length; i++) {
+      try {
+        list[i]!(event);
+      } catch (error) {
+        this.#report(error);
+      }
+    }
+  }
+
+  /** Calls a user callback (a ping callback, say) under the listener policy. */
+  call(callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      this.#report(error);
+    }
+  }
+
+  /**
+   * Runs `work` as one public call: listener exceptions raised inside are
+   * held until the outermost call returns, then the first is rethrown.
+   */
+  run<T>(work: () => T): T {
+    this.#depth++;
+    try {
+      return work();
+    } finally {
+      if (--this.#depth === 0 && this.#caught !== null) {
+        const caught = this.#caught;
+        this.#caught = null;
+        // The driver is consistent again; hand the caller its own exception.
+        // eslint-disable-next-line no-unsafe-finally
+        throw caught[0];
+      }
+    }
+  }
+
+  #report(error: unknown): void {
+    if (this.#depth > 0) {
+      (this.#caught ??= []).push(error);
+    } else {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+}

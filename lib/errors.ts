@@ -1,0 +1,95 @@
+/**
+ * Errors a driver reports, and the close codes that go with them.
+ *
+ * Two kinds of failure, kept apart on purpose:
+ * - the peer broke the protocol: reported as a {@link ProtocolError} value in
+ *   an `error` event, followed by `close` (never thrown out of `parse()`);
+ * - the caller misused the API: thrown at once as a `TypeError` or
+ *   `RangeError`.
+ *
+ * @module
+ */
+
+/** Close codes the driver itself sends or reports (RFC 6455 §7.4.1). */
+export const CloseCode = {
+  /** Normal closure. */
+  NORMAL: 1000,
+  /** The endpoint is going away (server shutdown, page navigation). */
+  GOING_AWAY: 1001,
+  /** The peer broke the protocol. */
+  PROTOCOL_ERROR: 1002,
+  /** A data type the endpoint cannot accept. */
+  UNACCEPTABLE: 1003,
+  /** Reported, never sent: the close frame carried no status code. */
+  NO_STATUS: 1005,
+  /** Reported, never sent: the transport closed without a close handshake. */
+  ABNORMAL: 1006,
+  /** A message's data did not match its type (bad UTF-8 in a text message). */
+  INVALID_DATA: 1007,
+  /** A message violated the endpoint's policy. */
+  POLICY_VIOLATION: 1008,
+  /** A frame or message was larger than the endpoint accepts. */
+  TOO_LARGE: 1009,
+  /** The client expected an extension the server did not agree to. */
+  EXTENSION_REQUIRED: 1010,
+  /** The server met an unexpected condition. */
+  INTERNAL_ERROR: 1011,
+} as const;
+
+/**
+ * Stable, machine-readable codes carried by {@link ProtocolError.code}.
+ * Messages may be reworded between versions; these codes will not be.
+ */
+export type ErrorCode =
+  // HTTP heads
+  | 'HTTP_HEAD_TOO_LARGE'
+  | 'HTTP_TOO_MANY_HEADERS'
+  | 'HTTP_MALFORMED'
+  // opening handshake
+  | 'HANDSHAKE_BAD_REQUEST'
+  | 'HANDSHAKE_UNSUPPORTED_VERSION'
+  | 'HANDSHAKE_BAD_RESPONSE'
+  | 'HANDSHAKE_UNEXPECTED_STATUS'
+  | 'HANDSHAKE_BAD_ACCEPT'
+  | 'HANDSHAKE_BAD_PROTOCOL'
+  | 'HANDSHAKE_BAD_EXTENSION'
+  | 'HANDSHAKE_REJECTED'
+  // framing
+  | 'RESERVED_BITS'
+  | 'RESERVED_OPCODE'
+  | 'FRAGMENTED_CONTROL_FRAME'
+  | 'CONTROL_FRAME_TOO_LONG'
+  | 'UNMASKED_FRAME'
+  | 'MASKED_FRAME'
+  | 'NON_MINIMAL_LENGTH'
+  | 'LENGTH_OUT_OF_RANGE'
+  | 'MESSAGE_TOO_LONG'
+  | 'UNEXPECTED_CONTINUATION'
+  | 'EXPECTED_CONTINUATION'
+  | 'INVALID_UTF8'
+  | 'INVALID_CLOSE_CODE'
+  | 'INVALID_CLOSE_PAYLOAD'
+  | 'INVALID_CLOSE_REASON'
+  | 'INPUT_BEFORE_START_TOO_LARGE'
+  // extensions
+  | 'EXTENSION_ERROR'
+  // legacy drafts
+  | 'DRAFT_FRAME_ERROR';
+
+/**
+ * A fault of the peer's: what went wrong, in words and as a stable code,
+ * and the close code RFC 6455 prescribes for it.
+ */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+  /** The close code sent to the peer (and reported in the `close` event). */
+  readonly closeCode: number;
+
+  constructor(code: ErrorCode, message: string, closeCode: number = CloseCode.PROTOCOL_ERROR) {
+    super(message);
+    this.code = code;
+    this.closeCode = closeCode;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Writing HTTP heads as bytes: the handshake responses and requests, and
+ * the plain-text rejections sent when a handshake cannot proceed.
+ *
+ * @module
+ */
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  101: 'Switching Protocols',
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  426: 'Upgrade Required',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** The standard reason phrase for a status code ('' if unknown). */
+export function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? '';
+}
+
+/**
+ * Encodes head text as bytes, one byte per char code. Header values are
+ * validated to be Latin-1 before they get here.
+ */
+export function encodeHead(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * A complete plain-text error response that closes the connection, e.g.
+ * for a request that is not a valid WebSocket handshake.
+ */
+export function errorResponse(status: number, message: string, extraHeaders = ''): Uint8Array {
+  const body = new TextEncoder().encode(message + '\n');
+  const head =
+    `HTTP/1.1 ${status} ${statusText(status)}\r\n` +
+    'Content-Type: text/plain; charset=utf-8\r\n' +
+    `Content-Length: ${body.length}\r\n` +
+    'Connection: close\r\n' +
+    extraHeaders +
+    '\r\n';
+  const headBytes = encodeHead(head);
+  const response = new Uint8Array(headBytes.length + body.length);
+  response.set(headBytes, 0);
+  response.set(body, headBytes.length);
+  return response;
+}

@@ -1,0 +1,147 @@
+/**
+ * Every option a driver takes, its default, and its validation.
+ *
+ * All sizes are counted in bytes. An unknown key, or a value of the wrong
+ * type or range, is a caller mistake and throws at once.
+ *
+ * @module
+ */
+import { isToken } from './http/tokens.js';
+
+/**
+ * Options accepted by {@link Driver.server}, {@link Driver.rack} and
+ * {@link Driver.client}. Every field is optional.
+ */
+export interface DriverOptions {
+  /**
+   * Largest frame payload, and largest reassembled message, accepted from
+   * the peer. Checked when a frame's length is read, before any of its
+   * payload is buffered; a larger frame or message closes with 1009.
+   * For compressed messages it bounds the inflated size.
+   * Default `2 ** 26 - 1` (1 byte short of 64 MiB), as in websocket-driver.
+   */
+  maxLength?: number;
+  /**
+   * Subprotocols this endpoint speaks, in order of preference. A client
+   * offers them all; a server picks the first of the client's offers that
+   * appears here. Each must be an HTTP token. Default none.
+   */
+  protocols?: readonly string[];
+  /**
+   * Server only: fail the connection (1002) on an unmasked frame, as
+   * RFC 6455 §5.1 requires. Turn off only for peers known to send
+   * unmasked frames over a trusted transport. Default `true`.
+   */
+  requireMasking?: boolean;
+  /** Answer each ping with a pong carrying its payload. Default `true`. */
+  autoPong?: boolean;
+  /**
+   * Split outgoing data messages into frames of at most this many payload
+   * bytes. Default `Infinity` (each message in one frame).
+   */
+  fragmentSize?: number;
+  /**
+   * Largest HTTP head (request or response line plus headers, with the
+   * blank line) accepted. A larger head fails the handshake. Default 16384.
+   */
+  maxHeadSize?: number;
+  /** Most header lines accepted in an HTTP head. Default 100. */
+  maxHeaders?: number;
+  /**
+   * Most bytes of messages queued by `text()`/`binary()`/`ping()`/`pong()`
+   * before the connection opens; past it those calls return `false`.
+   * Default 16 MiB.
+   */
+  maxQueuedBytes?: number;
+  /**
+   * Most `ping()` callbacks waiting for their pong; past it `ping()` with a
+   * callback returns `false`. Default 1024.
+   */
+  maxPendingPings?: number;
+  /**
+   * Server side: also accept the pre-RFC drafts hixie-75 and hixie-76.
+   * Needs the `wsdriver/drafts` module to be imported. Default `false`.
+   */
+  allowDrafts?: boolean;
+}
+
+/** {@link DriverOptions} with every default filled in. */
+export type ResolvedOptions = Required<Omit<DriverOptions, 'protocols'>> & {
+  readonly protocols: readonly string[];
+};
+
+/** The defaults, frozen; documented on {@link DriverOptions}. */
+export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
+  maxLength: 2 ** 26 - 1,
+  protocols: Object.freeze([]) as readonly string[],
+  requireMasking: true,
+  autoPong: true,
+  fragmentSize: Infinity,
+  maxHeadSize: 16 * 1024,
+  maxHeaders: 100,
+  maxQueuedBytes: 16 * 1024 * 1024,
+  maxPendingPings: 1024,
+  allowDrafts: false,
+});
+
+const KNOWN_KEYS = new Set(Object.keys(DEFAULT_OPTIONS));
+
+/** Fills in defaults and checks every value; throws on a caller mistake. */
+export function resolveOptions(options: DriverOptions | undefined): ResolvedOptions {
+  if (options === undefined || options === null) return DEFAULT_OPTIONS;
+  if (typeof options !== 'object') throw new TypeError('options must be an object');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_KEYS.has(key)) {
+      throw new TypeError(`unknown option '${key}'; known options: ${[...KNOWN_KEYS].join(', ')}`);
+    }
+  }
+  const resolved = { ...DEFAULT_OPTIONS };
+  for (const [key, value] of Object.entries(options) as [keyof DriverOptions, unknown][]) {
+    if (value === undefined) continue;
+    switch (key) {
+      case 'protocols':
+        resolved.protocols = checkProtocols(value);
+        break;
+      case 'requireMasking':
+      case 'autoPong':
+      case 'allowDrafts':
+        if (typeof value !== 'boolean') throw new TypeError(`option '${key}' must be a boolean`);
+        resolved[key] = value;
+        break;
+      case 'fragmentSize':
+        resolved.fragmentSize = checkSize(key, value, 1, true);
+        break;
+      case 'maxLength':
+        // Lengths past 2^53 cannot be counted exactly in a JS number.
+        resolved.maxLength = checkSize(key, value, 0, false);
+        break;
+      case 'maxHeadSize':
+        resolved.maxHeadSize = checkSize(key, value, 64, false);
+        break;
+      default:
+        resolved[key] = checkSize(key, value, 0, false);
+    }
+  }
+  return Object.freeze(resolved);
+}
+
+function checkSize(key: string, value: unknown, min: number, allowInfinity: boolean): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) {
+    throw new TypeError(`option '${key}' must be a number`);
+  }
+  if (allowInfinity && value === Infinity) return value;
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`option '${key}' must be an integer from ${min} to 2^53 - 1`);
+  }
+  return value;
+}
+
+function checkProtocols(value: unknown): readonly string[] {
+  if (!Array.isArray(value)) throw new TypeError("option 'protocols' must be an array of strings");
+  for (const protocol of value) {
+    if (typeof protocol !== 'string' || !isToken(protocol)) {
+      throw new TypeError(`subprotocol ${JSON.stringify(protocol)} is not an HTTP token`);
+    }
+  }
+  return Object.freeze([...(value as string[])]);
+}
