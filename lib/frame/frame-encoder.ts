@@ -1,0 +1,142 @@
+/**
+ * Frame encoding (RFC 6455 §5.2) and the writer that sends messages as
+ * frames through the user's `write()`.
+ *
+ * Copies are made only where they must be: a client masks into a fresh
+ * buffer (the caller's data must not be changed under it); a server sends a
+ * large payload as-is after its header, in a second `write()`, and joins
+ * small ones to their header, where one write costs less than two.
+ *
+ * @module
+ */
+import { applyMask } from './mask.js';
+import { writeMaskKey } from './mask-keys.js';
+import { Opcode } from './opcodes.js';
+
+/** Bytes in a frame header for a payload of `length` bytes. */
+export function frameHeaderSize(length: number, masked: boolean): number {
+  return (length < 126 ? 2 : length < 65536 ? 4 : 10) + (masked ? 4 : 0);
+}
+
+/**
+ * Writes a frame header into `target` at `at`; returns where the payload
+ * starts. With `masked`, a fresh key is written and must be applied to the
+ * payload by the caller (see {@link encodeFrame}).
+ */
+export function writeFrameHeader(
+  target: Uint8Array,
+  at: number,
+  fin: boolean,
+  rsv: number,
+  opcode: number,
+  length: number,
+  masked: boolean,
+): number {
+  target[at] = (fin ? 0x80 : 0) | rsv | opcode;
+  const maskBit = masked ? 0x80 : 0;
+  let pos = at + 2;
+  if (length < 126) {
+    target[at + 1] = maskBit | length;
+  } else if (length < 65536) {
+    target[at + 1] = maskBit | 126;
+    target[at + 2] = length >>> 8;
+    target[at + 3] = length & 0xff;
+    pos += 2;
+  } else {
+    target[at + 1] = maskBit | 127;
+    const high = Math.floor(length / 0x100000000);
+    const low = length >>> 0;
+    target[at + 2] = high >>> 24;
+    target[at + 3] = (high >>> 16) & 0xff;
+    target[at + 4] = (high >>> 8) & 0xff;
+    target[at + 5] = high & 0xff;
+    target[at + 6] = low >>> 24;
+    target[at + 7] = (low >>> 16) & 0xff;
+    target[at + 8] = (low >>> 8) & 0xff;
+    target[at + 9] = low & 0xff;
+    pos += 8;
+  }
+  if (masked) {
+    writeMaskKey(target, pos);
+    pos += 4;
+  }
+  return pos;
+}
+
+/**
+ * Encodes one whole frame into a new buffer: header, then the payload,
+ * masked with a fresh key when `masked`. `payload` is not changed.
+ */
+export function encodeFrame(
+  fin: boolean,
+  rsv: number,
+  opcode: number,
+  payload: Uint8Array,
+  masked: boolean,
+): Uint8Array {
+  const length = payload.length;
+  const size = frameHeaderSize(length, masked);
+  const frame = new Uint8Array(size + length);
+  const start = writeFrameHeader(frame, 0, fin, rsv, opcode, length, masked);
+  frame.set(payload, start);
+  if (masked && length > 0) applyMask(frame.subarray(start), frame.subarray(start - 4, start), 0);
+  return frame;
+}
+
+// A payload up to this size is joined to its header in one write.
+const JOIN_LIMIT = 16 * 1024;
+
+const encoder = new TextEncoder();
+
+/** Sends messages and control frames as frames through `write()`. */
+export class FrameWriter {
+  readonly #write: (bytes: Uint8Array) => void;
+  readonly #masked: boolean;
+  readonly #fragmentSize: number;
+
+  constructor(write: (bytes: Uint8Array) => void, masked: boolean, fragmentSize: number) {
+    this.#write = write;
+    this.#masked = masked;
+    this.#fragmentSize = fragmentSize;
+  }
+
+  /** Sends one frame. `payload` is never changed. */
+  frame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
+    const length = payload.length;
+    if (this.#masked || length <= JOIN_LIMIT) {
+      this.#write(encodeFrame(fin, rsv, opcode, payload, this.#masked));
+      return;
+    }
+    const header = new Uint8Array(frameHeaderSize(length, false));
+    writeFrameHeader(header, 0, fin, rsv, opcode, length, false);
+    this.#write(header);
+    this.#write(payload);
+  }
+
+  /**
+   * Sends a data message, split into frames of at most `fragmentSize`
+   * payload bytes. `rsv` goes on the first frame only (RFC 7692 §6).
+   */
+  message(opcode: number, rsv: number, payload: Uint8Array): void {
+    const size = this.#fragmentSize;
+    if (payload.length <= size) {
+      this.frame(true, rsv, opcode, payload);
+      return;
+    }
+    let offset = 0;
+    let frameOpcode = opcode;
+    let frameRsv = rsv;
+    while (offset < payload.length) {
+      const end = Math.min(offset + size, payload.length);
+      this.frame(end === payload.length, frameRsv, frameOpcode, payload.subarray(offset, end));
+      frameOpcode = Opcode.CONTINUATION;
+      frameRsv = 0;
+      offset = end;
+    }
+  }
+
+  /** Sends a text message. */
+  text(text: string): void {
+    this.message(Opcode.TEXT, 0, encoder.encode(text));
+  }
+}

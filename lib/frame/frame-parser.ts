@@ -1,0 +1,245 @@
+/**
+ * Incremental RFC 6455 frame parser (§5.2).
+ *
+ * Bytes go in as they arrive, split anywhere. The parser reads each frame's
+ * header (buffering at most 14 bytes when a header straddles chunks),
+ * checks every header-level rule, unmasks the payload in place and hands it
+ * on as views into the input: a frame that arrives whole in one chunk is
+ * never copied here. Message-level rules (continuations, UTF-8, close
+ * payloads) belong to the reader above it.
+ *
+ * @module
+ */
+import { CloseCode, ProtocolError } from '../errors.js';
+import { applyMask } from './mask.js';
+import { isControlOpcode, isKnownOpcode } from './opcodes.js';
+
+/**
+ * The header of the frame being read. One object per parser, updated in
+ * place for each frame: read it during the callback, do not keep it.
+ */
+export interface FrameHeader {
+  fin: boolean;
+  /** RSV1-3 as the bits 0x40, 0x20, 0x10 of the first byte. */
+  rsv: number;
+  opcode: number;
+  masked: boolean;
+  /** Payload length in bytes. */
+  length: number;
+}
+
+/** What the parser reports to; return false from a callback to stop it. */
+export interface FrameHandler {
+  /** A frame's header has been read and passed every check. */
+  onFrameHeader(header: FrameHeader): boolean;
+  /**
+   * A piece of the current frame's payload, unmasked. `last` is true on the
+   * frame's final piece; a frame with no payload gets one empty piece.
+   */
+  onFramePayload(piece: Uint8Array, last: boolean): boolean;
+  /** The header broke a rule; the parser has stopped. */
+  onFrameError(error: ProtocolError): void;
+}
+
+/** Per-connection rules the parser enforces on headers. */
+export interface FrameRules {
+  /** 'server' expects masked frames; 'client' rejects them. */
+  readonly role: 'server' | 'client';
+  /** Server: unmasked frames are an error (RFC 6455 §5.1). */
+  readonly requireMasking: boolean;
+  /** Largest payload accepted, in bytes. */
+  readonly maxLength: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+const enum Phase {
+  Header,
+  Payload,
+  Stopped,
+}
+
+/** Reads frames out of a byte stream; see the module comment. */
+export class FrameParser {
+  readonly header: FrameHeader = { fin: false, rsv: 0, opcode: 0, masked: false, length: 0 };
+  /**
+   * Which RSV bits an active extension claims, as a mask of the first
+   * byte's 0x70 bits; frames with other RSV bits set are rejected.
+   * Control frames may never set them.
+   */
+  allowedRsv = 0;
+
+  readonly #handler: FrameHandler;
+  readonly #rules: FrameRules;
+  #phase = Phase.Header;
+  // Header bytes held while a header straddles chunks (at most 14).
+  readonly #scratch = new Uint8Array(14);
+  #scratchLength = 0;
+  readonly #maskKey = new Uint8Array(4);
+  #maskPhase = 0;
+  #remaining = 0;
+
+  constructor(handler: FrameHandler, rules: FrameRules) {
+    this.#handler = handler;
+    this.#rules = rules;
+  }
+
+  /** True once a rule was broken or a callback asked to stop. */
+  get stopped(): boolean {
+    return this.#phase === Phase.Stopped;
+  }
+
+  /** Stops reading: later input is ignored. */
+  stop(): void {
+    this.#phase = Phase.Stopped;
+  }
+
+  /** Parses as much of `chunk` as forms frames; keeps the rest for later. */
+  push(chunk: Uint8Array): void {
+    const end = chunk.length;
+    let pos = 0;
+    while (pos < end) {
+      if (this.#phase === Phase.Payload) {
+        const take = Math.min(this.#remaining, end - pos);
+        const piece = chunk.subarray(pos, pos + take);
+        pos += take;
+        this.#remaining -= take;
+        if (this.header.masked) this.#maskPhase = applyMask(piece, this.#maskKey, this.#maskPhase);
+        const last = this.#remaining === 0;
+        if (last) this.#phase = Phase.Header;
+        if (!this.#handler.onFramePayload(piece, last)) return this.stop();
+      } else if (this.#phase === Phase.Header) {
+        pos = this.#readHeader(chunk, pos);
+        if (pos < 0) return;
+      } else {
+        return;
+      }
+    }
+  }
+
+  /** Reads a header at `pos`; returns the next position, or -1 to stop. */
+  #readHeader(chunk: Uint8Array, pos: number): number {
+    let at = pos;
+    const available = chunk.length - pos;
+    if (this.#scratchLength === 0 && available >= 2) {
+      const size = headerSize(chunk[pos + 1]!);
+      if (available >= size) {
+        if (!this.#decodeHeader(chunk, pos)) return -1;
+        return this.#startPayload(pos + size);
+      }
+    }
+    // Slow path: gather the header into the scratch buffer.
+    const scratch = this.#scratch;
+    let needed = this.#scratchLength < 2 ? 2 : headerSize(scratch[1]!);
+    while (this.#scratchLength < needed && at < chunk.length) {
+      scratch[this.#scratchLength++] = chunk[at++]!;
+      if (this.#scratchLength === 2) needed = headerSize(scratch[1]!);
+    }
+    if (this.#scratchLength < needed) return chunk.length;
+    this.#scratchLength = 0;
+    if (!this.#decodeHeader(scratch, 0)) return -1;
+    return this.#startPayload(at);
+  }
+
+  #startPayload(pos: number): number {
+    const header = this.header;
+    if (!this.#handler.onFrameHeader(header)) {
+      this.stop();
+      return -1;
+    }
+    if (header.length === 0) {
+      if (!this.#handler.onFramePayload(EMPTY, true)) {
+        this.stop();
+        return -1;
+      }
+      return pos;
+    }
+    this.#remaining = header.length;
+    this.#maskPhase = 0;
+    this.#phase = Phase.Payload;
+    return pos;
+  }
+
+  /** Decodes and checks the header at `bytes[at]`; false after reporting an error. */
+  #decodeHeader(bytes: Uint8Array, at: number): boolean {
+    const b0 = bytes[at]!;
+    const b1 = bytes[at + 1]!;
+    const header = this.header;
+    header.fin = (b0 & 0x80) !== 0;
+    header.rsv = b0 & 0x70;
+    header.opcode = b0 & 0x0f;
+    header.masked = (b1 & 0x80) !== 0;
+    let length = b1 & 0x7f;
+    let offset = at + 2;
+    if (length === 126) {
+      length = (bytes[offset]! << 8) | bytes[offset + 1]!;
+      offset += 2;
+      // RFC 6455 §5.2: "the minimal number of bytes MUST be used".
+      if (length < 126) return this.#fail('NON_MINIMAL_LENGTH', 'frame length uses 16 bits for a length under 126');
+    } else if (length === 127) {
+      const high = readUint32(bytes, offset);
+      const low = readUint32(bytes, offset + 4);
+      offset += 8;
+      // §5.2: "the most significant bit MUST be 0".
+      if (high >= 0x80000000) return this.#fail('LENGTH_OUT_OF_RANGE', 'frame length has its most significant bit set');
+      if (high === 0 && low < 65536) {
+        return this.#fail('NON_MINIMAL_LENGTH', 'frame length uses 64 bits for a length under 65536');
+      }
+      // Past 2^53 the sum is inexact, but also past any allowed maxLength.
+      length = high * 0x100000000 + low;
+    }
+    header.length = length;
+
+    if (!isKnownOpcode(header.opcode)) {
+      return this.#fail('RESERVED_OPCODE', `reserved opcode 0x${header.opcode.toString(16)}`);
+    }
+    const control = isControlOpcode(header.opcode);
+    // §5.2: RSV bits must be 0 unless an extension defines them.
+    if (header.rsv !== 0 && (control || (header.rsv & ~this.allowedRsv) !== 0)) {
+      return this.#fail('RESERVED_BITS', `reserved bits 0x${header.rsv.toString(16)} set with no extension claiming them`);
+    }
+    if (control) {
+      // §5.5: control frames carry at most 125 bytes and are never fragmented.
+      if (!header.fin) return this.#fail('FRAGMENTED_CONTROL_FRAME', 'control frame is fragmented');
+      if (length > 125) return this.#fail('CONTROL_FRAME_TOO_LONG', `control frame payload of ${length} bytes exceeds 125`);
+    }
+    if (this.#rules.role === 'server') {
+      // §5.1: "The server MUST close the connection upon receiving a frame that is not masked."
+      if (!header.masked && this.#rules.requireMasking) return this.#fail('UNMASKED_FRAME', 'client frame is not masked');
+    } else if (header.masked) {
+      // §5.1: "A client MUST close a connection if it detects a masked frame."
+      return this.#fail('MASKED_FRAME', 'server frame is masked');
+    }
+    if (length > this.#rules.maxLength) {
+      this.#handler.onFrameError(
+        new ProtocolError('MESSAGE_TOO_LONG', `frame payload of ${length} bytes exceeds maxLength (${this.#rules.maxLength})`, CloseCode.TOO_LARGE),
+      );
+      this.stop();
+      return false;
+    }
+    if (header.masked) {
+      const key = this.#maskKey;
+      key[0] = bytes[offset]!;
+      key[1] = bytes[offset + 1]!;
+      key[2] = bytes[offset + 2]!;
+      key[3] = bytes[offset + 3]!;
+    }
+    return true;
+  }
+
+  #fail(code: 'NON_MINIMAL_LENGTH' | 'LENGTH_OUT_OF_RANGE' | 'RESERVED_OPCODE' | 'RESERVED_BITS' | 'FRAGMENTED_CONTROL_FRAME' | 'CONTROL_FRAME_TOO_LONG' | 'UNMASKED_FRAME' | 'MASKED_FRAME', message: string): false {
+    this.stop();
+    this.#handler.onFrameError(new ProtocolError(code, message, CloseCode.PROTOCOL_ERROR));
+    return false;
+  }
+}
+
+/** Bytes in a header, from its first two bytes. */
+function headerSize(b1: number): number {
+  const length = b1 & 0x7f;
+  return 2 + (length === 126 ? 2 : length === 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
+}
+
+function readUint32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) >>> 0) + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);
+}

@@ -1,0 +1,79 @@
+/**
+ * Streaming UTF-8 validation (RFC 3629 §4), for text that arrives in
+ * pieces: it fails at the first byte that cannot begin or continue a valid
+ * sequence, so a bad fragment is caught when it arrives, not at the end of
+ * the message (RFC 6455 §8.1). Overlong forms, surrogates (U+D800-DFFF) and
+ * code points past U+10FFFF are rejected by narrowing the range allowed for
+ * the second byte, as in the WHATWG Encoding Standard's UTF-8 decoder.
+ *
+ * @module
+ */
+
+/** Validates a byte stream chunk by chunk. */
+export class Utf8Validator {
+  // Continuation bytes still expected, and the range allowed for the next.
+  #needed = 0;
+  #lower = 0x80;
+  #upper = 0xbf;
+
+  /** Feeds more bytes; false as soon as the stream cannot be valid UTF-8. */
+  push(bytes: Uint8Array): boolean {
+    let needed = this.#needed;
+    let lower = this.#lower;
+    let upper = this.#upper;
+    const length = bytes.length;
+    for (let i = 0; i < length; i++) {
+      const byte = bytes[i]!;
+      if (needed === 0) {
+        if (byte < 0x80) continue;
+        if (byte >= 0xc2 && byte <= 0xdf) {
+          needed = 1;
+        } else if (byte >= 0xe0 && byte <= 0xef) {
+          needed = 2;
+          if (byte === 0xe0) lower = 0xa0; // overlong
+          else if (byte === 0xed) upper = 0x9f; // surrogates
+        } else if (byte >= 0xf0 && byte <= 0xf4) {
+          needed = 3;
+          if (byte === 0xf0) lower = 0x90; // overlong
+          else if (byte === 0xf4) upper = 0x8f; // past U+10FFFF
+        } else {
+          return this.#fail();
+        }
+      } else {
+        if (byte < lower || byte > upper) return this.#fail();
+        lower = 0x80;
+        upper = 0xbf;
+        needed--;
+      }
+    }
+    this.#needed = needed;
+    this.#lower = lower;
+    this.#upper = upper;
+    return true;
+  }
+
+  /** True if the stream ended on a character boundary. Resets for reuse. */
+  end(): boolean {
+    const complete = this.#needed === 0;
+    this.reset();
+    return complete;
+  }
+
+  /** Forgets any partial character. */
+  reset(): void {
+    this.#needed = 0;
+    this.#lower = 0x80;
+    this.#upper = 0xbf;
+  }
+
+  #fail(): false {
+    this.reset();
+    return false;
+  }
+}
+
+/** True if `bytes` is, on its own, valid UTF-8. */
+export function isValidUtf8(bytes: Uint8Array): boolean {
+  const validator = new Utf8Validator();
+  return validator.push(bytes) && validator.end();
+}
