@@ -1,0 +1,282 @@
+/**
+ * What every driver shares, whatever its protocol version: the event
+ * façade, the connection state, input that arrives before `start()`,
+ * messages queued until the connection opens, and the rule that the
+ * `close` event fires exactly once.
+ *
+ * Protocol drivers (RFC 6455, the hixie drafts) fill in the abstract
+ * methods; nothing here knows about frames.
+ *
+ * @module
+ */
+import { CloseCode, ProtocolError } from '../errors.js';
+import { EventHub, type Listener } from '../emitter.js';
+import { OutgoingHeaders } from '../http/outgoing-headers.js';
+import type { ResolvedOptions } from '../options.js';
+import { CONNECTING, OPEN, readyStateOf, type ConnectionState, type ReadyStateValue } from './connection-state.js';
+import type { DriverEventMap, Socket } from './events.js';
+
+/** A message or control frame waiting for the connection to open. */
+type Queued =
+  | { readonly kind: 'text'; readonly data: string }
+  | { readonly kind: 'binary'; readonly data: Uint8Array }
+  | { readonly kind: 'ping'; readonly data: Uint8Array; readonly callback: (() => void) | undefined }
+  | { readonly kind: 'pong'; readonly data: Uint8Array };
+
+const encoder = new TextEncoder();
+
+/** Turns a string or bytes into bytes; a Node Buffer becomes a plain Uint8Array view. */
+export function toBytes(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): Uint8Array {
+  if (typeof data === 'string') return encoder.encode(data);
+  if (data instanceof Uint8Array && data.constructor === Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  throw new TypeError('expected a string, Uint8Array, ArrayBuffer or ArrayBufferView');
+}
+
+/** Shared machinery of all drivers; see the module comment. */
+export abstract class BaseDriver {
+  /** The protocol version spoken: `hybi-13`, `hybi-8`, `hybi-7`, `hixie-76` or `hixie-75`. */
+  abstract readonly version: string;
+  /** The subprotocol agreed in the handshake, or null. Set when `open` fires. */
+  protocol: string | null = null;
+
+  protected readonly hub: EventHub<DriverEventMap>;
+  protected readonly socket: Socket;
+  protected readonly options: ResolvedOptions;
+  protected readonly outgoingHeaders = new OutgoingHeaders();
+  protected state: ConnectionState = CONNECTING;
+
+  #started = false;
+  #earlyInput: Uint8Array[] | null = null;
+  #earlyInputBytes = 0;
+  #queue: Queued[] = [];
+  #queuedBytes = 0;
+
+  constructor(socket: Socket, options: ResolvedOptions, hub?: EventHub<DriverEventMap>) {
+    if (socket === null || typeof socket !== 'object' || typeof socket.write !== 'function') {
+      throw new TypeError('socket must be an object with a write(bytes) method');
+    }
+    this.socket = socket;
+    this.options = options;
+    this.hub = hub ?? new EventHub();
+  }
+
+  /** 0 connecting, 1 open, 2 closing, 3 closed, as in the WebSocket API. */
+  get readyState(): ReadyStateValue {
+    return readyStateOf(this.state);
+  }
+
+  /** Adds a listener. */
+  on<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): this {
+    this.hub.on(type, listener);
+    return this;
+  }
+
+  /** Adds a listener that is removed after it runs once. */
+  once<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): this {
+    this.hub.once(type, listener);
+    return this;
+  }
+
+  /** Removes a listener added with `on` or `once`. */
+  off<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): this {
+    this.hub.off(type, listener);
+    return this;
+  }
+
+  /**
+   * Adds a header to the handshake this side sends. Call before `start()`.
+   * Throws on a name that is not a token, a value with CR, LF or other
+   * control characters, or a header the driver negotiates itself.
+   */
+  setHeader(name: string, value: string | number): void {
+    if (this.#started) throw new Error('setHeader() must be called before start()');
+    this.outgoingHeaders.set(name, value);
+  }
+
+  /**
+   * Begins the handshake: a server sends its response (or a 400/426
+   * rejection), a client its request. Returns true if a handshake was sent.
+   */
+  start(): boolean {
+    return this.hub.run(() => {
+      if (this.#started || this.state.kind === 'closed') return false;
+      this.#started = true;
+      const sent = this.handshake();
+      const early = this.#earlyInput;
+      this.#earlyInput = null;
+      if (early !== null) for (const chunk of early) this.#receive(chunk);
+      return sent;
+    });
+  }
+
+  /**
+   * Feeds bytes received from the transport. They may be split anywhere.
+   * The driver takes ownership of `bytes`: it may unmask frames in place,
+   * and binary messages may be views into it, so do not reuse the buffer.
+   * Malformed input never throws: it emits `error` and `close`.
+   */
+  parse(bytes: Uint8Array): void {
+    this.hub.run(() => {
+      const chunk = toBytes(bytes);
+      if (chunk.length === 0 || this.state.kind === 'closed') return;
+      if (this.#started) {
+        this.#receive(chunk);
+        return;
+      }
+      // Held until start(); bounded, so a peer cannot grow it forever.
+      this.#earlyInputBytes += chunk.length;
+      if (this.#earlyInputBytes > this.options.maxLength) {
+        this.#earlyInput = null;
+        this.failConnection(
+          new ProtocolError('INPUT_BEFORE_START_TOO_LARGE', `more than maxLength (${this.options.maxLength}) bytes arrived before start()`, CloseCode.TOO_LARGE),
+        );
+        return;
+      }
+      (this.#earlyInput ??= []).push(chunk.slice());
+    });
+  }
+
+  /** Sends a text message, or queues it until open. False if it can no longer be sent. */
+  text(message: string): boolean {
+    if (typeof message !== 'string') throw new TypeError('text() takes a string');
+    return this.hub.run(() => this.#sendOrQueue({ kind: 'text', data: message }, message.length));
+  }
+
+  /**
+   * Sends a binary message, or queues it until open. False if it can no
+   * longer be sent, or if the protocol version has no binary messages.
+   */
+  binary(message: Uint8Array | ArrayBuffer | ArrayBufferView): boolean {
+    const data = toBytes(message);
+    return this.hub.run(() => this.#sendOrQueue({ kind: 'binary', data }, data.length));
+  }
+
+  /**
+   * Sends a ping, or queues it until open. `callback` runs when a pong with
+   * the same payload arrives. False if it cannot be sent, the version has
+   * no pings, or `maxPendingPings` callbacks are already waiting.
+   */
+  ping(message: string | Uint8Array = '', callback?: () => void): boolean {
+    const data = toBytes(message);
+    if (data.length > 125) throw new RangeError('ping payload is limited to 125 bytes');
+    return this.hub.run(() => this.#sendOrQueue({ kind: 'ping', data, callback }, data.length));
+  }
+
+  /** Sends an unsolicited pong, or queues it until open. */
+  pong(message: string | Uint8Array = ''): boolean {
+    const data = toBytes(message);
+    if (data.length > 125) throw new RangeError('pong payload is limited to 125 bytes');
+    return this.hub.run(() => this.#sendOrQueue({ kind: 'pong', data }, data.length));
+  }
+
+  /**
+   * Starts the closing handshake. Before the connection opens, it ends it
+   * at once. Returns false if the connection is already closing or closed.
+   * Throws on a code that may not be sent or a reason over 123 bytes.
+   */
+  close(reason = '', code: number = CloseCode.NORMAL): boolean {
+    this.checkClose(reason, code);
+    return this.hub.run(() => {
+      switch (this.state.kind) {
+        case 'connecting':
+          this.#queue = [];
+          this.finish(code, reason, false);
+          return true;
+        case 'open':
+          this.closeOpenConnection(reason, code);
+          return true;
+        default:
+          return false;
+      }
+    });
+  }
+
+  /**
+   * Tells the driver the transport has ended (the socket closed or errored).
+   * If no close handshake completed, `close` fires with 1006.
+   */
+  transportClosed(): void {
+    this.hub.run(() => {
+      if (this.state.kind !== 'closed') this.finish(CloseCode.ABNORMAL, '', false);
+    });
+  }
+
+  /** Server: writes the response. Client: writes the request. True if sent. */
+  protected abstract handshake(): boolean;
+  /** Bytes received after `start()`. */
+  protected abstract receive(bytes: Uint8Array): void;
+  protected abstract sendText(message: string): boolean;
+  protected abstract sendBinary(message: Uint8Array): boolean;
+  protected abstract sendPing(message: Uint8Array, callback: (() => void) | undefined): boolean;
+  protected abstract sendPong(message: Uint8Array): boolean;
+  /** Starts the closing handshake from the open state. */
+  protected abstract closeOpenConnection(reason: string, code: number): void;
+  /** Throws if `close(reason, code)` is a caller mistake for this protocol. */
+  protected abstract checkClose(reason: string, code: number): void;
+  /** Sends whatever tells the peer the connection failed, if anything. */
+  protected abstract sendFailure(error: ProtocolError): void;
+
+  /** The handshake completed: flush the queue, then emit `open`. */
+  protected openConnection(): void {
+    this.state = OPEN;
+    const queue = this.#queue;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    for (const item of queue) this.#send(item);
+    this.hub.emit('open', {});
+  }
+
+  /** Ends the connection and emits `close`, once. */
+  protected finish(code: number, reason: string, wasClean: boolean): void {
+    if (this.state.kind === 'closed') return;
+    this.state = { kind: 'closed', code, reason, wasClean };
+    this.#queue = [];
+    this.#earlyInput = null;
+    this.onClosed();
+    this.hub.emit('close', { code, reason, wasClean });
+  }
+
+  /** Hook: the connection just closed; release what is held. */
+  protected onClosed(): void {}
+
+  /** The peer broke the protocol: report it, tell the peer, close. */
+  protected failConnection(error: ProtocolError): void {
+    if (this.state.kind === 'closed') return;
+    this.hub.emit('error', error);
+    this.sendFailure(error);
+    this.finish(error.closeCode, error.message, false);
+  }
+
+  #receive(chunk: Uint8Array): void {
+    if (this.state.kind !== 'closed') this.receive(chunk);
+  }
+
+  #sendOrQueue(item: Queued, size: number): boolean {
+    switch (this.state.kind) {
+      case 'open':
+        return this.#send(item);
+      case 'connecting':
+        if (this.#queuedBytes + size > this.options.maxQueuedBytes) return false;
+        this.#queuedBytes += size;
+        this.#queue.push(item);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  #send(item: Queued): boolean {
+    switch (item.kind) {
+      case 'text':
+        return this.sendText(item.data);
+      case 'binary':
+        return this.sendBinary(item.data);
+      case 'ping':
+        return this.sendPing(item.data, item.callback);
+      case 'pong':
+        return this.sendPong(item.data);
+    }
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * `Driver`: the entry point. Factories for the three kinds of driver, and
+ * the check for whether a request is a WebSocket handshake.
+ *
+ * @module
+ */
+import { HybiClientDriver } from '../hybi/hybi-client-driver.js';
+import { normalizeRequest, type RequestSource } from '../http/request.js';
+import { hasToken } from '../http/tokens.js';
+import { resolveOptions, type DriverOptions } from '../options.js';
+import type { Socket } from './events.js';
+import { HttpServerDriver } from './http-server-driver.js';
+import { checkDraftSupport, selectServerDriver, type ServerSideDriver } from './select-server-driver.js';
+
+/**
+ * Makes drivers. Each takes the `socket` the driver writes to and
+ * {@link DriverOptions}; an unknown option throws.
+ */
+export const Driver = {
+  /**
+   * A server driver that parses the HTTP request itself, for a bare TCP or
+   * TLS server. Listen for `connect`, inspect `driver.env`, then call
+   * `start()` or `reject()`.
+   */
+  server(socket: Socket, options?: DriverOptions): HttpServerDriver {
+    const resolved = resolveOptions(options);
+    checkDraftSupport(resolved);
+    return new HttpServerDriver(socket, resolved);
+  },
+
+  /**
+   * A server driver for a request an HTTP server has already parsed (a
+   * full hijack). `socket.env` is the request: a Rack-style env, a Fetch
+   * `Request` or `Headers`, or a Node `IncomingMessage`. The protocol
+   * version is chosen from its headers. websocket-driver calls this `http`.
+   */
+  rack(socket: Socket, options?: DriverOptions): ServerSideDriver {
+    const resolved = resolveOptions(options);
+    checkDraftSupport(resolved);
+    if (socket === null || typeof socket !== 'object') throw new TypeError('socket must be an object');
+    return selectServerDriver(normalizeRequest(socket.env as RequestSource), socket, resolved);
+  },
+
+  /** A client driver for `socket.url` (ws: or wss:), masking every frame it sends. */
+  client(socket: Socket, options?: DriverOptions): HybiClientDriver {
+    return new HybiClientDriver(socket, resolveOptions(options));
+  },
+
+  /**
+   * True if the request asks for a WebSocket upgrade: a GET whose
+   * `Connection` header holds the `upgrade` token and whose `Upgrade`
+   * header names `websocket`. Takes the same request shapes as `rack`.
+   */
+  isWebSocket(request: RequestSource): boolean {
+    let normalized;
+    try {
+      normalized = normalizeRequest(request);
+    } catch {
+      return false;
+    }
+    const headers = normalized.headers;
+    return (
+      normalized.method === 'GET' &&
+      hasToken(headers['connection'], 'upgrade') &&
+      hasToken(headers['upgrade'], 'websocket')
+    );
+  },
+} as const;

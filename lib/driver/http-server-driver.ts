@@ -1,0 +1,185 @@
+/**
+ * `Driver.server`: a driver that reads the HTTP request itself from the
+ * bytes given to `parse()`, for a bare TCP (or TLS) server.
+ *
+ * Once the request head is in, it emits `connect` with `env`, `url` and
+ * `headers` set; the application calls `start()` to accept or `reject()`
+ * to refuse. From then on every call goes to the protocol driver chosen for
+ * the request, which emits on the same listeners. Bytes that arrived after
+ * the head are kept for it.
+ *
+ * @module
+ */
+import { CloseCode, ProtocolError } from '../errors.js';
+import { EventHub, type Listener } from '../emitter.js';
+import { RequestHeadParser, type HeaderFields } from '../http/head-parser.js';
+import { OutgoingHeaders } from '../http/outgoing-headers.js';
+import { requestFromHead, type RackEnv } from '../http/request.js';
+import { errorResponse } from '../http/serialize.js';
+import type { ResolvedOptions } from '../options.js';
+import { toBytes } from './base-driver.js';
+import type { ReadyStateValue } from './connection-state.js';
+import type { DriverEventMap, Socket } from './events.js';
+import { selectServerDriver, type ServerSideDriver } from './select-server-driver.js';
+
+/** Server driver that parses the HTTP request itself; see the module comment. */
+export class HttpServerDriver {
+  readonly #hub = new EventHub<DriverEventMap>();
+  readonly #socket: Socket;
+  readonly #options: ResolvedOptions;
+  #head: RequestHeadParser | null;
+  #delegate: ServerSideDriver | null = null;
+  #closed = false;
+  // Headers set before the request arrived, replayed onto the delegate.
+  readonly #headers: Array<[string, string | number]> = [];
+  readonly #headerCheck = new OutgoingHeaders();
+
+  constructor(socket: Socket, options: ResolvedOptions) {
+    if (socket === null || typeof socket !== 'object' || typeof socket.write !== 'function') {
+      throw new TypeError('socket must be an object with a write(bytes) method');
+    }
+    this.#socket = socket;
+    this.#options = options;
+    this.#head = new RequestHeadParser(options);
+  }
+
+  /** The request as a Rack-style env; null until `connect`. */
+  get env(): RackEnv | null {
+    return this.#delegate?.env ?? null;
+  }
+
+  /** The URL of the request; null until `connect`. */
+  get url(): string | null {
+    return this.#delegate?.url ?? null;
+  }
+
+  /** The request's headers by lower-case name; null until `connect`. */
+  get headers(): HeaderFields | null {
+    return this.#delegate?.headers ?? null;
+  }
+
+  /** The protocol version chosen for the request; '' until `connect`. */
+  get version(): string {
+    return this.#delegate?.version ?? '';
+  }
+
+  /** The subprotocol agreed, or null. */
+  get protocol(): string | null {
+    return this.#delegate?.protocol ?? null;
+  }
+
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
+  get readyState(): ReadyStateValue {
+    if (this.#delegate !== null) return this.#delegate.readyState;
+    return this.#closed ? 3 : 0;
+  }
+
+  on<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): this {
+    this.#hub.on(type, listener);
+    return this;
+  }
+
+  once<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): this {
+    this.#hub.once(type, listener);
+    return this;
+  }
+
+  off<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): this {
+    this.#hub.off(type, listener);
+    return this;
+  }
+
+  /** Feeds received bytes: first the request head, then frames. */
+  parse(bytes: Uint8Array): void {
+    if (this.#delegate !== null) {
+      this.#delegate.parse(bytes);
+      return;
+    }
+    this.#hub.run(() => {
+      const head = this.#head;
+      if (head === null || this.#closed) return;
+      const result = head.push(toBytes(bytes));
+      if (result.kind === 'incomplete') return;
+      this.#head = null;
+      if (result.kind === 'error') {
+        this.#failRequest(result.error);
+        return;
+      }
+      const delegate = selectServerDriver(requestFromHead(result.head), this.#socket, this.#options, this.#hub);
+      for (const [name, value] of this.#headers) delegate.setHeader(name, value);
+      this.#delegate = delegate;
+      // The delegate holds on to these until start().
+      if (result.rest.length > 0) delegate.parse(result.rest);
+      this.#hub.emit('connect', {});
+    });
+  }
+
+  /** Accepts the request: sends the handshake response. False before `connect`. */
+  start(): boolean {
+    return this.#delegate?.start() ?? false;
+  }
+
+  /** Refuses the request with a plain-text HTTP response (400 by default). */
+  reject(status?: number, message?: string): boolean {
+    return this.#delegate?.reject(status, message) ?? false;
+  }
+
+  text(message: string): boolean {
+    return this.#delegate?.text(message) ?? false;
+  }
+
+  binary(message: Uint8Array | ArrayBuffer | ArrayBufferView): boolean {
+    return this.#delegate?.binary(message) ?? false;
+  }
+
+  ping(message?: string | Uint8Array, callback?: () => void): boolean {
+    return this.#delegate?.ping(message, callback) ?? false;
+  }
+
+  pong(message?: string | Uint8Array): boolean {
+    return this.#delegate?.pong(message) ?? false;
+  }
+
+  close(reason?: string, code?: number): boolean {
+    if (this.#delegate !== null) return this.#delegate.close(reason, code);
+    if (this.#closed) return false;
+    return this.#hub.run(() => {
+      this.#closed = true;
+      this.#head = null;
+      this.#hub.emit('close', { code: code ?? CloseCode.NORMAL, reason: reason ?? '', wasClean: false });
+      return true;
+    });
+  }
+
+  setHeader(name: string, value: string | number): void {
+    if (this.#delegate !== null) {
+      this.#delegate.setHeader(name, value);
+      return;
+    }
+    // Validate now (this throws on a bad header); apply when the delegate exists.
+    this.#headerCheck.set(name, value);
+    this.#headers.push([name, value]);
+  }
+
+  transportClosed(): void {
+    if (this.#delegate !== null) {
+      this.#delegate.transportClosed();
+      return;
+    }
+    if (this.#closed) return;
+    this.#hub.run(() => {
+      this.#closed = true;
+      this.#head = null;
+      this.#hub.emit('close', { code: CloseCode.ABNORMAL, reason: '', wasClean: false });
+    });
+  }
+
+  #failRequest(error: ProtocolError): void {
+    // RFC 6585 §5: 431 for a head too large or with too many fields.
+    const tooLarge = error.code === 'HTTP_HEAD_TOO_LARGE' || error.code === 'HTTP_TOO_MANY_HEADERS';
+    this.#socket.write(errorResponse(tooLarge ? 431 : 400, error.message));
+    this.#closed = true;
+    this.#hub.emit('error', error);
+    this.#hub.emit('close', { code: error.closeCode, reason: error.message, wasClean: false });
+  }
+}

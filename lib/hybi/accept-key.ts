@@ -1,0 +1,44 @@
+/**
+ * Sec-WebSocket-Key and Sec-WebSocket-Accept (RFC 6455 §4.2.2, §1.3).
+ *
+ * @module
+ */
+import { sha1 } from '@noble/hashes/legacy';
+import { randomBytes } from '../frame/mask-keys.js';
+
+// RFC 6455 §1.3: the GUID appended to the key before hashing.
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+const ascii = new TextEncoder();
+
+/** Base64 of bytes, without Node's Buffer. */
+export function base64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i]!);
+  return btoa(binary);
+}
+
+/** The Sec-WebSocket-Accept value answering a Sec-WebSocket-Key. */
+export function acceptKeyFor(key: string): string {
+  return base64(sha1(ascii.encode(key + GUID)));
+}
+
+/** A fresh Sec-WebSocket-Key: base64 of 16 random bytes (§4.1). */
+export function generateKey(): string {
+  return base64(randomBytes(16));
+}
+
+const BASE64_CHAR = /^[A-Za-z0-9+/]$/;
+
+/**
+ * True if `key` is base64 of exactly 16 bytes, as §4.1 requires: 22
+ * base64 characters, the last holding only 2 significant bits, then "==".
+ */
+export function isValidKey(key: string | undefined): boolean {
+  if (key === undefined || key.length !== 24 || !key.endsWith('==')) return false;
+  for (let i = 0; i < 22; i++) {
+    if (!BASE64_CHAR.test(key[i]!)) return false;
+  }
+  // The 22nd character carries 2 bits of data and 4 bits of padding zeros.
+  return 'AQgw'.includes(key[21]!);
+}

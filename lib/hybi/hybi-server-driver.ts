@@ -1,0 +1,83 @@
+/**
+ * The RFC 6455 server driver: answers a handshake request that has already
+ * been parsed (by an HTTP server, or by {@link HttpServerDriver}).
+ *
+ * @module
+ */
+import { CloseCode } from '../errors.js';
+import type { EventHub } from '../emitter.js';
+import type { DriverEventMap, Socket } from '../driver/events.js';
+import type { HeaderFields } from '../http/head-parser.js';
+import { rackEnvFor, websocketUrlFor, type HandshakeRequest, type RackEnv } from '../http/request.js';
+import { encodeHead, errorResponse } from '../http/serialize.js';
+import type { ResolvedOptions } from '../options.js';
+import { HybiDriver } from './hybi-driver.js';
+import { checkHandshakeRequest, selectSubprotocol, serverResponseHead, VERSION_HEADER } from './server-handshake.js';
+
+/** Server side of an RFC 6455 (or hybi-07/08) connection. */
+export class HybiServerDriver extends HybiDriver {
+  readonly version: string;
+  /** The request as a Rack-style env. */
+  readonly env: RackEnv;
+  /** The URL the request was made to. */
+  readonly url: string;
+  /** The request's headers by lower-case name. */
+  readonly headers: HeaderFields;
+  readonly #request: HandshakeRequest;
+
+  constructor(
+    request: HandshakeRequest,
+    socket: Socket,
+    options: ResolvedOptions,
+    hub?: EventHub<DriverEventMap>,
+    env?: RackEnv,
+  ) {
+    super('server', socket, options, hub);
+    this.#request = request;
+    this.headers = request.headers;
+    this.env = env ?? rackEnvFor(request);
+    this.url = socket.url !== undefined ? String(socket.url) : websocketUrlFor(request);
+    const version = request.headers['sec-websocket-version'];
+    this.version = `hybi-${version === '7' || version === '8' ? version : '13'}`;
+  }
+
+  protected handshake(): boolean {
+    const request = this.#request;
+    const error = checkHandshakeRequest(request);
+    if (error !== null) {
+      // §4.2.2: an unsupported version is answered 426 with the versions we speak.
+      const unsupported = error.code === 'HANDSHAKE_UNSUPPORTED_VERSION';
+      this.socket.write(errorResponse(unsupported ? 426 : 400, error.message, unsupported ? VERSION_HEADER : ''));
+      this.failConnection(error);
+      return false;
+    }
+    this.protocol = selectSubprotocol(request.headers['sec-websocket-protocol'], this.options.protocols);
+    const head = serverResponseHead(
+      request.headers['sec-websocket-key']!,
+      this.protocol,
+      null,
+      this.outgoingHeaders.serialize(),
+    );
+    this.socket.write(encodeHead(head));
+    this.openConnection();
+    return true;
+  }
+
+  /**
+   * Refuses the request instead of accepting it: writes a plain-text HTTP
+   * response (400 by default) and ends the driver; `close` fires with 1006
+   * since no WebSocket connection was made. Call instead of `start()`.
+   */
+  reject(status = 400, message = 'Bad Request'): boolean {
+    if (!Number.isInteger(status) || status < 400 || status > 599) {
+      throw new RangeError('reject() takes a 4xx or 5xx status');
+    }
+    return this.hub.run(() => {
+      if (this.readyState !== 0) return false;
+      this.socket.write(errorResponse(status, message));
+      this.finish(CloseCode.ABNORMAL, message, false);
+      return true;
+    });
+  }
+}
+

@@ -1,0 +1,161 @@
+/**
+ * Turns frames into messages (RFC 6455 §5.4, §5.6, §8.1): reassembles
+ * fragments with control frames interleaved, enforces the message-level
+ * rules and validates text as it arrives.
+ *
+ * Text that arrives whole, in one piece, is validated and decoded in one
+ * pass by a fatal `TextDecoder`. Text that arrives in pieces is validated
+ * piece by piece (so a bad fragment fails the connection when it arrives)
+ * and decoded once at the end.
+ *
+ * @module
+ */
+import { CloseCode, ProtocolError } from '../errors.js';
+import { ByteAccumulator } from '../frame/byte-accumulator.js';
+import type { FrameHandler, FrameHeader } from '../frame/frame-parser.js';
+import { Opcode, isControlOpcode } from '../frame/opcodes.js';
+import { Utf8Validator } from '../frame/utf8-validator.js';
+
+/** Receives what the reader assembles. */
+export interface MessageSink {
+  /**
+   * A complete data message. With `rsv` 0, text arrives as a validated
+   * string; with RSV bits set (an extension's message, compressed say)
+   * the bytes arrive as received, for the extension to decode.
+   */
+  onMessage(opcode: number, rsv: number, data: string | Uint8Array): void;
+  /** A complete close, ping or pong frame; `payload` is the driver's own copy. */
+  onControl(opcode: number, payload: Uint8Array): void;
+  /** The peer broke a rule; reading has stopped. */
+  onReadError(error: ProtocolError): void;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Frame handler that assembles messages; see the module comment. */
+export class MessageReader implements FrameHandler {
+  readonly #sink: MessageSink;
+  readonly #maxLength: number;
+  // The frame being read.
+  #frameOpcode = 0;
+  #frameFin = false;
+  // The data message being assembled: its opcode (0 when none) and RSV bits.
+  #messageOpcode = 0;
+  #messageRsv = 0;
+  readonly #message = new ByteAccumulator();
+  readonly #utf8 = new Utf8Validator();
+  // A control frame's payload when it straddles chunks.
+  #control: Uint8Array[] = [];
+
+  constructor(sink: MessageSink, maxLength: number) {
+    this.#sink = sink;
+    this.#maxLength = maxLength;
+  }
+
+  /** Bytes held for a message still being assembled. */
+  get retainedBytes(): number {
+    return this.#message.retainedBytes;
+  }
+
+  onFrameHeader(header: FrameHeader): boolean {
+    const opcode = header.opcode;
+    this.#frameOpcode = opcode;
+    this.#frameFin = header.fin;
+    if (isControlOpcode(opcode)) return true;
+    if (opcode === Opcode.CONTINUATION) {
+      // §5.4: a continuation belongs to a message already started.
+      if (this.#messageOpcode === 0) {
+        return this.#fail(new ProtocolError('UNEXPECTED_CONTINUATION', 'continuation frame with no message to continue'));
+      }
+      if (header.rsv !== 0) {
+        // RFC 7692 §6: per-message bits go on the first frame only.
+        return this.#fail(new ProtocolError('RESERVED_BITS', 'reserved bits set on a continuation frame'));
+      }
+    } else {
+      // §5.4: a new data message may not start inside a fragmented one.
+      if (this.#messageOpcode !== 0) {
+        return this.#fail(new ProtocolError('EXPECTED_CONTINUATION', 'new data frame while a fragmented message is unfinished'));
+      }
+      this.#messageOpcode = opcode;
+      this.#messageRsv = header.rsv;
+    }
+    const total = this.#message.length + header.length;
+    if (total > this.#maxLength) {
+      return this.#fail(
+        new ProtocolError('MESSAGE_TOO_LONG', `message of ${total} bytes or more exceeds maxLength (${this.#maxLength})`, CloseCode.TOO_LARGE),
+      );
+    }
+    return true;
+  }
+
+  onFramePayload(piece: Uint8Array, last: boolean): boolean {
+    if (isControlOpcode(this.#frameOpcode)) return this.#controlPayload(piece, last);
+    const complete = last && this.#frameFin;
+    const opcode = this.#messageOpcode;
+    const rsv = this.#messageRsv;
+    const checkText = opcode === Opcode.TEXT && rsv === 0;
+    if (complete && this.#message.length === 0) {
+      // The whole message is this one piece: no copy, one decoding pass.
+      this.#messageOpcode = 0;
+      return this.#deliver(opcode, rsv, piece, checkText);
+    }
+    if (checkText && !this.#utf8.push(piece)) {
+      return this.#fail(new ProtocolError('INVALID_UTF8', 'text message is not valid UTF-8', CloseCode.INVALID_DATA));
+    }
+    this.#message.append(piece);
+    if (!complete) return true;
+    if (checkText && !this.#utf8.end()) {
+      return this.#fail(new ProtocolError('INVALID_UTF8', 'text message ends inside a UTF-8 sequence', CloseCode.INVALID_DATA));
+    }
+    this.#messageOpcode = 0;
+    return this.#deliver(opcode, rsv, this.#message.take(), checkText);
+  }
+
+  onFrameError(error: ProtocolError): void {
+    this.#sink.onReadError(error);
+  }
+
+  #deliver(opcode: number, rsv: number, data: Uint8Array, text: boolean): boolean {
+    if (!text) {
+      this.#sink.onMessage(opcode, rsv, data);
+      return true;
+    }
+    let string: string;
+    try {
+      string = decoder.decode(data);
+    } catch {
+      return this.#fail(new ProtocolError('INVALID_UTF8', 'text message is not valid UTF-8', CloseCode.INVALID_DATA));
+    }
+    this.#sink.onMessage(opcode, rsv, string);
+    return true;
+  }
+
+  #controlPayload(piece: Uint8Array, last: boolean): boolean {
+    if (!last) {
+      this.#control.push(piece.slice());
+      return true;
+    }
+    let payload: Uint8Array;
+    if (this.#control.length === 0) {
+      payload = piece.slice();
+    } else {
+      this.#control.push(piece);
+      payload = new Uint8Array(this.#control.reduce((sum, part) => sum + part.length, 0));
+      let offset = 0;
+      for (const part of this.#control) {
+        payload.set(part, offset);
+        offset += part.length;
+      }
+      this.#control = [];
+    }
+    this.#sink.onControl(this.#frameOpcode, payload);
+    return true;
+  }
+
+  #fail(error: ProtocolError): false {
+    this.#message.reset();
+    this.#utf8.reset();
+    this.#sink.onReadError(error);
+    return false;
+  }
+}

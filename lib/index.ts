@@ -1,0 +1,36 @@
+/**
+ * wsdriver: a sans-I/O WebSocket protocol engine. Bytes in through
+ * `driver.parse()`, events and bytes out through `socket.write()`.
+ *
+ * @packageDocumentation
+ */
+export { Driver } from './driver/factories.js';
+export { HttpServerDriver } from './driver/http-server-driver.js';
+export { HybiServerDriver } from './hybi/hybi-server-driver.js';
+export { HybiClientDriver } from './hybi/hybi-client-driver.js';
+export { HybiDriver } from './hybi/hybi-driver.js';
+export { BaseDriver } from './driver/base-driver.js';
+export type { ServerSide, ServerSideDriver } from './driver/select-server-driver.js';
+export type {
+  CloseEvent,
+  ConnectEvent,
+  DriverEventMap,
+  MessageEvent,
+  OpenEvent,
+  PingEvent,
+  PongEvent,
+  Socket,
+} from './driver/events.js';
+export { ReadyState, type ReadyStateValue, type ConnectionState } from './driver/connection-state.js';
+export { CloseCode, ProtocolError, type ErrorCode } from './errors.js';
+export { DEFAULT_OPTIONS, type DriverOptions, type ResolvedOptions } from './options.js';
+export type { Listener } from './emitter.js';
+export type { HeaderFields } from './http/head-parser.js';
+export type {
+  FetchRequestLike,
+  HeadersLike,
+  IncomingMessageLike,
+  RackEnv,
+  RequestSource,
+} from './http/request.js';
+export { isWireCloseCode } from './frame/close-payload.js';
