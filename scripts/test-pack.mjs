@@ -43,7 +43,7 @@ try {
   for (const f of info.files) console.log(`  ${f.path}`);
 
   run(bin('publint'), ['run', tarball, '--strict']);
-  run(bin('attw'), [tarball, '--profile', 'node16', '--no-definitely-typed', '--no-emoji']);
+  run(bin('attw'), [tarball, '--profile', 'node16', '--no-definitely-typed', '--no-emoji', '--no-color']);
 
   // Install into a scratch consumer project, offline.
   const consumer = path.join(scratch, 'consumer');
