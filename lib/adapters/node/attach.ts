@@ -1,0 +1,129 @@
+/**
+ * Wires a driver to a Node stream: what the stream reads goes to
+ * `driver.parse()`, the end of the stream tells the driver the transport
+ * is gone, and the end of the WebSocket connection ends the stream.
+ *
+ * @module
+ */
+import type { Duplex } from 'node:stream';
+import type { Listener } from '../../emitter.js';
+import type { CloseEvent } from '../../driver/events.js';
+import { HybiClientDriver } from '../../hybi/hybi-client-driver.js';
+
+/** What {@link attach} needs of a driver; every wsdriver driver has it. */
+export interface AttachableDriver {
+  parse(bytes: Uint8Array): void;
+  transportClosed(): void;
+  once(type: 'close', listener: Listener<CloseEvent>): unknown;
+}
+
+/** Options of the Node adapter, beside the driver's own. */
+export interface AttachOptions {
+  /**
+   * Milliseconds to wait, once the WebSocket connection is over, for the
+   * peer to close its side of the TCP connection before the stream is
+   * destroyed. Default 30000.
+   */
+  closeTimeout?: number;
+  /**
+   * Called with the stream's `error` (a reset, a refused connection, a TLS
+   * failure) before the driver reports `close` with 1006. The driver's own
+   * `error` event is kept for faults in the protocol.
+   */
+  onTransportError?: (error: Error) => void;
+}
+
+/** Default {@link AttachOptions.closeTimeout}. */
+export const DEFAULT_CLOSE_TIMEOUT = 30_000;
+
+/** Checks the adapter's own options; throws on a bad value. */
+export function checkAttachOptions(options: AttachOptions): Required<Pick<AttachOptions, 'closeTimeout'>> {
+  const closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+  if (typeof closeTimeout !== 'number' || !(closeTimeout >= 0) || !Number.isFinite(closeTimeout)) {
+    throw new RangeError("option 'closeTimeout' must be a finite number of milliseconds, 0 or more");
+  }
+  if (options.onTransportError !== undefined && typeof options.onTransportError !== 'function') {
+    throw new TypeError("option 'onTransportError' must be a function");
+  }
+  return { closeTimeout };
+}
+
+/**
+ * Connects `driver` and `stream` both ways and returns the driver. The
+ * driver must write to this stream (see {@link streamSocket}); `attach`
+ * handles the reading side and the stream's lifetime:
+ *
+ * - each chunk read is passed to `driver.parse()`, which takes ownership
+ *   of it (Node hands every read a fresh Buffer, so this is safe);
+ * - the stream ending, closing or failing calls `driver.transportClosed()`
+ *   (`close` with 1006 if no close handshake completed);
+ * - when the driver emits `close`, the stream is ended after the bytes
+ *   already written. A server ends it at once (RFC 6455 §7.1.1: the server
+ *   closes the TCP connection first); a client that closed cleanly waits
+ *   for the server to do so. Either side destroys the stream if the peer
+ *   has not closed its side after `closeTimeout` ms.
+ *
+ * Call it before any data can arrive (right after the stream is made or
+ * handed over). It turns Nagle's algorithm off on TCP sockets, as a
+ * message-oriented protocol wants, and resumes a paused stream.
+ */
+export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, options: AttachOptions = {}): D {
+  const { closeTimeout } = checkAttachOptions(options);
+  if (stream.readableEncoding !== null) {
+    throw new TypeError('the stream has an encoding set; a driver needs the raw bytes');
+  }
+  if (stream.readableObjectMode) throw new TypeError('the stream is in object mode; a driver needs bytes');
+
+  const isClient = driver instanceof HybiClientDriver;
+  let peerEnded = false;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+
+  const destroyLater = () => {
+    if (timer !== null || stream.destroyed) return;
+    timer = setTimeout(() => stream.destroy(), closeTimeout);
+    // The stream keeps the process alive while it is open; the timer need not.
+    timer.unref?.();
+  };
+
+  const onData = (chunk: Uint8Array) => driver.parse(chunk);
+  const onEnd = () => {
+    peerEnded = true;
+    driver.transportClosed();
+    // For streams that allow half-open connections: the peer is done, so are we.
+    if (stream.writable) stream.end();
+  };
+  const onError = (error: Error) => {
+    options.onTransportError?.(error);
+    driver.transportClosed();
+  };
+  const onClose = () => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    stream.off('data', onData);
+    stream.off('end', onEnd);
+    stream.off('error', onError);
+    driver.transportClosed();
+  };
+
+  driver.once('close', (event) => {
+    if (stream.destroyed) return;
+    if (isClient && event.wasClean && !peerEnded) {
+      // RFC 6455 §7.1.1: after a clean close the client waits for the
+      // server to close the TCP connection, and closes it itself only if
+      // that does not happen in reasonable time.
+      destroyLater();
+      return;
+    }
+    stream.end();
+    destroyLater();
+  });
+
+  stream.on('data', onData);
+  stream.on('end', onEnd);
+  stream.on('error', onError);
+  stream.once('close', onClose);
+  (stream as { setNoDelay?: (noDelay: boolean) => unknown }).setNoDelay?.(true);
+  stream.resume();
+  if (stream.destroyed) driver.transportClosed();
+  return driver;
+}

@@ -1,0 +1,57 @@
+/**
+ * A client connection in one call: opens TCP (or TLS for wss:) to the
+ * URL's host, attaches a client driver and starts the handshake once the
+ * transport is up.
+ *
+ * @module
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { Driver } from '../../driver/factories.js';
+import type { HybiClientDriver } from '../../hybi/hybi-client-driver.js';
+import { parseWebSocketUrl } from '../../hybi/client-handshake.js';
+import { attach } from './attach.js';
+import { splitOptions, type NodeDriverOptions } from './options.js';
+import { streamSocket } from './stream-socket.js';
+
+/** Options of {@link connect}: the driver's, the adapter's, and TLS. */
+export interface ConnectOptions extends NodeDriverOptions {
+  /**
+   * For wss: URLs, passed to `tls.connect` (`ca`, `rejectUnauthorized`,
+   * client certificates…). `host`, `port` and `servername` come from the URL.
+   */
+  tls?: Omit<tls.ConnectionOptions, 'host' | 'port' | 'socket' | 'path'>;
+  /** Headers added to the handshake request, as by `setHeader()`. */
+  headers?: Readonly<Record<string, string | number>>;
+}
+
+/**
+ * Connects to a ws: or wss: URL and returns the client driver. The
+ * handshake is sent once TCP (and TLS) is up, so listeners added right
+ * after this call see every event. A failure to connect ends in `close`
+ * with 1006; `onTransportError` receives the cause.
+ */
+export function connect(url: string | URL, options: ConnectOptions = {}): HybiClientDriver {
+  const { tls: tlsOptions, headers, ...rest } = options;
+  const [driverOptions, attachOptions] = splitOptions(rest);
+  const target = parseWebSocketUrl(url);
+  // URL keeps IPv6 literals in brackets; sockets want the bare address.
+  const host = target.host.startsWith('[') ? target.host.slice(1, -1) : target.host;
+
+  const stream = target.secure
+    ? tls.connect({
+        ALPNProtocols: ['http/1.1'],
+        ...tlsOptions,
+        host,
+        port: target.port,
+        // RFC 6066 §3: SNI carries host names, never IP addresses.
+        ...(net.isIP(host) === 0 ? { servername: host } : {}),
+      })
+    : net.connect({ host, port: target.port });
+
+  const driver = Driver.client(streamSocket(stream, { url: target.href }), driverOptions);
+  for (const [name, value] of Object.entries(headers ?? {})) driver.setHeader(name, value);
+  attach(driver, stream, attachOptions);
+  stream.once(target.secure ? 'secureConnect' : 'connect', () => driver.start());
+  return driver;
+}

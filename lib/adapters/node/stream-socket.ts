@@ -1,0 +1,33 @@
+/**
+ * The driver's {@link Socket} for a Node stream: every byte the driver
+ * produces is written to the stream, in order.
+ *
+ * @module
+ */
+import type { Duplex } from 'node:stream';
+import type { Socket } from '../../driver/events.js';
+
+/** What a {@link Socket} may carry besides `write`. */
+export interface StreamSocketInit {
+  /** Client: the ws: or wss: URL. Server: the request's URL, if known. */
+  url?: string | URL;
+  /** Rack-style server: the request (an `IncomingMessage`, a Rack env, …). */
+  env?: unknown;
+}
+
+/**
+ * Makes the `Socket` a driver writes to from a Node stream (`net.Socket`,
+ * `tls.TLSSocket` or any `Duplex`). Writes after the stream has ended or
+ * been destroyed are dropped: the connection is over and the driver has
+ * nothing left to say that the peer could read.
+ */
+export function streamSocket(stream: Duplex, init: StreamSocketInit = {}): Socket {
+  const socket: Socket = {
+    write(bytes: Uint8Array): void {
+      if (stream.writable) stream.write(bytes);
+    },
+  };
+  if (init.url !== undefined) socket.url = init.url;
+  if (init.env !== undefined) socket.env = init.env;
+  return socket;
+}

@@ -1,0 +1,41 @@
+/**
+ * The rack-style driver under a Node HTTP server: the `upgrade` event
+ * hands over a request that `node:http` has already parsed, the socket,
+ * and the first bytes read after the request head.
+ *
+ * @module
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Driver } from '../../driver/factories.js';
+import type { ServerSideDriver } from '../../driver/select-server-driver.js';
+import { attach } from './attach.js';
+import { splitOptions, type NodeDriverOptions } from './options.js';
+import { streamSocket } from './stream-socket.js';
+
+/**
+ * Takes over an upgrade request from `http.createServer`'s (or
+ * `https.createServer`'s) `upgrade` event: makes a `Driver.rack` driver
+ * for `request`, attaches it to `socket` (see {@link attach}), feeds it
+ * `head`, and returns it.
+ *
+ * The driver is started on the next microtask, so listeners added right
+ * after this call see `open`, and `setHeader()` still works. Call
+ * `driver.start()` yourself to answer at once, or `driver.reject()` to
+ * refuse instead. Check `Driver.isWebSocket(request)` first if the server
+ * also takes other upgrades.
+ */
+export function handleUpgrade(
+  request: IncomingMessage,
+  socket: Duplex,
+  head: Uint8Array,
+  options?: NodeDriverOptions,
+): ServerSideDriver {
+  const [driverOptions, attachOptions] = splitOptions(options);
+  const driver = Driver.rack(streamSocket(socket, { env: request }), driverOptions);
+  attach(driver, socket, attachOptions);
+  // Held by the driver until start(); copied since node:http owns `head`.
+  if (head.length > 0) driver.parse(head.slice());
+  queueMicrotask(() => driver.start());
+  return driver;
+}
