@@ -121,14 +121,17 @@ function fromRackEnv(env: RackEnv): HandshakeRequest {
 function fromFetchRequest(request: FetchRequestLike): HandshakeRequest {
   let target = '/';
   let scheme: 'http' | 'https' = 'http';
+  const headers = fieldsOf(request.headers);
   try {
     const url = new URL(request.url);
     target = url.pathname + url.search;
     scheme = url.protocol === 'https:' || url.protocol === 'wss:' ? 'https' : 'http';
+    // A Fetch Request carries its host in the URL; Host is often not among its headers.
+    if (headers['host'] === undefined && url.host !== '') headers['host'] = url.host;
   } catch {
     if (request.url.startsWith('/')) target = request.url;
   }
-  return { method: request.method, target, httpVersion: null, headers: fieldsOf(request.headers), scheme };
+  return { method: request.method, target, httpVersion: null, headers, scheme };
 }
 
 function fromFetchHeaders(headers: HeadersLike): HandshakeRequest {

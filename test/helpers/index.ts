@@ -13,3 +13,4 @@ export * from './http.js';
 export * from './chunking.js';
 export * from './recorder.js';
 export * from './drivers.js';
+export * from './roles.js';
