@@ -1,0 +1,45 @@
+/**
+ * Which draft a request speaks, when `allowDrafts` is on: a request with
+ * `Sec-WebSocket-Key1` or `Sec-WebSocket-Key2` is hixie-76 (one without the
+ * other is then refused with a clear 400); any other `Upgrade: WebSocket`
+ * request without `Sec-WebSocket-Version` or `Sec-WebSocket-Key` is
+ * hixie-75. Everything else goes to the RFC 6455 driver, which answers a
+ * faulty request with 400 or 426.
+ *
+ * @module
+ */
+import type { EventHub } from '../emitter.js';
+import type { DriverEventMap, Socket } from '../driver/events.js';
+import type { ServerSideDriver } from '../driver/select-server-driver.js';
+import type { HandshakeRequest } from '../http/request.js';
+import { hasToken } from '../http/tokens.js';
+import type { ResolvedOptions } from '../options.js';
+import { Hixie75ServerDriver } from './hixie75-server-driver.js';
+import { Hixie76ServerDriver } from './hixie76-server-driver.js';
+
+/** The draft a request speaks, or null if it is not a draft request. */
+export function draftVersionOf(request: HandshakeRequest): 'hixie-75' | 'hixie-76' | null {
+  const headers = request.headers;
+  // RFC 6455 and hybi-07 on send both; a request with either is not a draft.
+  if (headers['sec-websocket-version'] !== undefined || headers['sec-websocket-key'] !== undefined) return null;
+  if (headers['sec-websocket-key1'] !== undefined || headers['sec-websocket-key2'] !== undefined) return 'hixie-76';
+  if (hasToken(headers['upgrade'], 'websocket')) return 'hixie-75';
+  return null;
+}
+
+/** Builds the draft driver for a request, or returns null (see the module comment). */
+export function selectDraftDriver(
+  request: HandshakeRequest,
+  socket: Socket,
+  options: ResolvedOptions,
+  hub: EventHub<DriverEventMap> | undefined,
+): ServerSideDriver | null {
+  switch (draftVersionOf(request)) {
+    case 'hixie-76':
+      return new Hixie76ServerDriver(request, socket, options, hub);
+    case 'hixie-75':
+      return new Hixie75ServerDriver(request, socket, options, hub);
+    default:
+      return null;
+  }
+}
