@@ -71,6 +71,9 @@ export type ErrorCode =
   | 'INVALID_CLOSE_PAYLOAD'
   | 'INVALID_CLOSE_REASON'
   | 'INPUT_BEFORE_START_TOO_LARGE'
+  // HTTP CONNECT proxy
+  | 'PROXY_REFUSED'
+  | 'PROXY_CLOSED'
   // extensions
   | 'EXTENSION_ERROR'
   // legacy drafts

@@ -8,6 +8,8 @@ export { Driver } from './driver/factories.js';
 export { HttpServerDriver } from './driver/http-server-driver.js';
 export { HybiServerDriver } from './hybi/hybi-server-driver.js';
 export { HybiClientDriver } from './hybi/hybi-client-driver.js';
+export { HttpProxy } from './proxy/http-proxy.js';
+export type { ProxyCloseEvent, ProxyConnectEvent, ProxyEventMap, ProxyOptions } from './proxy/http-proxy.js';
 export { HybiDriver } from './hybi/hybi-driver.js';
 export { BaseDriver } from './driver/base-driver.js';
 export type { ServerSide, ServerSideDriver } from './driver/select-server-driver.js';

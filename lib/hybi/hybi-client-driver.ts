@@ -10,6 +10,7 @@ import type { Socket } from '../driver/events.js';
 import { createHeaderFields, ResponseHeadParser, type HeaderFields } from '../http/head-parser.js';
 import { encodeHead } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
+import { HttpProxy, type ProxyOptions } from '../proxy/http-proxy.js';
 import { generateKey } from './accept-key.js';
 import { checkHandshakeResponse, clientRequestHead, parseWebSocketUrl, type WebSocketUrl } from './client-handshake.js';
 import { HybiDriver } from './hybi-driver.js';
@@ -28,6 +29,10 @@ export class HybiClientDriver extends HybiDriver {
 
   readonly #key = generateKey();
   #response: ResponseHeadParser | null;
+  #proxy: HttpProxy | null = null;
+  // With a proxy, the handshake waits for the tunnel: 'held' if start()
+  // came first, sent once the proxy's connect listeners have run.
+  #tunnel: 'direct' | 'waiting' | 'held' | 'open' = 'direct';
 
   constructor(socket: Socket, options: ResolvedOptions) {
     super('client', socket, options);
@@ -37,7 +42,39 @@ export class HybiClientDriver extends HybiDriver {
     this.#response = new ResponseHeadParser(options);
   }
 
+  /**
+   * Connects through an HTTP proxy: returns an {@link HttpProxy} that asks
+   * the proxy at `url` (http: or https:, user info for Basic auth) for a
+   * tunnel with CONNECT, through this driver's socket. Call `proxy.start()`,
+   * pass what the socket receives to `proxy.parse()`, and call `start()`
+   * on `connect` (for wss:, after starting TLS there). See docs/proxy.md.
+   */
+  proxy(url: string | URL, options?: ProxyOptions): HttpProxy {
+    if (this.#tunnel !== 'direct') throw new Error('this driver already has a proxy');
+    const proxy = new HttpProxy(
+      url,
+      {
+        target: this.target,
+        socket: this.socket,
+        limits: this.options,
+        // ws: the tunnel carries our stream; wss: TLS sits between.
+        forward: this.target.secure ? null : (bytes) => this.parse(bytes),
+        opened: () => this.#tunnelOpened(),
+        failed: (error) => this.hub.run(() => this.failConnection(error)),
+      },
+      options,
+    );
+    this.#proxy = proxy;
+    this.#tunnel = 'waiting';
+    return proxy;
+  }
+
   protected handshake(): boolean {
+    // Never before the tunnel: for wss: it would go to the proxy in clear.
+    if (this.#tunnel === 'waiting') {
+      this.#tunnel = 'held';
+      return true;
+    }
     const head = clientRequestHead(
       this.target,
       this.#key,
@@ -75,6 +112,17 @@ export class HybiClientDriver extends HybiDriver {
     this.openConnection();
     // Frames may follow the response in the same chunk.
     if (result.rest.length > 0 && this.state.kind !== 'closed') this.parser.push(result.rest);
+  }
+
+  protected override onClosed(): void {
+    super.onClosed();
+    this.#proxy?.transportClosed();
+  }
+
+  #tunnelOpened(): void {
+    const held = this.#tunnel === 'held';
+    this.#tunnel = 'open';
+    if (held && this.state.kind === 'connecting') this.handshake();
   }
 
   #failHandshake(error: ProtocolError): void {
