@@ -1,0 +1,155 @@
+// RFC 6455 §8.1: text messages must be valid UTF-8 (RFC 3629); invalid
+// data fails the connection with 1007 as soon as it arrives.
+import { describe, expect, it } from 'vitest';
+import { BASIC_CHUNKINGS, bytesOf, concat, feed, Op, readClosePayload, ROLES, type Role } from '../helpers/index.js';
+
+const VALID: Array<[string, string]> = [
+  ['ASCII', 'hello'],
+  ['U+007F and U+0080', '\u007f\u0080'],
+  ['U+07FF and U+0800', '\u07ff\u0800'],
+  ['U+D7FF and U+E000 (around the surrogates)', '\ud7ff\ue000'],
+  ['U+FFFD and U+FFFF', '\ufffd\uffff'],
+  ['U+10000 (first astral)', '\u{10000}'],
+  ['U+10FFFF (last code point)', '\u{10ffff}'],
+  ['a mix of 1-4 byte characters', 'aé€𝄞z κόσμε 🌍'],
+  ['a NUL character', 'a\u0000b'],
+];
+
+const INVALID: Array<[string, number[]]> = [
+  ['a lone continuation byte', [0x80]],
+  ['a lone 0xBF', [0x61, 0xbf]],
+  ['overlong 2-byte NUL (C0 80)', [0xc0, 0x80]],
+  ['overlong 2-byte (C1 BF)', [0xc1, 0xbf]],
+  ['overlong 3-byte (E0 80 80)', [0xe0, 0x80, 0x80]],
+  ['overlong 3-byte (E0 9F BF)', [0xe0, 0x9f, 0xbf]],
+  ['overlong 4-byte (F0 80 80 80)', [0xf0, 0x80, 0x80, 0x80]],
+  ['overlong 4-byte (F0 8F BF BF)', [0xf0, 0x8f, 0xbf, 0xbf]],
+  ['a high surrogate (ED A0 80)', [0xed, 0xa0, 0x80]],
+  ['a low surrogate (ED BF BF)', [0xed, 0xbf, 0xbf]],
+  ['a surrogate pair encoded as two 3-byte sequences', [0xed, 0xa0, 0xbd, 0xed, 0xb2, 0xa9]],
+  ['U+110000 (F4 90 80 80)', [0xf4, 0x90, 0x80, 0x80]],
+  ['lead byte F5', [0xf5, 0x80, 0x80, 0x80]],
+  ['lead byte FE', [0xfe]],
+  ['lead byte FF', [0xff]],
+  ['a 3-byte sequence cut by ASCII', [0xe2, 0x82, 0x41]],
+  ['a sequence truncated at the end of the message', [0x61, 0xe2, 0x82]],
+  ['a 4-byte lead at the end of the message', [0xf0]],
+];
+
+function expect1007(rec: ReturnType<Role['open']>['rec'], driver: { readyState: number }): void {
+  expect(rec.messages).toEqual([]);
+  expect(rec.of('error')).toEqual([expect.objectContaining({ code: 'INVALID_UTF8', closeCode: 1007 })]);
+  expect(rec.of('close')).toEqual([expect.objectContaining({ code: 1007, wasClean: false })]);
+  const frames = rec.takeFrames();
+  expect(frames.map((f) => f.opcode)).toEqual([Op.CLOSE]);
+  expect(readClosePayload(frames[0]!.payload).code).toBe(1007);
+  expect(driver.readyState).toBe(3);
+}
+
+describe.each(ROLES)('$name UTF-8 validation (§8.1)', (role: Role) => {
+  describe.each(BASIC_CHUNKINGS)('fed %s', (chunking) => {
+    it.each(VALID)('accepts %s', (_name, text) => {
+      const { driver, rec } = role.open();
+      feed(driver, role.peerFrame(Op.TEXT, text), chunking);
+      expect(rec.messages).toEqual([text]);
+    });
+
+    it('keeps a leading byte order mark', () => {
+      const { driver, rec } = role.open();
+      feed(driver, role.peerFrame(Op.TEXT, '\ufeffhi'), chunking);
+      expect(rec.messages).toEqual(['\ufeffhi']);
+    });
+
+    it.each(VALID)('accepts %s fragmented at every byte boundary', (_name, text) => {
+      const bytes = bytesOf(text);
+      for (let cut = 0; cut <= bytes.length; cut++) {
+        const { driver, rec } = role.open();
+        feed(
+          driver,
+          concat(role.peerFrame(Op.TEXT, bytes.subarray(0, cut), { fin: false }), role.peerFrame(Op.CONTINUATION, bytes.subarray(cut))),
+          chunking,
+        );
+        expect(rec.messages).toEqual([text]);
+      }
+    });
+
+    it('accepts a 4-byte character cut into four one-byte fragments', () => {
+      const { driver, rec } = role.open();
+      const bytes = bytesOf('🌍');
+      feed(
+        driver,
+        concat(...[...bytes].map((b, i) => role.peerFrame(i === 0 ? Op.TEXT : Op.CONTINUATION, Uint8Array.of(b), { fin: i === 3 }))),
+        chunking,
+      );
+      expect(rec.messages).toEqual(['🌍']);
+    });
+
+    it.each(INVALID)('fails %s in one frame with 1007', (_name, bytes) => {
+      const { driver, rec } = role.open();
+      feed(driver, role.peerFrame(Op.TEXT, Uint8Array.from(bytes)), chunking);
+      expect1007(rec, driver);
+    });
+
+    it.each(INVALID)('fails %s in a fragmented message with 1007', (_name, bytes) => {
+      const { driver, rec } = role.open();
+      const data = concat(bytesOf('ok '), Uint8Array.from(bytes));
+      feed(driver, concat(role.peerFrame(Op.TEXT, data.subarray(0, 2), { fin: false }), role.peerFrame(Op.CONTINUATION, data.subarray(2))), chunking);
+      expect1007(rec, driver);
+    });
+
+    it('fails fast: in the first fragment holding the bad byte, before the message ends', () => {
+      const { driver, rec } = role.open();
+      feed(driver, role.peerFrame(Op.TEXT, Uint8Array.of(0x61, 0xff, 0x62), { fin: false }), chunking);
+      expect1007(rec, driver);
+    });
+
+    it('fails fast in a later fragment, with earlier ones valid', () => {
+      const { driver, rec } = role.open();
+      feed(driver, role.peerFrame(Op.TEXT, 'valid start', { fin: false }), chunking);
+      expect(rec.events).toEqual([]);
+      feed(driver, role.peerFrame(Op.CONTINUATION, Uint8Array.of(0xc0, 0xaf), { fin: false }), chunking);
+      expect1007(rec, driver);
+    });
+
+    it('fails fast when a sequence split across fragments is continued wrongly', () => {
+      const { driver, rec } = role.open();
+      feed(driver, role.peerFrame(Op.TEXT, Uint8Array.of(0x61, 0xe2), { fin: false }), chunking);
+      expect(rec.events).toEqual([]);
+      feed(driver, role.peerFrame(Op.CONTINUATION, Uint8Array.of(0x28, 0x61), { fin: false }), chunking);
+      expect1007(rec, driver);
+    });
+
+    it('fails fast when a surrogate is split across fragments', () => {
+      const { driver, rec } = role.open();
+      feed(driver, concat(role.peerFrame(Op.TEXT, Uint8Array.of(0xed), { fin: false }), role.peerFrame(Op.CONTINUATION, Uint8Array.of(0xa0, 0x80), { fin: false })), chunking);
+      expect1007(rec, driver);
+    });
+
+    it('fails fast inside one large frame, before the rest of its payload arrives', () => {
+      const { driver, rec } = role.open();
+      const payload = new Uint8Array(1000).fill(0x61);
+      payload[10] = 0xff;
+      const bytes = role.peerFrame(Op.TEXT, payload);
+      feed(driver, bytes.subarray(0, 100), chunking);
+      expect1007(rec, driver);
+    });
+
+    it('fails a message whose last fragment ends inside a sequence', () => {
+      const { driver, rec } = role.open();
+      feed(driver, concat(role.peerFrame(Op.TEXT, 'abc', { fin: false }), role.peerFrame(Op.CONTINUATION, Uint8Array.of(0xf0, 0x9f, 0x8c))), chunking);
+      expect1007(rec, driver);
+    });
+
+    it('delivers consecutive messages independently, fragmented or not', () => {
+      const { driver, rec } = role.open();
+      feed(driver, concat(role.peerFrame(Op.TEXT, 'é'), role.peerFrame(Op.TEXT, '€', { fin: false }), role.peerFrame(Op.CONTINUATION, '')), chunking);
+      expect(rec.messages).toEqual(['é', '€']);
+    });
+
+    it('does not validate binary messages', () => {
+      const { driver, rec } = role.open();
+      feed(driver, role.peerFrame(Op.BINARY, Uint8Array.of(0xff, 0xc0, 0x80, 0xed, 0xa0, 0x80)), chunking);
+      expect(rec.messages).toEqual([Uint8Array.of(0xff, 0xc0, 0x80, 0xed, 0xa0, 0x80)]);
+    });
+  });
+});
