@@ -92,9 +92,8 @@ export function checkHandshakeResponse(
   head: ResponseHead,
   key: string,
   offeredProtocols: readonly string[],
-  offeredExtensions = false,
 ): AcceptedResponse | ProtocolError {
-  const fail = (code: 'HANDSHAKE_UNEXPECTED_STATUS' | 'HANDSHAKE_BAD_RESPONSE' | 'HANDSHAKE_BAD_ACCEPT' | 'HANDSHAKE_BAD_PROTOCOL' | 'HANDSHAKE_BAD_EXTENSION', message: string) =>
+  const fail = (code: 'HANDSHAKE_UNEXPECTED_STATUS' | 'HANDSHAKE_BAD_RESPONSE' | 'HANDSHAKE_BAD_ACCEPT' | 'HANDSHAKE_BAD_PROTOCOL', message: string) =>
     new ProtocolError(code, message, CloseCode.PROTOCOL_ERROR);
   if (head.statusCode !== 101) {
     return fail('HANDSHAKE_UNEXPECTED_STATUS', `unexpected response code: ${head.statusCode}`);
@@ -104,12 +103,6 @@ export function checkHandshakeResponse(
   if (!hasToken(headers['connection'], 'upgrade')) return fail('HANDSHAKE_BAD_RESPONSE', "'Connection' header does not hold 'upgrade'");
   if (headers['sec-websocket-accept'] !== acceptKeyFor(key)) {
     return fail('HANDSHAKE_BAD_ACCEPT', 'Sec-WebSocket-Accept mismatch');
-  }
-  // §4.1 item 5: an extension "not present in the client's handshake" fails
-  // the connection. When some were offered, the extension layer checks the answer.
-  const extensions = headers['sec-websocket-extensions'];
-  if (!offeredExtensions && extensions !== undefined && splitHeaderList(extensions).length > 0) {
-    return fail('HANDSHAKE_BAD_EXTENSION', `server chose extensions ${JSON.stringify(extensions)}, but none were offered`);
   }
   const chosen = headers['sec-websocket-protocol'];
   if (chosen === undefined) return { protocol: null };
