@@ -1,0 +1,472 @@
+/**
+ * permessage-deflate (RFC 7692) for Node, as an extension for
+ * `driver.addExtension()`, built on `node:zlib`.
+ *
+ * It speaks the same `websocket-extensions` interface as faye's
+ * `permessage-deflate` package and takes the same option names, but
+ * bounds decompression: the inflated size of every message is counted as
+ * zlib produces it, and a message that passes the driver's `maxLength`
+ * stops the inflater there and fails the connection with 1009. faye's
+ * package inflates the whole message before anyone can look at its size,
+ * so a few kilobytes on the wire can take gigabytes of memory
+ * (docs/extensions.md).
+ *
+ * ```ts
+ * import { Driver } from 'wsdriver';
+ * import { perMessageDeflate } from 'wsdriver/node';
+ * const driver = Driver.server(socket, { maxLength: 1 << 20 });
+ * driver.addExtension(perMessageDeflate({ maxWindowBits: 12 }));
+ * ```
+ *
+ * @module
+ */
+import zlib from 'node:zlib';
+import { CloseCode, ProtocolError } from '../../errors.js';
+import type {
+  Extension,
+  ExtensionCallback,
+  ExtensionClientSession,
+  ExtensionMessage,
+  ExtensionOptions,
+  ExtensionParams,
+  ExtensionServerSession,
+} from '../../extensions/extension.js';
+
+/** Options of {@link perMessageDeflate}. "Own" is what this endpoint sends, "peer" what it receives. */
+export interface PerMessageDeflateOptions {
+  /** zlib compression level, 0-9, or -1 for zlib's default (6). */
+  level?: number;
+  /** zlib memLevel, 1-9: memory for the compressor's state. Default 8. */
+  memLevel?: number;
+  /** zlib strategy (`zlib.constants.Z_*` strategy). Default `Z_DEFAULT_STRATEGY`. */
+  strategy?: number;
+  /**
+   * Reset the compressor after each message sent, and declare it
+   * (`server_no_context_takeover` from a server, `client_no_context_takeover`
+   * from a client). Costs ratio, saves keeping the compressor's window.
+   */
+  noContextTakeover?: boolean;
+  /** Largest LZ77 window, as bits (8-15), this endpoint compresses with. Default 15. */
+  maxWindowBits?: number;
+  /** Ask the peer to reset its compressor after each message (no inflate context is then kept here). */
+  requestNoContextTakeover?: boolean;
+  /**
+   * Ask the peer to compress with a window of at most this many bits
+   * (8-15), which bounds the inflater's memory here. A client fails the
+   * handshake if the server does not agree; a server can only ask a client
+   * that offered `client_max_window_bits`.
+   */
+  requestMaxWindowBits?: number;
+  /** Messages shorter than this many bytes are sent uncompressed. Default 0: compress every message. */
+  threshold?: number;
+  /** A stand-in for `node:zlib`'s raw streams (instrumentation, another implementation). */
+  zlib?: ZlibStreams;
+}
+
+/** What the extension needs of `node:zlib`. */
+export interface ZlibStreams {
+  createInflateRaw(options: zlib.ZlibOptions): zlib.InflateRaw;
+  createDeflateRaw(options: zlib.ZlibOptions): zlib.DeflateRaw;
+}
+
+const NAME = 'permessage-deflate';
+const PARAMS = new Set(['server_no_context_takeover', 'client_no_context_takeover', 'server_max_window_bits', 'client_max_window_bits']);
+const MAX_WINDOW_BITS = 15;
+// RFC 7692 §7.2.1/§7.2.2: the sender removes, and the receiver appends, the
+// empty stored block that ends a sync flush.
+const TRAILER = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
+
+/** What one side agreed to for a connection. */
+interface Agreement {
+  readonly ownNoContextTakeover: boolean;
+  readonly ownWindowBits: number;
+  readonly peerNoContextTakeover: boolean;
+  readonly peerWindowBits: number;
+}
+
+interface Settings {
+  readonly level: number;
+  readonly memLevel: number;
+  readonly strategy: number;
+  readonly noContextTakeover: boolean;
+  readonly maxWindowBits: number | undefined;
+  readonly requestNoContextTakeover: boolean;
+  readonly requestMaxWindowBits: number | undefined;
+  readonly threshold: number;
+  readonly zlib: ZlibStreams;
+}
+
+/**
+ * The permessage-deflate extension, configured. Pass it to
+ * `driver.addExtension()` on a client (it offers) or a server (it accepts
+ * the first acceptable offer). Throws on a bad option.
+ */
+export function perMessageDeflate(options: PerMessageDeflateOptions = {}): Extension {
+  const settings = checkOptions(options);
+  return Object.freeze({
+    name: NAME,
+    type: 'permessage' as const,
+    rsv1: true,
+    rsv2: false,
+    rsv3: false,
+    createClientSession(sessionOptions: ExtensionOptions): ExtensionClientSession {
+      return new ClientSession(settings, maxLengthOf(sessionOptions));
+    },
+    createServerSession(offers: ExtensionParams[], sessionOptions: ExtensionOptions): ExtensionServerSession | null {
+      for (const offer of offers) {
+        const agreement = acceptOffer(offer, settings);
+        if (agreement !== null) return new ServerSession(settings, maxLengthOf(sessionOptions), agreement.response, agreement.agreement);
+      }
+      return null;
+    },
+  });
+}
+
+function maxLengthOf(options: ExtensionOptions | undefined): number {
+  const maxLength = options?.maxLength;
+  return typeof maxLength === 'number' && maxLength >= 0 ? maxLength : Infinity;
+}
+
+// --- negotiation (RFC 7692 §7.1) ---
+
+/** Checks parameter names and values shared by offers and responses. */
+function validParams(params: ExtensionParams): boolean {
+  for (const [key, value] of Object.entries(params)) {
+    // §7.1: unknown parameters, and any parameter given twice, decline the offer.
+    if (!PARAMS.has(key) || Array.isArray(value)) return false;
+  }
+  // §7.1.1: the no_context_takeover parameters have no value.
+  if ('server_no_context_takeover' in params && params['server_no_context_takeover'] !== true) return false;
+  if ('client_no_context_takeover' in params && params['client_no_context_takeover'] !== true) return false;
+  // §7.1.2.1: server_max_window_bits always carries a value, 8 to 15.
+  if ('server_max_window_bits' in params && !isWindowBits(params['server_max_window_bits'])) return false;
+  return true;
+}
+
+function isWindowBits(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 8 && value <= MAX_WINDOW_BITS;
+}
+
+/** Server: the response and agreement for one offer, or null to decline it. */
+function acceptOffer(offer: ExtensionParams, settings: Settings): { response: ExtensionParams; agreement: Agreement } | null {
+  if (!validParams(offer)) return null;
+  const clientBits = offer['client_max_window_bits'];
+  // §7.1.2.2: in an offer, client_max_window_bits may come without a value.
+  if (clientBits !== undefined && clientBits !== true && !isWindowBits(clientBits)) return null;
+
+  const response: ExtensionParams = {};
+  // §7.1.1.1: a server may reset its context even when not asked to.
+  const ownNoContextTakeover = settings.noContextTakeover || offer['server_no_context_takeover'] === true;
+  if (ownNoContextTakeover) response['server_no_context_takeover'] = true;
+  // §7.1.1.2: the server may forbid the client's context takeover.
+  const peerNoContextTakeover = settings.requestNoContextTakeover || offer['client_no_context_takeover'] === true;
+  if (peerNoContextTakeover) response['client_no_context_takeover'] = true;
+
+  // §7.1.2.1: an offer's server_max_window_bits is accepted by answering
+  // with the same or a smaller value.
+  const offeredServerBits = offer['server_max_window_bits'] as number | undefined;
+  const ownWindowBits = Math.min(settings.maxWindowBits ?? MAX_WINDOW_BITS, offeredServerBits ?? MAX_WINDOW_BITS);
+  if (offeredServerBits !== undefined) response['server_max_window_bits'] = ownWindowBits;
+
+  // §7.1.2.2: the server may limit the client's window only if the client
+  // said it can be limited, and never above a value the client gave.
+  let peerWindowBits = MAX_WINDOW_BITS;
+  if (clientBits !== undefined) {
+    peerWindowBits = Math.min(settings.requestMaxWindowBits ?? MAX_WINDOW_BITS, clientBits === true ? MAX_WINDOW_BITS : clientBits);
+    if (peerWindowBits < MAX_WINDOW_BITS) response['client_max_window_bits'] = peerWindowBits;
+  }
+  return { response, agreement: { ownNoContextTakeover, ownWindowBits, peerNoContextTakeover, peerWindowBits } };
+}
+
+/** Client: the offer. */
+function clientOffer(settings: Settings): ExtensionParams {
+  const offer: ExtensionParams = {};
+  // §7.1.2.2: offering client_max_window_bits (with no value: any window)
+  // tells the server it may limit ours.
+  offer['client_max_window_bits'] = settings.maxWindowBits ?? true;
+  if (settings.noContextTakeover) offer['client_no_context_takeover'] = true;
+  if (settings.requestNoContextTakeover) offer['server_no_context_takeover'] = true;
+  if (settings.requestMaxWindowBits !== undefined) offer['server_max_window_bits'] = settings.requestMaxWindowBits;
+  return offer;
+}
+
+/** Client: the agreement in the server's response, or null if the response is unacceptable. */
+function acceptResponse(params: ExtensionParams, settings: Settings): Agreement | null {
+  if (!validParams(params)) return null;
+  const clientBits = params['client_max_window_bits'];
+  // §7.1.2.2: in a response, client_max_window_bits needs a value, no
+  // larger than the one offered.
+  if (clientBits !== undefined && (!isWindowBits(clientBits) || clientBits > (settings.maxWindowBits ?? MAX_WINDOW_BITS))) return null;
+  const serverBits = params['server_max_window_bits'] as number | undefined;
+  // §7.1.1.1 and §7.1.2.1: what the client asked of the server must be in the response.
+  if (settings.requestNoContextTakeover && params['server_no_context_takeover'] !== true) return null;
+  if (settings.requestMaxWindowBits !== undefined && (serverBits === undefined || serverBits > settings.requestMaxWindowBits)) return null;
+  return {
+    ownNoContextTakeover: settings.noContextTakeover || params['client_no_context_takeover'] === true,
+    ownWindowBits: Math.min(settings.maxWindowBits ?? MAX_WINDOW_BITS, clientBits ?? MAX_WINDOW_BITS),
+    peerNoContextTakeover: params['server_no_context_takeover'] === true,
+    peerWindowBits: serverBits ?? MAX_WINDOW_BITS,
+  };
+}
+
+// --- sessions ---
+
+/** One compression or decompression waiting its turn. */
+interface Job {
+  readonly message: ExtensionMessage;
+  readonly callback: ExtensionCallback;
+}
+
+/**
+ * Compresses and decompresses one connection's messages. Each direction
+ * runs one message at a time through its zlib stream (the stream's
+ * context spans messages), the rest wait in order.
+ */
+class DeflateSession {
+  readonly #settings: Settings;
+  readonly #maxLength: number;
+  #agreement: Agreement | null = null;
+  #inflater: zlib.InflateRaw | null = null;
+  #deflater: zlib.DeflateRaw | null = null;
+  readonly #incoming: Job[] = [];
+  readonly #outgoing: Job[] = [];
+  #inflating = false;
+  #deflating = false;
+  #closed = false;
+
+  constructor(settings: Settings, maxLength: number) {
+    this.#settings = settings;
+    this.#maxLength = maxLength;
+  }
+
+  protected agree(agreement: Agreement): void {
+    this.#agreement = agreement;
+  }
+
+  processIncomingMessage(message: ExtensionMessage, callback: ExtensionCallback): void {
+    // RFC 7692 §6: RSV1 marks a compressed message; others pass as they are.
+    if (!message.rsv1) {
+      callback(null, message);
+      return;
+    }
+    this.#incoming.push({ message, callback });
+    this.#nextInflate();
+  }
+
+  processOutgoingMessage(message: ExtensionMessage, callback: ExtensionCallback): void {
+    if (message.data.length < this.#settings.threshold) {
+      callback(null, message);
+      return;
+    }
+    this.#outgoing.push({ message, callback });
+    this.#nextDeflate();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#incoming.length = 0;
+    this.#outgoing.length = 0;
+    this.#inflater?.close();
+    this.#deflater?.close();
+    this.#inflater = null;
+    this.#deflater = null;
+  }
+
+  #nextInflate(): void {
+    if (this.#inflating || this.#closed) return;
+    const job = this.#incoming.shift();
+    if (job === undefined) return;
+    this.#inflating = true;
+    const agreement = this.#agreement!;
+    // Window bits 8 are read with 9: zlib's raw deflate has long used 9 for 8.
+    const inflater = (this.#inflater ??= this.#settings.zlib.createInflateRaw({ windowBits: Math.max(9, agreement.peerWindowBits) }));
+    const maxLength = this.#maxLength;
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    let settled = false;
+
+    const finish = (error: ProtocolError | null): void => {
+      if (settled) return;
+      settled = true;
+      inflater.off('data', onData);
+      inflater.off('error', onError);
+      if (error !== null) {
+        // The stream is stopped mid-message: it cannot serve another.
+        inflater.on('error', ignore);
+        inflater.close();
+        if (this.#inflater === inflater) this.#inflater = null;
+      } else if (agreement.peerNoContextTakeover) {
+        inflater.reset();
+      }
+      this.#inflating = false;
+      if (error !== null) {
+        job.callback(error, null);
+      } else {
+        job.callback(null, { ...job.message, rsv1: false, data: join(chunks, length) });
+      }
+      this.#nextInflate();
+    };
+    const onData = (chunk: Uint8Array): void => {
+      length += chunk.length;
+      if (length > maxLength) {
+        // Stop here: the rest of the message is never inflated.
+        finish(new ProtocolError('MESSAGE_TOO_LONG', `inflated message exceeds maxLength (${maxLength} bytes)`, CloseCode.TOO_LARGE));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onError = (error: Error): void => {
+      finish(new ProtocolError('EXTENSION_ERROR', `invalid compressed data: ${error.message}`, CloseCode.INVALID_DATA));
+    };
+    inflater.on('data', onData);
+    inflater.on('error', onError);
+    inflater.write(job.message.data);
+    inflater.write(TRAILER);
+    inflater.flush(() => finish(null));
+  }
+
+  #nextDeflate(): void {
+    if (this.#deflating || this.#closed) return;
+    const job = this.#outgoing.shift();
+    if (job === undefined) return;
+    this.#deflating = true;
+    const agreement = this.#agreement!;
+    const settings = this.#settings;
+    const deflater = (this.#deflater ??= settings.zlib.createDeflateRaw({
+      windowBits: agreement.ownWindowBits,
+      level: settings.level,
+      memLevel: settings.memLevel,
+      strategy: settings.strategy,
+    }));
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    let settled = false;
+
+    const finish = (error: Error | null): void => {
+      if (settled) return;
+      settled = true;
+      deflater.off('data', onData);
+      deflater.off('error', onError);
+      if (error !== null) {
+        deflater.on('error', ignore);
+        deflater.close();
+        if (this.#deflater === deflater) this.#deflater = null;
+      } else if (agreement.ownNoContextTakeover) {
+        deflater.reset();
+      }
+      this.#deflating = false;
+      if (error !== null) {
+        job.callback(new ProtocolError('EXTENSION_ERROR', `compression failed: ${error.message}`, CloseCode.INTERNAL_ERROR), null);
+      } else {
+        let data = join(chunks, length);
+        // §7.2.1: remove the 4 octets 0x00 0x00 0xff 0xff the sync flush ends with.
+        if (endsWithTrailer(data)) data = data.subarray(0, data.length - TRAILER.length);
+        job.callback(null, { ...job.message, rsv1: true, data });
+      }
+      this.#nextDeflate();
+    };
+    const onData = (chunk: Uint8Array): void => {
+      chunks.push(chunk);
+      length += chunk.length;
+    };
+    const onError = (error: Error): void => finish(error);
+    deflater.on('data', onData);
+    deflater.on('error', onError);
+    deflater.write(job.message.data);
+    deflater.flush(zlib.constants.Z_SYNC_FLUSH, () => finish(null));
+  }
+}
+
+class ServerSession extends DeflateSession implements ExtensionServerSession {
+  readonly #response: ExtensionParams;
+
+  constructor(settings: Settings, maxLength: number, response: ExtensionParams, agreement: Agreement) {
+    super(settings, maxLength);
+    this.#response = response;
+    this.agree(agreement);
+  }
+
+  generateResponse(): ExtensionParams {
+    return this.#response;
+  }
+}
+
+class ClientSession extends DeflateSession implements ExtensionClientSession {
+  readonly #settings: Settings;
+
+  constructor(settings: Settings, maxLength: number) {
+    super(settings, maxLength);
+    this.#settings = settings;
+  }
+
+  generateOffer(): ExtensionParams {
+    return clientOffer(this.#settings);
+  }
+
+  activate(params: ExtensionParams): boolean {
+    const agreement = acceptResponse(params, this.#settings);
+    if (agreement === null) return false;
+    this.agree(agreement);
+    return true;
+  }
+}
+
+// --- helpers ---
+
+function ignore(): void {}
+
+/** One Uint8Array of `chunks` (the chunk itself when there is only one). */
+function join(chunks: readonly Uint8Array[], length: number): Uint8Array {
+  if (chunks.length === 1) {
+    const only = chunks[0]!;
+    return new Uint8Array(only.buffer, only.byteOffset, only.byteLength);
+  }
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+function endsWithTrailer(data: Uint8Array): boolean {
+  const n = data.length;
+  return n >= 4 && data[n - 4] === 0x00 && data[n - 3] === 0x00 && data[n - 2] === 0xff && data[n - 1] === 0xff;
+}
+
+function checkOptions(options: PerMessageDeflateOptions): Settings {
+  if (options === null || typeof options !== 'object') throw new TypeError('permessage-deflate options must be an object');
+  const known = ['level', 'memLevel', 'strategy', 'noContextTakeover', 'maxWindowBits', 'requestNoContextTakeover', 'requestMaxWindowBits', 'threshold', 'zlib'];
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new TypeError(`unknown permessage-deflate option '${key}'; known options: ${known.join(', ')}`);
+  }
+  const integer = (key: keyof PerMessageDeflateOptions, min: number, max: number): number | undefined => {
+    const value = options[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new RangeError(`permessage-deflate option '${key}' must be an integer from ${min} to ${max}`);
+    }
+    return value;
+  };
+  const flag = (key: 'noContextTakeover' | 'requestNoContextTakeover'): boolean => {
+    const value = options[key];
+    if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`permessage-deflate option '${key}' must be a boolean`);
+    return value ?? false;
+  };
+  const streams = options.zlib ?? zlib;
+  if (typeof streams.createInflateRaw !== 'function' || typeof streams.createDeflateRaw !== 'function') {
+    throw new TypeError("permessage-deflate option 'zlib' must have createInflateRaw() and createDeflateRaw()");
+  }
+  return {
+    level: integer('level', -1, 9) ?? zlib.constants.Z_DEFAULT_COMPRESSION,
+    memLevel: integer('memLevel', 1, 9) ?? zlib.constants.Z_DEFAULT_MEMLEVEL,
+    strategy: integer('strategy', 0, 4) ?? zlib.constants.Z_DEFAULT_STRATEGY,
+    noContextTakeover: flag('noContextTakeover'),
+    maxWindowBits: integer('maxWindowBits', 8, MAX_WINDOW_BITS),
+    requestNoContextTakeover: flag('requestNoContextTakeover'),
+    requestMaxWindowBits: integer('requestMaxWindowBits', 8, MAX_WINDOW_BITS),
+    threshold: integer('threshold', 0, Number.MAX_SAFE_INTEGER) ?? 0,
+    zlib: streams,
+  };
+}
