@@ -15,6 +15,7 @@ import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import type { ResolvedOptions } from '../options.js';
 import { CONNECTING, OPEN, readyStateOf, type ConnectionState, type ReadyStateValue } from './connection-state.js';
 import type { DriverEventMap, Socket } from './events.js';
+import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 
 /** A message or control frame waiting for the connection to open. */
 type Queued =
@@ -24,6 +25,7 @@ type Queued =
   | { readonly kind: 'pong'; readonly data: Uint8Array };
 
 const encoder = new TextEncoder();
+const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
 
 /** Turns a string or bytes into bytes; a Node Buffer becomes a plain Uint8Array view. */
 export function toBytes(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): Uint8Array {
@@ -93,6 +95,25 @@ export abstract class BaseDriver {
   setHeader(name: string, value: string | number): void {
     if (this.#started) throw new Error('setHeader() must be called before start()');
     this.outgoingHeaders.set(name, value);
+  }
+
+  /**
+   * Registers a protocol extension (permessage-deflate, say), negotiated
+   * through `Sec-WebSocket-Extensions` when the handshake is sent: a
+   * client offers it, a server accepts it if the client offered it. Any
+   * extension written for faye's `websocket-extensions` framework works.
+   * Call before `start()`. Returns false if the protocol version has no
+   * extensions (the hixie drafts); throws a TypeError on a malformed
+   * extension or a name already added.
+   */
+  addExtension(extension: Extension): boolean {
+    if (this.#started) throw new Error('addExtension() must be called before start()');
+    return this.registerExtension(extension);
+  }
+
+  /** The extensions negotiated in the handshake, with their parameters; empty until `open`. */
+  get extensions(): readonly NegotiatedExtension[] {
+    return NO_EXTENSIONS;
   }
 
   /**
@@ -201,6 +222,11 @@ export abstract class BaseDriver {
     this.hub.run(() => {
       if (this.state.kind !== 'closed') this.finish(CloseCode.ABNORMAL, '', false);
     });
+  }
+
+  /** Hook for `addExtension()`: false unless the protocol version has extensions. */
+  protected registerExtension(_extension: Extension): boolean {
+    return false;
   }
 
   /** Server: writes the response. Client: writes the request. True if sent. */

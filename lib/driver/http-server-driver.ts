@@ -17,6 +17,7 @@ import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { requestFromHead, type RackEnv } from '../http/request.js';
 import { errorResponse } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
+import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { toBytes } from './base-driver.js';
 import type { ReadyStateValue } from './connection-state.js';
 import type { DriverEventMap, Socket } from './events.js';
@@ -33,6 +34,8 @@ export class HttpServerDriver {
   // Headers set before the request arrived, replayed onto the delegate.
   readonly #headers: Array<[string, string | number]> = [];
   readonly #headerCheck = new OutgoingHeaders();
+  // Extensions added before the request arrived, added to the delegate.
+  readonly #extensions: Extension[] = [];
 
   constructor(socket: Socket, options: ResolvedOptions) {
     if (socket === null || typeof socket !== 'object' || typeof socket.write !== 'function') {
@@ -107,6 +110,7 @@ export class HttpServerDriver {
       }
       const delegate = selectServerDriver(requestFromHead(result.head), this.#socket, this.#options, this.#hub);
       for (const [name, value] of this.#headers) delegate.setHeader(name, value);
+      for (const extension of this.#extensions) delegate.addExtension(extension);
       this.#delegate = delegate;
       // The delegate holds on to these until start().
       if (result.rest.length > 0) delegate.parse(result.rest);
@@ -159,6 +163,22 @@ export class HttpServerDriver {
     // Validate now (this throws on a bad header); apply when the delegate exists.
     this.#headerCheck.set(name, value);
     this.#headers.push([name, value]);
+  }
+
+  /**
+   * Registers an extension for the connection (see
+   * {@link BaseDriver.addExtension}); before `connect` it is kept for the
+   * protocol driver, so this returns true even if a draft is chosen later.
+   */
+  addExtension(extension: Extension): boolean {
+    if (this.#delegate !== null) return this.#delegate.addExtension(extension);
+    this.#extensions.push(extension);
+    return true;
+  }
+
+  /** The extensions negotiated, with their parameters; empty until `open`. */
+  get extensions(): readonly NegotiatedExtension[] {
+    return this.#delegate?.extensions ?? [];
   }
 
   transportClosed(): void {

@@ -79,7 +79,7 @@ export class HybiClientDriver extends HybiDriver {
       this.target,
       this.#key,
       this.options.protocols,
-      null,
+      this.offerExtensions(),
       this.outgoingHeaders.serialize(),
       this.outgoingHeaders.has('authorization'),
     );
@@ -109,6 +109,11 @@ export class HybiClientDriver extends HybiDriver {
       return;
     }
     this.protocol = accepted.protocol;
+    const extensionError = this.acceptExtensions(head.headers['sec-websocket-extensions']);
+    if (extensionError !== null) {
+      this.failExtensionNegotiation(extensionError);
+      return;
+    }
     this.openConnection();
     // Frames may follow the response in the same chunk.
     if (result.rest.length > 0 && this.state.kind !== 'closed') this.parser.push(result.rest);

@@ -10,6 +10,14 @@
  * §7.4.1 prescribes and closes at once. No frame is ever sent after a close
  * frame.
  *
+ * With an extension negotiated, data messages go through the extension
+ * pipeline (lib/extensions/), which may finish later; control frames never
+ * enter it. A close frame, ours or the answer to the peer's, waits until
+ * the messages sent before it have left the pipeline and been written;
+ * the `close` event waits until the messages received before the peer's
+ * close frame have been delivered. With no extension negotiated, every
+ * message is handled synchronously as it arrives, as before.
+ *
  * @module
  */
 import { CloseCode, ProtocolError } from '../errors.js';
@@ -22,9 +30,19 @@ import { Opcode } from '../frame/opcodes.js';
 import type { ResolvedOptions } from '../options.js';
 import type { EventHub } from '../emitter.js';
 import type { DriverEventMap, Socket } from '../driver/events.js';
+import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
+import { ExtensionStack, type EncodedMessage } from '../extensions/extension-stack.js';
 import { MessageReader, type MessageSink } from './message-reader.js';
 
 const EMPTY = new Uint8Array(0);
+const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
+const textEncoder = new TextEncoder();
+
+/** A close frame waiting for the extension pipeline to drain. */
+interface HeldClose {
+  readonly code: number;
+  readonly reason: string;
+}
 
 /** Ping payloads as map keys: one char per byte. */
 function payloadKey(payload: Uint8Array): string {
@@ -39,6 +57,14 @@ export abstract class HybiDriver extends BaseDriver implements MessageSink {
   #closeSent = false;
   readonly #pingCallbacks = new Map<string, Array<() => void>>();
   #pendingPings = 0;
+  // Extensions added with addExtension(); #extensions is set only once the
+  // handshake made one active, and is what switches on the pipeline.
+  #extensionStack: ExtensionStack | null = null;
+  #extensions: ExtensionStack | null = null;
+  // Our close frame, held until outgoing messages have left the pipeline.
+  #heldClose: HeldClose | null = null;
+  // The peer's close, held until received messages have been delivered.
+  #peerClose: HeldClose | null = null;
 
   constructor(role: 'server' | 'client', socket: Socket, options: ResolvedOptions, hub?: EventHub<DriverEventMap>) {
     super(socket, options, hub);
@@ -56,11 +82,86 @@ export abstract class HybiDriver extends BaseDriver implements MessageSink {
     this.parser.push(bytes);
   }
 
+  override get extensions(): readonly NegotiatedExtension[] {
+    return this.#extensions?.negotiated ?? NO_EXTENSIONS;
+  }
+
+  protected override registerExtension(extension: Extension): boolean {
+    (this.#extensionStack ??= new ExtensionStack(this.options.maxLength)).add(extension);
+    return true;
+  }
+
+  // --- negotiation, for the server and client drivers ---
+
+  /**
+   * Server: accepts what it supports of the client's offer; returns the
+   * response's Sec-WebSocket-Extensions value, or null. Throws a
+   * SyntaxError on a malformed offer.
+   */
+  protected respondToExtensions(offer: string | undefined): string | null {
+    const stack = this.#extensionStack;
+    if (stack === null) return null;
+    const header = stack.respond(offer);
+    this.#useExtensions(stack);
+    return header;
+  }
+
+  /** Client: the Sec-WebSocket-Extensions offer, or null. */
+  protected offerExtensions(): string | null {
+    return this.#extensionStack?.offer() ?? null;
+  }
+
+  /**
+   * Client: activates what the server's response accepted, or returns why
+   * the response is unacceptable (RFC 6455 §4.1: an extension that was not
+   * offered fails the connection).
+   */
+  protected acceptExtensions(header: string | undefined): ProtocolError | null {
+    const stack = this.#extensionStack;
+    if (stack === null) {
+      if (header === undefined || header.trim() === '') return null;
+      return new ProtocolError(
+        'HANDSHAKE_BAD_EXTENSION',
+        `Sec-WebSocket-Extensions: server accepted ${JSON.stringify(header)}, but no extension was offered`,
+        CloseCode.EXTENSION_REQUIRED,
+      );
+    }
+    const error = stack.accept(header);
+    if (error === null) this.#useExtensions(stack);
+    return error;
+  }
+
+  /**
+   * Client: fails the handshake over extensions. The server already
+   * considers the connection open, so it is told why with a close frame
+   * (1010, §7.4.1) before the connection ends.
+   */
+  protected failExtensionNegotiation(error: ProtocolError): void {
+    this.parser.stop();
+    this.#sendClose(error.closeCode, truncateReason(error.message));
+    this.failConnection(error);
+  }
+
+  #useExtensions(stack: ExtensionStack): void {
+    if (!stack.active) return;
+    this.#extensions = stack;
+    // §5.2: RSV bits are allowed where an active extension claims them.
+    this.parser.allowedRsv = stack.allowedRsv;
+    // Text is validated after the extensions have decoded it.
+    this.#reader.textAsBytes = true;
+  }
+
   // --- MessageSink: what the reader assembled ---
 
   /** @internal */
-  onMessage(_opcode: number, _rsv: number, data: string | Uint8Array): void {
-    this.hub.emit('message', { data });
+  onMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
+    const extensions = this.#extensions;
+    if (extensions === null) {
+      this.hub.emit('message', { data });
+      return;
+    }
+    // With extensions, the reader hands over every message as bytes.
+    extensions.incoming(opcode, rsv, data as Uint8Array, (result) => this.hub.run(() => this.#decoded(result)));
   }
 
   /** @internal */
@@ -85,12 +186,16 @@ export abstract class HybiDriver extends BaseDriver implements MessageSink {
 
   protected sendText(message: string): boolean {
     if (this.#closeSent) return false;
+    if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.TEXT, textEncoder.encode(message));
     this.writer.text(message);
     return true;
   }
 
   protected sendBinary(message: Uint8Array): boolean {
     if (this.#closeSent) return false;
+    // Copied: the pipeline may read it after binary() returns, and the
+    // caller is free to reuse its buffer by then.
+    if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.BINARY, message.slice());
     this.writer.message(Opcode.BINARY, 0, message);
     return true;
   }
@@ -119,19 +224,74 @@ export abstract class HybiDriver extends BaseDriver implements MessageSink {
   }
 
   protected closeOpenConnection(reason: string, code: number): void {
-    this.#sendClose(code, reason);
+    // Messages already accepted by text()/binary() go out first (§5.5.1:
+    // nothing may follow the close frame, so they could not go after it).
+    if (this.#extensions !== null && !this.#extensions.outgoingIdle) this.#heldClose = { code, reason };
+    else this.#sendClose(code, reason);
     this.state = CLOSING;
   }
 
   protected sendFailure(error: ProtocolError): void {
     this.parser.stop();
-    if (this.state.kind === 'open') this.#sendClose(error.closeCode, truncateReason(error.message));
+    // In `closing` a close frame may still be held for the pipeline: a
+    // failure sends its own at once instead (#sendClose sends one at most).
+    if (this.state.kind === 'open' || this.state.kind === 'closing') {
+      this.#sendClose(error.closeCode, truncateReason(error.message));
+    }
   }
 
   protected override onClosed(): void {
     this.parser.stop();
     this.#pingCallbacks.clear();
     this.#pendingPings = 0;
+    this.#heldClose = null;
+    this.#peerClose = null;
+    this.#extensionStack?.close();
+  }
+
+  // --- the extension pipeline ---
+
+  #sendThroughExtensions(opcode: number, data: Uint8Array): boolean {
+    this.#extensions!.outgoing(opcode, data, (result) => this.hub.run(() => this.#encoded(result)));
+    return true;
+  }
+
+  /** A received message out of the pipeline, in wire order. */
+  #decoded(result: string | Uint8Array | ProtocolError): void {
+    if (this.state.kind === 'closed') return;
+    if (result instanceof ProtocolError) {
+      this.failConnection(result);
+      return;
+    }
+    this.hub.emit('message', { data: result });
+    this.#pipelineProgress();
+  }
+
+  /** A message to send out of the pipeline, in send order. */
+  #encoded(result: EncodedMessage | ProtocolError): void {
+    if (this.state.kind === 'closed' || this.#closeSent) return;
+    if (result instanceof ProtocolError) {
+      this.failConnection(result);
+      return;
+    }
+    this.writer.message(result.opcode, result.rsv, result.data);
+    this.#pipelineProgress();
+  }
+
+  /** Sends a held close frame, or ends a held close, once the pipeline allows. */
+  #pipelineProgress(): void {
+    const extensions = this.#extensions!;
+    const held = this.#heldClose;
+    if (held !== null && extensions.outgoingIdle) {
+      this.#heldClose = null;
+      this.#sendClose(held.code, held.reason);
+    }
+    const peer = this.#peerClose;
+    if (peer !== null && extensions.incomingIdle && extensions.outgoingIdle && this.state.kind !== 'closed') {
+      this.#peerClose = null;
+      this.#sendClose(peer.code, '');
+      this.finish(peer.code, peer.reason, true);
+    }
   }
 
   #sendFrame(opcode: number, payload: Uint8Array): boolean {
@@ -153,6 +313,14 @@ export abstract class HybiDriver extends BaseDriver implements MessageSink {
       return;
     }
     this.parser.stop();
+    const extensions = this.#extensions;
+    if (extensions !== null && !(extensions.incomingIdle && extensions.outgoingIdle)) {
+      // Messages before this close frame are still in the pipeline: deliver
+      // and send them first (§5.5.1 lets the answer wait for the current message).
+      this.#peerClose = close;
+      this.state = CLOSING;
+      return;
+    }
     // §5.5.1: answer with a close frame, typically echoing the status code.
     if (this.state.kind === 'open') this.#sendClose(close.code, '');
     this.finish(close.code, close.reason, true);

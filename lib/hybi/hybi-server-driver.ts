@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CloseCode } from '../errors.js';
+import { CloseCode, ProtocolError } from '../errors.js';
 import type { EventHub } from '../emitter.js';
 import type { DriverEventMap, Socket } from '../driver/events.js';
 import type { HeaderFields } from '../http/head-parser.js';
@@ -52,15 +52,36 @@ export class HybiServerDriver extends HybiDriver {
       return false;
     }
     this.protocol = selectSubprotocol(request.headers['sec-websocket-protocol'], this.options.protocols);
+    let extensions: string | null;
+    try {
+      extensions = this.respondToExtensions(request.headers['sec-websocket-extensions']);
+    } catch (cause) {
+      this.#refuseExtensions(cause);
+      return false;
+    }
     const head = serverResponseHead(
       request.headers['sec-websocket-key']!,
       this.protocol,
-      null,
+      extensions,
       this.outgoingHeaders.serialize(),
     );
     this.socket.write(encodeHead(head));
     this.openConnection();
     return true;
+  }
+
+  /**
+   * A malformed Sec-WebSocket-Extensions offer is answered 400; an
+   * extension that throws while negotiating, 500.
+   */
+  #refuseExtensions(cause: unknown): void {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const malformed = cause instanceof SyntaxError;
+    const error = malformed
+      ? new ProtocolError('HANDSHAKE_BAD_EXTENSION', message, CloseCode.PROTOCOL_ERROR)
+      : new ProtocolError('EXTENSION_ERROR', `extension negotiation failed: ${message}`, CloseCode.INTERNAL_ERROR);
+    this.socket.write(errorResponse(malformed ? 400 : 500, error.message));
+    this.failConnection(error);
   }
 
   /**

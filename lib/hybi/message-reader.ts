@@ -46,6 +46,12 @@ export class MessageReader implements FrameHandler {
   readonly #utf8 = new Utf8Validator();
   // A control frame's payload when it straddles chunks.
   #control: Uint8Array[] = [];
+  /**
+   * Hand every text message over as raw bytes, unvalidated, as with RSV
+   * bits set: set when an extension is active, since extensions see bytes
+   * and text is validated only after they have decoded it.
+   */
+  textAsBytes = false;
 
   constructor(sink: MessageSink, maxLength: number) {
     this.#sink = sink;
@@ -93,7 +99,7 @@ export class MessageReader implements FrameHandler {
     const complete = last && this.#frameFin;
     const opcode = this.#messageOpcode;
     const rsv = this.#messageRsv;
-    const checkText = opcode === Opcode.TEXT && rsv === 0;
+    const checkText = opcode === Opcode.TEXT && rsv === 0 && !this.textAsBytes;
     if (complete && this.#message.length === 0) {
       // The whole message is this one piece: no copy, one decoding pass.
       this.#messageOpcode = 0;
