@@ -1,12 +1,12 @@
 // The proxy URL and the CONNECT request built from it: credentials, Host,
 // default ports, extra headers.
 import { describe, expect, it } from 'vitest';
-import { Driver } from '../../lib/index.js';
+import { Driver, type HttpProxy } from '../../lib/index.js';
 import { parseProxyUrl } from '../../lib/proxy/connect-request.js';
 import { parseHead, Recorder } from '../helpers/index.js';
 
 /** Starts a proxy for a client of `target` and returns the CONNECT head it wrote. */
-function connectHead(target: string, proxyUrl: string, setup?: (proxy: ReturnType<typeof proxyFor>) => void) {
+function connectHead(target: string, proxyUrl: string, setup?: (proxy: HttpProxy) => void) {
   const { proxy, rec } = proxyFor(target, proxyUrl);
   setup?.(proxy);
   expect(proxy.start()).toBe(true);
