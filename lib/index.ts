@@ -36,3 +36,15 @@ export type {
   RequestSource,
 } from './http/request.js';
 export { isWireCloseCode } from './frame/close-payload.js';
+export type {
+  Extension,
+  ExtensionCallback,
+  ExtensionClientSession,
+  ExtensionMessage,
+  ExtensionOptions,
+  ExtensionParams,
+  ExtensionParamValue,
+  ExtensionServerSession,
+  ExtensionSession,
+  NegotiatedExtension,
+} from './extensions/extension.js';

@@ -21,3 +21,4 @@ export { connect, type ConnectOptions } from './connect.js';
 export { handleUpgrade } from './upgrade.js';
 export type { NodeDriverOptions } from './options.js';
 export { streamSocket, type StreamSocketInit } from './stream-socket.js';
+export { perMessageDeflate, type PerMessageDeflateOptions, type ZlibStreams } from './permessage-deflate.js';
