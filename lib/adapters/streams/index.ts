@@ -1,0 +1,109 @@
+/**
+ * Runs a driver over a pair of WHATWG byte streams: anything that offers a
+ * `ReadableStream<Uint8Array>` and a `WritableStream<Uint8Array>`, such as
+ * Deno's and Bun's TCP connections, Cloudflare's `connect()` sockets, a
+ * WebTransport bidirectional stream, or Node's `Duplex.toWeb(socket)`.
+ *
+ * Portable: no Node module is used, so this runs in browsers and workers.
+ *
+ * @module
+ */
+import type { Socket } from '../../driver/events.js';
+
+/** A bidirectional byte stream. */
+export interface ByteStreamPair {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+}
+
+/** The driver methods the adapter calls. */
+export interface StreamDrivenDriver {
+  parse(bytes: Uint8Array): void;
+  transportClosed(): void;
+  on(type: 'close', listener: () => void): unknown;
+}
+
+/** What {@link runOverStreams} returns besides the driver. */
+export interface StreamConnection<D> {
+  readonly driver: D;
+  /** Settles when the readable side has ended and the writer is closed. */
+  readonly done: Promise<void>;
+  /** Bytes handed to the writable stream that it has not yet accepted. */
+  readonly bufferedAmount: () => number;
+}
+
+/** Where the socket is (client) or what the request was (rack-style server). */
+export interface SocketInfo {
+  readonly url?: string | URL;
+  readonly env?: unknown;
+}
+
+/**
+ * Makes a driver over `streams` with `makeDriver` (for example
+ * `(socket) => Driver.client(socket)`), then feeds it everything the
+ * readable side delivers. When the driver closes, the writable side is
+ * closed; when the readable side ends or fails, the driver is told the
+ * transport closed. Call `driver.start()` yourself, as with any driver.
+ */
+export function runOverStreams<D extends StreamDrivenDriver>(
+  streams: ByteStreamPair,
+  makeDriver: (socket: Socket) => D,
+  info: SocketInfo = {},
+): StreamConnection<D> {
+  const writer = streams.writable.getWriter();
+  let buffered = 0;
+  let writerClosed = false;
+  const closeWriter = () => {
+    if (writerClosed) return;
+    writerClosed = true;
+    writer.close().catch(() => {
+      // The peer may already have gone; nothing is left to flush.
+    });
+  };
+  const socket: Socket = {
+    write(bytes: Uint8Array) {
+      if (writerClosed) return;
+      buffered += bytes.length;
+      writer.write(bytes).then(
+        () => {
+          buffered -= bytes.length;
+        },
+        () => {
+          buffered -= bytes.length;
+        },
+      );
+    },
+    ...(info.url !== undefined ? { url: info.url } : {}),
+    ...(info.env !== undefined ? { env: info.env } : {}),
+  };
+  const driver = makeDriver(socket);
+  driver.on('close', closeWriter);
+  const done = pump(streams.readable, driver).finally(closeWriter);
+  return { driver, done, bufferedAmount: () => buffered };
+}
+
+async function pump(readable: ReadableStream<Uint8Array>, driver: StreamDrivenDriver): Promise<void> {
+  const reader = readable.getReader();
+  for (;;) {
+    let chunk: Uint8Array;
+    try {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunk = value;
+    } catch {
+      // A failed read is the transport ending badly: reported as 1006 below.
+      break;
+    }
+    try {
+      driver.parse(chunk);
+    } catch (error) {
+      // A listener of the application's threw. The driver is consistent and
+      // the stream is fine: report it as DOM EventTarget does, and go on.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+  reader.releaseLock();
+  driver.transportClosed();
+}

@@ -1,0 +1,131 @@
+import { connect, type AddressInfo } from 'node:net';
+import { Duplex } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { Driver } from '../../lib/index.js';
+import { runOverStreams, type ByteStreamPair } from '../../lib/adapters/streams/index.js';
+
+/** Two byte-stream pairs wired to each other, like the two ends of a socket. */
+function streamPipe(): [ByteStreamPair, ByteStreamPair] {
+  const aToB = new TransformStream<Uint8Array, Uint8Array>();
+  const bToA = new TransformStream<Uint8Array, Uint8Array>();
+  return [
+    { readable: bToA.readable, writable: aToB.writable },
+    { readable: aToB.readable, writable: bToA.writable },
+  ];
+}
+
+function nextEvent<T>(subscribe: (resolve: (value: T) => void) => void): Promise<T> {
+  return new Promise(subscribe);
+}
+
+describe('runOverStreams', () => {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0)) cleanup();
+  });
+
+  it('connects a client and a server driver over in-memory WHATWG streams and echoes', async () => {
+    const [clientEnd, serverEnd] = streamPipe();
+    const server = runOverStreams(serverEnd, (socket) => Driver.server(socket));
+    server.driver.on('connect', () => server.driver.start());
+    server.driver.on('message', (event) => server.driver.text(`echo ${String(event.data)}`));
+
+    const client = runOverStreams(clientEnd, (socket) => Driver.client(socket), { url: 'ws://example.test/x' });
+    const reply = nextEvent<string>((resolve) => client.driver.on('message', (e) => resolve(String(e.data))));
+    client.driver.start();
+    client.driver.text('hello');
+    expect(await reply).toBe('echo hello');
+
+    const serverClosed = nextEvent<number>((resolve) => server.driver.on('close', (e) => resolve(e.code)));
+    const clientClosed = nextEvent<{ code: number; wasClean: boolean }>((resolve) =>
+      client.driver.on('close', (e) => resolve(e)),
+    );
+    client.driver.close('done', 4000);
+    expect(await serverClosed).toBe(4000);
+    expect(await clientClosed).toEqual({ code: 4000, reason: '', wasClean: true });
+    // Both drivers closed their writable side, so both readable sides end.
+    await Promise.all([client.done, server.done]);
+  });
+
+  it('reports 1006 when the readable side ends with no close handshake', async () => {
+    let toServer!: ReadableStreamDefaultController<Uint8Array>;
+    const written: Uint8Array[] = [];
+    const serverEnd: ByteStreamPair = {
+      readable: new ReadableStream<Uint8Array>({ start: (controller) => void (toServer = controller) }),
+      writable: new WritableStream<Uint8Array>({ write: (chunk) => void written.push(chunk) }),
+    };
+    const server = runOverStreams(serverEnd, (socket) => Driver.server(socket));
+    server.driver.on('connect', () => server.driver.start());
+    const opened = nextEvent<void>((resolve) => server.driver.on('open', () => resolve()));
+    const client = Driver.client({ url: 'ws://example.test/', write: (bytes) => toServer.enqueue(bytes.slice()) });
+    client.start();
+    await opened;
+
+    const closed = nextEvent<{ code: number; wasClean: boolean }>((resolve) =>
+      server.driver.on('close', (e) => resolve(e)),
+    );
+    // The transport ends without a close frame.
+    toServer.close();
+    const event = await closed;
+    expect(event.code).toBe(1006);
+    expect(event.wasClean).toBe(false);
+    await server.done;
+    expect(written.length).toBeGreaterThan(0);
+  });
+
+  it('carries a wsdriver client to a ws server over a real TCP socket (Duplex.toWeb)', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    cleanups.push(() => wss.close());
+    await nextEvent<void>((resolve) => wss.on('listening', () => resolve()));
+    wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
+    const { port } = wss.address() as AddressInfo;
+
+    const tcp = connect(port, '127.0.0.1');
+    cleanups.push(() => tcp.destroy());
+    await nextEvent<void>((resolve) => tcp.on('connect', () => resolve()));
+    const web = Duplex.toWeb(tcp) as unknown as ByteStreamPair;
+    const { driver } = runOverStreams(web, (socket) => Driver.client(socket), { url: `ws://127.0.0.1:${port}/` });
+
+    const payload = new Uint8Array(200_000).map((_, i) => (i * 7) & 0xff);
+    const echoed = nextEvent<Uint8Array>((resolve) =>
+      driver.on('message', (e) => resolve(e.data as Uint8Array)),
+    );
+    driver.start();
+    driver.binary(payload);
+    expect(await echoed).toEqual(payload);
+    const closed = nextEvent<number>((resolve) => driver.on('close', (e) => resolve(e.code)));
+    driver.close();
+    expect(await closed).toBe(1000);
+  });
+
+  it('keeps pumping after an application listener throws, and reports the error', async () => {
+    const [clientEnd, serverEnd] = streamPipe();
+    const server = runOverStreams(serverEnd, (socket) => Driver.server(socket));
+    server.driver.on('connect', () => server.driver.start());
+    const received: string[] = [];
+    server.driver.on('message', (e) => {
+      received.push(String(e.data));
+      if (e.data === 'boom') throw new Error('listener failure');
+    });
+    const reported = nextEvent<unknown>((resolve) => {
+      const handler = (error: unknown) => {
+        process.off('uncaughtException', handler);
+        resolve(error);
+      };
+      process.on('uncaughtException', handler);
+    });
+    const client = runOverStreams(clientEnd, (socket) => Driver.client(socket), { url: 'ws://example.test/' });
+    client.driver.start();
+    client.driver.text('boom');
+    client.driver.text('after');
+    expect(((await reported) as Error).message).toBe('listener failure');
+    await waitFor(() => received.length === 2);
+    expect(received).toEqual(['boom', 'after']);
+  });
+});
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(condition()).toBe(true);
+}
