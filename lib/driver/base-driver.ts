@@ -27,6 +27,27 @@ type Queued =
 const encoder = new TextEncoder();
 const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
 
+/**
+ * Bytes `text` takes in UTF-8, counted without encoding it. A lone
+ * surrogate counts 3, as TextEncoder writes it as U+FFFD.
+ */
+export function utf8Length(text: string): number {
+  let length = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      length += 1;
+    } else if (c <= 0xdbff && c >= 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      length += 2; // a surrogate pair: 2 code units, 4 bytes
+      i++;
+    } else {
+      length += 2;
+    }
+  }
+  return length;
+}
+
 /** Turns a string or bytes into bytes; a Node Buffer becomes a plain Uint8Array view. */
 export function toBytes(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): Uint8Array {
   if (typeof data === 'string') return encoder.encode(data);
@@ -162,7 +183,9 @@ export abstract class BaseDriver {
   /** Sends a text message, or queues it until open. False if it can no longer be sent. */
   text(message: string): boolean {
     if (typeof message !== 'string') throw new TypeError('text() takes a string');
-    return this.hub.run(() => this.#sendOrQueue({ kind: 'text', data: message }, message.length));
+    // The queue is counted in bytes; the size matters only while connecting.
+    const size = this.state.kind === 'connecting' ? utf8Length(message) : 0;
+    return this.hub.run(() => this.#sendOrQueue({ kind: 'text', data: message }, size));
   }
 
   /**

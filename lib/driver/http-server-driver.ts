@@ -18,7 +18,8 @@ import { requestFromHead, type RackEnv } from '../http/request.js';
 import { errorResponse } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
-import { toBytes } from './base-driver.js';
+import { encodeClosePayload } from '../frame/close-payload.js';
+import { toBytes, utf8Length } from './base-driver.js';
 import type { ReadyStateValue } from './connection-state.js';
 import type { DriverEventMap, Socket } from './events.js';
 import { selectServerDriver, type ServerSideDriver } from './select-server-driver.js';
@@ -36,6 +37,10 @@ export class HttpServerDriver {
   readonly #headerCheck = new OutgoingHeaders();
   // Extensions added before the request arrived, added to the delegate.
   readonly #extensions: Extension[] = [];
+  // Messages sent before the request arrived, replayed onto the delegate
+  // (which queues them until open), bounded by maxQueuedBytes.
+  readonly #early: Array<(driver: ServerSideDriver) => void> = [];
+  #earlyBytes = 0;
 
   constructor(socket: Socket, options: ResolvedOptions) {
     if (socket === null || typeof socket !== 'object' || typeof socket.write !== 'function') {
@@ -111,6 +116,7 @@ export class HttpServerDriver {
       const delegate = selectServerDriver(requestFromHead(result.head), this.#socket, this.#options, this.#hub);
       for (const [name, value] of this.#headers) delegate.setHeader(name, value);
       for (const extension of this.#extensions) delegate.addExtension(extension);
+      for (const send of this.#early.splice(0)) send(delegate);
       this.#delegate = delegate;
       // The delegate holds on to these until start().
       if (result.rest.length > 0) delegate.parse(result.rest);
@@ -128,28 +134,42 @@ export class HttpServerDriver {
     return this.#delegate?.reject(status, message) ?? false;
   }
 
+  /** Sends a text message; before `connect` it is queued, as after. */
   text(message: string): boolean {
-    return this.#delegate?.text(message) ?? false;
+    if (this.#delegate !== null) return this.#delegate.text(message);
+    if (typeof message !== 'string') throw new TypeError('text() takes a string');
+    return this.#queueEarly(utf8Length(message), (driver) => driver.text(message));
   }
 
   binary(message: Uint8Array | ArrayBuffer | ArrayBufferView): boolean {
-    return this.#delegate?.binary(message) ?? false;
+    if (this.#delegate !== null) return this.#delegate.binary(message);
+    const data = toBytes(message);
+    return this.#queueEarly(data.length, (driver) => driver.binary(data));
   }
 
-  ping(message?: string | Uint8Array, callback?: () => void): boolean {
-    return this.#delegate?.ping(message, callback) ?? false;
+  ping(message: string | Uint8Array = '', callback?: () => void): boolean {
+    if (this.#delegate !== null) return this.#delegate.ping(message, callback);
+    const data = toBytes(message);
+    if (data.length > 125) throw new RangeError('ping payload is limited to 125 bytes');
+    return this.#queueEarly(data.length, (driver) => driver.ping(data, callback));
   }
 
-  pong(message?: string | Uint8Array): boolean {
-    return this.#delegate?.pong(message) ?? false;
+  pong(message: string | Uint8Array = ''): boolean {
+    if (this.#delegate !== null) return this.#delegate.pong(message);
+    const data = toBytes(message);
+    if (data.length > 125) throw new RangeError('pong payload is limited to 125 bytes');
+    return this.#queueEarly(data.length, (driver) => driver.pong(data));
   }
 
   close(reason?: string, code?: number): boolean {
     if (this.#delegate !== null) return this.#delegate.close(reason, code);
+    // The same caller checks as once connected (a code that may not be sent throws).
+    encodeClosePayload(code ?? CloseCode.NORMAL, reason ?? '');
     if (this.#closed) return false;
     return this.#hub.run(() => {
       this.#closed = true;
       this.#head = null;
+      this.#early.length = 0;
       this.#hub.emit('close', { code: code ?? CloseCode.NORMAL, reason: reason ?? '', wasClean: false });
       return true;
     });
@@ -190,8 +210,16 @@ export class HttpServerDriver {
     this.#hub.run(() => {
       this.#closed = true;
       this.#head = null;
+      this.#early.length = 0;
       this.#hub.emit('close', { code: CloseCode.ABNORMAL, reason: '', wasClean: false });
     });
+  }
+
+  #queueEarly(size: number, send: (driver: ServerSideDriver) => void): boolean {
+    if (this.#closed || this.#earlyBytes + size > this.#options.maxQueuedBytes) return false;
+    this.#earlyBytes += size;
+    this.#early.push(send);
+    return true;
   }
 
   #failRequest(error: ProtocolError): void {
@@ -199,6 +227,7 @@ export class HttpServerDriver {
     const tooLarge = error.code === 'HTTP_HEAD_TOO_LARGE' || error.code === 'HTTP_TOO_MANY_HEADERS';
     this.#socket.write(errorResponse(tooLarge ? 431 : 400, error.message));
     this.#closed = true;
+    this.#early.length = 0;
     this.#hub.emit('error', error);
     this.#hub.emit('close', { code: error.closeCode, reason: error.message, wasClean: false });
   }

@@ -20,8 +20,8 @@ export function latin1Bytes(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0));
 }
 
-/** A header line value, or `null` to leave a default header out. */
-type HeaderOverrides = Record<string, string | null>;
+/** A header line value, `null` to leave a default header out, `undefined` to change nothing. */
+export type HeaderOverrides = Record<string, string | null | undefined>;
 
 export interface RequestSpec {
   method?: string;
@@ -103,6 +103,7 @@ export function responseHead(spec: ResponseSpec): Uint8Array {
 function headerLines(defaults: Array<[string, string | null]>, overrides: HeaderOverrides = {}): string {
   const lines = defaults.slice();
   for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
     const index = lines.findIndex(([n]) => n.toLowerCase() === name.toLowerCase());
     if (index >= 0) lines[index] = [name, value];
     else lines.push([name, value]);
