@@ -11,6 +11,7 @@
  */
 import { CloseCode, ProtocolError } from '../errors.js';
 import { EventHub, type Listener } from '../emitter.js';
+import { ByteAccumulator } from '../frame/byte-accumulator.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import type { ResolvedOptions } from '../options.js';
 import { CONNECTING, OPEN, readyStateOf, type ConnectionState, type ReadyStateValue } from './connection-state.js';
@@ -71,8 +72,10 @@ export abstract class BaseDriver {
   protected state: ConnectionState = CONNECTING;
 
   #started = false;
-  #earlyInput: Uint8Array[] | null = null;
-  #earlyInputBytes = 0;
+  // Input before start(), copied: one accumulator rather than one array
+  // per chunk, so a peer trickling bytes cannot pin more than about twice
+  // what it sent (see ByteAccumulator).
+  readonly #earlyInput = new ByteAccumulator();
   #queue: Queued[] = [];
   #queuedBytes = 0;
 
@@ -88,6 +91,16 @@ export abstract class BaseDriver {
   /** 0 connecting, 1 open, 2 closing, 3 closed, as in the WebSocket API. */
   get readyState(): ReadyStateValue {
     return readyStateOf(this.state);
+  }
+
+  /**
+   * Bytes of received input the driver holds, not yet delivered: input
+   * that arrived before `start()`, a partial response head, a partial
+   * message. Counted as the memory held (whole buffers a view pins), so a
+   * server can watch it; every part is bounded by an option.
+   */
+  get retainedBytes(): number {
+    return this.#earlyInput.retainedBytes;
   }
 
   /** Adds a listener. */
@@ -146,9 +159,7 @@ export abstract class BaseDriver {
       if (this.#started || this.state.kind === 'closed') return false;
       this.#started = true;
       const sent = this.handshake();
-      const early = this.#earlyInput;
-      this.#earlyInput = null;
-      if (early !== null) for (const chunk of early) this.#receive(chunk);
+      if (this.#earlyInput.length > 0) this.#receive(this.#earlyInput.take());
       return sent;
     });
   }
@@ -168,15 +179,14 @@ export abstract class BaseDriver {
         return;
       }
       // Held until start(); bounded, so a peer cannot grow it forever.
-      this.#earlyInputBytes += chunk.length;
-      if (this.#earlyInputBytes > this.options.maxLength) {
-        this.#earlyInput = null;
+      if (this.#earlyInput.length + chunk.length > this.options.maxLength) {
+        this.#earlyInput.reset();
         this.failConnection(
           new ProtocolError('INPUT_BEFORE_START_TOO_LARGE', `more than maxLength (${this.options.maxLength}) bytes arrived before start()`, CloseCode.TOO_LARGE),
         );
         return;
       }
-      (this.#earlyInput ??= []).push(chunk.slice());
+      this.#earlyInput.append(chunk.slice());
     });
   }
 
@@ -282,7 +292,7 @@ export abstract class BaseDriver {
     if (this.state.kind === 'closed') return;
     this.state = { kind: 'closed', code, reason, wasClean };
     this.#queue = [];
-    this.#earlyInput = null;
+    this.#earlyInput.reset();
     this.onClosed();
     this.hub.emit('close', { code, reason, wasClean });
   }

@@ -76,6 +76,11 @@ export class HttpServerDriver {
     return this.#delegate?.protocol ?? null;
   }
 
+  /** Bytes of received input held: the partial request head, then the protocol driver's. */
+  get retainedBytes(): number {
+    return this.#delegate?.retainedBytes ?? this.#head?.retainedBytes ?? 0;
+  }
+
   /** 0 connecting, 1 open, 2 closing, 3 closed. */
   get readyState(): ReadyStateValue {
     if (this.#delegate !== null) return this.#delegate.readyState;

@@ -69,7 +69,10 @@ export function createHeaderFields(): HeaderFields {
 
 abstract class HeadParser<H> {
   readonly #limits: HeadLimits;
-  #chunks: Uint8Array[] = [];
+  // The head so far, copied into one buffer that grows by doubling up to
+  // maxHeadSize: a head trickled in one byte per chunk then holds one
+  // buffer, not one small array (and its overhead) per byte.
+  #buffer: Uint8Array | null = null;
   #size = 0;
   // How much of "\r\n\r\n" the bytes seen so far end with.
   #matched = 0;
@@ -106,16 +109,20 @@ abstract class HeadParser<H> {
     }
     // The caller may reuse its chunk; keep a copy of what we hold on to.
     if (end < 0) {
-      this.#chunks.push(chunk.slice());
-      this.#size += chunk.length;
+      this.#keep(chunk);
       this.#matched = matched;
       return INCOMPLETE;
     }
-    this.#chunks.push(chunk.subarray(0, end));
-    this.#size += end;
     this.#done = true;
-    const text = latin1(this.#chunks, this.#size);
-    this.#chunks = [];
+    // A head that arrived in one chunk is read from it directly.
+    let text: string;
+    if (this.#size === 0) {
+      text = latin1([chunk.subarray(0, end)], end);
+    } else {
+      this.#keep(chunk.subarray(0, end));
+      text = latin1([this.#buffer!.subarray(0, this.#size)], this.#size);
+    }
+    this.#buffer = null;
     const lines = splitLines(text);
     if (lines === null) return headError('HTTP_MALFORMED', 'HTTP head has a bare CR or LF');
     const headerCount = lines.length - 1;
@@ -131,6 +138,25 @@ abstract class HeadParser<H> {
     const head = this.parseStartLine(lines[0]!, fields);
     if (typeof head === 'string') return headError('HTTP_MALFORMED', head);
     return { kind: 'complete', head, rest: chunk.subarray(end) };
+  }
+
+  /** Bytes held for a head not yet complete; at most `maxHeadSize`. */
+  get retainedBytes(): number {
+    return this.#buffer?.length ?? 0;
+  }
+
+  /** Appends `bytes` to the held head; the caller has checked maxHeadSize. */
+  #keep(bytes: Uint8Array): void {
+    const needed = this.#size + bytes.length;
+    let buffer = this.#buffer;
+    if (buffer === null || buffer.length < needed) {
+      const capacity = Math.min(Math.max(needed, 2 * (buffer?.length ?? 128)), this.#limits.maxHeadSize);
+      const grown = new Uint8Array(capacity);
+      if (buffer !== null) grown.set(buffer.subarray(0, this.#size));
+      this.#buffer = buffer = grown;
+    }
+    buffer.set(bytes, this.#size);
+    this.#size = needed;
   }
 
   protected abstract parseStartLine(line: string, fields: ParsedFields): H | string;
@@ -155,6 +181,11 @@ export class RequestHeadParser extends HeadParser<RequestHead> {
       return `malformed request target ${JSON.stringify(target)}`;
     }
     if (httpVersion === null) return `malformed HTTP version in ${JSON.stringify(line)}`;
+    // RFC 9112 §3.2: a request with more than one Host line MUST get a 400;
+    // joined, two hosts would read as one odd name.
+    if (fields.rawHeaders.filter(([name]) => name.toLowerCase() === 'host').length > 1) {
+      return 'more than one Host header';
+    }
     return { method, target, httpVersion, ...fields };
   }
 }

@@ -42,6 +42,10 @@ export class HybiClientDriver extends HybiDriver {
     this.#response = new ResponseHeadParser(options);
   }
 
+  override get retainedBytes(): number {
+    return super.retainedBytes + (this.#response?.retainedBytes ?? 0);
+  }
+
   /**
    * Connects through an HTTP proxy: returns an {@link HttpProxy} that asks
    * the proxy at `url` (http: or https:, user info for Basic auth) for a

@@ -78,6 +78,10 @@ export abstract class HybiDriver extends BaseDriver implements MessageSink {
     this.writer = new FrameWriter((bytes) => this.socket.write(bytes), role === 'client', options.fragmentSize);
   }
 
+  override get retainedBytes(): number {
+    return super.retainedBytes + this.#reader.retainedBytes;
+  }
+
   protected receive(bytes: Uint8Array): void {
     this.parser.push(bytes);
   }
