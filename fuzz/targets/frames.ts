@@ -45,10 +45,10 @@ export interface FrameCase {
 export const frameCase: fc.Arbitrary<FrameCase> = fc.record({
   role: fc.constantFrom<Role>('server', 'client'),
   maxLength: maxLengths,
-  appClosesFirst: fc.boolean({}),
+  appClosesFirst: fc.boolean(),
   frames: validConversation,
-  frameMutations: fc.oneof({ weight: 1, arbitrary: fc.constant([]) }, { weight: 3, arbitrary: fc.array(frameMutation, { minLength: 1, maxLength: 3 }) }),
-  byteMutations: fc.oneof({ weight: 2, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(byteMutation, { minLength: 1, maxLength: 3 }) }),
+  frameMutations: fc.oneof({ weight: 1, arbitrary: fc.constant<FrameMutation[]>([]) }, { weight: 3, arbitrary: fc.array(frameMutation, { minLength: 1, maxLength: 3 }) }),
+  byteMutations: fc.oneof({ weight: 2, arbitrary: fc.constant<ByteMutation[]>([]) }, { weight: 1, arbitrary: fc.array(byteMutation, { minLength: 1, maxLength: 3 }) }),
   maskKey: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }),
   chunkSizes,
 });

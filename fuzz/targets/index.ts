@@ -1,6 +1,7 @@
 /** Every fuzz target, by name. */
 import { framesTarget } from './frames.js';
+import { headsTarget } from './heads.js';
 import type { FuzzTarget } from './target.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const targets: ReadonlyArray<FuzzTarget<any>> = [framesTarget];
+export const targets: ReadonlyArray<FuzzTarget<any>> = [framesTarget, headsTarget];
