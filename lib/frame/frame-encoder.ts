@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { applyMask } from './mask.js';
+import { applyMaskTo } from './mask.js';
 import { writeMaskKey } from './mask-keys.js';
 import { Opcode } from './opcodes.js';
 
@@ -78,8 +78,8 @@ export function encodeFrame(
   const size = frameHeaderSize(length, masked);
   const frame = new Uint8Array(size + length);
   const start = writeFrameHeader(frame, 0, fin, rsv, opcode, length, masked);
-  frame.set(payload, start);
-  if (masked && length > 0) applyMask(frame.subarray(start), frame.subarray(start - 4, start), 0);
+  if (!masked) frame.set(payload, start);
+  else if (length > 0) applyMaskTo(payload, frame, start, frame.subarray(start - 4, start), 0);
   return frame;
 }
 
