@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { applyMaskTo } from './mask.js';
+import { applyMask, applyMaskTo } from './mask.js';
 import { writeMaskKey } from './mask-keys.js';
 import { Opcode } from './opcodes.js';
 
@@ -85,6 +85,11 @@ export function encodeFrame(
 
 // A payload up to this size is joined to its header in one write.
 const JOIN_LIMIT = 16 * 1024;
+// Texts up to this many UTF-16 units are encoded by hand when ASCII.
+const SHORT_TEXT = 128;
+
+// The longest frame header: 2 + 8 length bytes + 4 key bytes.
+const HEADROOM = 14;
 
 const encoder = new TextEncoder();
 
@@ -137,6 +142,83 @@ export class FrameWriter {
 
   /** Sends a text message. */
   text(text: string): void {
+    const length = text.length;
+    if (length <= SHORT_TEXT && length <= this.#fragmentSize && this.#shortText(text)) return;
+    if (length <= this.#fragmentSize) {
+      const frame = this.#encodedText(text);
+      if (frame !== null) {
+        this.#write(frame);
+        return;
+      }
+    }
     this.message(Opcode.TEXT, 0, encoder.encode(text));
+  }
+
+  /**
+   * Encodes a text straight into its frame, behind room left for the
+   * header: exact for ASCII, one regrowth otherwise. Null if the encoded
+   * text is longer than `fragmentSize` (it must be split into frames).
+   */
+  #encodedText(text: string): Uint8Array | null {
+    const length = text.length;
+    let buffer = new Uint8Array(HEADROOM + length);
+    const first = encoder.encodeInto(text, buffer.subarray(HEADROOM));
+    let written = first.written;
+    if (first.read < length) {
+      // Not ASCII: room for the rest at 3 bytes per UTF-16 unit at most.
+      const larger = new Uint8Array(HEADROOM + written + (length - first.read) * 3);
+      larger.set(buffer.subarray(HEADROOM, HEADROOM + written), HEADROOM);
+      written += encoder.encodeInto(text.substring(first.read), larger.subarray(HEADROOM + written)).written;
+      buffer = larger;
+    }
+    if (written > this.#fragmentSize) return null;
+    const masked = this.#masked;
+    const start = HEADROOM - frameHeaderSize(written, masked);
+    writeFrameHeader(buffer, start, true, 0, Opcode.TEXT, written, masked);
+    if (masked) applyMask(buffer.subarray(HEADROOM, HEADROOM + written), buffer.subarray(HEADROOM - 4, HEADROOM), 0);
+    return buffer.subarray(start, HEADROOM + written);
+  }
+
+  /**
+   * A short ASCII text goes straight into its frame, masked on the way
+   * when a client sends it: no encoder call, one allocation. False if the
+   * text is not ASCII (nothing was written).
+   */
+  #shortText(text: string): boolean {
+    const length = text.length;
+    const masked = this.#masked;
+    const frame = new Uint8Array(frameHeaderSize(length, masked) + length);
+    const start = writeFrameHeader(frame, 0, true, 0, Opcode.TEXT, length, masked);
+    if (masked) {
+      const k0 = frame[start - 4]!;
+      const k1 = frame[start - 3]!;
+      const k2 = frame[start - 2]!;
+      const k3 = frame[start - 1]!;
+      let i = 0;
+      for (; i + 4 <= length; i += 4) {
+        const c0 = text.charCodeAt(i);
+        const c1 = text.charCodeAt(i + 1);
+        const c2 = text.charCodeAt(i + 2);
+        const c3 = text.charCodeAt(i + 3);
+        if ((c0 | c1 | c2 | c3) >= 0x80) return false;
+        frame[start + i] = c0 ^ k0;
+        frame[start + i + 1] = c1 ^ k1;
+        frame[start + i + 2] = c2 ^ k2;
+        frame[start + i + 3] = c3 ^ k3;
+      }
+      for (; i < length; i++) {
+        const c = text.charCodeAt(i);
+        if (c >= 0x80) return false;
+        frame[start + i] = c ^ frame[start - 4 + (i & 3)]!;
+      }
+    } else {
+      for (let i = 0; i < length; i++) {
+        const c = text.charCodeAt(i);
+        if (c >= 0x80) return false;
+        frame[start + i] = c;
+      }
+    }
+    this.#write(frame);
+    return true;
   }
 }
