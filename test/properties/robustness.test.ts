@@ -24,7 +24,7 @@ import {
 } from '../helpers/index.js';
 import { anyChunking } from './arbitraries.js';
 
-const NUM_RUNS = 150;
+const NUM_RUNS = Number(process.env.PROP_RUNS ?? 150);
 
 interface Watched {
   readonly driver: { readonly readyState: number; parse(bytes: Uint8Array): void };
