@@ -77,6 +77,11 @@ export abstract class HixieServerDriver extends BaseDriver implements ServerSide
     super.setHeader(name, value);
   }
 
+  /** Bytes of input held: input before `start()` and a text frame not yet ended. */
+  override get retainedBytes(): number {
+    return super.retainedBytes + this.parser.retainedBytes;
+  }
+
   /** The drafts have no binary messages: always false. */
   override binary(_message?: Uint8Array | ArrayBuffer | ArrayBufferView): boolean {
     return false;
