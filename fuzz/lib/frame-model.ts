@@ -122,8 +122,9 @@ export function readStream(wire: Uint8Array, rules: ModelRules): ModelResult {
     // §5.1: clients mask, servers do not.
     if (rules.role === 'server' && !masked) return fail('UNMASKED_FRAME');
     if (rules.role === 'client' && masked) return fail('MASKED_FRAME');
-    if (length > rules.maxLength) return fail('MESSAGE_TOO_LONG', 1009);
     if (!control) {
+      // maxLength bounds data frames and messages; control frames have §5.5's 125.
+      if (length > rules.maxLength) return fail('MESSAGE_TOO_LONG', 1009);
       // §5.4: continuation frames continue a message; data frames start one.
       if (opcode === 0 && messageOpcode === 0) return fail('UNEXPECTED_CONTINUATION');
       if (opcode !== 0 && messageOpcode !== 0) return fail('EXPECTED_CONTINUATION');

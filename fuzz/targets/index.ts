@@ -1,7 +1,9 @@
 /** Every fuzz target, by name. */
 import { framesTarget } from './frames.js';
 import { headsTarget } from './heads.js';
+import { tokensTarget } from './tokens.js';
+import { differentialTarget } from './differential.js';
 import type { FuzzTarget } from './target.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const targets: ReadonlyArray<FuzzTarget<any>> = [framesTarget, headsTarget];
+export const targets: ReadonlyArray<FuzzTarget<any>> = [framesTarget, headsTarget, tokensTarget, differentialTarget];

@@ -210,7 +210,9 @@ export class FrameParser {
       // §5.1: "A client MUST close a connection if it detects a masked frame."
       return this.#fail('MASKED_FRAME', 'server frame is masked');
     }
-    if (length > this.#rules.maxLength) {
+    // maxLength bounds data; control frames are already capped at 125 bytes,
+    // and a close frame must stay readable however low maxLength is set.
+    if (!control && length > this.#rules.maxLength) {
       this.#handler.onFrameError(
         new ProtocolError('MESSAGE_TOO_LONG', `frame payload of ${length} bytes exceeds maxLength (${this.#rules.maxLength})`, CloseCode.TOO_LARGE),
       );
