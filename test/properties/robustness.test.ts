@@ -24,6 +24,7 @@ import {
 } from '../helpers/index.js';
 import { anyChunking } from './arbitraries.js';
 
+// PROP_RUNS=2000 npx vitest run test/properties runs deeper than the default.
 const NUM_RUNS = Number(process.env.PROP_RUNS ?? 150);
 
 interface Watched {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Pair, type Chunking } from '../helpers/index.js';
 import { anyChunking, anyOutgoing, totalSize, type Outgoing } from './arbitraries.js';
 
+// PROP_RUNS=2000 npx vitest run test/properties runs deeper than the default.
 const NUM_RUNS = Number(process.env.PROP_RUNS ?? 60);
 
 /** Byte-by-byte delivery of megabytes is slow; past this total, cut no finer than 64 bytes. */
