@@ -3,7 +3,9 @@ import { framesTarget } from './frames.js';
 import { headsTarget } from './heads.js';
 import { tokensTarget } from './tokens.js';
 import { differentialTarget } from './differential.js';
+import { draftsTarget } from './drafts.js';
+import { proxyTarget } from './proxy.js';
 import type { FuzzTarget } from './target.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const targets: ReadonlyArray<FuzzTarget<any>> = [framesTarget, headsTarget, tokensTarget, differentialTarget];
+export const targets: ReadonlyArray<FuzzTarget<any>> = [framesTarget, headsTarget, tokensTarget, differentialTarget, proxyTarget, draftsTarget];
