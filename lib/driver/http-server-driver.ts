@@ -119,7 +119,10 @@ export class HttpServerDriver {
         return;
       }
       const delegate = selectServerDriver(requestFromHead(result.head), this.#socket, this.#options, this.#hub);
-      for (const [name, value] of this.#headers) delegate.setHeader(name, value);
+      // A header the chosen driver refuses (a draft's own, say) is the
+      // caller's mistake: reported once parse() is done, without leaving
+      // this driver half set up.
+      for (const [name, value] of this.#headers) this.#hub.call(() => delegate.setHeader(name, value));
       for (const extension of this.#extensions) delegate.addExtension(extension);
       for (const send of this.#early.splice(0)) send(delegate);
       this.#delegate = delegate;
