@@ -14,10 +14,16 @@ import { isToken } from './http/tokens.js';
  */
 export interface DriverOptions {
   /**
-   * Largest frame payload, and largest reassembled message, accepted from
-   * the peer. Checked when a frame's length is read, before any of its
-   * payload is buffered; a larger frame or message closes with 1009.
-   * For compressed messages it bounds the inflated size.
+   * Largest data frame payload, and largest reassembled message, accepted
+   * from the peer. Checked when a frame's length is read, before any of its
+   * payload is buffered; a larger frame or message fails the connection
+   * with `MESSAGE_TOO_LONG` and close code 1009. For compressed messages it
+   * bounds the inflated size, checked as the inflater runs. Control frames
+   * are bounded by RFC 6455's 125 bytes instead, so a close frame is always
+   * readable. Also bounds input held before `start()`
+   * (`INPUT_BEFORE_START_TOO_LARGE`, 1009). A message being assembled holds
+   * at most about `2 * maxLength + 64 KiB` of memory, however finely it is
+   * fragmented or chunked (see `retainedBytes`).
    * Default `2 ** 26 - 1` (1 byte short of 64 MiB), as in websocket-driver.
    */
   maxLength?: number;
@@ -28,8 +34,8 @@ export interface DriverOptions {
    */
   protocols?: readonly string[];
   /**
-   * Server only: fail the connection (1002) on an unmasked frame, as
-   * RFC 6455 §5.1 requires. Turn off only for peers known to send
+   * Server only: fail the connection on an unmasked frame
+   * (`UNMASKED_FRAME`, 1002), as RFC 6455 §5.1 requires. Turn off only for peers known to send
    * unmasked frames over a trusted transport. Default `true`.
    */
   requireMasking?: boolean;
@@ -42,20 +48,29 @@ export interface DriverOptions {
   fragmentSize?: number;
   /**
    * Largest HTTP head (request or response line plus headers, with the
-   * blank line) accepted. A larger head fails the handshake. Default 16384.
+   * blank line) accepted: the handshake request, the handshake response, a
+   * proxy's answer. A larger head fails the handshake with
+   * `HTTP_HEAD_TOO_LARGE` (a server answers 431 and reports close code
+   * 1009; a client reports 1002). It also bounds every header value, so
+   * `Sec-WebSocket-Extensions` and its parameters. At least 64.
+   * Default 16384.
    */
   maxHeadSize?: number;
-  /** Most header lines accepted in an HTTP head. Default 100. */
+  /**
+   * Most header lines accepted in an HTTP head; more fail the handshake
+   * with `HTTP_TOO_MANY_HEADERS` (431 and 1009 on a server, 1002 on a
+   * client). Default 100.
+   */
   maxHeaders?: number;
   /**
    * Most bytes of messages queued by `text()`/`binary()`/`ping()`/`pong()`
-   * before the connection opens; past it those calls return `false`.
-   * Default 16 MiB.
+   * before the connection opens; past it those calls return `false` (no
+   * error event: the caller, not the peer, went over). Default 16 MiB.
    */
   maxQueuedBytes?: number;
   /**
    * Most `ping()` callbacks waiting for their pong; past it `ping()` with a
-   * callback returns `false`. Default 1024.
+   * callback returns `false` (no error event). Default 1024.
    */
   maxPendingPings?: number;
   /**
