@@ -5,8 +5,8 @@
  *   connection, over N connections opened with a handshake.
  * - `peak SIZE`: the most memory live while one binary message of SIZE bytes
  *   arrives in 16 KiB fragments and 64 KiB chunks, each chunk freshly
- *   allocated as a socket would hand it over. "Live" is heap plus array
- *   buffers after a full GC, sampled every 16 chunks and when the message is
+ *   allocated as a socket would hand it over. "Live" is heap plus external
+ *   memory (array buffers, WebAssembly memories) after a full GC, sampled every 16 chunks and when the message is
  *   delivered (while it is still held); the process's peak RSS is reported too.
  *
  * Prints one JSON line.
@@ -25,7 +25,8 @@ const implementation = loadImplementation(name);
 function live(): number {
   gc!();
   const usage = process.memoryUsage();
-  return usage.heapUsed + usage.arrayBuffers;
+  // `external` covers array buffers and WebAssembly memories alike.
+  return usage.heapUsed + usage.external;
 }
 
 function peakRss(): number {

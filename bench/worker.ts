@@ -54,9 +54,10 @@ function prepare(workload: Workload, volume: number) {
   return prepared;
 }
 
+/** Cuts the stream into chunks, each in its own buffer as a socket delivers them. */
 function chunksOf(stream: Uint8Array, size: number, wrap: (chunk: Uint8Array) => Uint8Array): Uint8Array[] {
   const chunks: Uint8Array[] = [];
-  for (let at = 0; at < stream.length; at += size) chunks.push(wrap(stream.subarray(at, Math.min(at + size, stream.length))));
+  for (let at = 0; at < stream.length; at += size) chunks.push(wrap(stream.slice(at, Math.min(at + size, stream.length))));
   return chunks;
 }
 
@@ -80,8 +81,7 @@ function checkMessage(workload: Workload, index: number, data: Data): string | n
 
 function runReceive(workload: ReceiveWorkload, request: RunRequest): RunResult {
   const input = prepare(workload, request.volume);
-  const stream = input.stream!;
-  const fresh = stream.slice();
+  const fresh = input.stream!;
   const base = { name, workload: workload.id };
   if (implementation === null) {
     // Anchors: what moving the same bytes costs at the limit.

@@ -9,8 +9,14 @@
  * bounds the memory held to about twice the bytes collected, plus a fixed
  * allowance, however the message is cut.
  *
+ * A message that grows past 1 MiB moves into a {@link GrowableBytes}
+ * store, where each byte is copied once as it arrives and the finished
+ * message needs no join: peak memory stays near the message's size, not
+ * twice it. Where that store is unavailable, pieces are joined as above.
+ *
  * @module
  */
+import { GrowableBytes } from './growable-bytes.js';
 
 // Memory pinned that is tolerated before small pieces are copied instead.
 const PIN_ALLOWANCE = 64 * 1024;
@@ -18,6 +24,8 @@ const PIN_ALLOWANCE = 64 * 1024;
 const PIECE_OVERHEAD = 128;
 const FIRST_BLOCK = 4 * 1024;
 const MAX_BLOCK = 1024 * 1024;
+// Messages longer than this move into growable storage.
+const GROWABLE_FROM = 1024 * 1024;
 
 /** Accumulates bytes; see the module comment. */
 export class ByteAccumulator {
@@ -29,6 +37,15 @@ export class ByteAccumulator {
   #block: Uint8Array | null = null;
   #blockUsed = 0;
   #nextBlockSize = FIRST_BLOCK;
+  // The growable store once the message is large, and whether it was refused.
+  #store: GrowableBytes | null = null;
+  #storeRefused = false;
+  readonly #maxLength: number;
+
+  /** `maxLength`: the most bytes a message may reach (sizes the growable store's reservation). */
+  constructor(maxLength = 2 ** 32) {
+    this.#maxLength = maxLength;
+  }
 
   /** Bytes collected so far. */
   get length(): number {
@@ -37,14 +54,22 @@ export class ByteAccumulator {
 
   /** Memory held, counted as whole underlying buffers plus per-piece overhead. */
   get retainedBytes(): number {
-    return this.#pinned + (this.#block?.length ?? 0);
+    return this.#pinned + (this.#block?.length ?? 0) + (this.#store?.capacity ?? 0);
   }
 
   /** Adds a piece. It may be kept as a view, so its bytes must not change after. */
   append(piece: Uint8Array): void {
     const length = piece.length;
     if (length === 0) return;
+    if (this.#store !== null) {
+      if (this.#store.append(piece)) {
+        this.#length += length;
+        return;
+      }
+      this.#leaveStore();
+    }
     this.#length += length;
+    if (this.#length > GROWABLE_FROM && !this.#storeRefused && this.#moveToStore(piece)) return;
     const block = this.#block;
     if (block !== null && block.length - this.#blockUsed >= length) {
       block.set(piece, this.#blockUsed);
@@ -64,6 +89,11 @@ export class ByteAccumulator {
 
   /** Returns every byte collected, as one array, and empties the accumulator. */
   take(): Uint8Array {
+    if (this.#store !== null) {
+      const bytes = this.#store.take();
+      this.reset();
+      return bytes;
+    }
     this.#sealBlock();
     const pieces = this.#pieces;
     let result: Uint8Array;
@@ -90,6 +120,36 @@ export class ByteAccumulator {
     this.#block = null;
     this.#blockUsed = 0;
     this.#nextBlockSize = FIRST_BLOCK;
+    this.#store = null;
+    this.#storeRefused = false;
+  }
+
+  /** Copies what was collected, then `piece` (already counted), into a new growable store. */
+  #moveToStore(piece: Uint8Array): boolean {
+    const store = GrowableBytes.create(this.#length + (this.#length >>> 3), this.#maxLength);
+    if (store === null) {
+      this.#storeRefused = true;
+      return false;
+    }
+    this.#sealBlock();
+    for (const kept of this.#pieces) store.append(kept);
+    store.append(piece);
+    this.#pieces = [];
+    this.#pinned = 0;
+    this.#lastBuffer = null;
+    this.#store = store;
+    return true;
+  }
+
+  /** The store could not grow: its bytes become one kept piece, and pieces are collected as before. */
+  #leaveStore(): void {
+    const store = this.#store!;
+    this.#store = null;
+    this.#storeRefused = true;
+    const bytes = store.take();
+    this.#pieces.push(bytes);
+    this.#pinned += store.capacity + PIECE_OVERHEAD;
+    this.#lastBuffer = bytes.buffer;
   }
 
   #copyToNewBlock(piece: Uint8Array): void {

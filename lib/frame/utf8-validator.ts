@@ -9,6 +9,9 @@
  * @module
  */
 
+// Below this many bytes, the word view costs more than it saves.
+const ASCII_WORDS_FROM = 64;
+
 /** Validates a byte stream chunk by chunk. */
 export class Utf8Validator {
   // Continuation bytes still expected, and the range allowed for the next.
@@ -22,7 +25,20 @@ export class Utf8Validator {
     let lower = this.#lower;
     let upper = this.#upper;
     const length = bytes.length;
+    // ASCII runs are skipped four bytes at a time through an aligned word view.
+    const head = (4 - (bytes.byteOffset & 3)) & 3;
+    const words = length >= ASCII_WORDS_FROM ? (length - head) >>> 2 : 0;
+    const view = words > 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset + head, words) : null;
     for (let i = 0; i < length; i++) {
+      if (needed === 0 && view !== null && i >= head && ((i - head) & 3) === 0) {
+        let w = (i - head) >>> 2;
+        while (w < words && (view[w]! & 0x80808080) === 0) w++;
+        const next = head + w * 4;
+        if (next > i) {
+          i = next - 1;
+          continue;
+        }
+      }
       const byte = bytes[i]!;
       if (needed === 0) {
         if (byte < 0x80) continue;

@@ -42,7 +42,7 @@ export class MessageReader implements FrameHandler {
   // The data message being assembled: its opcode (0 when none) and RSV bits.
   #messageOpcode = 0;
   #messageRsv = 0;
-  readonly #message = new ByteAccumulator();
+  readonly #message: ByteAccumulator;
   readonly #utf8 = new Utf8Validator();
   // A control frame's payload when it straddles chunks.
   #control: Uint8Array[] = [];
@@ -56,6 +56,7 @@ export class MessageReader implements FrameHandler {
   constructor(sink: MessageSink, maxLength: number) {
     this.#sink = sink;
     this.#maxLength = maxLength;
+    this.#message = new ByteAccumulator(maxLength);
   }
 
   /** Bytes held for a message still being assembled. */
