@@ -92,7 +92,7 @@ describe('Chromium → wsdriver server with permessage-deflate', () => {
         for (let i = 0; i < size; i++) out[i] = (i % 64) < 48 ? 0x41 + ((i >> 6) % 26) : i & 0xff;
         return out;
       };
-      const messages: Array<string | Uint8Array> = ['hello', '', json(64 * 1024), bytes(256 * 1024), json(1024 * 1024), '🎉 ünïcødé', bytes(3)];
+      const messages: Array<string | Uint8Array<ArrayBuffer>> = ['hello', '', json(64 * 1024), bytes(256 * 1024), json(1024 * 1024), '🎉 ünïcødé', bytes(3)];
       const socket = new WebSocket(url);
       socket.binaryType = 'arraybuffer';
       const echoes: Array<string | Uint8Array> = [];
