@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Driver, type Extension } from '../../lib/index.js';
 import { perMessageDeflate } from '../../lib/adapters/node/index.js';
+import '../../lib/drafts/index.js';
 import {
   BASIC_CHUNKINGS,
   chunkingName,
@@ -192,6 +193,15 @@ describe('addExtension', () => {
     expect(() => driver.addExtension({ ...new GatedExtension(), name: 'x', type: 'perframe' } as unknown as Extension)).toThrow(TypeError);
     driver.addExtension(new GatedExtension('x-once'));
     expect(() => driver.addExtension(new GatedExtension('x-once'))).toThrow(TypeError);
+  });
+
+  it('returns false on a hixie-75 connection, which has no extensions', () => {
+    const rec = new Recorder();
+    const driver = Driver.server(rec.socket, { allowDrafts: true });
+    driver.parse(new TextEncoder().encode('GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nOrigin: http://example.com\r\n\r\n'));
+    expect(driver.version).toBe('hixie-75');
+    expect(driver.addExtension(perMessageDeflate())).toBe(false);
+    expect(driver.extensions).toEqual([]);
   });
 
   it('on Driver.server before the request arrived, applies to the driver chosen later', () => {
