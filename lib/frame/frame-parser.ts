@@ -52,6 +52,10 @@ export interface FrameRules {
 }
 
 const EMPTY = new Uint8Array(0);
+// The current frame's key is kept as a number per parser (an idle connection
+// then holds no typed array for it) and copied here for each unmask call;
+// parsing is synchronous, so parsers can share it.
+const KEY = new Uint8Array(4);
 
 const enum Phase {
   Header,
@@ -72,10 +76,11 @@ export class FrameParser {
   readonly #handler: FrameHandler;
   readonly #rules: FrameRules;
   #phase = Phase.Header;
-  // Header bytes held while a header straddles chunks (at most 14).
-  readonly #scratch = new Uint8Array(14);
+  // Header bytes held while a header straddles chunks (at most 14), made on first need.
+  #scratch: Uint8Array | null = null;
   #scratchLength = 0;
-  readonly #maskKey = new Uint8Array(4);
+  // The masking key's bytes, big-endian in one number.
+  #maskKey = 0;
   #maskPhase = 0;
   #remaining = 0;
 
@@ -104,7 +109,14 @@ export class FrameParser {
         const piece = chunk.subarray(pos, pos + take);
         pos += take;
         this.#remaining -= take;
-        if (this.header.masked) this.#maskPhase = applyMask(piece, this.#maskKey, this.#maskPhase);
+        if (this.header.masked) {
+          const key = this.#maskKey;
+          KEY[0] = key >>> 24;
+          KEY[1] = (key >>> 16) & 0xff;
+          KEY[2] = (key >>> 8) & 0xff;
+          KEY[3] = key & 0xff;
+          this.#maskPhase = applyMask(piece, KEY, this.#maskPhase);
+        }
         const last = this.#remaining === 0;
         if (last) this.#phase = Phase.Header;
         if (!this.#handler.onFramePayload(piece, last)) return this.stop();
@@ -129,7 +141,7 @@ export class FrameParser {
       }
     }
     // Slow path: gather the header into the scratch buffer.
-    const scratch = this.#scratch;
+    const scratch = (this.#scratch ??= new Uint8Array(14));
     let needed = this.#scratchLength < 2 ? 2 : headerSize(scratch[1]!);
     while (this.#scratchLength < needed && at < chunk.length) {
       scratch[this.#scratchLength++] = chunk[at++]!;
@@ -219,13 +231,7 @@ export class FrameParser {
       this.stop();
       return false;
     }
-    if (header.masked) {
-      const key = this.#maskKey;
-      key[0] = bytes[offset]!;
-      key[1] = bytes[offset + 1]!;
-      key[2] = bytes[offset + 2]!;
-      key[3] = bytes[offset + 3]!;
-    }
+    if (header.masked) this.#maskKey = readUint32(bytes, offset);
     return true;
   }
 

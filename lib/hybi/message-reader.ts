@@ -42,10 +42,11 @@ export class MessageReader implements FrameHandler {
   // The data message being assembled: its opcode (0 when none) and RSV bits.
   #messageOpcode = 0;
   #messageRsv = 0;
-  readonly #message: ByteAccumulator;
-  readonly #utf8 = new Utf8Validator();
+  // Made on the first message that arrives in pieces: an idle connection holds neither.
+  #messageBytes: ByteAccumulator | null = null;
+  #utf8Validator: Utf8Validator | null = null;
   // A control frame's payload when it straddles chunks.
-  #control: Uint8Array[] = [];
+  #control: Uint8Array[] | null = null;
   /**
    * Hand every text message over as raw bytes, unvalidated, as with RSV
    * bits set: set when an extension is active, since extensions see bytes
@@ -56,12 +57,19 @@ export class MessageReader implements FrameHandler {
   constructor(sink: MessageSink, maxLength: number) {
     this.#sink = sink;
     this.#maxLength = maxLength;
-    this.#message = new ByteAccumulator(maxLength);
+  }
+
+  get #message(): ByteAccumulator {
+    return (this.#messageBytes ??= new ByteAccumulator(this.#maxLength));
+  }
+
+  get #utf8(): Utf8Validator {
+    return (this.#utf8Validator ??= new Utf8Validator());
   }
 
   /** Bytes held for a message still being assembled. */
   get retainedBytes(): number {
-    return this.#message.retainedBytes;
+    return this.#messageBytes?.retainedBytes ?? 0;
   }
 
   onFrameHeader(header: FrameHeader): boolean {
@@ -86,7 +94,7 @@ export class MessageReader implements FrameHandler {
       this.#messageOpcode = opcode;
       this.#messageRsv = header.rsv;
     }
-    const total = this.#message.length + header.length;
+    const total = (this.#messageBytes?.length ?? 0) + header.length;
     if (total > this.#maxLength) {
       return this.#fail(
         new ProtocolError('MESSAGE_TOO_LONG', `message of ${total} bytes or more exceeds maxLength (${this.#maxLength})`, CloseCode.TOO_LARGE),
@@ -101,7 +109,7 @@ export class MessageReader implements FrameHandler {
     const opcode = this.#messageOpcode;
     const rsv = this.#messageRsv;
     const checkText = opcode === Opcode.TEXT && rsv === 0 && !this.textAsBytes;
-    if (complete && this.#message.length === 0) {
+    if (complete && (this.#messageBytes === null || this.#messageBytes.length === 0)) {
       // The whole message is this one piece: no copy, one decoding pass.
       this.#messageOpcode = 0;
       return this.#deliver(opcode, rsv, piece, checkText);
@@ -139,29 +147,30 @@ export class MessageReader implements FrameHandler {
 
   #controlPayload(piece: Uint8Array, last: boolean): boolean {
     if (!last) {
-      this.#control.push(piece.slice());
+      (this.#control ??= []).push(piece.slice());
       return true;
     }
     let payload: Uint8Array;
-    if (this.#control.length === 0) {
+    const control = this.#control;
+    if (control === null) {
       payload = piece.slice();
     } else {
-      this.#control.push(piece);
-      payload = new Uint8Array(this.#control.reduce((sum, part) => sum + part.length, 0));
+      control.push(piece);
+      payload = new Uint8Array(control.reduce((sum, part) => sum + part.length, 0));
       let offset = 0;
-      for (const part of this.#control) {
+      for (const part of control) {
         payload.set(part, offset);
         offset += part.length;
       }
-      this.#control = [];
+      this.#control = null;
     }
     this.#sink.onControl(this.#frameOpcode, payload);
     return true;
   }
 
   #fail(error: ProtocolError): false {
-    this.#message.reset();
-    this.#utf8.reset();
+    this.#messageBytes?.reset();
+    this.#utf8Validator?.reset();
     this.#sink.onReadError(error);
     return false;
   }
