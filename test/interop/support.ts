@@ -20,10 +20,15 @@ export class Cleanup {
 
   /** A server, closed (and its connections dropped) after the test. */
   server<S extends net.Server>(server: S): S {
+    const sockets = new Set<net.Socket>();
+    server.on('connection', (socket: net.Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
     this.add(
       () =>
         new Promise<void>((resolve) => {
-          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+          for (const socket of sockets) socket.destroy();
           server.close(() => resolve());
         }),
     );

@@ -1,0 +1,298 @@
+/**
+ * The Node adapter's `attach` and `streamSocket`, over real sockets on
+ * 127.0.0.1: raw TCP peers that write exact bytes, so what goes over the
+ * wire, and when TCP is ended, can be checked.
+ */
+import net from 'node:net';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Driver, type HttpServerDriver } from '../../lib/index.js';
+import { attach, streamSocket } from '../../lib/adapters/node/index.js';
+import { Op, clientFrame, closePayload, concat, decodeFrames, parseHead, readClosePayload, requestHead, serverFrame, responseHead, acceptFor } from '../helpers/index.js';
+import { Cleanup, Inbox, listen, next, once, readToEnd, readUntil, tcpConnect, wsdriverServer } from '../interop/support.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+/** True once `bytes` hold a whole HTTP head and `frames` whole frames after it. */
+function hasHeadAndFrames(frames: number) {
+  return (bytes: Buffer) => {
+    const end = bytes.indexOf('\r\n\r\n');
+    if (end < 0) return false;
+    try {
+      return decodeFrames(bytes.subarray(end + 4)).length >= frames;
+    } catch {
+      return false; // a frame is still arriving
+    }
+  };
+}
+
+const echo = (driver: HttpServerDriver) => {
+  driver.on('connect', () => driver.start());
+  driver.on('message', (event) => (typeof event.data === 'string' ? driver.text(event.data) : driver.binary(event.data)));
+};
+
+describe('streamSocket', () => {
+  it('writes each chunk the driver produces to the stream, in order', () => {
+    const stream = new PassThrough();
+    const socket = streamSocket(stream);
+    socket.write(Uint8Array.of(1, 2));
+    socket.write(Uint8Array.of(3));
+    expect([...(stream.read() as Buffer)]).toEqual([1, 2, 3]);
+  });
+
+  it('drops writes once the stream has ended, without an error', () => {
+    const stream = new PassThrough();
+    const errors: unknown[] = [];
+    stream.on('error', (error) => errors.push(error));
+    stream.end();
+    const socket = streamSocket(stream);
+    expect(() => socket.write(Uint8Array.of(1))).not.toThrow();
+    expect(errors).toEqual([]);
+  });
+
+  it('carries the url and env it is given, and nothing else', () => {
+    const env = { REQUEST_METHOD: 'GET' };
+    const socket = streamSocket(new PassThrough(), { url: 'ws://example.com/', env });
+    expect(socket.url).toBe('ws://example.com/');
+    expect(socket.env).toBe(env);
+    expect(Object.keys(streamSocket(new PassThrough()))).toEqual(['write']);
+  });
+});
+
+describe('attach: a server driver, while connecting', () => {
+  it('answers a request written in one piece with frames right behind it, losing none', async () => {
+    const server = await wsdriverServer(cleanup, {}, echo);
+    const tcp = await tcpConnect(cleanup, server.port);
+    tcp.write(concat(requestHead({ host: `127.0.0.1:${server.port}` }), clientFrame(Op.TEXT, 'in the same chunk')));
+    const reply = await readUntil(tcp, hasHeadAndFrames(1));
+    const head = parseHead(reply);
+    expect(head.status).toBe(101);
+    expect(head.headers['sec-websocket-accept']).toBe(acceptFor('dGhlIHNhbXBsZSBub25jZQ=='));
+    const [frame] = decodeFrames(head.rest);
+    expect(frame).toMatchObject({ opcode: Op.TEXT, masked: false });
+    expect(Buffer.from(frame!.payload).toString()).toBe('in the same chunk');
+  });
+
+  it('answers a request and frames that arrive one byte per TCP write', async () => {
+    const server = await wsdriverServer(cleanup, {}, echo);
+    const tcp = await tcpConnect(cleanup, server.port);
+    tcp.setNoDelay(true);
+    const bytes = concat(requestHead(), clientFrame(Op.BINARY, Uint8Array.of(0, 1, 2, 255)));
+    for (const byte of bytes) {
+      tcp.write(Uint8Array.of(byte));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const head = parseHead(await readUntil(tcp, hasHeadAndFrames(1)));
+    expect(head.status).toBe(101);
+    expect([...decodeFrames(head.rest)[0]!.payload]).toEqual([0, 1, 2, 255]);
+  });
+
+  it('writes a 400 for a request that is not a WebSocket handshake, then ends TCP', async () => {
+    const server = await wsdriverServer(cleanup, {}, echo);
+    const tcp = await tcpConnect(cleanup, server.port);
+    tcp.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    const reply = await readToEnd(tcp);
+    expect(reply.toString('latin1')).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await server.closes[0]).toMatchObject({ wasClean: false });
+  });
+
+  it('writes a 431 for a head larger than maxHeadSize, then ends TCP', async () => {
+    const server = await wsdriverServer(cleanup, { maxHeadSize: 1024 }, echo);
+    const tcp = await tcpConnect(cleanup, server.port);
+    tcp.write(requestHead({ headers: { 'X-Padding': 'x'.repeat(2000) } }));
+    expect((await readToEnd(tcp)).toString('latin1')).toMatch(/^HTTP\/1\.1 431 /);
+  });
+
+  it('writes the response of reject() and ends TCP', async () => {
+    const server = await wsdriverServer(cleanup, {}, (driver) => driver.on('connect', () => driver.reject(403, 'Forbidden')));
+    const tcp = await tcpConnect(cleanup, server.port);
+    tcp.write(requestHead());
+    expect((await readToEnd(tcp)).toString('latin1')).toMatch(/^HTTP\/1\.1 403 /);
+  });
+
+  it('reports 1006 when the peer ends TCP before the request head is complete', async () => {
+    const server = await wsdriverServer(cleanup, {}, echo);
+    const tcp = await tcpConnect(cleanup, server.port);
+    tcp.end('GET /chat HTTP/1.1\r\n');
+    expect(await server.closes[0]).toEqual({ code: 1006, reason: '', wasClean: false });
+  });
+});
+
+describe('attach: a server driver, when the connection ends', () => {
+  async function openRaw(options = {}, attachOptions = {}) {
+    const server = await wsdriverServer(cleanup, options, echo, attachOptions);
+    const tcp = await tcpConnect(cleanup, server.port, { port: server.port, allowHalfOpen: true });
+    tcp.write(requestHead());
+    await readUntil(tcp, (bytes) => bytes.includes('\r\n\r\n'));
+    return { server, tcp, driver: await server.nextDriver() };
+  }
+
+  it('answers the peer close frame with its own and then ends TCP first (RFC 6455 §7.1.1)', async () => {
+    const { server, tcp } = await openRaw();
+    tcp.write(clientFrame(Op.CLOSE, closePayload(4000, 'bye')));
+    const rest = await readToEnd(tcp); // resolves on the server's FIN
+    const frames = decodeFrames(rest);
+    expect(frames.map((f) => f.opcode)).toEqual([Op.CLOSE]);
+    expect(readClosePayload(frames[0]!.payload).code).toBe(4000);
+    expect(await server.closes[0]).toEqual({ code: 4000, reason: 'bye', wasClean: true });
+  });
+
+  it('ends TCP once the peer answers a close() it started', async () => {
+    const { tcp, driver } = await openRaw();
+    let ended = false;
+    tcp.on('end', () => (ended = true));
+    const closeFrame = readUntil(tcp, (bytes) => decodeFrames(bytes).length === 1);
+    driver.close('later', 3001);
+    expect(readClosePayload(decodeFrames(await closeFrame)[0]!.payload)).toEqual({ code: 3001, reason: 'later' });
+    expect(ended).toBe(false); // still waiting for the answer
+    tcp.write(clientFrame(Op.CLOSE, closePayload(3001)));
+    await once(tcp, 'end');
+  });
+
+  it('sends a close frame with 1002 and ends TCP when the peer breaks the protocol', async () => {
+    const { server, tcp } = await openRaw();
+    tcp.write(serverFrame(Op.TEXT, 'unmasked'));
+    const frames = decodeFrames(await readToEnd(tcp));
+    expect(readClosePayload(frames[0]!.payload).code).toBe(1002);
+    expect(await server.closes[0]).toMatchObject({ code: 1002, wasClean: false });
+  });
+
+  it('reports 1006, not clean, when the peer ends TCP with no close frame', async () => {
+    const { server, tcp } = await openRaw();
+    tcp.end();
+    expect(await server.closes[0]).toEqual({ code: 1006, reason: '', wasClean: false });
+  });
+
+  it('hands a connection reset to onTransportError, then reports 1006', async () => {
+    const errors: Error[] = [];
+    const { server, tcp } = await openRaw({}, { onTransportError: (error: Error) => errors.push(error) });
+    tcp.resetAndDestroy();
+    expect(await server.closes[0]).toEqual({ code: 1006, reason: '', wasClean: false });
+    expect(errors.map((error) => (error as NodeJS.ErrnoException).code)).toEqual(['ECONNRESET']);
+  });
+
+  it('destroys the connection after closeTimeout when the peer never closes its side', async () => {
+    let serverSide: net.Socket | null = null;
+    const server = await wsdriverServer(cleanup, {}, (driver, tcp) => {
+      echo(driver);
+      serverSide = tcp;
+    }, { closeTimeout: 20 });
+    const tcp = await tcpConnect(cleanup, server.port, { port: server.port, allowHalfOpen: true });
+    tcp.write(requestHead());
+    await readUntil(tcp, (bytes) => bytes.includes('\r\n\r\n'));
+    const serverClosed = once(serverSide!, 'close');
+    tcp.write(clientFrame(Op.CLOSE, closePayload(1000)));
+    await readToEnd(tcp); // the server's FIN; this peer does not end its side
+    expect(tcp.writableEnded).toBe(false);
+    await serverClosed; // the server gave up waiting and destroyed its socket
+  });
+});
+
+describe('attach: a client driver', () => {
+  /** A server whose TCP side the test controls: it never ends TCP by itself. */
+  async function manualServer() {
+    const accepted: Array<{ tcp: net.Socket; driver: HttpServerDriver }> = [];
+    const waiting: Array<() => void> = [];
+    const server = cleanup.server(
+      net.createServer({ allowHalfOpen: true }, (tcp) => {
+        const driver = Driver.server({ write: (bytes) => void (tcp.writable && tcp.write(bytes)) });
+        driver.on('connect', () => driver.start());
+        tcp.on('data', (chunk) => driver.parse(chunk));
+        accepted.push({ tcp, driver });
+        for (const wake of waiting.splice(0)) wake();
+      }),
+    );
+    const port = await listen(server);
+    const nextAccepted = async () => {
+      while (accepted.length === 0) await new Promise<void>((resolve) => waiting.push(resolve));
+      return accepted.shift()!;
+    };
+    return { port, nextAccepted };
+  }
+
+  async function openClient(port: number, attachOptions = {}) {
+    const tcp = cleanup.stream(net.connect({ port, host: '127.0.0.1' }));
+    const driver = attach(Driver.client(streamSocket(tcp, { url: `ws://127.0.0.1:${port}/` })), tcp, attachOptions);
+    tcp.once('connect', () => driver.start());
+    await next(driver, 'open');
+    return { tcp, driver };
+  }
+
+  it('after a clean close, waits for the server to end TCP, then ends its side', async () => {
+    const { port, nextAccepted } = await manualServer();
+    const { tcp, driver } = await openClient(port);
+    const peer = await nextAccepted();
+    const serverSaw = next(peer.driver, 'close');
+    const closed = next(driver, 'close');
+    driver.close('done', 1000);
+    expect(await closed).toEqual({ code: 1000, reason: '', wasClean: true });
+    await serverSaw;
+    expect(tcp.writableEnded).toBe(false); // the server closes TCP first
+    const clientEnded = once(peer.tcp, 'end');
+    const clientClosed = once(tcp, 'close');
+    peer.tcp.end();
+    await clientEnded;
+    await clientClosed;
+  });
+
+  it('destroys the connection after closeTimeout when the server never ends TCP', async () => {
+    const { port, nextAccepted } = await manualServer();
+    const { tcp, driver } = await openClient(port, { closeTimeout: 20 });
+    const peer = await nextAccepted();
+    const clientClosed = once(tcp, 'close');
+    driver.close();
+    await clientClosed;
+    expect(peer.tcp.writableEnded).toBe(false);
+  });
+
+  it('ends TCP at once when the server breaks the protocol', async () => {
+    const { port, nextAccepted } = await manualServer();
+    const { driver } = await openClient(port);
+    const peer = await nextAccepted();
+    const error = next(driver, 'error');
+    const clientEnded = once(peer.tcp, 'end');
+    peer.tcp.write(clientFrame(Op.TEXT, 'masked, from a server'));
+    expect((await error).code).toBe('MASKED_FRAME');
+    await clientEnded;
+  });
+
+  it('reads a response and frames that arrive in the same chunk', async () => {
+    const server = cleanup.server(
+      net.createServer((tcp) => {
+        tcp.once('data', (request: Buffer) => {
+          const key = /Sec-WebSocket-Key: (\S+)/i.exec(request.toString('latin1'))![1]!;
+          tcp.write(concat(responseHead({ key }), serverFrame(Op.TEXT, 'right behind the 101')));
+        });
+      }),
+    );
+    const port = await listen(server);
+    const tcp = cleanup.stream(net.connect({ port, host: '127.0.0.1' }));
+    const driver = attach(Driver.client(streamSocket(tcp, { url: `ws://127.0.0.1:${port}/` })), tcp);
+    tcp.once('connect', () => driver.start());
+    expect(await new Inbox(driver).take(1)).toEqual(['right behind the 101']);
+  });
+});
+
+describe('attach: misuse', () => {
+  it('throws when the stream has an encoding set, since the driver needs bytes', () => {
+    const stream = new PassThrough();
+    stream.setEncoding('utf8');
+    expect(() => attach(Driver.server(streamSocket(stream)), stream)).toThrow(TypeError);
+  });
+
+  it('throws on a closeTimeout that is not a non-negative number', () => {
+    const stream = new PassThrough();
+    expect(() => attach(Driver.server(streamSocket(stream)), stream, { closeTimeout: -1 })).toThrow(RangeError);
+    expect(() => attach(Driver.server(streamSocket(stream)), stream, { closeTimeout: NaN })).toThrow(RangeError);
+  });
+
+  it('reports 1006 at once for a stream already destroyed', async () => {
+    const stream = new PassThrough();
+    stream.destroy();
+    const driver = Driver.server(streamSocket(stream));
+    const closed = next(driver, 'close');
+    attach(driver, stream);
+    expect(await closed).toEqual({ code: 1006, reason: '', wasClean: false });
+  });
+});
