@@ -6,13 +6,12 @@
  * @module
  */
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { Driver } from '../../driver/factories.js';
 import type { HybiClientDriver } from '../../hybi/hybi-client-driver.js';
-import { parseWebSocketUrl } from '../../hybi/client-handshake.js';
-import { attach } from './attach.js';
+import { attach, checkAttachOptions } from './attach.js';
 import { splitOptions, type NodeDriverOptions } from './options.js';
-import { streamSocket } from './stream-socket.js';
 
 /** Options of {@link connect}: the driver's, the adapter's, and TLS. */
 export interface ConnectOptions extends NodeDriverOptions {
@@ -34,11 +33,23 @@ export interface ConnectOptions extends NodeDriverOptions {
 export function connect(url: string | URL, options: ConnectOptions = {}): HybiClientDriver {
   const { tls: tlsOptions, headers, ...rest } = options;
   const [driverOptions, attachOptions] = splitOptions(rest);
-  const target = parseWebSocketUrl(url);
+  // Every check that can throw runs before a socket is opened, so a caller
+  // mistake leaves nothing behind.
+  checkAttachOptions(attachOptions);
+  let stream: Duplex | null = null;
+  const socket = {
+    url,
+    write(bytes: Uint8Array): void {
+      if (stream?.writable) stream.write(bytes);
+    },
+  };
+  const driver = Driver.client(socket, driverOptions);
+  for (const [name, value] of Object.entries(headers ?? {})) driver.setHeader(name, value);
+
+  const target = driver.target;
   // URL keeps IPv6 literals in brackets; sockets want the bare address.
   const host = target.host.startsWith('[') ? target.host.slice(1, -1) : target.host;
-
-  const stream = target.secure
+  const opened = target.secure
     ? tls.connect({
         ALPNProtocols: ['http/1.1'],
         ...tlsOptions,
@@ -48,10 +59,8 @@ export function connect(url: string | URL, options: ConnectOptions = {}): HybiCl
         ...(net.isIP(host) === 0 ? { servername: host } : {}),
       })
     : net.connect({ host, port: target.port });
-
-  const driver = Driver.client(streamSocket(stream, { url: target.href }), driverOptions);
-  for (const [name, value] of Object.entries(headers ?? {})) driver.setHeader(name, value);
-  attach(driver, stream, attachOptions);
-  stream.once(target.secure ? 'secureConnect' : 'connect', () => driver.start());
+  stream = opened;
+  attach(driver, opened, attachOptions);
+  opened.once(target.secure ? 'secureConnect' : 'connect', () => driver.start());
   return driver;
 }

@@ -1,0 +1,240 @@
+/**
+ * The Node adapter's `handleUpgrade` (rack-style driver under
+ * `http.createServer`'s `upgrade` event) and `connect` (a client over TCP
+ * or TLS in one call), on 127.0.0.1 and ::1.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { Driver, type ServerSideDriver } from '../../lib/index.js';
+import { connect, handleUpgrade, type NodeDriverOptions } from '../../lib/adapters/node/index.js';
+import { Op, clientFrame, concat, decodeFrames, parseHead, requestHead } from '../helpers/index.js';
+import { Cleanup, Inbox, listen, next, once, readToEnd, readUntil, tcpConnect } from '../interop/support.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+/** An HTTP server whose upgrades go to handleUpgrade; `setup` sees each driver. */
+async function upgradeServer(options: NodeDriverOptions = {}, setup: (driver: ServerSideDriver) => void = () => {}) {
+  const drivers: ServerSideDriver[] = [];
+  const server = cleanup.server(
+    http.createServer((_request, response) => response.end('plain HTTP\n')),
+  );
+  server.on('upgrade', (request, socket, head) => {
+    if (!Driver.isWebSocket(request)) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const driver = handleUpgrade(request, socket, head, options);
+    drivers.push(driver);
+    setup(driver);
+  });
+  const port = await listen(server);
+  return { port, url: `ws://127.0.0.1:${port}/socket`, drivers };
+}
+
+function echo(driver: ServerSideDriver): void {
+  driver.on('message', (event) => (typeof event.data === 'string' ? driver.text(event.data) : driver.binary(event.data)));
+}
+
+describe('handleUpgrade', () => {
+  it('opens for a ws client: listeners added after the call see open, and messages echo', async () => {
+    const opened: string[] = [];
+    const server = await upgradeServer({ protocols: ['chat'] }, (driver) => {
+      driver.on('open', () => opened.push(driver.url));
+      echo(driver);
+    });
+    const ws = new WebSocket(server.url + '?q=1', ['chat']);
+    cleanup.add(() => ws.terminate());
+    await once(ws, 'open');
+    expect(ws.protocol).toBe('chat');
+    expect(opened).toEqual([`ws://127.0.0.1:${server.port}/socket?q=1`]);
+    expect(server.drivers[0]!.env).toMatchObject({ REQUEST_METHOD: 'GET', PATH_INFO: '/socket', QUERY_STRING: 'q=1' });
+    ws.send('round trip');
+    expect(String(await once(ws, 'message'))).toBe('round trip');
+  });
+
+  it('keeps frames that node:http read with the request head (the head argument)', async () => {
+    const server = await upgradeServer({}, echo);
+    const tcp = await tcpConnect(cleanup, server.port);
+    tcp.write(concat(requestHead({ host: `127.0.0.1:${server.port}` }), clientFrame(Op.TEXT, 'early bird')));
+    const reply = await readUntil(tcp, (bytes) => {
+      const end = bytes.indexOf('\r\n\r\n');
+      return end >= 0 && bytes.length > end + 4 + 2 + 'early bird'.length - 1;
+    });
+    const head = parseHead(reply);
+    expect(head.status).toBe(101);
+    expect(Buffer.from(decodeFrames(head.rest)[0]!.payload).toString()).toBe('early bird');
+  });
+
+  it('sends headers set right after the call, before the deferred start', async () => {
+    const server = await upgradeServer({}, (driver) => driver.setHeader('X-Room', 'lobby'));
+    const ws = new WebSocket(server.url);
+    cleanup.add(() => ws.terminate());
+    const response = await once<http.IncomingMessage>(ws, 'upgrade');
+    expect(response.headers['x-room']).toBe('lobby');
+  });
+
+  it('lets the application reject instead: the response is written and TCP ended', async () => {
+    const server = await upgradeServer({}, (driver) => driver.reject(403, 'Forbidden'));
+    const tcp = await tcpConnect(cleanup, server.port);
+    tcp.write(requestHead());
+    expect((await readToEnd(tcp)).toString('latin1')).toMatch(/^HTTP\/1\.1 403 /);
+    expect(server.drivers[0]!.readyState).toBe(3);
+  });
+
+  it('answers an invalid handshake (no key) with 400 and ends TCP', async () => {
+    const server = await upgradeServer();
+    const tcp = await tcpConnect(cleanup, server.port);
+    tcp.write(requestHead({ key: null }));
+    expect((await readToEnd(tcp)).toString('latin1')).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
+  it('ends TCP after a close the client started, as the server must', async () => {
+    const server = await upgradeServer();
+    const ws = new WebSocket(server.url);
+    cleanup.add(() => ws.terminate());
+    await once(ws, 'open');
+    const closed = new Promise<number>((resolve) => ws.on('close', (code: number) => resolve(code)));
+    const serverClosed = next(server.drivers[0]!, 'close');
+    ws.close(4001, 'bye');
+    expect(await serverClosed).toEqual({ code: 4001, reason: 'bye', wasClean: true });
+    expect(await closed).toBe(4001);
+  });
+
+  it('throws on an unknown option, as the drivers do', async () => {
+    const errors: unknown[] = [];
+    const server = cleanup.server(http.createServer());
+    server.on('upgrade', (request, socket, head) => {
+      try {
+        handleUpgrade(request, socket, head, { nonsense: true } as NodeDriverOptions);
+      } catch (error) {
+        errors.push(error);
+        socket.destroy();
+      }
+    });
+    const port = await listen(server);
+    const tcp = await tcpConnect(cleanup, port);
+    tcp.write(requestHead());
+    await once(tcp, 'close');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(TypeError);
+  });
+});
+
+describe('connect', () => {
+  async function wsServer(server?: http.Server | https.Server) {
+    const wss = server ? new WebSocketServer({ server }) : new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    const headers: http.IncomingHttpHeaders[] = [];
+    wss.on('connection', (peer, request) => {
+      headers.push(request.headers);
+      peer.on('message', (data, isBinary) => peer.send(data, { binary: isBinary }));
+    });
+    cleanup.add(() => new Promise<void>((resolve) => {
+      for (const client of wss.clients) client.terminate();
+      wss.close(() => resolve());
+    }));
+    if (!server) await once(wss, 'listening');
+    return { wss, headers };
+  }
+
+  it('opens over TCP, sending the given headers, and echoes', async () => {
+    const { wss, headers } = await wsServer();
+    const driver = connect(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/x`, { headers: { 'X-Token': 'abc' } });
+    cleanup.add(() => driver.transportClosed());
+    await next(driver, 'open');
+    expect(headers[0]!['x-token']).toBe('abc');
+    driver.text('hi');
+    expect(await new Inbox(driver).take(1)).toEqual(['hi']);
+  });
+
+  it('connects to an IPv6 literal host', async () => {
+    const server = cleanup.server(http.createServer());
+    try {
+      await listen(server, '::1');
+    } catch {
+      return; // no IPv6 loopback on this machine
+    }
+    await wsServer(server);
+    const driver = connect(`ws://[::1]:${(server.address() as AddressInfo).port}/`);
+    cleanup.add(() => driver.transportClosed());
+    await next(driver, 'open');
+    expect(driver.url).toContain('[::1]');
+  });
+
+  it('reports a refused connection to onTransportError, then closes with 1006', async () => {
+    const probe = net.createServer();
+    const port = await listen(probe);
+    await new Promise((resolve) => probe.close(resolve));
+    const errors: Error[] = [];
+    const driver = connect(`ws://127.0.0.1:${port}/`, { onTransportError: (error) => errors.push(error) });
+    expect(await next(driver, 'close')).toEqual({ code: 1006, reason: '', wasClean: false });
+    expect((errors[0] as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+  });
+
+  // Checked before any socket is opened: a socket left behind would fail
+  // later with an unhandled 'error' (which Vitest reports).
+  it('throws at once on a URL that is not ws: or wss:, an unknown option or a bad header, opening nothing', () => {
+    expect(() => connect('ftp://127.0.0.1/')).toThrow(TypeError);
+    expect(() => connect('ws://127.0.0.1:1/', { nonsense: 1 } as NodeDriverOptions)).toThrow(TypeError);
+    expect(() => connect('ws://127.0.0.1:1/', { headers: { 'X-Bad': 'a\r\nInjected: yes' } })).toThrow();
+    expect(() => connect('ws://127.0.0.1:1/', { closeTimeout: -5 })).toThrow(RangeError);
+  });
+
+  describe('over TLS (wss:)', () => {
+    let cert = '';
+    let key = '';
+    let hasOpenssl = true;
+
+    beforeAll(() => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'wsdriver-tls-'));
+      try {
+        execFileSync('openssl', [
+          'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+          '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
+          '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
+        ], { stdio: 'ignore' });
+        cert = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+        key = readFileSync(path.join(dir, 'key.pem'), 'utf8');
+      } catch {
+        hasOpenssl = false;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    async function tlsServer() {
+      const server = cleanup.server(https.createServer({ cert, key }));
+      const port = await listen(server);
+      await wsServer(server);
+      return port;
+    }
+
+    it('opens to a server whose certificate it trusts, sending SNI, and echoes', async ({ skip }) => {
+      if (!hasOpenssl) skip();
+      const port = await tlsServer();
+      const driver = connect(`wss://localhost:${port}/`, { tls: { ca: cert } });
+      cleanup.add(() => driver.transportClosed());
+      await next(driver, 'open');
+      driver.binary(Uint8Array.of(1, 2, 3));
+      const [echoed] = await new Inbox(driver).take(1);
+      expect([...(echoed as Uint8Array)]).toEqual([1, 2, 3]);
+    });
+
+    it('fails with 1006 and reports the TLS error for a certificate it does not trust', async ({ skip }) => {
+      if (!hasOpenssl) skip();
+      const port = await tlsServer();
+      const errors: Error[] = [];
+      const driver = connect(`wss://localhost:${port}/`, { onTransportError: (error) => errors.push(error) });
+      expect(await next(driver, 'close')).toMatchObject({ code: 1006, wasClean: false });
+      expect((errors[0] as NodeJS.ErrnoException).code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+    });
+  });
+});
