@@ -28,7 +28,9 @@ import { connectAuthority, connectRequestHead, parseProxyUrl } from './connect-r
 
 /** The proxy answered with a 2xx: the tunnel is open. */
 export interface ProxyConnectEvent {
+  /** The 2xx status of the proxy's answer. */
   readonly statusCode: number;
+  /** The answer's headers by lower-case name. */
   readonly headers: HeaderFields;
   /**
    * Tunnel bytes that arrived with the response and that the proxy did not
@@ -44,6 +46,7 @@ export interface ProxyCloseEvent {}
 
 /** Event name to event payload, for a proxy's `on`, `once` and `off`. */
 export interface ProxyEventMap {
+  /** The proxy answered with a 2xx: the tunnel is open. */
   connect: ProxyConnectEvent;
   /**
    * The tunnel could not be opened: `PROXY_REFUSED` (a non-2xx answer),
@@ -51,6 +54,7 @@ export interface ProxyEventMap {
    * `HTTP_HEAD_TOO_LARGE`, `HTTP_TOO_MANY_HEADERS` for a bad answer.
    */
   error: ProtocolError;
+  /** The proxy's work is over: right after `connect`, or after `error`. */
   close: ProxyCloseEvent;
 }
 
@@ -61,8 +65,10 @@ export interface ProxyOptions {
 }
 
 /**
- * What a proxy needs from the driver that made it. Internal: the driver
- * builds it in `driver.proxy()`.
+ * What a proxy needs from the driver that made it; the driver builds it in
+ * `driver.proxy()`.
+ *
+ * @internal
  */
 export interface ProxyLink {
   readonly target: WebSocketUrl;
@@ -111,7 +117,11 @@ export class HttpProxy {
   // Bytes of response heads read so far: 1xx heads count against maxHeadSize too.
   #headBytes = 0;
 
-  /** Made by `driver.proxy(url, options)`. */
+  /**
+   * Made by `driver.proxy(url, options)`.
+   *
+   * @internal
+   */
   constructor(url: string | URL, link: ProxyLink, options?: ProxyOptions) {
     const proxyUrl = parseProxyUrl(url);
     this.host = proxyUrl.host;
