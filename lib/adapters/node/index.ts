@@ -21,4 +21,5 @@ export { connect, type ConnectOptions } from './connect.js';
 export { handleUpgrade } from './upgrade.js';
 export type { NodeDriverOptions } from './options.js';
 export { streamSocket, type StreamSocketInit } from './stream-socket.js';
+export { writeBuffer } from './write-buffer.js';
 export { perMessageDeflate, type PerMessageDeflateOptions, type ZlibStreams } from './permessage-deflate.js';

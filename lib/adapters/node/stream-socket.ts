@@ -6,6 +6,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Socket } from '../../driver/events.js';
+import { reportFlush } from './write-buffer.js';
 
 /** What a {@link Socket} may carry besides `write`. */
 export interface StreamSocketInit {
@@ -22,9 +23,11 @@ export interface StreamSocketInit {
  * nothing left to say that the peer could read.
  */
 export function streamSocket(stream: Duplex, init: StreamSocketInit = {}): Socket {
+  // Lets `writeBuffer(stream)` see every flush, not only Node's `drain`.
+  const flushed = () => reportFlush(stream);
   const socket: Socket = {
     write(bytes: Uint8Array): void {
-      if (stream.writable) stream.write(bytes);
+      if (stream.writable) stream.write(bytes, flushed);
     },
   };
   if (init.url !== undefined) socket.url = init.url;

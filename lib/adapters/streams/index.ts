@@ -9,6 +9,7 @@
  * @module
  */
 import type { Socket } from '../../driver/events.js';
+import type { WriteBuffer } from '../callbacks/write-buffer.js';
 
 /** A bidirectional byte stream. */
 export interface ByteStreamPair {
@@ -30,6 +31,8 @@ export interface StreamConnection<D> {
   readonly done: Promise<void>;
   /** Bytes handed to the writable stream that it has not yet accepted. */
   readonly bufferedAmount: () => number;
+  /** The same count with flush notices, for `wsdriver/callbacks` (`client.pending()`, `onDrained`). */
+  readonly writeBuffer: WriteBuffer;
 }
 
 /** Where the socket is (client) or what the request was (rack-style server). */
@@ -52,6 +55,11 @@ export function runOverStreams<D extends StreamDrivenDriver>(
 ): StreamConnection<D> {
   const writer = streams.writable.getWriter();
   let buffered = 0;
+  let flushListeners: Set<() => void> | null = null;
+  const flushed = (bytes: Uint8Array) => {
+    buffered -= bytes.length;
+    if (flushListeners !== null) for (const listener of [...flushListeners]) listener();
+  };
   let writerClosed = false;
   const closeWriter = () => {
     if (writerClosed) return;
@@ -65,12 +73,8 @@ export function runOverStreams<D extends StreamDrivenDriver>(
       if (writerClosed) return;
       buffered += bytes.length;
       writer.write(bytes).then(
-        () => {
-          buffered -= bytes.length;
-        },
-        () => {
-          buffered -= bytes.length;
-        },
+        () => flushed(bytes),
+        () => flushed(bytes),
       );
     },
     ...(info.url !== undefined ? { url: info.url } : {}),
@@ -79,7 +83,15 @@ export function runOverStreams<D extends StreamDrivenDriver>(
   const driver = makeDriver(socket);
   driver.on('close', closeWriter);
   const done = pump(streams.readable, driver).finally(closeWriter);
-  return { driver, done, bufferedAmount: () => buffered };
+  const writeBuffer: WriteBuffer = {
+    pending: () => buffered,
+    onFlush(listener) {
+      const onFlush = () => listener();
+      (flushListeners ??= new Set()).add(onFlush);
+      return () => void flushListeners?.delete(onFlush);
+    },
+  };
+  return { driver, done, bufferedAmount: () => buffered, writeBuffer };
 }
 
 async function pump(readable: ReadableStream<Uint8Array>, driver: StreamDrivenDriver): Promise<void> {

@@ -1,0 +1,327 @@
+/**
+ * `bindHandler`: drives a callback object (`onOpen`, `onMessage`,
+ * `onDrained`, `onShutdown`, `onClose`) from a driver's events and hands
+ * it a small `client` to write to, after the `rack.upgrade` proposal
+ * (SPEC-WebSocket-Draft, iodine and friends), so that applications written
+ * for that model run over any transport wsdriver runs over.
+ *
+ * The rules the proposal sets, and where they are kept:
+ * - `onOpen` runs once, before any other callback;
+ * - `onMessage` runs once per message, in order;
+ * - `onDrained` runs when `client.pending()` has been seen above 0 and
+ *   the transport's buffer is empty again;
+ * - `onShutdown` runs before a shutdown closes the connection;
+ * - `onClose` runs once, after the connection is over, and never while
+ *   another callback is running: a close that happens inside a callback
+ *   is delivered when that callback returns.
+ *
+ * @module
+ */
+import type { CloseEvent, DriverEventMap, MessageEvent } from '../../driver/events.js';
+import type { Listener } from '../../emitter.js';
+import { CloseCode } from '../../errors.js';
+import { encodeClosePayload } from '../../frame/close-payload.js';
+import type { RackEnv } from '../../http/request.js';
+import type { WriteBuffer } from './write-buffer.js';
+
+/** What {@link bindHandler} needs of a driver; every wsdriver driver has it. */
+export interface BindableDriver {
+  readonly readyState: number;
+  readonly protocol: string | null;
+  on<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): unknown;
+  off<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): unknown;
+  text(message: string): boolean;
+  binary(message: Uint8Array | ArrayBuffer | ArrayBufferView): boolean;
+  close(reason?: string, code?: number): boolean;
+}
+
+/**
+ * The application's side of one connection. Every callback is optional
+ * and is called as a method of the handler (`this` is the handler), so a
+ * class instance, a plain object or a shared singleton all work.
+ */
+export interface Handler<D extends BindableDriver = BindableDriver> {
+  /** The connection is open (or was already open when bound). Runs before any other callback. */
+  onOpen?(client: Client<D>): void;
+  /**
+   * A whole message: a string for text, a `Uint8Array` for binary. The
+   * bytes are the application's to keep: unlike the `rack.upgrade`
+   * proposal's recyclable buffer, wsdriver never reuses them.
+   */
+  onMessage?(client: Client<D>, data: string | Uint8Array): void;
+  /** `client.pending()` was seen above 0, and the transport has flushed everything since. */
+  onDrained?(client: Client<D>): void;
+  /**
+   * The application is shutting down (`shutdown()` on the binding or its
+   * {@link ClientGroup}). The connection is still open: a last message
+   * written here goes out before the close frame.
+   */
+  onShutdown?(client: Client<D>): void;
+  /**
+   * The connection is over, for whatever reason; runs once, and only if
+   * `onOpen` ran. `event` says how it ended (code, reason, clean or not).
+   */
+  onClose?(client: Client<D>, event: CloseEvent): void;
+}
+
+/** What the callbacks get to act on their connection. */
+export interface Client<D extends BindableDriver = BindableDriver> {
+  /**
+   * Sends a string as a text message, bytes as a binary one. Returns
+   * false, sending nothing, once the connection is closing or closed
+   * (after `close()` too), or if the protocol version cannot carry it
+   * (binary on a hixie draft). Throws a TypeError on anything else.
+   */
+  write(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): boolean;
+  /**
+   * Starts the closing handshake (default code 1000). Messages already
+   * written go out first: the close frame follows them on the wire. Does
+   * nothing if the connection is already closing or closed. Throws a
+   * RangeError on a code that may not be sent or a reason over 123 bytes.
+   */
+  close(code?: number, reason?: string): void;
+  /** True while the connection is open and no close has been asked for or received. */
+  isOpen(): boolean;
+  /**
+   * -1 once the connection is closed; otherwise the bytes written to the
+   * transport and not yet flushed (0 when bound without a
+   * {@link WriteBuffer}). Seeing a value above 0 here or after a `write`
+   * promises an `onDrained` call when it is back to 0.
+   */
+  pending(): number;
+  /** The subprotocol agreed in the handshake, or null (the `rack.upgrade` draft's `protocol` is `:websocket`; this is the WebSocket API's meaning). */
+  readonly protocol: string | null;
+  /** A server connection's request as a Rack-style env; null on a client, or before the request arrives. */
+  readonly env: RackEnv | null;
+  /** The handler this client is bound to. */
+  readonly handler: Handler<D>;
+  /** The driver underneath, for what the callback model has no word for (`ping()`, `extensions`, `version`). */
+  readonly driver: D;
+}
+
+/** What {@link bindHandler} returns. */
+export interface Binding<D extends BindableDriver = BindableDriver> {
+  readonly client: Client<D>;
+  /**
+   * Announces a shutdown: calls `onShutdown` if the connection is open,
+   * then closes it with `code` (default 1001 Going Away) and `reason`.
+   * A connection still in its handshake is ended at once, with no
+   * callback. Does nothing once closed or already shut down. Throws a
+   * RangeError on a code that may not be sent or a reason over 123 bytes;
+   * an exception from `onShutdown` is rethrown after the close is sent.
+   */
+  shutdown(code?: number, reason?: string): void;
+}
+
+/**
+ * Binds `handler` to `driver`. If the driver is already open, `onOpen`
+ * runs before this returns; if it is still in its handshake, `onOpen`
+ * runs on its `open` event; a closing or closed driver gets no callbacks.
+ *
+ * Pass the transport's {@link WriteBuffer} (`writeBuffer(stream)` from
+ * `wsdriver/node`, `connection.writeBuffer` from `wsdriver/streams`) for
+ * `client.pending()` and `onDrained` to report the transport's buffer;
+ * without it `pending()` is 0 while the connection lasts and `onDrained`
+ * never runs, as the proposal allows.
+ *
+ * An exception thrown by a callback surfaces as a driver listener's does
+ * (from the `parse()` call that was running); one thrown by `onDrained`,
+ * which runs when the transport reports a flush, is rethrown on a
+ * microtask.
+ */
+export function bindHandler<D extends BindableDriver>(driver: D, handler: Handler<D>, buffer?: WriteBuffer): Binding<D> {
+  return new BoundClient(driver, handler, buffer, undefined).binding;
+}
+
+/** Throws unless `shutdown(code, reason)` can be sent in a close frame. */
+export function checkShutdownArguments(code: number, reason: string): void {
+  if (typeof reason !== 'string') throw new TypeError('shutdown() reason must be a string');
+  encodeClosePayload(code, reason);
+}
+
+/**
+ * One bound connection: the client the callbacks see, and the state that
+ * orders the callbacks. Used by {@link bindHandler} and `ClientGroup`.
+ */
+export class BoundClient<D extends BindableDriver> implements Client<D> {
+  readonly driver: D;
+  readonly handler: Handler<D>;
+  readonly binding: Binding<D>;
+  readonly #buffer: WriteBuffer | undefined;
+  readonly #onFinished: (() => void) | undefined;
+
+  /** `onOpen` has run (or is running). */
+  #opened = false;
+  /** The driver emitted `close`; every listener is gone. */
+  #closed = false;
+  /** `close()` or a shutdown asked the driver to close. */
+  #closeAsked = false;
+  #shutDown = false;
+  /** Callbacks running right now, nested; `onClose` waits for 0. */
+  #depth = 0;
+  #heldClose: CloseEvent | null = null;
+  /** `pending()` was seen above 0: `onDrained` is owed. */
+  #drainOwed = false;
+  #stopFlushListener: (() => void) | null = null;
+
+  readonly #onOpenEvent = () => this.#open();
+  readonly #onMessageEvent = (event: MessageEvent) => {
+    if (this.#opened && !this.#closed) this.#invoke(() => this.handler.onMessage?.(this, event.data));
+  };
+  readonly #onCloseEvent = (event: CloseEvent) => this.#finish(event);
+
+  constructor(driver: D, handler: Handler<D>, buffer: WriteBuffer | undefined, onFinished: (() => void) | undefined) {
+    if (driver === null || typeof driver !== 'object' || typeof driver.on !== 'function') {
+      throw new TypeError('bindHandler() needs a wsdriver driver');
+    }
+    if (handler === null || typeof handler !== 'object') throw new TypeError('bindHandler() needs a handler object');
+    if (buffer !== undefined && (typeof buffer.pending !== 'function' || typeof buffer.onFlush !== 'function')) {
+      throw new TypeError('the write buffer must have pending() and onFlush(listener)');
+    }
+    this.driver = driver;
+    this.handler = handler;
+    this.#buffer = buffer;
+    this.#onFinished = onFinished;
+    this.binding = {
+      client: this,
+      shutdown: (code: number = CloseCode.GOING_AWAY, reason = '') => this.#shutdown(code, reason),
+    };
+
+    const readyState = driver.readyState;
+    if (readyState === 3) {
+      this.#closed = true;
+      return;
+    }
+    driver.on('open', this.#onOpenEvent);
+    driver.on('message', this.#onMessageEvent);
+    driver.on('close', this.#onCloseEvent);
+    if (buffer !== undefined) this.#stopFlushListener = buffer.onFlush(() => this.#flushed());
+    // A closing driver is only followed to its close: it will never be open for this handler.
+    if (readyState === 1) this.#open();
+  }
+
+  /** The driver has emitted `close` (and `onClose` has run, or was not owed). */
+  get finished(): boolean {
+    return this.#closed && this.#heldClose === null;
+  }
+
+  get protocol(): string | null {
+    return this.driver.protocol;
+  }
+
+  get env(): RackEnv | null {
+    const env = (this.driver as { env?: RackEnv | null }).env;
+    return env ?? null;
+  }
+
+  write(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): boolean {
+    const isText = typeof data === 'string';
+    if (!isText && !ArrayBuffer.isView(data) && !(data instanceof ArrayBuffer)) {
+      throw new TypeError('write() takes a string (sent as text) or bytes (sent as binary)');
+    }
+    if (this.#closed || this.#closeAsked) return false;
+    const sent = isText ? this.driver.text(data) : this.driver.binary(data);
+    if (sent) this.#notePending();
+    return sent;
+  }
+
+  close(code: number = CloseCode.NORMAL, reason = ''): void {
+    if (this.#closed || this.#closeAsked) return;
+    // The driver checks the arguments before it changes anything.
+    this.driver.close(reason, code);
+    this.#closeAsked = true;
+  }
+
+  isOpen(): boolean {
+    return this.#opened && !this.#closed && !this.#closeAsked && this.driver.readyState === 1;
+  }
+
+  pending(): number {
+    if (this.#closed || this.driver.readyState === 3) return -1;
+    return this.#notePending();
+  }
+
+  /** Reads the transport's buffer; a non-zero value makes `onDrained` owed. */
+  #notePending(): number {
+    const pending = this.#buffer?.pending() ?? 0;
+    if (pending > 0) this.#drainOwed = true;
+    return pending;
+  }
+
+  #open(): void {
+    if (this.#opened || this.#closed) return;
+    this.#opened = true;
+    this.#invoke(() => this.handler.onOpen?.(this));
+    // Bytes written before open may have drained while onOpen could not yet be followed.
+    if (this.#drainOwed) this.#flushed();
+  }
+
+  #flushed(): void {
+    if (!this.#drainOwed || !this.#opened || this.#closed || this.#buffer === undefined) return;
+    if (this.#buffer.pending() > 0) return;
+    this.#drainOwed = false;
+    try {
+      this.#invoke(() => this.handler.onDrained?.(this));
+    } catch (error) {
+      // The transport's flush loop is not the application's call stack.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+
+  #shutdown(code: number, reason: string): void {
+    checkShutdownArguments(code, reason);
+    if (this.#closed || this.#shutDown) return;
+    this.#shutDown = true;
+    try {
+      if (this.isOpen()) this.#invoke(() => this.handler.onShutdown?.(this));
+    } finally {
+      // onShutdown may have closed it already (client.close(), or a write that failed it).
+      if (!this.#closed && !this.#closeAsked) {
+        this.#closeAsked = true;
+        this.driver.close(reason, code);
+      }
+    }
+  }
+
+  #finish(event: CloseEvent): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#drainOwed = false;
+    this.driver.off('open', this.#onOpenEvent);
+    this.driver.off('message', this.#onMessageEvent);
+    this.driver.off('close', this.#onCloseEvent);
+    this.#stopFlushListener?.();
+    this.#stopFlushListener = null;
+    if (!this.#opened) {
+      this.#onFinished?.();
+      return;
+    }
+    // The proposal: onClose MUST NOT run while another callback is running.
+    if (this.#depth > 0) this.#heldClose = event;
+    else this.#deliverClose(event);
+  }
+
+  #deliverClose(event: CloseEvent): void {
+    try {
+      this.handler.onClose?.(this, event);
+    } finally {
+      this.#onFinished?.();
+    }
+  }
+
+  /** Runs a callback; a close that happened meanwhile is delivered once the outermost one returns. */
+  #invoke(callback: () => void): void {
+    this.#depth++;
+    try {
+      callback();
+    } finally {
+      if (--this.#depth === 0 && this.#heldClose !== null) {
+        const event = this.#heldClose;
+        this.#heldClose = null;
+        this.#deliverClose(event);
+      }
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * A Node stream's outgoing buffer as a {@link WriteBuffer}, for the
+ * callback adapter (`wsdriver/callbacks`): `client.pending()` and
+ * `onDrained` follow what the stream has not yet handed to the kernel.
+ *
+ * Node emits `drain` only when a buffer that went over `highWaterMark`
+ * empties, which misses a buffer that never got that big; so
+ * `streamSocket` asks for a callback on each write and reports it here.
+ *
+ * @module
+ */
+import type { Duplex } from 'node:stream';
+import type { WriteBuffer } from '../callbacks/write-buffer.js';
+
+const flushListeners = new WeakMap<Duplex, Set<() => void>>();
+
+/** Called by `streamSocket` when one of its writes to `stream` has been flushed. */
+export function reportFlush(stream: Duplex): void {
+  const listeners = flushListeners.get(stream);
+  if (listeners === undefined) return;
+  for (const listener of [...listeners]) listener();
+}
+
+/**
+ * The outgoing buffer of `stream` (a `net.Socket`, `tls.TLSSocket` or any
+ * `Duplex`), to pass to `bindHandler` or `ClientGroup.bind`. `pending()`
+ * is `stream.writableLength`. Flushes are seen for what the driver writes
+ * through `streamSocket` (as `attach` and `handleUpgrade` set up),
+ * and for other writes when Node emits `drain`.
+ */
+export function writeBuffer(stream: Duplex): WriteBuffer {
+  return {
+    pending: () => (stream.destroyed ? 0 : stream.writableLength),
+    onFlush(listener: () => void): () => void {
+      // Wrapped, so the same function can be registered twice and removed once each.
+      const onFlush = () => listener();
+      let listeners = flushListeners.get(stream);
+      if (listeners === undefined) flushListeners.set(stream, (listeners = new Set()));
+      listeners.add(onFlush);
+      stream.on('drain', onFlush);
+      return () => {
+        listeners.delete(onFlush);
+        stream.off('drain', onFlush);
+      };
+    },
+  };
+}
