@@ -1,11 +1,16 @@
 // End to end through a real HTTP proxy: Debian's tinyproxy on 127.0.0.1,
 // a wsdriver client over node:net (and node:tls for wss:), `ws` servers
 // behind it. The client is wired exactly as the README shows.
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { Driver, type CloseEvent, type HttpProxy, type HybiClientDriver, type ProtocolError } from '../../lib/index.js';
@@ -157,7 +162,7 @@ beforeAll(async () => {
   deadPort = await freePort();
   [openProxy, authProxy] = await Promise.all([
     startTinyproxy({ connectPorts: [plain.port, secure.port, deadPort] }),
-    startTinyproxy({ connectPorts: [plain.port], basicAuth: AUTH }),
+    startTinyproxy({ connectPorts: [plain.port, secure.port], basicAuth: AUTH }),
   ]);
 });
 
@@ -269,5 +274,69 @@ describe('through tinyproxy, wss: target', () => {
     const session = dial(`wss://127.0.0.1:${secure.port}/`, `http://127.0.0.1:${openProxy.port}`);
     await expect(session.opened).rejects.toThrow(/closed before open: 1006/);
     expect(session.proxy.statusCode).toBe(200);
+  });
+});
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+
+/** Runs a TypeScript program with tsx; resolves with its exit code and output. */
+function runTsx(file: string, args: string[], env: Record<string, string>) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(TSX, [file, ...args], { env: { ...process.env, ...env }, timeout: 20_000 }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('the documented programs, through tinyproxy', () => {
+  let dir: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'wsdriver-proxy-docs-'));
+    const caFile = join(dir, 'ca.pem');
+    await writeFile(caFile, certificate.cert);
+    env = { NODE_EXTRA_CA_CERTS: caFile };
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['ws', '127.0.0.1'],
+    ['wss', 'localhost'],
+    ['wss', '127.0.0.1'],
+  ])('examples/proxy-client.ts echoes through an authenticating proxy (%s://%s)', async (scheme, host) => {
+    const port = scheme === 'ws' ? plain.port : secure.port;
+    const proxyUrl = `http://${AUTH.user}:${AUTH.password}@127.0.0.1:${authProxy.port}`;
+    const run = await runTsx(join(ROOT, 'examples/proxy-client.ts'), [`${scheme}://${host}:${port}/`, proxyUrl], env);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('tunnel open: 200');
+    expect(run.stdout).toContain('received: Hello through the proxy');
+    expect(run.stdout).toContain('closed: 1000');
+    expect(run.code).toBe(0);
+  });
+
+  it('the README example runs as printed, with the URLs pointed at the test servers', async () => {
+    const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## HTTP proxies'));
+    const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(code).toBeDefined();
+    const replacements: Array<[string, string]> = [
+      ["from 'wsdriver'", `from '${join(ROOT, 'lib/index.js')}'`],
+      ['wss://echo.example.com/', `wss://localhost:${secure.port}/`],
+      ['http://user:secret@127.0.0.1:3128', `http://${AUTH.user}:${AUTH.password}@127.0.0.1:${authProxy.port}`],
+    ];
+    let program = code!;
+    for (const [from, to] of replacements) {
+      expect(program).toContain(from);
+      program = program.replace(from, to);
+    }
+    const file = join(dir, 'readme-proxy.ts');
+    await writeFile(file, program);
+    const run = await runTsx(file, [], env);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('Hello through the proxy\n');
+    expect(run.code).toBe(0);
   });
 });
