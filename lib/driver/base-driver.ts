@@ -76,6 +76,11 @@ export abstract class BaseDriver {
   // per chunk, so a peer trickling bytes cannot pin more than about twice
   // what it sent (see ByteAccumulator).
   readonly #earlyInput = new ByteAccumulator();
+  // Input is read one chunk at a time: a chunk passed to parse() from a
+  // listener while another is being read (a synchronous transport, say)
+  // waits here and is read next, so the stream keeps its order.
+  #reading = false;
+  readonly #heldInput: Uint8Array[] = [];
   #queue: Queued[] = [];
   #queuedBytes = 0;
 
@@ -158,8 +163,17 @@ export abstract class BaseDriver {
     return this.hub.run(() => {
       if (this.#started || this.state.kind === 'closed') return false;
       this.#started = true;
-      const sent = this.handshake();
-      if (this.#earlyInput.length > 0) this.#receive(this.#earlyInput.take());
+      // Input from before start() comes first, then any that an `open`
+      // listener passes to parse() during the handshake.
+      if (this.#earlyInput.length > 0) this.#heldInput.push(this.#earlyInput.take());
+      this.#reading = true;
+      let sent: boolean;
+      try {
+        sent = this.handshake();
+      } finally {
+        this.#reading = false;
+      }
+      this.#readHeldInput();
       return sent;
     });
   }
@@ -309,7 +323,21 @@ export abstract class BaseDriver {
   }
 
   #receive(chunk: Uint8Array): void {
-    if (this.state.kind !== 'closed') this.receive(chunk);
+    this.#heldInput.push(chunk);
+    this.#readHeldInput();
+  }
+
+  #readHeldInput(): void {
+    if (this.#reading) return;
+    this.#reading = true;
+    try {
+      const held = this.#heldInput;
+      // A listener may add to `held` while it is read: the loop reaches it.
+      for (let i = 0; i < held.length && this.state.kind !== 'closed'; i++) this.receive(held[i]!);
+    } finally {
+      this.#heldInput.length = 0;
+      this.#reading = false;
+    }
   }
 
   #sendOrQueue(item: Queued, size: number): boolean {
