@@ -15,7 +15,7 @@
  * @module
  */
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -222,7 +222,10 @@ async function main(): Promise<void> {
     console.log('\n' + body);
     console.log(`\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);
     if (!quick && filter === undefined) {
-      writeFileSync(join(here, 'RESULTS.md'), `# Benchmark results\n\n\`npm run bench\` (bench/run.ts).\n\n${body}\n`);
+      // The hand-written analysis (what limits each target not met) follows the figures.
+      const analysisFile = join(here, 'analysis.md');
+      const analysis = existsSync(analysisFile) ? `\n${readFileSync(analysisFile, 'utf8')}` : '';
+      writeFileSync(join(here, 'RESULTS.md'), `# Benchmark results\n\n\`npm run bench\` (bench/run.ts).\n\n${body}\n${analysis}`);
       console.log('wrote bench/RESULTS.md');
     }
   } finally {
