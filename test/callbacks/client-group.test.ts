@@ -1,0 +1,180 @@
+/**
+ * ClientGroup over in-memory pairs: membership follows the connections'
+ * lives, and shutdown reaches every member.
+ */
+import { describe, expect, it } from 'vitest';
+import { ClientGroup, type Client } from '../../lib/adapters/callbacks/index.js';
+import { Pair, openServer } from '../helpers/index.js';
+import { LoggingHandler } from './support.js';
+
+function pairs(count: number): Pair[] {
+  return Array.from({ length: count }, () => new Pair());
+}
+
+describe('ClientGroup: membership', () => {
+  it('holds a connection from bind() until it closes, and iterates over the clients', () => {
+    const group = new ClientGroup();
+    const [a, b] = pairs(2) as [Pair, Pair];
+    const bindingA = group.bind(a.server, {});
+    const bindingB = group.bind(b.server, {});
+    a.connect();
+    b.connect();
+    expect(group.size).toBe(2);
+    expect([...group]).toEqual([bindingA.client, bindingB.client]);
+    a.client.close();
+    a.flush();
+    expect(group.size).toBe(1);
+    expect([...group]).toEqual([bindingB.client]);
+  });
+
+  it('holds connections still in their handshake, and drops one that is refused', () => {
+    const group = new ClientGroup();
+    const pair = new Pair({ autoStart: false });
+    pair.server.on('connect', () => pair.server.reject(403));
+    group.bind(pair.server, {});
+    expect(group.size).toBe(1);
+    pair.client.start();
+    pair.flush();
+    expect(group.size).toBe(0);
+  });
+
+  it('does not hold a driver that is already closed', () => {
+    const group = new ClientGroup();
+    const { driver } = openServer();
+    driver.transportClosed();
+    group.bind(driver, new LoggingHandler());
+    expect(group.size).toBe(0);
+  });
+
+  it('lets a client close while the group is being iterated (a broadcast that finds a dead peer)', () => {
+    const group = new ClientGroup();
+    const all = pairs(3);
+    for (const pair of all) {
+      group.bind(pair.server, {});
+      pair.connect();
+    }
+    const written: boolean[] = [];
+    for (const client of group) {
+      client.driver.transportClosed();
+      written.push(client.write('news'));
+    }
+    expect(written).toEqual([false, false, false]);
+    expect(group.size).toBe(0);
+  });
+
+  it('drops a connection that closes inside onOpen, during bind()', () => {
+    const group = new ClientGroup();
+    const { driver } = openServer();
+    const log = new LoggingHandler();
+    log.hooks.open = (client) => client.driver.transportClosed();
+    group.bind(driver, log);
+    expect(log.names).toEqual(['open', 'close']);
+    expect(group.size).toBe(0);
+  });
+});
+
+describe('ClientGroup: shutdown', () => {
+  it('calls onShutdown on every open connection, closes each with 1001, and settles after every onClose', async () => {
+    const group = new ClientGroup();
+    const all = pairs(3);
+    const handler = new LoggingHandler();
+    handler.hooks.shutdown = (client) => client.write('bye');
+    for (const pair of all) {
+      group.bind(pair.server, handler);
+      pair.connect();
+      pair.clientRec.clearEvents();
+    }
+    let settled = false;
+    const done = group.shutdown().then(() => (settled = true));
+    expect(handler.names.filter((name) => name === 'shutdown')).toHaveLength(3);
+    await Promise.resolve();
+    expect(settled).toBe(false); // the close handshakes have not completed
+    for (const pair of all) pair.flush();
+    await done;
+    expect(handler.names.filter((name) => name === 'close')).toHaveLength(3);
+    for (const pair of all) {
+      expect(pair.clientRec.types).toEqual(['message', 'close']);
+      expect(pair.clientRec.of('close')[0]).toMatchObject({ code: 1001, wasClean: true });
+    }
+    expect(group.size).toBe(0);
+  });
+
+  it('passes its code and reason on', async () => {
+    const group = new ClientGroup();
+    const pair = new Pair();
+    group.bind(pair.server, {});
+    pair.connect();
+    const done = group.shutdown(1012, 'restart');
+    pair.flush();
+    await done;
+    expect(pair.clientRec.of('close')[0]).toMatchObject({ code: 1012, reason: 'restart' });
+  });
+
+  it('settles at once when the group is empty', async () => {
+    await expect(new ClientGroup().shutdown()).resolves.toBeUndefined();
+  });
+
+  it('ends connections still in their handshake at once', async () => {
+    const group = new ClientGroup();
+    const pair = new Pair();
+    const handler = new LoggingHandler();
+    group.bind(pair.server, handler);
+    await group.shutdown();
+    expect(pair.server.readyState).toBe(3);
+    expect(handler.calls).toEqual([]);
+  });
+
+  it('shuts down a connection bound after the shutdown as soon as it is bound', () => {
+    const group = new ClientGroup();
+    void group.shutdown(1001, 'closing time');
+    const { driver, rec } = openServer();
+    const handler = new LoggingHandler();
+    group.bind(driver, handler);
+    expect(handler.names).toEqual(['open', 'shutdown']);
+    const [close] = rec.takeFrames();
+    expect(close?.opcode).toBe(0x8);
+  });
+
+  it('throws a RangeError on a code that may not be sent, touching no connection', () => {
+    const group = new ClientGroup();
+    const pair = new Pair();
+    const handler = new LoggingHandler();
+    group.bind(pair.server, handler);
+    pair.connect();
+    expect(() => group.shutdown(1005)).toThrow(RangeError);
+    expect(handler.names).toEqual(['open']);
+    expect(group.size).toBe(1);
+  });
+
+  it('shuts every connection down even if one onShutdown throws, then rethrows the first exception', () => {
+    const group = new ClientGroup();
+    const all = pairs(3);
+    let calls = 0;
+    const handler = new LoggingHandler();
+    handler.hooks.shutdown = () => {
+      calls++;
+      throw new Error(`shutdown bug ${calls}`);
+    };
+    for (const pair of all) {
+      group.bind(pair.server, handler);
+      pair.connect();
+    }
+    expect(() => group.shutdown()).toThrow('shutdown bug 1');
+    expect(calls).toBe(3);
+    for (const pair of all) pair.flush();
+    expect(group.size).toBe(0);
+  });
+
+  it('gives onShutdown each connection its own client', () => {
+    const group = new ClientGroup();
+    const seen: Client[] = [];
+    const all = pairs(2);
+    for (const pair of all) {
+      group.bind(pair.server, { onShutdown: (client) => void seen.push(client) });
+      pair.connect();
+    }
+    const members = [...group];
+    void group.shutdown();
+    expect(seen).toEqual(members);
+  });
+});
