@@ -6,12 +6,13 @@
  * @module
  */
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { Driver } from '../../driver/factories.js';
+import type { Socket } from '../../driver/events.js';
 import type { HybiClientDriver } from '../../hybi/hybi-client-driver.js';
 import { attach, checkAttachOptions } from './attach.js';
 import { splitOptions, type NodeDriverOptions } from './options.js';
+import { streamSocket } from './stream-socket.js';
 
 /** Options of {@link connect}: the driver's, the adapter's, and TLS. */
 export interface ConnectOptions extends NodeDriverOptions {
@@ -36,11 +37,11 @@ export function connect(url: string | URL, options: ConnectOptions = {}): HybiCl
   // Every check that can throw runs before a socket is opened, so a caller
   // mistake leaves nothing behind.
   checkAttachOptions(attachOptions);
-  let stream: Duplex | null = null;
-  const socket = {
+  let output: Socket | null = null;
+  const socket: Socket = {
     url,
     write(bytes: Uint8Array): void {
-      if (stream?.writable) stream.write(bytes);
+      output?.write(bytes);
     },
   };
   const driver = Driver.client(socket, driverOptions);
@@ -59,7 +60,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): HybiCl
         ...(net.isIP(host) === 0 ? { servername: host } : {}),
       })
     : net.connect({ host, port: target.port });
-  stream = opened;
+  output = streamSocket(opened);
   attach(driver, opened, attachOptions);
   opened.once(target.secure ? 'secureConnect' : 'connect', () => driver.start());
   return driver;
