@@ -299,8 +299,8 @@ describe('callbacks: onClose never runs while another callback is running', () =
   it('a connection closed inside onOpen gets onClose after onOpen returns, and no onMessage', () => {
     const { driver } = openServer();
     const log = new LoggingHandler();
-    log.hooks.open = (client) => {
-      client.driver.transportClosed();
+    log.hooks.open = () => {
+      driver.transportClosed();
       expect(log.names).toEqual(['open']);
     };
     bindHandler(driver, log);
@@ -311,8 +311,8 @@ describe('callbacks: onClose never runs while another callback is running', () =
   it('an exception from onMessage surfaces from parse(), and onClose still runs once', () => {
     const { driver } = openServer();
     const log = new LoggingHandler();
-    log.hooks.message = (client) => {
-      client.driver.transportClosed();
+    log.hooks.message = () => {
+      driver.transportClosed();
       throw new Error('app bug');
     };
     bindHandler(driver, log);

@@ -54,8 +54,9 @@ describe('ClientGroup: membership', () => {
       pair.connect();
     }
     const written: boolean[] = [];
+    let index = 0;
     for (const client of group) {
-      client.driver.transportClosed();
+      all[index++]!.server.transportClosed();
       written.push(client.write('news'));
     }
     expect(written).toEqual([false, false, false]);
@@ -66,7 +67,7 @@ describe('ClientGroup: membership', () => {
     const group = new ClientGroup();
     const { driver } = openServer();
     const log = new LoggingHandler();
-    log.hooks.open = (client) => client.driver.transportClosed();
+    log.hooks.open = () => driver.transportClosed();
     group.bind(driver, log);
     expect(log.names).toEqual(['open', 'close']);
     expect(group.size).toBe(0);
