@@ -56,13 +56,34 @@ export interface HandshakeRequest {
 
 /** Builds a {@link HandshakeRequest} from a parsed head. */
 export function requestFromHead(head: RequestHead): HandshakeRequest {
-  return {
+  return inOriginForm({
     method: head.method,
     target: head.target,
     httpVersion: head.httpVersion,
     headers: head.headers,
     scheme: 'http',
-  };
+  });
+}
+
+/**
+ * An absolute-form target (`GET http://host/path`) read as its path and
+ * query, its authority replacing Host: RFC 9112 §3.2.2 says a server MUST
+ * accept that form, and then ignore the Host header.
+ */
+function inOriginForm(request: HandshakeRequest): HandshakeRequest {
+  if (request.target.startsWith('/')) return request;
+  let url: URL;
+  try {
+    url = new URL(request.target);
+  } catch {
+    return request;
+  }
+  if (url.host === '') return request;
+  const headers = createHeaderFields();
+  Object.assign(headers, request.headers);
+  headers['host'] = url.host;
+  const secure = url.protocol === 'https:' || url.protocol === 'wss:';
+  return { ...request, target: url.pathname + url.search, headers, scheme: secure ? 'https' : 'http' };
 }
 
 /** Builds a {@link HandshakeRequest} from any supported source. */
@@ -156,13 +177,13 @@ function fromIncomingMessage(message: IncomingMessageLike): HandshakeRequest {
     headers[name.toLowerCase()] = typeof value === 'string' ? value : value.join(', ');
   }
   const encrypted = (message as { socket?: { encrypted?: unknown } }).socket?.encrypted === true;
-  return {
+  return inOriginForm({
     method: message.method ?? 'GET',
     target: message.url ?? '/',
     httpVersion: message.httpVersion ?? null,
     headers,
     scheme: encrypted ? 'https' : 'http',
-  };
+  });
 }
 
 function stringOr(value: unknown, fallback: string): string {

@@ -33,15 +33,19 @@ export function encodeHead(text: string): Uint8Array {
 
 /**
  * A complete plain-text error response that closes the connection, e.g.
- * for a request that is not a valid WebSocket handshake.
+ * for a request that is not a valid WebSocket handshake. A 426 names
+ * websocket as the protocol to upgrade to.
  */
 export function errorResponse(status: number, message: string, extraHeaders = ''): Uint8Array {
   const body = new TextEncoder().encode(message + '\n');
+  // RFC 9110 §15.5.22: a 426 MUST carry Upgrade; §7.8: whoever sends
+  // Upgrade also sends the "upgrade" connection option.
+  const upgrade = status === 426;
   const head =
     `HTTP/1.1 ${status} ${statusText(status)}\r\n` +
     'Content-Type: text/plain; charset=utf-8\r\n' +
     `Content-Length: ${body.length}\r\n` +
-    'Connection: close\r\n' +
+    (upgrade ? 'Upgrade: websocket\r\nConnection: Upgrade, close\r\n' : 'Connection: close\r\n') +
     extraHeaders +
     '\r\n';
   const headBytes = encodeHead(head);

@@ -6,6 +6,7 @@
  */
 import { CloseCode, ProtocolError } from '../errors.js';
 import type { ResponseHead } from '../http/head-parser.js';
+import type { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { hasToken, splitHeaderList } from '../http/tokens.js';
 import { acceptKeyFor, base64 } from './accept-key.js';
 
@@ -18,12 +19,20 @@ export interface WebSocketUrl {
   readonly hostHeader: string;
   /** Path and query. */
   readonly target: string;
+  /** The user info's user name, percent-decoded. */
   readonly username: string;
+  /** The user info's password, percent-decoded. */
   readonly password: string;
+  /** `Basic …` credentials from the user info, or null if it has none. */
+  readonly authorization: string | null;
+  /** The whole URL, serialised. */
   readonly href: string;
 }
 
-/** Parses a client URL; throws a TypeError unless it is ws: or wss: (or http:/https:). */
+/**
+ * Parses a client URL. Throws a TypeError unless it is ws: or wss: (or
+ * http:/https:) with no fragment, and on user info Basic cannot carry.
+ */
 export function parseWebSocketUrl(input: string | URL): WebSocketUrl {
   const url = new URL(String(input));
   const scheme = url.protocol;
@@ -34,39 +43,70 @@ export function parseWebSocketUrl(input: string | URL): WebSocketUrl {
   const secure = scheme === 'wss:' || scheme === 'https:';
   const defaultPort = secure ? 443 : 80;
   const port = url.port === '' ? defaultPort : Number(url.port);
+  const username = decodeUserInfo(url.username);
+  const password = decodeUserInfo(url.password);
   return {
     secure,
     host: url.hostname,
     port,
     hostHeader: url.port === '' ? url.hostname : `${url.hostname}:${url.port}`,
     target: (url.pathname || '/') + url.search,
-    username: decodeURIComponent(url.username),
-    password: decodeURIComponent(url.password),
+    username,
+    password,
+    authorization: username !== '' || password !== '' ? basicCredentials(username, password) : null,
     href: url.href,
   };
 }
 
-/** Basic credentials for an Authorization or Proxy-Authorization header, UTF-8 encoded. */
+function decodeUserInfo(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new TypeError('the URL user info holds a percent-escape that is not UTF-8');
+  }
+}
+
+/**
+ * Basic credentials for an Authorization or Proxy-Authorization header,
+ * UTF-8 encoded (RFC 7617 §2.1). Throws a TypeError on credentials Basic
+ * cannot carry.
+ */
 export function basicCredentials(username: string, password: string): string {
+  // RFC 7617 §2: "a user-id containing a colon character is invalid", and
+  // neither part may hold control characters.
+  if (username.includes(':')) throw new TypeError('a user name may not contain ":" (RFC 7617 §2)');
+  if (hasControlCharacter(username) || hasControlCharacter(password)) {
+    throw new TypeError('credentials may not contain control characters (RFC 7617 §2)');
+  }
   return 'Basic ' + base64(new TextEncoder().encode(`${username}:${password}`));
 }
 
-/** The opening handshake request head, ending with the blank line. */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * The opening handshake request head, ending with the blank line. A Host
+ * or Authorization the application set replaces the one from the URL.
+ */
 export function clientRequestHead(
   url: WebSocketUrl,
   key: string,
   protocols: readonly string[],
   extensions: string | null,
-  extraHeaders: string,
-  hasAuthorization: boolean,
+  extraHeaders: OutgoingHeaders,
 ): string {
+  // RFC 9112 §3.2: a request carries exactly one Host.
+  const host = extraHeaders.has('host') ? '' : `Host: ${url.hostHeader}\r\n`;
   const authorization =
-    !hasAuthorization && (url.username !== '' || url.password !== '')
-      ? `Authorization: ${basicCredentials(url.username, url.password)}\r\n`
-      : '';
+    url.authorization !== null && !extraHeaders.has('authorization') ? `Authorization: ${url.authorization}\r\n` : '';
   return (
     `GET ${url.target} HTTP/1.1\r\n` +
-    `Host: ${url.hostHeader}\r\n` +
+    host +
     'Upgrade: websocket\r\n' +
     'Connection: Upgrade\r\n' +
     `Sec-WebSocket-Key: ${key}\r\n` +
@@ -74,7 +114,7 @@ export function clientRequestHead(
     (protocols.length > 0 ? `Sec-WebSocket-Protocol: ${protocols.join(', ')}\r\n` : '') +
     (extensions !== null && extensions !== '' ? `Sec-WebSocket-Extensions: ${extensions}\r\n` : '') +
     authorization +
-    extraHeaders +
+    extraHeaders.serialize() +
     '\r\n'
   );
 }

@@ -84,8 +84,7 @@ export class HybiClientDriver extends HybiDriver {
       this.#key,
       this.options.protocols,
       this.offerExtensions(),
-      this.outgoingHeaders.serialize(),
-      this.outgoingHeaders.has('authorization'),
+      this.outgoingHeaders,
     );
     this.socket.write(encodeHead(head));
     return true;

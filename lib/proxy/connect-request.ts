@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { basicCredentials, parseWebSocketUrl, type WebSocketUrl } from '../hybi/client-handshake.js';
+import { parseWebSocketUrl, type WebSocketUrl } from '../hybi/client-handshake.js';
 
 /** An http: or https: proxy URL, split into what the CONNECT request needs. */
 export interface ProxyUrl {
@@ -25,30 +25,12 @@ export interface ProxyUrl {
  * Basic cannot carry.
  */
 export function parseProxyUrl(input: string | URL): ProxyUrl {
-  let url: WebSocketUrl;
-  try {
-    const scheme = new URL(String(input)).protocol;
-    if (scheme !== 'http:' && scheme !== 'https:') throw new TypeError(`a proxy URL must be http: or https:, not ${scheme}`);
-    url = parseWebSocketUrl(input);
-  } catch (error) {
-    // URIError from a bad percent-escape in the user info, or the URL
-    // parser's own TypeError: either way the caller passed a bad URL.
-    if (error instanceof TypeError) throw error;
-    throw new TypeError(`invalid proxy URL: ${(error as Error).message}`);
-  }
-  const { username, password } = url;
-  let authorization: string | null = null;
-  if (username !== '' || password !== '') {
-    // RFC 7617 §2: "a user-id containing a colon character is invalid", and
-    // neither part may hold control characters.
-    if (username.includes(':')) throw new TypeError('a proxy user name may not contain ":" (RFC 7617 §2)');
-    if (hasControlCharacter(username) || hasControlCharacter(password)) {
-      throw new TypeError('proxy credentials may not contain control characters (RFC 7617 §2)');
-    }
-    authorization = basicCredentials(username, password);
-  }
+  // Both parsers throw TypeErrors only: a bad URL, a bad escape, bad credentials.
+  const scheme = new URL(String(input)).protocol;
+  if (scheme !== 'http:' && scheme !== 'https:') throw new TypeError(`a proxy URL must be http: or https:, not ${scheme}`);
+  const url = parseWebSocketUrl(input);
   const host = url.host.startsWith('[') ? url.host.slice(1, -1) : url.host;
-  return { host, port: url.port, secure: url.secure, authorization };
+  return { host, port: url.port, secure: url.secure, authorization: url.authorization };
 }
 
 /**
@@ -72,12 +54,4 @@ export function connectRequestHead(authority: string, authorization: string | nu
     extraHeaders +
     '\r\n'
   );
-}
-
-function hasControlCharacter(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
 }
