@@ -267,7 +267,10 @@ function runHead(c: HeadCase, chunking: Chunking): void {
       const head = parseHead(written);
       const status = opened ? 101 : (ERROR_STATUS[error!.code] ?? 400);
       ensure(head.status === status, `server answered ${head.startLine}, expected ${status}${error ? ` for ${error.code}` : ''}`);
-      if (!opened) ensure(head.headers['connection'] === 'close', 'an error response must close the connection');
+      if (!opened) {
+        const connection = (head.headers['connection'] ?? '').split(',').map((t) => t.trim().toLowerCase());
+        ensure(connection.includes('close'), `an error response must close the connection (Connection: ${head.headers['connection']})`);
+      }
     } else {
       ensure(written.length === 0, 'server wrote before the request head was complete');
     }
