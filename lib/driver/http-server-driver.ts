@@ -18,6 +18,7 @@ import { requestFromHead, type RackEnv } from '../http/request.js';
 import { errorResponse } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
+import { ExtensionStack } from '../extensions/extension-stack.js';
 import { encodeClosePayload } from '../frame/close-payload.js';
 import { toBytes, utf8Length } from './base-driver.js';
 import type { ReadyStateValue } from './connection-state.js';
@@ -35,8 +36,10 @@ export class HttpServerDriver {
   // Headers set before the request arrived, replayed onto the delegate.
   readonly #headers: Array<[string, string | number]> = [];
   readonly #headerCheck = new OutgoingHeaders();
-  // Extensions added before the request arrived, added to the delegate.
+  // Extensions added before the request arrived, added to the delegate;
+  // checked on the way in as the delegate will check them.
   readonly #extensions: Extension[] = [];
+  #extensionCheck: ExtensionStack | null = null;
   // Messages sent before the request arrived, replayed onto the delegate
   // (which queues them until open), bounded by maxQueuedBytes.
   readonly #early: Array<(driver: ServerSideDriver) => void> = [];
@@ -200,6 +203,7 @@ export class HttpServerDriver {
    */
   addExtension(extension: Extension): boolean {
     if (this.#delegate !== null) return this.#delegate.addExtension(extension);
+    (this.#extensionCheck ??= new ExtensionStack(this.#options.maxLength)).add(extension);
     this.#extensions.push(extension);
     return true;
   }

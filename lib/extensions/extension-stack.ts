@@ -54,6 +54,7 @@ export class ExtensionStack {
   readonly #negotiated: NegotiatedExtension[] = [];
   #allowedRsv = 0;
   #pendingIncoming = 0;
+  #pendingIncomingBytes = 0;
   #pendingOutgoing = 0;
   #closed = false;
 
@@ -99,6 +100,15 @@ export class ExtensionStack {
   /** True when no outgoing message is inside the pipeline. */
   get outgoingIdle(): boolean {
     return this.#pendingOutgoing === 0;
+  }
+
+  /**
+   * Bytes of received messages inside the pipeline: a peer can send
+   * faster than a slow extension decodes, so a driver counts these in
+   * its `retainedBytes`.
+   */
+  get retainedBytes(): number {
+    return this.#pendingIncomingBytes;
   }
 
   // --- negotiation ---
@@ -164,9 +174,12 @@ export class ExtensionStack {
       opcode,
       data,
     };
+    const size = data.length;
     this.#pendingIncoming++;
+    this.#pendingIncomingBytes += size;
     this.#registry.processIncomingMessage(message, (error, result) => {
       this.#pendingIncoming--;
+      this.#pendingIncomingBytes -= size;
       if (this.#closed) return;
       done(error !== null || result === null ? extensionFailure(error) : this.#decode(result));
     });
@@ -290,7 +303,9 @@ function passThrough(session: ExtensionClientSession | ExtensionServerSession): 
  * internal error, 1011.
  */
 export function extensionFailure(error: unknown): ProtocolError {
-  if (error instanceof ProtocolError) return error;
+  // A close code that may not be sent (1005, 1006, 1015…) would break the
+  // close frame; such an error is treated as any other.
+  if (error instanceof ProtocolError && isWireCloseCode(error.closeCode)) return error;
   const fields = (typeof error === 'object' && error !== null ? error : {}) as { closeCode?: unknown; code?: unknown };
   let closeCode: number = CloseCode.INTERNAL_ERROR;
   if (typeof fields.closeCode === 'number' && isWireCloseCode(fields.closeCode)) closeCode = fields.closeCode;

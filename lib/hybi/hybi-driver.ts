@@ -79,7 +79,7 @@ export abstract class HybiDriver extends BaseDriver implements MessageSink {
   }
 
   override get retainedBytes(): number {
-    return super.retainedBytes + this.#reader.retainedBytes;
+    return super.retainedBytes + this.#reader.retainedBytes + (this.#extensions?.retainedBytes ?? 0);
   }
 
   protected receive(bytes: Uint8Array): void {
