@@ -525,11 +525,23 @@ describe('callbacks: shutdown', () => {
     expect(pair.clientRec.of('close')[0]).toMatchObject({ code: 4002, reason: 'my own' });
   });
 
-  it('ends a connection still in its handshake at once, with no callback', () => {
+  it('shuts a connection still in its handshake down as soon as it opens', () => {
+    const { pair, binding, handler } = boundPair();
+    binding.shutdown(1001, 'later');
+    expect(handler.calls).toEqual([]);
+    pair.client.start();
+    pair.flush();
+    expect(handler.names).toEqual(['open', 'shutdown', 'close']);
+    expect(pair.clientRec.types).toEqual(['open', 'close']);
+    expect(pair.clientRec.of('close')[0]).toMatchObject({ code: 1001, reason: 'later', wasClean: true });
+  });
+
+  it('calls nothing for a connection shut down in its handshake that never opens', () => {
     const { pair, binding, handler } = boundPair();
     binding.shutdown();
-    expect(pair.server.readyState).toBe(3);
+    pair.server.transportClosed();
     expect(handler.calls).toEqual([]);
+    expect(binding.client.pending()).toBe(-1);
   });
 
   it('still closes when onShutdown throws, then rethrows', () => {

@@ -115,14 +115,29 @@ describe('ClientGroup: shutdown', () => {
     await expect(new ClientGroup().shutdown()).resolves.toBeUndefined();
   });
 
-  it('ends connections still in their handshake at once', async () => {
+  it('waits for connections still in their handshake, and shuts each down as it opens', async () => {
     const group = new ClientGroup();
     const pair = new Pair();
     const handler = new LoggingHandler();
     group.bind(pair.server, handler);
-    await group.shutdown();
-    expect(pair.server.readyState).toBe(3);
-    expect(handler.calls).toEqual([]);
+    let settled = false;
+    const done = group.shutdown().then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    pair.client.start();
+    pair.flush();
+    await done;
+    expect(handler.names).toEqual(['open', 'shutdown', 'close']);
+    expect(pair.clientRec.of('close')[0]).toMatchObject({ code: 1001 });
+  });
+
+  it('settles when a connection waited for fails its handshake', async () => {
+    const group = new ClientGroup();
+    const pair = new Pair();
+    group.bind(pair.server, {});
+    const done = group.shutdown();
+    pair.server.transportClosed();
+    await expect(done).resolves.toBeUndefined();
   });
 
   it('shuts down a connection bound after the shutdown as soon as it is bound', () => {

@@ -104,9 +104,11 @@ export interface Binding<D extends BindableDriver = BindableDriver> {
   readonly client: Client<D>;
   /**
    * Announces a shutdown: calls `onShutdown` if the connection is open,
-   * then closes it with `code` (default 1001 Going Away) and `reason`.
-   * A connection still in its handshake is ended at once, with no
-   * callback. Does nothing once closed or already shut down. Throws a
+   * then closes it with `code` (default 1001 Going Away) and `reason`. A
+   * connection still in its handshake is shut down as soon as it opens
+   * (`onOpen`, `onShutdown`, then the close), so its peer learns why
+   * rather than seeing the handshake cut. Does nothing once closed or
+   * already shut down. Throws a
    * RangeError on a code that may not be sent or a reason over 123 bytes;
    * an exception from `onShutdown` is rethrown after the close is sent.
    */
@@ -156,7 +158,8 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
   #closed = false;
   /** `close()` or a shutdown asked the driver to close. */
   #closeAsked = false;
-  #shutDown = false;
+  /** The shutdown asked for, done or waiting for the connection to open. */
+  #shutdownAsked: { readonly code: number; readonly reason: string } | null = null;
   /** Callbacks running right now, nested; `onClose` waits for 0. */
   #depth = 0;
   #heldClose: CloseEvent | null = null;
@@ -252,6 +255,10 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
     if (this.#opened || this.#closed) return;
     this.#opened = true;
     this.#invoke(() => this.handler.onOpen?.(this));
+    if (this.#shutdownAsked !== null) {
+      this.#shutDownOpen(this.#shutdownAsked);
+      return;
+    }
     // Bytes written before open may have drained while onOpen could not yet be followed.
     if (this.#drainOwed) this.#flushed();
   }
@@ -272,8 +279,15 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
 
   #shutdown(code: number, reason: string): void {
     checkShutdownArguments(code, reason);
-    if (this.#closed || this.#shutDown) return;
-    this.#shutDown = true;
+    if (this.#closed || this.#shutdownAsked !== null) return;
+    this.#shutdownAsked = { code, reason };
+    // Still in the handshake: #open() finishes the job.
+    if (!this.#opened && this.driver.readyState === 0) return;
+    this.#shutDownOpen(this.#shutdownAsked);
+  }
+
+  #shutDownOpen({ code, reason }: { readonly code: number; readonly reason: string }): void {
+    if (this.#closed) return;
     try {
       if (this.isOpen()) this.#invoke(() => this.handler.onShutdown?.(this));
     } finally {

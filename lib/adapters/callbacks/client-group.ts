@@ -34,7 +34,7 @@ export class ClientGroup implements Iterable<Client> {
   /**
    * Binds `handler` to `driver` as {@link bindHandler} does, and keeps
    * the connection in the group until it closes. Once the group has been
-   * shut down, a connection bound to it is shut down at once.
+   * shut down, a connection bound to it is shut down as soon as it opens.
    */
   bind<D extends BindableDriver>(driver: D, handler: Handler<D>, buffer?: WriteBuffer): Binding<D> {
     // onOpen may close the connection before the constructor returns (a
@@ -64,11 +64,11 @@ export class ClientGroup implements Iterable<Client> {
   /**
    * Shuts every connection down: `onShutdown` for each open one, then a
    * close with `code` (default 1001 Going Away) and `reason`; connections
-   * still in their handshake are ended at once. Connections bound later
-   * are shut down as they are bound. The promise settles when every
-   * connection has closed and run `onClose`; a peer that never answers
-   * the close frame keeps it waiting, so race it with a timer if the
-   * transport has no timeout of its own.
+   * still in their handshake, or bound later, are shut down as soon as
+   * they open. The promise settles when every connection has closed and
+   * run `onClose` (or failed its handshake); a peer that never answers
+   * the close frame, or never finishes its handshake, keeps it waiting,
+   * so race it with a timer if the transport has no timeout of its own.
    *
    * Throws a RangeError on a code that may not be sent or a reason over
    * 123 bytes. If an `onShutdown` throws, the others still run and every

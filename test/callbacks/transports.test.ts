@@ -1,0 +1,220 @@
+/**
+ * The callback adapter over real transports: node:net and node:http's
+ * `upgrade` on 127.0.0.1 (with `writeBuffer(stream)` from the Node
+ * adapter), and WHATWG streams (with `connection.writeBuffer`).
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ClientGroup, bindHandler, type Client, type Handler } from '../../lib/adapters/callbacks/index.js';
+import { attach, handleUpgrade, streamSocket, writeBuffer } from '../../lib/adapters/node/index.js';
+import { runOverStreams } from '../../lib/adapters/streams/index.js';
+import { Driver } from '../../lib/index.js';
+import { parseHead, requestHead } from '../helpers/index.js';
+import { Cleanup, listen, once, readUntil, tcpConnect } from '../interop/support.js';
+import { LoggingHandler } from './support.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+/** A node:net server whose connections are bound to `handler` in `group`. */
+async function callbackServer(handler: Handler, group = new ClientGroup()): Promise<{ port: number; group: ClientGroup }> {
+  const server = cleanup.server(
+    net.createServer((tcp) => {
+      const driver = attach(Driver.server(streamSocket(tcp)), tcp);
+      driver.on('connect', () => driver.start());
+      group.bind(driver, handler, writeBuffer(tcp));
+    }),
+  );
+  return { port: await listen(server), group };
+}
+
+/** A `ws` client that has opened, and the messages and close it gets. */
+async function wsClient(url: string) {
+  const socket = new WebSocket(url);
+  cleanup.add(() => socket.terminate());
+  const messages: Array<string | Uint8Array> = [];
+  socket.on('message', (data, isBinary) => messages.push(isBinary ? new Uint8Array(data as Buffer) : String(data)));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
+  );
+  await once(socket, 'open');
+  return { socket, messages, closed };
+}
+
+const echo: Handler = {
+  onMessage: (client, data) => void client.write(data),
+};
+
+describe('callbacks over node:net on 127.0.0.1', () => {
+  it('echoes text as text and binary as binary to a ws client, then reports its close', async () => {
+    const closes: number[] = [];
+    const { port } = await callbackServer({ ...echo, onClose: (_client, event) => void closes.push(event.code) });
+    const peer = await wsClient(`ws://127.0.0.1:${port}/`);
+    peer.socket.send('hello');
+    peer.socket.send(Uint8Array.of(0, 1, 255));
+    await expect.poll(() => peer.messages.length).toBe(2);
+    expect(peer.messages).toEqual(['hello', Uint8Array.of(0, 1, 255)]);
+    peer.socket.close(4000, 'done');
+    expect((await peer.closed).code).toBe(4000);
+    await expect.poll(() => closes).toEqual([4000]);
+  });
+
+  it('reports pending bytes while the peer does not read, then onDrained once all are flushed', async () => {
+    const chunk = new Uint8Array(256 * 1024).fill(0x61);
+    const seen: { pendingAtWrite: number; pendingAtDrain: number | null; written: number } = {
+      pendingAtWrite: 0,
+      pendingAtDrain: null,
+      written: 0,
+    };
+    let drains = 0;
+    const { port } = await callbackServer({
+      onOpen(client) {
+        // Write until the kernel's buffers are full and Node starts buffering.
+        for (let i = 0; i < 400 && client.pending() === 0; i++) {
+          client.write(chunk);
+          seen.written += chunk.length;
+        }
+        seen.pendingAtWrite = client.pending();
+      },
+      onDrained(client) {
+        drains++;
+        seen.pendingAtDrain = client.pending();
+      },
+    });
+    const tcp = await tcpConnect(cleanup, port);
+    tcp.write(requestHead({ host: `127.0.0.1:${port}` }));
+    // Read the 101 only, then stop reading so the server's writes back up.
+    const head = await readUntil(tcp, (bytes) => bytes.includes('\r\n\r\n'));
+    expect(parseHead(head).status).toBe(101);
+    tcp.pause();
+    await expect.poll(() => seen.pendingAtWrite).toBeGreaterThan(0);
+    expect(drains).toBe(0);
+
+    let received = head.length - head.indexOf('\r\n\r\n') - 4;
+    tcp.on('data', (bytes: Buffer) => (received += bytes.length));
+    tcp.resume();
+    await expect.poll(() => drains, { timeout: 10_000 }).toBe(1);
+    expect(seen.pendingAtDrain).toBe(0);
+    // Every message was written in full: payload plus a 10-byte header each.
+    await expect.poll(() => received, { timeout: 10_000 }).toBe(seen.written + (seen.written / chunk.length) * 10);
+  });
+
+  it('shuts every connection down: the goodbye, then 1001, then onClose for each', async () => {
+    const closes: number[] = [];
+    const { port, group } = await callbackServer({
+      onShutdown: (client) => void client.write('server going away'),
+      onClose: (_client, event) => void closes.push(event.code),
+    });
+    const peers = [await wsClient(`ws://127.0.0.1:${port}/`), await wsClient(`ws://127.0.0.1:${port}/`)];
+    await expect.poll(() => group.size).toBe(2);
+    await group.shutdown();
+    expect(closes).toEqual([1001, 1001]);
+    for (const peer of peers) {
+      expect(await peer.closed).toEqual({ code: 1001, reason: '' });
+      expect(peer.messages).toEqual(['server going away']);
+    }
+  });
+
+  it('after shutdown, a new connection gets 1001 as soon as it opens', async () => {
+    const { port, group } = await callbackServer({ onShutdown: (client) => void client.write('closed for the night') });
+    await group.shutdown(1001, 'closed');
+    const peer = await wsClient(`ws://127.0.0.1:${port}/`);
+    expect(await peer.closed).toEqual({ code: 1001, reason: 'closed' });
+    expect(peer.messages).toEqual(['closed for the night']);
+  });
+});
+
+describe("callbacks under node:http's upgrade event", () => {
+  it('binds the driver handleUpgrade makes, with the request as env and the agreed subprotocol', async () => {
+    const group = new ClientGroup();
+    const opened: Array<{ path: unknown; protocol: string | null }> = [];
+    const handler: Handler = {
+      onOpen: (client) => void opened.push({ path: client.env?.PATH_INFO, protocol: client.protocol }),
+      onMessage: (client, data) => void client.write(`echo: ${String(data)}`),
+    };
+    const server = cleanup.server(http.createServer((_request, response) => response.writeHead(426).end()));
+    server.on('upgrade', (request, socket, head) => {
+      const driver = handleUpgrade(request, socket, head, { protocols: ['chat'] });
+      group.bind(driver, handler, writeBuffer(socket));
+    });
+    const port = await listen(server);
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/room/7`, ['chat']);
+    cleanup.add(() => socket.terminate());
+    const replies: string[] = [];
+    socket.on('message', (data) => replies.push(String(data)));
+    await once(socket, 'open');
+    socket.send('hi');
+    await expect.poll(() => replies).toEqual(['echo: hi']);
+    expect(opened).toEqual([{ path: '/room/7', protocol: 'chat' }]);
+    const closed = once<number>(socket, 'close');
+    await group.shutdown();
+    expect(await closed).toBe(1001);
+  });
+});
+
+describe('callbacks over WHATWG streams', () => {
+  it('counts a write as pending until the sink has taken it; no onDrained is owed unless pending was seen', async () => {
+    const held: Array<() => void> = [];
+    const sunk: Uint8Array[] = [];
+    const readable = new ReadableStream<Uint8Array>({ start: () => {} });
+    const writable = new WritableStream<Uint8Array>(
+      {
+        write: (chunk) =>
+          new Promise<void>((resolve) =>
+            held.push(() => {
+              sunk.push(chunk);
+              resolve();
+            }),
+          ),
+      },
+      { highWaterMark: 1024 },
+    );
+    const connection = runOverStreams({ readable, writable }, (socket) => Driver.client(socket), { url: 'ws://example.test/' });
+    const log = new LoggingHandler();
+    const { client } = bindHandler(connection.driver, log, connection.writeBuffer);
+    connection.driver.start();
+    await expect.poll(() => held.length).toBe(1);
+    const request = connection.writeBuffer.pending();
+    expect(request).toBeGreaterThan(0);
+    expect(client.write('queued before open')).toBe(true); // held by the driver until open
+    held.shift()!();
+    await expect.poll(() => connection.writeBuffer.pending()).toBe(0);
+    // Nothing asked about pending bytes yet, so no onDrained is owed.
+    expect(log.names).toEqual([]);
+    expect(sunk).toHaveLength(1);
+    expect(sunk[0]!.length).toBe(request);
+    connection.driver.close();
+  });
+
+  it('calls onDrained once every frame written has been accepted by the sink', async () => {
+    const held: Array<() => void> = [];
+    let toDriver!: ReadableStreamDefaultController<Uint8Array>;
+    const readable = new ReadableStream<Uint8Array>({ start: (controller) => void (toDriver = controller) });
+    const writable = new WritableStream<Uint8Array>({ write: () => new Promise<void>((resolve) => held.push(resolve)) });
+    const connection = runOverStreams({ readable, writable }, (socket) => Driver.server(socket));
+    connection.driver.on('connect', () => connection.driver.start());
+    const log = new LoggingHandler();
+    let seenPending = 0;
+    log.hooks.open = (client: Client) => {
+      client.write('one');
+      client.write('two');
+      seenPending = client.pending();
+    };
+    bindHandler(connection.driver, log, connection.writeBuffer);
+    toDriver.enqueue(requestHead());
+    await expect.poll(() => log.names).toEqual(['open']);
+    expect(seenPending).toBeGreaterThan(0);
+    // The 101, then each frame: the sink takes one write per poll.
+    await expect
+      .poll(() => {
+        held.shift()?.();
+        return log.names;
+      })
+      .toEqual(['open', 'drained']);
+    expect(connection.writeBuffer.pending()).toBe(0);
+    toDriver.close();
+    await connection.done;
+  });
+});
