@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { CloseCode, type ProtocolError } from '../errors.js';
+import type { ProtocolError } from '../errors.js';
 import type { EventHub } from '../emitter.js';
 import { BaseDriver } from '../driver/base-driver.js';
 import type { DriverEventMap, Socket } from '../driver/events.js';
@@ -41,7 +41,17 @@ export abstract class HixieServerDriver extends BaseDriver implements ServerSide
   readonly url: string;
   /** The request's headers by lower-case name. */
   readonly headers: HeaderFields;
+  /**
+   * The handshake request, as the drivers read it.
+   *
+   * @internal
+   */
   protected readonly request: HandshakeRequest;
+  /**
+   * Reads the client's frames after the handshake.
+   *
+   * @internal
+   */
   protected readonly parser: HixieFrameParser;
 
   constructor(
@@ -103,15 +113,7 @@ export abstract class HixieServerDriver extends BaseDriver implements ServerSide
    * since no WebSocket connection was made. Call instead of `start()`.
    */
   reject(status = 400, message = 'Bad Request'): boolean {
-    if (!Number.isInteger(status) || status < 400 || status > 599) {
-      throw new RangeError('reject() takes a 4xx or 5xx status');
-    }
-    return this.hub.run(() => {
-      if (this.readyState !== 0) return false;
-      this.socket.write(errorResponse(status, message));
-      this.finish(CloseCode.ABNORMAL, message, false);
-      return true;
-    });
+    return this.refuseHandshake(status, message);
   }
 
   /**

@@ -13,6 +13,7 @@ import { CloseCode, ProtocolError } from '../errors.js';
 import { EventHub, type Listener } from '../emitter.js';
 import { ByteAccumulator } from '../frame/byte-accumulator.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
+import { errorResponse } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
 import { CONNECTING, OPEN, readyStateOf, type ConnectionState, type ReadyStateValue } from './connection-state.js';
 import type { DriverEventMap, Socket } from './events.js';
@@ -65,10 +66,35 @@ export abstract class BaseDriver {
   /** The subprotocol agreed in the handshake, or null. Set when `open` fires. */
   protocol: string | null = null;
 
+  /**
+   * Where events are emitted; shared with a wrapping `Driver.server`.
+   *
+   * @internal
+   */
   protected readonly hub: EventHub<DriverEventMap>;
+  /**
+   * Where every byte this driver produces is written.
+   *
+   * @internal
+   */
   protected readonly socket: Socket;
+  /**
+   * The options, defaults filled in and checked.
+   *
+   * @internal
+   */
   protected readonly options: ResolvedOptions;
+  /**
+   * Headers added with `setHeader()`, for the handshake.
+   *
+   * @internal
+   */
   protected readonly outgoingHeaders = new OutgoingHeaders();
+  /**
+   * Where the connection stands; `readyState` is derived from it.
+   *
+   * @internal
+   */
   protected state: ConnectionState = CONNECTING;
 
   #started = false;
@@ -271,6 +297,26 @@ export abstract class BaseDriver {
     });
   }
 
+  /**
+   * Server drivers' `reject()`: answers the request with a plain-text HTTP
+   * error instead of the handshake and ends the driver with 1006. False
+   * once the handshake was sent or the driver closed.
+   *
+   * @internal
+   */
+  protected refuseHandshake(status: number, message: string): boolean {
+    if (!Number.isInteger(status) || status < 400 || status > 599) {
+      throw new RangeError('reject() takes a 4xx or 5xx status');
+    }
+    return this.hub.run(() => {
+      if (this.#started || this.state.kind !== 'connecting') return false;
+      this.#started = true;
+      this.socket.write(errorResponse(status, message));
+      this.finish(CloseCode.ABNORMAL, message, false);
+      return true;
+    });
+  }
+
   /** Hook for `addExtension()`: false unless the protocol version has extensions. */
   protected registerExtension(_extension: Extension): boolean {
     return false;
@@ -280,9 +326,29 @@ export abstract class BaseDriver {
   protected abstract handshake(): boolean;
   /** Bytes received after `start()`. */
   protected abstract receive(bytes: Uint8Array): void;
+  /**
+   * Sends a text message on the open connection; false if it cannot be sent.
+   *
+   * @internal
+   */
   protected abstract sendText(message: string): boolean;
+  /**
+   * Sends a binary message on the open connection; false if it cannot be sent.
+   *
+   * @internal
+   */
   protected abstract sendBinary(message: Uint8Array): boolean;
+  /**
+   * Sends a ping on the open connection, registering `callback` for its pong.
+   *
+   * @internal
+   */
   protected abstract sendPing(message: Uint8Array, callback: (() => void) | undefined): boolean;
+  /**
+   * Sends a pong on the open connection.
+   *
+   * @internal
+   */
   protected abstract sendPong(message: Uint8Array): boolean;
   /** Starts the closing handshake from the open state. */
   protected abstract closeOpenConnection(reason: string, code: number): void;

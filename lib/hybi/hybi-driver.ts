@@ -32,7 +32,7 @@ import type { EventHub } from '../emitter.js';
 import type { DriverEventMap, Socket } from '../driver/events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { ExtensionStack, type EncodedMessage } from '../extensions/extension-stack.js';
-import { MessageReader, type MessageSink } from './message-reader.js';
+import { MessageReader } from './message-reader.js';
 
 const EMPTY = new Uint8Array(0);
 const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
@@ -50,8 +50,18 @@ function payloadKey(payload: Uint8Array): string {
 }
 
 /** Framing and closing for RFC 6455 drivers; see the module comment. */
-export abstract class HybiDriver extends BaseDriver implements MessageSink {
+export abstract class HybiDriver extends BaseDriver {
+  /**
+   * Reads frames from the bytes after the handshake.
+   *
+   * @internal
+   */
   protected readonly parser: FrameParser;
+  /**
+   * Writes frames to the socket, masked on the client.
+   *
+   * @internal
+   */
   protected readonly writer: FrameWriter;
   readonly #reader: MessageReader;
   #closeSent = false;
@@ -68,7 +78,14 @@ export abstract class HybiDriver extends BaseDriver implements MessageSink {
 
   constructor(role: 'server' | 'client', socket: Socket, options: ResolvedOptions, hub?: EventHub<DriverEventMap>) {
     super(socket, options, hub);
-    this.#reader = new MessageReader(this, options.maxLength);
+    this.#reader = new MessageReader(
+      {
+        onMessage: (opcode, rsv, data) => this.#onMessage(opcode, rsv, data),
+        onControl: (opcode, payload) => this.#onControl(opcode, payload),
+        onReadError: (error) => this.failConnection(error),
+      },
+      options.maxLength,
+    );
     this.parser = new FrameParser(this.#reader, {
       role,
       requireMasking: options.requireMasking,
@@ -155,10 +172,9 @@ export abstract class HybiDriver extends BaseDriver implements MessageSink {
     this.#reader.textAsBytes = true;
   }
 
-  // --- MessageSink: what the reader assembled ---
+  // --- what the reader assembled ---
 
-  /** @internal */
-  onMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
+  #onMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
     const extensions = this.#extensions;
     if (extensions === null) {
       this.hub.emit('message', { data });
@@ -168,8 +184,7 @@ export abstract class HybiDriver extends BaseDriver implements MessageSink {
     extensions.incoming(opcode, rsv, data as Uint8Array, (result) => this.hub.run(() => this.#decoded(result)));
   }
 
-  /** @internal */
-  onControl(opcode: number, payload: Uint8Array): void {
+  #onControl(opcode: number, payload: Uint8Array): void {
     if (opcode === Opcode.CLOSE) {
       this.#receivedClose(payload);
     } else if (opcode === Opcode.PING) {
@@ -179,11 +194,6 @@ export abstract class HybiDriver extends BaseDriver implements MessageSink {
       this.hub.emit('pong', { data: payload });
       this.#runPingCallbacks(payload);
     }
-  }
-
-  /** @internal */
-  onReadError(error: ProtocolError): void {
-    this.failConnection(error);
   }
 
   // --- sending ---

@@ -90,15 +90,7 @@ export class HybiServerDriver extends HybiDriver {
    * since no WebSocket connection was made. Call instead of `start()`.
    */
   reject(status = 400, message = 'Bad Request'): boolean {
-    if (!Number.isInteger(status) || status < 400 || status > 599) {
-      throw new RangeError('reject() takes a 4xx or 5xx status');
-    }
-    return this.hub.run(() => {
-      if (this.readyState !== 0) return false;
-      this.socket.write(errorResponse(status, message));
-      this.finish(CloseCode.ABNORMAL, message, false);
-      return true;
-    });
+    return this.refuseHandshake(status, message);
   }
 }
 
