@@ -11,6 +11,10 @@ export { HybiClientDriver } from './hybi/hybi-client-driver.js';
 export { HttpProxy } from './proxy/http-proxy.js';
 export type { ProxyCloseEvent, ProxyConnectEvent, ProxyEventMap, ProxyOptions } from './proxy/http-proxy.js';
 export { HybiDriver } from './hybi/hybi-driver.js';
+export { FramingDriver, FramingServerDriver, FramingClientDriver } from './hybi/framing-driver.js';
+export type { FramingDriverFor, FramingResponse, FramingRole } from './hybi/framing-driver.js';
+export { isExtendedConnect } from './http2/extended-connect.js';
+export type { Http2HeaderFields, Http2HeaderInput } from './http2/extended-connect.js';
 export { BaseDriver } from './driver/base-driver.js';
 export type { ServerSide, ServerSideDriver } from './driver/select-server-driver.js';
 export type {
@@ -30,11 +34,13 @@ export type { Listener } from './emitter.js';
 export type { HeaderFields } from './http/head-parser.js';
 export type {
   FetchRequestLike,
+  HandshakeRequest,
   HeadersLike,
   IncomingMessageLike,
   RackEnv,
   RequestSource,
 } from './http/request.js';
+export type { WebSocketUrl } from './hybi/client-handshake.js';
 export { isWireCloseCode } from './frame/close-payload.js';
 export type {
   Extension,

@@ -1,10 +1,11 @@
 /**
- * `Driver`: the entry point. Factories for the three kinds of driver, and
+ * `Driver`: the entry point. Factories for the kinds of driver, and
  * the check for whether a request is a WebSocket handshake.
  *
  * @module
  */
 import { HybiClientDriver } from '../hybi/hybi-client-driver.js';
+import { createFramingDriver, type FramingDriverFor, type FramingRole } from '../hybi/framing-driver.js';
 import { normalizeRequest, type RequestSource } from '../http/request.js';
 import { hasToken } from '../http/tokens.js';
 import { resolveOptions, type DriverOptions } from '../options.js';
@@ -44,6 +45,18 @@ export const Driver = {
   /** A client driver for `socket.url` (ws: or wss:), masking every frame it sends. */
   client(socket: Socket, options?: DriverOptions): HybiClientDriver {
     return new HybiClientDriver(socket, resolveOptions(options));
+  },
+
+  /**
+   * A driver for a stream whose opening handshake happens elsewhere: an
+   * HTTP/2 stream opened by an extended CONNECT (RFC 8441), or any stream
+   * already agreed on. It speaks RFC 6455 frames only, as `role`: a client
+   * masks what it sends, a server requires masked frames. Negotiate through
+   * headers with `respond()` (server) or `requestHeaders()` and
+   * `acceptResponse()` (client), or just call `start()`. See docs/http2.md.
+   */
+  framing<R extends FramingRole>(socket: Socket, role: R, options?: DriverOptions): FramingDriverFor<R> {
+    return createFramingDriver(socket, role, resolveOptions(options));
   },
 
   /**

@@ -48,6 +48,11 @@ export class OutgoingHeaders {
     return this.#lines.some(([n]) => n.toLowerCase() === key);
   }
 
+  /** The headers as [name, value] pairs, in the order set (for HTTP/2, which sends no lines). */
+  entries(): ReadonlyArray<readonly [string, string]> {
+    return this.#lines;
+  }
+
   /** The header lines, each ending in CRLF. */
   serialize(): string {
     let text = '';

@@ -1,6 +1,7 @@
 /**
  * wsdriver's Node adapter: runs the sans-I/O drivers over `net.Socket`,
- * `tls.TLSSocket` or any `Duplex`, and under `node:http`'s `upgrade` event.
+ * `tls.TLSSocket` or any `Duplex`, under `node:http`'s `upgrade` event, and
+ * over `node:http2` streams (WebSocket over HTTP/2, RFC 8441).
  *
  * ```ts
  * import net from 'node:net';
@@ -19,6 +20,7 @@
 export { attach, DEFAULT_CLOSE_TIMEOUT, type AttachableDriver, type AttachOptions } from './attach.js';
 export { connect, type ConnectOptions } from './connect.js';
 export { handleUpgrade } from './upgrade.js';
+export { connectHttp2, handleHttp2Stream, type Http2ConnectOptions } from './http2.js';
 export type { NodeDriverOptions } from './options.js';
 export { streamSocket, type StreamSocketInit } from './stream-socket.js';
 export { writeBuffer } from './write-buffer.js';
