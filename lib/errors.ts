@@ -84,6 +84,7 @@ export type ErrorCode =
  * and the close code RFC 6455 prescribes for it.
  */
 export class ProtocolError extends Error {
+  /** Always `'ProtocolError'`. */
   override readonly name = 'ProtocolError';
   /** Stable machine-readable code. */
   readonly code: ErrorCode;

@@ -82,6 +82,7 @@ export interface DriverOptions {
 
 /** {@link DriverOptions} with every default filled in. */
 export type ResolvedOptions = Required<Omit<DriverOptions, 'protocols'>> & {
+  /** See {@link DriverOptions.protocols}; frozen. */
   readonly protocols: readonly string[];
 };
 

@@ -27,7 +27,12 @@ export function draftVersionOf(request: HandshakeRequest): 'hixie-75' | 'hixie-7
   return null;
 }
 
-/** Builds the draft driver for a request, or returns null (see the module comment). */
+/**
+ * Builds the draft driver for a request, or returns null (see the module
+ * comment). Registered with the server factories when this module loads.
+ *
+ * @internal
+ */
 export function selectDraftDriver(
   request: HandshakeRequest,
   socket: Socket,

@@ -10,16 +10,22 @@ export interface OpenEvent {}
 
 /** A complete message: a string for text, bytes for binary. */
 export interface MessageEvent {
+  /**
+   * The message: a string for text (already checked to be UTF-8), bytes
+   * for binary. Binary data may be a view into a chunk given to `parse()`.
+   */
   readonly data: string | Uint8Array;
 }
 
-/** A ping or pong frame received; `data` is its payload. */
+/** A ping frame received; `data` is its payload. */
 export interface PingEvent {
+  /** The ping's payload, at most 125 bytes. */
   readonly data: Uint8Array;
 }
 
 /** A pong frame received; `data` is its payload. */
 export interface PongEvent {
+  /** The pong's payload, at most 125 bytes. */
   readonly data: Uint8Array;
 }
 
@@ -31,7 +37,9 @@ export interface PongEvent {
  * the code it sent; 1006 when the transport ended with no close handshake.
  */
 export interface CloseEvent {
+  /** The close code, as above: 1000-4999, or 1005/1006 which are never sent. */
   readonly code: number;
+  /** The reason from the peer's close frame, or the error message; '' for none. */
   readonly reason: string;
   /** True if close frames were both sent and received. */
   readonly wasClean: boolean;
@@ -42,13 +50,19 @@ export interface ConnectEvent {}
 
 /** Event name to event payload, for `on`, `once` and `off`. */
 export interface DriverEventMap {
+  /** `Driver.server` only: the request head has arrived; call `start()` or `reject()`. */
   connect: ConnectEvent;
+  /** The handshake completed: messages can flow. */
   open: OpenEvent;
+  /** A complete message arrived. */
   message: MessageEvent;
   /** The peer broke the protocol: a {@link ProtocolError} with `code` and `closeCode`. */
   error: ProtocolError;
+  /** The connection is over; emitted exactly once. */
   close: CloseEvent;
+  /** A ping arrived (answered with a pong unless `autoPong` is off). */
   ping: PingEvent;
+  /** A pong arrived. */
   pong: PongEvent;
 }
 
@@ -58,6 +72,11 @@ export interface DriverEventMap {
  * application passes what it receives to `driver.parse()`.
  */
 export interface Socket {
+  /**
+   * Sends bytes to the peer, in order. The driver never changes `bytes`
+   * after the call; a server may pass a large `binary()` payload as-is, so
+   * `bytes` can be a view of the application's own buffer.
+   */
   write(bytes: Uint8Array): void;
   /** Client: the ws: or wss: URL to connect to. Server: the URL of the request (optional). */
   url?: string | URL;

@@ -90,16 +90,19 @@ export class HttpServerDriver {
     return this.#closed ? 3 : 0;
   }
 
+  /** Adds a listener; the protocol driver chosen later emits on it too. */
   on<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): this {
     this.#hub.on(type, listener);
     return this;
   }
 
+  /** Adds a listener that is removed after it runs once. */
   once<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): this {
     this.#hub.once(type, listener);
     return this;
   }
 
+  /** Removes a listener added with `on` or `once`. */
   off<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): this {
     this.#hub.off(type, listener);
     return this;
@@ -152,12 +155,17 @@ export class HttpServerDriver {
     return this.#queueEarly(utf8Length(message), (driver) => driver.text(message));
   }
 
+  /**
+   * Sends a binary message; before `connect` it is queued, as after. False
+   * if it can no longer be sent (or, once known, the draft has no binary).
+   */
   binary(message: Uint8Array | ArrayBuffer | ArrayBufferView): boolean {
     if (this.#delegate !== null) return this.#delegate.binary(message);
     const data = toBytes(message);
     return this.#queueEarly(data.length, (driver) => driver.binary(data));
   }
 
+  /** Sends a ping, queued until open; `callback` runs on its pong (see {@link BaseDriver.ping}). */
   ping(message: string | Uint8Array = '', callback?: () => void): boolean {
     if (this.#delegate !== null) return this.#delegate.ping(message, callback);
     const data = toBytes(message);
@@ -165,6 +173,7 @@ export class HttpServerDriver {
     return this.#queueEarly(data.length, (driver) => driver.ping(data, callback));
   }
 
+  /** Sends an unsolicited pong, queued until open. */
   pong(message: string | Uint8Array = ''): boolean {
     if (this.#delegate !== null) return this.#delegate.pong(message);
     const data = toBytes(message);
@@ -172,6 +181,11 @@ export class HttpServerDriver {
     return this.#queueEarly(data.length, (driver) => driver.pong(data));
   }
 
+  /**
+   * Starts the closing handshake (see {@link BaseDriver.close}). Before
+   * `connect` it ends the driver at once, writing nothing. False if it is
+   * already closing or closed.
+   */
   close(reason?: string, code?: number): boolean {
     if (this.#delegate !== null) return this.#delegate.close(reason, code);
     // The same caller checks as once connected (a code that may not be sent throws).
@@ -186,6 +200,10 @@ export class HttpServerDriver {
     });
   }
 
+  /**
+   * Adds a header to the handshake response. Call before `start()`;
+   * checked at once (see {@link BaseDriver.setHeader}).
+   */
   setHeader(name: string, value: string | number): void {
     if (this.#delegate !== null) {
       this.#delegate.setHeader(name, value);
@@ -213,6 +231,10 @@ export class HttpServerDriver {
     return this.#delegate?.extensions ?? [];
   }
 
+  /**
+   * Tells the driver the transport has ended. If no close handshake
+   * completed, `close` fires with 1006.
+   */
   transportClosed(): void {
     if (this.#delegate !== null) {
       this.#delegate.transportClosed();

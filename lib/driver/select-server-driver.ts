@@ -18,9 +18,18 @@ import type { DriverEventMap, Socket } from './events.js';
 
 /** What every server-side driver offers beyond the common API. */
 export interface ServerSide {
+  /** The request as a Rack-style env. */
   readonly env: RackEnv;
+  /** The ws: or wss: URL the request was made to. */
   readonly url: string;
+  /** The request's headers by lower-case name. */
   readonly headers: HeaderFields;
+  /**
+   * Refuses the request instead of accepting it: writes a plain-text HTTP
+   * response (400 by default) and ends the driver; `close` fires with 1006.
+   * Call instead of `start()`; false once the handshake was sent. Throws a
+   * RangeError unless `status` is 4xx or 5xx.
+   */
   reject(status?: number, message?: string): boolean;
 }
 

@@ -24,7 +24,9 @@ export type ExtensionParams = Record<string, ExtensionParamValue | ExtensionPara
 export interface ExtensionMessage {
   /** RSV1 of the message's first frame. */
   rsv1: boolean;
+  /** RSV2 of the message's first frame. */
   rsv2: boolean;
+  /** RSV3 of the message's first frame. */
   rsv3: boolean;
   /** 1 for text, 2 for binary. */
   opcode: number;
@@ -79,10 +81,13 @@ export interface ExtensionOptions {
 export interface Extension {
   /** The registered name used in the header, e.g. `permessage-deflate`. */
   readonly name: string;
+  /** The only type the framework knows: the extension transforms whole messages. */
   readonly type: 'permessage';
   /** Which RSV bits the extension uses; frames may set only claimed bits (RFC 6455 §5.2). */
   readonly rsv1: boolean;
+  /** True if the extension uses RSV2. */
   readonly rsv2: boolean;
+  /** True if the extension uses RSV3. */
   readonly rsv3: boolean;
   /** Client: a session for this connection, or null to offer nothing. */
   createClientSession(options: ExtensionOptions): ExtensionClientSession | null | undefined;
@@ -95,6 +100,7 @@ export interface Extension {
 
 /** An extension in use on a connection, with the parameters agreed in the handshake. */
 export interface NegotiatedExtension {
+  /** The extension's registered name, e.g. `permessage-deflate`. */
   readonly name: string;
   /**
    * Server: the parameters it sent in its response. Client: those the

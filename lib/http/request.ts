@@ -13,28 +13,38 @@ import { createHeaderFields, type HeaderFields, type RequestHead } from './head-
  * upper-cased with dashes turned into underscores.
  */
 export interface RackEnv {
+  /** The request method, `GET` for a handshake. */
   REQUEST_METHOD: string;
   [key: string]: unknown;
 }
 
 /** The parts of the Fetch `Headers` class the drivers use. */
 export interface HeadersLike {
+  /** A header's value, repeated ones joined; null if absent. */
   get(name: string): string | null;
+  /** Calls `callback` for each header. */
   forEach(callback: (value: string, name: string) => void): void;
 }
 
 /** The parts of a Fetch `Request` the drivers use. */
 export interface FetchRequestLike {
+  /** The request method. */
   readonly method: string;
+  /** The absolute URL requested; its host stands in for a missing Host header. */
   readonly url: string;
+  /** The request's headers. */
   readonly headers: HeadersLike;
 }
 
 /** The parts of Node's `http.IncomingMessage` the drivers use. */
 export interface IncomingMessageLike {
+  /** The request method; `GET` if absent. */
   readonly method?: string | undefined;
+  /** The request target as sent: a path and query, or an absolute URL. */
   readonly url?: string | undefined;
+  /** `'1.1'` and so on. */
   readonly httpVersion?: string | undefined;
+  /** Headers by lower-case name; repeated ones as arrays. */
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
 }
 
@@ -43,6 +53,7 @@ export type RequestSource = RackEnv | FetchRequestLike | HeadersLike | IncomingM
 
 /** A handshake request in the one shape the drivers read. */
 export interface HandshakeRequest {
+  /** The request method; a handshake is a GET. */
   readonly method: string;
   /** Path and query, e.g. `/chat?room=1`. */
   readonly target: string;

@@ -12,8 +12,11 @@ import { acceptKeyFor, base64 } from './accept-key.js';
 
 /** A ws: or wss: URL, checked and split into what the request needs. */
 export interface WebSocketUrl {
+  /** True for wss: (and https:): TLS under the WebSocket. */
   readonly secure: boolean;
+  /** The host name or IP address; an IPv6 address keeps its brackets, as in the URL. */
   readonly host: string;
+  /** The port: the URL's, or 80 for ws: and 443 for wss:. */
   readonly port: number;
   /** Host header value: the port is left out when it is the default. */
   readonly hostHeader: string;
