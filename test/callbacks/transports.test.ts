@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import net from 'node:net';
+import { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ClientGroup, bindHandler, type Client, type Handler } from '../../lib/adapters/callbacks/index.js';
@@ -46,6 +47,64 @@ async function wsClient(url: string) {
 const echo: Handler = {
   onMessage: (client, data) => void client.write(data),
 };
+
+/** A Duplex whose writes complete only when the test releases them. */
+function heldDuplex(highWaterMark = 16) {
+  const held: Array<() => void> = [];
+  const stream = new Duplex({
+    highWaterMark,
+    read() {},
+    write(_chunk, _encoding, done) {
+      held.push(() => done());
+    },
+  });
+  return { stream, release: () => held.shift()?.() };
+}
+
+describe('writeBuffer(stream)', () => {
+  it("reports the stream's writableLength, and a flush after each streamSocket write completes", async () => {
+    const { stream, release } = heldDuplex();
+    const socket = streamSocket(stream);
+    const buffer = writeBuffer(stream);
+    const seen: number[] = [];
+    buffer.onFlush(() => seen.push(buffer.pending()));
+    socket.write(new Uint8Array(5));
+    socket.write(new Uint8Array(3));
+    expect(buffer.pending()).toBe(8);
+    release();
+    await expect.poll(() => seen).toEqual([3]);
+    release();
+    await expect.poll(() => seen).toEqual([3, 0]);
+  });
+
+  it("hears of other writes through Node's drain, once the buffer went past highWaterMark", async () => {
+    const { stream, release } = heldDuplex(4);
+    const buffer = writeBuffer(stream);
+    let flushes = 0;
+    buffer.onFlush(() => flushes++);
+    stream.write(new Uint8Array(10)); // straight to the stream, not through streamSocket
+    release();
+    await expect.poll(() => flushes).toBe(1);
+    expect(buffer.pending()).toBe(0);
+  });
+
+  it('stops calling a listener once it is removed, and reports 0 for a destroyed stream', async () => {
+    const { stream, release } = heldDuplex();
+    const socket = streamSocket(stream);
+    const buffer = writeBuffer(stream);
+    let kept = 0;
+    let removed = 0;
+    buffer.onFlush(() => kept++);
+    buffer.onFlush(() => removed++)();
+    socket.write(new Uint8Array(2));
+    release();
+    await expect.poll(() => kept).toBe(1);
+    expect(removed).toBe(0);
+    socket.write(new Uint8Array(2));
+    stream.destroy();
+    expect(buffer.pending()).toBe(0);
+  });
+});
 
 describe('callbacks over node:net on 127.0.0.1', () => {
   it('echoes text as text and binary as binary to a ws client, then reports its close', async () => {
