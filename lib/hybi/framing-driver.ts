@@ -141,7 +141,7 @@ export class FramingServerDriver extends FramingDriver {
     this.markNegotiated();
     return this.hub.run(() => {
       const fields = readHeaderFields(request, this.options);
-      if (fields instanceof ProtocolError) return this.#refuse(431, fields);
+      if (fields instanceof ProtocolError) return this.#refuse(fields.code === 'HANDSHAKE_BAD_REQUEST' ? 400 : 431, fields);
       this.headers = fields;
       const handshake = handshakeRequestOf(fields);
       this.env = rackEnvFor(handshake);
