@@ -191,13 +191,8 @@ export class HttpServerDriver {
     // The same caller checks as once connected (a code that may not be sent throws).
     encodeClosePayload(code ?? CloseCode.NORMAL, reason ?? '');
     if (this.#closed) return false;
-    return this.#hub.run(() => {
-      this.#closed = true;
-      this.#head = null;
-      this.#early.length = 0;
-      this.#hub.emit('close', { code: code ?? CloseCode.NORMAL, reason: reason ?? '', wasClean: false });
-      return true;
-    });
+    this.#hub.run(() => this.#end(code ?? CloseCode.NORMAL, reason ?? ''));
+    return true;
   }
 
   /**
@@ -241,12 +236,7 @@ export class HttpServerDriver {
       return;
     }
     if (this.#closed) return;
-    this.#hub.run(() => {
-      this.#closed = true;
-      this.#head = null;
-      this.#early.length = 0;
-      this.#hub.emit('close', { code: CloseCode.ABNORMAL, reason: '', wasClean: false });
-    });
+    this.#hub.run(() => this.#end(CloseCode.ABNORMAL, ''));
   }
 
   #queueEarly(size: number, send: (driver: ServerSideDriver) => void): boolean {
@@ -260,9 +250,17 @@ export class HttpServerDriver {
     // RFC 6585 §5: 431 for a head too large or with too many fields.
     const tooLarge = error.code === 'HTTP_HEAD_TOO_LARGE' || error.code === 'HTTP_TOO_MANY_HEADERS';
     this.#socket.write(errorResponse(tooLarge ? 431 : 400, error.message));
+    // Closed before `error` runs, so its listeners cannot close a second time.
     this.#closed = true;
-    this.#early.length = 0;
     this.#hub.emit('error', error);
-    this.#hub.emit('close', { code: error.closeCode, reason: error.message, wasClean: false });
+    this.#end(error.closeCode, error.message);
+  }
+
+  /** Ends the driver before any request was read, and emits `close`. */
+  #end(code: number, reason: string): void {
+    this.#closed = true;
+    this.#head = null;
+    this.#early.length = 0;
+    this.#hub.emit('close', { code, reason, wasClean: false });
   }
 }

@@ -53,3 +53,25 @@ describe('the RFC 6455 drivers', () => {
     }
   });
 });
+
+describe('Driver.server before a request has arrived', () => {
+  it('close() ends it once, with the given code, writing nothing', () => {
+    const rec = new Recorder();
+    const driver = rec.attach(Driver.server(rec.socket));
+    expect(driver.close('bye', 4001)).toBe(true);
+    expect(driver.close()).toBe(false);
+    driver.transportClosed();
+    expect(rec.of('close')).toEqual([{ type: 'close', code: 4001, reason: 'bye', wasClean: false }]);
+    expect(rec.written).toHaveLength(0);
+    expect(driver.readyState).toBe(3);
+  });
+
+  it('a malformed request emits error then close once, even if an error listener calls close()', () => {
+    const rec = new Recorder();
+    const driver = rec.attach(Driver.server(rec.socket));
+    driver.on('error', () => driver.close());
+    driver.parse(new TextEncoder().encode('GET / HTTP/1.1\r\nBad Header: x\r\n\r\n'));
+    expect(rec.types).toEqual(['error', 'close']);
+    expect(new TextDecoder().decode(rec.written)).toMatch(/^HTTP\/1\.1 400 /);
+  });
+});
