@@ -148,6 +148,21 @@ describe('callbacks: which driver states call onOpen', () => {
     expect(counter.count).toBe(2);
   });
 
+  it('takes a class whose callbacks are static methods, as a Ruby module with `extend self`', () => {
+    const seen: string[] = [];
+    class Echo {
+      static onMessage(client: Client, data: string | Uint8Array): void {
+        seen.push(String(data));
+        client.write(data);
+      }
+    }
+    const { driver, rec } = openServer();
+    bindHandler(driver, Echo);
+    feed(driver, clientFrame(Op.TEXT, 'ping'));
+    expect(seen).toEqual(['ping']);
+    expect(rec.takeFrames().map((f) => new TextDecoder().decode(f.payload))).toEqual(['ping']);
+  });
+
   it('works on a client driver too: messages from the server, and no env', () => {
     const { driver } = openClient();
     const log = new LoggingHandler();

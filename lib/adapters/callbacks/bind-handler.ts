@@ -177,7 +177,10 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
     if (driver === null || typeof driver !== 'object' || typeof driver.on !== 'function') {
       throw new TypeError('bindHandler() needs a wsdriver driver');
     }
-    if (handler === null || typeof handler !== 'object') throw new TypeError('bindHandler() needs a handler object');
+    // A function is fine too: a class whose callbacks are static methods.
+    if (handler === null || (typeof handler !== 'object' && typeof handler !== 'function')) {
+      throw new TypeError('bindHandler() needs a handler object');
+    }
     if (buffer !== undefined && (typeof buffer.pending !== 'function' || typeof buffer.onFlush !== 'function')) {
       throw new TypeError('the write buffer must have pending() and onFlush(listener)');
     }
