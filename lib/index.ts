@@ -19,6 +19,7 @@ export { BaseDriver } from './driver/base-driver.js';
 export type { ServerSide, ServerSideDriver } from './driver/select-server-driver.js';
 export type {
   CloseEvent,
+  ClosingEvent,
   ConnectEvent,
   DriverEventMap,
   MessageEvent,

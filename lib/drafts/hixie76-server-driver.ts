@@ -18,7 +18,6 @@
  * @module
  */
 import type { EventHub } from '../emitter.js';
-import { CLOSING } from '../driver/connection-state.js';
 import type { DriverEventMap, Socket } from '../driver/events.js';
 import type { ProtocolError } from '../errors.js';
 import { CloseCode } from '../errors.js';
@@ -89,7 +88,7 @@ export class Hixie76ServerDriver extends HixieServerDriver {
     // waits for the client's, and sends no more data.
     this.socket.write(CLOSING_FRAME);
     this.#closeRequest = { code, reason };
-    this.state = CLOSING;
+    this.enterClosing();
   }
 
   protected onClosingFrame(): void {

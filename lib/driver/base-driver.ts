@@ -15,7 +15,7 @@ import { ByteAccumulator } from '../frame/byte-accumulator.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { errorResponse } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
-import { CONNECTING, OPEN, readyStateOf, type ConnectionState, type ReadyStateValue } from './connection-state.js';
+import { CLOSING, CONNECTING, OPEN, readyStateOf, type ConnectionState, type ReadyStateValue } from './connection-state.js';
 import type { DriverEventMap, Socket } from './events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 
@@ -356,6 +356,13 @@ export abstract class BaseDriver {
   protected abstract checkClose(reason: string, code: number): void;
   /** Sends whatever tells the peer the connection failed, if anything. */
   protected abstract sendFailure(error: ProtocolError): void;
+
+  /** Open → closing: the closing handshake began; emits `closing`. */
+  protected enterClosing(): void {
+    if (this.state.kind !== 'open') return;
+    this.state = CLOSING;
+    this.hub.emit('closing', {});
+  }
 
   /** The handshake completed: flush the queue, then emit `open`. */
   protected openConnection(): void {

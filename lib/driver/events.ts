@@ -48,12 +48,22 @@ export interface CloseEvent {
 /** `Driver.server` only: the request head has arrived (see `driver.env`). */
 export interface ConnectEvent {}
 
+/**
+ * This side has sent its close frame, or is about to once earlier messages
+ * have left the extension pipeline, and now waits for the peer's
+ * (`readyState` 2). A transport adapter uses it to stop waiting for a peer
+ * that never answers: the core itself starts no timer.
+ */
+export interface ClosingEvent {}
+
 /** Event name to event payload, for `on`, `once` and `off`. */
 export interface DriverEventMap {
   /** `Driver.server` only: the request head has arrived; call `start()` or `reject()`. */
   connect: ConnectEvent;
   /** The handshake completed: messages can flow. */
   open: OpenEvent;
+  /** The closing handshake began: see {@link ClosingEvent}. */
+  closing: ClosingEvent;
   /** A complete message arrived. */
   message: MessageEvent;
   /** The peer broke the protocol: a {@link ProtocolError} with `code` and `closeCode`. */

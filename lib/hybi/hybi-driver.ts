@@ -22,7 +22,6 @@
  */
 import { CloseCode, ProtocolError } from '../errors.js';
 import { BaseDriver } from '../driver/base-driver.js';
-import { CLOSING } from '../driver/connection-state.js';
 import { encodeClosePayload, parseClosePayload } from '../frame/close-payload.js';
 import { FrameWriter } from '../frame/frame-encoder.js';
 import { FrameParser } from '../frame/frame-parser.js';
@@ -242,7 +241,7 @@ export abstract class HybiDriver extends BaseDriver {
     // nothing may follow the close frame, so they could not go after it).
     if (this.#extensions !== null && !this.#extensions.outgoingIdle) this.#heldClose = { code, reason };
     else this.#sendClose(code, reason);
-    this.state = CLOSING;
+    this.enterClosing();
   }
 
   protected sendFailure(error: ProtocolError): void {
@@ -332,7 +331,7 @@ export abstract class HybiDriver extends BaseDriver {
       // Messages before this close frame are still in the pipeline: deliver
       // and send them first (§5.5.1 lets the answer wait for the current message).
       this.#peerClose = close;
-      this.state = CLOSING;
+      this.enterClosing();
       return;
     }
     // §5.5.1: answer with a close frame, typically echoing the status code.

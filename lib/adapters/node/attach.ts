@@ -7,7 +7,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Listener } from '../../emitter.js';
-import type { CloseEvent } from '../../driver/events.js';
+import type { CloseEvent, ClosingEvent } from '../../driver/events.js';
 import { HybiClientDriver } from '../../hybi/hybi-client-driver.js';
 
 /** What {@link attach} needs of a driver; every wsdriver driver has it. */
@@ -15,14 +15,17 @@ export interface AttachableDriver {
   parse(bytes: Uint8Array): void;
   transportClosed(): void;
   once(type: 'close', listener: Listener<CloseEvent>): unknown;
+  once(type: 'closing', listener: Listener<ClosingEvent>): unknown;
 }
 
 /** Options of the Node adapter, beside the driver's own. */
 export interface AttachOptions {
   /**
-   * Milliseconds to wait, once the WebSocket connection is over, for the
-   * peer to close its side of the TCP connection before the stream is
-   * destroyed. Default 30000.
+   * Milliseconds to wait for the peer at the end: once this side has sent
+   * its close frame, for the peer's close frame (then the stream is
+   * destroyed and the driver reports 1006); once the WebSocket connection
+   * is over, for the peer to close its side of the TCP connection.
+   * Default 30000.
    */
   closeTimeout?: number;
   /**
@@ -61,7 +64,9 @@ export function checkAttachOptions(options: AttachOptions): Required<Pick<Attach
  *   already written. A server ends it at once (RFC 6455 §7.1.1: the server
  *   closes the TCP connection first); a client that closed cleanly waits
  *   for the server to do so. Either side destroys the stream if the peer
- *   has not closed its side after `closeTimeout` ms.
+ *   has not closed its side after `closeTimeout` ms;
+ * - once this side has sent its close frame, the peer has `closeTimeout` ms
+ *   to answer with its own before the stream is destroyed (`close` 1006).
  *
  * Call it before any data can arrive (right after the stream is made or
  * handed over). It turns Nagle's algorithm off on TCP sockets, as a
@@ -105,7 +110,12 @@ export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, op
     driver.transportClosed();
   };
 
+  // The core starts no timer: a peer that never answers our close frame
+  // would leave the connection in `closing` for good.
+  driver.once('closing', destroyLater);
   driver.once('close', (event) => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
     if (stream.destroyed) return;
     if (isClient && event.wasClean && !peerEnded) {
       // RFC 6455 §7.1.1: after a clean close the client waits for the
