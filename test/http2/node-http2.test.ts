@@ -191,6 +191,24 @@ describe.each(TRANSPORTS)('WebSocket over $name', (transport) => {
       await streamClosed(server.streams[0]!);
     });
 
+    it('resets the stream with CANCEL when the peer never answers our close frame', async () => {
+      const server = await echoServer(transport, { driver: { closeTimeout: 50 } });
+      const h2 = await session(transport, server.port);
+      // A client that completes the handshake and then stays silent.
+      const silent = h2.request(
+        { ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': transport.scheme === 'wss' ? 'https' : 'http', ':path': '/', ':authority': `127.0.0.1:${server.port}`, 'sec-websocket-version': '13' },
+        { endStream: false },
+      );
+      silent.on('error', () => {});
+      await new Promise((resolve) => silent.once('response', resolve));
+      const driver = server.drivers[0]!;
+      const closed = next(driver, 'close');
+      driver.close('going', 1001);
+      expect(await closed).toMatchObject({ code: 1006, wasClean: false });
+      await streamClosed(server.streams[0]!);
+      expect(server.streams[0]!.rstCode).toBe(http2.constants.NGHTTP2_CANCEL);
+    });
+
     it('reports 1006 on both ends when the HTTP/2 connection drops', async () => {
       const server = await echoServer(transport);
       const h2 = await session(transport, server.port);

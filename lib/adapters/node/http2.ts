@@ -215,7 +215,9 @@ const NOT_SUPPORTED =
  * ending tells the driver the transport is gone; and when the WebSocket
  * connection is over, the stream is ended (END_STREAM, RFC 8441 §5's
  * orderly close) once the stream has been answered, and reset with CANCEL
- * if the peer has not ended its side within `closeTimeout`.
+ * if the peer has not ended its side within `closeTimeout`. A peer that
+ * does not answer our close frame within `closeTimeout` gets the same
+ * reset (the driver reports 1006).
  *
  * Both ends send END_STREAM as soon as they are done: RFC 6455 §7.1.1 has
  * the server close TCP first so the client is spared TIME_WAIT, which an
@@ -252,16 +254,25 @@ function bindStream(
     driver.transportClosed();
   };
 
+  const cancelLater = () => {
+    if (timer !== null || stream.destroyed) return;
+    timer = setTimeout(() => {
+      if (!stream.destroyed) stream.close(NGHTTP2_CANCEL);
+    }, closeTimeout);
+    // The session keeps the process alive while it is open; the timer need not.
+    timer.unref?.();
+  };
+
+  // The core starts no timer: a peer that never answers our close frame
+  // would leave the connection in `closing` for good.
+  driver.once('closing', cancelLater);
   driver.once('close', () => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
     // An unanswered server stream is answered (or reset) by handleHttp2Stream.
     if (stream.destroyed || !answered()) return;
     if (stream.writable) stream.end();
-    if (timer === null) {
-      timer = setTimeout(() => {
-        if (!stream.destroyed) stream.close(NGHTTP2_CANCEL);
-      }, closeTimeout);
-      timer.unref?.();
-    }
+    cancelLater();
   });
 
   stream.on('data', onData);
