@@ -19,10 +19,9 @@
  * @module
  */
 import { CloseCode, ProtocolError } from '../errors.js';
-import { createHeaderFields, type HeaderFields } from '../http/head-parser.js';
+import { createHeaderFields, type HeaderFields, type HeadLimits } from '../http/head-parser.js';
 import type { OutgoingHeaders } from '../http/outgoing-headers.js';
 import type { HandshakeRequest } from '../http/request.js';
-import type { HeadLimits } from '../http/head-parser.js';
 import { splitHeaderList } from '../http/tokens.js';
 import type { WebSocketUrl } from '../hybi/client-handshake.js';
 

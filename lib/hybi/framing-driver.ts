@@ -74,6 +74,7 @@ export abstract class FramingDriver extends HybiDriver {
     return this.#negotiated;
   }
 
+  /** Records that the handshake headers were made (or refused): no more headers or extensions. */
   protected markNegotiated(): void {
     this.#negotiated = true;
   }
