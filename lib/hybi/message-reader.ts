@@ -6,7 +6,7 @@
  * Text that arrives whole, in one piece, is validated and decoded in one
  * pass by a fatal `TextDecoder`. Text that arrives in pieces is validated
  * piece by piece (so a bad fragment fails the connection when it arrives)
- * and decoded once at the end.
+ * by a {@link TextAssembler}, which decodes large pieces as they come.
  *
  * @module
  */
@@ -14,7 +14,7 @@ import { CloseCode, ProtocolError } from '../errors.js';
 import { ByteAccumulator } from '../frame/byte-accumulator.js';
 import type { FrameHandler, FrameHeader } from '../frame/frame-parser.js';
 import { Opcode, isControlOpcode } from '../frame/opcodes.js';
-import { Utf8Validator } from '../frame/utf8-validator.js';
+import { TextAssembler } from '../frame/text-assembler.js';
 
 /** Receives what the reader assembles. */
 export interface MessageSink {
@@ -42,9 +42,11 @@ export class MessageReader implements FrameHandler {
   // The data message being assembled: its opcode (0 when none) and RSV bits.
   #messageOpcode = 0;
   #messageRsv = 0;
+  // Payload bytes of the message so far.
+  #received = 0;
   // Made on the first message that arrives in pieces: an idle connection holds neither.
   #messageBytes: ByteAccumulator | null = null;
-  #utf8Validator: Utf8Validator | null = null;
+  #textAssembler: TextAssembler | null = null;
   // A control frame's payload when it straddles chunks.
   #control: Uint8Array[] | null = null;
   /**
@@ -63,13 +65,13 @@ export class MessageReader implements FrameHandler {
     return (this.#messageBytes ??= new ByteAccumulator(this.#maxLength));
   }
 
-  get #utf8(): Utf8Validator {
-    return (this.#utf8Validator ??= new Utf8Validator());
+  get #text(): TextAssembler {
+    return (this.#textAssembler ??= new TextAssembler());
   }
 
   /** Bytes held for a message still being assembled. */
   get retainedBytes(): number {
-    return this.#messageBytes?.retainedBytes ?? 0;
+    return (this.#messageBytes?.retainedBytes ?? 0) + (this.#textAssembler?.retainedBytes ?? 0);
   }
 
   onFrameHeader(header: FrameHeader): boolean {
@@ -94,7 +96,7 @@ export class MessageReader implements FrameHandler {
       this.#messageOpcode = opcode;
       this.#messageRsv = header.rsv;
     }
-    const total = (this.#messageBytes?.length ?? 0) + header.length;
+    const total = this.#received + header.length;
     if (total > this.#maxLength) {
       return this.#fail(
         new ProtocolError('MESSAGE_TOO_LONG', `message of ${total} bytes or more exceeds maxLength (${this.#maxLength})`, CloseCode.TOO_LARGE),
@@ -109,21 +111,35 @@ export class MessageReader implements FrameHandler {
     const opcode = this.#messageOpcode;
     const rsv = this.#messageRsv;
     const checkText = opcode === Opcode.TEXT && rsv === 0 && !this.textAsBytes;
-    if (complete && (this.#messageBytes === null || this.#messageBytes.length === 0)) {
+    if (complete && this.#received === 0) {
       // The whole message is this one piece: no copy, one decoding pass.
       this.#messageOpcode = 0;
       return this.#deliver(opcode, rsv, piece, checkText);
     }
-    if (checkText && !this.#utf8.push(piece)) {
-      return this.#fail(new ProtocolError('INVALID_UTF8', 'text message is not valid UTF-8', CloseCode.INVALID_DATA));
+    this.#received += piece.length;
+    if (checkText) {
+      // Validated (and mostly decoded) piece by piece, so a bad one fails now.
+      if (!this.#text.push(piece)) {
+        return this.#fail(new ProtocolError('INVALID_UTF8', 'text message is not valid UTF-8', CloseCode.INVALID_DATA));
+      }
+      if (!complete) return true;
+      const text = this.#text.finish();
+      if (text === null) {
+        return this.#fail(new ProtocolError('INVALID_UTF8', 'text message ends inside a UTF-8 sequence', CloseCode.INVALID_DATA));
+      }
+      this.#endMessage();
+      this.#sink.onMessage(opcode, rsv, text);
+      return true;
     }
     this.#message.append(piece);
     if (!complete) return true;
-    if (checkText && !this.#utf8.end()) {
-      return this.#fail(new ProtocolError('INVALID_UTF8', 'text message ends inside a UTF-8 sequence', CloseCode.INVALID_DATA));
-    }
+    this.#endMessage();
+    return this.#deliver(opcode, rsv, this.#message.take(), false);
+  }
+
+  #endMessage(): void {
     this.#messageOpcode = 0;
-    return this.#deliver(opcode, rsv, this.#message.take(), checkText);
+    this.#received = 0;
   }
 
   onFrameError(error: ProtocolError): void {
@@ -169,8 +185,9 @@ export class MessageReader implements FrameHandler {
   }
 
   #fail(error: ProtocolError): false {
+    this.#received = 0;
     this.#messageBytes?.reset();
-    this.#utf8Validator?.reset();
+    this.#textAssembler?.reset();
     this.#sink.onReadError(error);
     return false;
   }
