@@ -2,7 +2,7 @@
  * wsdriver: a sans-I/O WebSocket protocol engine. Bytes in through
  * `driver.parse()`, events and bytes out through `socket.write()`.
  *
- * @packageDocumentation
+ * @module wsdriver
  */
 export { Driver } from './driver/factories.js';
 export { HttpServerDriver } from './driver/http-server-driver.js';

@@ -54,6 +54,11 @@ export abstract class HixieServerDriver extends BaseDriver implements ServerSide
    */
   protected readonly parser: HixieFrameParser;
 
+  /**
+   * Made through the two draft subclasses; see {@link Hixie75ServerDriver}.
+   *
+   * @internal
+   */
   constructor(
     request: HandshakeRequest,
     socket: Socket,

@@ -20,6 +20,12 @@ import { HixieServerDriver } from './hixie-server-driver.js';
 export class Hixie75ServerDriver extends HixieServerDriver {
   readonly version = 'hixie-75' as const;
 
+  /**
+   * Made by `Driver.server` and `Driver.rack` with `allowDrafts: true` once
+   * this module is imported, or by {@link selectDraftDriver}; use those.
+   *
+   * @internal
+   */
   constructor(
     request: HandshakeRequest,
     socket: Socket,

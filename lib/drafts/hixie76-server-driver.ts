@@ -39,6 +39,12 @@ export class Hixie76ServerDriver extends HixieServerDriver {
   // What close() was called with, reported when the client answers.
   #closeRequest: { readonly code: number; readonly reason: string } | null = null;
 
+  /**
+   * Made by `Driver.server` and `Driver.rack` with `allowDrafts: true` once
+   * this module is imported, or by {@link selectDraftDriver}; use those.
+   *
+   * @internal
+   */
   constructor(
     request: HandshakeRequest,
     socket: Socket,

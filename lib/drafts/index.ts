@@ -16,7 +16,7 @@
  * hint can call {@link enableDrafts} instead, which it cannot drop.
  * Applications that never import this module do not bundle the drafts.
  *
- * @packageDocumentation
+ * @module wsdriver/drafts
  */
 import { registerDraftDrivers } from '../driver/select-server-driver.js';
 import { selectDraftDriver } from './select-draft-driver.js';

@@ -110,6 +110,13 @@ export abstract class BaseDriver {
   #queue: Queued[] = [];
   #queuedBytes = 0;
 
+  /**
+   * Made through the subclasses; applications get drivers from the `Driver`
+   * factories, which check the options and share one event hub between
+   * `Driver.server` and the driver it hands over to.
+   *
+   * @internal
+   */
   constructor(socket: Socket, options: ResolvedOptions, hub?: EventHub<DriverEventMap>) {
     if (socket === null || typeof socket !== 'object' || typeof socket.write !== 'function') {
       throw new TypeError('socket must be an object with a write(bytes) method');

@@ -45,6 +45,11 @@ export class HttpServerDriver {
   readonly #early: Array<(driver: ServerSideDriver) => void> = [];
   #earlyBytes = 0;
 
+  /**
+   * Made by `Driver.server`, which checks the options; use that.
+   *
+   * @internal
+   */
   constructor(socket: Socket, options: ResolvedOptions) {
     if (socket === null || typeof socket !== 'object' || typeof socket.write !== 'function') {
       throw new TypeError('socket must be an object with a write(bytes) method');

@@ -60,6 +60,7 @@ export interface FramingResponse {
 /** What the two framing drivers share: negotiation happens once, before `start()`. */
 export abstract class FramingDriver extends HybiDriver {
   readonly version = 'hybi-13';
+  /** Which end this driver is: `'client'` masks every frame it sends (RFC 6455 §5.3), `'server'` never does and, unless `requireMasking` is off, refuses unmasked frames (§5.1). */
   abstract readonly role: FramingRole;
   #started = false;
   #negotiated = false;
@@ -112,6 +113,7 @@ export abstract class FramingDriver extends HybiDriver {
 
 /** The server end of a framing connection; see the module comment. */
 export class FramingServerDriver extends FramingDriver {
+  /** Always `'server'`: frames go out unmasked, and unmasked frames from the client are refused unless `requireMasking` is off (RFC 6455 §5.1). */
   readonly role = 'server';
   /** The URL the request was made to: `socket.url`, else from the request's pseudo-headers; null before `respond()`. */
   url: string | null;
@@ -120,6 +122,11 @@ export class FramingServerDriver extends FramingDriver {
   /** The request as a Rack-style env (REQUEST_METHOD is CONNECT); null before `respond()`. */
   env: RackEnv | null = null;
 
+  /**
+   * Made by `Driver.framing(socket, 'server')`, which checks the options; use that.
+   *
+   * @internal
+   */
   constructor(socket: Socket, options: ResolvedOptions) {
     super('server', socket, options);
     this.url = socket.url !== undefined ? String(socket.url) : null;
@@ -179,6 +186,7 @@ export class FramingServerDriver extends FramingDriver {
 
 /** The client end of a framing connection; see the module comment. */
 export class FramingClientDriver extends FramingDriver {
+  /** Always `'client'`: every frame goes out masked with a fresh key (RFC 6455 §5.3). */
   readonly role = 'client';
   /** The URL from `socket.url`, or null when the stream is pre-negotiated without one. */
   readonly url: string | null;
@@ -190,6 +198,11 @@ export class FramingClientDriver extends FramingDriver {
   headers: HeaderFields = createHeaderFields();
   #awaitingResponse = false;
 
+  /**
+   * Made by `Driver.framing(socket, 'client')`, which checks the options; use that.
+   *
+   * @internal
+   */
   constructor(socket: Socket, options: ResolvedOptions) {
     super('client', socket, options);
     this.target = socket.url !== undefined ? parseWebSocketUrl(socket.url) : null;

@@ -34,6 +34,11 @@ export class HybiClientDriver extends HybiDriver {
   // came first, sent once the proxy's connect listeners have run.
   #tunnel: 'direct' | 'waiting' | 'held' | 'open' = 'direct';
 
+  /**
+   * Made by `Driver.client`, which checks the options; use that.
+   *
+   * @internal
+   */
   constructor(socket: Socket, options: ResolvedOptions) {
     super('client', socket, options);
     if (socket.url === undefined) throw new TypeError('a client socket needs a url (ws: or wss:)');

@@ -75,6 +75,12 @@ export abstract class HybiDriver extends BaseDriver {
   // The peer's close, held until received messages have been delivered.
   #peerClose: HeldClose | null = null;
 
+  /**
+   * Made through the concrete drivers, which the `Driver` factories create;
+   * use those.
+   *
+   * @internal
+   */
   constructor(role: 'server' | 'client', socket: Socket, options: ResolvedOptions, hub?: EventHub<DriverEventMap>) {
     super(socket, options, hub);
     this.#reader = new MessageReader(

@@ -25,6 +25,13 @@ export class HybiServerDriver extends HybiDriver {
   readonly headers: HeaderFields;
   readonly #request: HandshakeRequest;
 
+  /**
+   * Made by `Driver.server` (once the request head is in) and `Driver.rack`,
+   * which check the options and pass the hub of the driver the application
+   * holds; use those.
+   *
+   * @internal
+   */
   constructor(
     request: HandshakeRequest,
     socket: Socket,

@@ -26,12 +26,19 @@ import type { WriteBuffer } from './write-buffer.js';
 
 /** What {@link bindHandler} needs of a driver; every wsdriver driver has it. */
 export interface BindableDriver {
+  /** 0 connecting, 1 open, 2 closing, 3 closed, as in the WebSocket API: read when binding (an open driver gets `onOpen` at once) and by `client.isOpen()` and `client.pending()`. */
   readonly readyState: number;
+  /** The agreed subprotocol, shown to the handler as `client.protocol`. */
   readonly protocol: string | null;
+  /** Subscribes to the events the callbacks are driven from (`open`, `message`, `close`). */
   on<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): unknown;
+  /** Unsubscribes once the connection is over, so a finished binding holds nothing. */
   off<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): unknown;
+  /** Sends `client.write()` of a string as a text message. */
   text(message: string): boolean;
+  /** Sends `client.write()` of bytes as a binary message. */
   binary(message: Uint8Array | ArrayBuffer | ArrayBufferView): boolean;
+  /** Starts the closing handshake for `client.close()` and `shutdown()`. */
   close(reason?: string, code?: number): boolean;
 }
 
@@ -101,6 +108,7 @@ export interface Client<D extends BindableDriver = BindableDriver> {
 
 /** What {@link bindHandler} returns. */
 export interface Binding<D extends BindableDriver = BindableDriver> {
+  /** The client the handler's callbacks receive, for writing to the connection from outside them. */
   readonly client: Client<D>;
   /**
    * Announces a shutdown: calls `onShutdown` if the connection is open,

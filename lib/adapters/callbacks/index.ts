@@ -25,7 +25,7 @@
  * }).listen(8080, '127.0.0.1');
  * ```
  *
- * @packageDocumentation
+ * @module wsdriver/callbacks
  */
 export { bindHandler, type BindableDriver, type Binding, type Client, type Handler } from './bind-handler.js';
 export { ClientGroup } from './client-group.js';

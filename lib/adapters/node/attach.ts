@@ -12,9 +12,13 @@ import { HybiClientDriver } from '../../hybi/hybi-client-driver.js';
 
 /** What {@link attach} needs of a driver; every wsdriver driver has it. */
 export interface AttachableDriver {
+  /** Receives every chunk the stream reads; takes ownership of it. */
   parse(bytes: Uint8Array): void;
+  /** Called when the stream ends, closes or fails (`close` 1006 if no close handshake completed). */
   transportClosed(): void;
+  /** Used to end the stream once the WebSocket connection is over. */
   once(type: 'close', listener: Listener<CloseEvent>): unknown;
+  /** Used to start the `closeTimeout` wait for the peer's close frame once this side has sent its own. */
   once(type: 'closing', listener: Listener<ClosingEvent>): unknown;
 }
 

@@ -15,7 +15,7 @@
  * }).listen(8080, '127.0.0.1');
  * ```
  *
- * @packageDocumentation
+ * @module wsdriver/node
  */
 export { attach, DEFAULT_CLOSE_TIMEOUT, type AttachableDriver, type AttachOptions } from './attach.js';
 export { connect, type ConnectOptions } from './connect.js';

@@ -65,7 +65,17 @@ export interface PerMessageDeflateOptions {
 
 /** What the extension needs of `node:zlib`. */
 export interface ZlibStreams {
+  /**
+   * Makes the raw inflate stream for the peer's messages, sized to the
+   * window the peer agreed to (RFC 7692 §7.1.2). One stream per connection,
+   * reset after each message if the peer agreed to no context takeover.
+   */
   createInflateRaw(options: zlib.ZlibOptions): zlib.InflateRaw;
+  /**
+   * Makes the raw deflate stream for this side's messages, with the agreed
+   * window bits and the configured level, memLevel and strategy. One stream
+   * per connection, reset after each message if no context takeover was agreed.
+   */
   createDeflateRaw(options: zlib.ZlibOptions): zlib.DeflateRaw;
 }
 

@@ -6,26 +6,32 @@
  *
  * Portable: no Node module is used, so this runs in browsers and workers.
  *
- * @module
+ * @module wsdriver/streams
  */
 import type { Socket } from '../../driver/events.js';
 import type { WriteBuffer } from '../callbacks/write-buffer.js';
 
 /** A bidirectional byte stream. */
 export interface ByteStreamPair {
+  /** The bytes the peer sends; every chunk read is handed to `driver.parse()`. */
   readonly readable: ReadableStream<Uint8Array>;
+  /** Where the driver's output goes; closed once the driver emits `close`. */
   readonly writable: WritableStream<Uint8Array>;
 }
 
-/** The driver methods the adapter calls. */
+/** The driver methods the adapter calls; every wsdriver driver has them. */
 export interface StreamDrivenDriver {
+  /** Receives each chunk the readable side delivers; takes ownership of it. */
   parse(bytes: Uint8Array): void;
+  /** Called once the readable side has ended or failed (`close` 1006 if no close handshake completed). */
   transportClosed(): void;
+  /** Used to close the writable side when the WebSocket connection is over. */
   on(type: 'close', listener: () => void): unknown;
 }
 
 /** What {@link runOverStreams} returns besides the driver. */
 export interface StreamConnection<D> {
+  /** The driver `makeDriver` returned, already reading from the streams. */
   readonly driver: D;
   /** Settles when the readable side has ended and the writer is closed. */
   readonly done: Promise<void>;
@@ -37,7 +43,9 @@ export interface StreamConnection<D> {
 
 /** Where the socket is (client) or what the request was (rack-style server). */
 export interface SocketInfo {
+  /** Becomes `socket.url`: the ws: or wss: URL a client driver connects to. */
   readonly url?: string | URL;
+  /** Becomes `socket.env`: the already-parsed request a `Driver.rack` server driver reads. */
   readonly env?: unknown;
 }
 
