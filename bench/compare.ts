@@ -1,7 +1,7 @@
 /**
  * A quick in-process comparison of one workload across implementations,
  * for trying a change: alternates them for a few rounds and prints each
- * one's best GB/s. Less careful than run.ts (one process, so JIT and GC
+ * one's best GB/s, from CPU time. Less careful than run.ts (one process, so JIT and GC
  * state are shared); use run.ts for figures to report.
  *
  *   npx tsx bench/compare.ts "recv text 64 KiB" [rounds]
@@ -15,7 +15,7 @@ const [id, roundsArg = '5'] = process.argv.slice(2);
 const workload = WORKLOADS.find((w) => w.id === id);
 if (workload === undefined) throw new Error(`unknown workload "${id}"`);
 const VOLUME = 8 * 1024 * 1024;
-const PASSES = 5;
+const PASSES = 16;
 const count = messageCount(workload, VOLUME);
 const names = ['wsdriver', 'ws', 'websocket-driver'];
 
@@ -29,9 +29,9 @@ function prepare(implementation: Implementation): () => void {
         for (let at = 0; at < stream.length; at += chunkSize) chunks.push(implementation.wrap(stream.slice(at, at + chunkSize)));
         return { chunks, connection: implementation.receiver(2 ** 30, () => {}) };
       });
-      const started = process.hrtime.bigint();
+      const started = process.cpuUsage();
       for (const { chunks, connection } of passes) for (const chunk of chunks) connection.feed(chunk);
-      record(Number(process.hrtime.bigint() - started));
+      record(process.cpuUsage(started));
     };
   }
   const send = workload!;
@@ -39,18 +39,20 @@ function prepare(implementation: Implementation): () => void {
   const payloads = Array.from({ length: Math.min(count, 64) }, (_, i) => implementation.wrap(payloadFor(send, i)));
   const texts = payloads.map((p) => new TextDecoder().decode(p));
   return () => {
-    const started = process.hrtime.bigint();
+    const started = process.cpuUsage();
     for (let pass = 0; pass < PASSES; pass++) {
       if (send.kind === 'text') for (let i = 0; i < count; i++) connection.text(texts[i % texts.length]!);
       else for (let i = 0; i < count; i++) connection.binary(payloads[i % payloads.length]!);
     }
-    record(Number(process.hrtime.bigint() - started));
+    record(process.cpuUsage(started));
   };
 }
 
+// CPU time (user + system, all threads) rather than wall time: on a shared
+// machine, time spent descheduled is not the code's.
 let last = 0;
-function record(ns: number): void {
-  last = ns;
+function record(usage: NodeJS.CpuUsage): void {
+  last = (usage.user + usage.system) * 1000;
 }
 
 const runs = names.map((name) => ({ name, run: prepare(loadImplementation(name)), best: Infinity }));

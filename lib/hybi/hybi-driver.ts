@@ -101,7 +101,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   override get retainedBytes(): number {
-    return super.retainedBytes + this.#reader.retainedBytes + (this.#extensions?.retainedBytes ?? 0);
+    return super.retainedBytes + this.parser.retainedBytes + this.#reader.retainedBytes + (this.#extensions?.retainedBytes ?? 0);
   }
 
   protected receive(bytes: Uint8Array): void {

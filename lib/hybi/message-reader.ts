@@ -142,6 +142,13 @@ export class MessageReader implements FrameHandler {
     this.#received = 0;
   }
 
+  wantsWholeFrame(header: FrameHeader): boolean {
+    // Text checked here is validated piece by piece, to fail fast (§8.1);
+    // anything else is only ever used whole.
+    if (isControlOpcode(header.opcode)) return false;
+    return !(this.#messageOpcode === Opcode.TEXT && this.#messageRsv === 0 && !this.textAsBytes);
+  }
+
   onFrameError(error: ProtocolError): void {
     this.#sink.onReadError(error);
   }

@@ -1,0 +1,134 @@
+/**
+ * Frames that span chunks: a binary (or extension) frame of at most 1 MiB
+ * is gathered into one buffer of its exact size, unmasked on the way in,
+ * and delivered as that buffer; larger frames, and text (validated piece by
+ * piece to fail fast), still arrive in pieces. Every case is also fed byte
+ * by byte.
+ */
+import { describe, expect, it } from 'vitest';
+import { FrameParser, type FrameHandler, type FrameHeader } from '../../lib/frame/frame-parser.js';
+import type { ProtocolError } from '../../lib/errors.js';
+import { concat, feed, Op, openServer, ROLES, split, type Chunking, type Role } from '../helpers/index.js';
+
+const CHUNKINGS: readonly Chunking[] = ['whole', 'bytewise', { seed: 3, maxChunk: 5000 }, { sizes: [1000, 7] }];
+
+function pattern(size: number, seed: number): Uint8Array {
+  return Uint8Array.from({ length: size }, (_, i) => (i * 31 + seed) & 0xff);
+}
+
+describe.each(ROLES)('$name receiving binary frames that span chunks', (role: Role) => {
+  describe.each(CHUNKINGS)('fed %j', (chunking) => {
+    it('delivers each message whole and byte for byte', () => {
+      const { driver, rec } = role.open();
+      const payloads = [pattern(20_000, 1), pattern(3, 2), pattern(70_000, 3), pattern(126, 4)];
+      feed(driver, concat(...payloads.map((p) => role.peerFrame(Op.BINARY, p))), chunking);
+      expect(rec.messages).toEqual(payloads);
+    });
+
+    it('reassembles fragments gathered whole, with a ping between them', () => {
+      const { driver, rec } = role.open();
+      const payload = pattern(50_000, 5);
+      const bytes = concat(
+        role.peerFrame(Op.BINARY, payload.subarray(0, 20_000), { fin: false }),
+        role.peerFrame(Op.PING, 'p'),
+        role.peerFrame(Op.CONTINUATION, payload.subarray(20_000)),
+      );
+      feed(driver, bytes, chunking);
+      expect(rec.messages).toEqual([payload]);
+      expect(rec.of('ping')).toHaveLength(1);
+    });
+  });
+
+  it('a frame spanning chunks arrives as a buffer of exactly its size', () => {
+    const { driver, rec } = role.open();
+    const bytes = role.peerFrame(Op.BINARY, pattern(100_000, 6));
+    for (const chunk of split(bytes, { sizes: [4096] })) driver.parse(chunk);
+    const message = rec.messages[0] as Uint8Array;
+    expect(message.byteOffset).toBe(0);
+    expect(message.buffer.byteLength).toBe(100_000);
+  });
+});
+
+describe('gathering unmasks in one pass, straight into the message', () => {
+  it('leaves the chunks it read from as they were (no unmasking in place first)', () => {
+    const { driver, rec } = ROLES[0]!.open();
+    const payload = pattern(100_000, 9);
+    const chunks = split(ROLES[0]!.peerFrame(Op.BINARY, payload), { sizes: [4096] });
+    const before = chunks.map((chunk) => chunk.slice());
+    for (const chunk of chunks) driver.parse(chunk);
+    expect(rec.messages).toEqual([payload]);
+    expect(chunks).toEqual(before);
+  });
+});
+
+describe('memory held for a frame that spans chunks', () => {
+  const role = ROLES[0]!;
+
+  it('a frame of at most 1 MiB holds its size once its first bytes arrive, then nothing', () => {
+    const { driver } = openServer();
+    const bytes = role.peerFrame(Op.BINARY, pattern(1 << 20, 7));
+    driver.parse(bytes.slice(0, 100));
+    expect(driver.retainedBytes).toBe(1 << 20);
+    driver.parse(bytes.slice(100));
+    expect(driver.retainedBytes).toBe(0);
+  });
+
+  it('a larger frame declared and trickled holds about what arrived, not its declared size', () => {
+    const { driver } = openServer({ maxLength: 1 << 26 });
+    const size = 32 << 20;
+    // A 64-bit length, the mask key, then 100 bytes of the 32 MiB claimed.
+    const declared = Uint8Array.of(0x82, 0xff, 0, 0, 0, 0, size >>> 24, (size >>> 16) & 0xff, 0, 0, 1, 2, 3, 4);
+    driver.parse(declared);
+    for (let i = 0; i < 100; i++) driver.parse(Uint8Array.of(i));
+    expect(driver.retainedBytes).toBeLessThan(1 << 20);
+  });
+});
+
+describe('FrameParser asks whether to gather a frame whole', () => {
+  class Handler implements FrameHandler {
+    pieces: number[] = [];
+    asked = 0;
+    constructor(readonly whole: boolean) {}
+    onFrameHeader(): boolean {
+      return true;
+    }
+    onFramePayload(piece: Uint8Array): boolean {
+      this.pieces.push(piece.length);
+      return true;
+    }
+    wantsWholeFrame(_header: FrameHeader): boolean {
+      this.asked++;
+      return this.whole;
+    }
+    onFrameError(error: ProtocolError): void {
+      throw error;
+    }
+  }
+  const frame = ROLES[0]!.peerFrame(Op.BINARY, pattern(10_000, 8));
+  const chunks = split(frame, { sizes: [3000] });
+
+  it('once per frame that spans chunks; yes: one piece', () => {
+    const handler = new Handler(true);
+    const parser = new FrameParser(handler, { role: 'server', requireMasking: true, maxLength: 1 << 20 });
+    for (const chunk of chunks) parser.push(chunk);
+    expect(handler.asked).toBe(1);
+    expect(handler.pieces).toEqual([10_000]);
+  });
+
+  it('no: the pieces as they arrive', () => {
+    const handler = new Handler(false);
+    const parser = new FrameParser(handler, { role: 'server', requireMasking: true, maxLength: 1 << 20 });
+    for (const chunk of chunks) parser.push(chunk);
+    expect(handler.asked).toBe(1);
+    expect(handler.pieces.length).toBe(4);
+    expect(handler.pieces.reduce((a, b) => a + b)).toBe(10_000);
+  });
+
+  it('never for a frame that arrives whole in one chunk', () => {
+    const handler = new Handler(true);
+    const parser = new FrameParser(handler, { role: 'server', requireMasking: true, maxLength: 1 << 20 });
+    parser.push(frame.slice());
+    expect(handler.asked).toBe(0);
+    expect(handler.pieces).toEqual([10_000]);
+  });
+});
