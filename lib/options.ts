@@ -9,8 +9,8 @@
 import { isToken } from './http/tokens.js';
 
 /**
- * Options accepted by {@link Driver.server}, {@link Driver.rack} and
- * {@link Driver.client}. Every field is optional.
+ * Options accepted by {@link Driver.server}, {@link Driver.rack},
+ * {@link Driver.client} and {@link Driver.framing}. Every field is optional.
  */
 export interface DriverOptions {
   /**
