@@ -1,6 +1,28 @@
 /**
  * wsdriver: a sans-I/O WebSocket protocol engine. Bytes in through
- * `driver.parse()`, events and bytes out through `socket.write()`.
+ * `driver.parse()`, events and bytes out through `socket.write()`. It never
+ * opens a socket or starts a timer, so it runs over any transport, in Node,
+ * browsers and workers.
+ *
+ * Drivers come from {@link Driver}: `Driver.server` (reads the HTTP request
+ * itself), `Driver.rack` (a request an HTTP server already parsed),
+ * `Driver.client` and `Driver.framing` (RFC 6455 frames over a stream
+ * negotiated elsewhere, such as HTTP/2). Options are {@link DriverOptions};
+ * a fault of the peer's is a {@link ProtocolError} in an `error` event.
+ *
+ * ```ts
+ * const driver = Driver.client({ url: 'ws://127.0.0.1:8080/', write: (bytes) => tcp.write(bytes) });
+ * tcp.on('data', (bytes) => driver.parse(bytes));
+ * tcp.on('close', () => driver.transportClosed());
+ * driver.on('open', () => driver.text('Hello'));
+ * driver.on('message', (event) => console.log(event.data));
+ * driver.start();
+ * ```
+ *
+ * The adapters are separate entry points: `wsdriver/node` (Node streams,
+ * `node:http` and `node:http2`, permessage-deflate), `wsdriver/streams`
+ * (WHATWG byte streams), `wsdriver/callbacks` (`rack.upgrade`-style
+ * callback objects); `wsdriver/drafts` adds the hixie-75/76 server drivers.
  *
  * @module wsdriver
  */
