@@ -4,28 +4,15 @@
  * `new WebSocket()` to a wsdriver server on the same server's `upgrade`
  * event; compressed text and binary messages go there and back.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NegotiatedExtension, ServerSideDriver } from '../../lib/index.js';
 import { handleUpgrade, perMessageDeflate } from '../../lib/adapters/node/index.js';
 import { Cleanup, listen, MiB } from './support.js';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { launchChromium } from '../helpers/chromium.js';
 
 const PAGE = '<!doctype html><meta charset="utf-8"><title>wsdriver permessage-deflate</title><p>ready</p>';
 
@@ -57,14 +44,9 @@ beforeAll(async () => {
   const port = await listen(cleanup, server);
   origin = `http://127.0.0.1:${port}`;
 
-  const userDataDir = await mkdtemp(path.join(tmpdir(), 'wsdriver-chromium-'));
-  cleanup.add(() => rm(userDataDir, { recursive: true, force: true }));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
-  cleanup.add(() => context.close());
+  const browser = await launchChromium();
+  cleanup.add(() => browser.close());
+  context = browser.context;
 }, 120_000);
 
 afterAll(() => cleanup.run(), 60_000);

@@ -7,28 +7,14 @@
  * also takes HTTP/1.1, so a browser falling back to the Upgrade handshake
  * would be seen, and fail the test, rather than hang it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloseEvent, FramingServerDriver } from '../../lib/index.js';
 import { handleHttp2Stream, handleUpgrade, perMessageDeflate } from '../../lib/adapters/node/index.js';
 import { selfSignedCertificate } from '../proxy/support/certificate.js';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--ignore-certificate-errors',
-];
+import { launchChromium } from '../helpers/chromium.js';
 
 const PAGE = '<!doctype html><meta charset="utf-8"><title>wsdriver over HTTP/2</title><p>ready</p>';
 
@@ -85,15 +71,9 @@ beforeAll(async () => {
   );
   origin = `https://localhost:${(server.address() as AddressInfo).port}`;
 
-  const userDataDir = await mkdtemp(path.join(tmpdir(), 'wsdriver-h2-chromium-'));
-  cleanups.push(() => rm(userDataDir, { recursive: true, force: true }));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    ignoreHTTPSErrors: true,
-    args: CHROMIUM_ARGS,
-  });
-  cleanups.push(() => context.close());
+  const browser = await launchChromium({ ignoreHTTPSErrors: true });
+  cleanups.push(() => browser.close());
+  context = browser.context;
 }, 120_000);
 
 afterAll(async () => {

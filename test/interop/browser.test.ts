@@ -3,40 +3,25 @@
  * driven by playwright-core, loads the demo's page and talks to the demo
  * through the browser's own WebSocket.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cleanup, firstLine, spawnPeer } from './support.js';
+import { hasChromium, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run(), 60_000);
 
-describe.skipIf(!existsSync(CHROMIUM))('the echo demo in Chromium', () => {
+describe.skipIf(!hasChromium)('the echo demo in Chromium', () => {
   it('serves a page whose WebSocket opens, gets its messages echoed, and sees the 1001 on shutdown', async () => {
     const demo = spawnPeer(cleanup, process.execPath, ['--import', 'tsx', path.join(ROOT, 'examples/echo-server.ts')], { PORT: '0' });
     const url = /ws:\/\/(127\.0\.0\.1:\d+)\//.exec(await firstLine(demo))![1]!;
 
-    const userDataDir = await mkdtemp(path.join(tmpdir(), 'wsdriver-demo-chromium-'));
-    cleanup.add(() => rm(userDataDir, { recursive: true, force: true }));
-    const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS });
-    cleanup.add(() => context.close());
+    const browser = await launchChromium();
+    cleanup.add(() => browser.close());
+    const context = browser.context;
 
     const page = await context.newPage();
     await page.goto(`http://${url}/`);
