@@ -84,17 +84,30 @@ export class EventHub<M extends object> {
    * held until the outermost call returns, then the first is rethrown.
    */
   run<T>(work: () => T): T {
-    this.#depth++;
+    this.enter();
     try {
       return work();
     } finally {
-      if (--this.#depth === 0 && this.#caught !== null) {
-        const caught = this.#caught;
-        this.#caught = null;
-        // The driver is consistent again; hand the caller its own exception.
-        // eslint-disable-next-line no-unsafe-finally
-        throw caught[0];
-      }
+      this.exit();
+    }
+  }
+
+  /**
+   * Begins a public call, as {@link run} does, without a closure: for the
+   * hot paths (`parse()`, `text()`, `binary()`). Pair with {@link exit} in
+   * a `finally` block.
+   */
+  enter(): void {
+    this.#depth++;
+  }
+
+  /** Ends a call begun with {@link enter}; the outermost rethrows the first listener exception. */
+  exit(): void {
+    if (--this.#depth === 0 && this.#caught !== null) {
+      const caught = this.#caught;
+      this.#caught = null;
+      // The driver is consistent again; hand the caller its own exception.
+      throw caught[0];
     }
   }
 

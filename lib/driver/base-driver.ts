@@ -100,8 +100,8 @@ export abstract class BaseDriver {
   #started = false;
   // Input before start(), copied: one accumulator rather than one array
   // per chunk, so a peer trickling bytes cannot pin more than about twice
-  // what it sent (see ByteAccumulator).
-  readonly #earlyInput = new ByteAccumulator();
+  // what it sent (see ByteAccumulator). Made on first need.
+  #earlyInputBytes: ByteAccumulator | null = null;
   // Input is read one chunk at a time: a chunk passed to parse() from a
   // listener while another is being read (a synchronous transport, say)
   // waits here and is read next, so the stream keeps its order.
@@ -138,7 +138,7 @@ export abstract class BaseDriver {
    * server can watch it; every part is bounded by an option.
    */
   get retainedBytes(): number {
-    return this.#earlyInput.retainedBytes;
+    return this.#earlyInputBytes?.retainedBytes ?? 0;
   }
 
   /** Adds a listener. */
@@ -198,7 +198,7 @@ export abstract class BaseDriver {
       this.#started = true;
       // Input from before start() comes first, then any that an `open`
       // listener passes to parse() during the handshake.
-      if (this.#earlyInput.length > 0) this.#heldInput.push(this.#earlyInput.take());
+      if (this.#earlyInputBytes !== null && this.#earlyInputBytes.length > 0) this.#heldInput.push(this.#earlyInputBytes.take());
       this.#reading = true;
       let sent: boolean;
       try {
@@ -218,7 +218,9 @@ export abstract class BaseDriver {
    * Malformed input never throws: it emits `error` and `close`.
    */
   parse(bytes: Uint8Array): void {
-    this.hub.run(() => {
+    // enter/exit rather than hub.run(() => ...): no closure per call.
+    this.hub.enter();
+    try {
       const chunk = toBytes(bytes);
       if (chunk.length === 0 || this.state.kind === 'closed') return;
       if (this.#started) {
@@ -226,15 +228,18 @@ export abstract class BaseDriver {
         return;
       }
       // Held until start(); bounded, so a peer cannot grow it forever.
-      if (this.#earlyInput.length + chunk.length > this.options.maxLength) {
-        this.#earlyInput.reset();
+      const early = (this.#earlyInputBytes ??= new ByteAccumulator());
+      if (early.length + chunk.length > this.options.maxLength) {
+        early.reset();
         this.failConnection(
           new ProtocolError('INPUT_BEFORE_START_TOO_LARGE', `more than maxLength (${this.options.maxLength}) bytes arrived before start()`, CloseCode.TOO_LARGE),
         );
         return;
       }
-      this.#earlyInput.append(chunk.slice());
-    });
+      early.append(chunk.slice());
+    } finally {
+      this.hub.exit();
+    }
   }
 
   /** Sends a text message, or queues it until open. False if it can no longer be sent. */
@@ -242,7 +247,12 @@ export abstract class BaseDriver {
     if (typeof message !== 'string') throw new TypeError('text() takes a string');
     // The queue is counted in bytes; the size matters only while connecting.
     const size = this.state.kind === 'connecting' ? utf8Length(message) : 0;
-    return this.hub.run(() => this.#sendOrQueue({ kind: 'text', data: message }, size));
+    this.hub.enter();
+    try {
+      return this.state.kind === 'open' ? this.sendText(message) : this.#sendOrQueue({ kind: 'text', data: message }, size);
+    } finally {
+      this.hub.exit();
+    }
   }
 
   /**
@@ -251,7 +261,12 @@ export abstract class BaseDriver {
    */
   binary(message: Uint8Array | ArrayBuffer | ArrayBufferView): boolean {
     const data = toBytes(message);
-    return this.hub.run(() => this.#sendOrQueue({ kind: 'binary', data }, data.length));
+    this.hub.enter();
+    try {
+      return this.state.kind === 'open' ? this.sendBinary(data) : this.#sendOrQueue({ kind: 'binary', data }, data.length);
+    } finally {
+      this.hub.exit();
+    }
   }
 
   /**
@@ -386,7 +401,7 @@ export abstract class BaseDriver {
     if (this.state.kind === 'closed') return;
     this.state = { kind: 'closed', code, reason, wasClean };
     this.#queue = [];
-    this.#earlyInput.reset();
+    this.#earlyInputBytes = null;
     this.onClosed();
     this.hub.emit('close', { code, reason, wasClean });
   }

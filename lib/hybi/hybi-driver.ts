@@ -64,7 +64,8 @@ export abstract class HybiDriver extends BaseDriver {
   protected readonly writer: FrameWriter;
   readonly #reader: MessageReader;
   #closeSent = false;
-  readonly #pingCallbacks = new Map<string, Array<() => void>>();
+  // Made on the first ping sent with a callback: an idle connection holds none.
+  #pingCallbacks: Map<string, Array<() => void>> | null = null;
   #pendingPings = 0;
   // Extensions added with addExtension(); #extensions is set only once the
   // handshake made one active, and is what switches on the pipeline.
@@ -224,8 +225,9 @@ export abstract class HybiDriver extends BaseDriver {
     if (callback !== undefined) {
       if (this.#pendingPings >= this.options.maxPendingPings) return false;
       const key = payloadKey(message);
-      const list = this.#pingCallbacks.get(key);
-      if (list === undefined) this.#pingCallbacks.set(key, [callback]);
+      const callbacks = (this.#pingCallbacks ??= new Map());
+      const list = callbacks.get(key);
+      if (list === undefined) callbacks.set(key, [callback]);
       else list.push(callback);
       this.#pendingPings++;
     }
@@ -261,7 +263,7 @@ export abstract class HybiDriver extends BaseDriver {
 
   protected override onClosed(): void {
     this.parser.stop();
-    this.#pingCallbacks.clear();
+    this.#pingCallbacks = null;
     this.#pendingPings = 0;
     this.#heldClose = null;
     this.#peerClose = null;
@@ -346,7 +348,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   #runPingCallbacks(payload: Uint8Array): void {
-    if (this.#pendingPings === 0) return;
+    if (this.#pendingPings === 0 || this.#pingCallbacks === null) return;
     const key = payloadKey(payload);
     const callbacks = this.#pingCallbacks.get(key);
     if (callbacks === undefined) return;

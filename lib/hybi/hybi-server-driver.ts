@@ -17,13 +17,16 @@ import { checkHandshakeRequest, selectSubprotocol, serverResponseHead, VERSION_H
 /** Server side of an RFC 6455 (or hybi-07/08) connection. */
 export class HybiServerDriver extends HybiDriver {
   readonly version: string;
-  /** The request as a Rack-style env. */
-  readonly env: RackEnv;
+  /** The request as a Rack-style env; built on first access, as most servers never read it. */
+  get env(): RackEnv {
+    return (this.#env ??= rackEnvFor(this.#request));
+  }
   /** The URL the request was made to. */
   readonly url: string;
   /** The request's headers by lower-case name. */
   readonly headers: HeaderFields;
   readonly #request: HandshakeRequest;
+  #env: RackEnv | null;
 
   /**
    * Made by `Driver.server` (once the request head is in) and `Driver.rack`,
@@ -42,7 +45,7 @@ export class HybiServerDriver extends HybiDriver {
     super('server', socket, options, hub);
     this.#request = request;
     this.headers = request.headers;
-    this.env = env ?? rackEnvFor(request);
+    this.#env = env ?? null;
     this.url = socket.url !== undefined ? String(socket.url) : websocketUrlFor(request);
     const version = request.headers['sec-websocket-version'];
     this.version = `hybi-${version === '7' || version === '8' ? version : '13'}`;

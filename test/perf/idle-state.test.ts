@@ -1,0 +1,71 @@
+/**
+ * Per-connection state made on first need (bench/memory.ts measures what an
+ * idle connection holds): what is made late must behave as if made early.
+ */
+import { describe, expect, it } from 'vitest';
+import { Driver } from '../../lib/index.js';
+import { clientFrame, Op, openServer, requestHead } from '../helpers/index.js';
+
+describe('an open server connection builds its Rack env on first access', () => {
+  it('the env describes the request and is the same object on every read', () => {
+    const { driver } = openServer();
+    const env = driver.env!;
+    expect(env.REQUEST_METHOD).toBe('GET');
+    expect(env['HTTP_UPGRADE']).toBe('websocket');
+    expect(driver.env).toBe(env);
+  });
+});
+
+describe('ping callbacks registered on an idle connection', () => {
+  it('run on the matching pong, once each, in the open and closing states', () => {
+    const { driver } = openServer();
+    const calls: string[] = [];
+    driver.parse(clientFrame(Op.PONG, 'a'));
+    driver.ping('a', () => calls.push('a'));
+    driver.parse(clientFrame(Op.PONG, 'a'));
+    driver.parse(clientFrame(Op.PONG, 'a'));
+    driver.ping('b', () => calls.push('b'));
+    driver.close();
+    driver.parse(clientFrame(Op.PONG, 'b'));
+    expect(calls).toEqual(['a', 'b']);
+  });
+});
+
+describe('listener exceptions on the allocation-free call paths', () => {
+  it('parse() finishes the chunk, then rethrows the first listener exception', () => {
+    const { driver } = openServer();
+    const seen: string[] = [];
+    driver.on('message', (event) => {
+      seen.push(event.data as string);
+      throw new Error(`listener saw ${String(event.data)}`);
+    });
+    expect(() => driver.parse(new Uint8Array([...clientFrame(Op.TEXT, 'one'), ...clientFrame(Op.TEXT, 'two')]))).toThrow('listener saw one');
+    expect(seen).toEqual(['one', 'two']);
+    expect(driver.readyState).toBe(1);
+  });
+
+  it('text() sent from a listener inside parse() goes out, and the outer call rethrows', () => {
+    const written: Uint8Array[] = [];
+    const driver = Driver.server({ write: (bytes) => void written.push(bytes) });
+    driver.parse(requestHead());
+    driver.start();
+    written.length = 0;
+    driver.on('message', () => {
+      expect(driver.text('echo')).toBe(true);
+      throw new Error('after echo');
+    });
+    expect(() => driver.parse(clientFrame(Op.TEXT, 'hi'))).toThrow('after echo');
+    expect(written).toHaveLength(1);
+  });
+
+  it('input before start() is held, then read at start()', () => {
+    const driver = Driver.server({ write: () => {} });
+    const messages: unknown[] = [];
+    driver.on('message', (event) => messages.push(event.data));
+    driver.parse(new Uint8Array([...requestHead(), ...clientFrame(Op.TEXT, 'early')]));
+    expect(driver.retainedBytes).toBeGreaterThan(0);
+    driver.start();
+    expect(messages).toEqual(['early']);
+    expect(driver.retainedBytes).toBe(0);
+  });
+});
