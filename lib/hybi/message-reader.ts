@@ -143,9 +143,10 @@ export class MessageReader implements FrameHandler {
   }
 
   wantsWholeFrame(header: FrameHeader): boolean {
-    // Text checked here is validated piece by piece, to fail fast (§8.1);
-    // anything else is only ever used whole.
-    if (isControlOpcode(header.opcode)) return false;
+    // Only a frame that is the whole message: gathering saves the join.
+    // Fragments are joined at the message's end anyway, and text checked
+    // here is validated piece by piece, to fail fast (§8.1).
+    if (isControlOpcode(header.opcode) || !header.fin || this.#received !== 0) return false;
     return !(this.#messageOpcode === Opcode.TEXT && this.#messageRsv === 0 && !this.textAsBytes);
   }
 

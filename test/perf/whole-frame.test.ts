@@ -1,5 +1,5 @@
 /**
- * Frames that span chunks: a binary (or extension) frame of at most 1 MiB
+ * Frames that span chunks: a binary (or extension) message in one frame of at most 1 MiB
  * is gathered into one buffer of its exact size, unmasked on the way in,
  * and delivered as that buffer; larger frames, and text (validated piece by
  * piece to fail fast), still arrive in pieces. Every case is also fed byte
@@ -25,7 +25,7 @@ describe.each(ROLES)('$name receiving binary frames that span chunks', (role: Ro
       expect(rec.messages).toEqual(payloads);
     });
 
-    it('reassembles fragments gathered whole, with a ping between them', () => {
+    it('reassembles fragments that span chunks, with a ping between them', () => {
       const { driver, rec } = role.open();
       const payload = pattern(50_000, 5);
       const bytes = concat(
