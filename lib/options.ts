@@ -50,16 +50,16 @@ export interface DriverOptions {
    * Largest HTTP head (request or response line plus headers, with the
    * blank line) accepted: the handshake request, the handshake response, a
    * proxy's answer. A larger head fails the handshake with
-   * `HTTP_HEAD_TOO_LARGE` (a server answers 431 and reports close code
-   * 1009; a client reports 1002). It also bounds every header value, so
+   * `HTTP_HEAD_TOO_LARGE` (a server answers 431; both sides report close
+   * code 1009). It also bounds every header value, so
    * `Sec-WebSocket-Extensions` and its parameters. At least 64.
    * Default 16384.
    */
   maxHeadSize?: number;
   /**
    * Most header lines accepted in an HTTP head; more fail the handshake
-   * with `HTTP_TOO_MANY_HEADERS` (431 and 1009 on a server, 1002 on a
-   * client). Default 100.
+   * with `HTTP_TOO_MANY_HEADERS` (a server answers 431; both sides report
+   * close code 1009). Default 100.
    */
   maxHeaders?: number;
   /**

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { ProtocolError } from '../errors.js';
 import type { Socket } from '../driver/events.js';
 import { createHeaderFields, ResponseHeadParser, type HeaderFields } from '../http/head-parser.js';
 import { encodeHead } from '../http/serialize.js';
@@ -139,8 +139,8 @@ export class HybiClientDriver extends HybiDriver {
   }
 
   #failHandshake(error: ProtocolError): void {
-    this.failConnection(
-      new ProtocolError(error.code, `Error during WebSocket handshake: ${error.message}`, CloseCode.PROTOCOL_ERROR),
-    );
+    // The fault's own close code: 1009 for a head past the limits, as a
+    // server reports it; 1002 for the rest.
+    this.failConnection(new ProtocolError(error.code, `Error during WebSocket handshake: ${error.message}`, error.closeCode));
   }
 }

@@ -208,7 +208,8 @@ describe.each(BASIC_CHUNKINGS)('client checks of the response, fed %s', (chunkin
 
   it('fails on a response head larger than maxHeadSize', () => {
     const { driver, rec } = respond({ headers: { 'X-Big': 'x'.repeat(600) } }, { maxHeadSize: 256 });
-    expect(rec.of('error')[0]).toMatchObject({ code: 'HTTP_HEAD_TOO_LARGE' });
+    expect(rec.of('error')[0]).toMatchObject({ code: 'HTTP_HEAD_TOO_LARGE', closeCode: 1009 });
+    expect(rec.of('close')[0]).toMatchObject({ code: 1009, wasClean: false });
     expect(driver.readyState).toBe(3);
   });
 
