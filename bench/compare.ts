@@ -15,7 +15,7 @@ const [id, roundsArg = '5'] = process.argv.slice(2);
 const workload = WORKLOADS.find((w) => w.id === id);
 if (workload === undefined) throw new Error(`unknown workload "${id}"`);
 const VOLUME = 8 * 1024 * 1024;
-const PASSES = 16;
+const PASSES = 8;
 const count = messageCount(workload, VOLUME);
 const names = ['wsdriver', 'ws', 'websocket-driver'];
 
