@@ -12,9 +12,13 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Driver } from '../lib/index.js';
+import { BUILT_ENTRY, ensureBuilt } from './built.js';
 
 const require = createRequire(import.meta.url);
+
+// wsdriver as published (see built.ts), rebuilt first if lib/ changed.
+ensureBuilt();
+const { Driver } = require(BUILT_ENTRY) as typeof import('../lib/index.js');
 
 export type Data = string | Uint8Array;
 
@@ -46,13 +50,25 @@ const asBuffer = (chunk: Uint8Array): Uint8Array => Buffer.from(chunk.buffer, ch
 
 // --- wsdriver ---
 
+/** The socket: the handshake response goes nowhere, then every write to `sink`. */
+class SinkSocket {
+  sink: ((bytes: Uint8Array) => void) | null = null;
+
+  write(bytes: Uint8Array): void {
+    if (this.sink !== null) this.sink(bytes);
+  }
+}
+
+// A class and inline arrows rather than named closures: tsx compiles this
+// file with keepNames, and each named closure would get a property
+// dictionary (about 256 bytes) counted against wsdriver's idle figure.
 function wsdriverServer(write: (bytes: Uint8Array) => void, maxLength?: number) {
-  let sink = (_bytes: Uint8Array): void => {};
-  const driver = Driver.server({ write: (bytes) => sink(bytes) }, maxLength === undefined ? {} : { maxLength });
+  const socket = new SinkSocket();
+  const driver = Driver.server(socket, maxLength === undefined ? {} : { maxLength });
   driver.on('connect', () => driver.start());
   driver.parse(REQUEST.slice());
   if (driver.readyState !== 1) throw new Error('wsdriver server did not open');
-  sink = write;
+  socket.sink = write;
   return driver;
 }
 

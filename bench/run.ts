@@ -19,6 +19,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from './built.js';
 import type { RunRequest, RunResult } from './worker.js';
 import { WORKLOADS, type Workload } from './workloads.js';
 
@@ -196,6 +197,7 @@ function memoryTable(memory: MemoryFigures): string {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  ensureBuilt();
   const workloads = WORKLOADS.filter((w) => filter === undefined || w.id.includes(filter));
   const workers: Worker[] = [];
   try {

@@ -1,0 +1,49 @@
+/**
+ * The benchmark measures wsdriver as its users load it: the built
+ * `dist/esm`, not `lib/` through tsx. tsx compiles with esbuild's
+ * `keepNames`, which wraps every function expression in a `__name()` call:
+ * a call per closure made, and a property dictionary (about 256 bytes) per
+ * closure kept, which no published build has.
+ *
+ * `ensureBuilt()` runs `npm run build` when any file under `lib/` is newer
+ * than the build, so a change is measured without a manual step.
+ * implementations.ts calls it before loading the build; run.ts calls it
+ * once before starting its workers, so they do not build side by side.
+ *
+ * @module
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The built entry the benchmark loads: the CommonJS one, so that it loads
+ * synchronously (the ES module build is the same code, compiled by tsc
+ * for the same ES2022 target).
+ */
+export const BUILT_ENTRY = join(root, 'dist', 'cjs', 'index.js');
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/ unless it is newer than every file in lib/. */
+export function ensureBuilt(): void {
+  let builtAt = 0;
+  try {
+    builtAt = Math.min(statSync(BUILT_ENTRY).mtimeMs, statSync(join(root, 'dist', 'esm', 'index.js')).mtimeMs);
+  } catch {
+    // Not built yet.
+  }
+  if (builtAt > newestSource(join(root, 'lib'))) return;
+  console.error('bench: lib/ changed since the last build; running npm run build');
+  const result = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('npm run build failed');
+}
