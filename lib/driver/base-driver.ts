@@ -104,10 +104,11 @@ export abstract class BaseDriver {
   #earlyInputBytes: ByteAccumulator | null = null;
   // Input is read one chunk at a time: a chunk passed to parse() from a
   // listener while another is being read (a synchronous transport, say)
-  // waits here and is read next, so the stream keeps its order.
+  // waits here and is read next, so the stream keeps its order. Made on
+  // first need, as is the queue.
   #reading = false;
-  readonly #heldInput: Uint8Array[] = [];
-  #queue: Queued[] = [];
+  #heldInput: Uint8Array[] | null = null;
+  #queue: Queued[] | null = null;
   #queuedBytes = 0;
 
   /**
@@ -198,16 +199,16 @@ export abstract class BaseDriver {
       this.#started = true;
       // Input from before start() comes first, then any that an `open`
       // listener passes to parse() during the handshake.
-      if (this.#earlyInputBytes !== null && this.#earlyInputBytes.length > 0) this.#heldInput.push(this.#earlyInputBytes.take());
+      if (this.#earlyInputBytes !== null && this.#earlyInputBytes.length > 0) this.#heldInput = [this.#earlyInputBytes.take()];
       this.#reading = true;
-      let sent: boolean;
       try {
-        sent = this.handshake();
+        const sent = this.handshake();
+        this.#readHeldInput();
+        return sent;
       } finally {
+        this.#heldInput = null;
         this.#reading = false;
       }
-      this.#readHeldInput();
-      return sent;
     });
   }
 
@@ -297,7 +298,7 @@ export abstract class BaseDriver {
     return this.hub.run(() => {
       switch (this.state.kind) {
         case 'connecting':
-          this.#queue = [];
+          this.#queue = null;
           this.finish(code, reason, false);
           return true;
         case 'open':
@@ -390,9 +391,9 @@ export abstract class BaseDriver {
   protected openConnection(): void {
     this.state = OPEN;
     const queue = this.#queue;
-    this.#queue = [];
+    this.#queue = null;
     this.#queuedBytes = 0;
-    for (const item of queue) this.#send(item);
+    if (queue !== null) for (const item of queue) this.#send(item);
     this.hub.emit('open', {});
   }
 
@@ -400,7 +401,7 @@ export abstract class BaseDriver {
   protected finish(code: number, reason: string, wasClean: boolean): void {
     if (this.state.kind === 'closed') return;
     this.state = { kind: 'closed', code, reason, wasClean };
-    this.#queue = [];
+    this.#queue = null;
     this.#earlyInputBytes = null;
     this.onClosed();
     this.hub.emit('close', { code, reason, wasClean });
@@ -418,21 +419,26 @@ export abstract class BaseDriver {
   }
 
   #receive(chunk: Uint8Array): void {
-    this.#heldInput.push(chunk);
-    this.#readHeldInput();
-  }
-
-  #readHeldInput(): void {
-    if (this.#reading) return;
+    if (this.#reading) {
+      (this.#heldInput ??= []).push(chunk);
+      return;
+    }
     this.#reading = true;
     try {
-      const held = this.#heldInput;
-      // A listener may add to `held` while it is read: the loop reaches it.
-      for (let i = 0; i < held.length && this.state.kind !== 'closed'; i++) this.receive(held[i]!);
+      this.receive(chunk);
+      this.#readHeldInput();
     } finally {
-      this.#heldInput.length = 0;
+      this.#heldInput = null;
       this.#reading = false;
     }
+  }
+
+  /** Reads the chunks that arrived while another was read; the caller has set #reading. */
+  #readHeldInput(): void {
+    const held = this.#heldInput;
+    if (held === null) return;
+    // A listener may add to `held` while it is read: the loop reaches it.
+    for (let i = 0; i < held.length && this.state.kind !== 'closed'; i++) this.receive(held[i]!);
   }
 
   #sendOrQueue(item: Queued, size: number): boolean {
@@ -442,7 +448,7 @@ export abstract class BaseDriver {
       case 'connecting':
         if (this.#queuedBytes + size > this.options.maxQueuedBytes) return false;
         this.#queuedBytes += size;
-        this.#queue.push(item);
+        (this.#queue ??= []).push(item);
         return true;
       default:
         return false;

@@ -25,6 +25,18 @@ import type { ReadyStateValue } from './connection-state.js';
 import type { DriverEventMap, Socket } from './events.js';
 import { selectServerDriver, type ServerSideDriver } from './select-server-driver.js';
 
+/** What `Driver.server` holds for its protocol driver until the request arrives. */
+interface EarlySetup {
+  /** Headers set with `setHeader()`, validated by `headerCheck` as they came. */
+  readonly headers: Array<[string, string | number]>;
+  readonly headerCheck: OutgoingHeaders;
+  /** Extensions added, checked on the way in as the delegate will check them. */
+  readonly extensions: Extension[];
+  extensionCheck: ExtensionStack | null;
+  /** Messages sent, replayed onto the delegate (which queues them until open), bounded by maxQueuedBytes. */
+  readonly messages: Array<(driver: ServerSideDriver) => void>;
+}
+
 /** Server driver that parses the HTTP request itself; see the module comment. */
 export class HttpServerDriver {
   readonly #hub = new EventHub<DriverEventMap>();
@@ -33,16 +45,9 @@ export class HttpServerDriver {
   #head: RequestHeadParser | null;
   #delegate: ServerSideDriver | null = null;
   #closed = false;
-  // Headers set before the request arrived, replayed onto the delegate.
-  readonly #headers: Array<[string, string | number]> = [];
-  readonly #headerCheck = new OutgoingHeaders();
-  // Extensions added before the request arrived, added to the delegate;
-  // checked on the way in as the delegate will check them.
-  readonly #extensions: Extension[] = [];
-  #extensionCheck: ExtensionStack | null = null;
-  // Messages sent before the request arrived, replayed onto the delegate
-  // (which queues them until open), bounded by maxQueuedBytes.
-  readonly #early: Array<(driver: ServerSideDriver) => void> = [];
+  // What the application set up before the request arrived, replayed onto
+  // the delegate, then dropped; made on first need.
+  #setup: EarlySetup | null = null;
   #earlyBytes = 0;
 
   /**
@@ -130,12 +135,16 @@ export class HttpServerDriver {
         return;
       }
       const delegate = selectServerDriver(requestFromHead(result.head), this.#socket, this.#options, this.#hub);
-      // A header the chosen driver refuses (a draft's own, say) is the
-      // caller's mistake: reported once parse() is done, without leaving
-      // this driver half set up.
-      for (const [name, value] of this.#headers) this.#hub.call(() => delegate.setHeader(name, value));
-      for (const extension of this.#extensions) delegate.addExtension(extension);
-      for (const send of this.#early.splice(0)) send(delegate);
+      const setup = this.#setup;
+      this.#setup = null;
+      if (setup !== null) {
+        // A header the chosen driver refuses (a draft's own, say) is the
+        // caller's mistake: reported once parse() is done, without leaving
+        // this driver half set up.
+        for (const [name, value] of setup.headers) this.#hub.call(() => delegate.setHeader(name, value));
+        for (const extension of setup.extensions) delegate.addExtension(extension);
+        for (const send of setup.messages) send(delegate);
+      }
       this.#delegate = delegate;
       // The delegate holds on to these until start().
       if (result.rest.length > 0) delegate.parse(result.rest);
@@ -210,8 +219,9 @@ export class HttpServerDriver {
       return;
     }
     // Validate now (this throws on a bad header); apply when the delegate exists.
-    this.#headerCheck.set(name, value);
-    this.#headers.push([name, value]);
+    const setup = this.#earlySetup();
+    setup.headerCheck.set(name, value);
+    setup.headers.push([name, value]);
   }
 
   /**
@@ -221,8 +231,9 @@ export class HttpServerDriver {
    */
   addExtension(extension: Extension): boolean {
     if (this.#delegate !== null) return this.#delegate.addExtension(extension);
-    (this.#extensionCheck ??= new ExtensionStack(this.#options.maxLength)).add(extension);
-    this.#extensions.push(extension);
+    const setup = this.#earlySetup();
+    (setup.extensionCheck ??= new ExtensionStack(this.#options.maxLength)).add(extension);
+    setup.extensions.push(extension);
     return true;
   }
 
@@ -247,8 +258,12 @@ export class HttpServerDriver {
   #queueEarly(size: number, send: (driver: ServerSideDriver) => void): boolean {
     if (this.#closed || this.#earlyBytes + size > this.#options.maxQueuedBytes) return false;
     this.#earlyBytes += size;
-    this.#early.push(send);
+    this.#earlySetup().messages.push(send);
     return true;
+  }
+
+  #earlySetup(): EarlySetup {
+    return (this.#setup ??= { headers: [], headerCheck: new OutgoingHeaders(), extensions: [], extensionCheck: null, messages: [] });
   }
 
   #failRequest(error: ProtocolError): void {
@@ -265,7 +280,7 @@ export class HttpServerDriver {
   #end(code: number, reason: string): void {
     this.#closed = true;
     this.#head = null;
-    this.#early.length = 0;
+    if (this.#setup !== null) this.#setup.messages.length = 0;
     this.#hub.emit('close', { code, reason, wasClean: false });
   }
 }

@@ -93,14 +93,20 @@ const HEADROOM = 14;
 
 const encoder = new TextEncoder();
 
-/** Sends messages and control frames as frames through `write()`. */
+/** Where a {@link FrameWriter} writes: the driver's socket. */
+export interface ByteSink {
+  write(bytes: Uint8Array): void;
+}
+
+/** Sends messages and control frames as frames through `sink.write()`. */
 export class FrameWriter {
-  readonly #write: (bytes: Uint8Array) => void;
+  // The socket itself rather than a closure around it: one object less per connection.
+  readonly #sink: ByteSink;
   readonly #masked: boolean;
   readonly #fragmentSize: number;
 
-  constructor(write: (bytes: Uint8Array) => void, masked: boolean, fragmentSize: number) {
-    this.#write = write;
+  constructor(sink: ByteSink, masked: boolean, fragmentSize: number) {
+    this.#sink = sink;
     this.#masked = masked;
     this.#fragmentSize = fragmentSize;
   }
@@ -109,13 +115,13 @@ export class FrameWriter {
   frame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
     const length = payload.length;
     if (this.#masked || length <= JOIN_LIMIT) {
-      this.#write(encodeFrame(fin, rsv, opcode, payload, this.#masked));
+      this.#sink.write(encodeFrame(fin, rsv, opcode, payload, this.#masked));
       return;
     }
     const header = new Uint8Array(frameHeaderSize(length, false));
     writeFrameHeader(header, 0, fin, rsv, opcode, length, false);
-    this.#write(header);
-    this.#write(payload);
+    this.#sink.write(header);
+    this.#sink.write(payload);
   }
 
   /**
@@ -147,7 +153,7 @@ export class FrameWriter {
     if (length <= this.#fragmentSize) {
       const frame = this.#encodedText(text);
       if (frame !== null) {
-        this.#write(frame);
+        this.#sink.write(frame);
         return;
       }
     }
@@ -218,7 +224,7 @@ export class FrameWriter {
         frame[start + i] = c;
       }
     }
-    this.#write(frame);
+    this.#sink.write(frame);
     return true;
   }
 }

@@ -22,9 +22,12 @@ const MANAGED = new Set([
   'sec-websocket-extensions',
 ]);
 
+const NO_LINES: ReadonlyArray<readonly [string, string]> = Object.freeze([]);
+
 /** An ordered list of validated header lines. */
 export class OutgoingHeaders {
-  readonly #lines: Array<[string, string]> = [];
+  // Made on the first header: most connections set none.
+  #lines: Array<[string, string]> | null = null;
 
   /** Sets (or replaces) a header; throws on an invalid or managed one. */
   set(name: string, value: string | number): void {
@@ -37,26 +40,27 @@ export class OutgoingHeaders {
     }
     const key = name.toLowerCase();
     if (MANAGED.has(key)) throw new TypeError(`header ${name} is set by the driver`);
-    const existing = this.#lines.findIndex(([n]) => n.toLowerCase() === key);
-    if (existing >= 0) this.#lines[existing] = [name, text];
-    else this.#lines.push([name, text]);
+    const lines = (this.#lines ??= []);
+    const existing = lines.findIndex(([n]) => n.toLowerCase() === key);
+    if (existing >= 0) lines[existing] = [name, text];
+    else lines.push([name, text]);
   }
 
   /** True if a header of this name was set. */
   has(name: string): boolean {
     const key = name.toLowerCase();
-    return this.#lines.some(([n]) => n.toLowerCase() === key);
+    return this.#lines?.some(([n]) => n.toLowerCase() === key) ?? false;
   }
 
   /** The headers as [name, value] pairs, in the order set (for HTTP/2, which sends no lines). */
   entries(): ReadonlyArray<readonly [string, string]> {
-    return this.#lines;
+    return this.#lines ?? NO_LINES;
   }
 
   /** The header lines, each ending in CRLF. */
   serialize(): string {
     let text = '';
-    for (const [name, value] of this.#lines) text += `${name}: ${value}\r\n`;
+    for (const [name, value] of this.#lines ?? NO_LINES) text += `${name}: ${value}\r\n`;
     return text;
   }
 }

@@ -31,7 +31,7 @@ import type { EventHub } from '../emitter.js';
 import type { DriverEventMap, Socket } from '../driver/events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { ExtensionStack, type EncodedMessage } from '../extensions/extension-stack.js';
-import { MessageReader } from './message-reader.js';
+import { MessageReader, type MessageSink } from './message-reader.js';
 
 const EMPTY = new Uint8Array(0);
 const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
@@ -50,19 +50,12 @@ function payloadKey(payload: Uint8Array): string {
 
 /** Framing and closing for RFC 6455 drivers; see the module comment. */
 export abstract class HybiDriver extends BaseDriver {
-  /**
-   * Reads frames from the bytes after the handshake.
-   *
-   * @internal
-   */
-  protected readonly parser: FrameParser;
-  /**
-   * Writes frames to the socket, masked on the client.
-   *
-   * @internal
-   */
-  protected readonly writer: FrameWriter;
-  readonly #reader: MessageReader;
+  // The frame layer is made on first use (see `parser`, `writer`): an idle
+  // connection holds none of it.
+  readonly #role: 'server' | 'client';
+  #parser: FrameParser | null = null;
+  #reader: MessageReader | null = null;
+  #writer: FrameWriter | null = null;
   #closeSent = false;
   // Made on the first ping sent with a callback: an idle connection holds none.
   #pingCallbacks: Map<string, Array<() => void>> | null = null;
@@ -84,25 +77,57 @@ export abstract class HybiDriver extends BaseDriver {
    */
   constructor(role: 'server' | 'client', socket: Socket, options: ResolvedOptions, hub?: EventHub<DriverEventMap>) {
     super(socket, options, hub);
-    this.#reader = new MessageReader(
-      {
-        onMessage: (opcode, rsv, data) => this.#onMessage(opcode, rsv, data),
-        onControl: (opcode, payload) => this.#onControl(opcode, payload),
-        onReadError: (error) => this.failConnection(error),
-      },
-      options.maxLength,
-    );
-    this.parser = new FrameParser(this.#reader, {
-      role,
-      requireMasking: options.requireMasking,
-      maxLength: options.maxLength,
-    });
+    this.#role = role;
+  }
+
+  /**
+   * Reads frames from the bytes after the handshake; made with its message
+   * reader on the first bytes.
+   *
+   * @internal
+   */
+  protected get parser(): FrameParser {
+    return this.#parser ?? this.#startReading();
+  }
+
+  /**
+   * Writes frames to the socket, masked on the client; made on the first
+   * frame sent.
+   *
+   * @internal
+   */
+  protected get writer(): FrameWriter {
     // §5.3: a client masks every frame it sends; a server never does.
-    this.writer = new FrameWriter((bytes) => this.socket.write(bytes), role === 'client', options.fragmentSize);
+    return (this.#writer ??= new FrameWriter(this.socket, this.#role === 'client', this.options.fragmentSize));
+  }
+
+  #startReading(): FrameParser {
+    const reader = new MessageReader(new HybiDriver.#ReaderSink(this), this.options.maxLength);
+    const parser = new FrameParser(reader, {
+      role: this.#role,
+      requireMasking: this.options.requireMasking,
+      maxLength: this.options.maxLength,
+    });
+    if (this.#extensions !== null) HybiDriver.#applyExtensions(parser, reader, this.#extensions);
+    this.#reader = reader;
+    this.#parser = parser;
+    return parser;
+  }
+
+  /** Stops reading: the rest of the chunk being read, and later input, are ignored. */
+  #stopReading(): void {
+    // With no parser yet nothing is being read, and every caller closes
+    // the connection next, after which parse() reads nothing.
+    this.#parser?.stop();
   }
 
   override get retainedBytes(): number {
-    return super.retainedBytes + this.parser.retainedBytes + this.#reader.retainedBytes + (this.#extensions?.retainedBytes ?? 0);
+    return (
+      super.retainedBytes +
+      (this.#parser?.retainedBytes ?? 0) +
+      (this.#reader?.retainedBytes ?? 0) +
+      (this.#extensions?.retainedBytes ?? 0)
+    );
   }
 
   protected receive(bytes: Uint8Array): void {
@@ -164,7 +189,7 @@ export abstract class HybiDriver extends BaseDriver {
    * (1010, §7.4.1) before the connection ends.
    */
   protected failExtensionNegotiation(error: ProtocolError): void {
-    this.parser.stop();
+    this.#stopReading();
     this.#sendClose(error.closeCode, truncateReason(error.message));
     this.failConnection(error);
   }
@@ -172,11 +197,38 @@ export abstract class HybiDriver extends BaseDriver {
   #useExtensions(stack: ExtensionStack): void {
     if (!stack.active) return;
     this.#extensions = stack;
-    // §5.2: RSV bits are allowed where an active extension claims them.
-    this.parser.allowedRsv = stack.allowedRsv;
-    // Text is validated after the extensions have decoded it.
-    this.#reader.textAsBytes = true;
+    if (this.#parser !== null) HybiDriver.#applyExtensions(this.#parser, this.#reader!, stack);
   }
+
+  static #applyExtensions(parser: FrameParser, reader: MessageReader, stack: ExtensionStack): void {
+    // §5.2: RSV bits are allowed where an active extension claims them.
+    parser.allowedRsv = stack.allowedRsv;
+    // Text is validated after the extensions have decoded it.
+    reader.textAsBytes = true;
+  }
+
+  // What the message reader reports to: one small object per connection
+  // rather than three closures. Declared in the class body to reach its
+  // private methods.
+  static readonly #ReaderSink = class implements MessageSink {
+    readonly #driver: HybiDriver;
+
+    constructor(driver: HybiDriver) {
+      this.#driver = driver;
+    }
+
+    onMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
+      this.#driver.#onMessage(opcode, rsv, data);
+    }
+
+    onControl(opcode: number, payload: Uint8Array): void {
+      this.#driver.#onControl(opcode, payload);
+    }
+
+    onReadError(error: ProtocolError): void {
+      this.#driver.failConnection(error);
+    }
+  };
 
   // --- what the reader assembled ---
 
@@ -253,7 +305,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   protected sendFailure(error: ProtocolError): void {
-    this.parser.stop();
+    this.#stopReading();
     // In `closing` a close frame may still be held for the pipeline: a
     // failure sends its own at once instead (#sendClose sends one at most).
     if (this.state.kind === 'open' || this.state.kind === 'closing') {
@@ -262,7 +314,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   protected override onClosed(): void {
-    this.parser.stop();
+    this.#stopReading();
     this.#pingCallbacks = null;
     this.#pendingPings = 0;
     this.#heldClose = null;
@@ -333,7 +385,7 @@ export abstract class HybiDriver extends BaseDriver {
       this.failConnection(close);
       return;
     }
-    this.parser.stop();
+    this.#stopReading();
     const extensions = this.#extensions;
     if (extensions !== null && !(extensions.incomingIdle && extensions.outgoingIdle)) {
       // Messages before this close frame are still in the pipeline: deliver

@@ -21,12 +21,16 @@ export class HybiServerDriver extends HybiDriver {
   get env(): RackEnv {
     return (this.#env ??= rackEnvFor(this.#request));
   }
-  /** The URL the request was made to. */
-  readonly url: string;
+  /** The URL the request was made to: `socket.url` if set, else from the request. */
+  get url(): string {
+    return (this.#url ??= websocketUrlFor(this.#request));
+  }
   /** The request's headers by lower-case name. */
   readonly headers: HeaderFields;
   readonly #request: HandshakeRequest;
   #env: RackEnv | null;
+  // Built on first access, as the env is.
+  #url: string | null;
 
   /**
    * Made by `Driver.server` (once the request head is in) and `Driver.rack`,
@@ -46,9 +50,9 @@ export class HybiServerDriver extends HybiDriver {
     this.#request = request;
     this.headers = request.headers;
     this.#env = env ?? null;
-    this.url = socket.url !== undefined ? String(socket.url) : websocketUrlFor(request);
+    this.#url = socket.url !== undefined ? String(socket.url) : null;
     const version = request.headers['sec-websocket-version'];
-    this.version = `hybi-${version === '7' || version === '8' ? version : '13'}`;
+    this.version = version === '7' ? 'hybi-7' : version === '8' ? 'hybi-8' : 'hybi-13';
   }
 
   protected handshake(): boolean {

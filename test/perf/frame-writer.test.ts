@@ -40,7 +40,7 @@ describe('FrameWriter.text encodes every kind of text into one correct frame', (
       for (const [name, text] of Object.entries(TEXTS)) {
         it(name, () => {
           const written: Uint8Array[] = [];
-          new FrameWriter((bytes) => written.push(bytes.slice()), masked, Infinity).text(text);
+          new FrameWriter({ write: (bytes) => void written.push(bytes.slice()) }, masked, Infinity).text(text);
           expect(written).toHaveLength(1);
           const frame = decodeFrame(written[0]!);
           expect(frame).toMatchObject({ fin: true, opcode: 1, masked });
@@ -53,7 +53,7 @@ describe('FrameWriter.text encodes every kind of text into one correct frame', (
   it('splits a text longer than fragmentSize into frames, whatever its encoding path', () => {
     for (const text of ['x'.repeat(100), '\u00e9'.repeat(100), 'y'.repeat(5000)]) {
       const written: Uint8Array[] = [];
-      new FrameWriter((bytes) => written.push(bytes.slice()), true, 64).text(text);
+      new FrameWriter({ write: (bytes) => void written.push(bytes.slice()) }, true, 64).text(text);
       const frames = written.map(decodeFrame);
       expect(frames.length).toBeGreaterThan(1);
       expect(frames.every((f) => f.payload.length <= 64)).toBe(true);
@@ -71,7 +71,7 @@ describe('FrameWriter.text encodes every kind of text into one correct frame', (
 
   it('gives every client frame a fresh masking key', () => {
     const keys = new Set<string>();
-    const writer = new FrameWriter((bytes) => keys.add(Array.from(bytes.subarray(2, 6)).join(',')), true, Infinity);
+    const writer = new FrameWriter({ write: (bytes) => void keys.add(Array.from(bytes.subarray(2, 6)).join(',')) }, true, Infinity);
     for (let i = 0; i < 200; i++) writer.text('same text');
     expect(keys.size).toBeGreaterThan(195);
   });
