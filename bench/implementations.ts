@@ -12,13 +12,14 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { BUILT_ENTRY, ensureBuilt } from './built.js';
 
 const require = createRequire(import.meta.url);
 
 // wsdriver as published (see built.ts), rebuilt first if lib/ changed.
 ensureBuilt();
-const { Driver } = require(BUILT_ENTRY) as typeof import('../lib/index.js');
+const { Driver } = (await import(pathToFileURL(BUILT_ENTRY).href)) as typeof import('../lib/index.js');
 
 export type Data = string | Uint8Array;
 

@@ -115,7 +115,8 @@ export function maskSimd(data: Uint8Array, key: Uint8Array, phase: number): bool
   const word = keyWord(key, phase, true);
   for (let at = 0; at < length; at += SIMD_BLOCK) {
     const end = Math.min(at + SIMD_BLOCK, length);
-    const block = data.subarray(at, end);
+    // Most payloads fit one block: no view to make for them.
+    const block = length <= SIMD_BLOCK ? data : data.subarray(at, end);
     memory.set(block, 0);
     simdBlock(kernel, end - at, word, key, phase);
     block.set(memory.subarray(0, end - at));
