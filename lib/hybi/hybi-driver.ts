@@ -50,12 +50,23 @@ function payloadKey(payload: Uint8Array): string {
 
 /** Framing and closing for RFC 6455 drivers; see the module comment. */
 export abstract class HybiDriver extends BaseDriver {
-  // The frame layer is made on first use (see `parser`, `writer`): an idle
-  // connection holds none of it.
-  readonly #role: 'server' | 'client';
-  #parser: FrameParser | null = null;
-  #reader: MessageReader | null = null;
-  #writer: FrameWriter | null = null;
+  /**
+   * Reads frames from the bytes after the handshake.
+   *
+   * @internal
+   */
+  protected readonly parser: FrameParser;
+  /**
+   * Writes frames to the socket, masked on the client.
+   *
+   * @internal
+   */
+  protected readonly writer: FrameWriter;
+  // Made with the driver. Made on first use instead, an idle connection
+  // held 0.45 KiB less, but the benchmark's passes on a fresh connection
+  // ran 2-3 times slower (V8 deoptimized the hot path again and again,
+  // "weak objects"); see bench/analysis.md.
+  readonly #reader: MessageReader;
   #closeSent = false;
   // Made on the first ping sent with a callback: an idle connection holds none.
   #pingCallbacks: Map<string, Array<() => void>> | null = null;
@@ -77,57 +88,18 @@ export abstract class HybiDriver extends BaseDriver {
    */
   constructor(role: 'server' | 'client', socket: Socket, options: ResolvedOptions, hub?: EventHub<DriverEventMap>) {
     super(socket, options, hub);
-    this.#role = role;
-  }
-
-  /**
-   * Reads frames from the bytes after the handshake; made with its message
-   * reader on the first bytes.
-   *
-   * @internal
-   */
-  protected get parser(): FrameParser {
-    return this.#parser ?? this.#startReading();
-  }
-
-  /**
-   * Writes frames to the socket, masked on the client; made on the first
-   * frame sent.
-   *
-   * @internal
-   */
-  protected get writer(): FrameWriter {
-    // §5.3: a client masks every frame it sends; a server never does.
-    return (this.#writer ??= new FrameWriter(this.socket, this.#role === 'client', this.options.fragmentSize));
-  }
-
-  #startReading(): FrameParser {
-    const reader = new MessageReader(new HybiDriver.#ReaderSink(this), this.options.maxLength);
-    const parser = new FrameParser(reader, {
-      role: this.#role,
-      requireMasking: this.options.requireMasking,
-      maxLength: this.options.maxLength,
+    this.#reader = new MessageReader(new HybiDriver.#ReaderSink(this), options.maxLength);
+    this.parser = new FrameParser(this.#reader, {
+      role,
+      requireMasking: options.requireMasking,
+      maxLength: options.maxLength,
     });
-    if (this.#extensions !== null) HybiDriver.#applyExtensions(parser, reader, this.#extensions);
-    this.#reader = reader;
-    this.#parser = parser;
-    return parser;
-  }
-
-  /** Stops reading: the rest of the chunk being read, and later input, are ignored. */
-  #stopReading(): void {
-    // With no parser yet nothing is being read, and every caller closes
-    // the connection next, after which parse() reads nothing.
-    this.#parser?.stop();
+    // §5.3: a client masks every frame it sends; a server never does.
+    this.writer = new FrameWriter(socket, role === 'client', options.fragmentSize);
   }
 
   override get retainedBytes(): number {
-    return (
-      super.retainedBytes +
-      (this.#parser?.retainedBytes ?? 0) +
-      (this.#reader?.retainedBytes ?? 0) +
-      (this.#extensions?.retainedBytes ?? 0)
-    );
+    return super.retainedBytes + this.parser.retainedBytes + this.#reader.retainedBytes + (this.#extensions?.retainedBytes ?? 0);
   }
 
   protected receive(bytes: Uint8Array): void {
@@ -189,7 +161,7 @@ export abstract class HybiDriver extends BaseDriver {
    * (1010, §7.4.1) before the connection ends.
    */
   protected failExtensionNegotiation(error: ProtocolError): void {
-    this.#stopReading();
+    this.parser.stop();
     this.#sendClose(error.closeCode, truncateReason(error.message));
     this.failConnection(error);
   }
@@ -197,14 +169,10 @@ export abstract class HybiDriver extends BaseDriver {
   #useExtensions(stack: ExtensionStack): void {
     if (!stack.active) return;
     this.#extensions = stack;
-    if (this.#parser !== null) HybiDriver.#applyExtensions(this.#parser, this.#reader!, stack);
-  }
-
-  static #applyExtensions(parser: FrameParser, reader: MessageReader, stack: ExtensionStack): void {
     // §5.2: RSV bits are allowed where an active extension claims them.
-    parser.allowedRsv = stack.allowedRsv;
+    this.parser.allowedRsv = stack.allowedRsv;
     // Text is validated after the extensions have decoded it.
-    reader.textAsBytes = true;
+    this.#reader.textAsBytes = true;
   }
 
   // What the message reader reports to: one small object per connection
@@ -305,7 +273,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   protected sendFailure(error: ProtocolError): void {
-    this.#stopReading();
+    this.parser.stop();
     // In `closing` a close frame may still be held for the pipeline: a
     // failure sends its own at once instead (#sendClose sends one at most).
     if (this.state.kind === 'open' || this.state.kind === 'closing') {
@@ -314,7 +282,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   protected override onClosed(): void {
-    this.#stopReading();
+    this.parser.stop();
     this.#pingCallbacks = null;
     this.#pendingPings = 0;
     this.#heldClose = null;
@@ -385,7 +353,7 @@ export abstract class HybiDriver extends BaseDriver {
       this.failConnection(close);
       return;
     }
-    this.#stopReading();
+    this.parser.stop();
     const extensions = this.#extensions;
     if (extensions !== null && !(extensions.incomingIdle && extensions.outgoingIdle)) {
       // Messages before this close frame are still in the pipeline: deliver
