@@ -5,12 +5,19 @@
  * to ws-with-addons, next to two limits measured in the same run
  * (`Uint8Array.prototype.set` of the same bytes, and bufferutil's unmask).
  *
- *   npm run bench                 full run; writes bench/RESULTS.md
- *   npm run bench -- --quick      under a minute; prints only
+ *   npm run bench                    full run; writes bench/RESULTS.md and bench/results.json
+ *   npm run bench -- --quick         under a minute; prints only
  *   npm run bench -- --filter=recv   only workloads whose name contains "recv"
+ *   npm run bench -- --json=FILE     also write the figures as JSON (see spread.ts)
+ *   --reps=N --min-ms=N --warmup-ms=N --volume-mib=N   override the run's shape
  *
- * Every workload is first run once untimed per implementation, checking
- * that exactly the expected messages came out; any mismatch aborts the run.
+ * For each workload, every implementation first runs one untimed pass on a
+ * fresh connection, checking that exactly the expected messages (or frames)
+ * came out; any mismatch aborts the run. Then each warms up a connection of
+ * its own for the workload (untimed passes), and the repetitions follow,
+ * interleaved: each is a full GC, then timed passes on that warm connection
+ * until at least `--min-ms` of work is timed. A repetition's figure is its
+ * bytes over its summed time; the row's figure is the median repetition.
  *
  * @module
  */
@@ -21,17 +28,37 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from './built.js';
 import type { RunRequest, RunResult } from './worker.js';
+import { median, medianOf, pairedRatios, ratioOf, type ResultRow, type RunFile } from './stats.js';
 import { WORKLOADS, type Workload } from './workloads.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const filter = args.find((a) => a.startsWith('--filter='))?.slice('--filter='.length);
+const option = (key: string): string | undefined => args.find((a) => a.startsWith(`--${key}=`))?.slice(key.length + 3);
+const numberOption = (key: string, fallback: number): number => {
+  const value = option(key);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!(n > 0)) throw new RangeError(`--${key} must be a positive number, got ${value}`);
+  return n;
+};
+const filter = option('filter');
+const jsonFile = option('json');
 const MiB = 1024 * 1024;
-const VOLUME = quick ? 2 * MiB : 8 * MiB;
-const REPS = quick ? 3 : 7;
+/** Payload bytes per pass (whole messages, at least 4 of them). */
+const VOLUME = numberOption('volume-mib', quick ? 1 : 4) * MiB;
+/** Interleaved repetitions per implementation; the median is reported. */
+const REPS = Math.round(numberOption('reps', quick ? 3 : 7));
+/** Timed work per repetition, at least: passes are repeated until it is reached. */
+const MIN_MS = numberOption('min-ms', quick ? 15 : 40);
+/** Untimed passes before the first repetition, on the connection the repetitions use. */
+const WARMUP_MS = numberOption('warmup-ms', quick ? 15 : 40);
+/** A repetition has at least this many passes, however slow. */
+const MIN_PASSES = 1;
 const IDLE_CONNECTIONS = quick ? 2_000 : 10_000;
 const PEAK_SIZE = quick ? 16 * MiB : 64 * MiB;
+/** Whether this run writes bench/RESULTS.md and bench/results.json. */
+const PUBLISH = !quick && filter === undefined && ['reps', 'min-ms', 'warmup-ms', 'volume-mib'].every((key) => option(key) === undefined);
 
 const IMPLEMENTATIONS = ['wsdriver', 'ws', 'ws-no-addons', 'websocket-driver'] as const;
 const ANCHORS = ['memcpy', 'bufferutil-unmask'] as const;
@@ -83,53 +110,44 @@ async function startWorker(name: Name): Promise<Worker> {
   };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+/** One workload's figures: the GB/s of each repetition, by name. */
+interface Row extends ResultRow {
+  readonly workload: Workload;
 }
 
-interface Row {
-  readonly workload: Workload;
-  /** Median ns of the timed pass, by name. */
-  readonly ns: Partial<Record<Name, number>>;
-  /** Payload bytes per pass. */
-  readonly bytes: number;
-  readonly messages: number;
+const isAnchor = (name: Name) => (ANCHORS as readonly string[]).includes(name);
+
+async function ask(worker: Worker, request: RunRequest): Promise<RunResult> {
+  const result = await worker.run(request);
+  if (result.error !== undefined) throw new Error(`${worker.name} failed "${request.workload}" (${request.phase}): ${result.error}`);
+  return result;
 }
 
 async function measure(workers: Worker[], workload: Workload): Promise<Row> {
-  const active = workers.filter((w) => workload.direction === 'receive' || !(ANCHORS as readonly string[]).includes(w.name));
-  // Untimed first pass: warms each implementation up and checks its output.
-  let bytes = 0;
+  // The anchors are limits of receiving; sending has none to compare with.
+  const active = workers.filter((w) => workload.direction === 'receive' || !isAnchor(w.name));
+  const request = { workload: workload.id, volume: VOLUME, minPasses: MIN_PASSES };
   let messages = 0;
   for (const worker of active) {
-    const result = await worker.run({ workload: workload.id, volume: VOLUME, verify: true });
-    if (result.error !== undefined) throw new Error(`${worker.name} failed "${workload.id}": ${result.error}`);
-    if (!(ANCHORS as readonly string[]).includes(worker.name)) {
-      bytes = result.bytes;
-      messages = result.messages;
-    }
+    const result = await ask(worker, { ...request, phase: 'verify', minNs: 0 });
+    if (!isAnchor(worker.name)) messages = result.messages;
   }
-  const samples = new Map<Name, number[]>();
+  for (const worker of active) await ask(worker, { ...request, phase: 'warmup', minNs: WARMUP_MS * 1e6 });
+  const samples: Record<string, number[]> = {};
+  const passes: Record<string, number[]> = {};
   for (let rep = 0; rep < REPS; rep++) {
     // Rotate who goes first, so no implementation always follows the same one.
     for (let k = 0; k < active.length; k++) {
       const worker = active[(rep + k) % active.length]!;
-      const result = await worker.run({ workload: workload.id, volume: VOLUME, verify: false });
-      if (result.error !== undefined) throw new Error(`${worker.name} failed "${workload.id}": ${result.error}`);
-      (samples.get(worker.name) ?? samples.set(worker.name, []).get(worker.name)!).push(result.ns);
+      const result = await ask(worker, { ...request, phase: 'measure', minNs: MIN_MS * 1e6 });
+      (samples[worker.name] ??= []).push(result.bytes / result.ns);
+      (passes[worker.name] ??= []).push(result.passes);
     }
   }
-  const ns: Partial<Record<Name, number>> = {};
-  for (const [name, values] of samples) ns[name] = median(values);
-  return { workload, ns, bytes, messages };
+  return { workload, id: workload.id, messages, samples, passes };
 }
 
-interface MemoryFigures {
-  readonly idle: Record<string, { heap: number; arrayBuffers: number }>;
-  readonly peak: Record<string, { live: number; ratio: number; rss: number }>;
-}
+type MemoryFigures = NonNullable<RunFile['memory']>;
 
 function runMemory(name: string, mode: 'idle' | 'peak', arg: number): Record<string, number> {
   const result = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', join(here, 'memory.ts'), name, mode, String(arg)], {
@@ -154,8 +172,8 @@ function memoryFigures(): MemoryFigures {
 
 // --- formatting ---
 
-const gbps = (bytes: number, ns: number | undefined) => (ns === undefined ? '' : (bytes / ns).toFixed(2));
-const ratio = (reference: number | undefined, ns: number | undefined) => (reference === undefined || ns === undefined ? '' : (reference / ns).toFixed(2) + '×');
+const speed = (row: ResultRow, name: Name) => medianOf(row, name)?.toFixed(2) ?? '';
+const times = (value: number | undefined, digits = 2) => (value === undefined ? '' : `${value.toFixed(digits)}×`);
 
 function target(row: Row): number {
   const w = row.workload;
@@ -163,18 +181,23 @@ function target(row: Row): number {
   return 1.0;
 }
 
+/** The lowest and highest of wsdriver's per-repetition ratios to ws. */
+function repetitionRange(row: ResultRow): string {
+  const ratios = pairedRatios(row.samples.wsdriver ?? [], row.samples[REFERENCE] ?? []);
+  return ratios.length === 0 ? '' : `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
+}
+
 function table(rows: Row[]): string {
   const lines = [
-    '| workload | msgs/pass | wsdriver GB/s | ws GB/s | ws no addons GB/s | websocket-driver GB/s | **wsdriver / ws** | ws no addons / ws | wsdriver / websocket-driver | target | memcpy GB/s | bufferutil unmask GB/s |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+    '| workload | msgs/pass | wsdriver GB/s | ws GB/s | ws no addons GB/s | websocket-driver GB/s | **wsdriver / ws** | per-rep range | ws no addons / ws | wsdriver / websocket-driver | target | memcpy GB/s | bufferutil unmask GB/s |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
   ];
   for (const row of rows) {
-    const { ns, bytes } = row;
-    const r = ns.ws! / ns.wsdriver!;
-    const vsDriver = ns['websocket-driver']! / ns.wsdriver!;
+    const r = ratioOf(row, 'wsdriver', REFERENCE)!;
+    const vsDriver = ratioOf(row, 'wsdriver', 'websocket-driver')!;
     const met = r >= target(row) && vsDriver >= 4 ? 'met' : 'NOT met';
     lines.push(
-      `| ${row.workload.id} | ${row.messages} | ${gbps(bytes, ns.wsdriver)} | ${gbps(bytes, ns.ws)} | ${gbps(bytes, ns['ws-no-addons'])} | ${gbps(bytes, ns['websocket-driver'])} | **${ratio(ns.ws, ns.wsdriver)}** | ${ratio(ns.ws, ns['ws-no-addons'])} | ${vsDriver.toFixed(1)}× | ≥ ${target(row)}× ws, ≥ 4× w-d: ${met} | ${gbps(bytes, ns.memcpy)} | ${gbps(bytes, ns['bufferutil-unmask'])} |`,
+      `| ${row.id} | ${row.messages} | ${speed(row, 'wsdriver')} | ${speed(row, 'ws')} | ${speed(row, 'ws-no-addons')} | ${speed(row, 'websocket-driver')} | **${times(r)}** | ${repetitionRange(row)} | ${times(ratioOf(row, 'ws-no-addons', REFERENCE))} | ${times(vsDriver, 1)} | ≥ ${target(row)}× ws, ≥ 4× w-d: ${met} | ${speed(row, 'memcpy')} | ${speed(row, 'bufferutil-unmask')} |`,
     );
   }
   return lines.join('\n');
@@ -195,6 +218,20 @@ function memoryTable(memory: MemoryFigures): string {
   return lines.join('\n');
 }
 
+/** Receiving large binary messages against the memory-bandwidth line, in the same run. */
+function bandwidthLine(rows: Row[]): string | null {
+  const row = rows.find((r) => r.id === 'recv binary 1 MiB');
+  const wsdriver = row && medianOf(row, 'wsdriver');
+  const memcpy = row && medianOf(row, 'memcpy');
+  if (row === undefined || wsdriver === undefined || memcpy === undefined) return null;
+  const unmask = medianOf(row, 'bufferutil-unmask');
+  return (
+    `Bandwidth line (recv binary 1 MiB): wsdriver ${wsdriver.toFixed(2)} GB/s, \`Uint8Array.prototype.set\` of the same chunks ${memcpy.toFixed(2)} GB/s ` +
+    `(${(memcpy / wsdriver).toFixed(2)}× wsdriver's time; target within 2.5×)` +
+    (unmask === undefined ? '.' : `, bufferutil's unmask alone ${unmask.toFixed(2)} GB/s.`)
+  );
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   ensureBuilt();
@@ -206,29 +243,48 @@ async function main(): Promise<void> {
     for (const workload of workloads) {
       const row = await measure(workers, workload);
       rows.push(row);
-      const { ns } = row;
       console.log(
-        `${workload.id.padEnd(38)} wsdriver ${gbps(row.bytes, ns.wsdriver).padStart(6)} GB/s  ws ${gbps(row.bytes, ns.ws).padStart(6)}  ws-no-addons ${gbps(row.bytes, ns['ws-no-addons']).padStart(6)}  w-d ${gbps(row.bytes, ns['websocket-driver']).padStart(6)}  → ${ratio(ns.ws, ns.wsdriver)} ws, ${ratio(ns['websocket-driver'], ns.wsdriver)} w-d`,
+        `${workload.id.padEnd(38)} wsdriver ${speed(row, 'wsdriver').padStart(6)} GB/s  ws ${speed(row, 'ws').padStart(6)}  ws-no-addons ${speed(row, 'ws-no-addons').padStart(6)}  w-d ${speed(row, 'websocket-driver').padStart(6)}  → ${times(ratioOf(row, 'wsdriver', REFERENCE))} ws (reps ${repetitionRange(row)}), ${times(ratioOf(row, 'wsdriver', 'websocket-driver'), 1)} w-d  [${((Date.now() - started) / 1000).toFixed(0)} s]`,
       );
     }
     for (const worker of workers) worker.child.kill();
     workers.length = 0;
     const memory = filter === undefined ? memoryFigures() : null;
+    const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
+    const date = new Date().toISOString().slice(0, 10);
+    const passes = rows.flatMap((row) => Object.values(row.passes).flat());
+    const bandwidth = bandwidthLine(rows);
     const body = [
-      `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}.`,
-      `Volume per pass: ${VOLUME / MiB} MiB of payload; ${REPS} interleaved repetitions; medians. Ratios > 1 mean wsdriver is faster.`,
+      `Machine: ${machine}; Node ${process.version}; ${date}.`,
+      `Each pass moves about ${VOLUME / MiB} MiB of payload (at least 4 messages); each repetition is a full GC, then timed passes on a warm connection ` +
+        `(after ${WARMUP_MS} ms of untimed warm-up) until at least ${MIN_MS} ms of work is timed (${Math.min(...passes)}-${Math.max(...passes)} passes, median ${median(passes)}); ` +
+        `${REPS} interleaved repetitions; medians. Ratios > 1 mean wsdriver is faster; "per-rep range" is the lowest and highest ratio of wsdriver to ws among repetitions run side by side.`,
       '',
       table(rows),
+      ...(bandwidth === null ? [] : ['', bandwidth]),
       ...(memory === null ? [] : ['', memoryTable(memory)]),
     ].join('\n');
     console.log('\n' + body);
     console.log(`\n(${((Date.now() - started) / 1000).toFixed(0)} s)`);
-    if (!quick && filter === undefined) {
+    const file: RunFile = {
+      date,
+      machine,
+      node: process.version,
+      volume: VOLUME,
+      repetitions: REPS,
+      minMs: MIN_MS,
+      warmupMs: WARMUP_MS,
+      rows: rows.map(({ id, messages, samples, passes: p }) => ({ id, messages, samples, passes: p })),
+      ...(memory === null ? {} : { memory }),
+    };
+    if (jsonFile !== undefined) writeFileSync(jsonFile, JSON.stringify(file, null, 1) + '\n');
+    if (PUBLISH) {
       // The hand-written analysis (what limits each target not met) follows the figures.
       const analysisFile = join(here, 'analysis.md');
       const analysis = existsSync(analysisFile) ? `\n${readFileSync(analysisFile, 'utf8')}` : '';
       writeFileSync(join(here, 'RESULTS.md'), `# Benchmark results\n\n\`npm run bench\` (bench/run.ts).\n\n${body}\n${analysis}`);
-      console.log('wrote bench/RESULTS.md');
+      writeFileSync(join(here, 'results.json'), JSON.stringify(file, null, 1) + '\n');
+      console.log('wrote bench/RESULTS.md and bench/results.json');
     }
   } finally {
     for (const worker of workers) worker.child.kill();
