@@ -10,6 +10,8 @@
  *   npm run bench -- --filter=recv   only workloads whose name contains "recv"
  *   npm run bench -- --json=FILE     also write the figures as JSON (see spread.ts)
  *   --reps=N --min-ms=N --warmup-ms=N --volume-mib=N   override the run's shape
+ *   --only=wsdriver,ws               only these implementations (and anchors) run
+ *   --default-malloc                 leave glibc's malloc tuning alone (see STEADY_MALLOC)
  *
  * For each workload, every implementation first runs one untimed pass on a
  * fresh connection, checking that exactly the expected messages (or frames)
@@ -46,19 +48,34 @@ const filter = option('filter');
 const jsonFile = option('json');
 const MiB = 1024 * 1024;
 /** Payload bytes per pass (whole messages, at least 4 of them). */
-const VOLUME = numberOption('volume-mib', quick ? 1 : 4) * MiB;
+const VOLUME = numberOption('volume-mib', 1) * MiB;
 /** Interleaved repetitions per implementation; the median is reported. */
 const REPS = Math.round(numberOption('reps', quick ? 3 : 7));
 /** Timed work per repetition, at least: passes are repeated until it is reached. */
 const MIN_MS = numberOption('min-ms', quick ? 15 : 40);
-/** Untimed passes before the first repetition, on the connection the repetitions use. */
-const WARMUP_MS = numberOption('warmup-ms', quick ? 15 : 40);
-/** A repetition has at least this many passes, however slow. */
-const MIN_PASSES = 1;
+/**
+ * Untimed passes before the first repetition, on the connection the
+ * repetitions use. The first ~50 ms of a workload run at a fraction of the
+ * steady speed (V8's heap and the process's memory growing to fit it).
+ */
+const WARMUP_MS = numberOption('warmup-ms', quick ? 50 : 100);
+/** A repetition has at least this many passes, however slow: its figure is the median one. */
+const MIN_PASSES = quick ? 3 : 5;
 const IDLE_CONNECTIONS = quick ? 2_000 : 10_000;
 const PEAK_SIZE = quick ? 16 * MiB : 64 * MiB;
+/**
+ * glibc's malloc, held in its steady state for every worker alike: blocks up
+ * to 32 MiB come from the heap, and freed memory is kept rather than given
+ * back. By default the threshold for mapping a block on its own moves as
+ * blocks are freed, and free memory at the top of the heap is returned to
+ * the system past a limit that moves with it, so whether a 1 MiB buffer
+ * costs 256 page faults depends on when the last GC ran: the same pass
+ * measured 2× apart from one repetition to the next. `--default-malloc`
+ * turns this off.
+ */
+const STEADY_MALLOC = args.includes('--default-malloc') ? null : 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296';
 /** Whether this run writes bench/RESULTS.md and bench/results.json. */
-const PUBLISH = !quick && filter === undefined && ['reps', 'min-ms', 'warmup-ms', 'volume-mib'].every((key) => option(key) === undefined);
+const PUBLISH = !quick && filter === undefined && ['reps', 'min-ms', 'warmup-ms', 'volume-mib', 'only'].every((key) => option(key) === undefined) && STEADY_MALLOC !== null;
 
 const IMPLEMENTATIONS = ['wsdriver', 'ws', 'ws-no-addons', 'websocket-driver'] as const;
 const ANCHORS = ['memcpy', 'bufferutil-unmask'] as const;
@@ -73,6 +90,7 @@ function envFor(name: Name): NodeJS.ProcessEnv {
     env.WS_NO_BUFFER_UTIL = '1';
     env.WS_NO_UTF_8_VALIDATE = '1';
   }
+  if (STEADY_MALLOC) env.GLIBC_TUNABLES = STEADY_MALLOC;
   return env;
 }
 
@@ -84,7 +102,8 @@ interface Worker {
 
 async function startWorker(name: Name): Promise<Worker> {
   const child = fork(join(here, 'worker.ts'), [name], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    // BENCH_WORKER_FLAGS: extra V8/Node flags for diagnosis (say --trace-gc or --trace-deopt).
+    execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_WORKER_FLAGS?.split(' ').filter(Boolean) ?? [])],
     env: envFor(name),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -134,17 +153,21 @@ async function measure(workers: Worker[], workload: Workload): Promise<Row> {
   }
   for (const worker of active) await ask(worker, { ...request, phase: 'warmup', minNs: WARMUP_MS * 1e6 });
   const samples: Record<string, number[]> = {};
+  const meanSamples: Record<string, number[]> = {};
   const passes: Record<string, number[]> = {};
+  const pageFaults: Record<string, number[]> = {};
   for (let rep = 0; rep < REPS; rep++) {
     // Rotate who goes first, so no implementation always follows the same one.
     for (let k = 0; k < active.length; k++) {
       const worker = active[(rep + k) % active.length]!;
       const result = await ask(worker, { ...request, phase: 'measure', minNs: MIN_MS * 1e6 });
-      (samples[worker.name] ??= []).push(result.bytes / result.ns);
+      (samples[worker.name] ??= []).push(result.bytes / result.medianNs);
+      (meanSamples[worker.name] ??= []).push((result.bytes * result.passes) / result.totalNs);
       (passes[worker.name] ??= []).push(result.passes);
+      (pageFaults[worker.name] ??= []).push(result.pageFaults);
     }
   }
-  return { workload, id: workload.id, messages, samples, passes };
+  return { workload, id: workload.id, messages, samples, meanSamples, passes, pageFaults };
 }
 
 type MemoryFigures = NonNullable<RunFile['memory']>;
@@ -193,9 +216,9 @@ function table(rows: Row[]): string {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
   ];
   for (const row of rows) {
-    const r = ratioOf(row, 'wsdriver', REFERENCE)!;
-    const vsDriver = ratioOf(row, 'wsdriver', 'websocket-driver')!;
-    const met = r >= target(row) && vsDriver >= 4 ? 'met' : 'NOT met';
+    const r = ratioOf(row, 'wsdriver', REFERENCE);
+    const vsDriver = ratioOf(row, 'wsdriver', 'websocket-driver');
+    const met = r !== undefined && vsDriver !== undefined && r >= target(row) && vsDriver >= 4 ? 'met' : 'NOT met';
     lines.push(
       `| ${row.id} | ${row.messages} | ${speed(row, 'wsdriver')} | ${speed(row, 'ws')} | ${speed(row, 'ws-no-addons')} | ${speed(row, 'websocket-driver')} | **${times(r)}** | ${repetitionRange(row)} | ${times(ratioOf(row, 'ws-no-addons', REFERENCE))} | ${times(vsDriver, 1)} | ≥ ${target(row)}× ws, ≥ 4× w-d: ${met} | ${speed(row, 'memcpy')} | ${speed(row, 'bufferutil-unmask')} |`,
     );
@@ -238,7 +261,8 @@ async function main(): Promise<void> {
   const workloads = WORKLOADS.filter((w) => filter === undefined || w.id.includes(filter));
   const workers: Worker[] = [];
   try {
-    for (const name of [...IMPLEMENTATIONS, ...ANCHORS]) workers.push(await startWorker(name));
+    const only = option('only')?.split(',');
+    for (const name of [...IMPLEMENTATIONS, ...ANCHORS]) if (only === undefined || only.includes(name)) workers.push(await startWorker(name));
     const rows: Row[] = [];
     for (const workload of workloads) {
       const row = await measure(workers, workload);
@@ -247,7 +271,9 @@ async function main(): Promise<void> {
         `${workload.id.padEnd(38)} wsdriver ${speed(row, 'wsdriver').padStart(6)} GB/s  ws ${speed(row, 'ws').padStart(6)}  ws-no-addons ${speed(row, 'ws-no-addons').padStart(6)}  w-d ${speed(row, 'websocket-driver').padStart(6)}  → ${times(ratioOf(row, 'wsdriver', REFERENCE))} ws (reps ${repetitionRange(row)}), ${times(ratioOf(row, 'wsdriver', 'websocket-driver'), 1)} w-d  [${((Date.now() - started) / 1000).toFixed(0)} s]`,
       );
     }
-    for (const worker of workers) worker.child.kill();
+    // Closing the channel lets each worker exit by itself (and write a
+    // profile, if BENCH_WORKER_FLAGS asked for one).
+    await Promise.all(workers.map((worker) => new Promise((resolve) => worker.child.once('exit', resolve).disconnect())));
     workers.length = 0;
     const memory = filter === undefined ? memoryFigures() : null;
     const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
@@ -256,9 +282,9 @@ async function main(): Promise<void> {
     const bandwidth = bandwidthLine(rows);
     const body = [
       `Machine: ${machine}; Node ${process.version}; ${date}.`,
-      `Each pass moves about ${VOLUME / MiB} MiB of payload (at least 4 messages); each repetition is a full GC, then timed passes on a warm connection ` +
-        `(after ${WARMUP_MS} ms of untimed warm-up) until at least ${MIN_MS} ms of work is timed (${Math.min(...passes)}-${Math.max(...passes)} passes, median ${median(passes)}); ` +
-        `${REPS} interleaved repetitions; medians. Ratios > 1 mean wsdriver is faster; "per-rep range" is the lowest and highest ratio of wsdriver to ws among repetitions run side by side.`,
+      `Each pass moves about ${VOLUME / MiB} MiB of payload (at least 4 messages). Each repetition is a full GC, then timed passes on a warm connection ` +
+        `(after ${WARMUP_MS} ms of untimed warm-up) until at least ${MIN_MS} ms of work and ${MIN_PASSES} passes are timed (${Math.min(...passes)}-${Math.max(...passes)} passes, median ${median(passes)}); ` +
+        `its figure is its median pass. ${REPS} interleaved repetitions; the median repetition. Ratios > 1 mean wsdriver is faster; "per-rep range" is the lowest and highest ratio of wsdriver to ws among repetitions run side by side.`,
       '',
       table(rows),
       ...(bandwidth === null ? [] : ['', bandwidth]),
@@ -274,7 +300,7 @@ async function main(): Promise<void> {
       repetitions: REPS,
       minMs: MIN_MS,
       warmupMs: WARMUP_MS,
-      rows: rows.map(({ id, messages, samples, passes: p }) => ({ id, messages, samples, passes: p })),
+      rows: rows.map(({ id, messages, samples, meanSamples, passes: p, pageFaults }) => ({ id, messages, samples, meanSamples, passes: p, pageFaults })),
       ...(memory === null ? {} : { memory }),
     };
     if (jsonFile !== undefined) writeFileSync(jsonFile, JSON.stringify(file, null, 1) + '\n');

@@ -33,10 +33,14 @@ export interface ResultRow {
   readonly id: string;
   /** Messages per pass. */
   readonly messages: number;
-  /** GB/s of payload of each repetition, by implementation, in repetition order. */
+  /** GB/s of payload of each repetition's median pass, by implementation, in repetition order. */
   readonly samples: Record<string, number[]>;
+  /** GB/s of each repetition over all its passes (slow passes included), likewise. */
+  readonly meanSamples?: Record<string, number[]>;
   /** Timed passes in each repetition, by implementation. */
   readonly passes: Record<string, number[]>;
+  /** Minor page faults inside each repetition's timed passes, likewise. */
+  readonly pageFaults?: Record<string, number[]>;
 }
 
 /** A whole run, as bench/run.ts writes it with --json (and next to RESULTS.md). */

@@ -12,9 +12,10 @@
  *   settled and the connection is as warm as a long-lived one.
  * - `measure`: one repetition. A full GC first (the same place for every
  *   implementation), then passes on the bench connection until at least
- *   `minPasses` passes and `minNs` of timed work are done. Each pass's
- *   input is prepared outside the timed region; each pass's message count
- *   and byte count are still checked.
+ *   `minPasses` passes and `minNs` of timed work are done; the median pass
+ *   is the figure, the sum is reported too. Each pass's input is prepared
+ *   outside the timed region; each pass's message count and byte count are
+ *   still checked.
  *
  * Usage: forked by bench/run.ts with the implementation name as argv[2].
  *
@@ -22,6 +23,7 @@
  */
 import { createRequire } from 'node:module';
 import { loadImplementation, wsUsesBufferutil, type Data, type Implementation, type ReceivingConnection, type SendingConnection } from './implementations.js';
+import { median } from './stats.js';
 import { verifyFrames } from './verify.js';
 import { WORKLOADS, buildReceiveStream, headerBytes, messageCount, payloadFor, type ReceiveWorkload, type SendWorkload, type Workload } from './workloads.js';
 
@@ -44,17 +46,24 @@ export interface RunRequest {
 export interface RunResult {
   readonly name: string;
   readonly workload: string;
-  /** Nanoseconds of the timed passes, summed. */
-  readonly ns: number;
+  /** Timed passes. */
   readonly passes: number;
+  /** Nanoseconds of the median pass. */
+  readonly medianNs: number;
+  /** Nanoseconds of all the timed passes, summed. */
+  readonly totalNs: number;
+  /** Minor page faults inside the timed passes. */
+  readonly pageFaults: number;
   /** Messages per pass. */
   readonly messages: number;
-  /** Payload bytes moved in all the timed passes. */
+  /** Payload bytes per pass. */
   readonly bytes: number;
   readonly error?: string;
 }
 
 const decoder = new TextDecoder();
+/** The timing of a request that times nothing (verify). */
+const UNTIMED = { passes: 0, medianNs: 0, totalNs: 0, pageFaults: 0 } as const;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run the benchmark worker with --expose-gc');
 const now = () => process.hrtime.bigint();
@@ -119,20 +128,48 @@ function checkMessage(workload: Workload, index: number, data: Data): string | n
   return null;
 }
 
+interface Timing {
+  readonly passes: number;
+  readonly medianNs: number;
+  readonly totalNs: number;
+  /** Minor page faults taken inside the timed passes (memory touched for the first time). */
+  readonly pageFaults: number;
+  readonly error?: string;
+}
+
+/** One pass of a workload: input made outside the timed region, then the timed work, then its check. */
+interface Pass {
+  setUp(): void;
+  run(): void;
+  /** Null if the pass moved exactly what it should have. */
+  check(): string | null;
+}
+
+const pageFaults = () => process.resourceUsage().minorPageFault;
+
 /**
- * Runs `pass` (which returns its timed nanoseconds) until both minimums are
- * reached; stops at the first pass that reports an error.
+ * Runs passes until both minimums are reached; stops at the first pass that
+ * reports an error. The median pass is the repetition's figure: a pass that
+ * met a full GC or mapped fresh memory is an outlier, not the steady state
+ * (the sum is kept too).
  */
-function repeat(request: RunRequest, pass: () => number, check: () => string | null): { ns: number; passes: number; error: string | null } {
-  let ns = 0;
-  let passes = 0;
+function repeat(request: RunRequest, pass: Pass): Timing {
+  const times: number[] = [];
+  let totalNs = 0;
+  let faults = 0;
   let error: string | null = null;
-  while (error === null && (passes < request.minPasses || ns < request.minNs)) {
-    ns += pass();
-    passes++;
-    error = check();
+  while (error === null && (times.length < request.minPasses || totalNs < request.minNs)) {
+    pass.setUp();
+    const faultsBefore = pageFaults();
+    const start = now();
+    pass.run();
+    const ns = Number(now() - start);
+    faults += pageFaults() - faultsBefore;
+    times.push(ns);
+    totalNs += ns;
+    error = pass.check();
   }
-  return { ns, passes, error };
+  return { passes: times.length, medianNs: median(times), totalNs, pageFaults: faults, ...(error === null ? {} : { error }) };
 }
 
 // Counters of the bench connection's current pass: module-level, so the
@@ -149,36 +186,42 @@ function receiveAnchor(workload: ReceiveWorkload, request: RunRequest, input: Pr
   const stream = input.stream!;
   const base = { name, workload: workload.id, messages: 0 };
   const asBuffer = (c: Uint8Array) => Buffer.from(c.buffer, c.byteOffset, c.length);
-  let pass: () => number;
+  let chunks: Uint8Array[] = [];
+  const setUp = () => {
+    chunks = chunksOf(stream, workload.chunk, asBuffer);
+  };
+  const check = () => null;
+  let pass: Pass;
   if (name === 'memcpy') {
     // The memory-bandwidth line: copying the same chunks into one buffer
     // whose pages are already mapped (a fresh one would add a page fault
     // per 4 KiB, which is allocation, not bandwidth).
     const target = new Uint8Array(stream.length);
     target.fill(1);
-    pass = () => {
-      const chunks = chunksOf(stream, workload.chunk, asBuffer);
-      const start = now();
-      let offset = 0;
-      for (let i = 0; i < chunks.length; i++) {
-        target.set(chunks[i]!, offset);
-        offset += chunks[i]!.length;
-      }
-      return Number(now() - start);
+    pass = {
+      setUp,
+      check,
+      run() {
+        let offset = 0;
+        for (let i = 0; i < chunks.length; i++) {
+          target.set(chunks[i]!, offset);
+          offset += chunks[i]!.length;
+        }
+      },
     };
   } else {
     const bufferUtil = require('bufferutil') as { unmask(buffer: Uint8Array, mask: Uint8Array): void };
     const key = Buffer.from([0x12, 0x34, 0x56, 0x78]);
-    pass = () => {
-      const chunks = chunksOf(stream, workload.chunk, asBuffer);
-      const start = now();
-      for (let i = 0; i < chunks.length; i++) bufferUtil.unmask(chunks[i]!, key);
-      return Number(now() - start);
+    pass = {
+      setUp,
+      check,
+      run() {
+        for (let i = 0; i < chunks.length; i++) bufferUtil.unmask(chunks[i]!, key);
+      },
     };
   }
   if (request.phase === 'measure') gc!();
-  const { ns, passes } = repeat(request, pass, () => null);
-  return { ...base, ns, passes, bytes: passes * stream.length };
+  return { ...base, ...repeat(request, pass), bytes: stream.length };
 }
 
 function runReceive(workload: ReceiveWorkload, request: RunRequest): RunResult {
@@ -201,29 +244,31 @@ function runReceive(workload: ReceiveWorkload, request: RunRequest): RunResult {
     for (const chunk of chunksOf(stream, workload.chunk, implementation.wrap)) connection.feed(chunk);
     if (messages !== input.count) error ??= `delivered ${messages} messages, expected ${input.count}`;
     if (bytes !== expectedBytes) error ??= `delivered ${bytes} payload bytes, expected ${expectedBytes}`;
-    return { ...base, ns: 0, passes: 1, bytes, ...(error === null ? {} : { error }) };
+    return { ...base, ...UNTIMED, bytes, ...(error === null ? {} : { error }) };
   }
 
   const connection = (input.receiver ??= implementation.receiver(2 ** 30, countMessage));
   const wrap = implementation.wrap;
-  const pass = (): number => {
-    // Fresh chunks each pass: parse() takes ownership and unmasks in place.
-    const chunks = chunksOf(stream, workload.chunk, wrap);
-    delivered = 0;
-    deliveredBytes = 0;
-    const start = now();
-    for (let i = 0; i < chunks.length; i++) connection.feed(chunks[i]!);
-    return Number(now() - start);
+  let chunks: Uint8Array[] = [];
+  const pass: Pass = {
+    setUp() {
+      // Fresh chunks each pass: parse() takes ownership and unmasks in place.
+      chunks = chunksOf(stream, workload.chunk, wrap);
+      delivered = 0;
+      deliveredBytes = 0;
+    },
+    run() {
+      for (let i = 0; i < chunks.length; i++) connection.feed(chunks[i]!);
+    },
+    check: () =>
+      delivered !== input.count
+        ? `delivered ${delivered} messages in a pass, expected ${input.count}`
+        : deliveredBytes !== expectedBytes
+          ? `delivered ${deliveredBytes} payload bytes in a pass, expected ${expectedBytes}`
+          : null,
   };
-  const check = (): string | null =>
-    delivered !== input.count
-      ? `delivered ${delivered} messages in a pass, expected ${input.count}`
-      : deliveredBytes !== expectedBytes
-        ? `delivered ${deliveredBytes} payload bytes in a pass, expected ${expectedBytes}`
-        : null;
   if (request.phase === 'measure') gc!();
-  const { ns, passes, error } = repeat(request, pass, check);
-  return { ...base, ns, passes, bytes: passes * expectedBytes, ...(error === null ? {} : { error }) };
+  return { ...base, ...repeat(request, pass), bytes: expectedBytes };
 }
 
 // Bytes handed to the bench connection's write() in the current pass.
@@ -234,7 +279,7 @@ const countWrite = (bytes: Uint8Array): void => {
 
 function runSend(workload: SendWorkload, request: RunRequest): RunResult {
   const base = { name, workload: workload.id };
-  if (implementation === null) return { ...base, ns: 0, passes: 0, messages: 0, bytes: 0 };
+  if (implementation === null) return { ...base, ...UNTIMED, messages: 0, bytes: 0 };
   const input = prepare(workload, request.volume);
   const { count, texts, binaries } = input;
   const distinct = Math.min(count, DISTINCT);
@@ -264,20 +309,19 @@ function runSend(workload: SendWorkload, request: RunRequest): RunResult {
       }
       error = verifyFrames(joined, masked, workload.kind === 'text' ? 1 : 2, (i) => payloadFor(workload, i % distinct));
     }
-    return { ...base, ns: 0, passes: 1, messages: count, bytes: count * workload.size, ...(error === null ? {} : { error }) };
+    return { ...base, ...UNTIMED, messages: count, bytes: count * workload.size, ...(error === null ? {} : { error }) };
   }
 
   const connection = (input.sender ??= implementation.sender(workload.role, countWrite));
-  const pass = (): number => {
-    written = 0;
-    const start = now();
-    sendAll(connection);
-    return Number(now() - start);
+  const pass: Pass = {
+    setUp() {
+      written = 0;
+    },
+    run: () => sendAll(connection),
+    check: () => (written === expected ? null : `wrote ${written} bytes in a pass, expected ${expected}`),
   };
-  const check = (): string | null => (written === expected ? null : `wrote ${written} bytes in a pass, expected ${expected}`);
   if (request.phase === 'measure') gc!();
-  const { ns, passes, error } = repeat(request, pass, check);
-  return { ...base, ns, passes, messages: count, bytes: passes * count * workload.size, ...(error === null ? {} : { error }) };
+  return { ...base, ...repeat(request, pass), messages: count, bytes: count * workload.size };
 }
 
 process.on('message', (request: RunRequest) => {
@@ -287,7 +331,7 @@ process.on('message', (request: RunRequest) => {
     if (workload === undefined) throw new Error(`unknown workload ${request.workload}`);
     result = workload.direction === 'receive' ? runReceive(workload, request) : runSend(workload, request);
   } catch (error) {
-    result = { name, workload: request.workload, ns: 0, passes: 0, messages: 0, bytes: 0, error: String((error as Error)?.stack ?? error) };
+    result = { name, workload: request.workload, ...UNTIMED, messages: 0, bytes: 0, error: String((error as Error)?.stack ?? error) };
   }
   process.send!(result);
 });
