@@ -50,9 +50,9 @@ const MiB = 1024 * 1024;
 /** Payload bytes per pass (whole messages, at least 4 of them). */
 const VOLUME = numberOption('volume-mib', 1) * MiB;
 /** Interleaved repetitions per implementation; the median is reported. */
-const REPS = Math.round(numberOption('reps', quick ? 3 : 7));
+const REPS = Math.round(numberOption('reps', quick ? 3 : 9));
 /** Timed work per repetition, at least: passes are repeated until it is reached. */
-const MIN_MS = numberOption('min-ms', quick ? 15 : 40);
+const MIN_MS = numberOption('min-ms', quick ? 15 : 30);
 /**
  * Untimed passes before the first repetition, on the connection the
  * repetitions use. The first ~50 ms of a workload run at a fraction of the
@@ -284,7 +284,8 @@ async function main(): Promise<void> {
       `Machine: ${machine}; Node ${process.version}; ${date}.`,
       `Each pass moves about ${VOLUME / MiB} MiB of payload (at least 4 messages). Each repetition is a full GC, then timed passes on a warm connection ` +
         `(after ${WARMUP_MS} ms of untimed warm-up) until at least ${MIN_MS} ms of work and ${MIN_PASSES} passes are timed (${Math.min(...passes)}-${Math.max(...passes)} passes, median ${median(passes)}); ` +
-        `its figure is its median pass. ${REPS} interleaved repetitions; the median repetition. Ratios > 1 mean wsdriver is faster; "per-rep range" is the lowest and highest ratio of wsdriver to ws among repetitions run side by side.`,
+        `its figure is its median pass. ${REPS} interleaved repetitions: GB/s are the median repetition's; a ratio is the median of the per-repetition ratios ` +
+        `(each repetition of one implementation ran right after or before the other's); "per-rep range" is the lowest and highest of them for wsdriver / ws. Ratios > 1 mean wsdriver is faster.`,
       '',
       table(rows),
       ...(bandwidth === null ? [] : ['', bandwidth]),

@@ -66,9 +66,16 @@ export function medianOf(row: ResultRow, name: string): number | undefined {
   return samples === undefined || samples.length === 0 ? undefined : median(samples);
 }
 
-/** wsdriver's median speed over the reference's (above 1: wsdriver is faster). */
+/**
+ * How much faster `name` is than `reference` (above 1: faster): the median
+ * of the per-repetition ratios. Each repetition of the two ran back to back,
+ * so a slow phase of the machine (this one has phases of about half speed
+ * lasting seconds) mostly hits both and cancels out, where a ratio of the
+ * two medians would take it whole.
+ */
 export function ratioOf(row: ResultRow, name: string, reference: string): number | undefined {
-  const a = medianOf(row, name);
-  const b = medianOf(row, reference);
-  return a === undefined || b === undefined ? undefined : a / b;
+  const a = row.samples[name];
+  const b = row.samples[reference];
+  if (a === undefined || b === undefined || a.length === 0 || b.length === 0) return undefined;
+  return median(pairedRatios(a, b));
 }

@@ -140,10 +140,17 @@ describe('the statistics reported', () => {
     expect(relativeChange(2, 1.8)).toBeCloseTo(-0.1);
   });
 
-  it("ratioOf: one implementation's median speed over another's, undefined when one did not run", () => {
+  it("ratioOf: the median of the per-repetition ratios, undefined when one did not run", () => {
     const row: ResultRow = { id: 'x', messages: 1, samples: { wsdriver: [3, 9, 6], ws: [2, 4, 3] }, passes: {} };
     expect(medianOf(row, 'wsdriver')).toBe(6);
     expect(ratioOf(row, 'wsdriver', 'ws')).toBe(2);
     expect(ratioOf(row, 'wsdriver', 'memcpy')).toBeUndefined();
+  });
+
+  it('ratioOf: a slow phase that hits both implementations of a repetition cancels out', () => {
+    // Repetitions 3 and 4 ran at half speed for both, and wsdriver's 5th too:
+    // the ratio of the two medians would be 2 / 2 = 1.
+    const row: ResultRow = { id: 'x', messages: 1, samples: { wsdriver: [4, 4, 2, 2, 2], ws: [2, 2, 1, 1, 2] }, passes: {} };
+    expect(ratioOf(row, 'wsdriver', 'ws')).toBe(2);
   });
 });
