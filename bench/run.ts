@@ -48,7 +48,7 @@ const filter = option('filter');
 const jsonFile = option('json');
 const MiB = 1024 * 1024;
 /** Payload bytes per pass (whole messages, at least 4 of them). */
-const VOLUME = numberOption('volume-mib', 1) * MiB;
+const VOLUME = numberOption('volume-mib', quick ? 0.5 : 1) * MiB;
 /** Interleaved repetitions per implementation; the median is reported. */
 const REPS = Math.round(numberOption('reps', quick ? 3 : 9));
 /** Timed work per repetition, at least: passes are repeated until it is reached. */
@@ -61,6 +61,8 @@ const MIN_MS = numberOption('min-ms', quick ? 15 : 30);
 const WARMUP_MS = numberOption('warmup-ms', quick ? 50 : 100);
 /** A repetition has at least this many passes, however slow: its figure is the median one. */
 const MIN_PASSES = quick ? 3 : 5;
+/** The warm-up's passes, at least (a quick run spares the slowest implementations a few). */
+const WARMUP_PASSES = quick ? 1 : MIN_PASSES;
 const IDLE_CONNECTIONS = quick ? 2_000 : 10_000;
 const PEAK_SIZE = quick ? 16 * MiB : 64 * MiB;
 /**
@@ -151,7 +153,7 @@ async function measure(workers: Worker[], workload: Workload): Promise<Row> {
     const result = await ask(worker, { ...request, phase: 'verify', minNs: 0 });
     if (!isAnchor(worker.name)) messages = result.messages;
   }
-  for (const worker of active) await ask(worker, { ...request, phase: 'warmup', minNs: WARMUP_MS * 1e6 });
+  for (const worker of active) await ask(worker, { ...request, phase: 'warmup', minNs: WARMUP_MS * 1e6, minPasses: WARMUP_PASSES });
   const samples: Record<string, number[]> = {};
   const meanSamples: Record<string, number[]> = {};
   const passes: Record<string, number[]> = {};
