@@ -16,7 +16,7 @@ driver.on('open', () => {
 });
 driver.on('message', (event) => {
   console.log('received:', event.data);
-  driver.close('done', 1000);
+  driver.close(1000, 'done');
 });
 driver.on('error', (error) => console.error(error.code, error.message));
 driver.on('close', (event) => console.log('closed', event.code, event.reason));

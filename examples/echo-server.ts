@@ -59,7 +59,7 @@ server.listen(Number(process.env.PORT ?? 8080), '127.0.0.1', () => {
 // Ctrl-C: say goodbye to every client (1001), then stop.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    for (const driver of open) driver.close('server shutting down', 1001);
+    for (const driver of open) driver.close(1001, 'server shutting down');
     server.close();
     setTimeout(() => process.exit(0), 2000).unref();
   });

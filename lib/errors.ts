@@ -34,7 +34,19 @@ export const CloseCode = {
   EXTENSION_REQUIRED: 1010,
   /** The server met an unexpected condition. */
   INTERNAL_ERROR: 1011,
+  /** The service is restarting; the client may reconnect (IANA registry). */
+  SERVICE_RESTART: 1012,
+  /** The service is overloaded; try again later (IANA registry). */
+  TRY_AGAIN_LATER: 1013,
+  /** A gateway or proxy got an invalid response from upstream (IANA registry). */
+  BAD_GATEWAY: 1014,
 } as const;
+
+/**
+ * A close code: one of the named {@link CloseCode} values, or any other
+ * number in 3000-4999 (registered and private-use codes).
+ */
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode] | (number & {});
 
 /**
  * Stable, machine-readable codes carried by {@link ProtocolError.code}.
@@ -76,6 +88,8 @@ export type ErrorCode =
   | 'PROXY_CLOSED'
   // extensions
   | 'EXTENSION_ERROR'
+  // the transport under the driver failed (socket error, refused connection, TLS)
+  | 'TRANSPORT_ERROR'
   // legacy drafts
   | 'DRAFT_FRAME_ERROR';
 
@@ -91,9 +105,19 @@ export class ProtocolError extends Error {
   /** The close code sent to the peer (and reported in the `close` event). */
   readonly closeCode: number;
 
-  constructor(code: ErrorCode, message: string, closeCode: number = CloseCode.PROTOCOL_ERROR) {
-    super(message);
+  constructor(code: ErrorCode, message: string, closeCode: number = CloseCode.PROTOCOL_ERROR, options?: { cause?: unknown }) {
+    super(message, options);
     this.code = code;
     this.closeCode = closeCode;
   }
+}
+
+/**
+ * The transport failed (a refused connection, an unresolvable host, a TLS
+ * error, a reset): every adapter reports it as this error, then `close`
+ * with 1006 and the cause's message as the reason.
+ */
+export function transportError(cause: unknown): ProtocolError {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return new ProtocolError('TRANSPORT_ERROR', message, CloseCode.ABNORMAL, { cause });
 }

@@ -50,7 +50,7 @@ export type {
   PongEvent,
   Socket,
 } from './driver/events.js';
-export { ReadyState, type ReadyStateValue, type ConnectionState } from './driver/connection-state.js';
+export { ReadyState, type ConnectionState } from './driver/connection-state.js';
 export { CloseCode, ProtocolError, type ErrorCode } from './errors.js';
 export { DEFAULT_OPTIONS, type DriverOptions, type ResolvedOptions } from './options.js';
 export type { Listener } from './emitter.js';

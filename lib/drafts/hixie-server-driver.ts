@@ -178,8 +178,7 @@ export abstract class HixieServerDriver extends BaseDriver implements ServerSide
    * only reported in this side's `close` event, so any integer and any
    * string are accepted.
    */
-  protected checkClose(reason: string, code: number): void {
-    if (typeof reason !== 'string') throw new TypeError('close() reason must be a string');
+  protected checkClose(code: number): void {
     if (!Number.isInteger(code)) throw new TypeError('close() code must be an integer');
   }
 

@@ -45,7 +45,7 @@ export class Hixie75ServerDriver extends HixieServerDriver {
     this.openConnection();
   }
 
-  protected closeOpenConnection(reason: string, code: number): void {
+  protected closeOpenConnection(code: number, reason: string): void {
     this.finish(code, reason, true);
   }
 

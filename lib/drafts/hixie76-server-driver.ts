@@ -89,7 +89,7 @@ export class Hixie76ServerDriver extends HixieServerDriver {
     if (taken < bytes.length && this.state.kind !== 'closed') this.parser.push(bytes.subarray(taken));
   }
 
-  protected closeOpenConnection(reason: string, code: number): void {
+  protected closeOpenConnection(code: number, reason: string): void {
     // §5.3: the server starts the closing handshake with 0xFF 0x00, then
     // waits for the client's, and sends no more data.
     this.socket.write(CLOSING_FRAME);

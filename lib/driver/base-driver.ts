@@ -15,7 +15,7 @@ import { ByteAccumulator } from '../frame/byte-accumulator.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { errorResponse } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
-import { CLOSING, CONNECTING, OPEN, readyStateOf, type ConnectionState, type ReadyStateValue } from './connection-state.js';
+import { CLOSING, CONNECTING, OPEN, readyStateOf, type ConnectionState, type ReadyState } from './connection-state.js';
 import type { DriverEventMap, Socket } from './events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 
@@ -57,6 +57,19 @@ export function toBytes(data: string | Uint8Array | ArrayBuffer | ArrayBufferVie
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   throw new TypeError('expected a string, Uint8Array, ArrayBuffer or ArrayBufferView');
+}
+
+/**
+ * `close(code, reason)`'s argument order is the WebSocket API's and ws's;
+ * websocket-driver's was `close(reason, code)`. A call in the old order is
+ * named as such rather than failing later on a "code" that is a string.
+ */
+export function checkCloseArguments(code: unknown, reason: unknown): void {
+  if (typeof code === 'string' || typeof reason === 'number') {
+    throw new TypeError(`close() takes (code, reason), code first: got close(${JSON.stringify(code)}, ${JSON.stringify(reason)})`);
+  }
+  if (typeof code !== 'number') throw new TypeError('close() code must be a number');
+  if (typeof reason !== 'string') throw new TypeError('close() reason must be a string');
 }
 
 /** Shared machinery of all drivers; see the module comment. */
@@ -128,7 +141,7 @@ export abstract class BaseDriver {
   }
 
   /** 0 connecting, 1 open, 2 closing, 3 closed, as in the WebSocket API. */
-  get readyState(): ReadyStateValue {
+  get readyState(): ReadyState {
     return readyStateOf(this.state);
   }
 
@@ -293,8 +306,9 @@ export abstract class BaseDriver {
    * at once. Returns false if the connection is already closing or closed.
    * Throws on a code that may not be sent or a reason over 123 bytes.
    */
-  close(reason = '', code: number = CloseCode.NORMAL): boolean {
-    this.checkClose(reason, code);
+  close(code: number = CloseCode.NORMAL, reason = ''): boolean {
+    checkCloseArguments(code, reason);
+    this.checkClose(code, reason);
     return this.hub.run(() => {
       switch (this.state.kind) {
         case 'connecting':
@@ -302,7 +316,7 @@ export abstract class BaseDriver {
           this.finish(code, reason, false);
           return true;
         case 'open':
-          this.closeOpenConnection(reason, code);
+          this.closeOpenConnection(code, reason);
           return true;
         default:
           return false;
@@ -374,9 +388,9 @@ export abstract class BaseDriver {
    */
   protected abstract sendPong(message: Uint8Array): boolean;
   /** Starts the closing handshake from the open state. */
-  protected abstract closeOpenConnection(reason: string, code: number): void;
-  /** Throws if `close(reason, code)` is a caller mistake for this protocol. */
-  protected abstract checkClose(reason: string, code: number): void;
+  protected abstract closeOpenConnection(code: number, reason: string): void;
+  /** Throws if `close(code, reason)` is a caller mistake for this protocol. */
+  protected abstract checkClose(code: number, reason: string): void;
   /** Sends whatever tells the peer the connection failed, if anything. */
   protected abstract sendFailure(error: ProtocolError): void;
 

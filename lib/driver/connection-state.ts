@@ -46,13 +46,13 @@ export const ReadyState = {
   CLOSED: 3,
 } as const;
 
-/** A {@link ReadyState} value. */
-export type ReadyStateValue = (typeof ReadyState)[keyof typeof ReadyState];
+/** A {@link ReadyState} value: 0, 1, 2 or 3. */
+export type ReadyState = (typeof ReadyState)[keyof typeof ReadyState];
 
 const NUMBERS = { connecting: 0, open: 1, closing: 2, closed: 3 } as const;
 
 /** The `readyState` number for a state. */
-export function readyStateOf(state: ConnectionState): ReadyStateValue {
+export function readyStateOf(state: ConnectionState): ReadyState {
   return NUMBERS[state.kind];
 }
 

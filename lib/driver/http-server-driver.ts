@@ -20,8 +20,8 @@ import type { ResolvedOptions } from '../options.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { ExtensionStack } from '../extensions/extension-stack.js';
 import { encodeClosePayload } from '../frame/close-payload.js';
-import { toBytes, utf8Length } from './base-driver.js';
-import type { ReadyStateValue } from './connection-state.js';
+import { checkCloseArguments, toBytes, utf8Length } from './base-driver.js';
+import type { ReadyState } from './connection-state.js';
 import type { DriverEventMap, Socket } from './events.js';
 import { selectServerDriver, type ServerSideDriver } from './select-server-driver.js';
 
@@ -95,7 +95,7 @@ export class HttpServerDriver {
   }
 
   /** 0 connecting, 1 open, 2 closing, 3 closed. */
-  get readyState(): ReadyStateValue {
+  get readyState(): ReadyState {
     if (this.#delegate !== null) return this.#delegate.readyState;
     return this.#closed ? 3 : 0;
   }
@@ -200,8 +200,9 @@ export class HttpServerDriver {
    * `connect` it ends the driver at once, writing nothing. False if it is
    * already closing or closed.
    */
-  close(reason?: string, code?: number): boolean {
-    if (this.#delegate !== null) return this.#delegate.close(reason, code);
+  close(code?: number, reason?: string): boolean {
+    if (this.#delegate !== null) return this.#delegate.close(code, reason);
+    checkCloseArguments(code ?? CloseCode.NORMAL, reason ?? '');
     // The same caller checks as once connected (a code that may not be sent throws).
     encodeClosePayload(code ?? CloseCode.NORMAL, reason ?? '');
     if (this.#closed) return false;

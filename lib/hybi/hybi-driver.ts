@@ -259,12 +259,12 @@ export abstract class HybiDriver extends BaseDriver {
     return this.#sendFrame(Opcode.PONG, message);
   }
 
-  protected checkClose(reason: string, code: number): void {
+  protected checkClose(code: number, reason: string): void {
     // Throws a RangeError for a code that may not be sent or a long reason.
     encodeClosePayload(code, reason);
   }
 
-  protected closeOpenConnection(reason: string, code: number): void {
+  protected closeOpenConnection(code: number, reason: string): void {
     // Messages already accepted by text()/binary() go out first (§5.5.1:
     // nothing may follow the close frame, so they could not go after it).
     if (this.#extensions !== null && !this.#extensions.outgoingIdle) this.#heldClose = { code, reason };

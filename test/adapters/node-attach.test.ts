@@ -143,7 +143,7 @@ describe('attach: a server driver, when the connection ends', () => {
     let ended = false;
     tcp.on('end', () => (ended = true));
     const closeFrame = readUntil(tcp, (bytes) => decodeFrames(bytes).length === 1);
-    driver.close('later', 3001);
+    driver.close(3001, 'later');
     expect(readClosePayload(decodeFrames(await closeFrame)[0]!.payload)).toEqual({ code: 3001, reason: 'later' });
     expect(ended).toBe(false); // still waiting for the answer
     tcp.write(clientFrame(Op.CLOSE, closePayload(3001)));
@@ -225,7 +225,7 @@ describe('attach: a client driver', () => {
     const peer = await nextAccepted();
     const serverSaw = next(peer.driver, 'close');
     const closed = next(driver, 'close');
-    driver.close('done', 1000);
+    driver.close(1000, 'done');
     expect(await closed).toEqual({ code: 1000, reason: '', wasClean: true });
     await serverSaw;
     expect(tcp.writableEnded).toBe(false); // the server closes TCP first

@@ -40,7 +40,7 @@ describe('attach: a peer that never answers the close frame', () => {
     attach(driver, tcp, { closeTimeout: 50 });
     driver.start();
     const closed = new Promise<{ code: number; wasClean: boolean }>((resolve) => driver.on('close', resolve));
-    expect(driver.close('bye')).toBe(true);
+    expect(driver.close(1000, 'bye')).toBe(true);
     expect(driver.readyState).toBe(2);
     const event = await closed;
     expect(event.code).toBe(1006);

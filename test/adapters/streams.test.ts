@@ -41,7 +41,7 @@ describe('runOverStreams', () => {
     const clientClosed = nextEvent<{ code: number; wasClean: boolean }>((resolve) =>
       client.driver.on('close', (e) => resolve(e)),
     );
-    client.driver.close('done', 4000);
+    client.driver.close(4000, 'done');
     expect(await serverClosed).toBe(4000);
     expect(await clientClosed).toEqual({ code: 4000, reason: '', wasClean: true });
     // Both drivers closed their writable side, so both readable sides end.

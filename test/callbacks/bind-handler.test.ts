@@ -70,7 +70,7 @@ describe.each(BASIC_CHUNKINGS)('callbacks on a server driver bound before its ha
   it(`calls onClose once with the peer's code and reason after a clean close (${label})`, () => {
     const { pair, handler, client } = boundPair(chunking);
     pair.connect();
-    pair.client.close('bye', 4001);
+    pair.client.close(4001, 'bye');
     pair.flush();
     expect(handler.calls).toEqual([{ name: 'open' }, { name: 'close', code: 4001, reason: 'bye', wasClean: true }]);
     expect(handler.clients.every((c) => c === client)).toBe(true);
@@ -112,7 +112,7 @@ describe('callbacks: which driver states call onOpen', () => {
 
   it('calls neither onOpen nor onClose for a driver already closing', () => {
     const { driver, rec } = openServer();
-    driver.close('', 1000);
+    driver.close(1000, '');
     const log = new LoggingHandler();
     const { client } = bindHandler(driver, log);
     expect(client.isOpen()).toBe(false);

@@ -14,9 +14,9 @@ describe('hixie-75 closing (no closing handshake: the transport is ended)', () =
       expect(driver.readyState).toBe(3);
     });
 
-    it('close(reason, code) reports what it was given', () => {
+    it('close(code, reason) reports what it was given', () => {
       const { driver, rec } = open75();
-      driver.close('shutting down', 1001);
+      driver.close(1001, 'shutting down');
       expect(rec.of('close')).toEqual([{ type: 'close', code: 1001, reason: 'shutting down', wasClean: true }]);
     });
 
@@ -95,7 +95,7 @@ describe('hixie-76 closing handshake (0xFF 0x00)', () => {
   describe('in the closing state', () => {
     it("emits close with close()'s code and reason when the client answers", () => {
       const { driver, rec } = open76();
-      driver.close('done', 4000);
+      driver.close(4000, 'done');
       rec.take();
       driver.parse(CLOSING_FRAME.slice());
       expect(rec.take()).toEqual(nothing);
@@ -150,6 +150,6 @@ describe('hixie-76 closing handshake (0xFF 0x00)', () => {
 
   it('close() throws on a code that is not an integer', () => {
     const { driver } = open76();
-    expect(() => driver.close('', 1000.5)).toThrow(TypeError);
+    expect(() => driver.close(1000.5, '')).toThrow(TypeError);
   });
 });

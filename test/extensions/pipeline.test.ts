@@ -64,7 +64,7 @@ for (const chunking of BASIC_CHUNKINGS) {
       it("holds the peer's close until the messages before it are delivered, then answers it", () => {
         const { pair, session } = gatedPair({ chunking });
         pair.client.text('last words');
-        pair.client.close('done', 1000);
+        pair.client.close(1000, 'done');
         pair.flush();
         expect(pair.serverRec.types).toEqual([]);
         expect(pair.server.readyState).toBe(2);
@@ -136,7 +136,7 @@ for (const chunking of BASIC_CHUNKINGS) {
       it('close() sends the close frame after the messages already in the pipeline', () => {
         const { pair, session } = gatedPair({ chunking });
         pair.server.text('first');
-        expect(pair.server.close('bye', 1000)).toBe(true);
+        expect(pair.server.close(1000, 'bye')).toBe(true);
         expect(pair.server.readyState).toBe(2);
         expect(pair.server.text('too late')).toBe(false);
         pair.serverRec.take();

@@ -19,7 +19,7 @@ export interface OpenDriver {
   binary(message: Uint8Array): boolean;
   ping(message?: string | Uint8Array, callback?: () => void): boolean;
   pong(message?: string | Uint8Array): boolean;
-  close(reason?: string, code?: number): boolean;
+  close(code?: number, reason?: string): boolean;
   transportClosed(): void;
 }
 

@@ -50,7 +50,7 @@ beforeAll(async () => {
     driver.addExtension(perMessageDeflate());
     driver.on('error', () => {});
     driver.on('message', (event) => {
-      if (event.data === 'please close') driver.close('server says bye', 1001);
+      if (event.data === 'please close') driver.close(1001, 'server says bye');
       else if (typeof event.data === 'string') driver.text(event.data);
       else driver.binary(event.data);
     });

@@ -82,7 +82,7 @@ describe.each(BASIC_CHUNKINGS)('framing drivers in the open state, bytes deliver
   describe(`the closing handshake (${label})`, () => {
     it.each([CloseCode.NORMAL, CloseCode.GOING_AWAY, 4000])('started by the client with %i ends cleanly on both sides', (code) => {
       const pair = open();
-      pair.client.close('done here', code);
+      pair.client.close(code, 'done here');
       expect(pair.client.readyState).toBe(2);
       pair.flush();
       expect(pair.serverRec.of('close')).toEqual([{ type: 'close', code, reason: 'done here', wasClean: true }]);
@@ -92,7 +92,7 @@ describe.each(BASIC_CHUNKINGS)('framing drivers in the open state, bytes deliver
     it('started by the server ends cleanly, and still delivers the messages sent before it', () => {
       const pair = open();
       pair.client.text('in flight');
-      pair.server.close('shutting down', CloseCode.GOING_AWAY);
+      pair.server.close(CloseCode.GOING_AWAY, 'shutting down');
       pair.flush();
       expect(pair.serverRec.messages).toEqual(['in flight']);
       expect(pair.clientRec.of('close')[0]).toMatchObject({ code: CloseCode.GOING_AWAY, reason: 'shutting down', wasClean: true });

@@ -173,7 +173,7 @@ describe.each(TRANSPORTS)('WebSocket over $name', (transport) => {
 
       const serverClosed = next(server.drivers[0]!, 'close');
       const clientClosed = next(client, 'close');
-      client.close('bye', 4001);
+      client.close(4001, 'bye');
       expect(await serverClosed).toEqual({ code: 4001, reason: 'bye', wasClean: true });
       expect(await clientClosed).toEqual({ code: 4001, reason: '', wasClean: true });
       await streamClosed(server.streams[0]!);
@@ -186,7 +186,7 @@ describe.each(TRANSPORTS)('WebSocket over $name', (transport) => {
       const client = connectHttp2(await session(transport, server.port), urlFor(server.port));
       await next(client, 'open');
       const clientClosed = next(client, 'close');
-      server.drivers[0]!.close('restarting', 1012);
+      server.drivers[0]!.close(1012, 'restarting');
       expect(await clientClosed).toEqual({ code: 1012, reason: 'restarting', wasClean: true });
       await streamClosed(server.streams[0]!);
     });
@@ -203,7 +203,7 @@ describe.each(TRANSPORTS)('WebSocket over $name', (transport) => {
       await new Promise((resolve) => silent.once('response', resolve));
       const driver = server.drivers[0]!;
       const closed = next(driver, 'close');
-      driver.close('going', 1001);
+      driver.close(1001, 'going');
       expect(await closed).toMatchObject({ code: 1006, wasClean: false });
       await streamClosed(server.streams[0]!);
       expect(server.streams[0]!.rstCode).toBe(http2.constants.NGHTTP2_CANCEL);

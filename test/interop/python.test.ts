@@ -124,7 +124,7 @@ describe.skipIf(!hasWebsockets)('wsdriver client → Python websockets server', 
   ])('closes with %i: Python reports code and reason, and the close is clean', async (code, reason) => {
     const { driver, python } = await start();
     const closed = next(driver, 'close');
-    driver.close(reason, code);
+    driver.close(code, reason);
     expect(await closed).toMatchObject({ code, wasClean: true });
     expect(await python.next()).toEqual({ closed: code, reason });
   });
@@ -171,7 +171,7 @@ describe.skipIf(!hasWebsockets)('Python websockets client → wsdriver server', 
   ])('closes with %i: Python reports code and reason, and the close is clean', async (code, reason) => {
     const { driver, python } = await start();
     const closed = next(driver, 'close');
-    driver.close(reason, code);
+    driver.close(code, reason);
     expect(await closed).toMatchObject({ code, wasClean: true });
     expect(await python.next()).toEqual({ closed: code, reason });
   });

@@ -227,9 +227,9 @@ describe('ws client → wsdriver server: closing', () => {
     const { closed } = await wsClient(server.url);
     const driver = await server.nextDriver();
     const serverClosed = next(driver, 'close');
-    expect(driver.close(reason, code)).toBe(true);
+    expect(driver.close(code, reason)).toBe(true);
     expect(driver.readyState).toBe(2);
-    expect(driver.close('again', 1000)).toBe(false);
+    expect(driver.close(1000, 'again')).toBe(false);
     expect(await closed).toEqual({ code, reason, wasClean: true });
     expect(await serverClosed).toEqual({ code, reason, wasClean: true });
   });

@@ -219,7 +219,7 @@ describe('wsdriver client → ws server: closing', () => {
     const peer = await server.nextPeer();
     const atServer = peerClosed(peer);
     const closed = next(driver, 'close');
-    expect(driver.close(reason, code)).toBe(true);
+    expect(driver.close(code, reason)).toBe(true);
     expect(await atServer).toEqual({ code, reason, wasClean: true });
     // ws echoes the code and the reason.
     expect(await closed).toEqual({ code, reason, wasClean: true });

@@ -82,7 +82,7 @@ describe('an open connection that has not yet read a frame', () => {
 
   it('closes with a close frame, then reads nothing after the answer', () => {
     const { driver, rec } = openServer();
-    expect(driver.close('bye', 1000)).toBe(true);
+    expect(driver.close(1000, 'bye')).toBe(true);
     expect(rec.takeFrames().map((f) => f.opcode)).toEqual([Op.CLOSE]);
     driver.parse(clientFrame(Op.CLOSE, new Uint8Array([0x03, 0xe8])));
     driver.parse(clientFrame(Op.TEXT, 'late'));

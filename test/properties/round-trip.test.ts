@@ -96,7 +96,7 @@ describe.each(['client to server', 'server to client'] as const)('round trip, %s
             else if (message.kind === 'binary') sender.binary(message.data);
             else sender.ping(message.data);
           }
-          expect(sender.close(reason, code)).toBe(true);
+          expect(sender.close(code, reason)).toBe(true);
           pair.flush();
           expect(receiverRec.of('message')).toHaveLength(messages.filter((m) => m.kind !== 'ping').length);
           expect(receiverRec.of('close')).toEqual([{ type: 'close', code, reason, wasClean: true }]);

@@ -145,7 +145,7 @@ async function echoAndClose(session: Session): Promise<void> {
   session.driver.binary(Uint8Array.of(0, 1, 2, 253, 254, 255));
   expect(await session.nextMessage()).toBe('héllo through the proxy');
   expect(await session.nextMessage()).toEqual(Uint8Array.of(0, 1, 2, 253, 254, 255));
-  session.driver.close('done', 1000);
+  session.driver.close(1000, 'done');
   expect(await session.closed).toEqual({ code: 1000, reason: 'done', wasClean: true });
 }
 

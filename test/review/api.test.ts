@@ -58,7 +58,7 @@ describe('Driver.server before a request has arrived', () => {
   it('close() ends it once, with the given code, writing nothing', () => {
     const rec = new Recorder();
     const driver = rec.attach(Driver.server(rec.socket));
-    expect(driver.close('bye', 4001)).toBe(true);
+    expect(driver.close(4001, 'bye')).toBe(true);
     expect(driver.close()).toBe(false);
     driver.transportClosed();
     expect(rec.of('close')).toEqual([{ type: 'close', code: 4001, reason: 'bye', wasClean: false }]);

@@ -94,7 +94,7 @@ describe('server: close() from a message listener', () => {
     driver.on('connect', () => driver.start());
     driver.parse(requestHead());
     rec.take();
-    driver.on('message', () => driver.close('done', 4000));
+    driver.on('message', () => driver.close(4000, 'done'));
     driver.parse(concat(clientFrame(Op.TEXT, 'a'), clientFrame(Op.PING, 'p'), clientFrame(Op.TEXT, 'b'), clientFrame(Op.CLOSE, closePayload(1000))));
     expect(rec.messages).toEqual(['a', 'b']);
     // One close frame and nothing after it: the ping arrived once closing had begun.

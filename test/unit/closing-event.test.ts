@@ -7,8 +7,8 @@ describe('the closing event', () => {
     const { driver } = openServer();
     const states: number[] = [];
     driver.on('closing', () => states.push(driver.readyState));
-    expect(driver.close('bye', 1000)).toBe(true);
-    expect(driver.close('again', 1000)).toBe(false);
+    expect(driver.close(1000, 'bye')).toBe(true);
+    expect(driver.close(1000, 'again')).toBe(false);
     expect(states).toEqual([2]);
   });
 

@@ -104,7 +104,7 @@ describe.each(ROLES)('$name closing handshake (§7)', (role: Role) => {
     describe('after a local close()', () => {
       it('sends one close frame, waits in CLOSING, and finishes cleanly on the peer’s close', () => {
         const { driver, rec } = role.open();
-        expect(driver.close('done', 4000)).toBe(true);
+        expect(driver.close(4000, 'done')).toBe(true);
         expect(driver.readyState).toBe(2);
         expect(rec.events).toEqual([]);
         const frames = rec.takeFrames();
@@ -120,7 +120,7 @@ describe.each(ROLES)('$name closing handshake (§7)', (role: Role) => {
 
       it('reports the code the peer sent, not the one this side sent', () => {
         const { driver, rec } = role.open();
-        driver.close('', 1001);
+        driver.close(1001, '');
         feed(driver, role.peerFrame(Op.CLOSE), chunking);
         expect(rec.of('close')[0]).toMatchObject({ code: 1005, wasClean: true });
       });
@@ -176,7 +176,7 @@ describe.each(ROLES)('$name closing handshake (§7)', (role: Role) => {
         expect(driver.binary(Uint8Array.of(1))).toBe(false);
         expect(driver.ping('p', () => {})).toBe(false);
         expect(driver.pong()).toBe(false);
-        expect(driver.close('again', 1000)).toBe(false);
+        expect(driver.close(1000, 'again')).toBe(false);
         expect(rec.take().length).toBe(0);
       });
     });
@@ -191,7 +191,7 @@ describe.each(ROLES)('$name closing handshake (§7)', (role: Role) => {
 
     it.each([1005, 1006, 1015, 1004, 999, 2999, 5000, 1000.5, NaN])('throws a RangeError for code %s, and stays open', (code) => {
       const { driver, rec } = role.open();
-      expect(() => driver.close('', code)).toThrow(RangeError);
+      expect(() => driver.close(code, '')).toThrow(RangeError);
       expect(driver.readyState).toBe(1);
       expect(rec.take().length).toBe(0);
       expect(rec.events).toEqual([]);
@@ -199,10 +199,19 @@ describe.each(ROLES)('$name closing handshake (§7)', (role: Role) => {
 
     it('throws a RangeError for a reason over 123 bytes of UTF-8, and accepts exactly 123', () => {
       const { driver, rec } = role.open();
-      expect(() => driver.close('€'.repeat(42), 1000)).toThrow(RangeError);
+      expect(() => driver.close(1000, '€'.repeat(42))).toThrow(RangeError);
       expect(driver.readyState).toBe(1);
-      expect(driver.close('€'.repeat(41), 1000)).toBe(true);
+      expect(driver.close(1000, '€'.repeat(41))).toBe(true);
       expect(readClosePayload(rec.takeFrames()[0]!.payload).reason).toBe('€'.repeat(41));
+    });
+
+    it("names the (code, reason) order when called in websocket-driver's (reason, code) order, and stays open", () => {
+      const { driver, rec } = role.open();
+      const swapped = driver.close as unknown as (reason: string, code: number) => boolean;
+      expect(() => swapped.call(driver, 'bye', 1000)).toThrow(/close\(\) takes \(code, reason\), code first: got close\("bye", 1000\)/);
+      expect(() => swapped.call(driver, 'bye', undefined as unknown as number)).toThrow(TypeError);
+      expect(driver.readyState).toBe(1);
+      expect(rec.take().length).toBe(0);
     });
   });
 

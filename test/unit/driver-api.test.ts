@@ -107,8 +107,8 @@ describe('messages sent before open', () => {
 
   it('Driver.server close() before the request arrives checks its arguments as it does later', () => {
     const driver = Driver.server({ write() {} });
-    expect(() => driver.close('', 1005)).toThrow(RangeError);
-    expect(() => driver.close('x'.repeat(124))).toThrow(RangeError);
+    expect(() => driver.close(1005, '')).toThrow(RangeError);
+    expect(() => driver.close(1000, 'x'.repeat(124))).toThrow(RangeError);
     expect(driver.readyState).toBe(0);
   });
 
@@ -374,7 +374,7 @@ describe.each(ROLES)('$name listener exceptions', (role: Role) => {
     const { driver, rec } = role.open();
     driver.on('message', (event) => {
       driver.text(`echo ${String(event.data)}`);
-      if (event.data === 'bye') driver.close('done', 1000);
+      if (event.data === 'bye') driver.close(1000, 'done');
     });
     feed(driver, concat(role.peerFrame(Op.TEXT, 'hi'), role.peerFrame(Op.TEXT, 'bye'), role.peerFrame(Op.TEXT, 'after close')));
     expect(rec.messages).toEqual(['hi', 'bye', 'after close']);

@@ -308,7 +308,7 @@ describe('masking of sent frames', () => {
     const { driver, rec } = CLIENT.open();
     for (let i = 0; i < 50; i++) driver.text('same');
     driver.ping('p');
-    driver.close('bye', 1000);
+    driver.close(1000, 'bye');
     const frames = rec.takeFrames();
     expect(frames.every((f) => f.masked)).toBe(true);
     const keys = new Set(frames.map((f) => Buffer.from(f.maskKey!).toString('hex')));
@@ -327,7 +327,7 @@ describe('masking of sent frames', () => {
 
   it('the close frame a client sends carries its code masked', () => {
     const { driver, rec } = CLIENT.open();
-    driver.close('', 4000);
+    driver.close(4000, '');
     expect(rec.takeFrames()[0]!.payload).toEqual(closePayload(4000));
   });
 });

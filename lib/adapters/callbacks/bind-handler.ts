@@ -39,7 +39,7 @@ export interface BindableDriver {
   /** Sends `client.write()` of bytes as a binary message. */
   binary(message: Uint8Array | ArrayBuffer | ArrayBufferView): boolean;
   /** Starts the closing handshake for `client.close()` and `shutdown()`. */
-  close(reason?: string, code?: number): boolean;
+  close(code?: number, reason?: string): boolean;
 }
 
 /**
@@ -242,7 +242,7 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
   close(code: number = CloseCode.NORMAL, reason = ''): void {
     if (this.#closed || this.#closeAsked) return;
     // The driver checks the arguments before it changes anything.
-    this.driver.close(reason, code);
+    this.driver.close(code, reason);
     this.#closeAsked = true;
   }
 
@@ -305,7 +305,7 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
       // onShutdown may have closed it already (client.close(), or a write that failed it).
       if (!this.#closed && !this.#closeAsked) {
         this.#closeAsked = true;
-        this.driver.close(reason, code);
+        this.driver.close(code, reason);
       }
     }
   }
