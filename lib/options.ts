@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { CompatHooks } from './compat-hooks.js';
 import { isToken } from './http/tokens.js';
 
 /**
@@ -78,6 +79,13 @@ export interface DriverOptions {
    * Needs the `wsdriver/drafts` module to be imported. Default `false`.
    */
   allowDrafts?: boolean;
+  /**
+   * Compat-only, for packages/websocket-driver-compat: websocket-driver
+   * 0.8.0's observable quirks in place of RFC 6455 rules. Default null.
+   *
+   * @internal
+   */
+  compat?: CompatHooks | null;
 }
 
 /** {@link DriverOptions} with every default filled in. */
@@ -98,9 +106,12 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   maxQueuedBytes: 16 * 1024 * 1024,
   maxPendingPings: 1024,
   allowDrafts: false,
+  compat: null,
 });
 
 const KNOWN_KEYS = new Set(Object.keys(DEFAULT_OPTIONS));
+// `compat` is internal: not named to applications.
+const PUBLIC_KEYS = [...KNOWN_KEYS].filter((key) => key !== 'compat');
 
 /** Fills in defaults and checks every value; throws on a caller mistake. */
 export function resolveOptions(options: DriverOptions | undefined): ResolvedOptions {
@@ -108,7 +119,7 @@ export function resolveOptions(options: DriverOptions | undefined): ResolvedOpti
   if (typeof options !== 'object') throw new TypeError('options must be an object');
   for (const key of Object.keys(options)) {
     if (!KNOWN_KEYS.has(key)) {
-      throw new TypeError(`unknown option '${key}'; known options: ${[...KNOWN_KEYS].join(', ')}`);
+      throw new TypeError(`unknown option '${key}'; known options: ${PUBLIC_KEYS.join(', ')}`);
     }
   }
   const resolved = copyOf(DEFAULT_OPTIONS);
@@ -123,6 +134,10 @@ export function resolveOptions(options: DriverOptions | undefined): ResolvedOpti
       case 'allowDrafts':
         if (typeof value !== 'boolean') throw new TypeError(`option '${key}' must be a boolean`);
         resolved[key] = value;
+        break;
+      case 'compat':
+        if (typeof value !== 'object') throw new TypeError("option 'compat' must be an object or null");
+        resolved.compat = value as CompatHooks | null;
         break;
       case 'fragmentSize':
         resolved.fragmentSize = checkSize(key, value, 1, true);
@@ -162,6 +177,7 @@ function copyOf(options: ResolvedOptions): { -readonly [K in keyof ResolvedOptio
     maxQueuedBytes: options.maxQueuedBytes,
     maxPendingPings: options.maxPendingPings,
     allowDrafts: options.allowDrafts,
+    compat: options.compat,
   };
 }
 

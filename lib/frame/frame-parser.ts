@@ -57,6 +57,8 @@ export interface FrameRules {
   readonly role: 'server' | 'client';
   /** Server: unmasked frames are an error (RFC 6455 §5.1). */
   readonly requireMasking: boolean;
+  /** The close code for an unmasked client frame: 1002 (§7.4.1), 1003 only for websocket-driver compat. */
+  readonly unmaskedCloseCode?: number;
   /** Largest payload accepted, in bytes. */
   readonly maxLength: number;
 }
@@ -269,12 +271,14 @@ export class FrameParser {
     }
     if (control) {
       // §5.5: control frames carry at most 125 bytes and are never fragmented.
-      if (!header.fin) return this.#fail('FRAGMENTED_CONTROL_FRAME', 'control frame is fragmented');
+      if (!header.fin) return this.#fail('FRAGMENTED_CONTROL_FRAME', `control frame (opcode 0x${header.opcode.toString(16)}) is fragmented`);
       if (length > 125) return this.#fail('CONTROL_FRAME_TOO_LONG', `control frame payload of ${length} bytes exceeds 125`);
     }
     if (this.#rules.role === 'server') {
       // §5.1: "The server MUST close the connection upon receiving a frame that is not masked."
-      if (!header.masked && this.#rules.requireMasking) return this.#fail('UNMASKED_FRAME', 'client frame is not masked');
+      if (!header.masked && this.#rules.requireMasking) {
+        return this.#fail('UNMASKED_FRAME', 'client frame is not masked', this.#rules.unmaskedCloseCode);
+      }
     } else if (header.masked) {
       // §5.1: "A client MUST close a connection if it detects a masked frame."
       return this.#fail('MASKED_FRAME', 'server frame is masked');
@@ -292,9 +296,9 @@ export class FrameParser {
     return true;
   }
 
-  #fail(code: 'NON_MINIMAL_LENGTH' | 'LENGTH_OUT_OF_RANGE' | 'RESERVED_OPCODE' | 'RESERVED_BITS' | 'FRAGMENTED_CONTROL_FRAME' | 'CONTROL_FRAME_TOO_LONG' | 'UNMASKED_FRAME' | 'MASKED_FRAME', message: string): false {
+  #fail(code: 'NON_MINIMAL_LENGTH' | 'LENGTH_OUT_OF_RANGE' | 'RESERVED_OPCODE' | 'RESERVED_BITS' | 'FRAGMENTED_CONTROL_FRAME' | 'CONTROL_FRAME_TOO_LONG' | 'UNMASKED_FRAME' | 'MASKED_FRAME', message: string, closeCode: number = CloseCode.PROTOCOL_ERROR): false {
     this.stop();
-    this.#handler.onFrameError(new ProtocolError(code, message, CloseCode.PROTOCOL_ERROR));
+    this.#handler.onFrameError(new ProtocolError(code, message, closeCode));
     return false;
   }
 }

@@ -84,7 +84,7 @@ export class HybiClientDriver extends HybiDriver {
       this.#tunnel = 'held';
       return true;
     }
-    const head = clientRequestHead(
+    const head = (this.options.compat?.clientRequestHead ?? clientRequestHead)(
       this.target,
       this.#key,
       this.options.protocols,

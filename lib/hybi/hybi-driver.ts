@@ -92,6 +92,7 @@ export abstract class HybiDriver extends BaseDriver {
     this.parser = new FrameParser(this.#reader, {
       role,
       requireMasking: options.requireMasking,
+      unmaskedCloseCode: options.compat?.unmaskedFrameCloseCode ?? CloseCode.PROTOCOL_ERROR,
       maxLength: options.maxLength,
     });
     // §5.3: a client masks every frame it sends; a server never does.
@@ -261,7 +262,7 @@ export abstract class HybiDriver extends BaseDriver {
 
   protected checkClose(code: number, reason: string): void {
     // Throws a RangeError for a code that may not be sent or a long reason.
-    encodeClosePayload(code, reason);
+    this.#encodeClose(code, reason);
   }
 
   protected closeOpenConnection(code: number, reason: string): void {
@@ -277,7 +278,8 @@ export abstract class HybiDriver extends BaseDriver {
     // In `closing` a close frame may still be held for the pipeline: a
     // failure sends its own at once instead (#sendClose sends one at most).
     if (this.state.kind === 'open' || this.state.kind === 'closing') {
-      this.#sendClose(error.closeCode, truncateReason(error.message));
+      const compat = this.options.compat;
+      this.#sendClose(error.closeCode, compat !== null ? compat.failureReason(error) : truncateReason(error.message));
     }
   }
 
@@ -343,12 +345,18 @@ export abstract class HybiDriver extends BaseDriver {
 
   #sendClose(code: number, reason: string): void {
     if (this.#closeSent) return;
-    this.writer.frame(true, 0, Opcode.CLOSE, code === CloseCode.NO_STATUS ? EMPTY : encodeClosePayload(code, reason));
+    this.writer.frame(true, 0, Opcode.CLOSE, code === CloseCode.NO_STATUS ? EMPTY : this.#encodeClose(code, reason));
     this.#closeSent = true;
   }
 
+  #encodeClose(code: number, reason: string): Uint8Array {
+    const compat = this.options.compat;
+    return compat !== null ? compat.encodeClose(code, reason) : encodeClosePayload(code, reason);
+  }
+
   #receivedClose(payload: Uint8Array): void {
-    const close = parseClosePayload(payload);
+    const compat = this.options.compat;
+    const close = compat !== null ? compat.readClose(payload) : parseClosePayload(payload);
     if (close instanceof ProtocolError) {
       this.failConnection(close);
       return;
@@ -363,7 +371,7 @@ export abstract class HybiDriver extends BaseDriver {
       return;
     }
     // §5.5.1: answer with a close frame, typically echoing the status code.
-    if (this.state.kind === 'open') this.#sendClose(close.code, '');
+    if (this.state.kind === 'open') this.#sendClose(close.code, compat?.echoCloseReason ? close.reason : '');
     this.finish(close.code, close.reason, true);
   }
 

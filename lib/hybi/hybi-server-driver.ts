@@ -57,7 +57,13 @@ export class HybiServerDriver extends HybiDriver {
 
   protected handshake(): boolean {
     const request = this.#request;
-    const error = checkHandshakeRequest(request);
+    const compat = this.options.compat;
+    const error = compat !== null ? compat.checkRequest(request) : checkHandshakeRequest(request);
+    if (error !== null && compat !== null) {
+      this.socket.write(compat.refusal(error));
+      this.failConnection(error);
+      return false;
+    }
     if (error !== null) {
       // §4.2.2: an unsupported version is answered 426 with the versions we speak.
       const unsupported = error.code === 'HANDSHAKE_UNSUPPORTED_VERSION';
@@ -73,7 +79,7 @@ export class HybiServerDriver extends HybiDriver {
       this.#refuseExtensions(cause);
       return false;
     }
-    const head = serverResponseHead(
+    const head = (compat?.serverResponseHead ?? serverResponseHead)(
       request.headers['sec-websocket-key']!,
       this.protocol,
       extensions,
