@@ -345,8 +345,12 @@ export abstract class HybiDriver extends BaseDriver {
 
   #sendClose(code: number, reason: string): void {
     if (this.#closeSent) return;
-    this.writer.frame(true, 0, Opcode.CLOSE, code === CloseCode.NO_STATUS ? EMPTY : this.#encodeClose(code, reason));
+    const payload = code === CloseCode.NO_STATUS ? EMPTY : this.#encodeClose(code, reason);
+    // Set before writing: a synchronous transport may feed the peer's answer
+    // back into parse() from inside write(), and that answer must not be
+    // answered with a second close frame (§5.5.1: one close frame per side).
     this.#closeSent = true;
+    this.writer.frame(true, 0, Opcode.CLOSE, payload);
   }
 
   #encodeClose(code: number, reason: string): Uint8Array {

@@ -1,0 +1,146 @@
+/**
+ * websocket-driver 0.8.0's rules where they differ from RFC 6455, as the
+ * engine's compat hooks (lib/compat-hooks.ts). The issue that asked for
+ * the compat layer chose, difference by difference, which side it takes;
+ * these are the ones where it follows websocket-driver, because code in
+ * the wild relies on them:
+ *
+ * - a close frame with no code is reported (and answered) as 1000, not 1005;
+ * - a close frame with a bad code (1012-1014 included) or a reason that is
+ *   not UTF-8 ends the connection cleanly with 1002, no `error` event;
+ * - the answer to a close frame repeats the peer's reason;
+ * - `close()` sends any 16-bit code the application passes;
+ * - an unmasked frame from a client fails with 1003;
+ * - only version 13 is spoken, and any bad request gets a 400 with
+ *   websocket-driver's head and text;
+ * - handshake heads carry their headers in websocket-driver's order.
+ *
+ * @module
+ */
+import type { ProtocolError as ProtocolErrorType } from '../../../lib/index.js';
+import { ProtocolError } from '../../../lib/errors.js';
+import type { CompatHooks } from '../../../lib/compat-hooks.js';
+import type { ClosePayload } from '../../../lib/frame/close-payload.js';
+import { isValidUtf8 } from '../../../lib/frame/utf8-validator.js';
+import type { HandshakeRequest } from '../../../lib/http/request.js';
+import type { OutgoingHeaders } from '../../../lib/http/outgoing-headers.js';
+import { hasToken } from '../../../lib/http/tokens.js';
+import { acceptKeyFor } from '../../../lib/hybi/accept-key.js';
+import type { WebSocketUrl } from '../../../lib/hybi/client-handshake.js';
+import { frameErrorText } from './messages.js';
+
+/** Close codes websocket-driver accepts from the peer besides 3000-4999. */
+const ACCEPTED_CLOSE_CODES: readonly number[] = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011];
+const PROTOCOL_ERROR = 1002;
+const utf8 = new TextDecoder();
+const encoder = new TextEncoder();
+
+function readClose(payload: Uint8Array): ClosePayload {
+  if (payload.length === 0) return { code: 1000, reason: '' };
+  let code = payload.length >= 2 ? (payload[0]! << 8) | payload[1]! : PROTOCOL_ERROR;
+  if (!(code >= 3000 && code <= 4999) && !ACCEPTED_CLOSE_CODES.includes(code)) code = PROTOCOL_ERROR;
+  const reasonBytes = payload.subarray(2);
+  if (!isValidUtf8(reasonBytes)) return { code: PROTOCOL_ERROR, reason: '' };
+  return { code, reason: utf8.decode(reasonBytes) };
+}
+
+/**
+ * Any code that fits the frame's 16 bits, as websocket-driver writes it.
+ * The reason is cut to the 123 bytes a control frame holds (websocket-driver
+ * sends a longer one, which RFC 6455 §5.5 forbids).
+ */
+function encodeClose(code: number, reason: string): Uint8Array {
+  if (!Number.isInteger(code) || code < 0 || code > 0xffff) {
+    throw new RangeError(`close code ${code} does not fit in 16 bits`);
+  }
+  let reasonBytes = encoder.encode(reason);
+  if (reasonBytes.length > 123) {
+    let end = 123;
+    while (end > 0 && (reasonBytes[end]! & 0xc0) === 0x80) end--;
+    reasonBytes = reasonBytes.subarray(0, end);
+  }
+  const payload = new Uint8Array(2 + reasonBytes.length);
+  payload[0] = code >>> 8;
+  payload[1] = code & 0xff;
+  payload.set(reasonBytes, 2);
+  return payload;
+}
+
+function badRequest(message: string): ProtocolErrorType {
+  return new ProtocolError('HANDSHAKE_BAD_REQUEST', message, PROTOCOL_ERROR);
+}
+
+/** websocket-driver's checks: a WebSocket GET, version 13, a key. Tokens are read with the engine's linear tokenizer. */
+function checkRequest(request: HandshakeRequest): ProtocolErrorType | null {
+  const headers = request.headers;
+  if (request.method !== 'GET' || !hasToken(headers['connection'], 'upgrade') || !hasToken(headers['upgrade'], 'websocket')) {
+    return badRequest('Not a WebSocket request');
+  }
+  const version = headers['sec-websocket-version'];
+  if (version !== '13') return badRequest('Unsupported WebSocket version: ' + version);
+  if (headers['sec-websocket-key'] === undefined) return badRequest('Missing handshake request header: Sec-WebSocket-Key');
+  return null;
+}
+
+/** The application's headers first: websocket-driver sets them before its own. */
+function serverResponseHead(key: string, protocol: string | null, extensions: string | null, extraHeaders: string): string {
+  return (
+    'HTTP/1.1 101 Switching Protocols\r\n' +
+    extraHeaders +
+    'Upgrade: websocket\r\n' +
+    'Connection: Upgrade\r\n' +
+    `Sec-WebSocket-Accept: ${acceptKeyFor(key)}\r\n` +
+    (protocol !== null ? `Sec-WebSocket-Protocol: ${protocol}\r\n` : '') +
+    (extensions !== null && extensions !== '' ? `Sec-WebSocket-Extensions: ${extensions}\r\n` : '') +
+    '\r\n'
+  );
+}
+
+/** Authorization and the application's headers before the extension offer, as websocket-driver orders them. */
+function clientRequestHead(
+  url: WebSocketUrl,
+  key: string,
+  protocols: readonly string[],
+  extensions: string | null,
+  extraHeaders: OutgoingHeaders,
+): string {
+  const host = extraHeaders.has('host') ? '' : `Host: ${url.hostHeader}\r\n`;
+  const authorization =
+    url.authorization !== null && !extraHeaders.has('authorization') ? `Authorization: ${url.authorization}\r\n` : '';
+  return (
+    `GET ${url.target} HTTP/1.1\r\n` +
+    host +
+    'Upgrade: websocket\r\n' +
+    'Connection: Upgrade\r\n' +
+    `Sec-WebSocket-Key: ${key}\r\n` +
+    'Sec-WebSocket-Version: 13\r\n' +
+    (protocols.length > 0 ? `Sec-WebSocket-Protocol: ${protocols.join(', ')}\r\n` : '') +
+    authorization +
+    extraHeaders.serialize() +
+    (extensions !== null && extensions !== '' ? `Sec-WebSocket-Extensions: ${extensions}\r\n` : '') +
+    '\r\n'
+  );
+}
+
+/** websocket-driver's 400: text/plain, the message as the body, no trailing newline. */
+function refusal(error: ProtocolErrorType): Uint8Array {
+  const body = encoder.encode(error.message);
+  const head = `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n`;
+  const response = new Uint8Array(head.length + body.length);
+  for (let i = 0; i < head.length; i++) response[i] = head.charCodeAt(i);
+  response.set(body, head.length);
+  return response;
+}
+
+/** The hooks, shared by every compat driver (they hold no state). */
+export const WEBSOCKET_DRIVER_RULES: CompatHooks = Object.freeze({
+  readClose,
+  echoCloseReason: true,
+  encodeClose,
+  failureReason: frameErrorText,
+  unmaskedFrameCloseCode: 1003,
+  checkRequest,
+  serverResponseHead,
+  clientRequestHead,
+  refusal,
+});
