@@ -16,7 +16,16 @@ import type { ProtocolError } from './errors.js';
 import type { ClosePayload } from './frame/close-payload.js';
 import type { HandshakeRequest } from './http/request.js';
 import type { OutgoingHeaders } from './http/outgoing-headers.js';
-import type { WebSocketUrl } from './hybi/client-handshake.js';
+
+/** What a client request head needs of its URL (the handshake's `WebSocketUrl` has it). */
+export interface RequestTarget {
+  /** Path and query. */
+  readonly target: string;
+  /** Host header value. */
+  readonly hostHeader: string;
+  /** `Basic …` credentials from the URL's user info, or null. */
+  readonly authorization: string | null;
+}
 
 /**
  * Replacements for RFC 6455 rules, passed as the internal `compat` option.
@@ -48,7 +57,7 @@ export interface CompatHooks {
   serverResponseHead(key: string, protocol: string | null, extensions: string | null, extraHeaders: string): string;
   /** Client: the opening handshake request head, ending with the blank line. */
   clientRequestHead(
-    url: WebSocketUrl,
+    url: RequestTarget,
     key: string,
     protocols: readonly string[],
     extensions: string | null,

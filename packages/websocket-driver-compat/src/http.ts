@@ -7,7 +7,7 @@
  * @module
  */
 import { Driver, type IncomingMessageLike } from '../../../lib/index.js';
-import { selectSubprotocol } from '../../../lib/hybi/server-handshake.js';
+import { selectSubprotocol } from '../../../lib/handshake/server-handshake.js';
 import { LegacyDriver } from './base.js';
 import { FrameJoiner } from './output.js';
 import { engineOptions, splitList, type LegacyOptions } from './options.js';

@@ -25,8 +25,8 @@ import { isValidUtf8 } from '../../../lib/frame/utf8-validator.js';
 import type { HandshakeRequest } from '../../../lib/http/request.js';
 import type { OutgoingHeaders } from '../../../lib/http/outgoing-headers.js';
 import { hasToken } from '../../../lib/http/tokens.js';
-import { acceptKeyFor } from '../../../lib/hybi/accept-key.js';
-import type { WebSocketUrl } from '../../../lib/hybi/client-handshake.js';
+import { acceptKeyFor } from '../../../lib/handshake/accept-key.js';
+import type { RequestTarget } from '../../../lib/compat-hooks.js';
 import { frameErrorText } from './messages.js';
 
 /** Close codes websocket-driver accepts from the peer besides 3000-4999. */
@@ -98,7 +98,7 @@ function serverResponseHead(key: string, protocol: string | null, extensions: st
 
 /** Authorization and the application's headers before the extension offer, as websocket-driver orders them. */
 function clientRequestHead(
-  url: WebSocketUrl,
+  url: RequestTarget,
   key: string,
   protocols: readonly string[],
   extensions: string | null,
