@@ -22,8 +22,7 @@ function tooLarge(maxLength: number): Error & { type: string; closeCode: number 
 
 /** zlib with `createInflateRaw` capped per message; see the module comment. */
 export function cappedZlib(maxLength: number): typeof zlib {
-  const capped = Object.create(zlib) as typeof zlib;
-  capped.createInflateRaw = (options?: zlib.ZlibOptions) => {
+  const createInflateRaw = (options?: zlib.ZlibOptions) => {
     const inflate = zlib.createInflateRaw(options);
     let produced = 0;
     let failed = false;
@@ -48,7 +47,8 @@ export function cappedZlib(maxLength: number): typeof zlib {
     };
     return inflate;
   };
-  return capped;
+  // A copy: the module itself may be frozen (an ES module namespace).
+  return { ...zlib, createInflateRaw } as typeof zlib;
 }
 
 /** faye's permessage-deflate configured with {@link cappedZlib}; any other extension as given. */
