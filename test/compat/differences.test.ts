@@ -73,6 +73,13 @@ describe('followed: websocket-driver behaviour the compat layer reproduces', () 
       expect(readClose(s.frames()[0]!.payload)).toEqual([4321, 'why']);
     });
 
+    it(`${name}: a close reason that starts with U+FEFF keeps it (fuzz finding, seed 20261204)`, () => {
+      const s = serve(lib);
+      s.driver.parse(Buffer.from(clientFrame(8, Uint8Array.of(0x0f, 0xa0, 0xef, 0xbb, 0xbf, 0x61))));
+      expect(s.events).toEqual(['open', 'close 4000 \ufeffa']);
+      expect(readClose(s.frames()[0]!.payload)).toEqual([4000, '\ufeffa']);
+    });
+
     it(`${name}: an unmasked frame from a client fails with 1003`, () => {
       const s = serve(lib);
       s.driver.parse(Buffer.from(frame({ opcode: 1, payload: new TextEncoder().encode('hi'), mask: false })));

@@ -37,7 +37,7 @@ export interface EngineDriver {
 const STATES = ['connecting', 'open', 'closing', 'closed'] as const;
 // websocket-driver keeps one callback per ping payload, unbounded; here at most this many payloads wait.
 const MAX_PING_CALLBACKS = 1024;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** A Buffer over the same memory (no copy). */
 export function asBuffer(bytes: Uint8Array): Buffer {

@@ -32,7 +32,8 @@ import { frameErrorText } from './messages.js';
 /** Close codes websocket-driver accepts from the peer besides 3000-4999. */
 const ACCEPTED_CLOSE_CODES: readonly number[] = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011];
 const PROTOCOL_ERROR = 1002;
-const utf8 = new TextDecoder();
+// ignoreBOM: a reason that starts with U+FEFF keeps it, as Buffer#toString does in websocket-driver.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const encoder = new TextEncoder();
 
 function readClose(payload: Uint8Array): ClosePayload {
