@@ -58,7 +58,7 @@ export class HttpDriver extends LegacyDriver {
     const engine = Driver.rack(
       {
         write: (bytes) => {
-          const chunk = this.version.startsWith('hixie') ? bytes : joiner.push(bytes);
+          const chunk = joiner.push(bytes);
           if (chunk !== null) this.emitOutput(chunk);
         },
         env: request,
@@ -66,7 +66,9 @@ export class HttpDriver extends LegacyDriver {
       },
       { ...resolved, compat: WEBSOCKET_DRIVER_RULES },
     );
-    this.#version = engine.version.startsWith('hixie') ? engine.version : 'hybi-13';
+    const draft = engine.version.startsWith('hixie');
+    joiner.enabled = !draft;
+    this.#version = draft ? engine.version : 'hybi-13';
     this.attach(engine);
   }
 

@@ -7,6 +7,9 @@
  * @module
  */
 
+/** The longest frame header: 2 bytes, 8 of length, 4 of mask key. */
+const MAX_HEADER = 14;
+
 /** Header size and payload length of the frame that starts `bytes`, or null if it does not hold a whole header. */
 function frameHeaderOf(bytes: Uint8Array): { size: number; length: number } | null {
   if (bytes.length < 2) return null;
@@ -22,11 +25,14 @@ function frameHeaderOf(bytes: Uint8Array): { size: number; length: number } | nu
 
 /** Joins a lone frame header to the payload written after it; see the module comment. */
 export class FrameJoiner {
+  /** Off for the hixie drafts, whose frames are not RFC 6455 frames (and never split). */
+  enabled = true;
   #headWritten = false;
   #header: Uint8Array | null = null;
 
   /** The chunk to emit for `bytes`, or null while a header waits for its payload. */
   push(bytes: Uint8Array): Uint8Array | null {
+    if (!this.enabled) return bytes;
     if (!this.#headWritten) {
       // The first write is the handshake response (or a refusal).
       this.#headWritten = true;
@@ -35,11 +41,14 @@ export class FrameJoiner {
     const header = this.#header;
     if (header !== null) {
       this.#header = null;
-      const joined = new Uint8Array(header.length + bytes.length);
+      // Not zero-filled: every byte is written next.
+      const joined = Buffer.allocUnsafe(header.length + bytes.length);
       joined.set(header, 0);
       joined.set(bytes, header.length);
       return joined;
     }
+    // A lone header is at most 14 bytes; anything longer holds a payload.
+    if (bytes.length > MAX_HEADER) return bytes;
     const frame = frameHeaderOf(bytes);
     if (frame !== null && frame.length > 0 && bytes.length === frame.size) {
       this.#header = bytes;

@@ -35,14 +35,18 @@ export class ServerDriver extends LegacyDriver {
     this.#server = Driver.server(
       {
         write: (bytes) => {
-          const chunk = this.#server.version.startsWith('hixie') ? bytes : joiner.push(bytes);
+          const chunk = joiner.push(bytes);
           if (chunk !== null) this.emitOutput(chunk);
         },
       },
       { ...resolved, compat: WEBSOCKET_DRIVER_RULES },
     );
     this.attach(this.#server as unknown as EngineDriver);
-    this.#server.on('connect', () => this.#connected());
+    // A refusal (431, say) may come before any request: then nothing is joined either way.
+    this.#server.on('connect', () => {
+      joiner.enabled = !this.#server.version.startsWith('hixie');
+      this.#connected();
+    });
   }
 
   /** `'hybi-13'` (or a hixie draft) once the head is in; undefined before. */
