@@ -191,7 +191,7 @@ describe('kept: where the compat layer keeps wsdriver behaviour', () => {
     expect(events).toEqual(['error MASKED_FRAME', 'close 1002']);
   });
 
-  it('non-minimal-length: a length not in its fewest bytes fails with 1002 (websocket-driver reads it)', () => {
+  it('fails-sooner: a length not in its fewest bytes fails with 1002 (websocket-driver reads it)', () => {
     const wide = frame({ opcode: 1, payload: new TextEncoder().encode('hi'), mask: [1, 2, 3, 4], lengthEncoding: 16 });
     const ours = serve(compat);
     const theirs = serve(real);
@@ -272,9 +272,42 @@ describe('kept: where the compat layer keeps wsdriver behaviour', () => {
     client.io.on('data', (chunk: Buffer) => chunks.push(chunk));
     client.text('queued');
     client.start();
-    // The request went out; the queued message waits for open, so inspect a frame once open.
-    expect(chunks).toHaveLength(1);
+    const key = /Sec-WebSocket-Key: (.*)\r\n/.exec(String(chunks[0]))![1]!;
+    const accept = require('node:crypto').createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+    client.parse(Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`));
+    const [sent] = decodeFrames(new Uint8Array(chunks[1]!));
+    expect(sent!.masked).toBe(true);
+    expect(Buffer.from(sent!.payload).toString()).toBe('queued');
     expect(() => compat.client('http://example.com/')).toThrow('http://example.com/ is not a valid WebSocket URL');
+  });
+
+  it('fails-later: a frame header is judged once it is whole (websocket-driver fails on its first bad byte)', () => {
+    const bad = clientFrame(3, 'x');
+    const ours = serve(compat);
+    const theirs = serve(real);
+    for (const s of [ours, theirs]) s.driver.parse(Buffer.from(bad.subarray(0, 1)));
+    expect(theirs.events.at(-1)).toBe('close 1002 Unrecognized frame opcode: 3');
+    expect(ours.events).toEqual(['open']);
+    ours.driver.parse(Buffer.from(bad.subarray(1)));
+    expect(ours.events.at(-1)).toBe('close 1002 Unrecognized frame opcode: 3');
+  });
+
+  it('several-faults-one-header: each side reports the first rule it checks, with the same close code', () => {
+    const bad = frame({ opcode: 3, rsv: 0x40, payload: new Uint8Array(0), mask: [1, 2, 3, 4] });
+    const ours = serve(compat);
+    const theirs = serve(real);
+    for (const s of [ours, theirs]) s.driver.parse(Buffer.from(bad));
+    expect(ours.events.at(-1)).toBe('close 1002 Unrecognized frame opcode: 3');
+    expect(theirs.events.at(-1)).toBe('close 1002 One or more reserved bits are on: reserved1 = 1, reserved2 = 0, reserved3 = 0');
+  });
+
+  it('allowDrafts: http() picks the engine\'s hixie-76 driver for a draft request', () => {
+    const driver: any = compat.http(
+      { method: 'GET', url: '/chat', headers: { host: 'example.com', upgrade: 'WebSocket', connection: 'Upgrade', origin: 'http://example.com', 'sec-websocket-key1': '4 @1  46546xW%0l 1 5', 'sec-websocket-key2': '12998 5 Y3 1  .P00' } },
+      { allowDrafts: true },
+    );
+    expect(driver.version).toBe('hixie-76');
+    expect(compat.http(request(), { allowDrafts: true }).version).toBe('hybi-13');
   });
 
   it('head-bounds: server() refuses a request head past 16 KiB with 431 (websocket-driver buffers it)', () => {
