@@ -52,6 +52,7 @@ export type {
 } from './driver/events.js';
 export { ReadyState, type ConnectionState } from './driver/connection-state.js';
 export { CloseCode, ProtocolError, type ErrorCode } from './errors.js';
+export { maskingImplementation, type MaskingImplementation } from './frame/mask.js';
 export { DEFAULT_OPTIONS, type DriverOptions, type ResolvedOptions } from './options.js';
 export type { Listener } from './emitter.js';
 export type { HeaderFields } from './http/head-parser.js';
