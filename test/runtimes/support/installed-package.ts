@@ -52,7 +52,7 @@ async function install(): Promise<InstalledPackage> {
     try {
       mkdirSync(work, { recursive: true });
       const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: REPO });
-      const [{ filename }] = JSON.parse(stdout) as Array<{ filename: string }>;
+      const { filename } = (JSON.parse(stdout) as Array<{ filename: string }>)[0]!;
       writeFileSync(path.join(work, 'package.json'), JSON.stringify({ name: 'wsdriver-consumer', private: true, type: 'module' }) + '\n');
       // Its dependencies come from npm's cache when npm ci has filled it.
       await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock', `./${filename}`], {
