@@ -28,7 +28,7 @@
  *
  * @module wsdriver/sockets
  */
-import type { Socket } from '../../driver/events.js';
+import type { Socket } from '../../events.js';
 import type { WriteBuffer } from '../callbacks/write-buffer.js';
 import type { SocketInfo, StreamDrivenDriver } from '../streams/index.js';
 
