@@ -27,10 +27,16 @@ export interface EchoServer {
   close(): Promise<void>;
 }
 
-export async function echoServer(certificate?: { cert: string; key: string }): Promise<EchoServer> {
+export async function echoServer(
+  certificate?: { cert: string; key: string },
+  options: { perMessageDeflate?: boolean } = {},
+): Promise<EchoServer> {
   const connections: EchoConnection[] = [];
   const tls = certificate ? https.createServer(certificate) : undefined;
-  const wss = tls ? new WebSocketServer({ server: tls }) : new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  const perMessageDeflate = options.perMessageDeflate ?? false;
+  const wss = tls
+    ? new WebSocketServer({ server: tls, perMessageDeflate })
+    : new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate });
   wss.on('connection', (socket) => {
     const connection: EchoConnection = {
       binaryMismatchAt: null,
