@@ -16,7 +16,13 @@ import { entries, pkg, root } from './entries.mjs';
 
 /** The applications measured: a name and its source. */
 export function applications() {
-  const apps = [{ name: 'app importing only `Driver`', source: `import { Driver } from '${pkg.name}';\nglobalThis.out = Driver;\n` }];
+  const apps = [
+    { name: 'app importing only `Driver`', source: `import { Driver } from '${pkg.name}';\nglobalThis.out = Driver;\n` },
+    {
+      name: 'app importing `Driver` and, for its side effect, `wsdriver/drafts`',
+      source: `import '${pkg.name}/drafts';\nimport { Driver } from '${pkg.name}';\nglobalThis.out = Driver;\n`,
+    },
+  ];
   for (const entry of entries().filter((e) => e.browser !== undefined)) {
     const specifier = entry.subpath === '.' ? pkg.name : `${pkg.name}/${entry.subpath.slice(2)}`;
     apps.push({ name: `\`${specifier}\`, every export`, source: `export * from '${specifier}';\n` });

@@ -21,6 +21,7 @@ describe('browser bundles of the portable entries', () => {
     const measured = await sizes();
     expect(measured.map((m) => m.name)).toEqual([
       'app importing only `Driver`',
+      'app importing `Driver` and, for its side effect, `wsdriver/drafts`',
       '`wsdriver`, every export',
       '`wsdriver/drafts`, every export',
       '`wsdriver/streams`, every export',
@@ -33,6 +34,8 @@ describe('browser bundles of the portable entries', () => {
     // drivers but not the hixie drafts, which only wsdriver/drafts registers.
     expect(driverOnly.code).toContain('Sec-WebSocket-Accept');
     expect(driverOnly.code).not.toContain('Sec-WebSocket-Key1');
+    // …and a bare import of wsdriver/drafts keeps them.
+    expect(measured[1]!.code).toContain('Sec-WebSocket-Key1');
     for (const bundle of measured) expect(bundle.code, bundle.name).not.toMatch(/["']node:|\brequire\(/);
   }, 60_000);
 });
