@@ -74,7 +74,7 @@ export const NODE_24: Peer = {
 };
 
 /** True under `CI=true`, where no peer test may skip. */
-export const inCI = process.env.CI === 'true';
+export const inCI = (): boolean => process.env.CI === 'true';
 
 /**
  * Whether `peer` is here. If not: under CI, throws (the test file fails);
@@ -84,7 +84,7 @@ export function peerAvailable(peer: Peer): boolean {
   const available = existsSync(peer.path) && (peer.check?.() ?? true);
   if (available) return true;
   const message = `${peer.name} is missing (${peer.path}); install it with: ${peer.install}`;
-  if (inCI) throw new Error(`${message}. Under CI=true no peer test may skip.`);
+  if (inCI()) throw new Error(`${message}. Under CI=true no peer test may skip.`);
   console.warn(`skipping the ${peer.name} tests: ${message}`);
   return false;
 }
