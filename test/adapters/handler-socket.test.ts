@@ -102,4 +102,21 @@ describe('runOverHandlerSocket', () => {
     expect(socket.taken).toEqual([]);
     expect(socket.ended).toBe(false);
   });
+
+  it('a socket that fails still ends the driver with 1006, once', () => {
+    const socket = new NarrowSocket(1 << 20);
+    const connection = runOverHandlerSocket(socket, (s) => Driver.client(s), { url: 'ws://x.test/' });
+    const closes: Array<{ code: number; wasClean: boolean }> = [];
+    connection.driver.on('error', () => {});
+    connection.driver.on('close', ({ code, wasClean }) => closes.push({ code, wasClean }));
+    connection.driver.start();
+    connection.closed(new Error('ECONNRESET'));
+    connection.closed();
+    expect(closes).toEqual([{ code: 1006, wasClean: false }]);
+  });
+
+  // Issue 10's contract, once drivers take transportClosed(cause): the error
+  // given to closed() becomes an `error` event (TRANSPORT_ERROR, closeCode
+  // 1006, the error as cause) before `close` 1006 with its message.
+  it.todo('closed(error) reports the error as TRANSPORT_ERROR, then close 1006 with its message');
 });

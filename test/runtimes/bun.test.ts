@@ -2,8 +2,8 @@
  * Bun (the `bun` npm package's binary), loading the packed package by
  * name from a scratch project: a client over Bun.connect and a server over
  * Bun.listen, wired with wsdriver/sockets (Bun's sockets are handler-style:
- * no streams, and write() returns how much it took), and a client over
- * node:net through wsdriver/node; each against `ws` on 127.0.0.1.
+ * no streams, and write() returns how much it took), and a client and a
+ * server over node:net through wsdriver/node; each against `ws` on 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUN, peerAvailable } from '../helpers/peers.js';
@@ -45,6 +45,26 @@ async function bunClient(program: string, name: string): Promise<void> {
   expect(await connection!.closed).toEqual({ code: 4000, reason: `${name} done` });
 }
 
+async function bunServer(program: string, name: string): Promise<void> {
+  const run = startProgram(BUN.path, [program], { cwd: installed.programs });
+  try {
+    const port = Number(await run.line('LISTENING'));
+    expect(await playAgainstServer(port)).toEqual({
+      textEchoed: true,
+      binaryMismatchAt: -1,
+      afterPing: 'ping answered',
+      close: { code: 4001, reason: `${name} server done` },
+    });
+    expect(await run.report<ServerReport>()).toEqual({
+      binaryMismatchAt: -1,
+      close: { code: 4001, reason: `${name} server done`, wasClean: true },
+      errors: [],
+    });
+  } finally {
+    run.kill();
+  }
+}
+
 describe.skipIf(!here)('wsdriver in Bun, imported from the installed tarball', () => {
   it('a client over Bun.connect (wsdriver/sockets): text, 1 MiB byte for byte, ping callback, close the peer sees', async () => {
     await bunClient('bun-client.ts', 'Bun');
@@ -55,22 +75,10 @@ describe.skipIf(!here)('wsdriver in Bun, imported from the installed tarball', (
   });
 
   it('a server over Bun.listen (wsdriver/sockets), against a ws client: echoes, pings, closes with the code and reason ws sees', async () => {
-    const program = startProgram(BUN.path, ['bun-server.ts'], { cwd: installed.programs });
-    try {
-      const port = Number(await program.line('LISTENING'));
-      expect(await playAgainstServer(port)).toEqual({
-        textEchoed: true,
-        binaryMismatchAt: -1,
-        afterPing: 'ping answered',
-        close: { code: 4001, reason: 'Bun server done' },
-      });
-      expect(await program.report<ServerReport>()).toEqual({
-        binaryMismatchAt: -1,
-        close: { code: 4001, reason: 'Bun server done', wasClean: true },
-        errors: [],
-      });
-    } finally {
-      program.kill();
-    }
+    await bunServer('bun-server.ts', 'Bun');
+  });
+
+  it('a server over node:net (wsdriver/node attach)', async () => {
+    await bunServer('bun-node-net-server.ts', 'Bun node:net');
   });
 });

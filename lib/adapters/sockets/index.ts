@@ -19,7 +19,7 @@
  *     },
  *     data: (socket, bytes) => socket.data.data(bytes),
  *     drain: (socket) => socket.data.drain(),
- *     close: (socket) => socket.data.closed(),
+ *     close: (socket, error) => socket.data.closed(error),
  *   },
  * });
  * ```
@@ -30,7 +30,16 @@
  */
 import type { Socket } from '../../events.js';
 import type { WriteBuffer } from '../callbacks/write-buffer.js';
-import type { SocketInfo, StreamDrivenDriver } from '../streams/index.js';
+
+/** The driver methods the adapter calls; every wsdriver driver has them. */
+export interface HandlerSocketDriver {
+  /** Receives each chunk the socket delivers; takes ownership of it. */
+  parse(bytes: Uint8Array): void;
+  /** Called once the socket has closed, with the error if it failed (`close` 1006 unless the closing handshake completed). */
+  transportClosed(cause?: unknown): void;
+  /** Used to end the socket when the WebSocket connection is over. */
+  on(type: 'close', listener: () => void): unknown;
+}
 
 /** A socket whose `write()` may take only part of what it is given. */
 export interface HandlerSocket {
@@ -48,8 +57,12 @@ export interface HandlerSocketConnection<D> {
   data(bytes: Uint8Array): void;
   /** Call from the socket's `drain` handler: writes what the socket did not take before. */
   drain(): void;
-  /** Call from the socket's `close` handler (and `error`, if it does not also close): `close` 1006 unless the closing handshake completed. */
-  closed(): void;
+  /**
+   * Call from the socket's `close` handler, with the error if it failed
+   * (Bun's `close(socket, error)`): `close` 1006 unless the closing
+   * handshake completed. Later calls do nothing.
+   */
+  closed(error?: unknown): void;
   /** Bytes the driver wrote that the socket has not taken yet. */
   bufferedAmount(): number;
   /** The same count with flush notices, for `wsdriver/callbacks`. */
@@ -62,10 +75,10 @@ export interface HandlerSocketConnection<D> {
  * and written from `drain()`; once the driver closes, the socket is ended
  * after the queue has gone out. Call `driver.start()` yourself.
  */
-export function runOverHandlerSocket<D extends StreamDrivenDriver>(
+export function runOverHandlerSocket<D extends HandlerSocketDriver>(
   socket: HandlerSocket,
   makeDriver: (socket: Socket) => D,
-  info: SocketInfo = {},
+  info: Pick<Socket, 'url' | 'env'> = {},
 ): HandlerSocketConnection<D> {
   const queue: Uint8Array[] = [];
   let buffered = 0;
@@ -113,12 +126,12 @@ export function runOverHandlerSocket<D extends StreamDrivenDriver>(
     drain() {
       if (flush() && ending && !gone) socket.end();
     },
-    closed() {
+    closed(error?: unknown) {
       if (gone) return;
       gone = true;
       queue.length = 0;
       buffered = 0;
-      driver.transportClosed();
+      driver.transportClosed(error);
     },
     bufferedAmount: () => buffered,
     writeBuffer: {

@@ -20,7 +20,7 @@ await Bun.connect<HandlerSocketConnection<HybiClientDriver>>({
     },
     data: (socket, bytes) => socket.data.data(bytes),
     drain: (socket) => socket.data.drain(),
-    close: (socket) => socket.data.closed(),
+    close: (socket, error) => socket.data.closed(error),
     error: (_socket, error) => console.error(error),
   },
 });

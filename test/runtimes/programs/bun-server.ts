@@ -17,7 +17,7 @@ const listener = Bun.listen<HandlerSocketConnection<HttpServerDriver>>({
     },
     data: (socket, bytes) => socket.data.data(bytes),
     drain: (socket) => socket.data.drain(),
-    close: (socket) => socket.data.closed(),
+    close: (socket, error) => socket.data.closed(error),
   },
 });
 console.log(`LISTENING ${listener.port}`);
