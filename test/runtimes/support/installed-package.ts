@@ -51,7 +51,9 @@ async function install(): Promise<InstalledPackage> {
     const work = `${dir}.${process.pid}-${Date.now()}`;
     try {
       mkdirSync(work, { recursive: true });
-      const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: REPO });
+      // --ignore-scripts: a prepare/prepack build would rewrite dist/ under
+      // the other test files' feet; dist/ is built already (pretest).
+      const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: REPO });
       const { filename } = (JSON.parse(stdout) as Array<{ filename: string }>)[0]!;
       writeFileSync(path.join(work, 'package.json'), JSON.stringify({ name: 'wsdriver-consumer', private: true, type: 'module' }) + '\n');
       // Its dependencies come from npm's cache when npm ci has filled it.
