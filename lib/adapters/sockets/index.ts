@@ -5,7 +5,7 @@
  * `Bun.connect` and `Bun.listen` sockets are of this kind.
  *
  * ```ts
- * import { Driver } from 'wsdriver';
+ * import { Driver, type HybiClientDriver } from 'wsdriver';
  * import { runOverHandlerSocket, type HandlerSocketConnection } from 'wsdriver/sockets';
  *
  * await Bun.connect<HandlerSocketConnection<HybiClientDriver>>({
