@@ -65,12 +65,12 @@ export const WORKERD: Peer = {
 export const NODE_22: Peer = {
   name: 'Node 22',
   path: inRepo('test/runtimes/node-lines/node_modules/node22/bin/node'),
-  install: 'npm ci --prefix test/runtimes/node-lines',
+  install: 'npm run test:peers',
 };
 export const NODE_24: Peer = {
   name: 'Node 24',
   path: inRepo('test/runtimes/node-lines/node_modules/node24/bin/node'),
-  install: 'npm ci --prefix test/runtimes/node-lines',
+  install: 'npm run test:peers',
 };
 
 /** True under `CI=true`, where no peer test may skip. */
