@@ -10,7 +10,7 @@ import { Driver, type IncomingMessageLike } from '../../../lib/index.js';
 import { selectSubprotocol } from '../../../lib/handshake/server-handshake.js';
 import { LegacyDriver } from './base.js';
 import { FrameJoiner } from './output.js';
-import { engineOptions, splitList, type LegacyOptions } from './options.js';
+import { engineOptions, type LegacyOptions } from './options.js';
 import { WEBSOCKET_DRIVER_RULES } from './rules.js';
 
 /** A request as websocket-driver reads it: Node's IncomingMessage, or anything with `method`, `url` and `headers`. */
@@ -53,7 +53,7 @@ export class HttpDriver extends LegacyDriver {
     const offered = request.headers['sec-websocket-protocol'];
     const offer = Array.isArray(offered) ? offered.join(', ') : (offered as string | undefined);
     // websocket-driver picks it when the driver is made, so it is readable before start().
-    this.protocol = offer === undefined ? undefined : (selectSubprotocol(splitList(offer).join(', '), resolved.protocols ?? []) ?? undefined);
+    this.protocol = offer === undefined ? undefined : (selectSubprotocol(offer, resolved.protocols ?? []) ?? undefined);
     const joiner = new FrameJoiner();
     const engine = Driver.rack(
       {
