@@ -135,6 +135,19 @@ declare namespace driver {
     readonly protocol: string | undefined;
   }
 
+  /** A client driver for a ws: or wss: URL; throws `<url> is not a valid WebSocket URL` otherwise. */
+  function client(url: string, options?: Options | null): Client;
+  /** A server driver that reads the HTTP request from the bytes itself. */
+  function server(options?: Options | null): Server;
+  /** A server driver for a request an HTTP server has already parsed. */
+  function http(request: Request, options?: Options | null): Http;
+  /** True if the request came over TLS (or a proxy in front says so). */
+  function isSecureRequest(request: Request): boolean;
+  /** True for a GET whose Connection holds `upgrade` and whose Upgrade is `websocket`. */
+  function isWebSocket(request: Request): boolean;
+  /** Throws `Unrecognized option: <key>` for a key not in `validKeys`. */
+  function validateOptions<T extends object>(options: T | null | undefined, validKeys: readonly string[]): T;
+
   /** An HTTP CONNECT proxy stream: emits `connect` or `error`, then ends. */
   class Proxy extends Stream {
     readable: boolean;
@@ -150,14 +163,5 @@ declare namespace driver {
     destroy(): this;
   }
 }
-
-declare const driver: {
-  client(url: string, options?: driver.Options | null): driver.Client;
-  server(options?: driver.Options | null): driver.Server;
-  http(request: driver.Request, options?: driver.Options | null): driver.Http;
-  isSecureRequest(request: driver.Request): boolean;
-  isWebSocket(request: driver.Request): boolean;
-  validateOptions<T extends object>(options: T | null | undefined, validKeys: readonly string[]): T;
-};
 
 export = driver;
