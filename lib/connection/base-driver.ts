@@ -15,7 +15,7 @@ import { ByteAccumulator } from '../frame/byte-accumulator.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { errorResponse } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
-import { CLOSING, CONNECTING, OPEN, readyStateOf, type ConnectionState, type ReadyState } from './connection-state.js';
+import { CONNECTING, OPEN, readyStateOf, type ClosingState, type ConnectionState, type ReadyState } from './connection-state.js';
 import type { DriverEventMap, Socket } from '../events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { toBytes, utf8Length } from '../bytes.js';
@@ -370,10 +370,14 @@ export abstract class BaseDriver {
   /** Sends whatever tells the peer the connection failed, if anything. */
   protected abstract sendFailure(error: ProtocolError): void;
 
-  /** Open → closing: the closing handshake began; emits `closing`. */
-  protected enterClosing(): void {
+  /**
+   * Open → closing: the closing handshake began, started by the side
+   * `next` names; emits `closing`. Moves within the closing states are
+   * the protocol driver's own.
+   */
+  protected enterClosing(next: ClosingState): void {
     if (this.state.kind !== 'open') return;
-    this.state = CLOSING;
+    this.state = next;
     this.hub.emit('closing', {});
   }
 
