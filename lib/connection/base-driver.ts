@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { CloseCode, ProtocolError, protocolError } from '../errors.js';
 import { EventHub, type Listener } from '../emitter.js';
 import { ByteAccumulator } from '../frame/byte-accumulator.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
@@ -221,9 +221,7 @@ export abstract class BaseDriver {
       const early = (this.#earlyInputBytes ??= new ByteAccumulator());
       if (early.length + chunk.length > this.options.maxLength) {
         early.reset();
-        this.failConnection(
-          new ProtocolError('INPUT_BEFORE_START_TOO_LARGE', `more than maxLength (${this.options.maxLength}) bytes arrived before start()`, CloseCode.TOO_LARGE),
-        );
+        this.failConnection(protocolError('INPUT_BEFORE_START_TOO_LARGE', { max: this.options.maxLength }));
         return;
       }
       early.append(chunk.slice());

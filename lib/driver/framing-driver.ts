@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { CloseCode, ProtocolError, protocolError } from '../errors.js';
 import type { Socket } from '../events.js';
 import type { Extension } from '../extensions/extension.js';
 import { createHeaderFields, type HeaderFields } from '../http/head-parser.js';
@@ -163,8 +163,8 @@ export class FramingServerDriver extends FramingDriver {
       } catch (cause) {
         const message = cause instanceof Error ? cause.message : String(cause);
         // As over HTTP/1.1: a malformed offer is the client's fault (400), a failing extension ours (500).
-        if (cause instanceof SyntaxError) return this.#refuse(400, new ProtocolError('HANDSHAKE_BAD_EXTENSION', message, CloseCode.PROTOCOL_ERROR));
-        return this.#refuse(500, new ProtocolError('EXTENSION_ERROR', `extension negotiation failed: ${message}`, CloseCode.INTERNAL_ERROR));
+        if (cause instanceof SyntaxError) return this.#refuse(400, protocolError('HANDSHAKE_BAD_EXTENSION', { detail: message }, { closeCode: CloseCode.PROTOCOL_ERROR }));
+        return this.#refuse(500, protocolError('EXTENSION_ERROR', { detail: `extension negotiation failed: ${message}` }));
       }
       return {
         status: 200,
@@ -267,7 +267,7 @@ export class FramingClientDriver extends FramingDriver {
     return this.hub.run(() => {
       if (this.state.kind !== 'connecting') return false;
       this.#awaitingResponse = false;
-      this.#failHandshake(new ProtocolError('HANDSHAKE_REJECTED', reason, CloseCode.PROTOCOL_ERROR));
+      this.#failHandshake(protocolError('HANDSHAKE_REJECTED', { detail: reason }));
       return true;
     });
   }

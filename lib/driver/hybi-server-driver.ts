@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { CloseCode, protocolError } from '../errors.js';
 import type { EventHub } from '../emitter.js';
 import type { DriverEventMap, Socket } from '../events.js';
 import type { HeaderFields } from '../http/head-parser.js';
@@ -93,8 +93,8 @@ export class HybiServerDriver extends HybiDriver {
     const message = cause instanceof Error ? cause.message : String(cause);
     const malformed = cause instanceof SyntaxError;
     const error = malformed
-      ? new ProtocolError('HANDSHAKE_BAD_EXTENSION', message, CloseCode.PROTOCOL_ERROR)
-      : new ProtocolError('EXTENSION_ERROR', `extension negotiation failed: ${message}`, CloseCode.INTERNAL_ERROR);
+      ? protocolError('HANDSHAKE_BAD_EXTENSION', { detail: message }, { closeCode: CloseCode.PROTOCOL_ERROR })
+      : protocolError('EXTENSION_ERROR', { detail: `extension negotiation failed: ${message}` });
     this.socket.write(errorResponse(malformed ? 400 : 500, error.message));
     this.failConnection(error);
   }

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { CloseCode, ProtocolError, protocolError } from '../errors.js';
 import { BaseDriver } from '../connection/base-driver.js';
 import type { CloseFrame } from '../connection/connection-state.js';
 import { encodeClosePayload, parseClosePayload } from '../frame/close-payload.js';
@@ -136,11 +136,9 @@ export abstract class HybiDriver extends BaseDriver {
     const stack = this.#extensionStack;
     if (stack === null) {
       if (header === undefined || header.trim() === '') return null;
-      return new ProtocolError(
-        'HANDSHAKE_BAD_EXTENSION',
-        `Sec-WebSocket-Extensions: server accepted ${JSON.stringify(header)}, but no extension was offered`,
-        CloseCode.EXTENSION_REQUIRED,
-      );
+      return protocolError('HANDSHAKE_BAD_EXTENSION', {
+        detail: `Sec-WebSocket-Extensions: server accepted ${JSON.stringify(header)}, but no extension was offered`,
+      });
     }
     const error = stack.accept(header);
     if (error === null) this.#useExtensions(stack);
