@@ -143,7 +143,15 @@ export function checkHandshakeResponse(
   if (headers['sec-websocket-accept'] !== acceptKeyFor(key)) {
     return protocolError('HANDSHAKE_BAD_ACCEPT', {});
   }
-  const chosen = headers['sec-websocket-protocol'];
+  return checkChosenSubprotocol(headers['sec-websocket-protocol'], offeredProtocols);
+}
+
+/**
+ * The subprotocol a server's answer names (HTTP/1.1 or HTTP/2): one of
+ * those offered, or none. RFC 6455 §4.1: a value the client did not offer
+ * fails the connection.
+ */
+export function checkChosenSubprotocol(chosen: string | undefined, offeredProtocols: readonly string[]): AcceptedResponse | ProtocolError {
   if (chosen === undefined) return { protocol: null };
   const list = splitHeaderList(chosen);
   if (list.length !== 1 || !offeredProtocols.includes(list[0]!)) {

@@ -23,7 +23,7 @@ import { createHeaderFields, type HeaderFields, type HeadLimits } from '../http/
 import type { OutgoingHeaders } from '../http/outgoing-headers.js';
 import type { HandshakeRequest } from '../http/request.js';
 import { splitHeaderList } from '../http/tokens.js';
-import type { WebSocketUrl } from '../handshake/client-handshake.js';
+import { checkChosenSubprotocol, type WebSocketUrl } from '../handshake/client-handshake.js';
 
 /**
  * HTTP/2 header fields as HTTP/2 libraries hand them over: names (any
@@ -227,11 +227,5 @@ export function checkExtendedConnectResponse(
   if (!(status >= 200 && status <= 299)) {
     return protocolError('HANDSHAKE_UNEXPECTED_STATUS', { status: headers[':status'] ?? 'none' });
   }
-  const chosen = headers['sec-websocket-protocol'];
-  if (chosen === undefined) return { protocol: null };
-  const list = splitHeaderList(chosen);
-  if (list.length !== 1 || !offeredProtocols.includes(list[0]!)) {
-    return protocolError('HANDSHAKE_BAD_PROTOCOL', { chosen });
-  }
-  return { protocol: list[0]! };
+  return checkChosenSubprotocol(headers['sec-websocket-protocol'], offeredProtocols);
 }

@@ -25,6 +25,7 @@
 import { CloseCode, ProtocolError, protocolError } from '../errors.js';
 import { BaseDriver } from '../connection/base-driver.js';
 import type { CloseFrame } from '../connection/connection-state.js';
+import { selectSubprotocol } from '../handshake/server-handshake.js';
 import { encodeClosePayload, parseClosePayload } from '../frame/close-payload.js';
 import { FrameWriter } from '../frame/frame-encoder.js';
 import { FrameParser } from '../frame/frame-parser.js';
@@ -120,6 +121,39 @@ export abstract class HybiDriver extends BaseDriver {
     const header = stack.respond(offer);
     this.#useExtensions(stack);
     return header;
+  }
+
+  /**
+   * Server: the subprotocol and extensions answered to a request's offers
+   * (HTTP/1.1 or HTTP/2 alike). The subprotocol is the first of the
+   * client's offers in `options.protocols` (§4.2.2); an extension offer
+   * that does not parse is the client's fault (400, 1002), an extension
+   * that throws while negotiating ours (500, 1011).
+   */
+  protected negotiateOffers(
+    protocolOffer: string | undefined,
+    extensionOffer: string | undefined,
+  ): { readonly extensions: string | null } | { readonly status: 400 | 500; readonly error: ProtocolError } {
+    this.protocol = selectSubprotocol(protocolOffer, this.options.protocols);
+    try {
+      return { extensions: this.respondToExtensions(extensionOffer) };
+    } catch (cause) {
+      const message = cause instanceof Error ? cause.message : String(cause);
+      if (cause instanceof SyntaxError) {
+        return { status: 400, error: protocolError('HANDSHAKE_BAD_EXTENSION', { detail: message }, { closeCode: CloseCode.PROTOCOL_ERROR }) };
+      }
+      return { status: 500, error: protocolError('EXTENSION_ERROR', { detail: `extension negotiation failed: ${message}` }) };
+    }
+  }
+
+  /**
+   * Client: the server's answer cannot be accepted (§4.1: fail the
+   * connection). The fault's own close code is kept: 1009 for a head past
+   * the limits, as a server reports it; 1002 for the rest.
+   */
+  protected failHandshake(error: ProtocolError): false {
+    this.failConnection(new ProtocolError(error.code, `Error during WebSocket handshake: ${error.message}`, error.closeCode));
+    return false;
   }
 
   /** Client: the Sec-WebSocket-Extensions offer, or null. */
