@@ -51,6 +51,9 @@ export class HttpServerDriver {
   // the delegate, then dropped; made on first need.
   #setup: EarlySetup | null = null;
   #earlyBytes = 0;
+  // Input after the request head, while `connect` listeners run: read
+  // once they return (see parse()).
+  #afterHead: Uint8Array[] | null = null;
 
   /**
    * Made by `Driver.server`, which checks the options; use that.
@@ -125,7 +128,8 @@ export class HttpServerDriver {
   /** Feeds received bytes: first the request head, then frames. */
   parse(bytes: Uint8Array): void {
     if (this.#delegate !== null) {
-      this.#delegate.parse(bytes);
+      if (this.#afterHead !== null) this.#afterHead.push(bytes);
+      else this.#delegate.parse(bytes);
       return;
     }
     this.#hub.run(() => {
@@ -150,9 +154,18 @@ export class HttpServerDriver {
         for (const send of setup.messages) send(delegate);
       }
       this.#delegate = delegate;
-      // The delegate holds on to these until start().
-      if (result.rest.length > 0) delegate.parse(result.rest);
-      this.#hub.emit('connect', {});
+      // Bytes that came with the head are read once the `connect` listeners
+      // have had their chance to call start(): then they are frames, not
+      // input held before start() (which maxLength bounds). Input a
+      // listener passes to parse() meanwhile queues behind them.
+      const afterHead: Uint8Array[] = result.rest.length > 0 ? [result.rest] : [];
+      this.#afterHead = afterHead;
+      try {
+        this.#hub.emit('connect', {});
+      } finally {
+        this.#afterHead = null;
+      }
+      for (const chunk of afterHead) delegate.parse(chunk);
     });
   }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Driver } from '../../lib/index.js';
 import '../../lib/drafts/index.js';
 import { latin1Bytes } from '../helpers/http.js';
+import { BASIC_CHUNKINGS, clientFrame, concat, feed, Op, Recorder, requestHead } from '../helpers/index.js';
 
 const hixie75Request =
   'GET /demo HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\nUpgrade: WebSocket\r\nOrigin: http://example.com\r\n\r\n';
@@ -23,5 +24,51 @@ describe('Driver.server: headers set before the request arrives', () => {
     const head = new TextDecoder().decode(written[0]);
     expect(head).toContain('WebSocket-Origin: http://example.com');
     expect(head).not.toContain('evil');
+  });
+});
+
+describe('Driver.server: frames in the same chunk as the request head', () => {
+  const maxLength = 1000;
+  // Four 500-byte messages: twice maxLength, each one within it.
+  const payloads = [0, 1, 2, 3].map((n) => new Uint8Array(500).fill(n));
+  const chunk = () => concat(requestHead(), ...payloads.map((p) => clientFrame(Op.BINARY, p)));
+
+  it.each(BASIC_CHUNKINGS)('are read as frames when start() is called from connect (fed %s)', (chunking) => {
+    const rec = new Recorder();
+    const driver = rec.attach(Driver.server(rec.socket, { maxLength }));
+    driver.on('connect', () => driver.start());
+    feed(driver, chunk(), chunking);
+    expect(rec.of('error')).toEqual([]);
+    expect(rec.messages).toEqual(payloads);
+    expect(driver.readyState).toBe(1);
+  });
+
+  it('count toward the limit on input before start() when connect does not start', () => {
+    const rec = new Recorder();
+    const driver = rec.attach(Driver.server(rec.socket, { maxLength }));
+    driver.parse(chunk());
+    expect(rec.of('error').map((e) => [e.code, e.closeCode])).toEqual([['INPUT_BEFORE_START_TOO_LARGE', 1009]]);
+  });
+
+  it('leave the limit in force for input that arrives after connect without start()', () => {
+    const rec = new Recorder();
+    const driver = rec.attach(Driver.server(rec.socket, { maxLength }));
+    driver.parse(requestHead());
+    expect(rec.types).toEqual(['connect']);
+    driver.parse(clientFrame(Op.BINARY, payloads[0]!));
+    expect(rec.of('error')).toEqual([]);
+    driver.parse(clientFrame(Op.BINARY, payloads[1]!));
+    expect(rec.of('error').map((e) => [e.code, e.closeCode])).toEqual([['INPUT_BEFORE_START_TOO_LARGE', 1009]]);
+  });
+
+  it('keep their place ahead of input a connect listener passes to parse()', () => {
+    const rec = new Recorder();
+    const driver = rec.attach(Driver.server(rec.socket, { maxLength }));
+    driver.on('connect', () => {
+      driver.parse(clientFrame(Op.TEXT, 'from the listener'));
+      driver.start();
+    });
+    driver.parse(concat(requestHead(), clientFrame(Op.TEXT, 'with the head')));
+    expect(rec.messages).toEqual(['with the head', 'from the listener']);
   });
 });
