@@ -29,6 +29,7 @@ import { selectSubprotocol } from '../handshake/server-handshake.js';
 import { encodeClosePayload, parseClosePayload } from '../frame/close-payload.js';
 import { FrameWriter } from '../frame/frame-encoder.js';
 import { FrameParser } from '../frame/frame-parser.js';
+import { TracingFrameHandler, TracingFrameWriter } from '../frame/frame-trace.js';
 import { Opcode } from '../frame/opcodes.js';
 import type { ResolvedOptions } from '../options.js';
 import type { EventHub } from '../emitter.js';
@@ -82,13 +83,17 @@ export abstract class HybiDriver extends BaseDriver {
   constructor(role: 'server' | 'client', socket: Socket, options: ResolvedOptions, hub?: EventHub<DriverEventMap>) {
     super(socket, options, hub);
     this.#reader = new MessageReader(new HybiDriver.#ReaderSink(this), options.maxLength);
-    this.parser = new FrameParser(this.#reader, {
+    const trace = options.trace;
+    this.parser = new FrameParser(trace === null ? this.#reader : new TracingFrameHandler(this.#reader, trace), {
       role,
       requireMasking: options.requireMasking,
       maxLength: options.maxLength,
     });
     // §5.3: a client masks every frame it sends; a server never does.
-    this.writer = new FrameWriter(socket, role === 'client', options.fragmentSize);
+    this.writer =
+      trace === null
+        ? new FrameWriter(socket, role === 'client', options.fragmentSize)
+        : new TracingFrameWriter(socket, role === 'client', options.fragmentSize, trace);
   }
 
   override get retainedBytes(): number {
