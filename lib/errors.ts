@@ -48,6 +48,51 @@ export const CloseCode = {
  */
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode] | (number & {});
 
+/**
+ * Stable, machine-readable codes carried by {@link ProtocolError.code}.
+ * Messages may be reworded between versions; these codes will not be.
+ */
+export type ErrorCode =
+  // HTTP heads
+  | 'HTTP_HEAD_TOO_LARGE'
+  | 'HTTP_TOO_MANY_HEADERS'
+  | 'HTTP_MALFORMED'
+  // opening handshake
+  | 'HANDSHAKE_BAD_REQUEST'
+  | 'HANDSHAKE_UNSUPPORTED_VERSION'
+  | 'HANDSHAKE_BAD_RESPONSE'
+  | 'HANDSHAKE_UNEXPECTED_STATUS'
+  | 'HANDSHAKE_BAD_ACCEPT'
+  | 'HANDSHAKE_BAD_PROTOCOL'
+  | 'HANDSHAKE_BAD_EXTENSION'
+  | 'HANDSHAKE_REJECTED'
+  // framing
+  | 'RESERVED_BITS'
+  | 'RESERVED_OPCODE'
+  | 'FRAGMENTED_CONTROL_FRAME'
+  | 'CONTROL_FRAME_TOO_LONG'
+  | 'UNMASKED_FRAME'
+  | 'MASKED_FRAME'
+  | 'NON_MINIMAL_LENGTH'
+  | 'LENGTH_OUT_OF_RANGE'
+  | 'MESSAGE_TOO_LONG'
+  | 'UNEXPECTED_CONTINUATION'
+  | 'EXPECTED_CONTINUATION'
+  | 'INVALID_UTF8'
+  | 'INVALID_CLOSE_CODE'
+  | 'INVALID_CLOSE_PAYLOAD'
+  | 'INVALID_CLOSE_REASON'
+  | 'INPUT_BEFORE_START_TOO_LARGE'
+  // HTTP CONNECT proxy
+  | 'PROXY_REFUSED'
+  | 'PROXY_CLOSED'
+  // extensions
+  | 'EXTENSION_ERROR'
+  // the transport under the driver failed (socket error, refused connection, TLS)
+  | 'TRANSPORT_ERROR'
+  // legacy drafts
+  | 'DRAFT_FRAME_ERROR';
+
 /** Free-form facts: the message is the detail itself. */
 interface Detail {
   /** What exactly was wrong, in words. */
@@ -79,7 +124,8 @@ const C = CloseCode;
 
 /**
  * Every fault a driver reports: its stable code, close code, the rule it
- * enforces and its message. Failure sites name the code and the facts
+ * enforces and its message. Exactly the {@link ErrorCode}s: a code
+ * missing here, or one here that is not an ErrorCode, does not compile. Failure sites name the code and the facts
  * (`protocolError('MESSAGE_TOO_LONG', { length, max })`); the wording
  * lives only here.
  */
@@ -135,14 +181,7 @@ export const ERROR_CATALOGUE = {
   TRANSPORT_ERROR: entry(C.ABNORMAL, 'RFC 6455 §7.1.5', said),
   // legacy drafts
   DRAFT_FRAME_ERROR: entry(C.PROTOCOL_ERROR, 'hixie-76 §5.3', said),
-} as const;
-
-/**
- * Stable, machine-readable codes carried by {@link ProtocolError.code}: the
- * keys of {@link ERROR_CATALOGUE}. Messages may be reworded between
- * versions; these codes will not be.
- */
-export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+} as const satisfies { readonly [K in ErrorCode]: unknown };
 
 /** The facts a failure site gives for `code`'s message. */
 export type ErrorFacts<K extends ErrorCode> = [Parameters<(typeof ERROR_CATALOGUE)[K]['message']>[0]] extends [undefined]

@@ -50,8 +50,9 @@ export type {
   PongEvent,
   Socket,
 } from './events.js';
-export { ReadyState, type ConnectionState } from './connection/connection-state.js';
+export { ReadyState, type ClosingState, type CloseFrame, type ConnectionState } from './connection/connection-state.js';
 export { CloseCode, ProtocolError, type ErrorCode } from './errors.js';
+export type { FrameTrace, FrameTraceListener } from './frame/frame-trace.js';
 export { DEFAULT_OPTIONS, type DriverOptions, type ResolvedOptions } from './options.js';
 export type { Listener } from './emitter.js';
 export type { HeaderFields } from './http/head-parser.js';

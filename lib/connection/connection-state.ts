@@ -39,6 +39,7 @@ export interface CloseFrame {
  */
 export type ClosingState =
   | {
+      /** The closing handshake is under way. */
       readonly kind: 'closing';
       /** This side started: `close()` was called. */
       readonly by: 'us';
@@ -50,6 +51,7 @@ export type ClosingState =
       readonly theirs: CloseFrame | null;
     }
   | {
+      /** The closing handshake is under way. */
       readonly kind: 'closing';
       /**
        * The peer started: its close frame arrived while messages were still

@@ -134,6 +134,8 @@ export abstract class HybiDriver extends BaseDriver {
    * client's offers in `options.protocols` (§4.2.2); an extension offer
    * that does not parse is the client's fault (400, 1002), an extension
    * that throws while negotiating ours (500, 1011).
+   *
+   * @internal
    */
   protected negotiateOffers(
     protocolOffer: string | undefined,
@@ -155,6 +157,8 @@ export abstract class HybiDriver extends BaseDriver {
    * Client: the server's answer cannot be accepted (§4.1: fail the
    * connection). The fault's own close code is kept: 1009 for a head past
    * the limits, as a server reports it; 1002 for the rest.
+   *
+   * @internal
    */
   protected failHandshake(error: ProtocolError): false {
     this.failConnection(new ProtocolError(error.code, `Error during WebSocket handshake: ${error.message}`, error.closeCode));
