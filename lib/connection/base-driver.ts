@@ -21,7 +21,7 @@ import type { Extension, NegotiatedExtension } from '../extensions/extension.js'
 import { toBytes, utf8Length } from '../bytes.js';
 
 /** A message or control frame waiting for the connection to open. */
-type Queued =
+export type Queued =
   | { readonly kind: 'text'; readonly data: string }
   | { readonly kind: 'binary'; readonly data: Uint8Array }
   | { readonly kind: 'ping'; readonly data: Uint8Array; readonly callback: (() => void) | undefined }
@@ -53,7 +53,15 @@ export abstract class BaseDriver {
    */
   abstract readonly role: 'server' | 'client';
   /** The subprotocol agreed in the handshake, or null. Set when `open` fires. */
-  protocol: string | null = null;
+  get protocol(): string | null {
+    return this.agreedProtocol;
+  }
+  /**
+   * Set by the handshake; read through `protocol`.
+   *
+   * @internal
+   */
+  protected agreedProtocol: string | null = null;
 
   /**
    * Where events are emitted; shared with a wrapping `Driver.server`.
@@ -377,6 +385,20 @@ export abstract class BaseDriver {
     if (this.state.kind !== 'open') return;
     this.state = next;
     this.hub.emit('closing', {});
+  }
+
+  /**
+   * Empties the queue of messages sent before open and returns it, for a
+   * driver that takes over this one's connection (`Driver.server`, once the
+   * request names the protocol).
+   *
+   * @internal
+   */
+  protected takeQueue(): readonly Queued[] {
+    const queue = this.#queue ?? [];
+    this.#queue = null;
+    this.#queuedBytes = 0;
+    return queue;
   }
 
   /** The handshake completed: flush the queue, then emit `open`. */

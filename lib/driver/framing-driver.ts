@@ -238,7 +238,7 @@ export class FramingClientDriver extends FramingDriver {
       this.statusCode = Number.isInteger(status) ? status : null;
       const accepted = checkExtendedConnectResponse(fields, this.options.protocols);
       if (accepted instanceof ProtocolError) return this.failHandshake(accepted);
-      this.protocol = accepted.protocol;
+      this.agreedProtocol = accepted.protocol;
       const extensionError = this.acceptExtensions(fields['sec-websocket-extensions']);
       if (extensionError !== null) {
         this.failExtensionNegotiation(extensionError);

@@ -117,7 +117,7 @@ export class HybiClientDriver extends HybiDriver {
       this.failHandshake(accepted);
       return;
     }
-    this.protocol = accepted.protocol;
+    this.agreedProtocol = accepted.protocol;
     const extensionError = this.acceptExtensions(head.headers['sec-websocket-extensions']);
     if (extensionError !== null) {
       this.failExtensionNegotiation(extensionError);

@@ -141,7 +141,7 @@ export abstract class HybiDriver extends BaseDriver {
     protocolOffer: string | undefined,
     extensionOffer: string | undefined,
   ): { readonly extensions: string | null } | { readonly status: 400 | 500; readonly error: ProtocolError } {
-    this.protocol = selectSubprotocol(protocolOffer, this.options.protocols);
+    this.agreedProtocol = selectSubprotocol(protocolOffer, this.options.protocols);
     try {
       return { extensions: this.respondToExtensions(extensionOffer) };
     } catch (cause) {

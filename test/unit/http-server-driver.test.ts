@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Driver } from '../../lib/index.js';
 import '../../lib/drafts/index.js';
 import { latin1Bytes } from '../helpers/http.js';
-import { BASIC_CHUNKINGS, clientFrame, concat, feed, Op, Recorder, requestHead } from '../helpers/index.js';
+import { BASIC_CHUNKINGS, clientFrame, concat, decodeFrames, feed, Op, Recorder, requestHead } from '../helpers/index.js';
 
 const hixie75Request =
   'GET /demo HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\nUpgrade: WebSocket\r\nOrigin: http://example.com\r\n\r\n';
@@ -70,5 +70,32 @@ describe('Driver.server: frames in the same chunk as the request head', () => {
     });
     driver.parse(concat(requestHead(), clientFrame(Op.TEXT, 'with the head')));
     expect(rec.messages).toEqual(['with the head', 'from the listener']);
+  });
+});
+
+describe('Driver.server before the request arrives: one driver, one queue', () => {
+  it('checks arguments as every driver does, and queues within maxQueuedBytes for the protocol driver', () => {
+    const rec = new Recorder();
+    const driver = rec.attach(Driver.server(rec.socket, { maxQueuedBytes: 10 }));
+    expect(() => driver.text(5 as never)).toThrow(TypeError);
+    expect(() => driver.ping(new Uint8Array(126))).toThrow(RangeError);
+    expect(() => driver.close(1005)).toThrow(RangeError);
+    expect(driver.text('12345')).toBe(true);
+    expect(driver.binary(Uint8Array.of(1, 2, 3, 4, 5))).toBe(true);
+    // The queue is full: the protocol driver takes it over with its budget spent.
+    expect(driver.text('x')).toBe(false);
+    driver.on('connect', () => {
+      expect(driver.text('x')).toBe(false);
+      driver.start();
+    });
+    driver.parse(requestHead());
+    const written = rec.take();
+    const headEnd = new TextDecoder('latin1').decode(written).indexOf('\r\n\r\n') + 4;
+    const frames = decodeFrames(written.subarray(headEnd)).map((f) => [f.opcode, f.payload.length]);
+    expect(frames).toEqual([
+      [Op.TEXT, 5],
+      [Op.BINARY, 5],
+    ]);
+    expect(driver.text('now open')).toBe(true);
   });
 });
