@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { CloseCode, ProtocolError, transportError } from '../errors.js';
 import { EventHub, type Listener } from '../emitter.js';
 import { ByteAccumulator } from '../frame/byte-accumulator.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
@@ -325,12 +325,22 @@ export abstract class BaseDriver {
   }
 
   /**
-   * Tells the driver the transport has ended (the socket closed or errored).
-   * If no close handshake completed, `close` fires with 1006.
+   * Tells the driver the transport has ended. If no close handshake
+   * completed, `close` fires with 1006. Given the transport's failure
+   * (`cause`: a refused connection, a TLS error, a reset), the driver first
+   * emits `error` with a `TRANSPORT_ERROR` {@link ProtocolError} whose
+   * `cause` it is, and the `close` reason is its message.
    */
-  transportClosed(): void {
+  transportClosed(cause?: unknown): void {
     this.hub.run(() => {
-      if (this.state.kind !== 'closed') this.finish(CloseCode.ABNORMAL, '', false);
+      if (this.state.kind === 'closed') return;
+      if (cause === undefined) {
+        this.finish(CloseCode.ABNORMAL, '', false);
+        return;
+      }
+      const error = transportError(cause);
+      this.hub.emit('error', error);
+      this.finish(CloseCode.ABNORMAL, error.message, false);
     });
   }
 

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { CloseCode, ProtocolError, transportError } from '../errors.js';
 import { EventHub, type Listener } from '../emitter.js';
 import { RequestHeadParser, type HeaderFields } from '../http/head-parser.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
@@ -244,16 +244,27 @@ export class HttpServerDriver {
   }
 
   /**
-   * Tells the driver the transport has ended. If no close handshake
-   * completed, `close` fires with 1006.
+   * Tells the driver the transport has ended, or failed with `cause` (see
+   * {@link BaseDriver.transportClosed}). If no close handshake completed,
+   * `close` fires with 1006.
    */
-  transportClosed(): void {
+  transportClosed(cause?: unknown): void {
     if (this.#delegate !== null) {
-      this.#delegate.transportClosed();
+      this.#delegate.transportClosed(cause);
       return;
     }
     if (this.#closed) return;
-    this.#hub.run(() => this.#end(CloseCode.ABNORMAL, ''));
+    this.#hub.run(() => {
+      if (cause === undefined) {
+        this.#end(CloseCode.ABNORMAL, '');
+        return;
+      }
+      const error = transportError(cause);
+      // Closed before `error` runs, so its listeners cannot close a second time.
+      this.#closed = true;
+      this.#hub.emit('error', error);
+      this.#end(CloseCode.ABNORMAL, error.message);
+    });
   }
 
   #queueEarly(size: number, send: (driver: ServerSideDriver) => void): boolean {

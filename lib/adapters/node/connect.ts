@@ -28,8 +28,10 @@ export interface ConnectOptions extends NodeDriverOptions {
 /**
  * Connects to a ws: or wss: URL and returns the client driver. The
  * handshake is sent once TCP (and TLS) is up, so listeners added right
- * after this call see every event. A failure to connect ends in `close`
- * with 1006; `onTransportError` receives the cause.
+ * after this call see every event. A failure to connect (a refused
+ * connection, an unresolvable host, a TLS certificate the options do not
+ * trust) emits `error` (`TRANSPORT_ERROR`, `cause` the socket's error),
+ * then `close` with 1006 and the error's message as the reason.
  */
 export function connect(url: string | URL, options: ConnectOptions = {}): HybiClientDriver {
   const { tls: tlsOptions, headers, ...rest } = options;

@@ -12,9 +12,8 @@ export type NodeDriverOptions = DriverOptions & AttachOptions;
 
 /** Splits a {@link NodeDriverOptions} into the driver's part and the adapter's. */
 export function splitOptions(options: NodeDriverOptions = {}): [DriverOptions, AttachOptions] {
-  const { closeTimeout, onTransportError, ...driverOptions } = options;
+  const { closeTimeout, ...driverOptions } = options;
   const attachOptions: AttachOptions = {};
   if (closeTimeout !== undefined) attachOptions.closeTimeout = closeTimeout;
-  if (onTransportError !== undefined) attachOptions.onTransportError = onTransportError;
   return [driverOptions, attachOptions];
 }
