@@ -30,7 +30,7 @@ describe('transportClosed(cause)', () => {
       const [error, close, ...rest] = rec.events;
       expect(rest).toEqual([]);
       expect(error).toMatchObject({ type: 'error', code: 'TRANSPORT_ERROR', closeCode: 1006, message: 'read ECONNRESET' });
-      const reported = (error as { error: ProtocolError }).error;
+      const reported = (error as unknown as { error: ProtocolError }).error;
       expect(reported).toBeInstanceOf(ProtocolError);
       expect(reported.cause).toBe(cause);
       expect(close).toEqual({ type: 'close', code: 1006, reason: 'read ECONNRESET', wasClean: false });
