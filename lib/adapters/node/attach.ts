@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Listener } from '../../emitter.js';
 import type { CloseEvent, ClosingEvent } from '../../driver/events.js';
 import { HybiClientDriver } from '../../hybi/hybi-client-driver.js';
+import type { AttachOptions } from './options.js';
 
 /** What {@link attach} needs of a driver; every wsdriver driver has it. */
 export interface AttachableDriver {
@@ -24,18 +25,6 @@ export interface AttachableDriver {
   once(type: 'close', listener: Listener<CloseEvent>): unknown;
   /** Used to start the `closeTimeout` wait for the peer's close frame once this side has sent its own. */
   once(type: 'closing', listener: Listener<ClosingEvent>): unknown;
-}
-
-/** Options of the Node adapter, beside the driver's own. */
-export interface AttachOptions {
-  /**
-   * Milliseconds to wait for the peer at the end: once this side has sent
-   * its close frame, for the peer's close frame (then the stream is
-   * destroyed and the driver reports 1006); once the WebSocket connection
-   * is over, for the peer to close its side of the TCP connection.
-   * Default 30000.
-   */
-  closeTimeout?: number;
 }
 
 /** Default {@link AttachOptions.closeTimeout}. */

@@ -11,19 +11,8 @@ import { Driver } from '../../driver/factories.js';
 import type { Socket } from '../../driver/events.js';
 import type { HybiClientDriver } from '../../hybi/hybi-client-driver.js';
 import { attach, checkAttachOptions } from './attach.js';
-import { splitOptions, type NodeDriverOptions } from './options.js';
+import { splitOptions, type ConnectOptions } from './options.js';
 import { streamSocket } from './stream-socket.js';
-
-/** Options of {@link connect}: the driver's, the adapter's, and TLS. */
-export interface ConnectOptions extends NodeDriverOptions {
-  /**
-   * For wss: URLs, passed to `tls.connect` (`ca`, `rejectUnauthorized`,
-   * client certificates…). `host`, `port` and `servername` come from the URL.
-   */
-  tls?: Omit<tls.ConnectionOptions, 'host' | 'port' | 'socket' | 'path'>;
-  /** Headers added to the handshake request, as by `setHeader()`. */
-  headers?: Readonly<Record<string, string | number>>;
-}
 
 /**
  * Connects to a ws: or wss: URL and returns the client driver. The

@@ -23,17 +23,11 @@ import { Driver } from '../../driver/factories.js';
 import type { Socket } from '../../driver/events.js';
 import type { FramingClientDriver, FramingDriver, FramingResponse, FramingServerDriver } from '../../hybi/framing-driver.js';
 import { parseWebSocketUrl } from '../../hybi/client-handshake.js';
-import { checkAttachOptions, type AttachOptions } from './attach.js';
-import { splitOptions, type NodeDriverOptions } from './options.js';
+import { checkAttachOptions } from './attach.js';
+import { splitOptions, type AttachOptions, type ClientOptions, type NodeDriverOptions } from './options.js';
 import { streamSocket } from './stream-socket.js';
 
 const { NGHTTP2_CANCEL } = http2.constants;
-
-/** Options of {@link connectHttp2}: the driver's, the adapter's, and extra request headers. */
-export interface Http2ConnectOptions extends NodeDriverOptions {
-  /** Headers added to the extended CONNECT request, as by `setHeader()` (`origin`, `authorization`, …). */
-  headers?: Readonly<Record<string, string | number>>;
-}
 
 /**
  * Takes over a stream from an HTTP/2 server's `stream` event that carries
@@ -111,7 +105,7 @@ function answer(driver: FramingServerDriver, stream: ServerHttp2Stream, headers:
  * not match the session (wss: needs TLS, RFC 8441 §5); an Error if the
  * session is closed.
  */
-export function connectHttp2(session: ClientHttp2Session, url: string | URL, options: Http2ConnectOptions = {}): FramingClientDriver {
+export function connectHttp2(session: ClientHttp2Session, url: string | URL, options: ClientOptions = {}): FramingClientDriver {
   const { headers, ...rest } = options;
   const [driverOptions, attachOptions] = splitOptions(rest);
   checkAttachOptions(attachOptions);

@@ -17,11 +17,22 @@
  *
  * @module wsdriver/node
  */
-export { attach, DEFAULT_CLOSE_TIMEOUT, type AttachableDriver, type AttachOptions } from './attach.js';
-export { connect, type ConnectOptions } from './connect.js';
+export { attach, DEFAULT_CLOSE_TIMEOUT, type AttachableDriver } from './attach.js';
+export { connect } from './connect.js';
 export { handleUpgrade } from './upgrade.js';
-export { connectHttp2, handleHttp2Stream, type Http2ConnectOptions } from './http2.js';
-export type { NodeDriverOptions } from './options.js';
+export { connectHttp2, handleHttp2Stream } from './http2.js';
+export { WebSocketServer, DEFAULT_SHUTDOWN_TIMEOUT, type ServableServer, type ServerCloseOptions } from './server.js';
+export type { UpgradeRequest } from './upgrade-request.js';
+export type {
+  AttachOptions,
+  ClientOptions,
+  ConnectOptions,
+  ExtraHeaders,
+  NodeDriverOptions,
+  Refusal,
+  ServerDriver,
+  ServerOptions,
+} from './options.js';
 export { streamSocket, type StreamSocketInit } from './stream-socket.js';
 export { writeBuffer } from './write-buffer.js';
 export { perMessageDeflate, type PerMessageDeflateOptions, type ZlibStreams } from './permessage-deflate.js';

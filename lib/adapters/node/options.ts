@@ -1,14 +1,144 @@
 /**
- * The Node adapter takes the driver's options and its own in one object;
- * this splits them.
+ * The Node adapter's options, in one place. Each entry point takes one
+ * object: the driver's {@link DriverOptions}, the adapter's
+ * {@link AttachOptions}, and what that entry point adds (`headers` for a
+ * client's request, `tls` for `connect`, the server object's own keys).
+ * Every key is checked: an unknown one throws.
  *
  * @module
  */
+import type tls from 'node:tls';
+import type { FramingServerDriver } from '../../hybi/framing-driver.js';
+import type { ServerSideDriver } from '../../driver/select-server-driver.js';
 import type { DriverOptions } from '../../options.js';
-import type { AttachOptions } from './attach.js';
+import type { Handler } from '../callbacks/bind-handler.js';
+import type { PerMessageDeflateOptions } from './permessage-deflate.js';
+import type { UpgradeRequest } from './upgrade-request.js';
 
-/** {@link DriverOptions} and the adapter's {@link AttachOptions} together. */
+/** Options of the Node adapter itself, beside the driver's own (see {@link attach}). */
+export interface AttachOptions {
+  /**
+   * Milliseconds to wait for the peer at the end: once this side has sent
+   * its close frame, for the peer's close frame (then the stream is
+   * destroyed and the driver reports 1006); once the WebSocket connection
+   * is over, for the peer to close its side of the TCP connection.
+   * Default 30000.
+   */
+  closeTimeout?: number;
+}
+
+/** {@link DriverOptions} and the adapter's {@link AttachOptions} together: what `handleUpgrade` and `handleHttp2Stream` take. */
 export type NodeDriverOptions = DriverOptions & AttachOptions;
+
+/** Header fields to add to a handshake, by name, as `setHeader()` adds them one by one. */
+export type ExtraHeaders = Readonly<Record<string, string | number>>;
+
+/** Options of a client entry point ({@link connect}, {@link connectHttp2}). */
+export interface ClientOptions extends NodeDriverOptions {
+  /** Headers added to the handshake request (`origin`, `authorization`, …), as by `setHeader()`. */
+  headers?: ExtraHeaders;
+}
+
+/** Options of {@link connect}: a client's, and TLS for wss: URLs. */
+export interface ConnectOptions extends ClientOptions {
+  /**
+   * For wss: URLs, passed to `tls.connect` (`ca`, `rejectUnauthorized`,
+   * client certificates…). `host`, `port` and `servername` come from the URL.
+   */
+  tls?: Omit<tls.ConnectionOptions, 'host' | 'port' | 'socket' | 'path'>;
+}
+
+/** The driver a {@link WebSocketServer} makes for a connection: HTTP/1.1 (`Driver.rack`) or HTTP/2 (`Driver.framing`). */
+export type ServerDriver = ServerSideDriver | FramingServerDriver;
+
+/** How `verify` refuses a request: the HTTP status (4xx or 5xx), headers to send with it, and a plain-text body. */
+export interface Refusal {
+  /** 400-599. */
+  readonly status: number;
+  /** Sent with the status (`www-authenticate`, `retry-after`, …); checked as `setHeader()` checks. */
+  readonly headers?: ExtraHeaders;
+  /** The body, as plain text; the status's reason phrase if left out. */
+  readonly message?: string;
+}
+
+/**
+ * Options of {@link WebSocketServer}: the driver's and the adapter's for
+ * every connection, and the server's own. Later additions (flow control,
+ * keep-alive pings, a handshake timeout) are further keys here.
+ */
+export interface ServerOptions extends NodeDriverOptions {
+  /**
+   * Which request paths are WebSocket endpoints: one path (`'/chat'`,
+   * compared with the request's path without its query), or a function
+   * of the path. Other paths are answered 404. Default: every path.
+   */
+  path?: string | ((path: string) => boolean);
+  /**
+   * permessage-deflate (RFC 7692) for every connection that offers it:
+   * `true` for the defaults, or its options. Default off.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /**
+   * Decides whether to accept a request, after the path and before the
+   * handshake: `true` (or nothing) accepts, `false` refuses with 403, a
+   * {@link Refusal} refuses with its status and headers. May be async;
+   * the connection waits. A throw or rejection refuses with 500 and goes
+   * to `onError`.
+   */
+  verify?: (request: UpgradeRequest) => boolean | void | Refusal | Promise<boolean | void | Refusal>;
+  /**
+   * Chooses the subprotocol from the client's offers (in its order):
+   * return one of them, or null for none. Instead of `protocols`, which
+   * picks the first offer found in a fixed list. Returning a protocol
+   * that was not offered is a mistake: the request is refused with 500
+   * and the error goes to `onError`.
+   */
+  handleProtocols?: (offers: readonly string[], request: UpgradeRequest) => string | null | undefined;
+  /**
+   * What each connection runs. A callback object (`onOpen`, `onMessage`,
+   * …, as in `wsdriver/callbacks`), bound to every connection; or a
+   * function called once per connection, before its handshake, with the
+   * driver and the request: it may add listeners to the driver itself, or
+   * return a callback object for this one connection (its own state, no
+   * lookup table needed).
+   */
+  handler?: Handler<ServerDriver> | ((driver: ServerDriver, request: UpgradeRequest) => Handler<ServerDriver> | void);
+  /**
+   * Receives what `verify`, `handleProtocols` or `handler` threw, with the
+   * request. Default: rethrown on a microtask, as an uncaught exception.
+   */
+  onError?: (error: unknown, request: UpgradeRequest) => void;
+}
+
+const SERVER_KEYS = ['path', 'perMessageDeflate', 'verify', 'handleProtocols', 'handler', 'onError'] as const;
+
+/** Checks the server's own keys; the rest are checked by the driver's and the adapter's checks. */
+export function checkServerOptions(options: ServerOptions): void {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const { path, perMessageDeflate, verify, handleProtocols, handler, onError, protocols } = options;
+  if (path !== undefined && typeof path !== 'function' && !(typeof path === 'string' && path.startsWith('/'))) {
+    throw new TypeError("option 'path' must be a path starting with '/' or a function");
+  }
+  if (perMessageDeflate !== undefined && typeof perMessageDeflate !== 'boolean' && (perMessageDeflate === null || typeof perMessageDeflate !== 'object')) {
+    throw new TypeError("option 'perMessageDeflate' must be a boolean or permessage-deflate options");
+  }
+  for (const [key, value] of [['verify', verify], ['handleProtocols', handleProtocols], ['onError', onError]] as const) {
+    if (value !== undefined && typeof value !== 'function') throw new TypeError(`option '${key}' must be a function`);
+  }
+  if (handler !== undefined && (handler === null || (typeof handler !== 'object' && typeof handler !== 'function'))) {
+    throw new TypeError("option 'handler' must be a callback object or a function");
+  }
+  if (handleProtocols !== undefined && protocols !== undefined) {
+    throw new TypeError("options 'protocols' and 'handleProtocols' both choose the subprotocol: give one");
+  }
+}
+
+/** The options without the server's own keys: what the driver and the adapter take. */
+export function withoutServerKeys(options: ServerOptions): NodeDriverOptions {
+  const rest: Record<string, unknown> = { ...options };
+  for (const key of SERVER_KEYS) delete rest[key];
+  return rest as NodeDriverOptions;
+}
 
 /** Splits a {@link NodeDriverOptions} into the driver's part and the adapter's. */
 export function splitOptions(options: NodeDriverOptions = {}): [DriverOptions, AttachOptions] {
