@@ -8,8 +8,8 @@
  * @module
  */
 import type tls from 'node:tls';
-import type { FramingServerDriver } from '../../hybi/framing-driver.js';
-import type { ServerSideDriver } from '../../driver/select-server-driver.js';
+import type { FramingServerDriver } from '../../driver/framing-driver.js';
+import type { ServerSideDriver } from '../../connection/server-side.js';
 import type { DriverOptions } from '../../options.js';
 import type { Handler } from '../callbacks/bind-handler.js';
 import type { PerMessageDeflateOptions } from './permessage-deflate.js';

@@ -15,7 +15,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { bindHandler, type Binding, type Handler } from '../callbacks/bind-handler.js';
-import { ReadyState } from '../../driver/connection-state.js';
+import { ReadyState } from '../../connection/connection-state.js';
 import { Driver } from '../../driver/factories.js';
 import { CloseCode } from '../../errors.js';
 import type { Extension } from '../../extensions/extension.js';
@@ -30,7 +30,7 @@ import { handleUpgrade } from './upgrade.js';
 import { describeExtendedConnect, describeUpgrade, type UpgradeRequest } from './upgrade-request.js';
 import { writeBuffer } from './write-buffer.js';
 import { checkAttachOptions } from './attach.js';
-import { checkCloseArguments } from '../../driver/base-driver.js';
+import { checkCloseArguments } from '../../connection/base-driver.js';
 import { encodeClosePayload } from '../../frame/close-payload.js';
 
 /** Options of {@link WebSocketServer.close}. */
