@@ -80,6 +80,25 @@ export interface DriverOptions {
   allowDrafts?: boolean;
 }
 
+/**
+ * Header fields to add to a request or response, by name, checked as
+ * `setHeader()` checks them (names are tokens; no CR, LF or other control
+ * characters in values; not a header the driver sets itself).
+ */
+export type ExtraHeaders = Readonly<Record<string, string | number>>;
+
+/**
+ * The `headers` option, the same wherever a request of this library's own
+ * is sent: `driver.proxy()`'s CONNECT, and the Node adapter's clients.
+ */
+export interface HeadersOption {
+  /** Headers added to the request, as by `setHeader()` (`origin`, `authorization`, …). */
+  headers?: ExtraHeaders;
+}
+
+/** Options of `driver.proxy(url, options)`. */
+export interface ProxyOptions extends HeadersOption {}
+
 /** {@link DriverOptions} with every default filled in. */
 export type ResolvedOptions = Required<Omit<DriverOptions, 'protocols'>> & {
   /** See {@link DriverOptions.protocols}; frozen. */

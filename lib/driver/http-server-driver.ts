@@ -22,7 +22,7 @@ import { ExtensionStack } from '../extensions/extension-stack.js';
 import { encodeClosePayload } from '../frame/close-payload.js';
 import { toBytes, utf8Length } from '../bytes.js';
 import { checkCloseArguments } from '../connection/base-driver.js';
-import type { ReadyState } from '../connection/connection-state.js';
+import { ReadyState } from '../connection/connection-state.js';
 import type { DriverEventMap, Socket } from '../events.js';
 import type { ServerSideDriver } from '../connection/server-side.js';
 import { selectServerDriver } from './select-server-driver.js';
@@ -101,7 +101,7 @@ export class HttpServerDriver {
   /** 0 connecting, 1 open, 2 closing, 3 closed. */
   get readyState(): ReadyState {
     if (this.#delegate !== null) return this.#delegate.readyState;
-    return this.#closed ? 3 : 0;
+    return this.#closed ? ReadyState.CLOSED : ReadyState.CONNECTING;
   }
 
   /** Adds a listener; the protocol driver chosen later emits on it too. */

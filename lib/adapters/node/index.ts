@@ -27,12 +27,16 @@ export type {
   AttachOptions,
   ClientOptions,
   ConnectOptions,
-  ExtraHeaders,
   NodeDriverOptions,
+  PerMessageDeflateOptions,
   Refusal,
   ServerDriver,
   ServerOptions,
 } from './options.js';
-export { streamSocket, type StreamSocketInit } from './stream-socket.js';
+export { streamSocket } from './stream-socket.js';
+// Types this entry point's functions take or return, declared elsewhere.
+export type { DriverOptions, ExtraHeaders, HeadersOption } from '../../options.js';
+export type { SocketInfo } from '../../events.js';
+export type { WriteBuffer } from '../callbacks/write-buffer.js';
 export { writeBuffer } from './write-buffer.js';
-export { perMessageDeflate, type PerMessageDeflateOptions, type ZlibStreams } from './permessage-deflate.js';
+export { perMessageDeflate, type ZlibStreams } from './permessage-deflate.js';

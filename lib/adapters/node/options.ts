@@ -10,9 +10,9 @@
 import type tls from 'node:tls';
 import type { FramingServerDriver } from '../../driver/framing-driver.js';
 import type { ServerSideDriver } from '../../connection/server-side.js';
-import type { DriverOptions } from '../../options.js';
+import type { DriverOptions, ExtraHeaders, HeadersOption } from '../../options.js';
 import type { Handler } from '../callbacks/bind-handler.js';
-import type { PerMessageDeflateOptions } from './permessage-deflate.js';
+import type { ZlibStreams } from './permessage-deflate.js';
 import type { UpgradeRequest } from './upgrade-request.js';
 
 /** Options of the Node adapter itself, beside the driver's own (see {@link attach}). */
@@ -30,14 +30,8 @@ export interface AttachOptions {
 /** {@link DriverOptions} and the adapter's {@link AttachOptions} together: what `handleUpgrade` and `handleHttp2Stream` take. */
 export type NodeDriverOptions = DriverOptions & AttachOptions;
 
-/** Header fields to add to a handshake, by name, as `setHeader()` adds them one by one. */
-export type ExtraHeaders = Readonly<Record<string, string | number>>;
-
-/** Options of a client entry point ({@link connect}, {@link connectHttp2}). */
-export interface ClientOptions extends NodeDriverOptions {
-  /** Headers added to the handshake request (`origin`, `authorization`, …), as by `setHeader()`. */
-  headers?: ExtraHeaders;
-}
+/** Options of a client entry point ({@link connect}, {@link connectHttp2}): `headers` go in the handshake request. */
+export interface ClientOptions extends NodeDriverOptions, HeadersOption {}
 
 /** Options of {@link connect}: a client's, and TLS for wss: URLs. */
 export interface ConnectOptions extends ClientOptions {
@@ -46,6 +40,37 @@ export interface ConnectOptions extends ClientOptions {
    * client certificates…). `host`, `port` and `servername` come from the URL.
    */
   tls?: Omit<tls.ConnectionOptions, 'host' | 'port' | 'socket' | 'path'>;
+}
+
+/** Options of {@link perMessageDeflate}. "Own" is what this endpoint sends, "peer" what it receives. */
+export interface PerMessageDeflateOptions {
+  /** zlib compression level, 0-9, or -1 for zlib's default (6). */
+  level?: number;
+  /** zlib memLevel, 1-9: memory for the compressor's state. Default 8. */
+  memLevel?: number;
+  /** zlib strategy (`zlib.constants.Z_*` strategy). Default `Z_DEFAULT_STRATEGY`. */
+  strategy?: number;
+  /**
+   * Reset the compressor after each message sent, and declare it
+   * (`server_no_context_takeover` from a server, `client_no_context_takeover`
+   * from a client). Costs ratio, saves keeping the compressor's window.
+   */
+  noContextTakeover?: boolean;
+  /** Largest LZ77 window, as bits (8-15), this endpoint compresses with. Default 15. */
+  maxWindowBits?: number;
+  /** Ask the peer to reset its compressor after each message (no inflate context is then kept here). */
+  requestNoContextTakeover?: boolean;
+  /**
+   * Ask the peer to compress with a window of at most this many bits
+   * (8-15), which bounds the inflater's memory here. A client fails the
+   * handshake if the server does not agree; a server can only ask a client
+   * that offered `client_max_window_bits`.
+   */
+  requestMaxWindowBits?: number;
+  /** Messages shorter than this many bytes are sent uncompressed. Default 0: compress every message. */
+  threshold?: number;
+  /** A stand-in for `node:zlib`'s raw streams (instrumentation, another implementation). */
+  zlib?: ZlibStreams;
 }
 
 /** The driver a {@link WebSocketServer} makes for a connection: HTTP/1.1 (`Driver.rack`) or HTTP/2 (`Driver.framing`). */

@@ -8,7 +8,7 @@
  *
  * @module wsdriver/streams
  */
-import type { Socket } from '../../events.js';
+import type { Socket, SocketInfo } from '../../events.js';
 import type { WriteBuffer } from '../callbacks/write-buffer.js';
 
 /** A bidirectional byte stream. */
@@ -43,14 +43,6 @@ export interface StreamConnection<D> {
   readonly bufferedAmount: () => number;
   /** The same count with flush notices, for `wsdriver/callbacks` (`client.pending()`, `onDrained`). */
   readonly writeBuffer: WriteBuffer;
-}
-
-/** Where the socket is (client) or what the request was (rack-style server). */
-export interface SocketInfo {
-  /** Becomes `socket.url`: the ws: or wss: URL a client driver connects to. */
-  readonly url?: string | URL;
-  /** Becomes `socket.env`: the already-parsed request a `Driver.rack` server driver reads. */
-  readonly env?: unknown;
 }
 
 /**
