@@ -3,7 +3,8 @@
  * processes (with tsx, as the README says) on ports the OS picks, and
  * the README's copies of the examples kept equal to the files.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -104,6 +105,37 @@ describe('npm start: the echo demo', () => {
   });
 });
 
+describe('the examples import the package by name', () => {
+  const names = readdirSync(path.join(ROOT, 'examples')).filter((name) => name.endsWith('.ts'));
+
+  it.each(names)('%s imports wsdriver, never ../lib', (name) => {
+    const source = readFileSync(path.join(ROOT, 'examples', name), 'utf8');
+    expect(source).not.toMatch(/from '\.\.?\//);
+    expect(source).toMatch(/from 'wsdriver(\/[a-z]+)?'/);
+  });
+
+  it('builds before npm start, and on install from git or a folder (prepare)', () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    expect(pkg.scripts.prestart).toBe('npm run build');
+    expect(pkg.scripts.prepare).toBe('npm run build');
+  });
+
+  it('runs when copied out of the repository, next to an installed wsdriver', async () => {
+    // A project of its own: the example file and node_modules/wsdriver (the package, linked).
+    const project = mkdtempSync(path.join(os.tmpdir(), 'wsdriver-example-'));
+    cleanup.add(() => rmSync(project, { recursive: true, force: true }));
+    mkdirSync(path.join(project, 'node_modules'));
+    symlinkSync(ROOT, path.join(project, 'node_modules', 'wsdriver'), 'dir');
+    copyFileSync(path.join(ROOT, 'examples/server-net.ts'), path.join(project, 'server.ts'));
+    const child = spawnPeer(cleanup, process.execPath, ['--import', 'tsx', path.join(project, 'server.ts')], { PORT: '0' });
+    const line = await firstLine(child);
+    const url = /ws:\/\/127\.0\.0\.1:\d+\//.exec(line)?.[0];
+    expect(url).toBeDefined();
+    const ws = await wsOpen(url!, ['chat']);
+    expect(await roundTrip(ws, 'from a copy')).toEqual({ data: Buffer.from('from a copy'), isBinary: false });
+  });
+});
+
 describe('examples/server-net.ts and examples/client-net.ts', () => {
   it('the client opens to the server, gets its message back, and both close with 1000', async () => {
     const { url } = await startServer('server-net.ts');
@@ -150,9 +182,7 @@ describe('README', () => {
   it.each(['examples/server-net.ts', 'examples/client-net.ts', 'examples/rack-upgrade.ts'])(
     'shows %s as it is, importing from the package',
     (file) => {
-      const source = readFileSync(path.join(ROOT, file), 'utf8')
-        .replaceAll("'../lib/adapters/node/index.js'", "'wsdriver/node'")
-        .replaceAll("'../lib/index.js'", "'wsdriver'");
+      const source = readFileSync(path.join(ROOT, file), 'utf8');
       expect(blockFor(file)).toBe(source);
     },
   );
