@@ -26,7 +26,7 @@ function runExample(name: string, args: string[] = [], env: NodeJS.ProcessEnv = 
 async function startServer(name: string) {
   const child = runExample(name, [], { PORT: '0' });
   const line = await firstLine(child);
-  const url = /ws:\/\/127\.0\.0\.1:\d+\//.exec(line)?.[0];
+  const url = /ws:\/\/127\.0\.0\.1:\d+\/\w*/.exec(line)?.[0];
   if (url === undefined) throw new Error(`no URL in ${JSON.stringify(line)}`);
   return { child, url };
 }
@@ -159,6 +159,56 @@ describe('examples/server-net.ts and examples/client-net.ts', () => {
   });
 });
 
+describe('examples/chat-server.ts', () => {
+  async function member(url: string, name: string) {
+    const ws = new WebSocket(`${url}chat?name=${name}`, ['chat.v1'], { headers: { authorization: 'Bearer secret' } });
+    cleanup.add(() => ws.terminate());
+    const messages: string[] = [];
+    ws.on('message', (data: Buffer) => messages.push(String(data)));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.on('close', (code: number, reason: Buffer) => resolve({ code, reason: String(reason) })),
+    );
+    await once(ws, 'open');
+    return { ws, messages, closed };
+  }
+
+  it('welcomes members with the subprotocol, relays to all, and says goodbye with 1001 on SIGINT', async () => {
+    const { child, url: listening } = await startServer('chat-server.ts');
+    const url = listening.replace(/chat$/, '');
+    const ada = await member(url, 'ada');
+    const bob = await member(url, 'bob');
+    expect(ada.ws.protocol).toBe('chat.v1');
+    expect(ada.ws.extensions).toContain('permessage-deflate');
+    await expect.poll(() => bob.messages).toEqual(['welcome, bob']);
+    ada.ws.send('hi all');
+    await expect.poll(() => bob.messages).toEqual(['welcome, bob', 'ada: hi all']);
+    await expect.poll(() => ada.messages).toEqual(['welcome, ada', 'ada: hi all']);
+    const exited = once(child, 'exit');
+    child.kill('SIGINT');
+    expect(await ada.closed).toEqual({ code: 1001, reason: 'restarting' });
+    expect(ada.messages.at(-1)).toBe('the server is restarting');
+    await exited;
+  });
+
+  it('refuses a request without the token with 401 and WWW-Authenticate, and another path with 404', async () => {
+    const { url: listening } = await startServer('chat-server.ts');
+    const statusOf = (url: string) =>
+      new Promise<{ status: number; challenge: unknown }>((resolve, reject) => {
+        const ws = new WebSocket(url);
+        cleanup.add(() => ws.terminate());
+        ws.on('unexpected-response', (_request, response) => {
+          resolve({ status: response.statusCode!, challenge: response.headers['www-authenticate'] });
+          response.destroy();
+        });
+        ws.on('error', (error) => {
+          if (!/Unexpected server response/.test(error.message)) reject(error);
+        });
+      });
+    expect(await statusOf(listening)).toEqual({ status: 401, challenge: 'Bearer' });
+    expect((await statusOf(listening.replace(/chat$/, 'elsewhere'))).status).toBe(404);
+  });
+});
+
 describe('examples/rack-upgrade.ts', () => {
   it('echoes to a ws client through the upgrade event', async () => {
     const { url } = await startServer('rack-upgrade.ts');
@@ -179,7 +229,7 @@ describe('README', () => {
     return match?.[1];
   }
 
-  it.each(['examples/server-net.ts', 'examples/client-net.ts', 'examples/rack-upgrade.ts'])(
+  it.each(['examples/server-net.ts', 'examples/client-net.ts', 'examples/rack-upgrade.ts', 'examples/chat-server.ts'])(
     'shows %s as it is, importing from the package',
     (file) => {
       const source = readFileSync(path.join(ROOT, file), 'utf8');
