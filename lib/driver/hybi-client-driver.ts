@@ -48,6 +48,7 @@ export class HybiClientDriver extends HybiDriver {
     this.#response = new ResponseHeadParser(options);
   }
 
+  /** Received bytes the driver holds: a partial response head, a partial message. */
   override get retainedBytes(): number {
     return super.retainedBytes + (this.#response?.retainedBytes ?? 0);
   }
@@ -96,6 +97,7 @@ export class HybiClientDriver extends HybiDriver {
     return true;
   }
 
+  /** @internal Bytes after `start()`: the response head, then frames. */
   protected override receive(bytes: Uint8Array): void {
     const response = this.#response;
     if (response === null) {
@@ -128,6 +130,7 @@ export class HybiClientDriver extends HybiDriver {
     if (result.rest.length > 0 && this.state.kind !== 'closed') this.parser.push(result.rest);
   }
 
+  /** @internal The connection closed: a proxy still opening its tunnel is told the transport ended. */
   protected override onClosed(): void {
     super.onClosed();
     this.#proxy?.transportClosed();
