@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ProtocolError } from '../errors.js';
+import { CloseCode, ProtocolError } from '../errors.js';
 import type { Socket } from '../events.js';
 import { createHeaderFields, ResponseHeadParser, type HeaderFields } from '../http/head-parser.js';
 import { encodeHead } from '../http/serialize.js';
@@ -86,13 +86,17 @@ export class HybiClientDriver extends HybiDriver {
       this.#tunnel = 'held';
       return true;
     }
-    const head = clientRequestHead(
-      this.target,
-      this.#key,
-      this.options.protocols,
-      this.offerExtensions(),
-      this.outgoingHeaders,
-    );
+    let offer: string | null;
+    try {
+      offer = this.offerExtensions();
+    } catch (cause) {
+      // An extension made an offer that cannot be sent: as on the server
+      // (a 500 there), the connection fails with EXTENSION_ERROR, nothing sent.
+      const message = cause instanceof Error ? cause.message : String(cause);
+      this.failConnection(new ProtocolError('EXTENSION_ERROR', `extension negotiation failed: ${message}`, CloseCode.INTERNAL_ERROR, { cause }));
+      return false;
+    }
+    const head = clientRequestHead(this.target, this.#key, this.options.protocols, offer, this.outgoingHeaders);
     this.socket.write(encodeHead(head));
     return true;
   }
