@@ -60,6 +60,7 @@ export {
   type ExtraHeaders,
   type HeadersOption,
   type ProxyOptions,
+  QUEUED_ENTRY_OVERHEAD,
   type ResolvedOptions,
 } from './options.js';
 export type { Listener } from './emitter.js';

@@ -65,7 +65,9 @@ export interface DriverOptions {
   /**
    * Most bytes of messages queued by `text()`/`binary()`/`ping()`/`pong()`
    * before the connection opens; past it those calls return `false` (no
-   * error event: the caller, not the peer, went over). Default 16 MiB.
+   * error event: the caller, not the peer, went over). Each queued message
+   * counts its payload plus {@link QUEUED_ENTRY_OVERHEAD} bytes, so empty
+   * messages are bounded too. Default 16 MiB.
    */
   maxQueuedBytes?: number;
   /**
@@ -98,6 +100,13 @@ export interface HeadersOption {
 
 /** Options of `driver.proxy(url, options)`. */
 export interface ProxyOptions extends HeadersOption {}
+
+/**
+ * What one message queued before `open` counts toward `maxQueuedBytes`
+ * beyond its payload: about what its queue entry takes in memory, so that
+ * `text('')` in a loop stops too.
+ */
+export const QUEUED_ENTRY_OVERHEAD = 64;
 
 /** {@link DriverOptions} with every default filled in. */
 export type ResolvedOptions = Required<Omit<DriverOptions, 'protocols'>> & {

@@ -14,7 +14,7 @@ import { EventHub, type Listener } from '../emitter.js';
 import { ByteAccumulator } from '../frame/byte-accumulator.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { errorResponse } from '../http/serialize.js';
-import type { ResolvedOptions } from '../options.js';
+import { QUEUED_ENTRY_OVERHEAD, type ResolvedOptions } from '../options.js';
 import { CLOSING, CONNECTING, OPEN, readyStateOf, type ConnectionState, type ReadyState } from './connection-state.js';
 import type { DriverEventMap, Socket } from '../events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
@@ -446,8 +446,9 @@ export abstract class BaseDriver {
       case 'open':
         return this.#send(item);
       case 'connecting':
-        if (this.#queuedBytes + size > this.options.maxQueuedBytes) return false;
-        this.#queuedBytes += size;
+        // Counted with its entry's overhead, so empty messages are bounded too.
+        if (this.#queuedBytes + size + QUEUED_ENTRY_OVERHEAD > this.options.maxQueuedBytes) return false;
+        this.#queuedBytes += size + QUEUED_ENTRY_OVERHEAD;
         (this.#queue ??= []).push(item);
         return true;
       default:

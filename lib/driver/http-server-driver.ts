@@ -16,7 +16,7 @@ import { RequestHeadParser, type HeaderFields } from '../http/head-parser.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { requestFromHead, type RackEnv } from '../http/request.js';
 import { errorResponse } from '../http/serialize.js';
-import type { ResolvedOptions } from '../options.js';
+import { QUEUED_ENTRY_OVERHEAD, type ResolvedOptions } from '../options.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { ExtensionStack } from '../extensions/extension-stack.js';
 import { encodeClosePayload } from '../frame/close-payload.js';
@@ -272,8 +272,8 @@ export class HttpServerDriver {
   }
 
   #queueEarly(size: number, send: (driver: ServerSideDriver) => void): boolean {
-    if (this.#closed || this.#earlyBytes + size > this.#options.maxQueuedBytes) return false;
-    this.#earlyBytes += size;
+    if (this.#closed || this.#earlyBytes + size + QUEUED_ENTRY_OVERHEAD > this.#options.maxQueuedBytes) return false;
+    this.#earlyBytes += size + QUEUED_ENTRY_OVERHEAD;
     this.#earlySetup().messages.push(send);
     return true;
   }
