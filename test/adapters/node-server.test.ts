@@ -283,6 +283,68 @@ describe('WebSocketServer over node:http', () => {
     expect(() => new WebSocketServer().serve({} as never)).toThrow(TypeError);
   });
 
+  it('answers 500 to a request whose handler function throws, and reports the error', async () => {
+    const errors: unknown[] = [];
+    const { url } = await httpServer({
+      handler: () => {
+        throw new Error('handler failed');
+      },
+      onError: (error) => errors.push(error),
+    });
+    expect(await wsClient(`${url}/`).opened).toMatchObject({ status: 500 });
+    expect(errors).toEqual([new Error('handler failed')]);
+  });
+
+  it('settles close() at its timeout even while a verify never returns', async () => {
+    const { wss, port } = await httpServer({ handler: echo, verify: () => new Promise<boolean>(() => {}) });
+    const tcp = await tcpConnect(cleanup, port);
+    tcp.on('error', () => {});
+    const dropped = once(tcp, 'close');
+    tcp.write(requestHead({ target: '/' }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const started = Date.now();
+    await wss.close(1001, '', { timeout: 100 });
+    expect(Date.now() - started).toBeLessThan(2000);
+    await dropped;
+  });
+
+  it('answers 503 to a request whose verify returns after close()', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let verifying!: () => void;
+    const reached = new Promise<void>((resolve) => (verifying = resolve));
+    const { wss, url } = await httpServer({
+      handler: echo,
+      verify: async () => {
+        verifying();
+        await held;
+        return true;
+      },
+    });
+    const client = wsClient(`${url}/`);
+    await reached;
+    const closing = wss.close(1001, 'bye', { timeout: 2000 });
+    release();
+    await closing;
+    expect(await client.opened).toMatchObject({ status: 503 });
+  });
+
+  it('lets a connection still in its handshake open, then closes it with 1001, when close() comes first', async () => {
+    let closing: Promise<void> | null = null;
+    const wssRef: { current: WebSocketServer | null } = { current: null };
+    const { wss, url } = await httpServer({
+      handler: () => {
+        // The driver is made but has not answered yet.
+        closing ??= wssRef.current!.close(1001, 'going');
+      },
+    });
+    wssRef.current = wss;
+    const client = wsClient(`${url}/`);
+    expect(await client.opened).toBe('open');
+    expect(await client.closed).toEqual({ code: 1001, reason: 'going' });
+    await closing;
+  });
+
   it('does not crash when a client resets while verify runs', async () => {
     let release!: () => void;
     const verifying = new Promise<void>((resolve) => (release = resolve));

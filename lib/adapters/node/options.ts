@@ -130,9 +130,10 @@ export interface ServerOptions extends NodeDriverOptions {
   handler?: Handler<ServerDriver> | ((driver: ServerDriver, request: UpgradeRequest) => Handler<ServerDriver> | void);
   /**
    * Receives what `verify`, `handleProtocols` or `handler` threw, with the
-   * request. Default: rethrown on a microtask, as an uncaught exception.
+   * request (undefined for a request that could not be described).
+   * Default: rethrown on a microtask, as an uncaught exception.
    */
-  onError?: (error: unknown, request: UpgradeRequest) => void;
+  onError?: (error: unknown, request: UpgradeRequest | undefined) => void;
 }
 
 const SERVER_KEYS = ['path', 'perMessageDeflate', 'verify', 'handleProtocols', 'handler', 'onError'] as const;

@@ -119,11 +119,22 @@ export class WebSocketServer {
    */
   serve(server: ServableServer): this {
     if (this.#closing !== null) throw new Error('the WebSocket server is closed');
-    const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => this.#admitUpgrade(request, socket, head);
+    const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.#admitUpgrade(request, socket, head).catch((error: unknown) => {
+        // A fault of this server's own: drop the request rather than leave it hanging.
+        socket.destroy();
+        this.#reportError(error, undefined);
+      });
+    };
     if (isHttp2Server(server)) {
       // RFC 8441 §3: without SETTINGS_ENABLE_CONNECT_PROTOCOL no client may send an extended CONNECT.
       server.updateSettings({ enableConnectProtocol: true });
-      const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => this.#admitStream(stream, headers);
+      const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+        this.#admitStream(stream, headers).catch((error: unknown) => {
+          stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+          this.#reportError(error, undefined);
+        });
+      };
       server.on('stream', onStream);
       server.on('upgrade', onUpgrade);
       this.#served.push(() => {
@@ -184,7 +195,15 @@ export class WebSocketServer {
     // Until attach() takes over: a reset while `verify` runs must not crash the process.
     const ignore = () => {};
     socket.on('error', ignore);
-    const tracked: Tracked = { driver: null, binding: null, destroy: () => socket.destroy() };
+    const tracked: Tracked = {
+      driver: null,
+      binding: null,
+      destroy: () => {
+        socket.destroy();
+        // A request still in verify leaves now, so close() settles even if verify never returns.
+        if (tracked.driver === null) this.#untrack(tracked);
+      },
+    };
     const refuse = (refusal: Refusal) => {
       this.#untrack(tracked);
       socket.off('error', ignore);
@@ -207,7 +226,14 @@ export class WebSocketServer {
 
   async #admitStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): Promise<void> {
     if (!isExtendedConnect(headers)) return; // not a WebSocket: the application's other listeners answer it
-    const tracked: Tracked = { driver: null, binding: null, destroy: () => stream.close(http2.constants.NGHTTP2_CANCEL) };
+    const tracked: Tracked = {
+      driver: null,
+      binding: null,
+      destroy: () => {
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        if (tracked.driver === null) this.#untrack(tracked);
+      },
+    };
     const ignore = () => {};
     stream.on('error', ignore);
     this.#tracked.add(tracked);
@@ -290,7 +316,9 @@ export class WebSocketServer {
       if (bound !== undefined && bound !== null) tracked.binding = bindHandler(driver, bound as Handler<ServerDriver>, writeBuffer(stream));
     } catch (error) {
       this.#reportError(error, request);
-      driver.close(CloseCode.INTERNAL_ERROR);
+      // Before the handshake: HTTP/1.1 gets a 500; an HTTP/2 stream is reset.
+      if ('reject' in driver) driver.reject(500, 'Internal Server Error');
+      else driver.close(CloseCode.INTERNAL_ERROR);
       return;
     }
     // A request that arrived while closing (after verify) is closed as it opens.
@@ -299,9 +327,12 @@ export class WebSocketServer {
 
   #shutDown(tracked: Tracked, code: number, reason: string): void {
     if (tracked.driver === null) return; // still in verify: refused with 503 when it returns
+    const driver = tracked.driver;
     try {
+      // A binding shuts a connection in its handshake down once it opens; so does this.
       if (tracked.binding !== null) tracked.binding.shutdown(code, reason);
-      else tracked.driver.close(code, reason);
+      else if (driver.readyState === ReadyState.CONNECTING) driver.once('open', () => driver.close(code, reason));
+      else driver.close(code, reason);
     } catch (error) {
       // An onShutdown that threw: the connection is closed all the same.
       queueMicrotask(() => {
@@ -315,7 +346,7 @@ export class WebSocketServer {
     for (const resolve of this.#whenEmpty.splice(0)) resolve();
   }
 
-  #reportError(error: unknown, request: UpgradeRequest): void {
+  #reportError(error: unknown, request: UpgradeRequest | undefined): void {
     const { onError } = this.#options;
     if (onError !== undefined) onError(error, request);
     else
