@@ -17,6 +17,7 @@ import { Driver, ProtocolError, type ServerSideDriver } from '../../lib/index.js
 import { connect, handleUpgrade, type NodeDriverOptions } from '../../lib/adapters/node/index.js';
 import { Op, clientFrame, concat, decodeFrames, parseHead, requestHead } from '../helpers/index.js';
 import { Cleanup, Inbox, listen, next, once, readToEnd, readUntil, tcpConnect } from '../interop/support.js';
+import { OPENSSL, peerAvailable } from '../helpers/peers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -217,9 +218,10 @@ describe('connect', () => {
   describe('over TLS (wss:)', () => {
     let cert = '';
     let key = '';
-    let hasOpenssl = true;
+    const hasOpenssl = peerAvailable(OPENSSL);
 
     beforeAll(() => {
+      if (!hasOpenssl) return;
       const dir = mkdtempSync(path.join(os.tmpdir(), 'wsdriver-tls-'));
       try {
         execFileSync('openssl', [
@@ -229,8 +231,6 @@ describe('connect', () => {
         ], { stdio: 'ignore' });
         cert = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
         key = readFileSync(path.join(dir, 'key.pem'), 'utf8');
-      } catch {
-        hasOpenssl = false;
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
