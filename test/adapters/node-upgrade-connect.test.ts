@@ -98,6 +98,22 @@ describe('handleUpgrade', () => {
     expect((await readToEnd(tcp)).toString('latin1')).toMatch(/^HTTP\/1\.1 400 /);
   });
 
+  it('reports a reset of the upgraded socket as a TRANSPORT_ERROR error, then 1006 with its message', async () => {
+    const server = await upgradeServer();
+    const tcp = await tcpConnect(cleanup, server.port);
+    tcp.write(requestHead({ target: '/socket' }));
+    await readUntil(tcp, (bytes) => bytes.includes('\r\n\r\n'));
+    const driver = server.drivers[0]!;
+    const errors: ProtocolError[] = [];
+    driver.on('error', (error) => errors.push(error));
+    const closed = next(driver, 'close');
+    tcp.resetAndDestroy();
+    const event = await closed;
+    expect(errors.map((error) => error.code)).toEqual(['TRANSPORT_ERROR']);
+    expect((errors[0]!.cause as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+    expect(event).toEqual({ code: 1006, reason: errors[0]!.message, wasClean: false });
+  });
+
   it('ends TCP after a close the client started, as the server must', async () => {
     const server = await upgradeServer();
     const ws = new WebSocket(server.url);

@@ -21,8 +21,9 @@ export { attach, DEFAULT_CLOSE_TIMEOUT, type AttachableDriver } from './attach.j
 export { connect } from './connect.js';
 export { handleUpgrade } from './upgrade.js';
 export { connectHttp2, handleHttp2Stream } from './http2.js';
-export { WebSocketServer, DEFAULT_SHUTDOWN_TIMEOUT, type ServableServer, type ServerCloseOptions } from './server.js';
+export { WebSocketServer, type ServableServer } from './server.js';
 export type { UpgradeRequest } from './upgrade-request.js';
+export { DEFAULT_SHUTDOWN_TIMEOUT } from './options.js';
 export type {
   AttachOptions,
   ClientOptions,
@@ -30,6 +31,7 @@ export type {
   NodeDriverOptions,
   PerMessageDeflateOptions,
   Refusal,
+  ServerCloseOptions,
   ServerDriver,
   ServerOptions,
 } from './options.js';

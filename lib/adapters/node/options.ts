@@ -10,7 +10,7 @@
 import type tls from 'node:tls';
 import type { FramingServerDriver } from '../../driver/framing-driver.js';
 import type { ServerSideDriver } from '../../connection/server-side.js';
-import type { DriverOptions, ExtraHeaders, HeadersOption } from '../../options.js';
+import { DEFAULT_OPTIONS, type DriverOptions, type ExtraHeaders, type HeadersOption } from '../../options.js';
 import type { Handler } from '../callbacks/bind-handler.js';
 import type { ZlibStreams } from './permessage-deflate.js';
 import type { UpgradeRequest } from './upgrade-request.js';
@@ -136,11 +136,29 @@ export interface ServerOptions extends NodeDriverOptions {
   onError?: (error: unknown, request: UpgradeRequest | undefined) => void;
 }
 
+/** Options of {@link WebSocketServer.close}. */
+export interface ServerCloseOptions {
+  /**
+   * Milliseconds to wait for every connection to finish its closing
+   * handshake; connections still open then are destroyed (their drivers
+   * report 1006). Default 10000.
+   */
+  timeout?: number;
+}
+
+/** Default {@link ServerCloseOptions.timeout}. */
+export const DEFAULT_SHUTDOWN_TIMEOUT = 10_000;
+
 const SERVER_KEYS = ['path', 'perMessageDeflate', 'verify', 'handleProtocols', 'handler', 'onError'] as const;
 
 /** Checks the server's own keys; the rest are checked by the driver's and the adapter's checks. */
 export function checkServerOptions(options: ServerOptions): void {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  // Named here with every key a server takes (the driver's own check would list only the driver's).
+  const known = [...SERVER_KEYS, 'closeTimeout', ...Object.keys(DEFAULT_OPTIONS)];
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new TypeError(`unknown option '${key}'; known options: ${known.join(', ')}`);
+  }
   const { path, perMessageDeflate, verify, handleProtocols, handler, onError, protocols } = options;
   if (path !== undefined && typeof path !== 'function' && !(typeof path === 'string' && path.startsWith('/'))) {
     throw new TypeError("option 'path' must be a path starting with '/' or a function");

@@ -23,7 +23,7 @@ import { isExtendedConnect } from '../../http2/extended-connect.js';
 import { OutgoingHeaders } from '../../http/outgoing-headers.js';
 import { errorResponse, statusText } from '../../http/serialize.js';
 import { resolveOptions, type DriverOptions, type ResolvedOptions } from '../../options.js';
-import { checkServerOptions, splitOptions, withoutServerKeys, type Refusal, type AttachOptions, type ServerDriver, type ServerOptions } from './options.js';
+import { checkServerOptions, DEFAULT_SHUTDOWN_TIMEOUT, splitOptions, withoutServerKeys, type Refusal, type AttachOptions, type ServerCloseOptions, type ServerDriver, type ServerOptions } from './options.js';
 import { handleHttp2Stream } from './http2.js';
 import { perMessageDeflate } from './permessage-deflate.js';
 import { handleUpgrade } from './upgrade.js';
@@ -32,19 +32,6 @@ import { writeBuffer } from './write-buffer.js';
 import { checkAttachOptions } from './attach.js';
 import { checkCloseArguments } from '../../connection/base-driver.js';
 import { encodeClosePayload } from '../../frame/close-payload.js';
-
-/** Options of {@link WebSocketServer.close}. */
-export interface ServerCloseOptions {
-  /**
-   * Milliseconds to wait for every connection to finish its closing
-   * handshake; connections still open then are destroyed (their drivers
-   * report 1006). Default 10000.
-   */
-  timeout?: number;
-}
-
-/** Default {@link ServerCloseOptions.timeout}. */
-export const DEFAULT_SHUTDOWN_TIMEOUT = 10_000;
 
 /** A connection the server is responsible for, from its request to its `close`. */
 interface Tracked {
