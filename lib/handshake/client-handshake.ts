@@ -49,8 +49,8 @@ export function parseWebSocketUrl(input: string | URL): WebSocketUrl {
   const port = url.port === '' ? defaultPort : Number(url.port);
   const username = decodeUserInfo(url.username);
   const password = decodeUserInfo(url.password);
-  const shown = new URL(url.href);
-  shown.password = '';
+  // Read, then left out of `href`: the password goes only into `authorization`.
+  url.password = '';
   return {
     secure,
     host: url.hostname,
@@ -59,7 +59,7 @@ export function parseWebSocketUrl(input: string | URL): WebSocketUrl {
     target: (url.pathname || '/') + url.search,
     username,
     authorization: username !== '' || password !== '' ? basicCredentials(username, password) : null,
-    href: shown.href,
+    href: url.href,
   };
 }
 
