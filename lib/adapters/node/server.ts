@@ -8,30 +8,40 @@
  * @module
  */
 import http from 'node:http';
-import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import http2 from 'node:http2';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { bindHandler, type Binding, type Handler } from '../callbacks/bind-handler.js';
+import { checkCloseArguments } from '../../connection/base-driver.js';
 import { ReadyState } from '../../connection/connection-state.js';
 import { Driver } from '../../driver/factories.js';
 import { CloseCode } from '../../errors.js';
 import type { Extension } from '../../extensions/extension.js';
+import { encodeClosePayload } from '../../frame/close-payload.js';
 import { isExtendedConnect } from '../../http2/extended-connect.js';
 import { OutgoingHeaders } from '../../http/outgoing-headers.js';
 import { errorResponse, statusText } from '../../http/serialize.js';
 import { resolveOptions, type DriverOptions, type ResolvedOptions } from '../../options.js';
-import { checkServerOptions, DEFAULT_SHUTDOWN_TIMEOUT, splitOptions, withoutServerKeys, type Refusal, type AttachOptions, type ServerCloseOptions, type ServerDriver, type ServerOptions } from './options.js';
+import { bindHandler, type Binding, type Handler } from '../callbacks/bind-handler.js';
+import { checkAttachOptions } from './attach.js';
 import { handleHttp2Stream } from './http2.js';
+import {
+  checkServerOptions,
+  DEFAULT_SHUTDOWN_TIMEOUT,
+  splitOptions,
+  withoutServerKeys,
+  type AttachOptions,
+  type Refusal,
+  type ServerCloseOptions,
+  type ServerDriver,
+  type ServerOptions,
+} from './options.js';
 import { perMessageDeflate } from './permessage-deflate.js';
 import { handleUpgrade } from './upgrade.js';
 import { describeExtendedConnect, describeUpgrade, type UpgradeRequest } from './upgrade-request.js';
 import { writeBuffer } from './write-buffer.js';
-import { checkAttachOptions } from './attach.js';
-import { checkCloseArguments } from '../../connection/base-driver.js';
-import { encodeClosePayload } from '../../frame/close-payload.js';
 
 /** A connection the server is responsible for, from its request to its `close`. */
 interface Tracked {
@@ -73,7 +83,6 @@ export class WebSocketServer {
   readonly #extensions: readonly Extension[];
   readonly #clients = new Set<ServerDriver>();
   readonly #tracked = new Set<Tracked>();
-  readonly #served: Array<() => void> = [];
   #closing: { readonly code: number; readonly reason: string } | null = null;
   #whenEmpty: Array<() => void> = [];
 
@@ -124,13 +133,8 @@ export class WebSocketServer {
       };
       server.on('stream', onStream);
       server.on('upgrade', onUpgrade);
-      this.#served.push(() => {
-        server.off('stream', onStream);
-        server.off('upgrade', onUpgrade);
-      });
     } else if (server instanceof http.Server || server instanceof https.Server) {
       server.on('upgrade', onUpgrade);
-      this.#served.push(() => server.off('upgrade', onUpgrade));
     } else if (server instanceof net.Server) {
       // A bare server: Node's HTTP parser reads each request, with the head limits of the options.
       const parser = http.createServer({ maxHeaderSize: this.#limits.maxHeadSize }, (_request, response) => {
@@ -142,7 +146,6 @@ export class WebSocketServer {
       const event = server instanceof tls.Server ? 'secureConnection' : 'connection';
       const onConnection = (socket: net.Socket) => parser.emit('connection', socket);
       server.on(event, onConnection);
-      this.#served.push(() => server.off(event, onConnection));
     } else {
       throw new TypeError('serve() takes an http, https, http2, net or tls server');
     }
