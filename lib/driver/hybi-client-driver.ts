@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { ProtocolError, protocolError } from '../errors.js';
 import type { Socket } from '../events.js';
 import { createHeaderFields, ResponseHeadParser, type HeaderFields } from '../http/head-parser.js';
 import { encodeHead } from '../http/serialize.js';
@@ -93,7 +93,7 @@ export class HybiClientDriver extends HybiDriver {
       // An extension made an offer that cannot be sent: as on the server
       // (a 500 there), the connection fails with EXTENSION_ERROR, nothing sent.
       const message = cause instanceof Error ? cause.message : String(cause);
-      this.failConnection(new ProtocolError('EXTENSION_ERROR', `extension negotiation failed: ${message}`, CloseCode.INTERNAL_ERROR, { cause }));
+      this.failConnection(protocolError('EXTENSION_ERROR', { detail: `extension negotiation failed: ${message}` }, { cause }));
       return false;
     }
     const head = clientRequestHead(this.target, this.#key, this.options.protocols, offer, this.outgoingHeaders);
@@ -112,7 +112,7 @@ export class HybiClientDriver extends HybiDriver {
     if (result.kind === 'incomplete') return;
     this.#response = null;
     if (result.kind === 'error') {
-      this.#failHandshake(result.error);
+      this.failHandshake(result.error);
       return;
     }
     const head = result.head;
@@ -120,10 +120,10 @@ export class HybiClientDriver extends HybiDriver {
     this.headers = head.headers;
     const accepted = checkHandshakeResponse(head, this.#key, this.options.protocols);
     if (accepted instanceof ProtocolError) {
-      this.#failHandshake(accepted);
+      this.failHandshake(accepted);
       return;
     }
-    this.protocol = accepted.protocol;
+    this.agreedProtocol = accepted.protocol;
     const extensionError = this.acceptExtensions(head.headers['sec-websocket-extensions']);
     if (extensionError !== null) {
       this.failExtensionNegotiation(extensionError);
@@ -146,9 +146,4 @@ export class HybiClientDriver extends HybiDriver {
     if (held && this.state.kind === 'connecting') this.handshake();
   }
 
-  #failHandshake(error: ProtocolError): void {
-    // The fault's own close code: 1009 for a head past the limits, as a
-    // server reports it; 1002 for the rest.
-    this.failConnection(new ProtocolError(error.code, `Error during WebSocket handshake: ${error.message}`, error.closeCode));
-  }
 }
