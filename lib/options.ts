@@ -149,8 +149,6 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
 });
 
 const KNOWN_KEYS = new Set(Object.keys(DEFAULT_OPTIONS));
-// `compat` is internal: not named to applications.
-const PUBLIC_KEYS = [...KNOWN_KEYS].filter((key) => key !== 'compat');
 
 /** Fills in defaults and checks every value; throws on a caller mistake. */
 export function resolveOptions(options: DriverOptions | undefined): ResolvedOptions {
@@ -158,7 +156,7 @@ export function resolveOptions(options: DriverOptions | undefined): ResolvedOpti
   if (typeof options !== 'object') throw new TypeError('options must be an object');
   for (const key of Object.keys(options)) {
     if (!KNOWN_KEYS.has(key)) {
-      throw new TypeError(`unknown option '${key}'; known options: ${PUBLIC_KEYS.join(', ')}`);
+      throw new TypeError(`unknown option '${key}'; known options: ${[...KNOWN_KEYS].join(', ')}`);
     }
   }
   const resolved = copyOf(DEFAULT_OPTIONS);
@@ -175,7 +173,7 @@ export function resolveOptions(options: DriverOptions | undefined): ResolvedOpti
         resolved[key] = value;
         break;
       case 'compat':
-        if (typeof value !== 'object') throw new TypeError("option 'compat' must be an object or null");
+        // Internal, from packages/websocket-driver-compat only: not checked.
         resolved.compat = value as CompatHooks | null;
         break;
       case 'fragmentSize':

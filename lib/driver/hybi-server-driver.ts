@@ -59,15 +59,10 @@ export class HybiServerDriver extends HybiDriver {
     const request = this.#request;
     const compat = this.options.compat;
     const error = compat !== null ? compat.checkRequest(request) : checkHandshakeRequest(request);
-    if (error !== null && compat !== null) {
-      this.socket.write(compat.refusal(error));
-      this.failConnection(error);
-      return false;
-    }
     if (error !== null) {
       // §4.2.2: an unsupported version is answered 426 with the versions we speak.
       const unsupported = error.code === 'HANDSHAKE_UNSUPPORTED_VERSION';
-      this.socket.write(errorResponse(unsupported ? 426 : 400, error.message, unsupported ? VERSION_HEADER : ''));
+      this.socket.write(compat !== null ? compat.refusal(error) : errorResponse(unsupported ? 426 : 400, error.message, unsupported ? VERSION_HEADER : ''));
       this.failConnection(error);
       return false;
     }

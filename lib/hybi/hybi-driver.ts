@@ -325,8 +325,7 @@ export abstract class HybiDriver extends BaseDriver {
 
   /** The peer's close frame: completes the closing handshake, or is held (closing) while the pipeline is busy. */
   #receivedClose(payload: Uint8Array): void {
-    const compat = this.options.compat;
-    const theirs = compat !== null ? compat.readClose(payload) : parseClosePayload(payload);
+    const theirs = (this.options.compat?.readClose ?? parseClosePayload)(payload);
     if (theirs instanceof ProtocolError) {
       this.failConnection(theirs);
       return;
@@ -417,14 +416,12 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   #encodeClose(code: number, reason: string): Uint8Array {
-    const compat = this.options.compat;
-    return compat !== null ? compat.encodeClose(code, reason) : encodeClosePayload(code, reason);
+    return (this.options.compat?.encodeClose ?? encodeClosePayload)(code, reason);
   }
 
   /** The reason in the close frame that fails the connection. */
   #failureReason(error: ProtocolError): string {
-    const compat = this.options.compat;
-    return compat !== null ? compat.failureReason(error) : truncateReason(error.message);
+    return this.options.compat?.failureReason(error) ?? truncateReason(error.message);
   }
 
   #runPingCallbacks(payload: Uint8Array): void {
