@@ -29,7 +29,6 @@ import { selectSubprotocol } from '../handshake/server-handshake.js';
 import { encodeClosePayload, parseClosePayload } from '../frame/close-payload.js';
 import { FrameWriter } from '../frame/frame-encoder.js';
 import { FrameParser } from '../frame/frame-parser.js';
-import { TracingFrameHandler, TracingFrameWriter } from '../frame/frame-trace.js';
 import { Opcode } from '../frame/opcodes.js';
 import type { ResolvedOptions } from '../options.js';
 import type { EventHub } from '../emitter.js';
@@ -84,7 +83,9 @@ export abstract class HybiDriver extends BaseDriver {
     super(socket, options, hub);
     this.#reader = new MessageReader(new HybiDriver.#ReaderSink(this), options.maxLength);
     const trace = options.trace;
-    this.parser = new FrameParser(trace === null ? this.#reader : new TracingFrameHandler(this.#reader, trace), {
+    // The tracer comes from the option's value, so this module does not
+    // import the formatter (lib/frame/frame-trace.ts).
+    this.parser = new FrameParser(trace === null ? this.#reader : trace.reading(this.#reader), {
       role,
       requireMasking: options.requireMasking,
       maxLength: options.maxLength,
@@ -93,7 +94,7 @@ export abstract class HybiDriver extends BaseDriver {
     this.writer =
       trace === null
         ? new FrameWriter(socket, role === 'client', options.fragmentSize)
-        : new TracingFrameWriter(socket, role === 'client', options.fragmentSize, trace);
+        : trace.writing(socket, role === 'client', options.fragmentSize);
   }
 
   override get retainedBytes(): number {
