@@ -14,7 +14,8 @@
  *
  * @module
  */
-import { FrameWriter, type ByteSink } from './frame-encoder.js';
+import { FrameWriter } from './frame-encoder.js';
+import type { Socket } from '../events.js';
 import type { FrameHandler, FrameHeader } from './frame-parser.js';
 import { Opcode } from './opcodes.js';
 import type { ProtocolError } from '../errors.js';
@@ -60,7 +61,7 @@ export interface FrameTracer {
   /** Wraps the handler the parser feeds, reporting each frame read. */
   readonly reading: (inner: FrameHandler) => FrameHandler;
   /** A frame writer that reports each frame it writes. */
-  readonly writing: (sink: ByteSink, masked: boolean, fragmentSize: number) => FrameWriter;
+  readonly writing: (sink: Socket, masked: boolean, fragmentSize: number) => FrameWriter;
 }
 
 /**
@@ -72,7 +73,7 @@ export function traceFrames(listener: FrameTraceListener): FrameTracer {
   if (typeof listener !== 'function') throw new TypeError('traceFrames(listener) takes a function');
   return Object.freeze({
     reading: (inner: FrameHandler) => new TracingFrameHandler(inner, listener),
-    writing: (sink: ByteSink, masked: boolean, fragmentSize: number) => new TracingFrameWriter(sink, masked, fragmentSize, listener),
+    writing: (sink: Socket, masked: boolean, fragmentSize: number) => new TracingFrameWriter(sink, masked, fragmentSize, listener),
   });
 }
 
@@ -151,7 +152,7 @@ export class TracingFrameWriter extends FrameWriter {
   readonly #listener: FrameTraceListener;
   readonly #masked: boolean;
 
-  constructor(sink: ByteSink, masked: boolean, fragmentSize: number, listener: FrameTraceListener) {
+  constructor(sink: Socket, masked: boolean, fragmentSize: number, listener: FrameTraceListener) {
     super(sink, masked, fragmentSize);
     this.#masked = masked;
     this.#listener = listener;

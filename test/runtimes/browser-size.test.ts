@@ -3,7 +3,7 @@
  * --minify --platform=browser, gzip -9; scripts/browser-sizes.mjs, whose
  * figures docs/runtimes.md reports): an app that imports only `Driver`
  * stays within issue 10's 24.6 KB (it was 24,729 bytes before the error
- * catalogue and the trace hook; 24,330 after moving the frame formatter
+ * catalogue and the trace hook; 24,523 after moving the frame formatter
  * behind `traceFrames` and hashing SHA-1 ourselves), `wsdriver/callbacks`
  * within 2 KB (it must not pull the error catalogue in for `CloseCode`),
  * and no bundle reaches for a Node module.
