@@ -14,18 +14,6 @@
  */
 import type { ProtocolError } from './errors.js';
 import type { ClosePayload } from './frame/close-payload.js';
-import type { HandshakeRequest } from './http/request.js';
-import type { OutgoingHeaders } from './http/outgoing-headers.js';
-
-/** What a client request head needs of its URL (the handshake's `WebSocketUrl` has it). */
-export interface RequestTarget {
-  /** Path and query. */
-  readonly target: string;
-  /** Host header value. */
-  readonly hostHeader: string;
-  /** `Basic …` credentials from the URL's user info, or null. */
-  readonly authorization: string | null;
-}
 
 /**
  * Replacements for RFC 6455 rules, passed as the internal `compat` option.
@@ -51,18 +39,4 @@ export interface CompatHooks {
   failureReason(error: ProtocolError): string;
   /** The close code for an unmasked client frame (RFC 6455 §7.4.1: 1002). */
   readonly unmaskedFrameCloseCode: number;
-  /** Server: checks the opening handshake request in place of RFC 6455 §4.2.1; a fault is refused with `refusal`. */
-  checkRequest(request: HandshakeRequest): ProtocolError | null;
-  /** Server: the 101 response head, ending with the blank line. */
-  serverResponseHead(key: string, protocol: string | null, extensions: string | null, extraHeaders: string): string;
-  /** Client: the opening handshake request head, ending with the blank line. */
-  clientRequestHead(
-    url: RequestTarget,
-    key: string,
-    protocols: readonly string[],
-    extensions: string | null,
-    extraHeaders: OutgoingHeaders,
-  ): string;
-  /** Server: the HTTP response that refuses a bad handshake request. */
-  refusal(error: ProtocolError): Uint8Array;
 }

@@ -96,7 +96,7 @@ export class HybiClientDriver extends HybiDriver {
       this.failConnection(protocolError('EXTENSION_ERROR', { detail: `extension negotiation failed: ${message}` }, { cause }));
       return false;
     }
-    const head = (this.options.compat?.clientRequestHead ?? clientRequestHead)(this.target, this.#key, this.options.protocols, offer, this.outgoingHeaders);
+    const head = clientRequestHead(this.target, this.#key, this.options.protocols, offer, this.outgoingHeaders);
     this.socket.write(encodeHead(head));
     return true;
   }

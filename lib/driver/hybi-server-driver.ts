@@ -57,12 +57,11 @@ export class HybiServerDriver extends HybiDriver {
 
   protected handshake(): boolean {
     const request = this.#request;
-    const compat = this.options.compat;
-    const error = compat !== null ? compat.checkRequest(request) : checkHandshakeRequest(request);
+    const error = checkHandshakeRequest(request);
     if (error !== null) {
       // §4.2.2: an unsupported version is answered 426 with the versions we speak.
       const unsupported = error.code === 'HANDSHAKE_UNSUPPORTED_VERSION';
-      this.socket.write(compat !== null ? compat.refusal(error) : errorResponse(unsupported ? 426 : 400, error.message, unsupported ? VERSION_HEADER : ''));
+      this.socket.write(errorResponse(unsupported ? 426 : 400, error.message, unsupported ? VERSION_HEADER : ''));
       this.failConnection(error);
       return false;
     }
@@ -72,7 +71,7 @@ export class HybiServerDriver extends HybiDriver {
       this.failConnection(negotiated.error);
       return false;
     }
-    const head = (compat?.serverResponseHead ?? serverResponseHead)(
+    const head = serverResponseHead(
       request.headers['sec-websocket-key']!,
       this.protocol,
       negotiated.extensions,

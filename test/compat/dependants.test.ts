@@ -248,8 +248,9 @@ describe('faye-websocket on the compat package', () => {
       const client = new Faye.Client(`ws://127.0.0.1:${target.port}/`, [], {
         proxy: { origin: `http://127.0.0.1:${authenticated.port}` },
       });
-      const error = once<{ message: string }>(client, 'error', 10_000);
-      const close = once<{ code: number }>(client, 'close', 10_000);
+      // Generous: on a loaded machine tinyproxy's 407 can take a while.
+      const error = once<{ message: string }>(client, 'error', 20_000);
+      const close = once<{ code: number }>(client, 'close', 20_000);
       expect((await error).message).toContain("Can't establish a connection to the server at ws://127.0.0.1:");
       // The refusal is the proxy's: the driver never saw a response (websocket-driver's behaviour too).
       expect((await close).code).toBe(1006);

@@ -330,6 +330,21 @@ describe('kept: where the compat layer keeps wsdriver behaviour', () => {
     expect(driver.getState()).toBe('open');
   });
 
+  it('request-checks: a request with no Host is refused (RFC 6455 §4.2.1) after websocket-driver\'s own checks pass', () => {
+    const headers = { ...request().headers } as Record<string, string>;
+    delete headers['host'];
+    const ours: any = compat.http({ method: 'GET', url: '/chat', headers });
+    const theirs: any = real.http({ method: 'GET', url: '/chat', headers });
+    const written: string[] = [];
+    ours.io.on('data', (chunk: Buffer) => written.push(String(chunk)));
+    ours.on('error', () => {});
+    ours.start();
+    theirs.start();
+    expect(written[0]).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(ours.getState()).toBe('closed');
+    expect(theirs.getState()).toBe('open');
+  });
+
   it('token-lists: Connection and Upgrade are read as token lists in one linear pass', () => {
     expect(compat.isWebSocket(request({ connection: 'keep-alive,\tUpgrade' }))).toBe(true);
     expect(real.isWebSocket(request({ connection: 'keep-alive,\tUpgrade' }))).toBe(false);

@@ -15,6 +15,7 @@ import type { CloseEvent as EngineCloseEvent, DriverEventMap, Extension, Listene
 import { CloseEvent, MessageEvent, OpenEvent, PingEvent, PongEvent } from './events.js';
 import { withInflateCap } from './inflate-cap.js';
 import { frameErrorText, legacyError } from './messages.js';
+import { checkRequest, refusal, type RequestFacts } from './rules.js';
 import { IO, Messages, type StreamDriver } from './streams.js';
 
 /** The engine driver calls the compat layer makes (every engine driver kind has them). */
@@ -119,7 +120,20 @@ export abstract class LegacyDriver extends EventEmitter implements StreamDriver 
 
   /** Sends the handshake (a server's 101 or 400, a client's request); false if it was already sent or failed. */
   start(): boolean {
-    return this.engine.start();
+    const request = this.readyState === 0 ? this.requestToCheck() : null;
+    const error = request === null ? null : checkRequest(request);
+    if (error === null) return this.engine.start();
+    // websocket-driver's refusal: its 400, then `error` and `close` (1002),
+    // and the engine ends before it wrote anything.
+    this.emitOutput(refusal(error));
+    this.#pendingError = error;
+    this.engine.close(error.closeCode, error.message);
+    return false;
+  }
+
+  /** Server side, RFC 6455 only: the request websocket-driver's checks apply to before start(); null for none. @internal */
+  protected requestToCheck(): RequestFacts | null {
+    return null;
   }
 
   /** Bytes from the transport (websocket-driver's `io.write` calls this). */

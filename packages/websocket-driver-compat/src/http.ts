@@ -10,6 +10,7 @@ import { Driver, type IncomingMessageLike } from '../../../lib/index.js';
 import { selectSubprotocol } from '../../../lib/handshake/server-handshake.js';
 import { LegacyDriver } from './base.js';
 import { FrameJoiner } from './output.js';
+import { inWebSocketDriverOrder, type RequestFacts } from './rules.js';
 import { engineOptions, type LegacyOptions } from './options.js';
 import { WEBSOCKET_DRIVER_RULES } from './rules.js';
 
@@ -44,9 +45,11 @@ export class HttpDriver extends LegacyDriver {
   /** The subprotocol chosen from the request, or undefined. */
   readonly protocol: string | undefined;
   readonly #version: string;
+  readonly #request: LegacyRequest;
 
   constructor(request: LegacyRequest, options?: LegacyOptions | null) {
     super();
+    this.#request = request;
     const resolved = engineOptions(options);
     this.maxLength = resolved.maxLength!;
     this.url = determineUrl(request);
@@ -59,7 +62,8 @@ export class HttpDriver extends LegacyDriver {
       {
         write: (bytes) => {
           const chunk = joiner.push(bytes);
-          if (chunk !== null) this.emitOutput(chunk);
+          // The 101 is the one write before open: websocket-driver's header order.
+          if (chunk !== null) this.emitOutput(this.readyState === 0 ? inWebSocketDriverOrder(chunk) : chunk);
         },
         env: request,
         url: this.url,
@@ -70,6 +74,10 @@ export class HttpDriver extends LegacyDriver {
     joiner.enabled = !draft;
     this.#version = draft ? engine.version : 'hybi-13';
     this.attach(engine);
+  }
+
+  protected override requestToCheck(): RequestFacts | null {
+    return this.#version.startsWith('hixie') ? null : this.#request;
   }
 
   /** `'hybi-13'`, or `'hixie-76'` / `'hixie-75'` with `allowDrafts`. */

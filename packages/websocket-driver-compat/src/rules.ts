@@ -11,9 +11,11 @@
  * - the answer to a close frame repeats the peer's reason;
  * - `close()` sends any 16-bit code the application passes;
  * - an unmasked frame from a client fails with 1003;
- * - only version 13 is spoken, and any bad request gets a 400 with
- *   websocket-driver's head and text;
- * - handshake heads carry their headers in websocket-driver's order.
+ *
+ * and, without the engine: only version 13 is spoken, a bad request gets
+ * websocket-driver's 400 (checkRequest, refusal, used by the drivers'
+ * start()), and handshake heads carry their headers in websocket-driver's
+ * order (inWebSocketDriverOrder, on the way out).
  *
  * @module
  */
@@ -22,11 +24,7 @@ import { ProtocolError } from '../../../lib/errors.js';
 import type { CompatHooks } from '../../../lib/compat-hooks.js';
 import type { ClosePayload } from '../../../lib/frame/close-payload.js';
 import { isValidUtf8 } from '../../../lib/frame/utf8-validator.js';
-import type { HandshakeRequest } from '../../../lib/http/request.js';
-import type { OutgoingHeaders } from '../../../lib/http/outgoing-headers.js';
 import { hasToken } from '../../../lib/http/tokens.js';
-import { acceptKeyFor } from '../../../lib/handshake/accept-key.js';
-import type { RequestTarget } from '../../../lib/compat-hooks.js';
 import { frameErrorText } from './messages.js';
 
 /** Close codes websocket-driver accepts from the peer besides 3000-4999. */
@@ -71,10 +69,24 @@ function badRequest(message: string): ProtocolErrorType {
   return new ProtocolError('HANDSHAKE_BAD_REQUEST', message, PROTOCOL_ERROR);
 }
 
-/** websocket-driver's checks: a WebSocket GET, version 13, a key. Tokens are read with the engine's linear tokenizer. */
-function checkRequest(request: HandshakeRequest): ProtocolErrorType | null {
-  const headers = request.headers;
-  if (request.method !== 'GET' || !hasToken(headers['connection'], 'upgrade') || !hasToken(headers['upgrade'], 'websocket')) {
+/** A request's method and headers by lower-case name, as an HTTP server or the engine parsed them. */
+export interface RequestFacts {
+  readonly method?: string | undefined;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+}
+
+/**
+ * websocket-driver's checks, made before the engine's own (RFC 6455 §4.2.1):
+ * a WebSocket GET, version 13 only, a key. Tokens are read with the
+ * engine's linear tokenizer.
+ */
+export function checkRequest(request: RequestFacts): ProtocolErrorType | null {
+  const field = (name: string) => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value.join(', ') : (value as string | undefined);
+  };
+  const headers = { connection: field('connection'), upgrade: field('upgrade'), 'sec-websocket-version': field('sec-websocket-version'), 'sec-websocket-key': field('sec-websocket-key') };
+  if ((request.method ?? 'GET') !== 'GET' || !hasToken(headers['connection'], 'upgrade') || !hasToken(headers['upgrade'], 'websocket')) {
     return badRequest('Not a WebSocket request');
   }
   const version = headers['sec-websocket-version'];
@@ -83,48 +95,36 @@ function checkRequest(request: HandshakeRequest): ProtocolErrorType | null {
   return null;
 }
 
-/** The application's headers first: websocket-driver sets them before its own. */
-function serverResponseHead(key: string, protocol: string | null, extensions: string | null, extraHeaders: string): string {
-  return (
-    'HTTP/1.1 101 Switching Protocols\r\n' +
-    extraHeaders +
-    'Upgrade: websocket\r\n' +
-    'Connection: Upgrade\r\n' +
-    `Sec-WebSocket-Accept: ${acceptKeyFor(key)}\r\n` +
-    (protocol !== null ? `Sec-WebSocket-Protocol: ${protocol}\r\n` : '') +
-    (extensions !== null && extensions !== '' ? `Sec-WebSocket-Extensions: ${extensions}\r\n` : '') +
-    '\r\n'
-  );
-}
+/** Header names the engine writes in a 101 response, which websocket-driver writes after the application's. */
+const RESPONSE_HEADERS = new Set(['upgrade', 'connection', 'sec-websocket-accept', 'sec-websocket-protocol', 'sec-websocket-extensions']);
 
-/** Authorization and the application's headers before the extension offer, as websocket-driver orders them. */
-function clientRequestHead(
-  url: RequestTarget,
-  key: string,
-  protocols: readonly string[],
-  extensions: string | null,
-  extraHeaders: OutgoingHeaders,
-): string {
-  const host = extraHeaders.has('host') ? '' : `Host: ${url.hostHeader}\r\n`;
-  const authorization =
-    url.authorization !== null && !extraHeaders.has('authorization') ? `Authorization: ${url.authorization}\r\n` : '';
-  return (
-    `GET ${url.target} HTTP/1.1\r\n` +
-    host +
-    'Upgrade: websocket\r\n' +
-    'Connection: Upgrade\r\n' +
-    `Sec-WebSocket-Key: ${key}\r\n` +
-    'Sec-WebSocket-Version: 13\r\n' +
-    (protocols.length > 0 ? `Sec-WebSocket-Protocol: ${protocols.join(', ')}\r\n` : '') +
-    authorization +
-    extraHeaders.serialize() +
-    (extensions !== null && extensions !== '' ? `Sec-WebSocket-Extensions: ${extensions}\r\n` : '') +
-    '\r\n'
-  );
+/**
+ * A handshake head in websocket-driver's header order: a 101 response
+ * carries the application's headers first (websocket-driver sets them
+ * before its own); a request carries the extension offer last (set at
+ * start()). The engine writes both in RFC order; any other head is left
+ * as it is.
+ */
+export function inWebSocketDriverOrder(head: Uint8Array): Uint8Array {
+  const text = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1');
+  const lines = text.split('\r\n');
+  // [start line, ...headers, '', ''] for a head that ends with its blank line.
+  if (lines.length < 3 || lines[lines.length - 1] !== '' || lines[lines.length - 2] !== '') return head;
+  const headers = lines.slice(1, -2);
+  const name = (line: string) => line.slice(0, line.indexOf(':')).toLowerCase();
+  let ordered: string[];
+  if (lines[0]!.startsWith('HTTP/1.1 101 ')) {
+    ordered = [...headers.filter((line) => !RESPONSE_HEADERS.has(name(line))), ...headers.filter((line) => RESPONSE_HEADERS.has(name(line)))];
+  } else if (lines[0]!.startsWith('GET ')) {
+    ordered = [...headers.filter((line) => name(line) !== 'sec-websocket-extensions'), ...headers.filter((line) => name(line) === 'sec-websocket-extensions')];
+  } else {
+    return head;
+  }
+  return Buffer.from([lines[0], ...ordered, '', ''].join('\r\n'), 'latin1');
 }
 
 /** websocket-driver's 400: text/plain, the message as the body, no trailing newline. */
-function refusal(error: ProtocolErrorType): Uint8Array {
+export function refusal(error: ProtocolErrorType): Uint8Array {
   const body = encoder.encode(error.message);
   const head = `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n`;
   const response = new Uint8Array(head.length + body.length);
@@ -140,8 +140,4 @@ export const WEBSOCKET_DRIVER_RULES: CompatHooks = Object.freeze({
   encodeClose,
   failureReason: frameErrorText,
   unmaskedFrameCloseCode: 1003,
-  checkRequest,
-  serverResponseHead,
-  clientRequestHead,
-  refusal,
 });

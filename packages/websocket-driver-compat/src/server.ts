@@ -12,7 +12,7 @@ import { LegacyDriver, type EngineDriver } from './base.js';
 import { ConnectEvent } from './events.js';
 import { FrameJoiner } from './output.js';
 import { engineOptions, type LegacyOptions } from './options.js';
-import { WEBSOCKET_DRIVER_RULES } from './rules.js';
+import { WEBSOCKET_DRIVER_RULES, inWebSocketDriverOrder, type RequestFacts } from './rules.js';
 
 type QueuedCall = readonly [name: 'addExtension' | 'setHeader' | 'start' | 'frame' | 'text' | 'binary' | 'ping' | 'close', args: unknown[]];
 
@@ -36,7 +36,7 @@ export class ServerDriver extends LegacyDriver {
       {
         write: (bytes) => {
           const chunk = joiner.push(bytes);
-          if (chunk !== null) this.emitOutput(chunk);
+          if (chunk !== null) this.emitOutput(this.#server.readyState === 0 ? inWebSocketDriverOrder(chunk) : chunk);
         },
       },
       { ...resolved, compat: WEBSOCKET_DRIVER_RULES },
@@ -59,6 +59,12 @@ export class ServerDriver extends LegacyDriver {
   /** The subprotocol chosen, once the handshake was sent. */
   get protocol(): string | undefined {
     return this.#server.protocol ?? undefined;
+  }
+
+  protected override requestToCheck(): RequestFacts | null {
+    const version = this.version;
+    if (version === undefined || version.startsWith('hixie')) return null;
+    return { method: this.method, headers: this.headers ?? {} };
   }
 
   #connected(): void {
