@@ -20,6 +20,7 @@ import type { ResolvedOptions } from '../options.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { ExtensionStack } from '../extensions/extension-stack.js';
 import { encodeClosePayload } from '../frame/close-payload.js';
+import { PreparedMessage } from '../frame/prepared-message.js';
 import { toBytes, utf8Length } from '../bytes.js';
 import { checkCloseArguments } from '../connection/base-driver.js';
 import type { ReadyState } from '../connection/connection-state.js';
@@ -171,6 +172,13 @@ export class HttpServerDriver {
     if (this.#delegate !== null) return this.#delegate.text(message);
     if (typeof message !== 'string') throw new TypeError('text() takes a string');
     return this.#queueEarly(utf8Length(message), (driver) => driver.text(message));
+  }
+
+  /** Sends a prepared message (see {@link BaseDriver.sendPrepared}); before `connect` it is queued, as after. */
+  sendPrepared(message: PreparedMessage): boolean {
+    if (this.#delegate !== null) return this.#delegate.sendPrepared(message);
+    if (!(message instanceof PreparedMessage)) throw new TypeError('sendPrepared() takes a PreparedMessage');
+    return this.#queueEarly(message.payload.length, (driver) => driver.sendPrepared(message));
   }
 
   /**

@@ -153,6 +153,11 @@ export class FrameWriter {
     this.#sink.write(payload);
   }
 
+  /** Writes a frame built beforehand (a {@link PreparedMessage}'s, shared by many writers) as it is. */
+  prepared(frame: Uint8Array): void {
+    this.#sink.write(frame);
+  }
+
   /**
    * Sends a data message, split into frames of at most `fragmentSize`
    * payload bytes. `rsv` goes on the first frame only (RFC 7692 §6).

@@ -24,6 +24,7 @@ import { CloseCode, ProtocolError } from '../errors.js';
 import { BaseDriver } from '../connection/base-driver.js';
 import { encodeClosePayload, parseClosePayload } from '../frame/close-payload.js';
 import { FrameWriter } from '../frame/frame-encoder.js';
+import type { PreparedMessage } from '../frame/prepared-message.js';
 import { FrameParser } from '../frame/frame-parser.js';
 import { Opcode } from '../frame/opcodes.js';
 import type { ResolvedOptions } from '../options.js';
@@ -237,6 +238,16 @@ export abstract class HybiDriver extends BaseDriver {
     // caller is free to reuse its buffer by then.
     if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.BINARY, message.slice());
     this.writer.message(Opcode.BINARY, 0, message);
+    return true;
+  }
+
+  /** The shared frame as it is, where this connection can write it; see {@link PreparedMessage}. */
+  protected override sendPreparedFrame(message: PreparedMessage): boolean {
+    if (this.#closeSent) return false;
+    if (this.#extensions !== null || this.role !== 'server' || message.payload.length > this.options.fragmentSize) {
+      return super.sendPreparedFrame(message);
+    }
+    this.writer.prepared(message.frame);
     return true;
   }
 
