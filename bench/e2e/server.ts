@@ -52,7 +52,7 @@ function listen(server: net.Server): void {
 }
 
 async function wsdriverServer(): Promise<net.Server> {
-  const { Driver } = (await import(pathToFileURL(BUILT_ENTRY).href)) as typeof import('../../lib/index.js');
+  const { Driver, PreparedMessage } = (await import(pathToFileURL(BUILT_ENTRY).href)) as typeof import('../../lib/index.js');
   const node = (await import(pathToFileURL(BUILT_ENTRY.replace(/index\.js$/, 'adapters/node/index.js')).href)) as typeof import('../../lib/adapters/node/index.js');
   const open = new Set<import('../../lib/index.js').ServerSideDriver>();
   const server = http.createServer();
@@ -66,7 +66,9 @@ async function wsdriverServer(): Promise<net.Server> {
       driver.on('open', () => open.add(driver));
       driver.on('close', () => open.delete(driver));
       driver.on('message', () => {
-        for (const each of open) each.text(broadcastText);
+        // Framed once for everyone, as ClientGroup.broadcast does.
+        const message = new PreparedMessage(broadcastText);
+        for (const each of open) each.sendPrepared(message);
       });
     }
   });
