@@ -55,11 +55,13 @@ async function wsdriverServer(): Promise<net.Server> {
   const { Driver, PreparedMessage } = (await import(pathToFileURL(BUILT_ENTRY).href)) as typeof import('../../lib/index.js');
   const node = (await import(pathToFileURL(BUILT_ENTRY.replace(/index\.js$/, 'adapters/node/index.js')).href)) as typeof import('../../lib/adapters/node/index.js');
   const open = new Set<import('../../lib/index.js').ServerSideDriver>();
+  // One extension object for every connection, so its zlib concurrency limit bounds them all.
+  const deflate = config.deflate ? node.perMessageDeflate() : null;
   const server = http.createServer();
   server.on('upgrade', (request, socket, head) => {
     if (!Driver.isWebSocket(request)) return socket.destroy();
     const driver = node.handleUpgrade(request, socket, head, { maxLength: MAX_MESSAGE });
-    if (config.deflate) driver.addExtension(node.perMessageDeflate());
+    if (deflate !== null) driver.addExtension(deflate);
     if (config.mode === 'echo') {
       driver.on('message', ({ data }) => (typeof data === 'string' ? driver.text(data) : driver.binary(data)));
     } else {

@@ -8,7 +8,7 @@ import zlib from 'node:zlib';
 import fayeDeflate from 'permessage-deflate';
 import { describe, expect, it } from 'vitest';
 import { Driver, type DriverOptions, type Extension } from '../../lib/index.js';
-import { perMessageDeflate, type PerMessageDeflateOptions } from '../../lib/adapters/node/index.js';
+import { DEFAULT_ZLIB_CONCURRENCY, perMessageDeflate, type PerMessageDeflateOptions } from '../../lib/adapters/node/index.js';
 import {
   BASIC_CHUNKINGS,
   chunkingName,
@@ -294,5 +294,84 @@ describe("faye's permessage-deflate through addExtension()", () => {
     await waitFor(() => pair.serverRec.of('close').length > 0, 'close');
     expect(pair.serverRec.messages).toEqual([]);
     expect(pair.serverRec.of('error')[0]).toMatchObject({ code: 'MESSAGE_TOO_LONG', closeCode: 1009 });
+  });
+});
+
+describe('concurrencyLimit: zlib jobs in flight across connections', () => {
+  /** zlib streams whose flushes are counted: how many run at once, at most. */
+  function watchedZlib() {
+    const watch = { active: 0, most: 0, jobs: 0 };
+    const watched = <T extends zlib.DeflateRaw | zlib.InflateRaw>(stream: T): T => {
+      const flush = stream.flush.bind(stream) as (...args: unknown[]) => void;
+      (stream as unknown as { flush: (...args: unknown[]) => void }).flush = (...args: unknown[]) => {
+        watch.active++;
+        watch.jobs++;
+        watch.most = Math.max(watch.most, watch.active);
+        const callback = args.pop() as () => void;
+        flush(...args, () => {
+          watch.active--;
+          callback();
+        });
+      };
+      return stream;
+    };
+    const streams = {
+      createInflateRaw: (options: zlib.ZlibOptions) => watched(zlib.createInflateRaw(options)),
+      createDeflateRaw: (options: zlib.ZlibOptions) => watched(zlib.createDeflateRaw(options)),
+    };
+    return { watch, streams };
+  }
+
+  async function broadcastThrough(extension: Extension, connections: number) {
+    const pairs = Array.from({ length: connections }, () => {
+      const pair = new Pair();
+      pair.client.addExtension(perMessageDeflate());
+      pair.server.addExtension(extension);
+      pair.connect();
+      return pair;
+    });
+    for (const pair of pairs) pair.server.text('x'.repeat(4096));
+    for (const pair of pairs) pair.client.text('y'.repeat(4096));
+    for (const pair of pairs) {
+      await settle(pair, () => pair.clientRec.messages.length === 1 && pair.serverRec.messages.length === 1, 'both messages');
+    }
+    return pairs;
+  }
+
+  it('runs at most concurrencyLimit compressions and decompressions at once, and every message arrives', async () => {
+    const { watch, streams } = watchedZlib();
+    const pairs = await broadcastThrough(perMessageDeflate({ concurrencyLimit: 3, zlib: streams }), 40);
+    expect(watch.jobs).toBe(80);
+    expect(watch.most).toBe(3);
+    for (const pair of pairs) expect(pair.clientRec.messages).toEqual(['x'.repeat(4096)]);
+  });
+
+  it(`defaults to ${DEFAULT_ZLIB_CONCURRENCY}, as ws`, async () => {
+    const { watch, streams } = watchedZlib();
+    await broadcastThrough(perMessageDeflate({ zlib: streams }), 40);
+    expect(DEFAULT_ZLIB_CONCURRENCY).toBe(10);
+    expect(watch.most).toBe(10);
+  });
+
+  it('a connection closed while its job runs or waits gives its turn back', async () => {
+    const { watch, streams } = watchedZlib();
+    const extension = perMessageDeflate({ concurrencyLimit: 1, zlib: streams });
+    const pairs = Array.from({ length: 4 }, () => {
+      const pair = new Pair();
+      pair.client.addExtension(perMessageDeflate());
+      pair.server.addExtension(extension);
+      pair.connect();
+      return pair;
+    });
+    for (const pair of pairs) pair.server.text('z'.repeat(4096));
+    // The first is compressing, the next two wait: all three go away.
+    for (const pair of pairs.slice(0, 3)) pair.server.transportClosed();
+    await settle(pairs[3]!, () => pairs[3]!.clientRec.messages.length === 1, 'the last connection’s message');
+    expect(pairs[3]!.clientRec.messages).toEqual(['z'.repeat(4096)]);
+    expect(watch.most).toBe(1);
+  });
+
+  it('refuses a limit under 1', () => {
+    expect(() => perMessageDeflate({ concurrencyLimit: 0 })).toThrow(RangeError);
   });
 });

@@ -24,4 +24,4 @@ export { connectHttp2, handleHttp2Stream, type Http2ConnectOptions } from './htt
 export type { NodeDriverOptions } from './options.js';
 export { streamSocket, type StreamSocketInit } from './stream-socket.js';
 export { writeBuffer } from './write-buffer.js';
-export { perMessageDeflate, type PerMessageDeflateOptions, type ZlibStreams } from './permessage-deflate.js';
+export { DEFAULT_ZLIB_CONCURRENCY, perMessageDeflate, type PerMessageDeflateOptions, type ZlibStreams } from './permessage-deflate.js';

@@ -59,6 +59,17 @@ export interface PerMessageDeflateOptions {
   requestMaxWindowBits?: number;
   /** Messages shorter than this many bytes are sent uncompressed. Default 0: compress every message. */
   threshold?: number;
+  /**
+   * Compressions and decompressions that may run at once across every
+   * connection this extension object is added to (create it once and add
+   * the same one to each connection); the others wait their turn, in order.
+   * Default 10, as ws's `concurrencyLimit`. zlib runs on Node's thread
+   * pool (4 threads unless `UV_THREADPOOL_SIZE` says otherwise): without a
+   * bound, a broadcast to thousands of clients queues thousands of jobs
+   * there, each holding its input and output, and file-system and DNS work
+   * waits behind them.
+   */
+  concurrencyLimit?: number;
   /** A stand-in for `node:zlib`'s raw streams (instrumentation, another implementation). */
   zlib?: ZlibStreams;
 }
@@ -104,6 +115,41 @@ interface Settings {
   readonly requestMaxWindowBits: number | undefined;
   readonly threshold: number;
   readonly zlib: ZlibStreams;
+  readonly limiter: ZlibLimiter;
+}
+
+/** Default {@link PerMessageDeflateOptions.concurrencyLimit}. */
+export const DEFAULT_ZLIB_CONCURRENCY = 10;
+
+/**
+ * Bounds the zlib jobs in flight: a job starts at once while fewer than
+ * `limit` run, else when one ends, first come first served.
+ */
+class ZlibLimiter {
+  readonly #limit: number;
+  #running = 0;
+  readonly #waiting: Array<(release: () => void) => void> = [];
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** Runs `start` now or once a slot is free; `start` must call `release` exactly once, when its job ends. */
+  run(start: (release: () => void) => void): void {
+    if (this.#running < this.#limit) {
+      this.#running++;
+      start(this.#release);
+    } else {
+      this.#waiting.push(start);
+    }
+  }
+
+  // The slot passes to the next job waiting, if any.
+  readonly #release = (): void => {
+    const next = this.#waiting.shift();
+    if (next === undefined) this.#running--;
+    else next(this.#release);
+  };
 }
 
 /**
@@ -242,6 +288,10 @@ class DeflateSession {
   readonly #outgoing: Job[] = [];
   #inflating = false;
   #deflating = false;
+  // The limiter slot each running job holds, given back once: by the job's
+  // end, or by close() (a closed zlib stream may never call back).
+  #inflateSlot: (() => void) | null = null;
+  #deflateSlot: (() => void) | null = null;
   #closed = false;
 
   constructor(settings: Settings, maxLength: number) {
@@ -280,13 +330,24 @@ class DeflateSession {
     this.#deflater?.close();
     this.#inflater = null;
     this.#deflater = null;
+    this.#inflateSlot?.();
+    this.#deflateSlot?.();
   }
 
   #nextInflate(): void {
-    if (this.#inflating || this.#closed) return;
-    const job = this.#incoming.shift();
-    if (job === undefined) return;
+    if (this.#inflating || this.#closed || this.#incoming.length === 0) return;
     this.#inflating = true;
+    this.#settings.limiter.run((release) => this.#inflate(release));
+  }
+
+  #inflate(slot: () => void): void {
+    const job = this.#incoming.shift();
+    if (job === undefined || this.#closed) {
+      this.#inflating = false;
+      slot();
+      return;
+    }
+    const release = (this.#inflateSlot = once(slot));
     const agreement = this.#agreement!;
     // Window bits 8 are read with 9: zlib's raw deflate has long used 9 for 8.
     const inflater = (this.#inflater ??= this.#settings.zlib.createInflateRaw({ windowBits: Math.max(9, agreement.peerWindowBits) }));
@@ -309,6 +370,7 @@ class DeflateSession {
         inflater.reset();
       }
       this.#inflating = false;
+      release();
       if (error !== null) {
         job.callback(error, null);
       } else {
@@ -336,10 +398,19 @@ class DeflateSession {
   }
 
   #nextDeflate(): void {
-    if (this.#deflating || this.#closed) return;
-    const job = this.#outgoing.shift();
-    if (job === undefined) return;
+    if (this.#deflating || this.#closed || this.#outgoing.length === 0) return;
     this.#deflating = true;
+    this.#settings.limiter.run((release) => this.#deflate(release));
+  }
+
+  #deflate(slot: () => void): void {
+    const job = this.#outgoing.shift();
+    if (job === undefined || this.#closed) {
+      this.#deflating = false;
+      slot();
+      return;
+    }
+    const release = (this.#deflateSlot = once(slot));
     const agreement = this.#agreement!;
     const settings = this.#settings;
     const deflater = (this.#deflater ??= settings.zlib.createDeflateRaw({
@@ -365,6 +436,7 @@ class DeflateSession {
         deflater.reset();
       }
       this.#deflating = false;
+      release();
       if (error !== null) {
         job.callback(new ProtocolError('EXTENSION_ERROR', `compression failed: ${error.message}`, CloseCode.INTERNAL_ERROR), null);
       } else {
@@ -425,6 +497,16 @@ class ClientSession extends DeflateSession implements ExtensionClientSession {
 
 function ignore(): void {}
 
+/** `fn`, callable many times, running once. */
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
 /** One Uint8Array of `chunks` (the chunk itself when there is only one). */
 function join(chunks: readonly Uint8Array[], length: number): Uint8Array {
   if (chunks.length === 1) {
@@ -447,7 +529,7 @@ function endsWithTrailer(data: Uint8Array): boolean {
 
 function checkOptions(options: PerMessageDeflateOptions): Settings {
   if (options === null || typeof options !== 'object') throw new TypeError('permessage-deflate options must be an object');
-  const known = ['level', 'memLevel', 'strategy', 'noContextTakeover', 'maxWindowBits', 'requestNoContextTakeover', 'requestMaxWindowBits', 'threshold', 'zlib'];
+  const known = ['level', 'memLevel', 'strategy', 'noContextTakeover', 'maxWindowBits', 'requestNoContextTakeover', 'requestMaxWindowBits', 'threshold', 'concurrencyLimit', 'zlib'];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw new TypeError(`unknown permessage-deflate option '${key}'; known options: ${known.join(', ')}`);
   }
@@ -478,5 +560,6 @@ function checkOptions(options: PerMessageDeflateOptions): Settings {
     requestMaxWindowBits: integer('requestMaxWindowBits', 8, MAX_WINDOW_BITS),
     threshold: integer('threshold', 0, Number.MAX_SAFE_INTEGER) ?? 0,
     zlib: streams,
+    limiter: new ZlibLimiter(integer('concurrencyLimit', 1, Number.MAX_SAFE_INTEGER) ?? DEFAULT_ZLIB_CONCURRENCY),
   };
 }
