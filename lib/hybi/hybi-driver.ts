@@ -244,9 +244,11 @@ export abstract class HybiDriver extends BaseDriver {
   /** The shared frame as it is, where this connection can write it; see {@link PreparedMessage}. */
   protected override sendPreparedFrame(message: PreparedMessage): boolean {
     if (this.#closeSent) return false;
-    if (this.#extensions !== null || this.role !== 'server' || message.payload.length > this.options.fragmentSize) {
-      return super.sendPreparedFrame(message);
+    if (this.#extensions !== null) {
+      // The extension may share one encoded form across connections (see ExtensionMessage.prepared).
+      return this.#sendThroughExtensions(message.opcode, message.payload, message);
     }
+    if (this.role !== 'server' || message.payload.length > this.options.fragmentSize) return super.sendPreparedFrame(message);
     this.writer.prepared(message.frame);
     return true;
   }
@@ -303,8 +305,8 @@ export abstract class HybiDriver extends BaseDriver {
 
   // --- the extension pipeline ---
 
-  #sendThroughExtensions(opcode: number, data: Uint8Array): boolean {
-    this.#extensions!.outgoing(opcode, data, (result) => this.hub.run(() => this.#encoded(result)));
+  #sendThroughExtensions(opcode: number, data: Uint8Array, prepared?: PreparedMessage): boolean {
+    this.#extensions!.outgoing(opcode, data, (result) => this.hub.run(() => this.#encoded(result)), prepared);
     return true;
   }
 

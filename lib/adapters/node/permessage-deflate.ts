@@ -22,6 +22,7 @@
  */
 import zlib from 'node:zlib';
 import { CloseCode, ProtocolError } from '../../errors.js';
+import type { PreparedMessage } from '../../frame/prepared-message.js';
 import type {
   Extension,
   ExtensionCallback,
@@ -91,6 +92,15 @@ export interface ZlibStreams {
 }
 
 const NAME = 'permessage-deflate';
+
+/** A prepared message's compressed form for one configuration, or the connections waiting for it (null: compress it yourself). */
+interface SharedForm {
+  data: Uint8Array | null;
+  waiting: Array<(data: Uint8Array | null) => void>;
+}
+
+// Compressed forms by prepared message, then by configuration; gone with the message.
+const sharedForms = new WeakMap<PreparedMessage, Map<string, SharedForm>>();
 const PARAMS = new Set(['server_no_context_takeover', 'client_no_context_takeover', 'server_max_window_bits', 'client_max_window_bits']);
 const MAX_WINDOW_BITS = 15;
 // RFC 7692 §7.2.1/§7.2.2: the sender removes, and the receiver appends, the
@@ -318,7 +328,53 @@ class DeflateSession {
       callback(null, message);
       return;
     }
+    const prepared = message.prepared;
+    if (prepared !== undefined && this.#agreement!.ownNoContextTakeover) {
+      this.#sharedDeflate(prepared, message, callback);
+      return;
+    }
     this.#outgoing.push({ message, callback });
+    this.#nextDeflate();
+  }
+
+  /**
+   * A prepared message, compressed with no context takeover: the output
+   * depends only on the compressor's configuration, so every connection
+   * with the same one shares the first connection's result (RFC 7692
+   * §7.2.1 with a fresh compressor each message).
+   */
+  #sharedDeflate(prepared: PreparedMessage, message: ExtensionMessage, callback: ExtensionCallback): void {
+    const settings = this.#settings;
+    const key = `${this.#agreement!.ownWindowBits}/${settings.level}/${settings.memLevel}/${settings.strategy}`;
+    const { prepared: _, ...own } = message;
+    const compressHere = (): void => {
+      this.#outgoing.push({ message: own, callback });
+      this.#nextDeflate();
+    };
+    let forms = sharedForms.get(prepared);
+    if (forms === undefined) sharedForms.set(prepared, (forms = new Map()));
+    const form = forms.get(key);
+    if (form !== undefined) {
+      if (form.data !== null) callback(null, { ...own, rsv1: true, data: form.data });
+      // Null: the connection compressing it failed or closed first; compress here after all.
+      else form.waiting.push((data) => (data === null ? compressHere() : callback(null, { ...own, rsv1: true, data })));
+      return;
+    }
+    const made: SharedForm = { data: null, waiting: [] };
+    forms.set(key, made);
+    this.#outgoing.push({
+      message: own,
+      callback: (error, result) => {
+        // A closed session's compressor was destroyed mid-message: its output is not to be shared.
+        const data = error === null && result !== null && !this.#closed ? result.data : null;
+        if (data !== null) made.data = data;
+        else forms.delete(key);
+        const waiting = made.waiting;
+        made.waiting = [];
+        for (const wait of waiting) wait(data);
+        callback(error, result);
+      },
+    });
     this.#nextDeflate();
   }
 
