@@ -227,9 +227,10 @@ async function broadcast(sockets: net.Socket[], raw: boolean, workload: Extract<
   const cpu = process.cpuUsage(cpuBefore);
   await checkpoint('end');
   running = false;
-  const deadline = performance.now() + 5000;
+  // The figure is the window's; what is still in flight only has to arrive (a slow server may take long).
+  const deadline = performance.now() + 30_000;
   while (done < asked && performance.now() < deadline) await sleep(5);
-  if (done < asked) throw new Error(`broadcast: ${asked - done} broadcasts never reached every client`);
+  if (done < asked) throw new Error(`broadcast: ${asked - done} broadcasts had not reached every client 30 s after the window`);
   return { messages: deliveries, windowMs, cpu: cpu.user + cpu.system };
 }
 

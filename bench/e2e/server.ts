@@ -56,7 +56,7 @@ async function wsdriverServer(): Promise<net.Server> {
   const node = (await import(pathToFileURL(BUILT_ENTRY.replace(/index\.js$/, 'adapters/node/index.js')).href)) as typeof import('../../lib/adapters/node/index.js');
   const open = new Set<import('../../lib/index.js').ServerSideDriver>();
   // One extension object for every connection, so its zlib concurrency limit bounds them all.
-  const deflate = config.deflate ? node.perMessageDeflate() : null;
+  const deflate = config.deflate ? node.perMessageDeflate({ noContextTakeover: true }) : null;
   const server = http.createServer();
   server.on('upgrade', (request, socket, head) => {
     if (!Driver.isWebSocket(request)) return socket.destroy();
@@ -83,7 +83,7 @@ function wsServer(): net.Server {
   const wss = new WebSocketServer({
     server,
     maxPayload: MAX_MESSAGE,
-    perMessageDeflate: config.deflate ? { threshold: 0 } : false,
+    perMessageDeflate: config.deflate ? { threshold: 0, serverNoContextTakeover: true } : false,
   });
   wss.on('connection', (ws) => {
     if (config.mode === 'echo') {
@@ -101,7 +101,7 @@ function websocketDriverServer(): net.Server {
   const websocket = require('websocket-driver') as {
     server(options: object): WebSocketDriverConnection;
   };
-  const deflate = config.deflate ? require('permessage-deflate') : null;
+  const deflate = config.deflate ? (require('permessage-deflate') as { configure(options: object): unknown }).configure({ noContextTakeover: true }) : null;
   const open = new Set<WebSocketDriverConnection>();
   return net.createServer((socket) => {
     socket.setNoDelay(true);

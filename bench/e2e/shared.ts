@@ -60,7 +60,11 @@ export type ServerKind = 'wsdriver' | 'ws' | 'ws-noaddons' | 'websocket-driver' 
 export interface ServerConfig {
   readonly kind: ServerKind;
   readonly mode: 'echo' | 'broadcast';
-  /** Negotiate permessage-deflate with each library's own extension, compressing every message. */
+  /**
+   * Negotiate permessage-deflate with each library's own extension,
+   * compressing every message, the server with no context takeover (the
+   * usual setting for broadcasts: no compressor history kept per client).
+   */
   readonly deflate?: boolean;
   /** `broadcast`: bytes of the text message sent to everyone. */
   readonly broadcastSize?: number;
