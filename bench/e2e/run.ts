@@ -21,7 +21,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from '../built.js';
@@ -222,6 +222,7 @@ async function main(): Promise<void> {
   const loadgen = spawnNode('loadgen.ts', []);
   await nextMessage(loadgen, 'ready');
   const startedAt = performance.now();
+  const loadAtStart = loadavg()[0]!;
   const results: { name: string; figures: Record<string, Record<string, number>[]> }[] = [];
   try {
     for (const c of CASES) {
@@ -243,7 +244,10 @@ async function main(): Promise<void> {
   }
   const seconds = (performance.now() - startedAt) / 1000;
   console.log(`\n${CASES.length} workloads × ${SERVERS.length} servers × ${REPS} repetitions in ${seconds.toFixed(0)} s`);
-  if (PUBLISH) publish(results, seconds);
+  // Other work on the machine shows here: a load above its core count means the servers shared their CPU.
+  const load = `${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end`;
+  console.log(`load average (1 min): ${load}`);
+  if (PUBLISH) publish(results, seconds, load);
 }
 
 const fmt = (value: number, digits = 1) =>
@@ -285,15 +289,15 @@ function printCase(c: Case, byServer: Record<string, Record<string, number>[]>):
 const START = '<!-- e2e:start -->';
 const END = '<!-- e2e:end -->';
 
-function publish(results: { name: string; figures: Record<string, Record<string, number>[]> }[], seconds: number): void {
+function publish(results: { name: string; figures: Record<string, Record<string, number>[]> }[], seconds: number, load: string): void {
   const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}`;
   const date = new Date().toISOString().slice(0, 10);
-  writeFileSync(join(here, '..', 'e2e-results.json'), `${JSON.stringify({ date, machine, repetitions: REPS, results }, null, 1)}\n`);
+  writeFileSync(join(here, '..', 'e2e-results.json'), `${JSON.stringify({ date, machine, load, repetitions: REPS, results }, null, 1)}\n`);
   const section = [
     START,
     '## End to end: servers through real sockets (`npm run bench:e2e`)',
     '',
-    `Machine: ${machine}; ${date}; ${seconds.toFixed(0)} s. Each server in its own process on 127.0.0.1 (listen backlog ${LISTEN_BACKLOG}), a fresh one for each workload and repetition; the load generator in another process opens ${CONNECT_CONCURRENCY} connections at a time and sends frames encoded before the run. ${REPS} interleaved repetitions: figures are medians, a ratio is the median of per-repetition ratios, "range" their lowest and highest. Memory is read after a full GC in the server, as growth over the freshly listening process, per connection. CPU is user + system over the timed window. "raw" is a \`node:net\` echo of the same payload bytes with no framing: the limit line.`,
+    `Machine: ${machine}; ${date}; ${seconds.toFixed(0)} s; load average (1 min) ${load}. Each server in its own process on 127.0.0.1 (listen backlog ${LISTEN_BACKLOG}), a fresh one for each workload and repetition; the load generator in another process opens ${CONNECT_CONCURRENCY} connections at a time and sends frames encoded before the run. ${REPS} interleaved repetitions: figures are medians, a ratio is the median of per-repetition ratios, "range" their lowest and highest. Memory is read after a full GC in the server, as growth over the freshly listening process, per connection. CPU is user + system over the timed window. "raw" is a \`node:net\` echo of the same payload bytes with no framing: the limit line.`,
     '',
     ...results.flatMap((r) => rowsOf(CASES.find((c) => c.name === r.name)!, r.figures)),
     END,
