@@ -9,20 +9,20 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { CloseCode, ProtocolError, protocolError } from '../errors.js';
 import { EventHub, type Listener } from '../emitter.js';
 import { ByteAccumulator } from '../frame/byte-accumulator.js';
-import { PreparedMessage } from '../frame/prepared-message.js';
+import type { PreparedMessage } from '../frame/prepared-message.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { errorResponse } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
-import { CLOSING, CONNECTING, OPEN, readyStateOf, type ConnectionState, type ReadyState } from './connection-state.js';
+import { CONNECTING, OPEN, readyStateOf, type ClosingState, type ConnectionState, type ReadyState } from './connection-state.js';
 import type { DriverEventMap, Socket } from '../events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { toBytes, utf8Length } from '../bytes.js';
 
 /** A message or control frame waiting for the connection to open. */
-type Queued =
+export type Queued =
   | { readonly kind: 'text'; readonly data: string }
   | { readonly kind: 'binary'; readonly data: Uint8Array }
   | { readonly kind: 'ping'; readonly data: Uint8Array; readonly callback: (() => void) | undefined }
@@ -54,7 +54,15 @@ export abstract class BaseDriver {
    */
   abstract readonly role: 'server' | 'client';
   /** The subprotocol agreed in the handshake, or null. Set when `open` fires. */
-  protocol: string | null = null;
+  get protocol(): string | null {
+    return this.agreedProtocol;
+  }
+  /**
+   * Set by the handshake; read through `protocol`.
+   *
+   * @internal
+   */
+  protected agreedProtocol: string | null = null;
 
   /**
    * Where events are emitted; shared with a wrapping `Driver.server`.
@@ -222,9 +230,7 @@ export abstract class BaseDriver {
       const early = (this.#earlyInputBytes ??= new ByteAccumulator());
       if (early.length + chunk.length > this.options.maxLength) {
         early.reset();
-        this.failConnection(
-          new ProtocolError('INPUT_BEFORE_START_TOO_LARGE', `more than maxLength (${this.options.maxLength}) bytes arrived before start()`, CloseCode.TOO_LARGE),
-        );
+        this.failConnection(protocolError('INPUT_BEFORE_START_TOO_LARGE', { max: this.options.maxLength }));
         return;
       }
       early.append(chunk.slice());
@@ -253,7 +259,8 @@ export abstract class BaseDriver {
    * would (queued until open). False if it can no longer be sent.
    */
   sendPrepared(message: PreparedMessage): boolean {
-    if (!(message instanceof PreparedMessage)) throw new TypeError('sendPrepared() takes a PreparedMessage');
+    // Checked by shape: an app that never prepares a message does not bundle the class.
+    if (!((message as PreparedMessage | null)?.frame instanceof Uint8Array)) throw new TypeError('sendPrepared() takes a PreparedMessage');
     if (this.state.kind !== 'open') return message.text !== null ? this.text(message.text) : this.binary(message.payload);
     this.hub.enter();
     try {
@@ -397,11 +404,29 @@ export abstract class BaseDriver {
   /** Sends whatever tells the peer the connection failed, if anything. */
   protected abstract sendFailure(error: ProtocolError): void;
 
-  /** Open → closing: the closing handshake began; emits `closing`. */
-  protected enterClosing(): void {
+  /**
+   * Open → closing: the closing handshake began, started by the side
+   * `next` names; emits `closing`. Moves within the closing states are
+   * the protocol driver's own.
+   */
+  protected enterClosing(next: ClosingState): void {
     if (this.state.kind !== 'open') return;
-    this.state = CLOSING;
+    this.state = next;
     this.hub.emit('closing', {});
+  }
+
+  /**
+   * Empties the queue of messages sent before open and returns it, for a
+   * driver that takes over this one's connection (`Driver.server`, once the
+   * request names the protocol).
+   *
+   * @internal
+   */
+  protected takeQueue(): readonly Queued[] {
+    const queue = this.#queue ?? [];
+    this.#queue = null;
+    this.#queuedBytes = 0;
+    return queue;
   }
 
   /** The handshake completed: flush the queue, then emit `open`. */

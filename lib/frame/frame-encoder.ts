@@ -90,9 +90,6 @@ const SHORT_TEXT = 128;
 // Payloads shorter than this are copied byte by byte: cheaper than a call to set().
 const TINY_PAYLOAD = 32;
 
-// The longest frame header: 2 + 8 length bytes + 4 key bytes.
-const HEADROOM = 14;
-
 const encoder = new TextEncoder();
 
 /** Where a {@link FrameWriter} writes: the driver's socket. */
@@ -206,14 +203,9 @@ export class FrameWriter {
       this.#sendSlab(start, payloadAt + written);
       return;
     }
-    if (length <= this.#fragmentSize) {
-      const frame = this.#encodedText(text);
-      if (frame !== null) {
-        this.#sink.write(frame);
-        return;
-      }
-    }
-    this.message(Opcode.TEXT, 0, encoder.encode(text));
+    const bytes = encoder.encode(text);
+    if (bytes.length <= this.#fragmentSize) this.#ownPayload(Opcode.TEXT, bytes);
+    else this.message(Opcode.TEXT, 0, bytes);
   }
 
   /** Claims the slab up to `end` and writes the frame at `start`. */
@@ -225,28 +217,19 @@ export class FrameWriter {
   }
 
   /**
-   * Encodes a long text straight into its own frame buffer, behind room
-   * left for the header: exact for ASCII, one regrowth otherwise. Null if
-   * the encoded text is longer than `fragmentSize` (it must be split).
+   * Sends a payload this writer made itself (a long text's encoding) as one
+   * frame: masked in place when a client sends it (no one else holds it),
+   * written after its header, so it is never copied.
    */
-  #encodedText(text: string): Uint8Array | null {
-    const length = text.length;
-    let buffer = new Uint8Array(HEADROOM + length);
-    const first = encoder.encodeInto(text, buffer.subarray(HEADROOM));
-    let written = first.written;
-    if (first.read < length) {
-      // Not ASCII: room for the rest at 3 bytes per UTF-16 unit at most.
-      const larger = new Uint8Array(HEADROOM + written + (length - first.read) * 3);
-      larger.set(buffer.subarray(HEADROOM, HEADROOM + written), HEADROOM);
-      written += encoder.encodeInto(text.substring(first.read), larger.subarray(HEADROOM + written)).written;
-      buffer = larger;
-    }
-    if (written > this.#fragmentSize) return null;
+  #ownPayload(opcode: number, payload: Uint8Array): void {
+    const length = payload.length;
     const masked = this.#masked;
-    const start = HEADROOM - frameHeaderSize(written, masked);
-    writeFrameHeader(buffer, start, true, 0, Opcode.TEXT, written, masked);
-    if (masked) applyMask(buffer.subarray(HEADROOM, HEADROOM + written), buffer.subarray(HEADROOM - 4, HEADROOM), 0);
-    return buffer.subarray(start, HEADROOM + written);
+    const at = slabRoom(frameHeaderSize(length, masked));
+    const slab = slabBytes();
+    const start = writeFrameHeader(slab, at, true, 0, opcode, length, masked);
+    if (masked) applyMask(payload, slab.subarray(start - 4, start), 0);
+    this.#sendSlab(at, start);
+    this.#sink.write(payload);
   }
 
   /**
