@@ -11,8 +11,9 @@
  * @module
  */
 
-/** A parameter value as parsed from the header: a bare name is `true`, digits become numbers. */
 import type { PreparedMessage } from '../frame/prepared-message.js';
+
+/** A parameter value as parsed from the header: a bare name is `true`, digits become numbers. */
 export type ExtensionParamValue = string | number | true;
 
 /**
