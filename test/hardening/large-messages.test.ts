@@ -103,7 +103,8 @@ describe('large binary messages', () => {
     gc();
     const perConnection = (process.memoryUsage().arrayBuffers - before) / drivers.length;
     // What arrived is 2 MiB; ws holds the same. Not the announced 60 MiB.
-    expect(perConnection).toBeGreaterThan(1.9 * MiB);
+    // (Low bound loose: memory freed by earlier tests during the loop comes off the growth.)
+    expect(perConnection).toBeGreaterThan(1.5 * MiB);
     expect(perConnection).toBeLessThan(2.2 * MiB);
     for (const driver of drivers) expect(driver.retainedBytes).toBeLessThan(2.2 * MiB);
   });
