@@ -182,9 +182,10 @@ export class HttpServerDriver extends BaseDriver {
     return this.#delegate?.addExtension(extension) ?? super.addExtension(extension);
   }
 
-  override transportClosed(): void {
-    if (this.#delegate !== null) this.#delegate.transportClosed();
-    else super.transportClosed();
+  /** As {@link BaseDriver.transportClosed}: the transport ended, or failed with `cause`. */
+  override transportClosed(cause?: unknown): void {
+    if (this.#delegate !== null) this.#delegate.transportClosed(cause);
+    else super.transportClosed(cause);
   }
 
   /** The protocol driver takes over what was set up before the request arrived. */

@@ -14,6 +14,7 @@ import { applyMask, applyMaskTo } from './mask.js';
 import { writeMaskKey } from './mask-keys.js';
 import { Opcode } from './opcodes.js';
 import { claimSlab, SLAB_ITEM_LIMIT, slabBytes, slabRoom } from './send-slab.js';
+import type { Socket } from '../events.js';
 
 /** Bytes in a frame header for a payload of `length` bytes. */
 export function frameHeaderSize(length: number, masked: boolean): number {
@@ -92,11 +93,6 @@ const TINY_PAYLOAD = 32;
 
 const encoder = new TextEncoder();
 
-/** Where a {@link FrameWriter} writes: the driver's socket. */
-export interface ByteSink {
-  write(bytes: Uint8Array): void;
-}
-
 /**
  * Sends messages and control frames as frames through `sink.write()`.
  *
@@ -110,11 +106,11 @@ export interface ByteSink {
  */
 export class FrameWriter {
   // The socket itself rather than a closure around it: one object less per connection.
-  readonly #sink: ByteSink;
+  readonly #sink: Socket;
   readonly #masked: boolean;
   readonly #fragmentSize: number;
 
-  constructor(sink: ByteSink, masked: boolean, fragmentSize: number) {
+  constructor(sink: Socket, masked: boolean, fragmentSize: number) {
     this.#sink = sink;
     this.#masked = masked;
     this.#fragmentSize = fragmentSize;

@@ -8,6 +8,7 @@
 import type { Duplex } from 'node:stream';
 import type { Listener } from '../../emitter.js';
 import type { CloseEvent, ClosingEvent } from '../../events.js';
+import type { AttachOptions } from './options.js';
 
 /** What {@link attach} needs of a driver; every wsdriver driver has it. */
 export interface AttachableDriver {
@@ -15,30 +16,16 @@ export interface AttachableDriver {
   readonly role: 'server' | 'client';
   /** Receives every chunk the stream reads; takes ownership of it. */
   parse(bytes: Uint8Array): void;
-  /** Called when the stream ends, closes or fails (`close` 1006 if no close handshake completed). */
-  transportClosed(): void;
+  /**
+   * Called when the stream ends or closes (`close` 1006 if no close
+   * handshake completed), or fails: then with the stream's error, which the
+   * driver reports as a `TRANSPORT_ERROR` `error` event before `close`.
+   */
+  transportClosed(cause?: unknown): void;
   /** Used to end the stream once the WebSocket connection is over. */
   once(type: 'close', listener: Listener<CloseEvent>): unknown;
   /** Used to start the `closeTimeout` wait for the peer's close frame once this side has sent its own. */
   once(type: 'closing', listener: Listener<ClosingEvent>): unknown;
-}
-
-/** Options of the Node adapter, beside the driver's own. */
-export interface AttachOptions {
-  /**
-   * Milliseconds to wait for the peer at the end: once this side has sent
-   * its close frame, for the peer's close frame (then the stream is
-   * destroyed and the driver reports 1006); once the WebSocket connection
-   * is over, for the peer to close its side of the TCP connection.
-   * Default 30000.
-   */
-  closeTimeout?: number;
-  /**
-   * Called with the stream's `error` (a reset, a refused connection, a TLS
-   * failure) before the driver reports `close` with 1006. The driver's own
-   * `error` event is kept for faults in the protocol.
-   */
-  onTransportError?: (error: Error) => void;
 }
 
 /** Default {@link AttachOptions.closeTimeout}. */
@@ -50,9 +37,6 @@ export function checkAttachOptions(options: AttachOptions): Required<Pick<Attach
   if (typeof closeTimeout !== 'number' || !(closeTimeout >= 0) || !Number.isFinite(closeTimeout)) {
     throw new RangeError("option 'closeTimeout' must be a finite number of milliseconds, 0 or more");
   }
-  if (options.onTransportError !== undefined && typeof options.onTransportError !== 'function') {
-    throw new TypeError("option 'onTransportError' must be a function");
-  }
   return { closeTimeout };
 }
 
@@ -63,8 +47,12 @@ export function checkAttachOptions(options: AttachOptions): Required<Pick<Attach
  *
  * - each chunk read is passed to `driver.parse()`, which takes ownership
  *   of it (Node hands every read a fresh Buffer, so this is safe);
- * - the stream ending, closing or failing calls `driver.transportClosed()`
- *   (`close` with 1006 if no close handshake completed);
+ * - the stream ending or closing calls `driver.transportClosed()`
+ *   (`close` with 1006 if no close handshake completed); the stream
+ *   failing (a reset, a refused connection, a TLS error) calls
+ *   `driver.transportClosed(error)`: the driver emits `error`
+ *   (`TRANSPORT_ERROR`, 1006, `cause` the stream's error), then `close`
+ *   with 1006 and the error's message as the reason;
  * - when the driver emits `close`, the stream is ended after the bytes
  *   already written. A server ends it at once (RFC 6455 §7.1.1: the server
  *   closes the TCP connection first); a client that closed cleanly waits
@@ -102,10 +90,7 @@ export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, op
     // For streams that allow half-open connections: the peer is done, so are we.
     if (stream.writable) stream.end();
   };
-  const onError = (error: Error) => {
-    options.onTransportError?.(error);
-    driver.transportClosed();
-  };
+  const onError = (error: Error) => driver.transportClosed(error);
   const onClose = () => {
     if (timer !== null) clearTimeout(timer);
     timer = null;

@@ -9,7 +9,7 @@
  *
  * @module wsdriver/streams
  */
-import type { Socket } from '../../events.js';
+import type { Socket, SocketInfo } from '../../events.js';
 import type { WriteBuffer } from '../callbacks/write-buffer.js';
 
 /** A bidirectional byte stream. */
@@ -24,8 +24,12 @@ export interface ByteStreamPair {
 export interface StreamDrivenDriver {
   /** Receives each chunk the readable side delivers; takes ownership of it. */
   parse(bytes: Uint8Array): void;
-  /** Called once the readable side has ended or failed (`close` 1006 if no close handshake completed). */
-  transportClosed(): void;
+  /**
+   * Called once the readable side has ended (`close` 1006 if no close
+   * handshake completed), or with the error when either side failed (an
+   * `error` event with `TRANSPORT_ERROR` first).
+   */
+  transportClosed(cause?: unknown): void;
   /** Used to close the writable side when the WebSocket connection is over. */
   on(type: 'close', listener: () => void): unknown;
 }
@@ -42,20 +46,15 @@ export interface StreamConnection<D> {
   readonly writeBuffer: WriteBuffer;
 }
 
-/** Where the socket is (client) or what the request was (rack-style server). */
-export interface SocketInfo {
-  /** Becomes `socket.url`: the ws: or wss: URL a client driver connects to. */
-  readonly url?: string | URL;
-  /** Becomes `socket.env`: the already-parsed request a `Driver.rack` server driver reads. */
-  readonly env?: unknown;
-}
-
 /**
  * Makes a driver over `streams` with `makeDriver` (for example
  * `(socket) => Driver.client(socket)`), then feeds it everything the
  * readable side delivers. When the driver closes, the writable side is
- * closed; when the readable side ends or fails, the driver is told the
- * transport closed. Call `driver.start()` yourself, as with any driver.
+ * closed; when the readable side ends, the driver is told the transport
+ * closed. When either side fails (a read rejects, or the writable side
+ * errors), the driver gets the error (`error` with `TRANSPORT_ERROR` and
+ * the error as `cause`, then `close` 1006) and the other side is
+ * cancelled. Call `driver.start()` yourself, as with any driver.
  */
 export function runOverStreams<D extends StreamDrivenDriver>(
   streams: ByteStreamPair,
@@ -91,7 +90,17 @@ export function runOverStreams<D extends StreamDrivenDriver>(
   };
   const driver = makeDriver(socket);
   driver.on('close', closeWriter);
-  const done = pump(streams.readable, driver).finally(closeWriter);
+  const reader = streams.readable.getReader();
+  // The writable side failing (the peer reset, a sink error) ends the
+  // connection as a failed read does; the read side is cancelled.
+  writer.closed.catch((error: unknown) => {
+    writerClosed = true;
+    driver.transportClosed(error);
+    reader.cancel(error).catch(() => {
+      // Already ended or failed: nothing more to read either way.
+    });
+  });
+  const done = pump(reader, driver).finally(closeWriter);
   const writeBuffer: WriteBuffer = {
     pending: () => buffered,
     onFlush(listener) {
@@ -103,16 +112,17 @@ export function runOverStreams<D extends StreamDrivenDriver>(
   return { driver, done, bufferedAmount: () => buffered, writeBuffer };
 }
 
-async function pump(readable: ReadableStream<Uint8Array>, driver: StreamDrivenDriver): Promise<void> {
-  const reader = readable.getReader();
+async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, driver: StreamDrivenDriver): Promise<void> {
+  let failure: unknown;
   for (;;) {
     let chunk: Uint8Array;
     try {
       const { value, done } = await reader.read();
       if (done) break;
       chunk = value;
-    } catch {
-      // A failed read is the transport ending badly: reported as 1006 below.
+    } catch (error) {
+      // A failed read is the transport ending badly: reported with its cause below.
+      failure = error ?? new Error('the readable stream failed');
       break;
     }
     try {
@@ -126,5 +136,9 @@ async function pump(readable: ReadableStream<Uint8Array>, driver: StreamDrivenDr
     }
   }
   reader.releaseLock();
-  driver.transportClosed();
+  driver.transportClosed(failure);
 }
+
+// Types this entry point's functions take, declared elsewhere.
+export type { SocketInfo } from '../../events.js';
+export type { WriteBuffer } from '../callbacks/write-buffer.js';
