@@ -61,6 +61,51 @@ export interface BroadcastResult {
 export const DEFAULT_MAX_PENDING = 1024 * 1024;
 const POLICIES: readonly SlowClientPolicy[] = ['skip', 'close', 'queue'];
 
+/** How {@link broadcastTo} acts on one kind of connection. */
+export interface BroadcastTarget<T> {
+  /** Bytes written and not yet flushed (0 when unknown). */
+  pending(connection: T): number;
+  /** Sends the message; false if it could not be sent. */
+  write(connection: T, message: PreparedMessage): boolean;
+  /** Closes a slow connection with 1008. */
+  close(connection: T): void;
+}
+
+/**
+ * The broadcast loop of {@link ClientGroup.broadcast} and the Node
+ * server's: `data` prepared once (unless it is already), then each of
+ * `connections` (open ones, chosen by the caller) written to or, if slow,
+ * handled as `options.slowClient` says. Throws on bad data or options.
+ */
+export function broadcastTo<T>(
+  connections: Iterable<T>,
+  data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage,
+  options: Omit<BroadcastOptions, 'except'>,
+  target: BroadcastTarget<T>,
+): BroadcastResult {
+  const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
+  if (typeof maxPending !== 'number' || !(maxPending >= 0)) throw new RangeError("option 'maxPending' must be a number of bytes, 0 or more");
+  const policy = options.slowClient ?? 'skip';
+  if (!POLICIES.includes(policy)) throw new RangeError(`option 'slowClient' must be one of ${POLICIES.join(', ')}`);
+  const message = data instanceof PreparedMessage ? data : new PreparedMessage(data);
+  let sent = 0;
+  let skipped = 0;
+  let closed = 0;
+  for (const connection of connections) {
+    if (policy !== 'queue' && target.pending(connection) > maxPending) {
+      if (policy === 'skip') {
+        skipped++;
+      } else {
+        target.close(connection);
+        closed++;
+      }
+      continue;
+    }
+    if (target.write(connection, message)) sent++;
+  }
+  return { sent, skipped, closed };
+}
+
 /**
  * A set of bound connections. Each leaves the group when its driver
  * closes; {@link ClientGroup.shutdown} tells every one still in it.
@@ -118,28 +163,12 @@ export class ClientGroup implements Iterable<Client> {
    * PreparedMessage, a RangeError on a bad option.
    */
   broadcast(data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage, options: BroadcastOptions = {}): BroadcastResult {
-    const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
-    if (typeof maxPending !== 'number' || !(maxPending >= 0)) throw new RangeError("option 'maxPending' must be a number of bytes, 0 or more");
-    const policy = options.slowClient ?? 'skip';
-    if (!POLICIES.includes(policy)) throw new RangeError(`option 'slowClient' must be one of ${POLICIES.join(', ')}`);
-    const message = data instanceof PreparedMessage ? data : new PreparedMessage(data);
-    let sent = 0;
-    let skipped = 0;
-    let closed = 0;
-    for (const member of [...this.#members]) {
-      if (member === options.except || !member.isOpen()) continue;
-      if (policy !== 'queue' && member.pending() > maxPending) {
-        if (policy === 'skip') {
-          skipped++;
-        } else {
-          member.close(CloseCode.POLICY_VIOLATION, 'too slow');
-          closed++;
-        }
-        continue;
-      }
-      if (member.write(message)) sent++;
-    }
-    return { sent, skipped, closed };
+    const members = [...this.#members].filter((member) => member !== options.except && member.isOpen());
+    return broadcastTo(members, data, options, {
+      pending: (member) => member.pending(),
+      write: (member, message) => member.write(message),
+      close: (member) => member.close(CloseCode.POLICY_VIOLATION, 'too slow'),
+    });
   }
 
   /**

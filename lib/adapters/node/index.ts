@@ -21,7 +21,7 @@ export { attach, DEFAULT_CLOSE_TIMEOUT, type AttachableDriver } from './attach.j
 export { connect } from './connect.js';
 export { handleUpgrade } from './upgrade.js';
 export { connectHttp2, handleHttp2Stream } from './http2.js';
-export { WebSocketServer, type ServableServer } from './server.js';
+export { WebSocketServer, type ServableServer, type ServerBroadcastOptions } from './server.js';
 export type { UpgradeRequest } from './upgrade-request.js';
 export { DEFAULT_SHUTDOWN_TIMEOUT } from './options.js';
 export type {
