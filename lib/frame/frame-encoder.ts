@@ -88,8 +88,6 @@ export function encodeFrame(
 
 // Texts up to this many UTF-16 units are encoded by hand when ASCII.
 const SHORT_TEXT = 128;
-// Payloads shorter than this are copied byte by byte: cheaper than a call to set().
-const TINY_PAYLOAD = 32;
 
 const encoder = new TextEncoder();
 
@@ -125,13 +123,8 @@ export class FrameWriter {
       const at = slabRoom(size);
       const slab = slabBytes();
       const start = writeFrameHeader(slab, at, fin, rsv, opcode, length, masked);
-      if (masked) {
-        if (length > 0) applyMaskTo(payload, slab, start, slab.subarray(start - 4, start), 0);
-      } else if (length < TINY_PAYLOAD) {
-        for (let i = 0; i < length; i++) slab[start + i] = payload[i]!;
-      } else {
-        slab.set(payload, start);
-      }
+      if (!masked) slab.set(payload, start);
+      else if (length > 0) applyMaskTo(payload, slab, start, slab.subarray(start - 4, start), 0);
       this.#sendSlab(at, start + length);
       return;
     }
@@ -240,34 +233,11 @@ export class FrameWriter {
     const at = slabRoom(frameHeaderSize(length, masked) + length);
     const frame = slabBytes();
     const start = writeFrameHeader(frame, at, true, 0, Opcode.TEXT, length, masked);
-    if (masked) {
-      const k0 = frame[start - 4]!;
-      const k1 = frame[start - 3]!;
-      const k2 = frame[start - 2]!;
-      const k3 = frame[start - 1]!;
-      let i = 0;
-      for (; i + 4 <= length; i += 4) {
-        const c0 = text.charCodeAt(i);
-        const c1 = text.charCodeAt(i + 1);
-        const c2 = text.charCodeAt(i + 2);
-        const c3 = text.charCodeAt(i + 3);
-        if ((c0 | c1 | c2 | c3) >= 0x80) return false;
-        frame[start + i] = c0 ^ k0;
-        frame[start + i + 1] = c1 ^ k1;
-        frame[start + i + 2] = c2 ^ k2;
-        frame[start + i + 3] = c3 ^ k3;
-      }
-      for (; i < length; i++) {
-        const c = text.charCodeAt(i);
-        if (c >= 0x80) return false;
-        frame[start + i] = c ^ frame[start - 4 + (i & 3)]!;
-      }
-    } else {
-      for (let i = 0; i < length; i++) {
-        const c = text.charCodeAt(i);
-        if (c >= 0x80) return false;
-        frame[start + i] = c;
-      }
+    for (let i = 0; i < length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) return false;
+      // A client XORs with the key, in the 4 bytes before the payload.
+      frame[start + i] = masked ? c ^ frame[start - 4 + (i & 3)]! : c;
     }
     this.#sendSlab(at, start + length);
     return true;

@@ -135,15 +135,6 @@ export class TracingFrameWriter extends FrameWriter {
     super.frame(fin, rsv, opcode, payload);
   }
 
-  // A prepared frame is written as it is: reported from its own header.
-  override prepared(frame: Uint8Array): void {
-    const second = frame[1]! & 0x7f;
-    const start = second < 126 ? 2 : second === 126 ? 4 : 10;
-    const header = { fin: (frame[0]! & 0x80) !== 0, rsv: frame[0]! & 0x70, opcode: frame[0]! & 0x0f, masked: false, length: frame.length - start };
-    this.#listener(traceOf('out', header, frame.subarray(start, start + PREVIEW_BYTES)));
-    super.prepared(frame);
-  }
-
   // The untraced writer encodes short texts straight into their frame; here
   // every text goes through frame(), to be reported.
   override text(text: string): void {

@@ -283,7 +283,10 @@ export abstract class HybiDriver extends BaseDriver {
       // The extension may share one encoded form across connections (see ExtensionMessage.prepared).
       return this.#sendThroughExtensions(message.opcode, message.payload, message);
     }
-    if (this.role !== 'server' || message.payload.length > this.options.fragmentSize) return super.sendPreparedFrame(message);
+    // A client masks with its own key; a traced connection reports each frame as it encodes it.
+    if (this.role !== 'server' || message.payload.length > this.options.fragmentSize || this.options.trace !== null) {
+      return super.sendPreparedFrame(message);
+    }
     this.writer.prepared(message.frame);
     return true;
   }
