@@ -23,6 +23,7 @@ import type { Extension, NegotiatedExtension } from '../extensions/extension.js'
 import { ExtensionStack } from '../extensions/extension-stack.js';
 import { encodeClosePayload } from '../frame/close-payload.js';
 import { toBytes } from '../bytes.js';
+import type { PreparedMessage } from '../frame/prepared-message.js';
 import { BaseDriver } from '../connection/base-driver.js';
 import type { ReadyState } from '../connection/connection-state.js';
 import type { Socket } from '../events.js';
@@ -138,6 +139,11 @@ export class HttpServerDriver extends BaseDriver {
 
   override text(message: string): boolean {
     return this.#delegate?.text(message) ?? super.text(message);
+  }
+
+  /** As {@link BaseDriver.sendPrepared}: the chosen protocol driver's once known, queued before. */
+  override sendPrepared(message: PreparedMessage): boolean {
+    return this.#delegate?.sendPrepared(message) ?? super.sendPrepared(message);
   }
 
   /** As {@link BaseDriver.binary}; false once known if the draft chosen has no binary messages. */

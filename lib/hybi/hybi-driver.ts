@@ -28,6 +28,7 @@ import type { CloseFrame, ConnectionState } from '../connection/connection-state
 import { selectSubprotocol } from '../handshake/server-handshake.js';
 import { encodeClosePayload, parseClosePayload } from '../frame/close-payload.js';
 import { FrameWriter } from '../frame/frame-encoder.js';
+import type { PreparedMessage } from '../frame/prepared-message.js';
 import { FrameParser } from '../frame/frame-parser.js';
 import { Opcode } from '../frame/opcodes.js';
 import type { ResolvedOptions } from '../options.js';
@@ -277,6 +278,21 @@ export abstract class HybiDriver extends BaseDriver {
     return true;
   }
 
+  /** The shared frame as it is, where this connection can write it; see {@link PreparedMessage}. */
+  protected override sendPreparedFrame(message: PreparedMessage): boolean {
+    if (this.state.kind !== 'open') return false;
+    if (this.#extensions !== null) {
+      // The extension may share one encoded form across connections (see ExtensionMessage.prepared).
+      return this.#sendThroughExtensions(message.opcode, message.payload, message);
+    }
+    // A client masks with its own key; a traced connection reports each frame as it encodes it.
+    if (this.role !== 'server' || message.payload.length > this.options.fragmentSize || this.options.trace !== null) {
+      return super.sendPreparedFrame(message);
+    }
+    this.writer.prepared(message.frame);
+    return true;
+  }
+
   protected sendPing(message: Uint8Array, callback: (() => void) | undefined): boolean {
     if (this.state.kind !== 'open') return false;
     if (callback !== undefined) {
@@ -375,8 +391,8 @@ export abstract class HybiDriver extends BaseDriver {
 
   // --- the extension pipeline ---
 
-  #sendThroughExtensions(opcode: number, data: Uint8Array): boolean {
-    this.#extensions!.outgoing(opcode, data, (result) => this.hub.run(() => this.#encoded(result)));
+  #sendThroughExtensions(opcode: number, data: Uint8Array, prepared?: PreparedMessage): boolean {
+    this.#extensions!.outgoing(opcode, data, (result) => this.hub.run(() => this.#encoded(result)), prepared);
     return true;
   }
 

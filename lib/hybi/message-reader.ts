@@ -11,7 +11,7 @@
  * @module
  */
 import { ProtocolError, protocolError } from '../errors.js';
-import { ByteAccumulator } from '../frame/byte-accumulator.js';
+import { ANNOUNCED_FROM, ByteAccumulator } from '../frame/byte-accumulator.js';
 import type { FrameHandler, FrameHeader } from '../frame/frame-parser.js';
 import { Opcode, isControlOpcode } from '../frame/opcodes.js';
 import { TextAssembler } from '../frame/text-assembler.js';
@@ -62,7 +62,7 @@ export class MessageReader implements FrameHandler {
   }
 
   get #message(): ByteAccumulator {
-    return (this.#messageBytes ??= new ByteAccumulator(this.#maxLength));
+    return (this.#messageBytes ??= new ByteAccumulator());
   }
 
   get #text(): TextAssembler {
@@ -102,7 +102,16 @@ export class MessageReader implements FrameHandler {
         protocolError('MESSAGE_TOO_LONG', { length: total, max: this.#maxLength }),
       );
     }
+    // A large message in one frame: its size is known, so its buffer can be made exact (see ByteAccumulator).
+    if (header.fin && opcode !== Opcode.CONTINUATION && header.length >= ANNOUNCED_FROM && !this.#checksText()) {
+      this.#message.expect(header.length);
+    }
     return true;
+  }
+
+  /** Whether the current message is text this reader validates (rather than bytes it hands on). */
+  #checksText(): boolean {
+    return this.#messageOpcode === Opcode.TEXT && this.#messageRsv === 0 && !this.textAsBytes;
   }
 
   onFramePayload(piece: Uint8Array, last: boolean): boolean {
