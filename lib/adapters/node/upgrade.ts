@@ -34,8 +34,9 @@ export function handleUpgrade(
   const [driverOptions, attachOptions] = splitOptions(options);
   const driver = Driver.rack(streamSocket(socket, { env: request }), driverOptions);
   attach(driver, socket, attachOptions);
-  // Held by the driver until start(); copied since node:http owns `head`.
-  if (head.length > 0) driver.parse(head.slice());
+  // Held by the driver until start(); copied since node:http owns `head`
+  // (Buffer#slice is a view: the typed-array slice copies).
+  if (head.length > 0) driver.parse(Uint8Array.prototype.slice.call(head));
   queueMicrotask(() => driver.start());
   return driver;
 }
