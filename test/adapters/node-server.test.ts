@@ -493,6 +493,20 @@ describe('WebSocketServer: what a connection leaves behind', () => {
     expect(counts()).toEqual(before);
   });
 
+  it('copies head: node:http reusing it after the upgrade event does not change what the driver reads', async () => {
+    const server = cleanup.server(http.createServer());
+    const wss = new WebSocketServer({ handler: echo }).serve(server);
+    cleanup.add(() => wss.close(1001, '', { timeout: 0 }));
+    // Runs after the server's listener: overwrites the bytes node:http handed over.
+    server.on('upgrade', (_request, _socket, head: Buffer) => head.fill(0));
+    const port = await listen(server);
+    const tcp = await tcpConnect(cleanup, port);
+    tcp.write(Buffer.concat([requestHead({ target: '/' }), clientFrame(Op.TEXT, 'read from head')]));
+    const reply = parseHead(await readUntil(tcp, (bytes) => bytes.includes('read from head')));
+    expect(reply.status).toBe(101);
+    expect(Buffer.from(decodeFrames(reply.rest)[0]!.payload).toString()).toBe('read from head');
+  });
+
   it('answers a second close() with the first one\'s promise, closing with the first code and reason', async () => {
     const { wss, url } = await httpServer({ handler: echo });
     const client = wsClient(`${url}/`);
