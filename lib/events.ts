@@ -54,7 +54,8 @@ export interface ConnectEvent {}
  * left the extension pipeline; it waits for the peer's) or the peer (its
  * close frame arrived while received messages were still in the pipeline;
  * the answer waits for them). A peer's close answered at once goes from
- * open straight to `close` without it. A transport adapter uses it to stop
+ * open straight to `close` without it, as does a protocol failure
+(`error`, then `close`). A transport adapter uses it to stop
  * waiting for a peer that never finishes: the core itself starts no timer.
  */
 export interface ClosingEvent {}

@@ -42,9 +42,6 @@ export class HttpServerDriver extends BaseDriver {
   // Input after the request head, while `connect` listeners run: read once
   // they return (see parse()).
   #afterHead: Uint8Array[] | null = null;
-  // Set while a malformed request is reported: an `error` listener's
-  // close() then changes nothing.
-  #failing = false;
 
   /**
    * Made by `Driver.server`, which checks the options; use that.
@@ -159,7 +156,6 @@ export class HttpServerDriver extends BaseDriver {
   /** As {@link BaseDriver.close}; before `connect` it ends the driver at once, writing nothing. */
   override close(code?: number, reason?: string): boolean {
     if (this.#delegate !== null) return this.#delegate.close(code, reason);
-    if (this.#failing) return false;
     return super.close(code, reason);
   }
 
@@ -204,7 +200,6 @@ export class HttpServerDriver extends BaseDriver {
     // RFC 6585 §5: 431 for a head too large or with too many fields.
     const tooLarge = error.code === 'HTTP_HEAD_TOO_LARGE' || error.code === 'HTTP_TOO_MANY_HEADERS';
     this.socket.write(errorResponse(tooLarge ? 431 : 400, error.message));
-    this.#failing = true;
     this.failConnection(error);
   }
 

@@ -24,12 +24,11 @@
  */
 import { CloseCode, ProtocolError, protocolError } from '../errors.js';
 import { BaseDriver } from '../connection/base-driver.js';
-import type { CloseFrame } from '../connection/connection-state.js';
+import type { CloseFrame, ConnectionState } from '../connection/connection-state.js';
 import { selectSubprotocol } from '../handshake/server-handshake.js';
 import { encodeClosePayload, parseClosePayload } from '../frame/close-payload.js';
 import { FrameWriter } from '../frame/frame-encoder.js';
 import { FrameParser } from '../frame/frame-parser.js';
-import { TracingFrameHandler, TracingFrameWriter } from '../frame/frame-trace.js';
 import { Opcode } from '../frame/opcodes.js';
 import type { ResolvedOptions } from '../options.js';
 import type { EventHub } from '../emitter.js';
@@ -84,7 +83,9 @@ export abstract class HybiDriver extends BaseDriver {
     super(socket, options, hub);
     this.#reader = new MessageReader(new HybiDriver.#ReaderSink(this), options.maxLength);
     const trace = options.trace;
-    this.parser = new FrameParser(trace === null ? this.#reader : new TracingFrameHandler(this.#reader, trace), {
+    // The tracer comes from the option's value, so this module does not
+    // import the formatter (lib/frame/frame-trace.ts).
+    this.parser = new FrameParser(trace === null ? this.#reader : trace.reading(this.#reader), {
       role,
       requireMasking: options.requireMasking,
       maxLength: options.maxLength,
@@ -93,7 +94,7 @@ export abstract class HybiDriver extends BaseDriver {
     this.writer =
       trace === null
         ? new FrameWriter(socket, role === 'client', options.fragmentSize)
-        : new TracingFrameWriter(socket, role === 'client', options.fragmentSize, trace);
+        : trace.writing(socket, role === 'client', options.fragmentSize);
   }
 
   override get retainedBytes(): number {
@@ -312,10 +313,9 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   /** A failure (then closed): a close frame with the error's code, unless ours was sent already; it replaces one still held. */
-  protected sendFailure(error: ProtocolError): void {
-    const state = this.state;
-    const oursSent = state.kind === 'closing' && state.by === 'us' && state.oursSent;
-    if ((state.kind === 'open' || state.kind === 'closing') && !oursSent) {
+  protected sendFailure(error: ProtocolError, prior: ConnectionState): void {
+    const oursSent = prior.kind === 'closing' && prior.by === 'us' && prior.oursSent;
+    if ((prior.kind === 'open' || prior.kind === 'closing') && !oursSent) {
       this.#writeClose(error.closeCode, truncateReason(error.message));
     }
   }
@@ -344,7 +344,7 @@ export abstract class HybiDriver extends BaseDriver {
   /** Progress in the pipeline while closing: a held close frame of ours goes out, a held close of theirs completes. */
   #pipelineProgress(): void {
     const state = this.state;
-    if (state.kind !== 'closing') return;
+    if (state.kind !== 'closing' || state.by === 'failure') return;
     const extensions = this.#extensions!;
     if (state.by === 'us' && !state.oursSent && extensions.outgoingIdle) {
       this.state = { ...state, oursSent: true };
@@ -379,7 +379,8 @@ export abstract class HybiDriver extends BaseDriver {
 
   /** A received message out of the pipeline, in wire order. */
   #decoded(result: string | Uint8Array | ProtocolError): void {
-    if (this.state.kind === 'closed') return;
+    const state = this.state;
+    if (state.kind === 'closed' || (state.kind === 'closing' && state.by === 'failure')) return;
     if (result instanceof ProtocolError) {
       this.failConnection(result);
       return;
@@ -390,9 +391,10 @@ export abstract class HybiDriver extends BaseDriver {
 
   /** A message to send out of the pipeline, in send order. */
   #encoded(result: EncodedMessage | ProtocolError): void {
-    // Messages sent before our close frame still go out while it is held.
+    // Messages sent before our close frame still go out while it is held;
+    // nothing goes out after it, nor while failing.
     const state = this.state;
-    if (state.kind === 'closed' || (state.kind === 'closing' && state.by === 'us' && state.oursSent)) return;
+    if (state.kind === 'closed' || (state.kind === 'closing' && (state.by === 'failure' || (state.by === 'us' && state.oursSent)))) return;
     if (result instanceof ProtocolError) {
       this.failConnection(result);
       return;
