@@ -55,8 +55,8 @@ export interface ConnectEvent {}
  * close frame arrived while received messages were still in the pipeline;
  * the answer waits for them). A peer's close answered at once goes from
  * open straight to `close` without it, as does a protocol failure
-(`error`, then `close`). A transport adapter uses it to stop
- * waiting for a peer that never finishes: the core itself starts no timer.
+ * (`error`, then `close`). A transport adapter uses it to stop waiting for
+ * a peer that never finishes: the core itself starts no timer.
  */
 export interface ClosingEvent {}
 
