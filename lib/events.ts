@@ -49,10 +49,14 @@ export interface CloseEvent {
 export interface ConnectEvent {}
 
 /**
- * This side has sent its close frame, or is about to once earlier messages
- * have left the extension pipeline, and now waits for the peer's
- * (`readyState` 2). A transport adapter uses it to stop waiting for a peer
- * that never answers: the core itself starts no timer.
+ * `readyState` became 2 (closing), whoever started the closing handshake:
+ * this side (its close frame sent, or held until earlier messages have
+ * left the extension pipeline; it waits for the peer's) or the peer (its
+ * close frame arrived while received messages were still in the pipeline;
+ * the answer waits for them). A peer's close answered at once goes from
+ * open straight to `close` without it, as does a protocol failure
+ * (`error`, then `close`). A transport adapter uses it to stop waiting for
+ * a peer that never finishes: the core itself starts no timer.
  */
 export interface ClosingEvent {}
 
@@ -62,7 +66,7 @@ export interface DriverEventMap {
   connect: ConnectEvent;
   /** The handshake completed: messages can flow. */
   open: OpenEvent;
-  /** The closing handshake began: see {@link ClosingEvent}. */
+  /** `readyState` became 2, whoever started closing: see {@link ClosingEvent}. */
   closing: ClosingEvent;
   /** A complete message arrived. */
   message: MessageEvent;

@@ -36,7 +36,9 @@ const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
  * named as such rather than failing later on a "code" that is a string.
  */
 export function checkCloseArguments(code: unknown, reason: unknown): void {
-  if (typeof code === 'string' || typeof reason === 'number') {
+  // Swapped: a string where the code goes (a number as the reason with a
+  // number code, as in close(1000, 1000), is only a bad reason).
+  if (typeof code === 'string' || (typeof reason === 'number' && typeof code !== 'number')) {
     throw new TypeError(`close() takes (code, reason), code first: got close(${JSON.stringify(code)}, ${JSON.stringify(reason)})`);
   }
   if (typeof code !== 'number') throw new TypeError('close() code must be a number');

@@ -250,14 +250,15 @@ export class FramingClientDriver extends FramingDriver {
   /**
    * Ends a handshake that cannot complete: the server does not support
    * extended CONNECT, or reset the stream before answering. Emits `error`
-   * (`HANDSHAKE_REJECTED`, with `reason`) and `close`. False if the
-   * connection was no longer connecting.
+   * (`HANDSHAKE_REJECTED`, with `reason`, and `cause` when given: the
+   * stream's error) and `close`. False if the connection was no longer
+   * connecting.
    */
-  abortHandshake(reason: string): boolean {
+  abortHandshake(reason: string, cause?: unknown): boolean {
     return this.hub.run(() => {
       if (this.state.kind !== 'connecting') return false;
       this.#awaitingResponse = false;
-      this.failHandshake(protocolError('HANDSHAKE_REJECTED', { detail: reason }));
+      this.failHandshake(protocolError('HANDSHAKE_REJECTED', { detail: reason }, cause === undefined ? undefined : { cause }));
       return true;
     });
   }

@@ -164,7 +164,8 @@ export abstract class HybiDriver extends BaseDriver {
    * @internal
    */
   protected failHandshake(error: ProtocolError): false {
-    this.failConnection(new ProtocolError(error.code, `Error during WebSocket handshake: ${error.message}`, error.closeCode));
+    const cause = error.cause === undefined ? undefined : { cause: error.cause };
+    this.failConnection(new ProtocolError(error.code, `Error during WebSocket handshake: ${error.message}`, error.closeCode, cause));
     return false;
   }
 

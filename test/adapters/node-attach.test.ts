@@ -300,4 +300,23 @@ describe('attach: misuse', () => {
     attach(driver, stream);
     expect(await closed).toEqual({ code: 1006, reason: '', wasClean: false });
   });
+  it('reports 1006 and closes TCP for a half-open socket whose peer ended before attach', async () => {
+    // node:http hands over half-open sockets: the peer's FIN may have been read already.
+    const server = cleanup.server(net.createServer({ allowHalfOpen: true }));
+    const accepted = new Promise<net.Socket>((resolve) => server.on('connection', resolve));
+    const port = await listen(server);
+    const tcp = await tcpConnect(cleanup, port);
+    const tcpClosed = once(tcp, 'close');
+    const socket = await accepted;
+    socket.resume();
+    tcp.end();
+    await once(socket, 'end');
+    socket.pause();
+    expect(socket.readableEnded && !socket.destroyed).toBe(true);
+    const driver = Driver.server(streamSocket(socket));
+    const closed = next(driver, 'close');
+    attach(driver, socket);
+    expect(await closed).toEqual({ code: 1006, reason: '', wasClean: false });
+    await tcpClosed;
+  });
 });

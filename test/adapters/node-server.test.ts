@@ -9,7 +9,7 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { CloseEvent } from '../../lib/index.js';
 import { connectHttp2, WebSocketServer, type ServerDriver, type ServerOptions, type UpgradeRequest } from '../../lib/adapters/node/index.js';
@@ -231,7 +231,8 @@ describe('WebSocketServer over node:http', () => {
     expect(wss.clients.size).toBe(0);
     expect(await a.closed).toEqual({ code: 1001, reason: 'restarting' });
     expect(a.messages).toEqual(['bye']);
-    expect(await wsClient(`${url}/`).opened).toMatchObject({ status: 503 });
+    // Closed: its listeners are gone, so the application's own request handler answers.
+    expect(await wsClient(`${url}/`).opened).toMatchObject({ status: 200, body: 'plain HTTP\n' });
   });
 
   it('closes with 1001 by default; a peer that never answers is destroyed at the timeout', async () => {
@@ -366,6 +367,156 @@ describe('WebSocketServer over node:http', () => {
     release();
     await wss.close(1001, '', { timeout: 100 });
     expect(wss.clients.size).toBe(0);
+  });
+});
+
+describe('WebSocketServer: what a connection leaves behind', () => {
+  it('closes a connection whose client half-closes while an async verify runs, and keeps no client', async () => {
+    let verified!: () => void;
+    const verifyReturned = new Promise<void>((resolve) => (verified = resolve));
+    const opened: ServerDriver[] = [];
+    const { wss, port } = await httpServer({
+      closeTimeout: 500,
+      verify: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        verified();
+        return true;
+      },
+      handler: (driver) => void driver.on('open', () => opened.push(driver)),
+    });
+    const tcp = await tcpConnect(cleanup, port);
+    tcp.on('error', () => {});
+    const closed = once(tcp, 'close');
+    // The request, then FIN: node:http keeps the half-open socket.
+    tcp.end(requestHead({ target: '/' }));
+    await verifyReturned;
+    await closed;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(opened).toEqual([]);
+    expect(wss.clients.size).toBe(0);
+    // Nothing tracked: close() has nothing to wait for.
+    const started = Date.now();
+    await wss.close(1001, '', { timeout: 10_000 });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('reports an onShutdown that throws to onError, not as an uncaught exception, and still closes', async () => {
+    const errors: unknown[] = [];
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    cleanup.add(() => void process.off('uncaughtException', onUncaught));
+    const { wss, url } = await httpServer({
+      onError: (error) => errors.push(error),
+      handler: {
+        onShutdown: () => {
+          throw new Error('onShutdown bug');
+        },
+      },
+    });
+    const client = wsClient(`${url}/`);
+    expect(await client.opened).toBe('open');
+    await expect.poll(() => wss.clients.size).toBe(1);
+    await wss.close(1001, 'a', { timeout: 2000 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(errors).toEqual([new Error('onShutdown bug')]);
+    expect(uncaught).toEqual([]);
+    expect(await client.closed).toEqual({ code: 1001, reason: 'a' });
+  });
+
+  it('clears the timer that drops a refused request once its socket has closed', async () => {
+    // A closeTimeout no other timer here uses, to pick out the refusal's timers.
+    const closeTimeout = 12_345;
+    const { port } = await httpServer({ closeTimeout, verify: () => false });
+    const made: unknown[] = [];
+    const cleared = new Set<unknown>();
+    const realSetTimeout = globalThis.setTimeout;
+    const realClearTimeout = globalThis.clearTimeout;
+    const setSpy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((callback: () => void, delay?: number) => {
+      const timer = realSetTimeout(callback, delay);
+      if (delay === closeTimeout) made.push(timer);
+      return timer;
+    }) as typeof setTimeout);
+    const clearSpy = vi.spyOn(globalThis, 'clearTimeout').mockImplementation(((timer: Parameters<typeof clearTimeout>[0]) => {
+      cleared.add(timer);
+      realClearTimeout(timer);
+    }) as typeof clearTimeout);
+    cleanup.add(() => {
+      setSpy.mockRestore();
+      clearSpy.mockRestore();
+    });
+    for (let i = 0; i < 3; i++) {
+      const tcp = await tcpConnect(cleanup, port);
+      tcp.write(requestHead({ target: '/' }));
+      // The client closes its side once the 403 has come: the socket closes at both ends.
+      expect(parseHead(await readToEnd(tcp)).status).toBe(403);
+      await once(tcp, 'close');
+    }
+    await expect.poll(() => made.length).toBe(3);
+    await expect.poll(() => made.filter((timer) => !cleared.has(timer)).length).toBe(0);
+  });
+
+  it('removes its listeners from an http server when close() has finished, answering 503 until then; unserve() removes them at once', async () => {
+    const server = cleanup.server(http.createServer((_request, response) => response.end('plain HTTP\n')));
+    const before = server.listenerCount('upgrade');
+    const wss = new WebSocketServer({ handler: echo }).serve(server);
+    wss.serve(server); // a second serve() of the same server adds nothing
+    expect(server.listenerCount('upgrade')).toBe(before + 1);
+    const port = await listen(server);
+    // A peer that never answers the close frame holds close() open until its timeout.
+    const silent = await tcpConnect(cleanup, port);
+    silent.on('error', () => {});
+    silent.write(requestHead({ target: '/' }));
+    await expect.poll(() => wss.clients.size).toBe(1);
+    const closing = wss.close(1001, '', { timeout: 1000 });
+    expect(await wsClient(`ws://127.0.0.1:${port}/`).opened).toMatchObject({ status: 503 });
+    expect(server.listenerCount('upgrade')).toBe(before + 1);
+    await closing;
+    expect(server.listenerCount('upgrade')).toBe(before);
+
+    const other = cleanup.server(http.createServer());
+    const second = new WebSocketServer({ handler: echo }).serve(other);
+    expect(other.listenerCount('upgrade')).toBe(before + 1);
+    expect(second.unserve(other)).toBe(second);
+    expect(other.listenerCount('upgrade')).toBe(before);
+    second.unserve(other); // not served: nothing to do
+  });
+
+  it('removes its listeners from bare net and http2 servers at close()', async () => {
+    const bare = net.createServer();
+    const h2 = http2.createServer();
+    const counts = () => [bare.listenerCount('connection'), h2.listenerCount('stream'), h2.listenerCount('upgrade')];
+    const before = counts();
+    const wss = new WebSocketServer({ handler: echo }).serve(bare).serve(h2);
+    expect(counts()).toEqual(before.map((count) => count + 1));
+    await wss.close();
+    expect(counts()).toEqual(before);
+  });
+
+  it('copies head: node:http reusing it after the upgrade event does not change what the driver reads', async () => {
+    const server = cleanup.server(http.createServer());
+    const wss = new WebSocketServer({ handler: echo }).serve(server);
+    cleanup.add(() => wss.close(1001, '', { timeout: 0 }));
+    // Runs after the server's listener: overwrites the bytes node:http handed over.
+    server.on('upgrade', (_request, _socket, head: Buffer) => head.fill(0));
+    const port = await listen(server);
+    const tcp = await tcpConnect(cleanup, port);
+    tcp.write(Buffer.concat([requestHead({ target: '/' }), clientFrame(Op.TEXT, 'read from head')]));
+    const reply = parseHead(await readUntil(tcp, (bytes) => bytes.includes('read from head')));
+    expect(reply.status).toBe(101);
+    expect(Buffer.from(decodeFrames(reply.rest)[0]!.payload).toString()).toBe('read from head');
+  });
+
+  it('answers a second close() with the first one\'s promise, closing with the first code and reason', async () => {
+    const { wss, url } = await httpServer({ handler: echo });
+    const client = wsClient(`${url}/`);
+    expect(await client.opened).toBe('open');
+    await expect.poll(() => wss.clients.size).toBe(1);
+    const first = wss.close(1001, 'a', { timeout: 2000 });
+    const second = wss.close(1012, 'b', { timeout: 0 });
+    expect(second).toBe(first);
+    await second;
+    expect(await client.closed).toEqual({ code: 1001, reason: 'a' });
   });
 });
 

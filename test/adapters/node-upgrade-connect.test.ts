@@ -40,7 +40,7 @@ async function upgradeServer(options: NodeDriverOptions = {}, setup: (driver: Se
     setup(driver);
   });
   const port = await listen(server);
-  return { port, url: `ws://127.0.0.1:${port}/socket`, drivers };
+  return { port, url: `ws://127.0.0.1:${port}/socket`, drivers, http: server };
 }
 
 function echo(driver: ServerSideDriver): void {
@@ -48,6 +48,25 @@ function echo(driver: ServerSideDriver): void {
 }
 
 describe('handleUpgrade', () => {
+  it('copies head: neither node:http reusing it nor the driver unmasking in place touches the other', async () => {
+    const server = await upgradeServer({}, echo);
+    const heads: Array<{ head: Buffer; before: Buffer }> = [];
+    // Runs after handleUpgrade: keeps what node:http handed over, then overwrites a copy of it.
+    server.http.on('upgrade', (_request, _socket, head: Buffer) => {
+      heads.push({ head, before: Buffer.from(head) });
+    });
+    const tcp = await tcpConnect(cleanup, server.port);
+    tcp.write(concat(requestHead({ host: `127.0.0.1:${server.port}` }), clientFrame(Op.TEXT, 'read from head')));
+    const reply = parseHead(await readUntil(tcp, (bytes) => bytes.includes('read from head')));
+    expect(reply.status).toBe(101);
+    expect(Buffer.from(decodeFrames(reply.rest)[0]!.payload).toString()).toBe('read from head');
+    expect(heads).toHaveLength(1);
+    expect(heads[0]!.before.length).toBeGreaterThan(0);
+    // The driver unmasked its own copy: the caller's bytes are still the masked frame.
+    expect(heads[0]!.head.equals(heads[0]!.before)).toBe(true);
+    heads[0]!.head.fill(0);
+  });
+
   it('opens for a ws client: listeners added after the call see open, and messages echo', async () => {
     const opened: string[] = [];
     const server = await upgradeServer({ protocols: ['chat'] }, (driver) => {

@@ -358,6 +358,10 @@ describe.skipIf(!opensslHere).each(TRANSPORTS)('WebSocket over $name', (transpor
       const error = await next(client, 'error');
       expect(error.code).toBe('HANDSHAKE_REJECTED');
       expect(error.message).toMatch(/before answering/);
+      // Node's stream error is kept as the cause, as for every transport failure.
+      expect(error.cause).toBeInstanceOf(Error);
+      expect((error.cause as NodeJS.ErrnoException).code).toBe('ERR_HTTP2_STREAM_ERROR');
+      expect((error.cause as Error).message).toMatch(/NGHTTP2_REFUSED_STREAM/);
     });
 
     it('a driver closed by the server application before the answer resets the stream with CANCEL', async () => {

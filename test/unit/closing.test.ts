@@ -213,6 +213,21 @@ describe.each(ROLES)('$name closing handshake (§7)', (role: Role) => {
       expect(driver.readyState).toBe(1);
       expect(rec.take().length).toBe(0);
     });
+
+    it('says the reason must be a string for close(1000, 1000), whose order is right', () => {
+      const { driver, rec } = role.open();
+      const numberReason = driver.close as unknown as (code: number, reason: number) => boolean;
+      let thrown: unknown;
+      try {
+        numberReason.call(driver, 1000, 1000);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(TypeError);
+      expect((thrown as Error).message).toBe('close() reason must be a string');
+      expect(driver.readyState).toBe(1);
+      expect(rec.take().length).toBe(0);
+    });
   });
 
   describe('transportClosed()', () => {

@@ -124,6 +124,8 @@ export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, op
   stream.once('close', onClose);
   (stream as { setNoDelay?: (noDelay: boolean) => unknown }).setNoDelay?.(true);
   stream.resume();
+  // A stream handed over after its peer ended or closed it: no event will come.
   if (stream.destroyed) driver.transportClosed();
+  else if (stream.readableEnded) onEnd();
   return driver;
 }

@@ -97,7 +97,8 @@ function answer(driver: FramingServerDriver, stream: ServerHttp2Stream, headers:
  * lets a client send an extended CONNECT only to a server that sent
  * SETTINGS_ENABLE_CONNECT_PROTOCOL. If it did not, nothing is sent and the
  * driver emits `error` (`HANDSHAKE_REJECTED`) and `close`; so does a
- * response other than 2xx, or a stream reset before the response. The
+ * response other than 2xx, or a stream reset before the response (with
+ * the stream's error as `cause` when Node reports one). The
  * request is sent after this call returns, so listeners, `setHeader()` and
  * `addExtension()` added right after it take effect.
  *
@@ -144,9 +145,10 @@ export function connectHttp2(session: ClientHttp2Session, url: string | URL, opt
       return;
     }
     output = streamSocket(stream);
-    bindStream(driver, stream, attachOptions, () => true, (why) => {
-      // A stream that ends before its response is a refused handshake, not just a lost transport.
-      if (driver.readyState === ReadyState.CONNECTING) driver.abortHandshake(`the server ${why} before answering`);
+    bindStream(driver, stream, attachOptions, () => true, (why, cause) => {
+      // A stream that ends before its response is a refused handshake, not
+      // just a lost transport; the stream's error, if any, is its cause.
+      if (driver.readyState === ReadyState.CONNECTING) driver.abortHandshake(`the server ${why} before answering`, cause);
     });
     stream.once('response', (response) => driver.acceptResponse(response));
   });
@@ -235,7 +237,7 @@ function bindStream(
   stream: Http2Stream,
   options: AttachOptions,
   answered: () => boolean,
-  beforeEnd?: (why: string) => void,
+  beforeEnd?: (why: string, cause?: Error) => void,
 ): void {
   const { closeTimeout } = checkAttachOptions(options);
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -249,7 +251,7 @@ function bindStream(
   };
   const onError = (error: Error) => {
     // A client stream reset before its response is a refused handshake.
-    if (beforeEnd !== undefined && driver.readyState === ReadyState.CONNECTING) beforeEnd(`reset the stream (${error.message})`);
+    if (beforeEnd !== undefined && driver.readyState === ReadyState.CONNECTING) beforeEnd(`reset the stream (${error.message})`, error);
     else driver.transportClosed(error);
   };
   const onClose = () => {
@@ -258,15 +260,15 @@ function bindStream(
     stream.off('data', onData);
     stream.off('end', onEnd);
     stream.off('error', onError);
-    beforeEnd?.(`closed the stream (RST_STREAM code ${stream.rstCode ?? 'none'})`);
     // RFC 8441 §5: RST_STREAM is the stream's TCP reset. Node emits no
     // 'error' for a reset the peer sent, so the reset is the cause.
     const reset = stream.rstCode;
-    if (!resetHere && reset !== undefined && reset !== http2.constants.NGHTTP2_NO_ERROR) {
-      driver.transportClosed(new Error(`the peer reset the HTTP/2 stream (RST_STREAM code ${reset})`));
-      return;
-    }
-    driver.transportClosed();
+    const cause =
+      !resetHere && reset !== undefined && reset !== http2.constants.NGHTTP2_NO_ERROR
+        ? new Error(`the peer reset the HTTP/2 stream (RST_STREAM code ${reset})`)
+        : undefined;
+    beforeEnd?.(`closed the stream (RST_STREAM code ${reset ?? 'none'})`, cause);
+    driver.transportClosed(cause);
   };
 
   // A reset this side sent (the close timeout) is no failure of the transport.

@@ -52,6 +52,8 @@ interface Tracked {
   binding: Binding<ServerDriver> | null;
   /** The transport's outgoing buffer, for a broadcast's slow-client check. */
   buffer: WriteBuffer | null;
+  /** Passed to `onError` with a fault of this connection's handler. */
+  request: UpgradeRequest | undefined;
   /** Ends the transport at once (the shutdown timeout). */
   destroy(): void;
 }
@@ -94,7 +96,9 @@ export class WebSocketServer {
   readonly #extensions: readonly Extension[];
   readonly #clients = new Set<ServerDriver>();
   readonly #tracked = new Set<Tracked>();
-  #closing: { readonly code: number; readonly reason: string } | null = null;
+  /** For each server served: removes the listeners `serve()` added to it. */
+  readonly #served = new Map<ServableServer, () => void>();
+  #closing: { readonly code: number; readonly reason: string; readonly done: Promise<void> } | null = null;
   #whenEmpty: Array<() => void> = [];
 
   /** Checks every option at once; an unknown key or a bad value throws. */
@@ -145,10 +149,13 @@ export class WebSocketServer {
    * extended CONNECT setting this turns on; other streams are left to your
    * own listeners) and its `upgrade` event (`allowHTTP1`); the connections
    * of a bare `net`/`tls` server, whose requests Node's HTTP parser reads.
-   * May be called for several servers. Returns this.
+   * May be called for several servers; serving a server already served
+   * does nothing. Returns this. `unserve()` or `close()` removes the
+   * listeners again.
    */
   serve(server: ServableServer): this {
     if (this.#closing !== null) throw new Error('the WebSocket server is closed');
+    if (this.#served.has(server)) return this;
     const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#admitUpgrade(request, socket, head).catch((error: unknown) => {
         // A fault of this server's own: drop the request rather than leave it hanging.
@@ -167,8 +174,13 @@ export class WebSocketServer {
       };
       server.on('stream', onStream);
       server.on('upgrade', onUpgrade);
+      this.#served.set(server, () => {
+        server.off('stream', onStream);
+        server.off('upgrade', onUpgrade);
+      });
     } else if (server instanceof http.Server || server instanceof https.Server) {
       server.on('upgrade', onUpgrade);
+      this.#served.set(server, () => server.off('upgrade', onUpgrade));
     } else if (server instanceof net.Server) {
       // A bare server: Node's HTTP parser reads each request, with the head limits of the options.
       const parser = http.createServer({ maxHeaderSize: this.#limits.maxHeadSize }, (_request, response) => {
@@ -180,6 +192,8 @@ export class WebSocketServer {
       const event = server instanceof tls.Server ? 'secureConnection' : 'connection';
       const onConnection = (socket: net.Socket) => parser.emit('connection', socket);
       server.on(event, onConnection);
+      // Connections already handed to the parser stay with it until they close.
+      this.#served.set(server, () => server.off(event, onConnection));
     } else {
       throw new TypeError('serve() takes an http, https, http2, net or tls server');
     }
@@ -187,14 +201,31 @@ export class WebSocketServer {
   }
 
   /**
+   * Stops taking WebSocket requests from `server`: removes the listeners
+   * `serve(server)` added (connections already made stay open and
+   * tracked). An HTTP/2 server keeps its extended CONNECT setting, which
+   * RFC 8441 §3 does not allow withdrawing. Does nothing for a server not
+   * served. Returns this.
+   */
+  unserve(server: ServableServer): this {
+    const remove = this.#served.get(server);
+    this.#served.delete(server);
+    remove?.();
+    return this;
+  }
+
+  /**
    * Closes every connection with `code` (default 1001 Going Away) and
    * `reason` (a handler's `onShutdown` runs first), refuses new requests
-   * with 503, and stops listening to the servers (which it leaves open:
-   * they are yours). Resolves once every connection has closed; those
-   * still open after `timeout` ms are destroyed. Throws a RangeError for a
-   * code that may not be sent or a reason over 123 bytes.
+   * with 503 until then, and once every connection has closed removes its
+   * listeners from the servers (which it leaves open: they are yours), as
+   * `unserve()` does. Resolves then; connections still open after
+   * `timeout` ms are destroyed. Throws a RangeError for a code that may not
+   * be sent or a reason over 123 bytes. A second call while closing (or
+   * after) returns the first call's promise and ignores its arguments.
    */
   close(code: number = CloseCode.GOING_AWAY, reason = '', options: ServerCloseOptions = {}): Promise<void> {
+    if (this.#closing !== null) return this.#closing.done;
     checkCloseArguments(code, reason);
     const timeout = options.timeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
     if (typeof timeout !== 'number' || !(timeout >= 0) || !Number.isFinite(timeout)) {
@@ -202,20 +233,27 @@ export class WebSocketServer {
     }
     // Checked before anything is closed, so a bad code leaves the server as it was.
     encodeClosePayload(code, reason);
-    this.#closing ??= { code, reason };
-    const done = this.#tracked.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#whenEmpty.push(resolve));
-    if (this.#tracked.size === 0) return done;
+    const allClosed = this.#tracked.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#whenEmpty.push(resolve));
+    const timer =
+      this.#tracked.size === 0
+        ? undefined
+        : setTimeout(() => {
+            for (const tracked of [...this.#tracked]) tracked.destroy();
+          }, timeout);
+    timer?.unref?.();
+    const done = allClosed.then(() => {
+      clearTimeout(timer);
+      for (const server of [...this.#served.keys()]) this.unserve(server);
+    });
+    this.#closing = { code, reason, done };
     for (const tracked of [...this.#tracked]) this.#shutDown(tracked, code, reason);
-    const timer = setTimeout(() => {
-      for (const tracked of [...this.#tracked]) tracked.destroy();
-    }, timeout);
-    timer.unref?.();
-    return done.finally(() => clearTimeout(timer));
+    return done;
   }
 
   async #admitUpgrade(message: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    // node:http may reuse `head` once this event returns.
-    const early = head.length > 0 ? head.slice() : head;
+    // node:http may reuse `head` once this event returns; Buffer#slice is a view, this copies.
+    const early = Uint8Array.prototype.slice.call(head);
+    const request = describeUpgrade(message);
     // Until attach() takes over: a reset while `verify` runs must not crash the process.
     const ignore = () => {};
     socket.on('error', ignore);
@@ -223,6 +261,7 @@ export class WebSocketServer {
       driver: null,
       binding: null,
       buffer: null,
+      request,
       destroy: () => {
         socket.destroy();
         // A request still in verify leaves now, so close() settles even if verify never returns.
@@ -237,11 +276,20 @@ export class WebSocketServer {
       socket.on('error', ignore);
       socket.end(response);
       // A peer that does not close its side is dropped after closeTimeout.
-      setTimeout(() => socket.destroy(), this.#attachOptions.closeTimeout ?? 30_000).unref();
+      const timer = setTimeout(() => socket.destroy(), this.#attachOptions.closeTimeout ?? 30_000);
+      timer.unref();
+      socket.once('close', () => clearTimeout(timer));
     };
-    const request = describeUpgrade(message);
     this.#tracked.add(tracked);
+    // node:http allows half-open sockets: a peer that ends (or drops) the
+    // connection while `verify` runs is gone, and nothing else would notice.
+    const gone = () => tracked.destroy();
+    socket.once('end', gone);
+    socket.once('close', gone);
+    if (socket.readableEnded || socket.destroyed) gone();
     const gate = await this.#gate(request, Driver.isWebSocket(message));
+    socket.off('end', gone);
+    socket.off('close', gone);
     if (socket.destroyed) return this.#untrack(tracked);
     if ('status' in gate) return refuse(gate);
     const driver = handleUpgrade(message, socket, early, this.#connectionOptions(gate.protocol));
@@ -255,6 +303,7 @@ export class WebSocketServer {
       driver: null,
       binding: null,
       buffer: null,
+      request: undefined,
       destroy: () => {
         stream.close(http2.constants.NGHTTP2_CANCEL);
         if (tracked.driver === null) this.#untrack(tracked);
@@ -264,6 +313,7 @@ export class WebSocketServer {
     stream.on('error', ignore);
     this.#tracked.add(tracked);
     const request = describeExtendedConnect(stream, headers, this.#limits);
+    tracked.request = request ?? undefined;
     // Fields past the limits: the framing driver answers 431.
     const gate = request === null ? { protocol: null } : await this.#gate(request, true);
     stream.off('error', ignore);
@@ -361,10 +411,8 @@ export class WebSocketServer {
       else if (driver.readyState === ReadyState.CONNECTING) driver.once('open', () => driver.close(code, reason));
       else driver.close(code, reason);
     } catch (error) {
-      // An onShutdown that threw: the connection is closed all the same.
-      queueMicrotask(() => {
-        throw error;
-      });
+      // An onShutdown that threw: reported like any handler fault; the connection is closed all the same.
+      this.#reportError(error, tracked.request);
     }
   }
 

@@ -39,8 +39,9 @@ export function handleUpgrade(
   // references, for its whole life.
   delete transport.env;
   attach(driver, socket, attachOptions);
-  // Held by the driver until start(); copied since node:http owns `head`.
-  if (head.length > 0) driver.parse(head.slice());
+  // Held by the driver until start(); copied since node:http owns `head`
+  // (Buffer#slice is a view: the typed-array slice copies).
+  if (head.length > 0) driver.parse(Uint8Array.prototype.slice.call(head));
   queueMicrotask(() => driver.start());
   return driver;
 }
