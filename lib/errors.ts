@@ -83,6 +83,12 @@ export type ErrorCode =
   | 'INVALID_CLOSE_PAYLOAD'
   | 'INVALID_CLOSE_REASON'
   | 'INPUT_BEFORE_START_TOO_LARGE'
+  // flow control and deadlines (docs/flow-control.md)
+  | 'PAUSED_INPUT_TOO_LARGE'
+  | 'PING_FLOOD'
+  | 'HANDSHAKE_TIMEOUT'
+  | 'PONG_TIMEOUT'
+  | 'CLOSE_TIMEOUT'
   // HTTP CONNECT proxy
   | 'PROXY_REFUSED'
   | 'PROXY_CLOSED'

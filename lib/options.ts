@@ -74,6 +74,24 @@ export interface DriverOptions {
    */
   maxPendingPings?: number;
   /**
+   * Most bytes the transport and the driver may hold unsent before
+   * `text()` and `binary()` return `false` and send nothing (wait for
+   * `drain`). A message that would go past it is refused, except on an empty
+   * buffer, so one message larger than the bound still goes out. Counts
+   * what the socket reports as its `bufferedAmount` plus what the driver
+   * holds (see docs/flow-control.md). Control frames are never refused.
+   * Default 16 MiB.
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Most bytes `parse()` holds unread while delivery is paused
+   * (`pause()`, or a pong waiting for a backed-up transport); more fails
+   * the connection with `PAUSED_INPUT_TOO_LARGE` (1009). The adapters stop
+   * reading the transport while paused, so only what was in flight
+   * arrives. Default 1 MiB.
+   */
+  maxPausedBytes?: number;
+  /**
    * Server side: also accept the pre-RFC drafts hixie-75 and hixie-76.
    * Needs the `wsdriver/drafts` module to be imported. Default `false`.
    */
@@ -97,6 +115,8 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   maxHeaders: 100,
   maxQueuedBytes: 16 * 1024 * 1024,
   maxPendingPings: 1024,
+  maxBufferedBytes: 16 * 1024 * 1024,
+  maxPausedBytes: 1024 * 1024,
   allowDrafts: false,
 });
 
@@ -161,6 +181,8 @@ function copyOf(options: ResolvedOptions): { -readonly [K in keyof ResolvedOptio
     maxHeaders: options.maxHeaders,
     maxQueuedBytes: options.maxQueuedBytes,
     maxPendingPings: options.maxPendingPings,
+    maxBufferedBytes: options.maxBufferedBytes,
+    maxPausedBytes: options.maxPausedBytes,
     allowDrafts: options.allowDrafts,
   };
 }

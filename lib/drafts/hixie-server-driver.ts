@@ -68,6 +68,7 @@ export abstract class HixieServerDriver extends BaseDriver implements ServerSide
     env?: RackEnv,
   ) {
     super(socket, options, hub);
+    this.answersHttp = true;
     this.request = request;
     this.headers = request.headers;
     this.env = env ?? rackEnvFor(request);

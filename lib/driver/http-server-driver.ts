@@ -20,8 +20,9 @@ import type { ResolvedOptions } from '../options.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { ExtensionStack } from '../extensions/extension-stack.js';
 import { encodeClosePayload } from '../frame/close-payload.js';
-import { checkCloseArguments, toBytes, utf8Length } from './base-driver.js';
+import { checkCloseArguments, toBytes, utf8Length, type BaseDriver, type SendCallback } from './base-driver.js';
 import type { ReadyState } from './connection-state.js';
+import { checkDeadlineSettings, DeadlineClock, type DeadlineSettings } from './deadlines.js';
 import type { DriverEventMap, Socket } from './events.js';
 import { selectServerDriver, type ServerSideDriver } from './select-server-driver.js';
 
@@ -49,6 +50,11 @@ export class HttpServerDriver {
   // the delegate, then dropped; made on first need.
   #setup: EarlySetup | null = null;
   #earlyBytes = 0;
+  // pause() before the request arrived: applied to the protocol driver.
+  #pausedEarly = false;
+  // useDeadlines() before the request arrived: the handshake deadline runs
+  // here, then the protocol driver gets the same settings from the same start.
+  #deadlines: { settings: DeadlineSettings; since: number; clock: DeadlineClock } | null = null;
 
   /**
    * Made by `Driver.server`, which checks the options; use that.
@@ -146,6 +152,9 @@ export class HttpServerDriver {
         for (const send of setup.messages) send(delegate);
       }
       this.#delegate = delegate;
+      if (this.#pausedEarly) delegate.pause();
+      if (this.#deadlines !== null) delegate.useDeadlines(this.#deadlines.settings, this.#deadlines.since);
+      this.#deadlines = null;
       // The delegate holds on to these until start().
       if (result.rest.length > 0) delegate.parse(result.rest);
       this.#hub.emit('connect', {});
@@ -163,20 +172,20 @@ export class HttpServerDriver {
   }
 
   /** Sends a text message; before `connect` it is queued, as after. */
-  text(message: string): boolean {
-    if (this.#delegate !== null) return this.#delegate.text(message);
+  text(message: string, done?: SendCallback): boolean {
+    if (this.#delegate !== null) return this.#delegate.text(message, done);
     if (typeof message !== 'string') throw new TypeError('text() takes a string');
-    return this.#queueEarly(utf8Length(message), (driver) => driver.text(message));
+    return this.#queueEarly(utf8Length(message), (driver) => driver.text(message, done), done);
   }
 
   /**
    * Sends a binary message; before `connect` it is queued, as after. False
    * if it can no longer be sent (or, once known, the draft has no binary).
    */
-  binary(message: Uint8Array | ArrayBuffer | ArrayBufferView): boolean {
-    if (this.#delegate !== null) return this.#delegate.binary(message);
+  binary(message: Uint8Array | ArrayBuffer | ArrayBufferView, done?: SendCallback): boolean {
+    if (this.#delegate !== null) return this.#delegate.binary(message, done);
     const data = toBytes(message);
-    return this.#queueEarly(data.length, (driver) => driver.binary(data));
+    return this.#queueEarly(data.length, (driver) => driver.binary(data, done), done);
   }
 
   /** Sends a ping, queued until open; `callback` runs on its pong (see {@link BaseDriver.ping}). */
@@ -256,7 +265,76 @@ export class HttpServerDriver {
     this.#hub.run(() => this.#end(CloseCode.ABNORMAL, ''));
   }
 
-  #queueEarly(size: number, send: (driver: ServerSideDriver) => void): boolean {
+  // --- flow control (docs/flow-control.md), the delegate's once it exists ---
+
+  /** See {@link BaseDriver.bufferedAmount}; 0 before the request arrived. */
+  get bufferedAmount(): number {
+    return this.#delegate?.bufferedAmount ?? 0;
+  }
+
+  /** See {@link BaseDriver.isPaused}. */
+  get isPaused(): boolean {
+    return this.#delegate?.isPaused ?? this.#pausedEarly;
+  }
+
+  /** See {@link BaseDriver.pause}; before the request arrives, applied to the protocol driver when it is made. */
+  pause(): void {
+    if (this.#delegate !== null) return this.#delegate.pause();
+    if (this.#pausedEarly || this.#closed) return;
+    this.#pausedEarly = true;
+    this.#hub.run(() => this.#hub.emit('pause', {}));
+  }
+
+  /** See {@link BaseDriver.resume}. */
+  resume(): void {
+    if (this.#delegate !== null) return this.#delegate.resume();
+    if (!this.#pausedEarly || this.#closed) return;
+    this.#pausedEarly = false;
+    this.#hub.run(() => this.#hub.emit('resume', {}));
+  }
+
+  /**
+   * See {@link BaseDriver.useDeadlines}. Until the request head has
+   * arrived only the handshake deadline runs here: a head not complete in
+   * time is answered `408 Request Timeout` (the slow-loris defence).
+   */
+  useDeadlines(settings: DeadlineSettings, now: number): void {
+    if (this.#delegate !== null) return this.#delegate.useDeadlines(settings, now);
+    const checked = checkDeadlineSettings(settings);
+    if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError('now must be a finite number of milliseconds');
+    if (this.#closed) return;
+    this.#deadlines = { settings, since: now, clock: new DeadlineClock(checked, now) };
+  }
+
+  /** See {@link BaseDriver.deadline}. */
+  get deadline(): number | null {
+    if (this.#delegate !== null) return this.#delegate.deadline;
+    return this.#deadlines?.clock.next ?? null;
+  }
+
+  /** See {@link BaseDriver.tick}. */
+  tick(now: number): void {
+    if (this.#delegate !== null) return this.#delegate.tick(now);
+    const deadlines = this.#deadlines;
+    if (deadlines === null || this.#closed || deadlines.clock.advance(now) !== 'handshake') return;
+    this.#deadlines = null;
+    this.#hub.run(() => {
+      // RFC 9110 §15.5.9: the server would not wait any longer for the request.
+      this.#socket.write(errorResponse(408, 'Request Timeout'));
+      this.#closed = true;
+      const error = new ProtocolError('HANDSHAKE_TIMEOUT', 'the request head did not arrive in time', CloseCode.ABNORMAL);
+      this.#hub.emit('error', error);
+      this.#end(error.closeCode, error.message);
+    });
+  }
+
+  /** See {@link BaseDriver.transportDrained}. */
+  transportDrained(): void {
+    this.#delegate?.transportDrained();
+  }
+
+  #queueEarly(size: number, send: (driver: ServerSideDriver) => void, done?: SendCallback): boolean {
+    if (done !== undefined && typeof done !== 'function') throw new TypeError('the send callback must be a function');
     if (this.#closed || this.#earlyBytes + size > this.#options.maxQueuedBytes) return false;
     this.#earlyBytes += size;
     this.#earlySetup().messages.push(send);

@@ -95,7 +95,9 @@ const encoder = new TextEncoder();
 
 /** Where a {@link FrameWriter} writes: the driver's socket. */
 export interface ByteSink {
-  write(bytes: Uint8Array): void;
+  write(bytes: Uint8Array): unknown;
+  /** True if every frame must be one write (see `Socket.wholeFrames`). */
+  readonly wholeFrames?: boolean;
 }
 
 /** Sends messages and control frames as frames through `sink.write()`. */
@@ -114,7 +116,7 @@ export class FrameWriter {
   /** Sends one frame. `payload` is never changed. */
   frame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
     const length = payload.length;
-    if (this.#masked || length <= JOIN_LIMIT) {
+    if (this.#masked || length <= JOIN_LIMIT || this.#sink.wholeFrames === true) {
       this.#sink.write(encodeFrame(fin, rsv, opcode, payload, this.#masked));
       return;
     }

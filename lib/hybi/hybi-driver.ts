@@ -21,7 +21,8 @@
  * @module
  */
 import { CloseCode, ProtocolError } from '../errors.js';
-import { BaseDriver } from '../driver/base-driver.js';
+import { BaseDriver, type SendCallback } from '../driver/base-driver.js';
+import { PauseReason } from '../driver/input-gate.js';
 import { encodeClosePayload, parseClosePayload } from '../frame/close-payload.js';
 import { FrameWriter } from '../frame/frame-encoder.js';
 import { FrameParser } from '../frame/frame-parser.js';
@@ -32,6 +33,7 @@ import type { DriverEventMap, Socket } from '../driver/events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { ExtensionStack, type EncodedMessage } from '../extensions/extension-stack.js';
 import { MessageReader, type MessageSink } from './message-reader.js';
+import { PendingPong } from './pending-pong.js';
 
 const EMPTY = new Uint8Array(0);
 const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
@@ -79,6 +81,13 @@ export abstract class HybiDriver extends BaseDriver {
   #heldClose: HeldClose | null = null;
   // The peer's close, held until received messages have been delivered.
   #peerClose: HeldClose | null = null;
+  // The pong owed while the transport is backed up (§5.5.3); made on first need.
+  #pendingPong: PendingPong | null = null;
+  // Send callbacks of messages in the extension pipeline, by their number
+  // in send order; made on first need.
+  #pipelineCallbacks: Map<number, SendCallback> | null = null;
+  #pipelineSent = 0;
+  #pipelineWritten = 0;
 
   /**
    * Made through the concrete drivers, which the `Driver` factories create;
@@ -95,15 +104,43 @@ export abstract class HybiDriver extends BaseDriver {
       maxLength: options.maxLength,
     });
     // §5.3: a client masks every frame it sends; a server never does.
-    this.writer = new FrameWriter(socket, role === 'client', options.fragmentSize);
+    // Through this.socket, which sees the transport's backpressure.
+    this.writer = new FrameWriter(this.socket, role === 'client', options.fragmentSize);
   }
 
   override get retainedBytes(): number {
     return super.retainedBytes + this.parser.retainedBytes + this.#reader.retainedBytes + (this.#extensions?.retainedBytes ?? 0);
   }
 
-  protected receive(bytes: Uint8Array): void {
-    this.parser.push(bytes);
+  protected receive(bytes: Uint8Array): Uint8Array | void {
+    return this.parser.push(bytes);
+  }
+
+  protected override onInputPaused(): void {
+    this.parser.holdRest = true;
+  }
+
+  protected override onInputResumed(): void {
+    this.parser.holdRest = false;
+  }
+
+  protected override onTransportDrained(): void {
+    const payload = this.#pendingPong?.take() ?? null;
+    if (payload === null) return;
+    this.sendFlow.heldBytes -= payload.length;
+    if (this.state.kind === 'open') this.#sendFrame(Opcode.PONG, payload);
+    this.resumeInput(PauseReason.PENDING_PONG);
+  }
+
+  protected override settleWhenWritten(done: SendCallback): void {
+    if (this.#extensions === null) {
+      super.settleWhenWritten(done);
+      return;
+    }
+    // The message just sent is number #pipelineSent - 1 in the pipeline.
+    const index = this.#pipelineSent - 1;
+    if (this.#pipelineWritten > index) super.settleWhenWritten(done);
+    else (this.#pipelineCallbacks ??= new Map()).set(index, done);
   }
 
   override get extensions(): readonly NegotiatedExtension[] {
@@ -215,8 +252,9 @@ export abstract class HybiDriver extends BaseDriver {
       this.#receivedClose(payload);
     } else if (opcode === Opcode.PING) {
       this.hub.emit('ping', { data: payload });
-      if (this.options.autoPong && this.state.kind === 'open') this.#sendFrame(Opcode.PONG, payload);
+      if (this.options.autoPong && this.state.kind === 'open') this.#answerPing(payload);
     } else {
+      this.deadlines?.pongReceived();
       this.hub.emit('pong', { data: payload });
       this.#runPingCallbacks(payload);
     }
@@ -287,14 +325,32 @@ export abstract class HybiDriver extends BaseDriver {
     this.#pendingPings = 0;
     this.#heldClose = null;
     this.#peerClose = null;
+    this.#pendingPong = null;
+    this.sendFlow.heldBytes = 0;
+    const callbacks = this.#pipelineCallbacks;
+    this.#pipelineCallbacks = null;
+    if (callbacks !== null) {
+      const error = new Error('the connection closed before the message was sent');
+      for (const done of callbacks.values()) queueMicrotask(() => done(error));
+    }
     this.#extensionStack?.close();
   }
 
   // --- the extension pipeline ---
 
   #sendThroughExtensions(opcode: number, data: Uint8Array): boolean {
+    this.#pipelineSent++;
     this.#extensions!.outgoing(opcode, data, (result) => this.hub.run(() => this.#encoded(result)));
     return true;
+  }
+
+  /** The next message out of the pipeline was written (or dropped): settle its callback. */
+  #settleNextFromPipeline(error: Error | undefined): void {
+    const index = this.#pipelineWritten++;
+    const done = this.#pipelineCallbacks?.get(index);
+    if (done === undefined) return;
+    this.#pipelineCallbacks!.delete(index);
+    queueMicrotask(() => done(error));
   }
 
   /** A received message out of the pipeline, in wire order. */
@@ -310,12 +366,17 @@ export abstract class HybiDriver extends BaseDriver {
 
   /** A message to send out of the pipeline, in send order. */
   #encoded(result: EncodedMessage | ProtocolError): void {
-    if (this.state.kind === 'closed' || this.#closeSent) return;
+    if (this.state.kind === 'closed' || this.#closeSent) {
+      this.#settleNextFromPipeline(new Error('the connection closed before the message was sent'));
+      return;
+    }
     if (result instanceof ProtocolError) {
+      this.#settleNextFromPipeline(result);
       this.failConnection(result);
       return;
     }
     this.writer.message(result.opcode, result.rsv, result.data);
+    this.#settleNextFromPipeline(undefined);
     this.#pipelineProgress();
   }
 
@@ -333,6 +394,27 @@ export abstract class HybiDriver extends BaseDriver {
       this.#sendClose(peer.code, '');
       this.finish(peer.code, peer.reason, true);
     }
+  }
+
+  /**
+   * Answers a ping at once, or, while the transport is backed up, keeps
+   * one pong for the latest ping and stops reading until it drains.
+   */
+  #answerPing(payload: Uint8Array): void {
+    if (!this.sendFlow.backedUp) {
+      this.#sendFrame(Opcode.PONG, payload);
+      return;
+    }
+    const pending = (this.#pendingPong ??= new PendingPong());
+    this.sendFlow.heldBytes -= pending.size;
+    if (!pending.defer(payload)) {
+      pending.take();
+      this.failConnection(new ProtocolError('PING_FLOOD', 'too many pings while our pongs could not be sent', CloseCode.POLICY_VIOLATION));
+      return;
+    }
+    this.sendFlow.heldBytes += pending.size;
+    this.sendFlow.wait();
+    this.pauseInput(PauseReason.PENDING_PONG);
   }
 
   #sendFrame(opcode: number, payload: Uint8Array): boolean {

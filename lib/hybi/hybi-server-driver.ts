@@ -47,6 +47,7 @@ export class HybiServerDriver extends HybiDriver {
     env?: RackEnv,
   ) {
     super('server', socket, options, hub);
+    this.answersHttp = true;
     this.#request = request;
     this.headers = request.headers;
     this.#env = env ?? null;

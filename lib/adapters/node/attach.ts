@@ -8,10 +8,13 @@
 import type { Duplex } from 'node:stream';
 import type { Listener } from '../../emitter.js';
 import type { CloseEvent, ClosingEvent } from '../../driver/events.js';
+import type { ProtocolError } from '../../errors.js';
 import { HybiClientDriver } from '../../hybi/hybi-client-driver.js';
+import { applyBackpressure, type BackpressuredDriver } from './backpressure.js';
+import { runDeadlines, type DeadlineDriver } from './deadline-timer.js';
 
 /** What {@link attach} needs of a driver; every wsdriver driver has it. */
-export interface AttachableDriver {
+export interface AttachableDriver extends BackpressuredDriver, DeadlineDriver {
   /** Receives every chunk the stream reads; takes ownership of it. */
   parse(bytes: Uint8Array): void;
   /** Called when the stream ends, closes or fails (`close` 1006 if no close handshake completed). */
@@ -20,6 +23,8 @@ export interface AttachableDriver {
   once(type: 'close', listener: Listener<CloseEvent>): unknown;
   /** Used to start the `closeTimeout` wait for the peer's close frame once this side has sent its own. */
   once(type: 'closing', listener: Listener<ClosingEvent>): unknown;
+  /** Used to see a keepalive failure, after which the stream is destroyed at once. */
+  once(type: 'error', listener: Listener<ProtocolError>): unknown;
 }
 
 /** Options of the Node adapter, beside the driver's own. */
@@ -38,21 +43,73 @@ export interface AttachOptions {
    * `error` event is kept for faults in the protocol.
    */
   onTransportError?: (error: Error) => void;
+  /**
+   * Milliseconds the opening handshake may take from `attach`: a server
+   * that has not answered by then sends `408 Request Timeout`; either side
+   * then ends the stream (`error` `HANDSHAKE_TIMEOUT`, `close` 1006). 0
+   * turns it off. Default 30000.
+   */
+  handshakeTimeout?: number;
+  /**
+   * Keepalive: send a ping once nothing was received for this many
+   * milliseconds (checked once per interval). 0 (the default) turns it off.
+   */
+  pingInterval?: number;
+  /**
+   * Milliseconds the keepalive ping's pong may take; a later one fails the
+   * connection with 1011 (`PONG_TIMEOUT`), sends the close frame and
+   * destroys the stream without waiting. Default `pingInterval`.
+   */
+  pingTimeout?: number;
 }
 
 /** Default {@link AttachOptions.closeTimeout}. */
 export const DEFAULT_CLOSE_TIMEOUT = 30_000;
+/** Default {@link AttachOptions.handshakeTimeout}. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
+
+/** The adapter's timing options, defaults filled in. */
+export interface CheckedAttachOptions {
+  readonly closeTimeout: number;
+  readonly handshakeTimeout: number;
+  readonly pingInterval: number;
+  readonly pingTimeout: number;
+}
 
 /** Checks the adapter's own options; throws on a bad value. */
-export function checkAttachOptions(options: AttachOptions): Required<Pick<AttachOptions, 'closeTimeout'>> {
-  const closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
-  if (typeof closeTimeout !== 'number' || !(closeTimeout >= 0) || !Number.isFinite(closeTimeout)) {
-    throw new RangeError("option 'closeTimeout' must be a finite number of milliseconds, 0 or more");
-  }
+export function checkAttachOptions(options: AttachOptions): CheckedAttachOptions {
+  const duration = (key: keyof AttachOptions, fallback: number): number => {
+    const value = options[key] ?? fallback;
+    if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
+      throw new RangeError(`option '${key}' must be a finite number of milliseconds, 0 or more`);
+    }
+    return value;
+  };
   if (options.onTransportError !== undefined && typeof options.onTransportError !== 'function') {
     throw new TypeError("option 'onTransportError' must be a function");
   }
-  return { closeTimeout };
+  const pingInterval = duration('pingInterval', 0);
+  return {
+    closeTimeout: duration('closeTimeout', DEFAULT_CLOSE_TIMEOUT),
+    handshakeTimeout: duration('handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT),
+    pingInterval,
+    pingTimeout: duration('pingTimeout', pingInterval),
+  };
+}
+
+// The stream each attached driver runs over, for terminate().
+const attachedStreams = new WeakMap<object, Duplex>();
+
+/**
+ * Drops the transport under a driver made by `attach`, `handleUpgrade` or
+ * `connect` at once: no close frame, no waiting. The driver reports
+ * `close` with 1006. False if the driver is not attached (or already gone).
+ */
+export function terminate(driver: object): boolean {
+  const stream = attachedStreams.get(driver);
+  if (stream === undefined || stream.destroyed) return false;
+  stream.destroy();
+  return true;
 }
 
 /**
@@ -77,7 +134,7 @@ export function checkAttachOptions(options: AttachOptions): Required<Pick<Attach
  * message-oriented protocol wants, and resumes a paused stream.
  */
 export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, options: AttachOptions = {}): D {
-  const { closeTimeout } = checkAttachOptions(options);
+  const { closeTimeout, handshakeTimeout, pingInterval, pingTimeout } = checkAttachOptions(options);
   if (stream.readableEncoding !== null) {
     throw new TypeError('the stream has an encoding set; a driver needs the raw bytes');
   }
@@ -85,6 +142,11 @@ export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, op
 
   const isClient = driver instanceof HybiClientDriver;
   let peerEnded = false;
+  // A dead peer (late pong) is not waited for, nor is one that never finished the handshake.
+  let dropAtOnce = false;
+  driver.once('error', (error) => {
+    dropAtOnce = error.code === 'PONG_TIMEOUT';
+  });
   let timer: ReturnType<typeof setTimeout> | null = null;
 
   const destroyLater = () => {
@@ -121,6 +183,12 @@ export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, op
     if (timer !== null) clearTimeout(timer);
     timer = null;
     if (stream.destroyed) return;
+    if (dropAtOnce) {
+      // The close frame was written; a peer that stopped answering will not read it.
+      stream.end();
+      stream.destroy();
+      return;
+    }
     if (isClient && event.wasClean && !peerEnded) {
       // RFC 6455 §7.1.1: after a clean close the client waits for the
       // server to close the TCP connection, and closes it itself only if
@@ -137,7 +205,11 @@ export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, op
   stream.on('error', onError);
   stream.once('close', onClose);
   (stream as { setNoDelay?: (noDelay: boolean) => unknown }).setNoDelay?.(true);
+  attachedStreams.set(driver, stream);
   stream.resume();
+  const unbind = applyBackpressure(driver, stream);
+  stream.once('close', unbind);
+  runDeadlines(driver, { handshakeTimeout, pingInterval, pingTimeout });
   if (stream.destroyed) driver.transportClosed();
   return driver;
 }

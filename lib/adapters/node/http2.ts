@@ -25,6 +25,8 @@ import { parseWebSocketUrl } from '../../hybi/client-handshake.js';
 import { checkAttachOptions, type AttachOptions } from './attach.js';
 import { splitOptions, type NodeDriverOptions } from './options.js';
 import { streamSocket } from './stream-socket.js';
+import { applyBackpressure } from './backpressure.js';
+import { runDeadlines } from './deadline-timer.js';
 
 const { NGHTTP2_CANCEL } = http2.constants;
 
@@ -122,8 +124,11 @@ export function connectHttp2(session: ClientHttp2Session, url: string | URL, opt
   let output: Socket | null = null;
   const socket: Socket = {
     url,
-    write(bytes: Uint8Array): void {
-      output?.write(bytes);
+    write(bytes: Uint8Array): unknown {
+      return output?.write(bytes);
+    },
+    get bufferedAmount(): number {
+      return output?.bufferedAmount ?? 0;
     },
   };
   const driver = Driver.framing(socket, 'client', driverOptions);
@@ -230,7 +235,7 @@ function bindStream(
   answered: () => boolean,
   beforeEnd?: (why: string) => void,
 ): void {
-  const { closeTimeout } = checkAttachOptions(options);
+  const { closeTimeout, handshakeTimeout, pingInterval, pingTimeout } = checkAttachOptions(options);
   let timer: ReturnType<typeof setTimeout> | null = null;
 
   const onData = (chunk: Uint8Array) => driver.parse(chunk);
@@ -279,5 +284,8 @@ function bindStream(
   stream.on('end', onEnd);
   stream.on('error', onError);
   stream.once('close', onClose);
+  const unbind = applyBackpressure(driver, stream);
+  stream.once('close', unbind);
+  runDeadlines(driver, { handshakeTimeout, pingInterval, pingTimeout });
   if (stream.destroyed) driver.transportClosed();
 }

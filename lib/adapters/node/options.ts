@@ -12,9 +12,12 @@ export type NodeDriverOptions = DriverOptions & AttachOptions;
 
 /** Splits a {@link NodeDriverOptions} into the driver's part and the adapter's. */
 export function splitOptions(options: NodeDriverOptions = {}): [DriverOptions, AttachOptions] {
-  const { closeTimeout, onTransportError, ...driverOptions } = options;
+  const { closeTimeout, onTransportError, handshakeTimeout, pingInterval, pingTimeout, ...driverOptions } = options;
   const attachOptions: AttachOptions = {};
   if (closeTimeout !== undefined) attachOptions.closeTimeout = closeTimeout;
   if (onTransportError !== undefined) attachOptions.onTransportError = onTransportError;
+  if (handshakeTimeout !== undefined) attachOptions.handshakeTimeout = handshakeTimeout;
+  if (pingInterval !== undefined) attachOptions.pingInterval = pingInterval;
+  if (pingTimeout !== undefined) attachOptions.pingTimeout = pingTimeout;
   return [driverOptions, attachOptions];
 }
