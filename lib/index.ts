@@ -28,17 +28,17 @@
  */
 export { Driver } from './driver/factories.js';
 export { HttpServerDriver } from './driver/http-server-driver.js';
-export { HybiServerDriver } from './hybi/hybi-server-driver.js';
-export { HybiClientDriver } from './hybi/hybi-client-driver.js';
+export { HybiServerDriver } from './driver/hybi-server-driver.js';
+export { HybiClientDriver } from './driver/hybi-client-driver.js';
 export { HttpProxy } from './proxy/http-proxy.js';
 export type { ProxyCloseEvent, ProxyConnectEvent, ProxyEventMap, ProxyOptions } from './proxy/http-proxy.js';
 export { HybiDriver } from './hybi/hybi-driver.js';
-export { FramingDriver, FramingServerDriver, FramingClientDriver } from './hybi/framing-driver.js';
-export type { FramingDriverFor, FramingResponse, FramingRole } from './hybi/framing-driver.js';
+export { FramingDriver, FramingServerDriver, FramingClientDriver } from './driver/framing-driver.js';
+export type { FramingDriverFor, FramingResponse, FramingRole } from './driver/framing-driver.js';
 export { isExtendedConnect } from './http2/extended-connect.js';
 export type { Http2HeaderFields, Http2HeaderInput } from './http2/extended-connect.js';
-export { BaseDriver } from './driver/base-driver.js';
-export type { ServerSide, ServerSideDriver } from './driver/select-server-driver.js';
+export { BaseDriver } from './connection/base-driver.js';
+export type { ServerSide, ServerSideDriver } from './connection/server-side.js';
 export type {
   CloseEvent,
   ClosingEvent,
@@ -49,8 +49,8 @@ export type {
   PingEvent,
   PongEvent,
   Socket,
-} from './driver/events.js';
-export { ReadyState, type ConnectionState } from './driver/connection-state.js';
+} from './events.js';
+export { ReadyState, type ConnectionState } from './connection/connection-state.js';
 export { CloseCode, ProtocolError, type ErrorCode } from './errors.js';
 export { DEFAULT_OPTIONS, type DriverOptions, type ResolvedOptions } from './options.js';
 export type { Listener } from './emitter.js';
@@ -63,7 +63,7 @@ export type {
   RackEnv,
   RequestSource,
 } from './http/request.js';
-export type { WebSocketUrl } from './hybi/client-handshake.js';
+export type { WebSocketUrl } from './handshake/client-handshake.js';
 export { isWireCloseCode } from './frame/close-payload.js';
 export type {
   Extension,

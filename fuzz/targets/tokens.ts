@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { hasToken, isToken, isValidHeaderValue, splitHeaderList } from '../../lib/http/tokens.js';
-import { selectSubprotocol } from '../../lib/hybi/server-handshake.js';
+import { selectSubprotocol } from '../../lib/handshake/server-handshake.js';
 import { checkLinear } from '../lib/counting-string.js';
 import { ensure } from '../lib/invariants.js';
 import type { FuzzTarget } from './target.js';

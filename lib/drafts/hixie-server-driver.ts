@@ -9,13 +9,13 @@
  */
 import type { ProtocolError } from '../errors.js';
 import type { EventHub } from '../emitter.js';
-import { BaseDriver } from '../driver/base-driver.js';
-import type { DriverEventMap, Socket } from '../driver/events.js';
-import type { ServerSide } from '../driver/select-server-driver.js';
+import { BaseDriver } from '../connection/base-driver.js';
+import type { DriverEventMap, Socket } from '../events.js';
+import type { ServerSide } from '../connection/server-side.js';
 import type { HeaderFields } from '../http/head-parser.js';
 import { rackEnvFor, websocketUrlFor, type HandshakeRequest, type RackEnv } from '../http/request.js';
 import { encodeHead, errorResponse } from '../http/serialize.js';
-import { selectSubprotocol } from '../hybi/server-handshake.js';
+import { selectSubprotocol } from '../handshake/server-handshake.js';
 import type { ResolvedOptions } from '../options.js';
 import { HixieFrameParser, type HixieFrameSink } from './hixie-frame-parser.js';
 import { checkDraftRequest, DRAFT_MANAGED_HEADERS, draftResponseHead, type HixieVersion } from './hixie-handshake.js';
@@ -35,6 +35,7 @@ export function encodeTextFrame(message: string): Uint8Array {
 /** Shared part of the two draft server drivers; see the module comment. */
 export abstract class HixieServerDriver extends BaseDriver implements ServerSide {
   abstract override readonly version: HixieVersion;
+  readonly role = 'server';
   /** The request as a Rack-style env. */
   readonly env: RackEnv;
   /** The ws: or wss: URL the request was made to; sent back as the Location. */

@@ -11,7 +11,7 @@
  * @module
  */
 import type { EventHub } from '../emitter.js';
-import type { DriverEventMap, Socket } from '../driver/events.js';
+import type { DriverEventMap, Socket } from '../events.js';
 import type { HandshakeRequest, RackEnv } from '../http/request.js';
 import type { ResolvedOptions } from '../options.js';
 import { HixieServerDriver } from './hixie-server-driver.js';

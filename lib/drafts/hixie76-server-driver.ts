@@ -18,7 +18,7 @@
  * @module
  */
 import type { EventHub } from '../emitter.js';
-import type { DriverEventMap, Socket } from '../driver/events.js';
+import type { DriverEventMap, Socket } from '../events.js';
 import type { ProtocolError } from '../errors.js';
 import { CloseCode } from '../errors.js';
 import type { HandshakeRequest, RackEnv } from '../http/request.js';

@@ -9,8 +9,8 @@
  * @module
  */
 import type { EventHub } from '../emitter.js';
-import type { DriverEventMap, Socket } from '../driver/events.js';
-import type { ServerSideDriver } from '../driver/select-server-driver.js';
+import type { DriverEventMap, Socket } from '../events.js';
+import type { ServerSideDriver } from '../connection/server-side.js';
 import type { HandshakeRequest } from '../http/request.js';
 import { hasToken } from '../http/tokens.js';
 import type { ResolvedOptions } from '../options.js';

@@ -4,14 +4,15 @@
  *
  * @module
  */
-import { HybiClientDriver } from '../hybi/hybi-client-driver.js';
-import { createFramingDriver, type FramingDriverFor, type FramingRole } from '../hybi/framing-driver.js';
+import { HybiClientDriver } from './hybi-client-driver.js';
+import { createFramingDriver, type FramingDriverFor, type FramingRole } from './framing-driver.js';
 import { normalizeRequest, type RequestSource } from '../http/request.js';
 import { hasToken } from '../http/tokens.js';
 import { resolveOptions, type DriverOptions } from '../options.js';
-import type { Socket } from './events.js';
+import type { Socket } from '../events.js';
 import { HttpServerDriver } from './http-server-driver.js';
-import { checkDraftSupport, selectServerDriver, type ServerSideDriver } from './select-server-driver.js';
+import type { ServerSideDriver } from '../connection/server-side.js';
+import { checkDraftSupport, selectServerDriver } from './select-server-driver.js';
 
 /**
  * Makes drivers. Each takes the `socket` the driver writes to and

@@ -20,11 +20,13 @@ import type { ResolvedOptions } from '../options.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { ExtensionStack } from '../extensions/extension-stack.js';
 import { encodeClosePayload } from '../frame/close-payload.js';
-import { checkCloseArguments, toBytes, utf8Length, type BaseDriver, type SendCallback } from './base-driver.js';
-import type { ReadyState } from './connection-state.js';
-import { checkDeadlineSettings, DeadlineClock, type DeadlineSettings } from './deadlines.js';
-import type { DriverEventMap, Socket } from './events.js';
-import { selectServerDriver, type ServerSideDriver } from './select-server-driver.js';
+import { toBytes, utf8Length } from '../bytes.js';
+import { checkCloseArguments, type BaseDriver, type SendCallback } from '../connection/base-driver.js';
+import type { ReadyState } from '../connection/connection-state.js';
+import { checkDeadlineSettings, DeadlineClock, type DeadlineSettings } from '../connection/deadlines.js';
+import type { DriverEventMap, Socket } from '../events.js';
+import type { ServerSideDriver } from '../connection/server-side.js';
+import { selectServerDriver } from './select-server-driver.js';
 
 /** What `Driver.server` holds for its protocol driver until the request arrives. */
 interface EarlySetup {
@@ -85,6 +87,8 @@ export class HttpServerDriver {
     return this.#delegate?.headers ?? null;
   }
 
+  /** Always `'server'`; see {@link BaseDriver.role}. */
+  readonly role = 'server';
   /** The protocol version chosen for the request; '' until `connect`. */
   get version(): string {
     return this.#delegate?.version ?? '';

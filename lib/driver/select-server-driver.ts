@@ -9,40 +9,11 @@
  * @module
  */
 import type { EventHub } from '../emitter.js';
-import type { RackEnv, HandshakeRequest } from '../http/request.js';
-import type { HeaderFields } from '../http/head-parser.js';
-import { HybiServerDriver } from '../hybi/hybi-server-driver.js';
+import type { HandshakeRequest } from '../http/request.js';
+import { HybiServerDriver } from './hybi-server-driver.js';
 import type { ResolvedOptions } from '../options.js';
-import type { BaseDriver } from './base-driver.js';
-import type { DriverEventMap, Socket } from './events.js';
-
-/** What every server-side driver offers beyond the common API. */
-export interface ServerSide {
-  /** The request as a Rack-style env. */
-  readonly env: RackEnv;
-  /** The ws: or wss: URL the request was made to. */
-  readonly url: string;
-  /** The request's headers by lower-case name. */
-  readonly headers: HeaderFields;
-  /**
-   * Refuses the request instead of accepting it: writes a plain-text HTTP
-   * response (400 by default) and ends the driver; `close` fires with 1006.
-   * Call instead of `start()`; false once the handshake was sent. Throws a
-   * RangeError unless `status` is 4xx or 5xx.
-   */
-  reject(status?: number, message?: string): boolean;
-}
-
-/** A server-side driver of any protocol version. */
-export type ServerSideDriver = BaseDriver & ServerSide;
-
-/** Builds a draft driver for a request, or returns null if it is not a draft request. */
-export type DraftDriverFactory = (
-  request: HandshakeRequest,
-  socket: Socket,
-  options: ResolvedOptions,
-  hub: EventHub<DriverEventMap> | undefined,
-) => ServerSideDriver | null;
+import type { DraftDriverFactory, ServerSideDriver } from '../connection/server-side.js';
+import type { DriverEventMap, Socket } from '../events.js';
 
 let draftFactory: DraftDriverFactory | null = null;
 

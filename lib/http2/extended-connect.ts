@@ -23,7 +23,7 @@ import { createHeaderFields, type HeaderFields, type HeadLimits } from '../http/
 import type { OutgoingHeaders } from '../http/outgoing-headers.js';
 import type { HandshakeRequest } from '../http/request.js';
 import { splitHeaderList } from '../http/tokens.js';
-import type { WebSocketUrl } from '../hybi/client-handshake.js';
+import type { WebSocketUrl } from '../handshake/client-handshake.js';
 
 /**
  * HTTP/2 header fields as HTTP/2 libraries hand them over: names (any

@@ -21,15 +21,15 @@
  * @module
  */
 import { CloseCode, ProtocolError } from '../errors.js';
-import { BaseDriver, type SendCallback } from '../driver/base-driver.js';
-import { PauseReason } from '../driver/input-gate.js';
+import { BaseDriver, type SendCallback } from '../connection/base-driver.js';
+import { PauseReason } from '../connection/input-gate.js';
 import { encodeClosePayload, parseClosePayload } from '../frame/close-payload.js';
 import { FrameWriter } from '../frame/frame-encoder.js';
 import { FrameParser } from '../frame/frame-parser.js';
 import { Opcode } from '../frame/opcodes.js';
 import type { ResolvedOptions } from '../options.js';
 import type { EventHub } from '../emitter.js';
-import type { DriverEventMap, Socket } from '../driver/events.js';
+import type { DriverEventMap, Socket } from '../events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { ExtensionStack, type EncodedMessage } from '../extensions/extension-stack.js';
 import { MessageReader, type MessageSink } from './message-reader.js';

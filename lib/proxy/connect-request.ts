@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parseWebSocketUrl, type WebSocketUrl } from '../hybi/client-handshake.js';
+import { parseWebSocketUrl, type WebSocketUrl } from '../handshake/client-handshake.js';
 
 /** An http: or https: proxy URL, split into what the CONNECT request needs. */
 export interface ProxyUrl {

@@ -16,14 +16,14 @@
  *
  * @module
  */
-import { toBytes } from '../driver/base-driver.js';
-import type { Socket } from '../driver/events.js';
+import { toBytes } from '../bytes.js';
+import type { Socket } from '../events.js';
 import { EventHub, type Listener } from '../emitter.js';
 import { ProtocolError } from '../errors.js';
 import { createHeaderFields, ResponseHeadParser, type HeadLimits, type HeaderFields } from '../http/head-parser.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { encodeHead } from '../http/serialize.js';
-import type { WebSocketUrl } from '../hybi/client-handshake.js';
+import type { WebSocketUrl } from '../handshake/client-handshake.js';
 import { connectAuthority, connectRequestHead, parseProxyUrl } from './connect-request.js';
 
 /** The proxy answered with a 2xx: the tunnel is open. */

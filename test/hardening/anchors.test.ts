@@ -21,7 +21,7 @@ import { describe, expect, it } from 'vitest';
 import { checkLinear } from '../../fuzz/lib/counting-string.js';
 import { perMessageDeflate } from '../../lib/adapters/node/index.js';
 import { hasToken, splitHeaderList } from '../../lib/http/tokens.js';
-import { selectSubprotocol } from '../../lib/hybi/server-handshake.js';
+import { selectSubprotocol } from '../../lib/handshake/server-handshake.js';
 import { Driver } from '../../lib/index.js';
 import {
   clientFrame,

@@ -1,6 +1,6 @@
 /**
  * Shared test helpers. Import from here:
- * `import { frame, clientFrame, feed, Recorder, openServer, Pair } from '../helpers/index.js'`.
+ * `import { frame, clientFrame, feed, Recorder, openServer, Pair } from './index.js'`.
  *
  * - frames.ts: frames as bytes by hand (any length encoding, mask, RSV, opcode) and a decoder;
  * - http.ts: handshake request/response heads, the accept key, a head reader;

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import type { CloseEvent, DriverEventMap, MessageEvent } from '../../driver/events.js';
+import type { CloseEvent, DriverEventMap, MessageEvent } from '../../events.js';
 import type { Listener } from '../../emitter.js';
 import { CloseCode } from '../../errors.js';
 import { encodeClosePayload } from '../../frame/close-payload.js';

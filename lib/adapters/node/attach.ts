@@ -7,14 +7,15 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Listener } from '../../emitter.js';
-import type { CloseEvent, ClosingEvent } from '../../driver/events.js';
+import type { CloseEvent, ClosingEvent } from '../../events.js';
 import type { ProtocolError } from '../../errors.js';
-import { HybiClientDriver } from '../../hybi/hybi-client-driver.js';
 import { applyBackpressure, type BackpressuredDriver } from './backpressure.js';
 import { runDeadlines, type DeadlineDriver } from './deadline-timer.js';
 
 /** What {@link attach} needs of a driver; every wsdriver driver has it. */
 export interface AttachableDriver extends BackpressuredDriver, DeadlineDriver {
+  /** Which end this is: a client waits for the server to close the TCP connection first (RFC 6455 §7.1.1). */
+  readonly role: 'server' | 'client';
   /** Receives every chunk the stream reads; takes ownership of it. */
   parse(bytes: Uint8Array): void;
   /** Called when the stream ends, closes or fails (`close` 1006 if no close handshake completed). */
@@ -140,7 +141,7 @@ export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, op
   }
   if (stream.readableObjectMode) throw new TypeError('the stream is in object mode; a driver needs bytes');
 
-  const isClient = driver instanceof HybiClientDriver;
+  const isClient = driver.role === 'client';
   let peerEnded = false;
   // A dead peer (late pong) is not waited for, nor is one that never finished the handshake.
   let dropAtOnce = false;

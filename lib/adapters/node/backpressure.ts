@@ -9,7 +9,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Listener } from '../../emitter.js';
-import type { DriverEventMap } from '../../driver/events.js';
+import type { DriverEventMap } from '../../events.js';
 
 /** What {@link applyBackpressure} needs of a driver; every wsdriver driver has it. */
 export interface BackpressuredDriver {

@@ -8,8 +8,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Driver } from '../../driver/factories.js';
-import type { Socket } from '../../driver/events.js';
-import type { HybiClientDriver } from '../../hybi/hybi-client-driver.js';
+import type { Socket } from '../../events.js';
+import type { HybiClientDriver } from '../../driver/hybi-client-driver.js';
 import { attach, checkAttachOptions } from './attach.js';
 import { splitOptions, type NodeDriverOptions } from './options.js';
 import { streamSocket } from './stream-socket.js';

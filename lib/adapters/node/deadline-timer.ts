@@ -5,8 +5,8 @@
  * @module
  */
 import type { Listener } from '../../emitter.js';
-import type { DeadlineSettings } from '../../driver/deadlines.js';
-import type { DriverEventMap } from '../../driver/events.js';
+import type { DeadlineSettings } from '../../connection/deadlines.js';
+import type { DriverEventMap } from '../../events.js';
 
 /** What {@link runDeadlines} needs of a driver; every wsdriver driver has it. */
 export interface DeadlineDriver {

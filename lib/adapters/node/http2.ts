@@ -19,9 +19,9 @@
 import http2 from 'node:http2';
 import type { ClientHttp2Session, ClientHttp2Stream, Http2Stream, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { Driver } from '../../driver/factories.js';
-import type { Socket } from '../../driver/events.js';
-import type { FramingClientDriver, FramingDriver, FramingResponse, FramingServerDriver } from '../../hybi/framing-driver.js';
-import { parseWebSocketUrl } from '../../hybi/client-handshake.js';
+import type { Socket } from '../../events.js';
+import type { FramingClientDriver, FramingDriver, FramingResponse, FramingServerDriver } from '../../driver/framing-driver.js';
+import { parseWebSocketUrl } from '../../handshake/client-handshake.js';
 import { checkAttachOptions, type AttachOptions } from './attach.js';
 import { splitOptions, type NodeDriverOptions } from './options.js';
 import { streamSocket } from './stream-socket.js';

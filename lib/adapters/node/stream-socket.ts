@@ -5,7 +5,7 @@
  * @module
  */
 import type { Duplex } from 'node:stream';
-import type { Socket } from '../../driver/events.js';
+import type { Socket } from '../../events.js';
 import { reportFlush } from './write-buffer.js';
 
 /** What a {@link Socket} may carry besides `write`. */

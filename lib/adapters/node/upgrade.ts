@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Driver } from '../../driver/factories.js';
-import type { ServerSideDriver } from '../../driver/select-server-driver.js';
+import type { ServerSideDriver } from '../../connection/server-side.js';
 import { attach } from './attach.js';
 import { splitOptions, type NodeDriverOptions } from './options.js';
 import { streamSocket } from './stream-socket.js';

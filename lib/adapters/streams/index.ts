@@ -8,7 +8,7 @@
  *
  * @module wsdriver/streams
  */
-import type { Socket } from '../../driver/events.js';
+import type { Socket } from '../../events.js';
 import type { WriteBuffer } from '../callbacks/write-buffer.js';
 
 /** A bidirectional byte stream. */

@@ -16,11 +16,12 @@ import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { errorResponse } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
 import { CLOSING, CONNECTING, OPEN, readyStateOf, type ConnectionState, type ReadyState } from './connection-state.js';
-import type { DriverEventMap, Socket } from './events.js';
+import type { DriverEventMap, Socket } from '../events.js';
 import { checkDeadlineSettings, DeadlineClock, type DeadlineSettings } from './deadlines.js';
 import { InputGate, PauseReason } from './input-gate.js';
 import { SendFlow } from './send-flow.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
+import { toBytes, utf8Length } from '../bytes.js';
 
 /** A message or control frame waiting for the connection to open. */
 type Queued =
@@ -35,38 +36,7 @@ type Queued =
  */
 export type SendCallback = (error?: Error) => void;
 
-const encoder = new TextEncoder();
 const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
-
-/**
- * Bytes `text` takes in UTF-8, counted without encoding it. A lone
- * surrogate counts 3, as TextEncoder writes it as U+FFFD.
- */
-export function utf8Length(text: string): number {
-  let length = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) {
-      length += 1;
-    } else if (c <= 0xdbff && c >= 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      length += 2; // a surrogate pair: 2 code units, 4 bytes
-      i++;
-    } else {
-      length += 2;
-    }
-  }
-  return length;
-}
-
-/** Turns a string or bytes into bytes; a Node Buffer becomes a plain Uint8Array view. */
-export function toBytes(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): Uint8Array {
-  if (typeof data === 'string') return encoder.encode(data);
-  if (data instanceof Uint8Array && data.constructor === Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  throw new TypeError('expected a string, Uint8Array, ArrayBuffer or ArrayBufferView');
-}
 
 /**
  * `close(code, reason)`'s argument order is the WebSocket API's and ws's;
@@ -98,6 +68,12 @@ function failQueued(queue: readonly Queued[]): void {
 export abstract class BaseDriver {
   /** The protocol version spoken: `hybi-13`, `hybi-8`, `hybi-7`, `hixie-76` or `hixie-75`. */
   abstract readonly version: string;
+  /**
+   * Which end of the connection this driver is. A transport adapter reads
+   * it rather than the driver's class: after a clean close the server
+   * closes the TCP connection first, the client waits for it (RFC 6455 §7.1.1).
+   */
+  abstract readonly role: 'server' | 'client';
   /** The subprotocol agreed in the handshake, or null. Set when `open` fires. */
   protocol: string | null = null;
 

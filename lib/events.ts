@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ProtocolError } from '../errors.js';
+import type { ProtocolError } from './errors.js';
 
 /** Emitted once when the connection opens (the handshake completed). */
 export interface OpenEvent {}

@@ -6,17 +6,18 @@
  */
 import { CloseCode, ProtocolError } from '../errors.js';
 import type { EventHub } from '../emitter.js';
-import type { DriverEventMap, Socket } from '../driver/events.js';
+import type { DriverEventMap, Socket } from '../events.js';
 import type { HeaderFields } from '../http/head-parser.js';
 import { rackEnvFor, websocketUrlFor, type HandshakeRequest, type RackEnv } from '../http/request.js';
 import { encodeHead, errorResponse } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
-import { HybiDriver } from './hybi-driver.js';
-import { checkHandshakeRequest, selectSubprotocol, serverResponseHead, VERSION_HEADER } from './server-handshake.js';
+import { HybiDriver } from '../hybi/hybi-driver.js';
+import { checkHandshakeRequest, selectSubprotocol, serverResponseHead, VERSION_HEADER } from '../handshake/server-handshake.js';
 
 /** Server side of an RFC 6455 (or hybi-07/08) connection. */
 export class HybiServerDriver extends HybiDriver {
   readonly version: string;
+  readonly role = 'server';
   /** The request as a Rack-style env; built on first access, as most servers never read it. */
   get env(): RackEnv {
     return (this.#env ??= rackEnvFor(this.#request));

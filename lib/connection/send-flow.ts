@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Socket } from './events.js';
+import type { Socket } from '../events.js';
 
 /** The application's socket, wrapped so the driver can see backpressure. */
 export class SendFlow implements Socket {

@@ -23,7 +23,7 @@
  * @module
  */
 import { CloseCode, ProtocolError } from '../errors.js';
-import type { Socket } from '../driver/events.js';
+import type { Socket } from '../events.js';
 import type { Extension } from '../extensions/extension.js';
 import { createHeaderFields, type HeaderFields } from '../http/head-parser.js';
 import { rackEnvFor, websocketUrlFor, type RackEnv } from '../http/request.js';
@@ -40,9 +40,9 @@ import {
   type Http2HeaderInput,
 } from '../http2/extended-connect.js';
 import type { ResolvedOptions } from '../options.js';
-import { parseWebSocketUrl, type WebSocketUrl } from './client-handshake.js';
-import { HybiDriver } from './hybi-driver.js';
-import { selectSubprotocol } from './server-handshake.js';
+import { parseWebSocketUrl, type WebSocketUrl } from '../handshake/client-handshake.js';
+import { HybiDriver } from '../hybi/hybi-driver.js';
+import { selectSubprotocol } from '../handshake/server-handshake.js';
 
 /** Which end of the stream a framing driver is: the client masks, the server requires masks. */
 export type FramingRole = 'server' | 'client';
@@ -61,7 +61,7 @@ export interface FramingResponse {
 export abstract class FramingDriver extends HybiDriver {
   readonly version = 'hybi-13';
   /** Which end this driver is: `'client'` masks every frame it sends (RFC 6455 §5.3), `'server'` never does and, unless `requireMasking` is off, refuses unmasked frames (§5.1). */
-  abstract readonly role: FramingRole;
+  abstract override readonly role: FramingRole;
   #started = false;
   #negotiated = false;
 

@@ -6,18 +6,19 @@
  * @module
  */
 import { ProtocolError } from '../errors.js';
-import type { Socket } from '../driver/events.js';
+import type { Socket } from '../events.js';
 import { createHeaderFields, ResponseHeadParser, type HeaderFields } from '../http/head-parser.js';
 import { encodeHead } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
 import { HttpProxy, type ProxyOptions } from '../proxy/http-proxy.js';
-import { generateKey } from './accept-key.js';
-import { checkHandshakeResponse, clientRequestHead, parseWebSocketUrl, type WebSocketUrl } from './client-handshake.js';
-import { HybiDriver } from './hybi-driver.js';
+import { generateKey } from '../handshake/accept-key.js';
+import { checkHandshakeResponse, clientRequestHead, parseWebSocketUrl, type WebSocketUrl } from '../handshake/client-handshake.js';
+import { HybiDriver } from '../hybi/hybi-driver.js';
 
 /** Client side of an RFC 6455 connection. */
 export class HybiClientDriver extends HybiDriver {
   readonly version = 'hybi-13';
+  readonly role = 'client';
   /** The URL connected to. */
   readonly url: string;
   /** The response's status code, once it has arrived. */

@@ -1,0 +1,38 @@
+/**
+ * Byte and text helpers that every layer may use: turning the data a
+ * caller passes into bytes, and counting a string's UTF-8 length.
+ *
+ * @module
+ */
+
+const encoder = new TextEncoder();
+
+/**
+ * Bytes `text` takes in UTF-8, counted without encoding it. A lone
+ * surrogate counts 3, as TextEncoder writes it as U+FFFD.
+ */
+export function utf8Length(text: string): number {
+  let length = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      length += 1;
+    } else if (c <= 0xdbff && c >= 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      length += 2; // a surrogate pair: 2 code units, 4 bytes
+      i++;
+    } else {
+      length += 2;
+    }
+  }
+  return length;
+}
+
+/** Turns a string or bytes into bytes; a Node Buffer becomes a plain Uint8Array view. */
+export function toBytes(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): Uint8Array {
+  if (typeof data === 'string') return encoder.encode(data);
+  if (data instanceof Uint8Array && data.constructor === Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  throw new TypeError('expected a string, Uint8Array, ArrayBuffer or ArrayBufferView');
+}
