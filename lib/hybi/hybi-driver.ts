@@ -402,6 +402,7 @@ export abstract class HybiDriver extends BaseDriver {
    */
   #answerPing(payload: Uint8Array): void {
     if (!this.sendFlow.backedUp) {
+      this.#pendingPong?.answeredAtOnce();
       this.#sendFrame(Opcode.PONG, payload);
       return;
     }

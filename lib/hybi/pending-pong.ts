@@ -3,12 +3,14 @@
  * pong per ping would let a peer that floods pings and never reads grow
  * our outgoing buffer without bound; RFC 6455 §5.5.3 lets an endpoint
  * answer only the most recent ping, so at most one pong waits, the
- * latest. A peer that keeps flooding past a bound is failed (1008).
+ * latest, and input pauses until the transport drains. A peer that keeps
+ * it up (pings answered late, one drain after another, without a single
+ * ping answered at once) past a bound is failed (1008).
  *
  * @module
  */
 
-/** Pings a peer may send while a pong waits before it is failed with `PING_FLOOD`. */
+/** Pings in a row a peer may have answered late (the transport backed up each time) before it is failed with `PING_FLOOD`. */
 export const MAX_PINGS_WHILE_BACKED_UP = 256;
 
 /** The latest ping's payload, to answer once the transport drains. */
@@ -40,7 +42,11 @@ export class PendingPong {
   take(): Uint8Array | null {
     const payload = this.#payload;
     this.#payload = null;
-    this.#pings = 0;
     return payload;
+  }
+
+  /** A ping was answered at once: the run of late answers is over. */
+  answeredAtOnce(): void {
+    this.#pings = 0;
   }
 }
