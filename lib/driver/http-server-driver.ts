@@ -27,6 +27,7 @@ import { checkDeadlineSettings, DeadlineClock, type DeadlineSettings } from '../
 import type { DriverEventMap, Socket } from '../events.js';
 import type { ServerSideDriver } from '../connection/server-side.js';
 import { selectServerDriver } from './select-server-driver.js';
+import { InputGate } from '../connection/input-gate.js';
 
 /** What `Driver.server` holds for its protocol driver until the request arrives. */
 interface EarlySetup {
@@ -52,8 +53,10 @@ export class HttpServerDriver {
   // the delegate, then dropped; made on first need.
   #setup: EarlySetup | null = null;
   #earlyBytes = 0;
-  // pause() before the request arrived: applied to the protocol driver.
+  // pause() before the request arrived: input is held here, unread, and
+  // the pause passes to the protocol driver once it is made.
   #pausedEarly = false;
+  #earlyGate: InputGate | null = null;
   // useDeadlines() before the request arrived: the handshake deadline runs
   // here, then the protocol driver gets the same settings from the same start.
   #deadlines: { settings: DeadlineSettings; since: number; clock: DeadlineClock } | null = null;
@@ -137,6 +140,21 @@ export class HttpServerDriver {
     this.#hub.run(() => {
       const head = this.#head;
       if (head === null || this.#closed) return;
+      if (this.#pausedEarly) {
+        const gate = (this.#earlyGate ??= new InputGate(this.#options.maxPausedBytes));
+        // Copied: the caller's chunk is not ours until it is read.
+        if (gate.hold(toBytes(bytes).slice())) return;
+        this.#earlyGate = null;
+        const error = new ProtocolError(
+          'PAUSED_INPUT_TOO_LARGE',
+          `more than maxPausedBytes (${this.#options.maxPausedBytes}) bytes arrived while paused`,
+          CloseCode.TOO_LARGE,
+        );
+        this.#closed = true;
+        this.#hub.emit('error', error);
+        this.#end(error.closeCode, error.message);
+        return;
+      }
       const result = head.push(toBytes(bytes));
       if (result.kind === 'incomplete') return;
       this.#head = null;
@@ -156,7 +174,6 @@ export class HttpServerDriver {
         for (const send of setup.messages) send(delegate);
       }
       this.#delegate = delegate;
-      if (this.#pausedEarly) delegate.pause();
       if (this.#deadlines !== null) delegate.useDeadlines(this.#deadlines.settings, this.#deadlines.since);
       this.#deadlines = null;
       // The delegate holds on to these until start().
@@ -294,7 +311,13 @@ export class HttpServerDriver {
     if (this.#delegate !== null) return this.#delegate.resume();
     if (!this.#pausedEarly || this.#closed) return;
     this.#pausedEarly = false;
-    this.#hub.run(() => this.#hub.emit('resume', {}));
+    const held = this.#earlyGate?.take() ?? null;
+    this.#earlyGate = null;
+    this.#hub.run(() => {
+      // The protocol driver this may make starts unpaused.
+      if (held !== null) this.parse(held);
+      if (!this.isPaused && this.readyState !== 3) this.#hub.emit('resume', {});
+    });
   }
 
   /**

@@ -96,12 +96,10 @@ export class HybiClientDriver extends HybiDriver {
     return true;
   }
 
-  protected override receive(bytes: Uint8Array): void {
+  protected override receive(bytes: Uint8Array): Uint8Array | void {
     const response = this.#response;
-    if (response === null) {
-      this.parser.push(bytes);
-      return;
-    }
+    // What the parser leaves unread when a listener pauses is handed back.
+    if (response === null) return this.parser.push(bytes);
     const result = response.push(bytes);
     if (result.kind === 'incomplete') return;
     this.#response = null;
@@ -125,7 +123,7 @@ export class HybiClientDriver extends HybiDriver {
     }
     this.openConnection();
     // Frames may follow the response in the same chunk.
-    if (result.rest.length > 0 && this.state.kind !== 'closed') this.parser.push(result.rest);
+    if (result.rest.length > 0 && this.state.kind !== 'closed') return this.parser.push(result.rest);
   }
 
   protected override onClosed(): void {
