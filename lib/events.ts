@@ -70,6 +70,25 @@ export interface DrainEvent {}
  */
 export interface ReadingEvent {}
 
+/** With `streamMessages`: a data message begins; its pieces follow. */
+export interface MessageStartEvent {
+  /** The message's type. */
+  readonly type: 'text' | 'binary';
+}
+
+/** With `streamMessages`: a piece of the message being received. */
+export interface MessagePieceEvent {
+  /**
+   * Text decoded so far (checked as UTF-8; a character split across
+   * pieces arrives whole in the later one), or bytes: a view into a chunk
+   * given to `parse()`.
+   */
+  readonly data: string | Uint8Array;
+}
+
+/** With `streamMessages`: the message is complete. */
+export interface MessageEndEvent {}
+
 /** Event name to event payload, for `on`, `once` and `off`. */
 export interface DriverEventMap {
   /** `Driver.server` only: the request head has arrived; call `start()` or `reject()`. */
@@ -88,6 +107,12 @@ export interface DriverEventMap {
   ping: PingEvent;
   /** A pong arrived. */
   pong: PongEvent;
+  /** With `streamMessages`: a message begins. */
+  messagestart: MessageStartEvent;
+  /** With `streamMessages`: a piece of it. */
+  messagepiece: MessagePieceEvent;
+  /** With `streamMessages`: its end. */
+  messageend: MessageEndEvent;
   /** Sending may resume: see {@link DrainEvent}. */
   drain: DrainEvent;
   /** Stop reading the transport: see {@link ReadingEvent}. */

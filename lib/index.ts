@@ -37,14 +37,21 @@ export { FramingDriver, FramingServerDriver, FramingClientDriver } from './drive
 export type { FramingDriverFor, FramingResponse, FramingRole } from './driver/framing-driver.js';
 export { isExtendedConnect } from './http2/extended-connect.js';
 export type { Http2HeaderFields, Http2HeaderInput } from './http2/extended-connect.js';
-export { BaseDriver } from './connection/base-driver.js';
+export { BaseDriver, type SendCallback } from './connection/base-driver.js';
+export type { DeadlineSettings } from './connection/deadlines.js';
+export { OutgoingMessage, type PieceCallback } from './hybi/outgoing-message.js';
 export type { ServerSide, ServerSideDriver } from './connection/server-side.js';
 export type {
   CloseEvent,
   ClosingEvent,
   ConnectEvent,
+  DrainEvent,
   DriverEventMap,
+  MessageEndEvent,
   MessageEvent,
+  MessagePieceEvent,
+  MessageStartEvent,
+  ReadingEvent,
   OpenEvent,
   PingEvent,
   PongEvent,

@@ -28,6 +28,7 @@ import type { DriverEventMap, Socket } from '../events.js';
 import type { ServerSideDriver } from '../connection/server-side.js';
 import { selectServerDriver } from './select-server-driver.js';
 import { InputGate } from '../connection/input-gate.js';
+import type { OutgoingMessage } from '../hybi/outgoing-message.js';
 
 /** What `Driver.server` holds for its protocol driver until the request arrives. */
 interface EarlySetup {
@@ -353,6 +354,19 @@ export class HttpServerDriver {
       this.#hub.emit('error', error);
       this.#end(error.closeCode, error.message);
     });
+  }
+
+  /**
+   * Starts a message sent in pieces (see `HybiDriver.startMessage`); null
+   * before the connection is open, or on a hixie draft.
+   */
+  startMessage(type: 'text' | 'binary'): OutgoingMessage | null {
+    const delegate = this.#delegate;
+    if (delegate === null || !('startMessage' in delegate)) {
+      if (type !== 'text' && type !== 'binary') throw new TypeError("startMessage() takes 'text' or 'binary'");
+      return null;
+    }
+    return (delegate as { startMessage(type: 'text' | 'binary'): OutgoingMessage | null }).startMessage(type);
   }
 
   /** See {@link BaseDriver.transportDrained}. */

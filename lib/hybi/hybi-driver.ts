@@ -32,8 +32,16 @@ import type { EventHub } from '../emitter.js';
 import type { DriverEventMap, Socket } from '../events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { ExtensionStack, type EncodedMessage } from '../extensions/extension-stack.js';
-import { MessageReader, type MessageSink } from './message-reader.js';
+import { MessageReader, type MessageSink, type StreamedMessageSink } from './message-reader.js';
 import { PendingPong } from './pending-pong.js';
+import { OutgoingMessage, type PieceCallback, type PieceSink } from './outgoing-message.js';
+
+/** A whole message waiting for a streamed one to end. */
+interface WaitingMessage {
+  readonly opcode: number;
+  readonly data: string | Uint8Array;
+  done: SendCallback | undefined;
+}
 
 const EMPTY = new Uint8Array(0);
 const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
@@ -88,6 +96,11 @@ export abstract class HybiDriver extends BaseDriver {
   #pipelineCallbacks: Map<number, SendCallback> | null = null;
   #pipelineSent = 0;
   #pipelineWritten = 0;
+  // The message being sent in pieces, and whole messages waiting for its end.
+  #outgoing: OutgoingMessage | null = null;
+  #waiting: WaitingMessage[] | null = null;
+  // The message sendText/sendBinary just queued behind the streamed one, for its callback.
+  #justQueued: WaitingMessage | null = null;
 
   /**
    * Made through the concrete drivers, which the `Driver` factories create;
@@ -97,11 +110,15 @@ export abstract class HybiDriver extends BaseDriver {
    */
   constructor(role: 'server' | 'client', socket: Socket, options: ResolvedOptions, hub?: EventHub<DriverEventMap>) {
     super(socket, options, hub);
-    this.#reader = new MessageReader(new HybiDriver.#ReaderSink(this), options.maxLength);
+    const sink = new HybiDriver.#ReaderSink(this);
+    const streaming = options.streamMessages;
+    this.#reader = new MessageReader(sink, options.maxLength, options.maxStreamedMessageSize);
+    if (streaming) this.#reader.streamed = sink;
     this.parser = new FrameParser(this.#reader, {
       role,
       requireMasking: options.requireMasking,
-      maxLength: options.maxLength,
+      // A streamed message's frames are bounded by its own limit (the reader checks which applies).
+      maxLength: streaming ? Math.max(options.maxLength, options.maxStreamedMessageSize) : options.maxLength,
     });
     // §5.3: a client masks every frame it sends; a server never does.
     // Through this.socket, which sees the transport's backpressure.
@@ -132,7 +149,100 @@ export abstract class HybiDriver extends BaseDriver {
     this.resumeInput(PauseReason.PENDING_PONG);
   }
 
+  /**
+   * Starts a message sent in pieces: `write(piece)` sends each as a frame,
+   * `end(piece?)` the last. Pings, pongs and close may go between pieces;
+   * `text()` and `binary()` wait until the end. With an extension
+   * negotiated, the pieces are gathered and the message goes through the
+   * extensions whole at `end()`. Null if the connection is not open;
+   * throws if a streamed message is already being sent.
+   */
+  startMessage(type: 'text' | 'binary'): OutgoingMessage | null {
+    if (type !== 'text' && type !== 'binary') throw new TypeError("startMessage() takes 'text' or 'binary'");
+    if (this.#outgoing !== null) throw new Error('a streamed message is already being sent: end() it first');
+    if (this.state.kind !== 'open' || this.#closeSent) return null;
+    const message = new OutgoingMessage(this.#extensions === null ? this.#pieceSink() : this.#gatheringSink(type), type);
+    this.#outgoing = message;
+    return message;
+  }
+
+  /** Pieces straight to the wire, one frame each. */
+  #pieceSink(): PieceSink {
+    return {
+      writePiece: (opcode, fin, payload, done) =>
+        this.hub.run(() => {
+          if (this.#closeSent || this.state.kind === 'closed') return false;
+          this.writer.frame(fin, 0, opcode, payload);
+          if (done !== undefined) super.settleWhenWritten(done);
+          return true;
+        }),
+      admits: (size) => this.sendFlow.bufferedAmount === 0 || this.sendFlow.admits(size),
+      released: (message) => this.hub.run(() => this.#releaseOutgoing(message)),
+    };
+  }
+
+  /**
+   * With extensions, which work on whole messages: pieces are gathered and
+   * the message goes through the pipeline at the end (docs/flow-control.md).
+   */
+  #gatheringSink(type: 'text' | 'binary'): PieceSink {
+    const pieces: Uint8Array[] = [];
+    const callbacks: PieceCallback[] = [];
+    return {
+      writePiece: (_opcode, fin, payload, done) =>
+        this.hub.run(() => {
+          if (this.#closeSent || this.state.kind === 'closed') return false;
+          // Copied: the caller may reuse its buffer once write() returns.
+          pieces.push(payload.slice());
+          if (done !== undefined) callbacks.push(done);
+          if (!fin) return true;
+          const whole = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
+          let at = 0;
+          for (const piece of pieces) {
+            whole.set(piece, at);
+            at += piece.length;
+          }
+          this.#justQueued = null;
+          this.#sendThroughExtensions(type === 'text' ? Opcode.TEXT : Opcode.BINARY, whole);
+          if (callbacks.length > 0) this.settleWhenWritten((error) => callbacks.forEach((callback) => callback(error)));
+          return true;
+        }),
+      admits: (size) => this.sendFlow.bufferedAmount === 0 || this.sendFlow.admits(size),
+      released: (message) => this.hub.run(() => this.#releaseOutgoing(message)),
+    };
+  }
+
+  /** The streamed message ended: the whole messages that waited go, in order. */
+  #releaseOutgoing(message: OutgoingMessage): void {
+    if (this.#outgoing !== message) return;
+    this.#outgoing = null;
+    const waiting = this.#waiting;
+    this.#waiting = null;
+    if (waiting === null) return;
+    for (const item of waiting) {
+      const sent = item.opcode === Opcode.TEXT ? this.sendText(item.data as string) : this.sendBinary(item.data as Uint8Array);
+      if (item.done === undefined) continue;
+      if (sent) this.settleWhenWritten(item.done);
+      else failCallback(item.done);
+    }
+  }
+
+  /** Queues a whole message behind the streamed one. */
+  #wait(opcode: number, data: string | Uint8Array): boolean {
+    const item: WaitingMessage = { opcode, data, done: undefined };
+    (this.#waiting ??= []).push(item);
+    this.#justQueued = item;
+    return true;
+  }
+
   protected override settleWhenWritten(done: SendCallback): void {
+    const queued = this.#justQueued;
+    if (queued !== null) {
+      // The message waits behind a streamed one: settled when it goes.
+      this.#justQueued = null;
+      queued.done = done;
+      return;
+    }
     if (this.#extensions === null) {
       super.settleWhenWritten(done);
       return;
@@ -215,7 +325,7 @@ export abstract class HybiDriver extends BaseDriver {
   // What the message reader reports to: one small object per connection
   // rather than three closures. Declared in the class body to reach its
   // private methods.
-  static readonly #ReaderSink = class implements MessageSink {
+  static readonly #ReaderSink = class implements MessageSink, StreamedMessageSink {
     readonly #driver: HybiDriver;
 
     constructor(driver: HybiDriver) {
@@ -232,6 +342,18 @@ export abstract class HybiDriver extends BaseDriver {
 
     onReadError(error: ProtocolError): void {
       this.#driver.failConnection(error);
+    }
+
+    onMessageStart(type: 'text' | 'binary'): void {
+      this.#driver.hub.emit('messagestart', { type });
+    }
+
+    onMessagePiece(data: string | Uint8Array): void {
+      this.#driver.hub.emit('messagepiece', { data });
+    }
+
+    onMessageEnd(): void {
+      this.#driver.hub.emit('messageend', {});
     }
   };
 
@@ -264,6 +386,8 @@ export abstract class HybiDriver extends BaseDriver {
 
   protected sendText(message: string): boolean {
     if (this.#closeSent) return false;
+    this.#justQueued = null;
+    if (this.#outgoing !== null) return this.#wait(Opcode.TEXT, message);
     if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.TEXT, textEncoder.encode(message));
     this.writer.text(message);
     return true;
@@ -271,6 +395,9 @@ export abstract class HybiDriver extends BaseDriver {
 
   protected sendBinary(message: Uint8Array): boolean {
     if (this.#closeSent) return false;
+    this.#justQueued = null;
+    // Copied: the caller may reuse its buffer before the streamed message ends.
+    if (this.#outgoing !== null) return this.#wait(Opcode.BINARY, message.slice());
     // Copied: the pipeline may read it after binary() returns, and the
     // caller is free to reuse its buffer by then.
     if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.BINARY, message.slice());
@@ -327,6 +454,11 @@ export abstract class HybiDriver extends BaseDriver {
     this.#peerClose = null;
     this.#pendingPong = null;
     this.sendFlow.heldBytes = 0;
+    this.#outgoing?.stop();
+    this.#outgoing = null;
+    const waiting = this.#waiting;
+    this.#waiting = null;
+    if (waiting !== null) for (const item of waiting) if (item.done !== undefined) failCallback(item.done);
     const callbacks = this.#pipelineCallbacks;
     this.#pipelineCallbacks = null;
     if (callbacks !== null) {
@@ -460,6 +592,11 @@ export abstract class HybiDriver extends BaseDriver {
     this.#pendingPings -= callbacks.length;
     for (const callback of callbacks) this.hub.call(callback);
   }
+}
+
+/** Tells a callback its message will not be sent. */
+function failCallback(done: SendCallback): void {
+  queueMicrotask(() => done(new Error('the connection closed before the message was sent')));
 }
 
 /** Cuts an error message to fit a close frame's 123-byte reason. */

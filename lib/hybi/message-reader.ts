@@ -30,6 +30,13 @@ export interface MessageSink {
   onReadError(error: ProtocolError): void;
 }
 
+/** Receives streamed messages (`streamMessages`): see {@link MessageReader.streamed}. */
+export interface StreamedMessageSink {
+  onMessageStart(type: 'text' | 'binary'): void;
+  onMessagePiece(data: string | Uint8Array): void;
+  onMessageEnd(): void;
+}
+
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Frame handler that assembles messages; see the module comment. */
@@ -55,10 +62,27 @@ export class MessageReader implements FrameHandler {
    * and text is validated only after they have decoded it.
    */
   textAsBytes = false;
+  /**
+   * Where messages go piece by piece (`streamMessages`), or null for whole
+   * messages. Messages with RSV bits, and all messages while `textAsBytes`
+   * is set, are still assembled whole for the extensions.
+   */
+  streamed: StreamedMessageSink | null = null;
+  readonly #maxStreamedSize: number;
+  // The streamed message in progress, and its text decoder (fatal: a bad
+  // sequence throws in the piece that completes it).
+  #streaming = false;
+  #streamDecoder: TextDecoder | null = null;
 
-  constructor(sink: MessageSink, maxLength: number) {
+  constructor(sink: MessageSink, maxLength: number, maxStreamedSize = maxLength) {
     this.#sink = sink;
     this.#maxLength = maxLength;
+    this.#maxStreamedSize = maxStreamedSize;
+  }
+
+  /** True if the message starting with this header is delivered in pieces. */
+  #streams(opcode: number, rsv: number): boolean {
+    return this.streamed !== null && rsv === 0 && !this.textAsBytes && (opcode === Opcode.TEXT || opcode === Opcode.BINARY);
   }
 
   get #message(): ByteAccumulator {
@@ -95,12 +119,45 @@ export class MessageReader implements FrameHandler {
       }
       this.#messageOpcode = opcode;
       this.#messageRsv = header.rsv;
+      this.#streaming = this.#streams(opcode, header.rsv);
+      if (this.#streaming) this.#startStreamed(opcode);
     }
     const total = this.#received + header.length;
-    if (total > this.#maxLength) {
-      return this.#fail(
-        new ProtocolError('MESSAGE_TOO_LONG', `message of ${total} bytes or more exceeds maxLength (${this.#maxLength})`, CloseCode.TOO_LARGE),
-      );
+    const limit = this.#streaming ? this.#maxStreamedSize : this.#maxLength;
+    if (total > limit) {
+      const name = this.#streaming ? 'maxStreamedMessageSize' : 'maxLength';
+      return this.#fail(new ProtocolError('MESSAGE_TOO_LONG', `message of ${total} bytes or more exceeds ${name} (${limit})`, CloseCode.TOO_LARGE));
+    }
+    if (this.#streaming) this.#received = total;
+    return true;
+  }
+
+  #startStreamed(opcode: number): void {
+    const text = opcode === Opcode.TEXT;
+    if (text) this.#streamDecoder ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    this.streamed!.onMessageStart(text ? 'text' : 'binary');
+  }
+
+  /** A piece of a streamed message: delivered at once, text decoded as far as it is complete. */
+  #streamedPayload(piece: Uint8Array, complete: boolean): boolean {
+    const sink = this.streamed!;
+    if (this.#messageOpcode === Opcode.TEXT) {
+      let text: string;
+      try {
+        // §8.1: fails in the piece that holds the bad sequence; the last piece flushes.
+        text = this.#streamDecoder!.decode(piece, { stream: !complete });
+      } catch {
+        this.#streamDecoder = null;
+        return this.#fail(new ProtocolError('INVALID_UTF8', 'text message is not valid UTF-8', CloseCode.INVALID_DATA));
+      }
+      if (text.length > 0) sink.onMessagePiece(text);
+    } else if (piece.length > 0) {
+      sink.onMessagePiece(piece);
+    }
+    if (complete) {
+      this.#streaming = false;
+      this.#endMessage();
+      sink.onMessageEnd();
     }
     return true;
   }
@@ -108,6 +165,7 @@ export class MessageReader implements FrameHandler {
   onFramePayload(piece: Uint8Array, last: boolean): boolean {
     if (isControlOpcode(this.#frameOpcode)) return this.#controlPayload(piece, last);
     const complete = last && this.#frameFin;
+    if (this.#streaming) return this.#streamedPayload(piece, complete);
     const opcode = this.#messageOpcode;
     const rsv = this.#messageRsv;
     const checkText = opcode === Opcode.TEXT && rsv === 0 && !this.textAsBytes;
@@ -146,7 +204,7 @@ export class MessageReader implements FrameHandler {
     // Only a frame that is the whole message: gathering saves the join.
     // Fragments are joined at the message's end anyway, and text checked
     // here is validated piece by piece, to fail fast (§8.1).
-    if (isControlOpcode(header.opcode) || !header.fin || this.#received !== 0) return false;
+    if (isControlOpcode(header.opcode) || !header.fin || this.#received !== 0 || this.#streaming) return false;
     return !(this.#messageOpcode === Opcode.TEXT && this.#messageRsv === 0 && !this.textAsBytes);
   }
 
@@ -194,6 +252,7 @@ export class MessageReader implements FrameHandler {
 
   #fail(error: ProtocolError): false {
     this.#received = 0;
+    this.#streaming = false;
     this.#messageBytes?.reset();
     this.#textAssembler?.reset();
     this.#sink.onReadError(error);
