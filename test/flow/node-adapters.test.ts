@@ -4,6 +4,7 @@
  * backpressure both ways, and terminate().
  */
 import net from 'node:net';
+import { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Driver, type HttpServerDriver } from '../../lib/index.js';
 import { attach, connect, streamSocket, terminate } from '../../lib/adapters/node/index.js';
@@ -102,6 +103,25 @@ describe('backpressure in attach', () => {
     tcp.resume();
     await drained;
     expect(driver.binary(message)).toBe(true);
+  });
+
+  it('a send refused under a maxBufferedBytes below the stream\'s high-water mark still gets its drain', async () => {
+    // A transport that takes each write on the next turn, never above Node's 16 KiB mark here.
+    const stream = new Duplex({
+      read() {},
+      write(_chunk, _encoding, callback) {
+        setImmediate(callback);
+      },
+    });
+    const env = { REQUEST_METHOD: 'GET', HTTP_HOST: 'example.com', HTTP_UPGRADE: 'websocket', HTTP_CONNECTION: 'Upgrade', HTTP_SEC_WEBSOCKET_KEY: 'dGhlIHNhbXBsZSBub25jZQ==', HTTP_SEC_WEBSOCKET_VERSION: '13' };
+    const driver = attach(Driver.rack(streamSocket(stream, { env }), { maxBufferedBytes: 100 }), stream);
+    driver.start();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(driver.binary(new Uint8Array(90))).toBe(true);
+    expect(driver.binary(new Uint8Array(90))).toBe(false);
+    await next(driver, 'drain');
+    expect(driver.binary(new Uint8Array(90))).toBe(true);
+    stream.destroy();
   });
 
   it('stops reading TCP while the driver is paused, and reads again on resume', async () => {

@@ -10,6 +10,7 @@
 import type { Duplex } from 'node:stream';
 import type { Listener } from '../../emitter.js';
 import type { DriverEventMap } from '../../events.js';
+import { writeBuffer } from './write-buffer.js';
 
 /** What {@link applyBackpressure} needs of a driver; every wsdriver driver has it. */
 export interface BackpressuredDriver {
@@ -29,6 +30,12 @@ export interface BackpressuredDriver {
  */
 export function applyBackpressure(driver: BackpressuredDriver, stream: Duplex): () => void {
   const onDrain = () => driver.transportDrained();
+  // Node emits `drain` only after a write returned false; a send refused
+  // for a maxBufferedBytes below the stream's high-water mark waits for
+  // the buffer to empty instead (streamSocket reports every flush).
+  const offFlush = writeBuffer(stream).onFlush(() => {
+    if (stream.writableLength === 0) driver.transportDrained();
+  });
   const onPause = () => {
     stream.pause();
   };
@@ -40,6 +47,7 @@ export function applyBackpressure(driver: BackpressuredDriver, stream: Duplex): 
   driver.on('resume', onResume);
   if (driver.isPaused) stream.pause();
   return () => {
+    offFlush();
     stream.off('drain', onDrain);
     driver.off('pause', onPause);
     driver.off('resume', onResume);
