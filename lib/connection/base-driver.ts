@@ -490,6 +490,9 @@ export abstract class BaseDriver {
           return true;
         case 'open':
           this.closeOpenConnection(code, reason);
+          // The closing handshake needs the peer's close frame: a pause
+          // (the application's, or for a pong that will never be sent now) ends.
+          this.resumeInput(PauseReason.APPLICATION | PauseReason.PENDING_PONG);
           return true;
         default:
           return false;

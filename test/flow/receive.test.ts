@@ -75,6 +75,17 @@ describe.each(ROLES)('$name pause and resume', (role: Role) => {
     });
   });
 
+  it('close() ends a pause: the closing handshake needs the peer\'s close frame', () => {
+    const { driver, rec } = open();
+    driver.pause();
+    feed(driver, texts(2));
+    (driver as unknown as { close(): boolean }).close();
+    expect(driver.isPaused).toBe(false);
+    expect(rec.messages).toEqual(['m0', 'm1']);
+    driver.parse(role.peerFrame(Op.CLOSE, Uint8Array.of(0x03, 0xe8)));
+    expect(rec.of('close')[0]).toMatchObject({ code: 1000, wasClean: true });
+  });
+
   it('pause and resume are idempotent: one event each', () => {
     const { driver, rec } = open();
     driver.pause();

@@ -185,3 +185,13 @@ async function pump(readable: ReadableStream<Uint8Array>, driver: StreamDrivenDr
   reader.releaseLock();
   driver.transportClosed();
 }
+
+export {
+  messages,
+  webSocketStream,
+  WebSocketStreamError,
+  type StreamableDriver,
+  type WebSocketCloseInfo,
+  type WebSocketStreamLike,
+  type WebSocketStreamOpenInfo,
+} from './websocket-stream.js';
