@@ -10,8 +10,11 @@ import type { DriverEventMap } from '../../events.js';
 
 /** What {@link runDeadlines} needs of a driver; every wsdriver driver has it. */
 export interface DeadlineDriver {
+  /** Turns the deadlines on, counted from `now` (`Date.now()`). */
   useDeadlines(settings: DeadlineSettings, now: number): void;
+  /** When the timer must next fire, or null. */
   readonly deadline: number | null;
+  /** Called when the timer fires, and on `open` and `closing`. */
   tick(now: number): void;
   /** Used for `open`, `closing` and `close`. */
   on<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): unknown;

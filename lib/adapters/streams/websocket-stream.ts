@@ -19,15 +19,25 @@ import type { NegotiatedExtension } from '../../extensions/extension.js';
 
 /** What {@link webSocketStream} needs of a driver; every RFC 6455 wsdriver driver has it. */
 export interface StreamableDriver {
+  /** Read to resolve `opened` at once for a driver already open. */
   readonly readyState: number;
+  /** Becomes `protocol` in `opened` (`''` for none). */
   readonly protocol: string | null;
+  /** Become `extensions` in `opened`, as a header value. */
   readonly extensions: readonly NegotiatedExtension[];
+  /** Used for `message`. */
   on<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): unknown;
+  /** Used for `open`, `close` and `drain`. */
   once<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): unknown;
+  /** Sends a string written to `writable`. */
   text(message: string, done?: (error?: Error) => void): boolean;
+  /** Sends bytes written to `writable`. */
   binary(message: Uint8Array, done?: (error?: Error) => void): boolean;
+  /** Used by `close()` and by cancelling or closing the streams. */
   close(code?: number, reason?: string): boolean;
+  /** Called when the reader is behind. */
   pause(): void;
+  /** Called when the reader pulls. */
   resume(): void;
 }
 
@@ -45,12 +55,15 @@ export interface WebSocketStreamOpenInfo {
 
 /** A close code and reason, as `closed` resolves to and `close()` takes. */
 export interface WebSocketCloseInfo {
+  /** The close code: sent by `close()` (default 1000), received in `closed`. */
   closeCode?: number;
+  /** The reason, at most 123 bytes of UTF-8; default `''`. */
   reason?: string;
 }
 
 /** How `closed` (and `opened`, before open) reject on an unclean close; named `WebSocketError` as in the WebSocketStream proposal. */
 export class WebSocketStreamError extends Error {
+  /** Always `'WebSocketError'`, as in the proposal. */
   override readonly name = 'WebSocketError';
   /** The close code reported (1006 when the transport ended with no closing handshake). */
   readonly closeCode: number;
@@ -66,8 +79,11 @@ export class WebSocketStreamError extends Error {
 
 /** The WebSocketStream shape: see the module comment. */
 export interface WebSocketStreamLike {
+  /** Resolves once the connection is open; rejects if it closes first. */
   readonly opened: Promise<WebSocketStreamOpenInfo>;
+  /** Resolves on a clean close with its code and reason; rejects with a {@link WebSocketStreamError} on an unclean one. */
   readonly closed: Promise<Required<WebSocketCloseInfo>>;
+  /** Starts the closing handshake. */
   close(info?: WebSocketCloseInfo): void;
 }
 
