@@ -21,8 +21,10 @@
  *
  * The adapters are separate entry points: `wsdriver/node` (Node streams,
  * `node:http` and `node:http2`, permessage-deflate), `wsdriver/streams`
- * (WHATWG byte streams), `wsdriver/callbacks` (`rack.upgrade`-style
+ * (WHATWG byte streams: Deno, Cloudflare Workers), `wsdriver/sockets`
+ * (handler-style sockets: Bun), `wsdriver/callbacks` (`rack.upgrade`-style
  * callback objects); `wsdriver/drafts` adds the hixie-75/76 server drivers.
+ * {@link maskingImplementation} tells which masking kernel runs here.
  *
  * @module wsdriver
  */
@@ -59,6 +61,7 @@ export type {
 } from './events.js';
 export { ReadyState, type ConnectionState } from './connection/connection-state.js';
 export { CloseCode, ProtocolError, type ErrorCode } from './errors.js';
+export { maskingImplementation, type MaskingImplementation } from './frame/mask.js';
 export { DEFAULT_OPTIONS, type DriverOptions, type ResolvedOptions } from './options.js';
 export type { Listener } from './emitter.js';
 export type { HeaderFields } from './http/head-parser.js';

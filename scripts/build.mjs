@@ -8,6 +8,13 @@
 //              .d.ts files copied from dist/esm, and a package.json saying
 //              {"type": "commonjs"} so Node and TypeScript read both as CJS.
 //
+//   dist/browser/  the portable entries (those with a "browser" condition)
+//              bundled by esbuild as ES modules that a page or a module
+//              Worker imports by path, with no bundler or import map: the
+//              dependencies (CommonJS websocket-extensions, @noble/hashes)
+//              are resolved here, and code shared by the entries goes into
+//              chunks, so each module exists once, as in dist/esm.
+//
 // Entry points come from package.json "exports" (scripts/entries.mjs); the
 // build checks that each has a source file and that every file it names exists.
 
@@ -83,9 +90,28 @@ for (const file of walk(esmDir)) {
   copyFileSync(file, target);
 }
 
-// 4. Every file the exports map names must now exist.
+// 4. The browser build of the portable entries.
+const portable = declared.filter((entry) => entry.browser !== undefined);
+const browserBuild = await build({
+  entryPoints: Object.fromEntries(portable.map((entry) => [path.basename(entry.browser, '.js'), path.join(root, entry.source)])),
+  outdir: path.join(dist, 'browser'),
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  logLevel: 'silent',
+});
+if (browserBuild.warnings.length > 0 || browserBuild.errors.length > 0) {
+  const { formatMessages } = await import('esbuild');
+  for (const text of await formatMessages([...browserBuild.errors, ...browserBuild.warnings], { kind: 'error' })) console.error(text);
+  fail('esbuild (browser) reported problems');
+}
+
+// 5. Every file the exports map names must now exist.
 for (const entry of declared) {
-  for (const file of [entry.esm, entry.esmTypes, entry.cjs, entry.cjsTypes]) {
+  for (const file of [entry.esm, entry.esmTypes, entry.cjs, entry.cjsTypes, ...(entry.browser ? [entry.browser] : [])]) {
     if (!existsSync(path.join(root, file))) fail(`exports["${entry.subpath}"] names ${file}, which the build did not produce`);
   }
 }

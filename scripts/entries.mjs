@@ -8,7 +8,9 @@
 //     "import":  { "types": "./dist/esm/X.d.ts", "default": "./dist/esm/X.js" },
 //     "require": { "types": "./dist/cjs/X.d.ts", "default": "./dist/cjs/X.js" }
 //   }
-// and its source is lib/X.ts.
+// and its source is lib/X.ts. A portable entry (one that runs in browsers
+// and workers) also has, first, the browser build:
+//     "browser": { "types": "./dist/esm/X.d.ts", "default": "./dist/browser/NAME.js" },
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,8 +21,9 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 
 /**
- * @typedef {{ subpath: string, source: string, esm: string, esmTypes: string, cjs: string, cjsTypes: string }} Entry
- * All paths relative to the package root, without a leading "./".
+ * @typedef {{ subpath: string, source: string, esm: string, esmTypes: string, cjs: string, cjsTypes: string, browser?: string }} Entry
+ * All paths relative to the package root, without a leading "./"; `browser`
+ * only for a portable entry.
  * @returns {Entry[]}
  */
 export function entries() {
@@ -47,6 +50,15 @@ export function entries() {
       }
     }
     const strip = (p) => p.replace(/^\.\//, '');
+    let browser;
+    if (target.browser !== undefined) {
+      if (Object.keys(target)[0] !== 'browser') throw new Error(`exports["${subpath}"].browser must come first`);
+      if (target.browser.types !== esmTypes) throw new Error(`exports["${subpath}"].browser.types must be ${esmTypes}`);
+      if (!/^\.\/dist\/browser\/[\w-]+\.js$/.test(target.browser.default ?? '')) {
+        throw new Error(`exports["${subpath}"].browser.default must be ./dist/browser/<name>.js`);
+      }
+      browser = strip(target.browser.default);
+    }
     result.push({
       subpath,
       source: `lib/${stem}.ts`,
@@ -54,6 +66,7 @@ export function entries() {
       esmTypes: strip(esmTypes),
       cjs: strip(cjs),
       cjsTypes: strip(cjsTypes),
+      ...(browser !== undefined ? { browser } : {}),
     });
   }
   if (result.length === 0) throw new Error('package.json exports lists no entry point');

@@ -29,6 +29,20 @@ function simdKernel(): SimdMask | null {
   return simd;
 }
 
+/** Which kernel masks buffers of a few hundred bytes and more; see {@link maskingImplementation}. */
+export type MaskingImplementation = 'wasm-simd' | 'javascript';
+
+/**
+ * Which masking kernel runs here: `'wasm-simd'` where WebAssembly SIMD
+ * compiled, `'javascript'` where it could not (no WebAssembly or no SIMD,
+ * a Content-Security-Policy without `'wasm-unsafe-eval'`, a platform that
+ * forbids compiling, such as Cloudflare Workers). A diagnostic: masking is
+ * correct either way. Loads the kernel if nothing has masked yet.
+ */
+export function maskingImplementation(): MaskingImplementation {
+  return simdKernel() === null ? 'javascript' : 'wasm-simd';
+}
+
 /** The 4-byte key, rotated to start at key byte `phase`, as a word in memory order. */
 function keyWord(key: Uint8Array, phase: number, littleEndian: boolean): number {
   const b0 = key[phase & 3]!;

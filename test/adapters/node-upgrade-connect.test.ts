@@ -17,6 +17,7 @@ import { Driver, type ServerSideDriver } from '../../lib/index.js';
 import { connect, handleUpgrade, type NodeDriverOptions } from '../../lib/adapters/node/index.js';
 import { Op, clientFrame, concat, decodeFrames, parseHead, requestHead } from '../helpers/index.js';
 import { Cleanup, Inbox, listen, next, once, readToEnd, readUntil, tcpConnect } from '../interop/support.js';
+import { OPENSSL, peerAvailable } from '../helpers/peers.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -191,9 +192,10 @@ describe('connect', () => {
   describe('over TLS (wss:)', () => {
     let cert = '';
     let key = '';
-    let hasOpenssl = true;
+    const hasOpenssl = peerAvailable(OPENSSL);
 
     beforeAll(() => {
+      if (!hasOpenssl) return;
       const dir = mkdtempSync(path.join(os.tmpdir(), 'wsdriver-tls-'));
       try {
         execFileSync('openssl', [
@@ -203,8 +205,6 @@ describe('connect', () => {
         ], { stdio: 'ignore' });
         cert = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
         key = readFileSync(path.join(dir, 'key.pem'), 'utf8');
-      } catch {
-        hasOpenssl = false;
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -46,7 +46,7 @@ export const LAYERS: readonly Layer[] = [
     paths: ['lib/index.ts', 'lib/drafts/index.ts'],
   },
   {
-    name: 'adapters: Node streams and servers, WHATWG streams, callback handlers',
+    name: 'adapters: Node streams and servers, WHATWG streams, handler-style sockets, callback handlers',
     paths: ['lib/adapters/'],
   },
 ];

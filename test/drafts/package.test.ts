@@ -58,7 +58,14 @@ async function bundleAndProbe(entry: string, sideEffects: unknown): Promise<{ re
 
 describe('wsdriver/drafts in a bundle', () => {
   it('package.json lists the drafts entry files as having side effects', () => {
-    expect(packageJson['sideEffects']).toEqual(['./dist/esm/drafts/index.js', './dist/cjs/drafts/index.js']);
+    // The browser build's drafts entry too, and its chunks: esbuild puts its
+    // runtime helpers in a chunk that each entry imports bare.
+    expect(packageJson['sideEffects']).toEqual([
+      './dist/esm/drafts/index.js',
+      './dist/cjs/drafts/index.js',
+      './dist/browser/drafts.js',
+      './dist/browser/chunks/*.js',
+    ]);
     expect(Object.keys(packageJson['exports'] as object)).toContain('./drafts');
   });
 

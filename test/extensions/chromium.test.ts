@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NegotiatedExtension, ServerSideDriver } from '../../lib/index.js';
 import { handleUpgrade, perMessageDeflate } from '../../lib/adapters/node/index.js';
 import { Cleanup, listen, MiB } from './support.js';
-import { launchChromium } from '../helpers/chromium.js';
+import { hasChromium, launchChromium } from '../helpers/chromium.js';
+
+const chromiumHere = hasChromium();
 
 const PAGE = '<!doctype html><meta charset="utf-8"><title>wsdriver permessage-deflate</title><p>ready</p>';
 
@@ -29,6 +31,7 @@ let origin: string;
 const connections: Connection[] = [];
 
 beforeAll(async () => {
+  if (!chromiumHere) return;
   const server = http.createServer((request, response) => {
     response.writeHead(request.url === '/' ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
     response.end(request.url === '/' ? PAGE : 'not found');
@@ -59,7 +62,7 @@ interface PageReport {
   closeCode: number;
 }
 
-describe('Chromium → wsdriver server with permessage-deflate', () => {
+describe.skipIf(!chromiumHere)('Chromium → wsdriver server with permessage-deflate', () => {
   it('negotiates permessage-deflate and round-trips compressed text and binary messages', async () => {
     const page = await context.newPage();
     await page.goto(origin + '/');

@@ -14,7 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloseEvent, FramingServerDriver } from '../../lib/index.js';
 import { handleHttp2Stream, handleUpgrade, perMessageDeflate } from '../../lib/adapters/node/index.js';
 import { selfSignedCertificate } from '../proxy/support/certificate.js';
-import { launchChromium } from '../helpers/chromium.js';
+import { hasChromium, launchChromium } from '../helpers/chromium.js';
+import { OPENSSL, peerAvailable } from '../helpers/peers.js';
+
+const peersHere = hasChromium() && peerAvailable(OPENSSL);
 
 const PAGE = '<!doctype html><meta charset="utf-8"><title>wsdriver over HTTP/2</title><p>ready</p>';
 
@@ -31,6 +34,7 @@ let context: BrowserContext;
 let origin: string;
 
 beforeAll(async () => {
+  if (!peersHere) return;
   const certificate = await selfSignedCertificate();
   const server = http2.createSecureServer({
     key: certificate.key,
@@ -134,7 +138,7 @@ async function runPage(url: string, serverCloses: boolean): Promise<PageReport> 
   }
 }
 
-describe('Chromium → wsdriver server over HTTP/2 (RFC 8441)', () => {
+describe.skipIf(!peersHere)('Chromium → wsdriver server over HTTP/2 (RFC 8441)', () => {
   it('opens the WebSocket as an extended CONNECT stream and echoes with permessage-deflate; the page closes', async () => {
     const report = await runPage(origin.replace('https:', 'wss:') + '/echo', false);
     expect(http11Upgrades).toBe(0);

@@ -10,11 +10,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CloseEvent, FramingClientDriver, FramingServerDriver, ProtocolError } from '../../lib/index.js';
 import { connectHttp2, handleHttp2Stream, perMessageDeflate, type NodeDriverOptions } from '../../lib/adapters/node/index.js';
 import { selfSignedCertificate, type Certificate } from '../proxy/support/certificate.js';
+import { OPENSSL, peerAvailable } from '../helpers/peers.js';
 
 const MiB = 1024 * 1024;
 let certificate: Certificate;
 
+const opensslHere = peerAvailable(OPENSSL);
+
 beforeAll(async () => {
+  if (!opensslHere) return;
   certificate = await selfSignedCertificate();
 }, 60_000);
 
@@ -150,7 +154,7 @@ function rawRequest(session: http2.ClientHttp2Session, headers: http2.OutgoingHt
   });
 }
 
-describe.each(TRANSPORTS)('WebSocket over $name', (transport) => {
+describe.skipIf(!opensslHere).each(TRANSPORTS)('WebSocket over $name', (transport) => {
   const urlFor = (port: number, path = '/chat') => `${transport.scheme}://127.0.0.1:${port}${path}`;
 
   describe('an open connection', () => {

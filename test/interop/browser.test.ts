@@ -14,7 +14,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run(), 60_000);
 
-describe.skipIf(!hasChromium)('the echo demo in Chromium', () => {
+describe.skipIf(!hasChromium())('the echo demo in Chromium', () => {
   it('serves a page whose WebSocket opens, gets its messages echoed, and sees the 1001 on shutdown', async () => {
     const demo = spawnPeer(cleanup, process.execPath, ['--import', 'tsx', path.join(ROOT, 'examples/echo-server.ts')], { PORT: '0' });
     const url = /ws:\/\/(127\.0\.0\.1:\d+)\//.exec(await firstLine(demo))![1]!;

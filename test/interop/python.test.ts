@@ -3,19 +3,18 @@
  * with /usr/bin/python3): its echo server against a wsdriver client, and
  * its echo client against a wsdriver server, on 127.0.0.1.
  */
-import { existsSync } from 'node:fs';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HttpServerDriver, HybiClientDriver } from '../../lib/index.js';
 import { connect } from '../../lib/adapters/node/index.js';
+import { peerAvailable, PYTHON_WEBSOCKETS } from '../helpers/peers.js';
 import { Cleanup, Inbox, next, patternBytes, spawnPeer, wsdriverServer } from './support.js';
 
-const PYTHON = '/usr/bin/python3';
+const PYTHON = PYTHON_WEBSOCKETS.path;
 const PEERS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'peers');
-const hasWebsockets =
-  existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import websockets'], { stdio: 'ignore' }).status === 0;
+const hasWebsockets = peerAvailable(PYTHON_WEBSOCKETS);
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());

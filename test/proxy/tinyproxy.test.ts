@@ -16,6 +16,9 @@ import { WebSocketServer } from 'ws';
 import { Driver, type CloseEvent, type HttpProxy, type HybiClientDriver, type ProtocolError } from '../../lib/index.js';
 import { selfSignedCertificate, type Certificate } from './support/certificate.js';
 import { freePort, startTinyproxy, type Tinyproxy } from './support/tinyproxy.js';
+import { OPENSSL, peerAvailable, TINYPROXY } from '../helpers/peers.js';
+
+const peersHere = peerAvailable(TINYPROXY) && peerAvailable(OPENSSL);
 
 const AUTH = { user: 'wsdriver', password: 'se.cret-1' };
 
@@ -157,6 +160,7 @@ let openProxy: Tinyproxy;
 let authProxy: Tinyproxy;
 
 beforeAll(async () => {
+  if (!peersHere) return;
   certificate = await selfSignedCertificate();
   [plain, secure] = await Promise.all([echoServer(), echoServer(certificate)]);
   deadPort = await freePort();
@@ -176,7 +180,7 @@ afterAll(async () => {
   await Promise.all([plain?.close(), secure?.close()]);
 });
 
-describe('through tinyproxy, ws: target', () => {
+describe.skipIf(!peersHere)('through tinyproxy, ws: target', () => {
   it('reaches the echo server: messages both ways, clean close', async () => {
     const session = dial(`ws://127.0.0.1:${plain.port}/chat`, `http://127.0.0.1:${openProxy.port}`);
     await echoAndClose(session);
@@ -220,7 +224,7 @@ describe('through tinyproxy, ws: target', () => {
   });
 });
 
-describe('through tinyproxy with Basic auth', () => {
+describe.skipIf(!peersHere)('through tinyproxy with Basic auth', () => {
   it('connects with the right credentials from the URL', async () => {
     const session = dial(`ws://127.0.0.1:${plain.port}/auth`, `http://${AUTH.user}:${AUTH.password}@127.0.0.1:${authProxy.port}`);
     await echoAndClose(session);
@@ -258,7 +262,7 @@ describe('through tinyproxy with Basic auth', () => {
   });
 });
 
-describe('through tinyproxy, wss: target', () => {
+describe.skipIf(!peersHere)('through tinyproxy, wss: target', () => {
   it('runs TLS inside the tunnel to a TLS ws server, checking its certificate', async () => {
     const session = dial(`wss://127.0.0.1:${secure.port}/secure`, `http://127.0.0.1:${openProxy.port}`, {
       ca: certificate.cert,
@@ -289,7 +293,7 @@ function runTsx(file: string, args: string[], env: Record<string, string>) {
   });
 }
 
-describe('the documented programs, through tinyproxy', () => {
+describe.skipIf(!peersHere)('the documented programs, through tinyproxy', () => {
   let dir: string;
   let env: Record<string, string>;
   beforeAll(async () => {

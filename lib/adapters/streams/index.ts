@@ -1,8 +1,9 @@
 /**
  * Runs a driver over a pair of WHATWG byte streams: anything that offers a
  * `ReadableStream<Uint8Array>` and a `WritableStream<Uint8Array>`, such as
- * Deno's and Bun's TCP connections, Cloudflare's `connect()` sockets, a
+ * Deno's TCP and TLS connections, Cloudflare's `connect()` sockets, a
  * WebTransport bidirectional stream, or Node's `Duplex.toWeb(socket)`.
+ * (Bun's `Bun.connect` sockets have no streams: see `wsdriver/sockets`.)
  *
  * Portable: no Node module is used, so this runs in browsers and workers.
  *

@@ -8,8 +8,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TINYPROXY as TINYPROXY_PEER } from '../../helpers/peers.js';
 
-export const TINYPROXY = '/usr/bin/tinyproxy';
+export const TINYPROXY = TINYPROXY_PEER.path;
 
 export interface TinyproxyOptions {
   /** The only ports CONNECT may reach. */
