@@ -208,8 +208,19 @@ export abstract class BaseDriver {
 
   /** Delivers again: reads what was held, then emits `resume`. */
   resume(): void {
-    this.hub.run(() => this.resumeInput(PauseReason.APPLICATION));
+    this.hub.run(() => {
+      if (this.inputGate.pausedBy(PauseReason.APPLICATION)) this.onApplicationResume();
+      this.resumeInput(PauseReason.APPLICATION);
+    });
   }
+
+  /**
+   * Hook: the application resumed delivery (other reasons to pause may
+   * remain); output stopped for it may go on.
+   *
+   * @internal
+   */
+  protected onApplicationResume(): void {}
 
   /**
    * Turns on the deadlines (docs/flow-control.md): the opening handshake,

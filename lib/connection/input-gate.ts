@@ -17,6 +17,8 @@ export const PauseReason = {
   APPLICATION: 1,
   /** A pong waits for the transport to drain (RFC 6455 §5.5.3). */
   PENDING_PONG: 2,
+  /** A piece of a compressed message is being inflated: the next waits for it. */
+  INFLATING: 4,
 } as const;
 
 /** Paused or not, and the input held meanwhile. */
@@ -38,6 +40,11 @@ export class InputGate {
   /** Memory held by input kept while paused. */
   get retainedBytes(): number {
     return this.#held?.retainedBytes ?? 0;
+  }
+
+  /** True while `reason` (one of {@link PauseReason}) holds a pause. */
+  pausedBy(reason: number): boolean {
+    return (this.#reasons & reason) !== 0;
   }
 
   /** Adds a reason to pause; true if input was flowing until now. */

@@ -31,7 +31,8 @@ import type { ResolvedOptions } from '../options.js';
 import type { EventHub } from '../emitter.js';
 import type { DriverEventMap, Socket } from '../events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
-import { ExtensionStack, type EncodedMessage } from '../extensions/extension-stack.js';
+import { ExtensionStack, extensionFailure, type EncodedMessage } from '../extensions/extension-stack.js';
+import type { PieceCodec } from '../extensions/piece-codec.js';
 import { MessageReader, type MessageSink, type StreamedMessageSink } from './message-reader.js';
 import { PendingPong } from './pending-pong.js';
 import { OutgoingMessage, type PieceCallback, type PieceSink } from './outgoing-message.js';
@@ -44,6 +45,8 @@ interface WaitingMessage {
 }
 
 const EMPTY = new Uint8Array(0);
+// RFC 7692 §6: the per-message compressed bit, on a message's first frame.
+const RSV1 = 0x40;
 const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
 const textEncoder = new TextEncoder();
 
@@ -101,6 +104,13 @@ export abstract class HybiDriver extends BaseDriver {
   #waiting: WaitingMessage[] | null = null;
   // The message sendText/sendBinary just queued behind the streamed one, for its callback.
   #justQueued: WaitingMessage | null = null;
+  // The extension session that compresses piece by piece, when streaming
+  // goes through it (docs/flow-control.md); what it holds to send, and the
+  // type and text decoder of the streamed message being inflated.
+  #codec: PieceCodec | null = null;
+  #codecPending = 0;
+  #streamedType: 'text' | 'binary' = 'binary';
+  #inflateDecoder: TextDecoder | null = null;
 
   /**
    * Made through the concrete drivers, which the `Driver` factories create;
@@ -161,7 +171,14 @@ export abstract class HybiDriver extends BaseDriver {
     if (type !== 'text' && type !== 'binary') throw new TypeError("startMessage() takes 'text' or 'binary'");
     if (this.#outgoing !== null) throw new Error('a streamed message is already being sent: end() it first');
     if (this.state.kind !== 'open' || this.#closeSent) return null;
-    const message = new OutgoingMessage(this.#extensions === null ? this.#pieceSink() : this.#gatheringSink(type), type);
+    const extensions = this.#extensions;
+    const sink =
+      extensions === null
+        ? this.#pieceSink()
+        : this.#codec !== null && extensions.outgoingIdle && this.#codecPending === 0
+          ? this.#compressingSink()
+          : this.#gatheringSink(type);
+    const message = new OutgoingMessage(sink, type);
     this.#outgoing = message;
     return message;
   }
@@ -210,6 +227,119 @@ export abstract class HybiDriver extends BaseDriver {
       admits: (size) => this.sendFlow.bufferedAmount === 0 || this.sendFlow.admits(size),
       released: (message) => this.hub.run(() => this.#releaseOutgoing(message)),
     };
+  }
+
+  /**
+   * Through the extension's piece codec: each piece compressed as it comes
+   * and framed once compressed, RSV1 on the first frame only (RFC 7692 §6).
+   * What waits in the compressor counts in `bufferedAmount`.
+   */
+  #compressingSink(): PieceSink {
+    const codec = this.#codec!;
+    return {
+      writePiece: (opcode, fin, payload, done) =>
+        this.hub.run(() => {
+          if (this.#closeSent || this.state.kind === 'closed') return false;
+          const first = opcode !== Opcode.CONTINUATION;
+          // Copied: the compressor reads it later, and the caller may reuse its buffer.
+          const piece = payload.slice();
+          this.#codecPending++;
+          this.sendFlow.heldBytes += piece.length;
+          codec.compressPiece(piece, fin, (error, bytes) =>
+            this.hub.run(() => {
+              this.#codecPending--;
+              this.sendFlow.heldBytes -= piece.length;
+              if (this.state.kind === 'closed') {
+                if (done !== undefined) failCallback(done);
+                return;
+              }
+              if (error !== null || bytes === null) {
+                if (done !== undefined) failCallback(done);
+                this.failConnection(extensionFailure(error));
+                return;
+              }
+              if (this.#closeSent) {
+                if (done !== undefined) failCallback(done);
+                return;
+              }
+              this.writer.frame(fin, first ? RSV1 : 0, opcode, bytes);
+              if (done !== undefined) super.settleWhenWritten(done);
+              this.#pipelineProgress();
+            }),
+          );
+          return true;
+        }),
+      admits: (size) => this.sendFlow.bufferedAmount === 0 || this.sendFlow.admits(size),
+      released: (message) => this.hub.run(() => this.#releaseOutgoing(message)),
+    };
+  }
+
+  /**
+   * A piece of a compressed message received: inflated through the codec,
+   * the output delivered as `messagepiece` as it comes (text checked as
+   * UTF-8 on the way, §8.1). Input waits while the piece inflates, and the
+   * inflater stops while the application has paused delivery.
+   */
+  #inflatePiece(piece: Uint8Array, fin: boolean): void {
+    const codec = this.#codec!;
+    const text = this.#streamedType === 'text';
+    if (text) this.#inflateDecoder ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    this.pauseInput(PauseReason.INFLATING);
+    codec.decompressPiece(
+      piece,
+      fin,
+      this.options.maxStreamedMessageSize,
+      (bytes) => this.hub.run(() => this.#inflated(bytes, text)),
+      (error) => this.hub.run(() => this.#inflatedPiece(error, fin, text)),
+    );
+  }
+
+  /** Inflated bytes of a streamed message; false to stop the inflater (paused or over). */
+  #inflated(bytes: Uint8Array, text: boolean): boolean {
+    if (this.state.kind === 'closed') return false;
+    if (text) {
+      let decoded: string;
+      try {
+        decoded = this.#inflateDecoder!.decode(bytes, { stream: true });
+      } catch {
+        this.#inflateDecoder = null;
+        this.failConnection(new ProtocolError('INVALID_UTF8', 'text message is not valid UTF-8', CloseCode.INVALID_DATA));
+        return false;
+      }
+      if (decoded.length > 0) this.hub.emit('messagepiece', { data: decoded });
+    } else if (bytes.length > 0) {
+      this.hub.emit('messagepiece', { data: bytes });
+    }
+    return !this.inputGate.pausedBy(PauseReason.APPLICATION) && this.readyState !== 3;
+  }
+
+  /** A compressed piece is consumed: end the message after its last, then read on. */
+  #inflatedPiece(error: ProtocolError | null, fin: boolean, text: boolean): void {
+    if (this.state.kind === 'closed') return;
+    if (error !== null) {
+      this.failConnection(error);
+      return;
+    }
+    if (fin) {
+      if (text) {
+        const decoder = this.#inflateDecoder!;
+        this.#inflateDecoder = null;
+        let rest: string;
+        try {
+          rest = decoder.decode();
+        } catch {
+          this.failConnection(new ProtocolError('INVALID_UTF8', 'text message ends inside a UTF-8 sequence', CloseCode.INVALID_DATA));
+          return;
+        }
+        if (rest.length > 0) this.hub.emit('messagepiece', { data: rest });
+      }
+      this.hub.emit('messageend', {});
+    }
+    this.resumeInput(PauseReason.INFLATING);
+  }
+
+  protected override onApplicationResume(): void {
+    this.#codec?.resumeOutput();
   }
 
   /** The streamed message ended: the whole messages that waited go, in order. */
@@ -320,6 +450,13 @@ export abstract class HybiDriver extends BaseDriver {
     this.parser.allowedRsv = stack.allowedRsv;
     // Text is validated after the extensions have decoded it.
     this.#reader.textAsBytes = true;
+    // Streamed messages go through the extension piece by piece only if it
+    // is the only one and can (wsdriver's own permessage-deflate); else whole.
+    const codec = stack.pieceCodec;
+    if (codec !== null) {
+      this.#codec = codec;
+      if (this.options.streamMessages) this.#reader.streamCompressed = true;
+    }
   }
 
   // What the message reader reports to: one small object per connection
@@ -345,7 +482,12 @@ export abstract class HybiDriver extends BaseDriver {
     }
 
     onMessageStart(type: 'text' | 'binary'): void {
+      this.#driver.#streamedType = type;
       this.#driver.hub.emit('messagestart', { type });
+    }
+
+    onCompressedPiece(piece: Uint8Array, fin: boolean): void {
+      this.#driver.#inflatePiece(piece, fin);
     }
 
     onMessagePiece(data: string | Uint8Array): void {
@@ -432,7 +574,7 @@ export abstract class HybiDriver extends BaseDriver {
   protected closeOpenConnection(code: number, reason: string): void {
     // Messages already accepted by text()/binary() go out first (§5.5.1:
     // nothing may follow the close frame, so they could not go after it).
-    if (this.#extensions !== null && !this.#extensions.outgoingIdle) this.#heldClose = { code, reason };
+    if (this.#extensions !== null && (!this.#extensions.outgoingIdle || this.#codecPending > 0)) this.#heldClose = { code, reason };
     else this.#sendClose(code, reason);
     this.enterClosing();
   }
@@ -516,7 +658,7 @@ export abstract class HybiDriver extends BaseDriver {
   #pipelineProgress(): void {
     const extensions = this.#extensions!;
     const held = this.#heldClose;
-    if (held !== null && extensions.outgoingIdle) {
+    if (held !== null && extensions.outgoingIdle && this.#codecPending === 0) {
       this.#heldClose = null;
       this.#sendClose(held.code, held.reason);
     }

@@ -35,9 +35,16 @@ export interface StreamedMessageSink {
   onMessageStart(type: 'text' | 'binary'): void;
   onMessagePiece(data: string | Uint8Array): void;
   onMessageEnd(): void;
+  /**
+   * With `streamCompressed`: a piece of a compressed message (RSV1), as
+   * received, for the driver to inflate; the driver reports its end.
+   */
+  onCompressedPiece(piece: Uint8Array, fin: boolean): void;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+// RFC 7692 §6: the per-message compressed bit.
+const RSV1 = 0x40;
 
 /** Frame handler that assembles messages; see the module comment. */
 export class MessageReader implements FrameHandler {
@@ -68,6 +75,13 @@ export class MessageReader implements FrameHandler {
    * is set, are still assembled whole for the extensions.
    */
   streamed: StreamedMessageSink | null = null;
+  /**
+   * Stream compressed (RSV1) messages too, handing their pieces as
+   * received to `onCompressedPiece`: set when the only extension
+   * negotiated can inflate piece by piece (docs/flow-control.md).
+   */
+  streamCompressed = false;
+  #compressed = false;
   readonly #maxStreamedSize: number;
   // The streamed message in progress, and its text decoder (fatal: a bad
   // sequence throws in the piece that completes it).
@@ -82,7 +96,9 @@ export class MessageReader implements FrameHandler {
 
   /** True if the message starting with this header is delivered in pieces. */
   #streams(opcode: number, rsv: number): boolean {
-    return this.streamed !== null && rsv === 0 && !this.textAsBytes && (opcode === Opcode.TEXT || opcode === Opcode.BINARY);
+    if (this.streamed === null || (opcode !== Opcode.TEXT && opcode !== Opcode.BINARY)) return false;
+    if (this.streamCompressed) return rsv === 0 || rsv === RSV1;
+    return rsv === 0 && !this.textAsBytes;
   }
 
   get #message(): ByteAccumulator {
@@ -120,6 +136,7 @@ export class MessageReader implements FrameHandler {
       this.#messageOpcode = opcode;
       this.#messageRsv = header.rsv;
       this.#streaming = this.#streams(opcode, header.rsv);
+      this.#compressed = this.#streaming && header.rsv === RSV1;
       if (this.#streaming) this.#startStreamed(opcode);
     }
     const total = this.#received + header.length;
@@ -141,6 +158,16 @@ export class MessageReader implements FrameHandler {
   /** A piece of a streamed message: delivered at once, text decoded as far as it is complete. */
   #streamedPayload(piece: Uint8Array, complete: boolean): boolean {
     const sink = this.streamed!;
+    if (this.#compressed) {
+      if (complete) {
+        this.#streaming = false;
+        this.#compressed = false;
+        this.#endMessage();
+      }
+      // Inflated, checked and delivered by the driver, which ends the message.
+      sink.onCompressedPiece(piece, complete);
+      return true;
+    }
     if (this.#messageOpcode === Opcode.TEXT) {
       let text: string;
       try {
@@ -253,6 +280,7 @@ export class MessageReader implements FrameHandler {
   #fail(error: ProtocolError): false {
     this.#received = 0;
     this.#streaming = false;
+    this.#compressed = false;
     this.#messageBytes?.reset();
     this.#textAssembler?.reset();
     this.#sink.onReadError(error);
