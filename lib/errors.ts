@@ -99,6 +99,108 @@ export type ErrorCode =
   // legacy drafts
   | 'DRAFT_FRAME_ERROR';
 
+/** Free-form facts: the message is the detail itself. */
+interface Detail {
+  /** What exactly was wrong, in words. */
+  readonly detail: string;
+}
+
+const said = (facts: Detail): string => facts.detail;
+const hex = (value: number): string => `0x${value.toString(16)}`;
+
+/**
+ * One entry of the error catalogue: the close code sent (or reported) for
+ * the fault, the rule it enforces, and its message made from the facts at
+ * the failure site.
+ */
+export interface ErrorEntry<Facts> {
+  /** The close code RFC 6455 §7.4.1 prescribes; a site may override it where the rule depends on the side (noted in the entry). */
+  readonly closeCode: number;
+  /** The rule enforced, as "RFC n §x.y" (or "hixie-76 §x.y" for the draft). */
+  readonly section: string;
+  /** The message, from the facts the failure site names. */
+  readonly message: (facts: Facts) => string;
+}
+
+function entry<Facts>(closeCode: number, section: string, message: (facts: Facts) => string): ErrorEntry<Facts> {
+  return { closeCode, section, message };
+}
+
+const C = CloseCode;
+
+/**
+ * Every fault a driver reports: its stable code, close code, the rule it
+ * enforces and its message. Exactly the {@link ErrorCode}s: a code
+ * missing here, or one here that is not an ErrorCode, does not compile. Failure sites name the code and the facts
+ * (`protocolError('MESSAGE_TOO_LONG', { length, max })`); the wording
+ * lives only here.
+ */
+export const ERROR_CATALOGUE = {
+  // HTTP heads
+  HTTP_HEAD_TOO_LARGE: entry(C.TOO_LARGE, 'RFC 9110 §5.4', said),
+  HTTP_TOO_MANY_HEADERS: entry(C.TOO_LARGE, 'RFC 9110 §5.4', said),
+  HTTP_MALFORMED: entry(C.PROTOCOL_ERROR, 'RFC 9112 §2.2', said),
+  // opening handshake
+  HANDSHAKE_BAD_REQUEST: entry(C.PROTOCOL_ERROR, 'RFC 6455 §4.2.1', said),
+  HANDSHAKE_UNSUPPORTED_VERSION: entry(C.PROTOCOL_ERROR, 'RFC 6455 §4.4', said),
+  HANDSHAKE_BAD_RESPONSE: entry(C.PROTOCOL_ERROR, 'RFC 6455 §4.1', said),
+  HANDSHAKE_UNEXPECTED_STATUS: entry(C.PROTOCOL_ERROR, 'RFC 6455 §4.1', (f: { status: string | number }) => `unexpected response status: ${f.status}`),
+  HANDSHAKE_BAD_ACCEPT: entry(C.PROTOCOL_ERROR, 'RFC 6455 §4.1', () => 'Sec-WebSocket-Accept mismatch'),
+  HANDSHAKE_BAD_PROTOCOL: entry(
+    C.PROTOCOL_ERROR,
+    'RFC 6455 §4.1',
+    (f: { chosen: string }) => `server chose subprotocol ${JSON.stringify(f.chosen)}, which was not offered`,
+  ),
+  // A client refusing the server's answer sends 1010 (§7.4.1); a server
+  // refusing a malformed offer answers 400 and reports 1002.
+  HANDSHAKE_BAD_EXTENSION: entry(C.EXTENSION_REQUIRED, 'RFC 6455 §9.1', said),
+  HANDSHAKE_REJECTED: entry(C.PROTOCOL_ERROR, 'RFC 6455 §4.1', said),
+  // framing
+  RESERVED_BITS: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.2', (f: { rsv: number; continuation: boolean }) =>
+    f.continuation ? `reserved bits ${hex(f.rsv)} set on a continuation frame` : `reserved bits ${hex(f.rsv)} set with no extension claiming them`,
+  ),
+  RESERVED_OPCODE: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.2', (f: { opcode: number }) => `reserved opcode ${hex(f.opcode)}`),
+  FRAGMENTED_CONTROL_FRAME: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.5', () => 'control frame is fragmented'),
+  CONTROL_FRAME_TOO_LONG: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.5', (f: { length: number }) => `control frame payload of ${f.length} bytes exceeds 125`),
+  UNMASKED_FRAME: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.1', () => 'client frame is not masked'),
+  MASKED_FRAME: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.1', () => 'server frame is masked'),
+  NON_MINIMAL_LENGTH: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.2', (f: { bits: 16 | 64 }) =>
+    `frame length uses ${f.bits} bits for a length under ${f.bits === 16 ? 126 : 65536}`,
+  ),
+  LENGTH_OUT_OF_RANGE: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.2', () => 'frame length has its most significant bit set'),
+  MESSAGE_TOO_LONG: entry(C.TOO_LARGE, 'RFC 6455 §10.4', (f: { length: number; max: number; limit?: 'maxLength' | 'maxStreamedMessageSize' }) =>
+    `message of at least ${f.length} bytes exceeds ${f.limit ?? 'maxLength'} (${f.max})`,
+  ),
+  UNEXPECTED_CONTINUATION: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.4', () => 'continuation frame with no message to continue'),
+  EXPECTED_CONTINUATION: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.4', () => 'new data frame while a fragmented message is unfinished'),
+  INVALID_UTF8: entry(C.INVALID_DATA, 'RFC 6455 §8.1', () => 'text message is not valid UTF-8'),
+  INVALID_CLOSE_CODE: entry(C.PROTOCOL_ERROR, 'RFC 6455 §7.4', (f: { code: number }) => `invalid close code ${f.code}`),
+  INVALID_CLOSE_PAYLOAD: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.5.1', () => 'close frame payload of 1 byte cannot hold a status code'),
+  INVALID_CLOSE_REASON: entry(C.INVALID_DATA, 'RFC 6455 §5.5.1', () => 'close reason is not valid UTF-8'),
+  INPUT_BEFORE_START_TOO_LARGE: entry(C.TOO_LARGE, 'RFC 6455 §10.4', (f: { max: number }) => `more than maxLength (${f.max}) bytes arrived before start()`),
+  // flow control and deadlines (docs/flow-control.md)
+  PAUSED_INPUT_TOO_LARGE: entry(C.TOO_LARGE, 'RFC 6455 §10.4', (f: { max: number }) => `more than maxPausedBytes (${f.max}) bytes arrived while paused`),
+  PING_FLOOD: entry(C.POLICY_VIOLATION, 'RFC 6455 §5.5.3', () => 'too many pings while our pongs could not be sent'),
+  // 1006: reported, never sent; a server that has not answered sends 408 (RFC 9110 §15.5.9).
+  HANDSHAKE_TIMEOUT: entry(C.ABNORMAL, 'RFC 6455 §4.1', () => 'the opening handshake did not complete in time'),
+  PONG_TIMEOUT: entry(C.INTERNAL_ERROR, 'RFC 6455 §5.5.2', () => 'no pong arrived in time for the keepalive ping'),
+  CLOSE_TIMEOUT: entry(C.ABNORMAL, 'RFC 6455 §7.1.1', () => 'the closing handshake did not finish in time'),
+  // HTTP CONNECT proxy
+  PROXY_REFUSED: entry(C.PROTOCOL_ERROR, 'RFC 9110 §9.3.6', (f: { authority: string; status: string }) => `the proxy refused CONNECT ${f.authority}: ${f.status}`),
+  PROXY_CLOSED: entry(C.PROTOCOL_ERROR, 'RFC 9110 §9.3.6', (f: { authority: string }) => `the connection closed before the proxy opened a tunnel to ${f.authority}`),
+  // extensions: 1011 for an extension's own failure; 1007 for data it cannot decode
+  EXTENSION_ERROR: entry(C.INTERNAL_ERROR, 'RFC 6455 §9', said),
+  // the transport under the driver failed (socket error, refused connection, TLS)
+  TRANSPORT_ERROR: entry(C.ABNORMAL, 'RFC 6455 §7.1.5', said),
+  // legacy drafts
+  DRAFT_FRAME_ERROR: entry(C.PROTOCOL_ERROR, 'hixie-76 §5.3', said),
+} as const satisfies { readonly [K in ErrorCode]: unknown };
+
+/** The facts a failure site gives for `code`'s message. */
+export type ErrorFacts<K extends ErrorCode> = [Parameters<(typeof ERROR_CATALOGUE)[K]['message']>[0]] extends [undefined]
+  ? Record<string, never>
+  : Parameters<(typeof ERROR_CATALOGUE)[K]['message']>[0];
+
 /**
  * A fault of the peer's: what went wrong, in words and as a stable code,
  * and the close code RFC 6455 prescribes for it.
@@ -119,11 +221,26 @@ export class ProtocolError extends Error {
 }
 
 /**
+ * The error for `code`, its message made from `facts` by the catalogue.
+ * `closeCode` overrides the catalogue's only where the entry says the
+ * rule depends on the side.
+ */
+export function protocolError<K extends ErrorCode>(
+  code: K,
+  facts: ErrorFacts<K>,
+  options?: { readonly closeCode?: number; readonly cause?: unknown },
+): ProtocolError {
+  const entry = ERROR_CATALOGUE[code] as ErrorEntry<ErrorFacts<K>>;
+  const cause = options !== undefined && 'cause' in options ? { cause: options.cause } : undefined;
+  return new ProtocolError(code, entry.message(facts), options?.closeCode ?? entry.closeCode, cause);
+}
+
+/**
  * The transport failed (a refused connection, an unresolvable host, a TLS
  * error, a reset): every adapter reports it as this error, then `close`
  * with 1006 and the cause's message as the reason.
  */
 export function transportError(cause: unknown): ProtocolError {
-  const message = cause instanceof Error ? cause.message : String(cause);
-  return new ProtocolError('TRANSPORT_ERROR', message, CloseCode.ABNORMAL, { cause });
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return protocolError('TRANSPORT_ERROR', { detail }, { cause });
 }

@@ -59,8 +59,9 @@ export type {
   PongEvent,
   Socket,
 } from './events.js';
-export { ReadyState, type ConnectionState } from './connection/connection-state.js';
+export { ReadyState, type ClosingState, type CloseFrame, type ConnectionState } from './connection/connection-state.js';
 export { CloseCode, ProtocolError, type ErrorCode } from './errors.js';
+export type { FrameTrace, FrameTraceListener } from './frame/frame-trace.js';
 export { maskingImplementation, type MaskingImplementation } from './frame/mask.js';
 export { DEFAULT_OPTIONS, type DriverOptions, type ResolvedOptions } from './options.js';
 export type { Listener } from './emitter.js';

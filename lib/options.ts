@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { FrameTraceListener } from './frame/frame-trace.js';
 import { isToken } from './http/tokens.js';
 
 /**
@@ -113,6 +114,15 @@ export interface DriverOptions {
    * Needs the `wsdriver/drafts` module to be imported. Default `false`.
    */
   allowDrafts?: boolean;
+  /**
+   * Debugging: called with each RFC 6455 frame read and written, in
+   * readable form (direction, opcode name, fin, rsv, masked, length, a
+   * short payload preview), e.g. `trace: (f) => console.debug(f)`.
+   * Incoming frames are reported once their payload is in, before the
+   * driver acts on them. With it unset, nothing is traced and nothing is
+   * checked per frame. The hixie drafts ignore it. Default `null`.
+   */
+  trace?: FrameTraceListener | null;
 }
 
 /** {@link DriverOptions} with every default filled in. */
@@ -137,6 +147,7 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   streamMessages: false,
   maxStreamedMessageSize: Infinity,
   allowDrafts: false,
+  trace: null,
 });
 
 const KNOWN_KEYS = new Set(Object.keys(DEFAULT_OPTIONS));
@@ -174,6 +185,10 @@ export function resolveOptions(options: DriverOptions | undefined): ResolvedOpti
         // Lengths past 2^53 cannot be counted exactly in a JS number.
         resolved.maxLength = checkSize(key, value, 0, false);
         break;
+      case 'trace':
+        if (value !== null && typeof value !== 'function') throw new TypeError("option 'trace' must be a function or null");
+        resolved.trace = value as FrameTraceListener | null;
+        break;
       case 'maxHeadSize':
         resolved.maxHeadSize = checkSize(key, value, 64, false);
         break;
@@ -209,6 +224,7 @@ function copyOf(options: ResolvedOptions): { -readonly [K in keyof ResolvedOptio
     streamMessages: options.streamMessages,
     maxStreamedMessageSize: options.maxStreamedMessageSize,
     allowDrafts: options.allowDrafts,
+    trace: options.trace,
   };
 }
 

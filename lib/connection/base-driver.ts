@@ -9,13 +9,13 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { CloseCode, ProtocolError, protocolError } from '../errors.js';
 import { EventHub, type Listener } from '../emitter.js';
 import { ByteAccumulator } from '../frame/byte-accumulator.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { errorResponse } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
-import { CLOSING, CONNECTING, OPEN, readyStateOf, type ConnectionState, type ReadyState } from './connection-state.js';
+import { CONNECTING, OPEN, readyStateOf, type ClosingState, type ConnectionState, type ReadyState } from './connection-state.js';
 import type { DriverEventMap, Socket } from '../events.js';
 import { checkDeadlineSettings, DeadlineClock, type DeadlineSettings } from './deadlines.js';
 import { InputGate, PauseReason } from './input-gate.js';
@@ -24,7 +24,7 @@ import type { Extension, NegotiatedExtension } from '../extensions/extension.js'
 import { toBytes, utf8Length } from '../bytes.js';
 
 /** A message or control frame waiting for the connection to open. */
-type Queued =
+export type Queued =
   | { readonly kind: 'text'; readonly data: string; readonly done: SendCallback | undefined }
   | { readonly kind: 'binary'; readonly data: Uint8Array; readonly done: SendCallback | undefined }
   | { readonly kind: 'ping'; readonly data: Uint8Array; readonly callback: (() => void) | undefined }
@@ -75,7 +75,15 @@ export abstract class BaseDriver {
    */
   abstract readonly role: 'server' | 'client';
   /** The subprotocol agreed in the handshake, or null. Set when `open` fires. */
-  protocol: string | null = null;
+  get protocol(): string | null {
+    return this.agreedProtocol;
+  }
+  /**
+   * Set by the handshake; read through `protocol`.
+   *
+   * @internal
+   */
+  protected agreedProtocol: string | null = null;
 
   /**
    * Where events are emitted; shared with a wrapping `Driver.server`.
@@ -265,10 +273,10 @@ export abstract class BaseDriver {
             if (this.state.kind === 'open') this.sendPing(new Uint8Array(0), undefined);
             break;
           case 'pong':
-            this.failConnection(new ProtocolError('PONG_TIMEOUT', 'no pong arrived in time for the keepalive ping', CloseCode.INTERNAL_ERROR));
+            this.failConnection(protocolError('PONG_TIMEOUT', {}));
             break;
           case 'close':
-            this.#endWithoutClose(new ProtocolError('CLOSE_TIMEOUT', 'the closing handshake did not finish in time', CloseCode.ABNORMAL));
+            this.#endWithoutClose(protocolError('CLOSE_TIMEOUT', {}));
             break;
         }
       }
@@ -282,7 +290,7 @@ export abstract class BaseDriver {
       this.#started = true;
       this.socket.write(errorResponse(408, 'Request Timeout'));
     }
-    this.#endWithoutClose(new ProtocolError('HANDSHAKE_TIMEOUT', 'the opening handshake did not complete in time', CloseCode.ABNORMAL));
+    this.#endWithoutClose(protocolError('HANDSHAKE_TIMEOUT', {}));
   }
 
   /** Reports `error` and ends with its code, sending no close frame (the transport is to be dropped). */
@@ -407,9 +415,7 @@ export abstract class BaseDriver {
     const early = (this.#earlyInputBytes ??= new ByteAccumulator());
     if (early.length + chunk.length > this.options.maxLength) {
       early.reset();
-      this.failConnection(
-        new ProtocolError('INPUT_BEFORE_START_TOO_LARGE', `more than maxLength (${this.options.maxLength}) bytes arrived before start()`, CloseCode.TOO_LARGE),
-      );
+      this.failConnection(protocolError('INPUT_BEFORE_START_TOO_LARGE', { max: this.options.maxLength }));
       return;
     }
     early.append(chunk);
@@ -420,9 +426,7 @@ export abstract class BaseDriver {
     // Before start() the chunk is the caller's until copied (see parse()).
     if (this.inputGate.hold(this.#started ? chunk : chunk.slice())) return;
     this.inputGate.clear();
-    this.failConnection(
-      new ProtocolError('PAUSED_INPUT_TOO_LARGE', `more than maxPausedBytes (${this.options.maxPausedBytes}) bytes arrived while paused`, CloseCode.TOO_LARGE),
-    );
+    this.failConnection(protocolError('PAUSED_INPUT_TOO_LARGE', { max: this.options.maxPausedBytes }));
   }
 
   /**
@@ -650,12 +654,30 @@ export abstract class BaseDriver {
   /** Sends whatever tells the peer the connection failed, if anything. */
   protected abstract sendFailure(error: ProtocolError): void;
 
-  /** Open → closing: the closing handshake began; emits `closing`. */
-  protected enterClosing(): void {
+  /**
+   * Open → closing: the closing handshake began, started by the side
+   * `next` names; emits `closing`. Moves within the closing states are
+   * the protocol driver's own.
+   */
+  protected enterClosing(next: ClosingState): void {
     if (this.state.kind !== 'open') return;
-    this.state = CLOSING;
+    this.state = next;
     this.deadlines?.closing();
     this.hub.emit('closing', {});
+  }
+
+  /**
+   * Empties the queue of messages sent before open and returns it, for a
+   * driver that takes over this one's connection (`Driver.server`, once the
+   * request names the protocol).
+   *
+   * @internal
+   */
+  protected takeQueue(): readonly Queued[] {
+    const queue = this.#queue ?? [];
+    this.#queue = null;
+    this.#queuedBytes = 0;
+    return queue;
   }
 
   /** The handshake completed: flush the queue, then emit `open`. */

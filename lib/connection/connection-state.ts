@@ -5,6 +5,64 @@
  * @module
  */
 
+/** A close frame's status code and reason (RFC 6455 §5.5.1, §7.1.5-6). */
+export interface CloseFrame {
+  /** The status code; 1005 for a close frame that carried none. */
+  readonly code: number;
+  /** The reason, '' for none. */
+  readonly reason: string;
+}
+
+/**
+ * The closing handshake (RFC 6455 §7.1.2-4), told apart by who started it
+ * and which close frames have been sent or are held. No message can be
+ * sent in any of them; `readyState` is 2 (CLOSING) for all.
+ *
+ * ```text
+ * open --close()--------------------------> by us, ours held (pipeline busy)
+ *   |        \                                   | outgoing pipeline drained: ours sent
+ *   |         `--(pipeline idle)-----------> by us, ours sent
+ *   |                                            | peer's close received
+ *   |                                            v
+ *   |                                       (pipeline idle) --> closed, clean
+ *   |                                       (pipeline busy) --> by us, theirs held
+ *   |                                                            | drained --> closed
+ *   '--peer's close, pipeline busy---------> by peer (answer held)
+ *                                                | drained: answer sent --> closed
+ *   peer's close, pipeline idle: answer sent --> closed (never closing)
+ * ```
+ *
+ * "Pipeline" is the extension pipeline (lib/extensions/): messages sent
+ * before a close frame must leave it first, since nothing may follow a
+ * close frame (§5.5.1), and messages received before the peer's close are
+ * delivered before `close` fires. With no extension it is always idle.
+ */
+export type ClosingState =
+  | {
+      /** The closing handshake is under way. */
+      readonly kind: 'closing';
+      /** This side started: `close()` was called. */
+      readonly by: 'us';
+      /** The close frame this side sends. */
+      readonly ours: CloseFrame;
+      /** False while ours is held until the messages sent before it have left the pipeline. */
+      readonly oursSent: boolean;
+      /** The peer's close frame once it arrived, held while messages received before it are still in the pipeline. */
+      readonly theirs: CloseFrame | null;
+    }
+  | {
+      /** The closing handshake is under way. */
+      readonly kind: 'closing';
+      /**
+       * The peer started: its close frame arrived while messages were still
+       * in the pipeline. Our answer, echoing its code (§5.5.1), and the
+       * `close` event wait until they have gone through.
+       */
+      readonly by: 'peer';
+      /** The peer's close frame. */
+      readonly theirs: CloseFrame;
+    };
+
 /** Where a connection stands. */
 export type ConnectionState =
   | {
@@ -15,14 +73,7 @@ export type ConnectionState =
       /** Messages flow both ways. */
       readonly kind: 'open';
     }
-  | {
-      /**
-       * The closing handshake has begun: this side sent a close frame and
-       * waits for the peer's, or holds the peer's until the messages before
-       * it have gone through the extensions. No message can be sent.
-       */
-      readonly kind: 'closing';
-    }
+  | ClosingState
   | {
       /** Over; `close` has been emitted with these values. */
       readonly kind: 'closed';
@@ -58,4 +109,3 @@ export function readyStateOf(state: ConnectionState): ReadyState {
 
 export const CONNECTING: ConnectionState = Object.freeze({ kind: 'connecting' });
 export const OPEN: ConnectionState = Object.freeze({ kind: 'open' });
-export const CLOSING: ConnectionState = Object.freeze({ kind: 'closing' });

@@ -33,10 +33,15 @@ export class SendFlow implements Socket {
     return this.#socket.wholeFrames === true;
   }
 
-  /** Hands `bytes` to the transport; false if it said it is backed up. */
+  /**
+   * Hands `bytes` to the transport; returns the transport's own answer
+   * (false: backed up), so a SendFlow over another (Driver.server's
+   * protocol driver over its own) sees exactly what the transport said.
+   */
   write(bytes: Uint8Array): boolean {
-    if (this.#socket.write(bytes) === false) this.#backedUp = true;
-    return !this.#backedUp;
+    const accepted = this.#socket.write(bytes) !== false;
+    if (!accepted) this.#backedUp = true;
+    return accepted;
   }
 
   /** True from a `false` write until the transport reports it drained. */

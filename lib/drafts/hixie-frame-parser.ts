@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { ProtocolError, protocolError } from '../errors.js';
 import { ByteAccumulator } from '../frame/byte-accumulator.js';
 import { Utf8Validator } from '../frame/utf8-validator.js';
 
@@ -140,7 +140,7 @@ export class HixieFrameParser {
     const byte = bytes[at]!;
     this.#length = this.#length * 128 + (byte & 0x7f);
     if (this.#length > this.#maxLength) {
-      this.#fail(new ProtocolError('MESSAGE_TOO_LONG', `frame length is over maxLength (${this.#maxLength})`, CloseCode.TOO_LARGE));
+      this.#fail(protocolError('MESSAGE_TOO_LONG', { length: this.#maxLength + 1, max: this.#maxLength }));
       return at + 1;
     }
     if ((byte & 0x80) === 0x80) return at + 1;
@@ -171,13 +171,13 @@ export class HixieFrameParser {
     const stop = found < 0 ? bytes.length : found;
     this.#size += stop - at;
     if (this.#size > this.#maxLength) {
-      this.#fail(new ProtocolError('MESSAGE_TOO_LONG', `frame is over maxLength (${this.#maxLength}) bytes and not yet ended`, CloseCode.TOO_LARGE));
+      this.#fail(protocolError('MESSAGE_TOO_LONG', { length: this.#maxLength + 1, max: this.#maxLength }));
       return stop;
     }
     if (this.#isText && stop > at) {
       const piece = bytes.subarray(at, stop);
       if (!this.#utf8.push(piece)) {
-        this.#fail(new ProtocolError('INVALID_UTF8', 'text frame is not valid UTF-8', CloseCode.INVALID_DATA));
+        this.#fail(protocolError('INVALID_UTF8', {}));
         return stop;
       }
       this.#text.append(piece);
@@ -186,7 +186,7 @@ export class HixieFrameParser {
     this.#stage = 'frame-type';
     if (this.#isText) {
       if (!this.#utf8.end()) {
-        this.#fail(new ProtocolError('INVALID_UTF8', 'text frame ends inside a UTF-8 sequence', CloseCode.INVALID_DATA));
+        this.#fail(protocolError('INVALID_UTF8', {}));
         return found + 1;
       }
       const text = this.#text.length === 0 ? '' : decoder.decode(this.#text.take());

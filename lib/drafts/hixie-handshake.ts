@@ -11,7 +11,7 @@
  * @module
  */
 import { md5 } from '@noble/hashes/legacy';
-import { CloseCode, ProtocolError } from '../errors.js';
+import { ProtocolError, protocolError } from '../errors.js';
 import type { HandshakeRequest } from '../http/request.js';
 import { hasToken, isValidHeaderValue } from '../http/tokens.js';
 
@@ -27,7 +27,7 @@ export const KEY3_LENGTH = 8;
 const MAX_KEY_NUMBER = 0xffffffff;
 
 function badRequest(message: string): ProtocolError {
-  return new ProtocolError('HANDSHAKE_BAD_REQUEST', message, CloseCode.PROTOCOL_ERROR);
+  return protocolError('HANDSHAKE_BAD_REQUEST', { detail: message });
 }
 
 /**

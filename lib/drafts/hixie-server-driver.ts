@@ -135,7 +135,7 @@ export abstract class HixieServerDriver extends BaseDriver implements ServerSide
       return false;
     }
     const protocolHeader = this.version === 'hixie-76' ? 'sec-websocket-protocol' : 'websocket-protocol';
-    this.protocol = selectSubprotocol(this.headers[protocolHeader], this.options.protocols);
+    this.agreedProtocol = selectSubprotocol(this.headers[protocolHeader], this.options.protocols);
     const head = draftResponseHead(this.version, {
       origin: this.headers['origin']!,
       location: this.url,

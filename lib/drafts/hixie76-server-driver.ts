@@ -37,8 +37,6 @@ export class Hixie76ServerDriver extends HixieServerDriver {
   #key3: Uint8Array | null = null;
   #key3Length = 0;
   // What close() was called with, reported when the client answers.
-  #closeRequest: { readonly code: number; readonly reason: string } | null = null;
-
   /**
    * Made by `Driver.server` and `Driver.rack` with `allowDrafts: true` once
    * this module is imported, or by {@link selectDraftDriver}; use those.
@@ -93,18 +91,17 @@ export class Hixie76ServerDriver extends HixieServerDriver {
     // §5.3: the server starts the closing handshake with 0xFF 0x00, then
     // waits for the client's, and sends no more data.
     this.socket.write(CLOSING_FRAME);
-    this.#closeRequest = { code, reason };
-    this.enterClosing();
+    this.enterClosing({ kind: 'closing', by: 'us', ours: { code, reason }, oursSent: true, theirs: null });
   }
 
   protected onClosingFrame(): void {
-    const request = this.#closeRequest;
-    if (request !== null) {
-      this.finish(request.code, request.reason, true);
+    const state = this.state;
+    if (state.kind === 'closing' && state.by === 'us') {
+      this.finish(state.ours.code, state.ours.reason, true);
       return;
     }
     // The client started: answer, so it sees the closing handshake finish.
-    if (this.state.kind === 'open') this.socket.write(CLOSING_FRAME);
+    if (state.kind === 'open') this.socket.write(CLOSING_FRAME);
     this.finish(CloseCode.NORMAL, '', true);
   }
 

@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { ProtocolError, protocolError } from '../errors.js';
 import type { Socket } from '../events.js';
 import type { Extension } from '../extensions/extension.js';
 import { createHeaderFields, type HeaderFields } from '../http/head-parser.js';
@@ -42,7 +42,6 @@ import {
 import type { ResolvedOptions } from '../options.js';
 import { parseWebSocketUrl, type WebSocketUrl } from '../handshake/client-handshake.js';
 import { HybiDriver } from '../hybi/hybi-driver.js';
-import { selectSubprotocol } from '../handshake/server-handshake.js';
 
 /** Which end of the stream a framing driver is: the client masks, the server requires masks. */
 export type FramingRole = 'server' | 'client';
@@ -156,19 +155,11 @@ export class FramingServerDriver extends FramingDriver {
       this.url ??= websocketUrlFor(handshake);
       const fault = checkExtendedConnectRequest(fields);
       if (fault !== null) return this.#refuse(fault.status, fault.error);
-      this.protocol = selectSubprotocol(fields['sec-websocket-protocol'], this.options.protocols);
-      let extensions: string | null;
-      try {
-        extensions = this.respondToExtensions(fields['sec-websocket-extensions']);
-      } catch (cause) {
-        const message = cause instanceof Error ? cause.message : String(cause);
-        // As over HTTP/1.1: a malformed offer is the client's fault (400), a failing extension ours (500).
-        if (cause instanceof SyntaxError) return this.#refuse(400, new ProtocolError('HANDSHAKE_BAD_EXTENSION', message, CloseCode.PROTOCOL_ERROR));
-        return this.#refuse(500, new ProtocolError('EXTENSION_ERROR', `extension negotiation failed: ${message}`, CloseCode.INTERNAL_ERROR));
-      }
+      const negotiated = this.negotiateOffers(fields['sec-websocket-protocol'], fields['sec-websocket-extensions']);
+      if ('error' in negotiated) return this.#refuse(negotiated.status, negotiated.error);
       return {
         status: 200,
-        headers: extendedConnectResponseHeaders(this.protocol, extensions, this.outgoingHeaders),
+        headers: extendedConnectResponseHeaders(this.protocol, negotiated.extensions, this.outgoingHeaders),
         error: null,
       };
     });
@@ -241,13 +232,13 @@ export class FramingClientDriver extends FramingDriver {
     return this.hub.run(() => {
       if (this.state.kind === 'closed') return false;
       const fields = readHeaderFields(response, this.options);
-      if (fields instanceof ProtocolError) return this.#failHandshake(fields);
+      if (fields instanceof ProtocolError) return this.failHandshake(fields);
       this.headers = fields;
       const status = Number(fields[':status']);
       this.statusCode = Number.isInteger(status) ? status : null;
       const accepted = checkExtendedConnectResponse(fields, this.options.protocols);
-      if (accepted instanceof ProtocolError) return this.#failHandshake(accepted);
-      this.protocol = accepted.protocol;
+      if (accepted instanceof ProtocolError) return this.failHandshake(accepted);
+      this.agreedProtocol = accepted.protocol;
       const extensionError = this.acceptExtensions(fields['sec-websocket-extensions']);
       if (extensionError !== null) {
         this.failExtensionNegotiation(extensionError);
@@ -267,7 +258,7 @@ export class FramingClientDriver extends FramingDriver {
     return this.hub.run(() => {
       if (this.state.kind !== 'connecting') return false;
       this.#awaitingResponse = false;
-      this.#failHandshake(new ProtocolError('HANDSHAKE_REJECTED', reason, CloseCode.PROTOCOL_ERROR));
+      this.failHandshake(protocolError('HANDSHAKE_REJECTED', { detail: reason }));
       return true;
     });
   }
@@ -277,12 +268,6 @@ export class FramingClientDriver extends FramingDriver {
     return super.start();
   }
 
-  #failHandshake(error: ProtocolError): false {
-    this.failConnection(
-      new ProtocolError(error.code, `Error during WebSocket handshake: ${error.message}`, error.closeCode),
-    );
-    return false;
-  }
 }
 
 /** The driver class for a role. */

@@ -2,65 +2,56 @@
  * `Driver.server`: a driver that reads the HTTP request itself from the
  * bytes given to `parse()`, for a bare TCP (or TLS) server.
  *
- * Once the request head is in, it emits `connect` with `env`, `url` and
- * `headers` set; the application calls `start()` to accept or `reject()`
- * to refuse. From then on every call goes to the protocol driver chosen for
- * the request, which emits on the same listeners. Bytes that arrived after
- * the head are kept for it.
+ * Reading the request head is the first stage of the connection; until it
+ * is done this is a {@link BaseDriver} like any other, with its listeners,
+ * argument checks, queue before open and state. Once the head is in, the
+ * protocol driver chosen for the request takes over: it emits on the same
+ * listeners, gets the headers, extensions and queued messages set up so
+ * far, and every call goes to it. Then `connect` fires with `env`, `url`
+ * and `headers` set, and the application calls `start()` to accept or
+ * `reject()` to refuse. Bytes that came with the head are read once the
+ * `connect` listeners have run.
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
-import { EventHub, type Listener } from '../emitter.js';
+import { protocolError, type ProtocolError } from '../errors.js';
 import { RequestHeadParser, type HeaderFields } from '../http/head-parser.js';
-import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { requestFromHead, type RackEnv } from '../http/request.js';
 import { errorResponse } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { ExtensionStack } from '../extensions/extension-stack.js';
 import { encodeClosePayload } from '../frame/close-payload.js';
-import { toBytes, utf8Length } from '../bytes.js';
-import { checkCloseArguments, type BaseDriver, type SendCallback } from '../connection/base-driver.js';
+import { toBytes } from '../bytes.js';
+import { BaseDriver, type SendCallback } from '../connection/base-driver.js';
+import type { DeadlineSettings } from '../connection/deadlines.js';
+import { PauseReason } from '../connection/input-gate.js';
+import type { OutgoingMessage } from '../hybi/outgoing-message.js';
 import type { ReadyState } from '../connection/connection-state.js';
-import { checkDeadlineSettings, DeadlineClock, type DeadlineSettings } from '../connection/deadlines.js';
-import type { DriverEventMap, Socket } from '../events.js';
+import type { Socket } from '../events.js';
 import type { ServerSideDriver } from '../connection/server-side.js';
 import { selectServerDriver } from './select-server-driver.js';
-import { InputGate } from '../connection/input-gate.js';
-import type { OutgoingMessage } from '../hybi/outgoing-message.js';
-
-/** What `Driver.server` holds for its protocol driver until the request arrives. */
-interface EarlySetup {
-  /** Headers set with `setHeader()`, validated by `headerCheck` as they came. */
-  readonly headers: Array<[string, string | number]>;
-  readonly headerCheck: OutgoingHeaders;
-  /** Extensions added, checked on the way in as the delegate will check them. */
-  readonly extensions: Extension[];
-  extensionCheck: ExtensionStack | null;
-  /** Messages sent, replayed onto the delegate (which queues them until open), bounded by maxQueuedBytes. */
-  readonly messages: Array<(driver: ServerSideDriver) => void>;
-}
 
 /** Server driver that parses the HTTP request itself; see the module comment. */
-export class HttpServerDriver {
-  readonly #hub = new EventHub<DriverEventMap>();
-  readonly #socket: Socket;
-  readonly #options: ResolvedOptions;
+export class HttpServerDriver extends BaseDriver {
+  /** Always `'server'`. */
+  readonly role = 'server';
   #head: RequestHeadParser | null;
   #delegate: ServerSideDriver | null = null;
-  #closed = false;
-  // What the application set up before the request arrived, replayed onto
-  // the delegate, then dropped; made on first need.
-  #setup: EarlySetup | null = null;
-  #earlyBytes = 0;
-  // pause() before the request arrived: input is held here, unread, and
-  // the pause passes to the protocol driver once it is made.
-  #pausedEarly = false;
-  #earlyGate: InputGate | null = null;
+  // Extensions added before the request arrived, checked on the way in as
+  // the protocol driver will check them; made on first need.
+  #extensions: Extension[] | null = null;
+  #extensionCheck: ExtensionStack | null = null;
+  // Input after the request head, while `connect` listeners run: read once
+  // they return (see parse()).
+  #afterHead: Uint8Array[] | null = null;
+  // Set while a malformed request is reported: an `error` listener's
+  // close() then changes nothing.
+  #failing = false;
   // useDeadlines() before the request arrived: the handshake deadline runs
-  // here, then the protocol driver gets the same settings from the same start.
-  #deadlines: { settings: DeadlineSettings; since: number; clock: DeadlineClock } | null = null;
+  // here (a head not complete in time is answered 408), then the protocol
+  // driver gets the same settings from the same start.
+  #deadlineStart: { readonly settings: DeadlineSettings; readonly now: number } | null = null;
 
   /**
    * Made by `Driver.server`, which checks the options; use that.
@@ -68,12 +59,9 @@ export class HttpServerDriver {
    * @internal
    */
   constructor(socket: Socket, options: ResolvedOptions) {
-    if (socket === null || typeof socket !== 'object' || typeof socket.write !== 'function') {
-      throw new TypeError('socket must be an object with a write(bytes) method');
-    }
-    this.#socket = socket;
-    this.#options = options;
+    super(socket, options);
     this.#head = new RequestHeadParser(options);
+    this.answersHttp = true;
   }
 
   /** The request as a Rack-style env; null until `connect`. */
@@ -91,69 +79,44 @@ export class HttpServerDriver {
     return this.#delegate?.headers ?? null;
   }
 
-  /** Always `'server'`; see {@link BaseDriver.role}. */
-  readonly role = 'server';
   /** The protocol version chosen for the request; '' until `connect`. */
   get version(): string {
     return this.#delegate?.version ?? '';
   }
 
-  /** The subprotocol agreed, or null. */
-  get protocol(): string | null {
+  override get protocol(): string | null {
     return this.#delegate?.protocol ?? null;
   }
 
+  override get readyState(): ReadyState {
+    return this.#delegate?.readyState ?? super.readyState;
+  }
+
   /** Bytes of received input held: the partial request head, then the protocol driver's. */
-  get retainedBytes(): number {
+  override get retainedBytes(): number {
     return this.#delegate?.retainedBytes ?? this.#head?.retainedBytes ?? 0;
   }
 
-  /** 0 connecting, 1 open, 2 closing, 3 closed. */
-  get readyState(): ReadyState {
-    if (this.#delegate !== null) return this.#delegate.readyState;
-    return this.#closed ? 3 : 0;
-  }
-
-  /** Adds a listener; the protocol driver chosen later emits on it too. */
-  on<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): this {
-    this.#hub.on(type, listener);
-    return this;
-  }
-
-  /** Adds a listener that is removed after it runs once. */
-  once<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): this {
-    this.#hub.once(type, listener);
-    return this;
-  }
-
-  /** Removes a listener added with `on` or `once`. */
-  off<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): this {
-    this.#hub.off(type, listener);
-    return this;
+  override get extensions(): readonly NegotiatedExtension[] {
+    return this.#delegate?.extensions ?? super.extensions;
   }
 
   /** Feeds received bytes: first the request head, then frames. */
-  parse(bytes: Uint8Array): void {
-    if (this.#delegate !== null) {
-      this.#delegate.parse(bytes);
+  override parse(bytes: Uint8Array): void {
+    const delegate = this.#delegate;
+    if (delegate !== null) {
+      if (this.#afterHead !== null) this.#afterHead.push(bytes);
+      else delegate.parse(bytes);
       return;
     }
-    this.#hub.run(() => {
+    this.hub.run(() => {
       const head = this.#head;
-      if (head === null || this.#closed) return;
-      if (this.#pausedEarly) {
-        const gate = (this.#earlyGate ??= new InputGate(this.#options.maxPausedBytes));
-        // Copied: the caller's chunk is not ours until it is read.
-        if (gate.hold(toBytes(bytes).slice())) return;
-        this.#earlyGate = null;
-        const error = new ProtocolError(
-          'PAUSED_INPUT_TOO_LARGE',
-          `more than maxPausedBytes (${this.#options.maxPausedBytes}) bytes arrived while paused`,
-          CloseCode.TOO_LARGE,
-        );
-        this.#closed = true;
-        this.#hub.emit('error', error);
-        this.#end(error.closeCode, error.message);
+      if (head === null || this.state.kind === 'closed') return;
+      if (this.inputGate.paused) {
+        // Paused before the request arrived: held unread (copied: the caller's chunk is not ours until read).
+        if (this.inputGate.hold(toBytes(bytes).slice())) return;
+        this.inputGate.clear();
+        this.failConnection(protocolError('PAUSED_INPUT_TOO_LARGE', { max: this.options.maxPausedBytes }));
         return;
       }
       const result = head.push(toBytes(bytes));
@@ -163,244 +126,204 @@ export class HttpServerDriver {
         this.#failRequest(result.error);
         return;
       }
-      const delegate = selectServerDriver(requestFromHead(result.head), this.#socket, this.#options, this.#hub);
-      const setup = this.#setup;
-      this.#setup = null;
-      if (setup !== null) {
-        // A header the chosen driver refuses (a draft's own, say) is the
-        // caller's mistake: reported once parse() is done, without leaving
-        // this driver half set up.
-        for (const [name, value] of setup.headers) this.#hub.call(() => delegate.setHeader(name, value));
-        for (const extension of setup.extensions) delegate.addExtension(extension);
-        for (const send of setup.messages) send(delegate);
+      const chosen = selectServerDriver(requestFromHead(result.head), this.socket, this.options, this.hub);
+      this.#handOver(chosen);
+      this.#delegate = chosen;
+      // Bytes that came with the head are read once the `connect` listeners
+      // have had their chance to call start(): then they are frames, not
+      // input held before start() (which maxLength bounds). Input a
+      // listener passes to parse() meanwhile queues behind them.
+      const afterHead: Uint8Array[] = result.rest.length > 0 ? [result.rest] : [];
+      this.#afterHead = afterHead;
+      try {
+        this.hub.emit('connect', {});
+      } finally {
+        this.#afterHead = null;
       }
-      this.#delegate = delegate;
-      if (this.#deadlines !== null) delegate.useDeadlines(this.#deadlines.settings, this.#deadlines.since);
-      this.#deadlines = null;
-      // The delegate holds on to these until start().
-      if (result.rest.length > 0) delegate.parse(result.rest);
-      this.#hub.emit('connect', {});
+      for (const chunk of afterHead) chosen.parse(chunk);
     });
   }
 
   /** Accepts the request: sends the handshake response. False before `connect`. */
-  start(): boolean {
+  override start(): boolean {
     return this.#delegate?.start() ?? false;
   }
 
-  /** Refuses the request with a plain-text HTTP response (400 by default). */
+  /** Refuses the request with a plain-text HTTP response (400 by default). False before `connect`. */
   reject(status?: number, message?: string): boolean {
     return this.#delegate?.reject(status, message) ?? false;
   }
 
-  /** Sends a text message; before `connect` it is queued, as after. */
-  text(message: string, done?: SendCallback): boolean {
-    if (this.#delegate !== null) return this.#delegate.text(message, done);
-    if (typeof message !== 'string') throw new TypeError('text() takes a string');
-    return this.#queueEarly(utf8Length(message), (driver) => driver.text(message, done), done);
+  override text(message: string, done?: SendCallback): boolean {
+    return this.#delegate?.text(message, done) ?? super.text(message, done);
   }
 
-  /**
-   * Sends a binary message; before `connect` it is queued, as after. False
-   * if it can no longer be sent (or, once known, the draft has no binary).
-   */
-  binary(message: Uint8Array | ArrayBuffer | ArrayBufferView, done?: SendCallback): boolean {
-    if (this.#delegate !== null) return this.#delegate.binary(message, done);
-    const data = toBytes(message);
-    return this.#queueEarly(data.length, (driver) => driver.binary(data, done), done);
+  /** As {@link BaseDriver.binary}; false once known if the draft chosen has no binary messages. */
+  override binary(message: Uint8Array | ArrayBuffer | ArrayBufferView, done?: SendCallback): boolean {
+    return this.#delegate?.binary(message, done) ?? super.binary(message, done);
   }
 
-  /** Sends a ping, queued until open; `callback` runs on its pong (see {@link BaseDriver.ping}). */
-  ping(message: string | Uint8Array = '', callback?: () => void): boolean {
-    if (this.#delegate !== null) return this.#delegate.ping(message, callback);
-    const data = toBytes(message);
-    if (data.length > 125) throw new RangeError('ping payload is limited to 125 bytes');
-    return this.#queueEarly(data.length, (driver) => driver.ping(data, callback));
+  override ping(message?: string | Uint8Array, callback?: () => void): boolean {
+    return this.#delegate?.ping(message, callback) ?? super.ping(message, callback);
   }
 
-  /** Sends an unsolicited pong, queued until open. */
-  pong(message: string | Uint8Array = ''): boolean {
-    if (this.#delegate !== null) return this.#delegate.pong(message);
-    const data = toBytes(message);
-    if (data.length > 125) throw new RangeError('pong payload is limited to 125 bytes');
-    return this.#queueEarly(data.length, (driver) => driver.pong(data));
+  override pong(message?: string | Uint8Array): boolean {
+    return this.#delegate?.pong(message) ?? super.pong(message);
   }
 
-  /**
-   * Starts the closing handshake (see {@link BaseDriver.close}). Before
-   * `connect` it ends the driver at once, writing nothing. False if it is
-   * already closing or closed.
-   */
-  close(code?: number, reason?: string): boolean {
+  /** As {@link BaseDriver.close}; before `connect` it ends the driver at once, writing nothing. */
+  override close(code?: number, reason?: string): boolean {
     if (this.#delegate !== null) return this.#delegate.close(code, reason);
-    checkCloseArguments(code ?? CloseCode.NORMAL, reason ?? '');
-    // The same caller checks as once connected (a code that may not be sent throws).
-    encodeClosePayload(code ?? CloseCode.NORMAL, reason ?? '');
-    if (this.#closed) return false;
-    this.#hub.run(() => this.#end(code ?? CloseCode.NORMAL, reason ?? ''));
-    return true;
+    if (this.#failing) return false;
+    return super.close(code, reason);
+  }
+
+  override setHeader(name: string, value: string | number): void {
+    if (this.#delegate !== null) this.#delegate.setHeader(name, value);
+    else super.setHeader(name, value);
   }
 
   /**
-   * Adds a header to the handshake response. Call before `start()`;
-   * checked at once (see {@link BaseDriver.setHeader}).
-   */
-  setHeader(name: string, value: string | number): void {
-    if (this.#delegate !== null) {
-      this.#delegate.setHeader(name, value);
-      return;
-    }
-    // Validate now (this throws on a bad header); apply when the delegate exists.
-    const setup = this.#earlySetup();
-    setup.headerCheck.set(name, value);
-    setup.headers.push([name, value]);
-  }
-
-  /**
-   * Registers an extension for the connection (see
-   * {@link BaseDriver.addExtension}); before `connect` it is kept for the
+   * As {@link BaseDriver.addExtension}; before `connect` it is kept for the
    * protocol driver, so this returns true even if a draft is chosen later.
    */
-  addExtension(extension: Extension): boolean {
-    if (this.#delegate !== null) return this.#delegate.addExtension(extension);
-    const setup = this.#earlySetup();
-    (setup.extensionCheck ??= new ExtensionStack(this.#options.maxLength)).add(extension);
-    setup.extensions.push(extension);
-    return true;
+  override addExtension(extension: Extension): boolean {
+    return this.#delegate?.addExtension(extension) ?? super.addExtension(extension);
   }
 
-  /** The extensions negotiated, with their parameters; empty until `open`. */
-  get extensions(): readonly NegotiatedExtension[] {
-    return this.#delegate?.extensions ?? [];
+  override transportClosed(): void {
+    if (this.#delegate !== null) this.#delegate.transportClosed();
+    else super.transportClosed();
   }
 
-  /**
-   * Tells the driver the transport has ended. If no close handshake
-   * completed, `close` fires with 1006.
-   */
-  transportClosed(): void {
+  // --- flow control (docs/flow-control.md): this stage's, then the protocol driver's ---
+
+  override get bufferedAmount(): number {
+    return this.#delegate?.bufferedAmount ?? super.bufferedAmount;
+  }
+
+  override get isPaused(): boolean {
+    return this.#delegate?.isPaused ?? super.isPaused;
+  }
+
+  override pause(): void {
+    if (this.#delegate !== null) this.#delegate.pause();
+    else super.pause();
+  }
+
+  /** As {@link BaseDriver.resume}; before the request arrived, the input held is read as the head. */
+  override resume(): void {
     if (this.#delegate !== null) {
-      this.#delegate.transportClosed();
+      this.#delegate.resume();
       return;
     }
-    if (this.#closed) return;
-    this.#hub.run(() => this.#end(CloseCode.ABNORMAL, ''));
-  }
-
-  // --- flow control (docs/flow-control.md), the delegate's once it exists ---
-
-  /** See {@link BaseDriver.bufferedAmount}; 0 before the request arrived. */
-  get bufferedAmount(): number {
-    return this.#delegate?.bufferedAmount ?? 0;
-  }
-
-  /** See {@link BaseDriver.isPaused}. */
-  get isPaused(): boolean {
-    return this.#delegate?.isPaused ?? this.#pausedEarly;
-  }
-
-  /** See {@link BaseDriver.pause}; before the request arrives, applied to the protocol driver when it is made. */
-  pause(): void {
-    if (this.#delegate !== null) return this.#delegate.pause();
-    if (this.#pausedEarly || this.#closed) return;
-    this.#pausedEarly = true;
-    this.#hub.run(() => this.#hub.emit('pause', {}));
-  }
-
-  /** See {@link BaseDriver.resume}. */
-  resume(): void {
-    if (this.#delegate !== null) return this.#delegate.resume();
-    if (!this.#pausedEarly || this.#closed) return;
-    this.#pausedEarly = false;
-    const held = this.#earlyGate?.take() ?? null;
-    this.#earlyGate = null;
-    this.#hub.run(() => {
+    this.hub.run(() => {
+      if (!this.inputGate.resume(PauseReason.APPLICATION)) return;
+      const held = this.inputGate.take();
       // The protocol driver this may make starts unpaused.
       if (held !== null) this.parse(held);
-      if (!this.isPaused && this.readyState !== 3) this.#hub.emit('resume', {});
+      if (!this.isPaused && this.readyState !== 3) this.hub.emit('resume', {});
     });
   }
 
-  /**
-   * See {@link BaseDriver.useDeadlines}. Until the request head has
-   * arrived only the handshake deadline runs here: a head not complete in
-   * time is answered `408 Request Timeout` (the slow-loris defence).
-   */
-  useDeadlines(settings: DeadlineSettings, now: number): void {
-    if (this.#delegate !== null) return this.#delegate.useDeadlines(settings, now);
-    const checked = checkDeadlineSettings(settings);
-    if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError('now must be a finite number of milliseconds');
-    if (this.#closed) return;
-    this.#deadlines = { settings, since: now, clock: new DeadlineClock(checked, now) };
+  override transportDrained(): void {
+    if (this.#delegate !== null) this.#delegate.transportDrained();
+    else super.transportDrained();
   }
 
-  /** See {@link BaseDriver.deadline}. */
-  get deadline(): number | null {
-    if (this.#delegate !== null) return this.#delegate.deadline;
-    return this.#deadlines?.clock.next ?? null;
-  }
-
-  /** See {@link BaseDriver.tick}. */
-  tick(now: number): void {
-    if (this.#delegate !== null) return this.#delegate.tick(now);
-    const deadlines = this.#deadlines;
-    if (deadlines === null || this.#closed || deadlines.clock.advance(now) !== 'handshake') return;
-    this.#deadlines = null;
-    this.#hub.run(() => {
-      // RFC 9110 §15.5.9: the server would not wait any longer for the request.
-      this.#socket.write(errorResponse(408, 'Request Timeout'));
-      this.#closed = true;
-      const error = new ProtocolError('HANDSHAKE_TIMEOUT', 'the request head did not arrive in time', CloseCode.ABNORMAL);
-      this.#hub.emit('error', error);
-      this.#end(error.closeCode, error.message);
-    });
-  }
-
-  /**
-   * Starts a message sent in pieces (see `HybiDriver.startMessage`); null
-   * before the connection is open, or on a hixie draft.
-   */
-  startMessage(type: 'text' | 'binary'): OutgoingMessage | null {
-    const delegate = this.#delegate;
-    if (delegate === null || !('startMessage' in delegate)) {
-      if (type !== 'text' && type !== 'binary') throw new TypeError("startMessage() takes 'text' or 'binary'");
-      return null;
+  /** As {@link BaseDriver.useDeadlines}; before the request arrives, a head not complete in time is answered 408. */
+  override useDeadlines(settings: DeadlineSettings, now: number): void {
+    if (this.#delegate !== null) {
+      this.#delegate.useDeadlines(settings, now);
+      return;
     }
-    return (delegate as { startMessage(type: 'text' | 'binary'): OutgoingMessage | null }).startMessage(type);
+    super.useDeadlines(settings, now);
+    this.#deadlineStart = { settings, now };
   }
 
-  /** See {@link BaseDriver.transportDrained}. */
-  transportDrained(): void {
-    this.#delegate?.transportDrained();
+  override get deadline(): number | null {
+    return this.#delegate !== null ? this.#delegate.deadline : super.deadline;
   }
 
-  #queueEarly(size: number, send: (driver: ServerSideDriver) => void, done?: SendCallback): boolean {
-    if (done !== undefined && typeof done !== 'function') throw new TypeError('the send callback must be a function');
-    if (this.#closed || this.#earlyBytes + size > this.#options.maxQueuedBytes) return false;
-    this.#earlyBytes += size;
-    this.#earlySetup().messages.push(send);
-    return true;
+  override tick(now: number): void {
+    if (this.#delegate !== null) this.#delegate.tick(now);
+    else super.tick(now);
   }
 
-  #earlySetup(): EarlySetup {
-    return (this.#setup ??= { headers: [], headerCheck: new OutgoingHeaders(), extensions: [], extensionCheck: null, messages: [] });
+  /** As `HybiDriver.startMessage`; null before the connection is open, or on a hixie draft. */
+  startMessage(type: 'text' | 'binary'): OutgoingMessage | null {
+    if (type !== 'text' && type !== 'binary') throw new TypeError("startMessage() takes 'text' or 'binary'");
+    const delegate = this.#delegate as (ServerSideDriver & { startMessage?(type: 'text' | 'binary'): OutgoingMessage | null }) | null;
+    return delegate?.startMessage?.(type) ?? null;
+  }
+
+  /** The protocol driver takes over what was set up before the request arrived. */
+  #handOver(chosen: ServerSideDriver): void {
+    // A header the chosen driver refuses (a draft's own, say) is the
+    // caller's mistake: reported once parse() is done, without leaving the
+    // hand-over half done.
+    for (const [name, value] of this.outgoingHeaders.entries()) this.hub.call(() => chosen.setHeader(name, value));
+    for (const extension of this.#extensions ?? []) chosen.addExtension(extension);
+    this.#extensions = null;
+    this.#extensionCheck = null;
+    // The deadlines run on there, from the same start.
+    const deadlineStart = this.#deadlineStart;
+    this.#deadlineStart = null;
+    this.deadlines = null;
+    if (deadlineStart !== null) chosen.useDeadlines(deadlineStart.settings, deadlineStart.now);
+    // Messages queued here queue there, in order, until it opens.
+    for (const item of this.takeQueue()) {
+      if (item.kind === 'text') chosen.text(item.data, item.done);
+      else if (item.kind === 'binary') chosen.binary(item.data, item.done);
+      else if (item.kind === 'ping') chosen.ping(item.data, item.callback);
+      else chosen.pong(item.data);
+    }
   }
 
   #failRequest(error: ProtocolError): void {
     // RFC 6585 §5: 431 for a head too large or with too many fields.
     const tooLarge = error.code === 'HTTP_HEAD_TOO_LARGE' || error.code === 'HTTP_TOO_MANY_HEADERS';
-    this.#socket.write(errorResponse(tooLarge ? 431 : 400, error.message));
-    // Closed before `error` runs, so its listeners cannot close a second time.
-    this.#closed = true;
-    this.#hub.emit('error', error);
-    this.#end(error.closeCode, error.message);
+    this.socket.write(errorResponse(tooLarge ? 431 : 400, error.message));
+    this.#failing = true;
+    this.failConnection(error);
   }
 
-  /** Ends the driver before any request was read, and emits `close`. */
-  #end(code: number, reason: string): void {
-    this.#closed = true;
-    this.#head = null;
-    if (this.#setup !== null) this.#setup.messages.length = 0;
-    this.#hub.emit('close', { code, reason, wasClean: false });
+  // --- BaseDriver's hooks, for the stage before the request arrives ---
+
+  protected override registerExtension(extension: Extension): boolean {
+    (this.#extensionCheck ??= new ExtensionStack(this.options.maxLength)).add(extension);
+    (this.#extensions ??= []).push(extension);
+    return true;
   }
+
+  protected checkClose(code: number, reason: string): void {
+    // The same caller checks as once connected (a code that may not be sent throws).
+    encodeClosePayload(code, reason);
+  }
+
+  protected override onClosed(): void {
+    this.#head = null;
+    this.#extensions = null;
+  }
+
+  // Never reached: start() and parse() go to the protocol driver, and this
+  // stage never opens, so it sends nothing.
+  protected handshake(): boolean {
+    return false;
+  }
+  protected receive(_bytes: Uint8Array): void {}
+  protected sendText(_message: string): boolean {
+    return false;
+  }
+  protected sendBinary(_message: Uint8Array): boolean {
+    return false;
+  }
+  protected sendPing(_message: Uint8Array, _callback: (() => void) | undefined): boolean {
+    return false;
+  }
+  protected sendPong(_message: Uint8Array): boolean {
+    return false;
+  }
+  protected closeOpenConnection(_code: number, _reason: string): void {}
+  protected sendFailure(_error: ProtocolError): void {}
 }

@@ -104,7 +104,7 @@ export class HybiClientDriver extends HybiDriver {
     if (result.kind === 'incomplete') return;
     this.#response = null;
     if (result.kind === 'error') {
-      this.#failHandshake(result.error);
+      this.failHandshake(result.error);
       return;
     }
     const head = result.head;
@@ -112,10 +112,10 @@ export class HybiClientDriver extends HybiDriver {
     this.headers = head.headers;
     const accepted = checkHandshakeResponse(head, this.#key, this.options.protocols);
     if (accepted instanceof ProtocolError) {
-      this.#failHandshake(accepted);
+      this.failHandshake(accepted);
       return;
     }
-    this.protocol = accepted.protocol;
+    this.agreedProtocol = accepted.protocol;
     const extensionError = this.acceptExtensions(head.headers['sec-websocket-extensions']);
     if (extensionError !== null) {
       this.failExtensionNegotiation(extensionError);
@@ -137,9 +137,4 @@ export class HybiClientDriver extends HybiDriver {
     if (held && this.state.kind === 'connecting') this.handshake();
   }
 
-  #failHandshake(error: ProtocolError): void {
-    // The fault's own close code: 1009 for a head past the limits, as a
-    // server reports it; 1002 for the rest.
-    this.failConnection(new ProtocolError(error.code, `Error during WebSocket handshake: ${error.message}`, error.closeCode));
-  }
 }

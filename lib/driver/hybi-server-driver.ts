@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
 import type { EventHub } from '../emitter.js';
 import type { DriverEventMap, Socket } from '../events.js';
 import type { HeaderFields } from '../http/head-parser.js';
@@ -12,7 +11,7 @@ import { rackEnvFor, websocketUrlFor, type HandshakeRequest, type RackEnv } from
 import { encodeHead, errorResponse } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
 import { HybiDriver } from '../hybi/hybi-driver.js';
-import { checkHandshakeRequest, selectSubprotocol, serverResponseHead, VERSION_HEADER } from '../handshake/server-handshake.js';
+import { checkHandshakeRequest, serverResponseHead, VERSION_HEADER } from '../handshake/server-handshake.js';
 
 /** Server side of an RFC 6455 (or hybi-07/08) connection. */
 export class HybiServerDriver extends HybiDriver {
@@ -67,37 +66,21 @@ export class HybiServerDriver extends HybiDriver {
       this.failConnection(error);
       return false;
     }
-    this.protocol = selectSubprotocol(request.headers['sec-websocket-protocol'], this.options.protocols);
-    let extensions: string | null;
-    try {
-      extensions = this.respondToExtensions(request.headers['sec-websocket-extensions']);
-    } catch (cause) {
-      this.#refuseExtensions(cause);
+    const negotiated = this.negotiateOffers(request.headers['sec-websocket-protocol'], request.headers['sec-websocket-extensions']);
+    if ('error' in negotiated) {
+      this.socket.write(errorResponse(negotiated.status, negotiated.error.message));
+      this.failConnection(negotiated.error);
       return false;
     }
     const head = serverResponseHead(
       request.headers['sec-websocket-key']!,
       this.protocol,
-      extensions,
+      negotiated.extensions,
       this.outgoingHeaders.serialize(),
     );
     this.socket.write(encodeHead(head));
     this.openConnection();
     return true;
-  }
-
-  /**
-   * A malformed Sec-WebSocket-Extensions offer is answered 400; an
-   * extension that throws while negotiating, 500.
-   */
-  #refuseExtensions(cause: unknown): void {
-    const message = cause instanceof Error ? cause.message : String(cause);
-    const malformed = cause instanceof SyntaxError;
-    const error = malformed
-      ? new ProtocolError('HANDSHAKE_BAD_EXTENSION', message, CloseCode.PROTOCOL_ERROR)
-      : new ProtocolError('EXTENSION_ERROR', `extension negotiation failed: ${message}`, CloseCode.INTERNAL_ERROR);
-    this.socket.write(errorResponse(malformed ? 400 : 500, error.message));
-    this.failConnection(error);
   }
 
   /**

@@ -20,7 +20,7 @@
  * @module
  */
 import Extensions from 'websocket-extensions';
-import { CloseCode, ProtocolError } from '../errors.js';
+import { CloseCode, ProtocolError, protocolError } from '../errors.js';
 import { isWireCloseCode } from '../frame/close-payload.js';
 import { Opcode } from '../frame/opcodes.js';
 import { isToken, isValidHeaderValue } from '../http/tokens.js';
@@ -144,11 +144,7 @@ export class ExtensionStack {
       this.#registry.activate(header);
     } catch (error) {
       this.#negotiated.length = 0;
-      return new ProtocolError(
-        'HANDSHAKE_BAD_EXTENSION',
-        `Sec-WebSocket-Extensions: ${messageOf(error)}`,
-        CloseCode.EXTENSION_REQUIRED,
-      );
+      return protocolError('HANDSHAKE_BAD_EXTENSION', { detail: `Sec-WebSocket-Extensions: ${messageOf(error)}` });
     }
     this.#activated();
     return null;
@@ -222,35 +218,31 @@ export class ExtensionStack {
 
   #decode(message: ExtensionMessage): string | Uint8Array | ProtocolError {
     const data = plainBytes(message.data);
-    if (data === null) return new ProtocolError('EXTENSION_ERROR', 'an extension returned message data that is not a Uint8Array', CloseCode.INTERNAL_ERROR);
+    if (data === null) return protocolError('EXTENSION_ERROR', { detail: 'an extension returned message data that is not a Uint8Array' });
     // A well-behaved extension stops at maxLength itself; this catches the others
     // (the message is already in memory then, but the application never sees it).
     if (data.length > this.#maxLength) {
-      return new ProtocolError(
-        'MESSAGE_TOO_LONG',
-        `decoded message of ${data.length} bytes exceeds maxLength (${this.#maxLength})`,
-        CloseCode.TOO_LARGE,
-      );
+      return protocolError('MESSAGE_TOO_LONG', { length: data.length, max: this.#maxLength });
     }
     if (message.opcode !== Opcode.TEXT) return data;
     try {
       return decoder.decode(data);
     } catch {
       // RFC 6455 §8.1: text must be valid UTF-8 once the extensions have decoded it.
-      return new ProtocolError('INVALID_UTF8', 'text message is not valid UTF-8', CloseCode.INVALID_DATA);
+      return protocolError('INVALID_UTF8', {});
     }
   }
 
   #encode(message: ExtensionMessage): EncodedMessage | ProtocolError {
     const data = plainBytes(message.data);
-    if (data === null) return new ProtocolError('EXTENSION_ERROR', 'an extension returned message data that is not a Uint8Array', CloseCode.INTERNAL_ERROR);
+    if (data === null) return protocolError('EXTENSION_ERROR', { detail: 'an extension returned message data that is not a Uint8Array' });
     if (message.opcode !== Opcode.TEXT && message.opcode !== Opcode.BINARY) {
-      return new ProtocolError('EXTENSION_ERROR', `an extension returned a message with opcode ${message.opcode}`, CloseCode.INTERNAL_ERROR);
+      return protocolError('EXTENSION_ERROR', { detail: `an extension returned a message with opcode ${message.opcode}` });
     }
     const rsv = (message.rsv1 ? RSV1 : 0) | (message.rsv2 ? RSV2 : 0) | (message.rsv3 ? RSV3 : 0);
     // §5.2: no RSV bit may be sent that no negotiated extension defines.
     if ((rsv & ~this.#allowedRsv) !== 0) {
-      return new ProtocolError('EXTENSION_ERROR', `an extension set RSV bits 0x${rsv.toString(16)} that no active extension claims`, CloseCode.INTERNAL_ERROR);
+      return protocolError('EXTENSION_ERROR', { detail: `an extension set RSV bits 0x${rsv.toString(16)} that no active extension claims` });
     }
     return { opcode: message.opcode, rsv, data };
   }
@@ -328,9 +320,8 @@ export function extensionFailure(error: unknown): ProtocolError {
   let closeCode: number = CloseCode.INTERNAL_ERROR;
   if (typeof fields.closeCode === 'number' && isWireCloseCode(fields.closeCode)) closeCode = fields.closeCode;
   else if (fields.code === 'Z_DATA_ERROR') closeCode = CloseCode.INVALID_DATA;
-  const failure = new ProtocolError('EXTENSION_ERROR', error === null || error === undefined ? 'an extension returned no message' : messageOf(error), closeCode);
-  if (error instanceof Error) (failure as { cause?: unknown }).cause = error;
-  return failure;
+  const detail = error === null || error === undefined ? 'an extension returned no message' : messageOf(error);
+  return protocolError('EXTENSION_ERROR', { detail }, error instanceof Error ? { closeCode, cause: error } : { closeCode });
 }
 
 function messageOf(error: unknown): string {

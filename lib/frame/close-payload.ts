@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { CloseCode, ProtocolError, protocolError } from '../errors.js';
 import { isValidUtf8 } from './utf8-validator.js';
 
 /**
@@ -34,17 +34,17 @@ const encoder = new TextEncoder();
 export function parseClosePayload(payload: Uint8Array): ClosePayload | ProtocolError {
   if (payload.length === 0) return { code: CloseCode.NO_STATUS, reason: '' };
   if (payload.length === 1) {
-    return new ProtocolError('INVALID_CLOSE_PAYLOAD', 'close frame payload of 1 byte cannot hold a status code');
+    return protocolError('INVALID_CLOSE_PAYLOAD', {});
   }
   const code = (payload[0]! << 8) | payload[1]!;
   if (!isWireCloseCode(code)) {
-    return new ProtocolError('INVALID_CLOSE_CODE', `invalid close code ${code}`);
+    return protocolError('INVALID_CLOSE_CODE', { code });
   }
   const reasonBytes = payload.subarray(2);
   // §5.5.1: the reason "is not guaranteed to be human readable" but is UTF-8;
   // invalid data in it is answered as for text (§8.1).
   if (!isValidUtf8(reasonBytes)) {
-    return new ProtocolError('INVALID_CLOSE_REASON', 'close reason is not valid UTF-8', CloseCode.INVALID_DATA);
+    return protocolError('INVALID_CLOSE_REASON', {});
   }
   return { code, reason: decoder.decode(reasonBytes) };
 }

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { ProtocolError, protocolError } from '../errors.js';
 import { applyMask, applyMaskTo } from './mask.js';
 import { isControlOpcode, isKnownOpcode } from './opcodes.js';
 
@@ -261,15 +261,15 @@ export class FrameParser {
       length = (bytes[offset]! << 8) | bytes[offset + 1]!;
       offset += 2;
       // RFC 6455 §5.2: "the minimal number of bytes MUST be used".
-      if (length < 126) return this.#fail('NON_MINIMAL_LENGTH', 'frame length uses 16 bits for a length under 126');
+      if (length < 126) return this.#fail(protocolError('NON_MINIMAL_LENGTH', { bits: 16 }));
     } else if (length === 127) {
       const high = readUint32(bytes, offset);
       const low = readUint32(bytes, offset + 4);
       offset += 8;
       // §5.2: "the most significant bit MUST be 0".
-      if (high >= 0x80000000) return this.#fail('LENGTH_OUT_OF_RANGE', 'frame length has its most significant bit set');
+      if (high >= 0x80000000) return this.#fail(protocolError('LENGTH_OUT_OF_RANGE', {}));
       if (high === 0 && low < 65536) {
-        return this.#fail('NON_MINIMAL_LENGTH', 'frame length uses 64 bits for a length under 65536');
+        return this.#fail(protocolError('NON_MINIMAL_LENGTH', { bits: 64 }));
       }
       // Past 2^53 the sum is inexact, but also past any allowed maxLength.
       length = high * 0x100000000 + low;
@@ -277,41 +277,35 @@ export class FrameParser {
     header.length = length;
 
     if (!isKnownOpcode(header.opcode)) {
-      return this.#fail('RESERVED_OPCODE', `reserved opcode 0x${header.opcode.toString(16)}`);
+      return this.#fail(protocolError('RESERVED_OPCODE', { opcode: header.opcode }));
     }
     const control = isControlOpcode(header.opcode);
     // §5.2: RSV bits must be 0 unless an extension defines them.
     if (header.rsv !== 0 && (control || (header.rsv & ~this.allowedRsv) !== 0)) {
-      return this.#fail('RESERVED_BITS', `reserved bits 0x${header.rsv.toString(16)} set with no extension claiming them`);
+      return this.#fail(protocolError('RESERVED_BITS', { rsv: header.rsv, continuation: false }));
     }
     if (control) {
       // §5.5: control frames carry at most 125 bytes and are never fragmented.
-      if (!header.fin) return this.#fail('FRAGMENTED_CONTROL_FRAME', 'control frame is fragmented');
-      if (length > 125) return this.#fail('CONTROL_FRAME_TOO_LONG', `control frame payload of ${length} bytes exceeds 125`);
+      if (!header.fin) return this.#fail(protocolError('FRAGMENTED_CONTROL_FRAME', {}));
+      if (length > 125) return this.#fail(protocolError('CONTROL_FRAME_TOO_LONG', { length }));
     }
     if (this.#rules.role === 'server') {
       // §5.1: "The server MUST close the connection upon receiving a frame that is not masked."
-      if (!header.masked && this.#rules.requireMasking) return this.#fail('UNMASKED_FRAME', 'client frame is not masked');
+      if (!header.masked && this.#rules.requireMasking) return this.#fail(protocolError('UNMASKED_FRAME', {}));
     } else if (header.masked) {
       // §5.1: "A client MUST close a connection if it detects a masked frame."
-      return this.#fail('MASKED_FRAME', 'server frame is masked');
+      return this.#fail(protocolError('MASKED_FRAME', {}));
     }
     // maxLength bounds data; control frames are already capped at 125 bytes,
     // and a close frame must stay readable however low maxLength is set.
-    if (!control && length > this.#rules.maxLength) {
-      this.#handler.onFrameError(
-        new ProtocolError('MESSAGE_TOO_LONG', `frame payload of ${length} bytes exceeds maxLength (${this.#rules.maxLength})`, CloseCode.TOO_LARGE),
-      );
-      this.stop();
-      return false;
-    }
+    if (!control && length > this.#rules.maxLength) return this.#fail(protocolError('MESSAGE_TOO_LONG', { length, max: this.#rules.maxLength }));
     if (header.masked) this.#maskKey = readUint32(bytes, offset);
     return true;
   }
 
-  #fail(code: 'NON_MINIMAL_LENGTH' | 'LENGTH_OUT_OF_RANGE' | 'RESERVED_OPCODE' | 'RESERVED_BITS' | 'FRAGMENTED_CONTROL_FRAME' | 'CONTROL_FRAME_TOO_LONG' | 'UNMASKED_FRAME' | 'MASKED_FRAME', message: string): false {
+  #fail(error: ProtocolError): false {
     this.stop();
-    this.#handler.onFrameError(new ProtocolError(code, message, CloseCode.PROTOCOL_ERROR));
+    this.#handler.onFrameError(error);
     return false;
   }
 }

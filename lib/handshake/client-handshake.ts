@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { ProtocolError, protocolError } from '../errors.js';
 import type { ResponseHead } from '../http/head-parser.js';
 import type { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { hasToken, splitHeaderList } from '../http/tokens.js';
@@ -136,22 +136,26 @@ export function checkHandshakeResponse(
   key: string,
   offeredProtocols: readonly string[],
 ): AcceptedResponse | ProtocolError {
-  const fail = (code: 'HANDSHAKE_UNEXPECTED_STATUS' | 'HANDSHAKE_BAD_RESPONSE' | 'HANDSHAKE_BAD_ACCEPT' | 'HANDSHAKE_BAD_PROTOCOL', message: string) =>
-    new ProtocolError(code, message, CloseCode.PROTOCOL_ERROR);
-  if (head.statusCode !== 101) {
-    return fail('HANDSHAKE_UNEXPECTED_STATUS', `unexpected response code: ${head.statusCode}`);
-  }
+  if (head.statusCode !== 101) return protocolError('HANDSHAKE_UNEXPECTED_STATUS', { status: head.statusCode });
   const headers = head.headers;
-  if (!hasToken(headers['upgrade'], 'websocket')) return fail('HANDSHAKE_BAD_RESPONSE', "'Upgrade' header value is not 'websocket'");
-  if (!hasToken(headers['connection'], 'upgrade')) return fail('HANDSHAKE_BAD_RESPONSE', "'Connection' header does not hold 'upgrade'");
+  if (!hasToken(headers['upgrade'], 'websocket')) return protocolError('HANDSHAKE_BAD_RESPONSE', { detail: "'Upgrade' header value is not 'websocket'" });
+  if (!hasToken(headers['connection'], 'upgrade')) return protocolError('HANDSHAKE_BAD_RESPONSE', { detail: "'Connection' header does not hold 'upgrade'" });
   if (headers['sec-websocket-accept'] !== acceptKeyFor(key)) {
-    return fail('HANDSHAKE_BAD_ACCEPT', 'Sec-WebSocket-Accept mismatch');
+    return protocolError('HANDSHAKE_BAD_ACCEPT', {});
   }
-  const chosen = headers['sec-websocket-protocol'];
+  return checkChosenSubprotocol(headers['sec-websocket-protocol'], offeredProtocols);
+}
+
+/**
+ * The subprotocol a server's answer names (HTTP/1.1 or HTTP/2): one of
+ * those offered, or none. RFC 6455 §4.1: a value the client did not offer
+ * fails the connection.
+ */
+export function checkChosenSubprotocol(chosen: string | undefined, offeredProtocols: readonly string[]): AcceptedResponse | ProtocolError {
   if (chosen === undefined) return { protocol: null };
   const list = splitHeaderList(chosen);
   if (list.length !== 1 || !offeredProtocols.includes(list[0]!)) {
-    return fail('HANDSHAKE_BAD_PROTOCOL', `server chose subprotocol ${JSON.stringify(chosen)}, which was not offered`);
+    return protocolError('HANDSHAKE_BAD_PROTOCOL', { chosen });
   }
   return { protocol: list[0]! };
 }

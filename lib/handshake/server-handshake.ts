@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { ProtocolError, protocolError } from '../errors.js';
 import type { HandshakeRequest } from '../http/request.js';
 import { hasToken, splitHeaderList } from '../http/tokens.js';
 import { acceptKeyFor, isValidKey } from './accept-key.js';
@@ -22,7 +22,7 @@ export const VERSION_HEADER = `Sec-WebSocket-Version: ${SUPPORTED_VERSIONS.join(
  */
 export function checkHandshakeRequest(request: HandshakeRequest): ProtocolError | null {
   const headers = request.headers;
-  const bad = (message: string) => new ProtocolError('HANDSHAKE_BAD_REQUEST', message, CloseCode.PROTOCOL_ERROR);
+  const bad = (detail: string) => protocolError('HANDSHAKE_BAD_REQUEST', { detail });
   if (request.method !== 'GET') return bad(`handshake method is ${request.method}, not GET`);
   if (request.httpVersion !== null && !isAtLeastHttp11(request.httpVersion)) {
     return bad(`handshake is HTTP/${request.httpVersion}; HTTP/1.1 or later is required`);
@@ -35,11 +35,7 @@ export function checkHandshakeRequest(request: HandshakeRequest): ProtocolError 
   }
   const version = headers['sec-websocket-version'];
   if (version === undefined || !(SUPPORTED_VERSIONS as readonly string[]).includes(version)) {
-    return new ProtocolError(
-      'HANDSHAKE_UNSUPPORTED_VERSION',
-      `unsupported Sec-WebSocket-Version ${JSON.stringify(version ?? null)}`,
-      CloseCode.PROTOCOL_ERROR,
-    );
+    return protocolError('HANDSHAKE_UNSUPPORTED_VERSION', { detail: `unsupported Sec-WebSocket-Version ${JSON.stringify(version ?? null)}` });
   }
   return null;
 }

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { ProtocolError, protocolError } from '../errors.js';
 import { isToken, isTokenChar } from './tokens.js';
 
 /**
@@ -101,11 +101,7 @@ abstract class HeadParser<H> {
     const taken = end < 0 ? chunk.length : end;
     if (this.#size + taken > this.#limits.maxHeadSize) {
       this.#done = true;
-      return headError(
-        'HTTP_HEAD_TOO_LARGE',
-        `HTTP head is larger than maxHeadSize (${this.#limits.maxHeadSize} bytes)`,
-        CloseCode.TOO_LARGE,
-      );
+      return headError('HTTP_HEAD_TOO_LARGE', `HTTP head is larger than maxHeadSize (${this.#limits.maxHeadSize} bytes)`);
     }
     // The caller may reuse its chunk; keep a copy of what we hold on to.
     if (end < 0) {
@@ -127,11 +123,7 @@ abstract class HeadParser<H> {
     if (lines === null) return headError('HTTP_MALFORMED', 'HTTP head has a bare CR or LF');
     const headerCount = lines.length - 1;
     if (headerCount > this.#limits.maxHeaders) {
-      return headError(
-        'HTTP_TOO_MANY_HEADERS',
-        `HTTP head has more than maxHeaders (${this.#limits.maxHeaders}) header lines`,
-        CloseCode.TOO_LARGE,
-      );
+      return headError('HTTP_TOO_MANY_HEADERS', `HTTP head has more than maxHeaders (${this.#limits.maxHeaders}) header lines`);
     }
     const fields = parseHeaderLines(lines);
     if (typeof fields === 'string') return headError('HTTP_MALFORMED', fields);
@@ -213,12 +205,8 @@ export class ResponseHeadParser extends HeadParser<ResponseHead> {
   }
 }
 
-function headError(
-  code: 'HTTP_HEAD_TOO_LARGE' | 'HTTP_TOO_MANY_HEADERS' | 'HTTP_MALFORMED',
-  message: string,
-  closeCode: number = CloseCode.PROTOCOL_ERROR,
-): HeadResult<never> {
-  return { kind: 'error', error: new ProtocolError(code, message, closeCode) };
+function headError(code: 'HTTP_HEAD_TOO_LARGE' | 'HTTP_TOO_MANY_HEADERS' | 'HTTP_MALFORMED', detail: string): HeadResult<never> {
+  return { kind: 'error', error: protocolError(code, { detail }) };
 }
 
 function latin1(chunks: readonly Uint8Array[], size: number): string {

@@ -18,12 +18,12 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { ProtocolError, protocolError } from '../errors.js';
 import { createHeaderFields, type HeaderFields, type HeadLimits } from '../http/head-parser.js';
 import type { OutgoingHeaders } from '../http/outgoing-headers.js';
 import type { HandshakeRequest } from '../http/request.js';
 import { splitHeaderList } from '../http/tokens.js';
-import type { WebSocketUrl } from '../handshake/client-handshake.js';
+import { checkChosenSubprotocol, type WebSocketUrl } from '../handshake/client-handshake.js';
 
 /**
  * HTTP/2 header fields as HTTP/2 libraries hand them over: names (any
@@ -72,16 +72,16 @@ export function readHeaderFields(input: Http2HeaderInput, limits: HeadLimits): H
       count++;
     }
     if (count > limits.maxHeaders) {
-      return new ProtocolError('HTTP_TOO_MANY_HEADERS', `more than ${limits.maxHeaders} header fields`, CloseCode.TOO_LARGE);
+      return protocolError('HTTP_TOO_MANY_HEADERS', { detail: `more than ${limits.maxHeaders} header fields` });
     }
     if (size > limits.maxHeadSize) {
-      return new ProtocolError('HTTP_HEAD_TOO_LARGE', `header fields larger than ${limits.maxHeadSize} bytes`, CloseCode.TOO_LARGE);
+      return protocolError('HTTP_HEAD_TOO_LARGE', { detail: `header fields larger than ${limits.maxHeadSize} bytes` });
     }
     const key = name.toLowerCase();
     // A pseudo-header occurs at most once (RFC 9113 §8.3): a list is not joined.
     const joined = values.map(String).join(', ');
     if (key.startsWith(':') && (values.length !== 1 || fields[key] !== undefined)) {
-      return new ProtocolError('HANDSHAKE_BAD_REQUEST', `pseudo-header ${key} appears more than once`);
+      return protocolError('HANDSHAKE_BAD_REQUEST', { detail: `pseudo-header ${key} appears more than once` });
     }
     fields[key] = fields[key] === undefined ? joined : `${fields[key]}, ${joined}`;
   }
@@ -115,18 +115,18 @@ export interface RequestFault {
 export function checkExtendedConnectRequest(headers: HeaderFields): RequestFault | null {
   const bad = (message: string): RequestFault => ({
     status: 400,
-    error: new ProtocolError('HANDSHAKE_BAD_REQUEST', message, CloseCode.PROTOCOL_ERROR),
+    error: protocolError('HANDSHAKE_BAD_REQUEST', { detail: message }),
   });
   const method = headers[':method'];
   if (method !== 'CONNECT') return bad(`request method is ${method ?? 'missing'}, not CONNECT (RFC 8441 §4)`);
   const protocol = headers[':protocol'];
   if (protocol === undefined) {
     // A plain CONNECT asks for a TCP tunnel, which a WebSocket endpoint does not offer.
-    return { status: 501, error: new ProtocolError('HANDSHAKE_BAD_REQUEST', 'CONNECT without :protocol (a tunnel) is not implemented', CloseCode.PROTOCOL_ERROR) };
+    return { status: 501, error: protocolError('HANDSHAKE_BAD_REQUEST', { detail: 'CONNECT without :protocol (a tunnel) is not implemented' }) };
   }
   if (protocol.toLowerCase() !== 'websocket') {
     // RFC 9220 §3 (the same rule as RFC 8441's): an unknown :protocol SHOULD get 501.
-    return { status: 501, error: new ProtocolError('HANDSHAKE_BAD_REQUEST', `:protocol ${JSON.stringify(protocol)} is not implemented`, CloseCode.PROTOCOL_ERROR) };
+    return { status: 501, error: protocolError('HANDSHAKE_BAD_REQUEST', { detail: `:protocol ${JSON.stringify(protocol)} is not implemented` }) };
   }
   // RFC 8441 §4: with :protocol, :scheme and :path MUST be present.
   if (headers[':scheme'] === undefined || headers[':path'] === undefined) return bad('extended CONNECT needs :scheme and :path (RFC 8441 §4)');
@@ -140,11 +140,9 @@ export function checkExtendedConnectRequest(headers: HeaderFields): RequestFault
   if (version !== WEBSOCKET_VERSION) {
     return {
       status: 400,
-      error: new ProtocolError(
-        'HANDSHAKE_UNSUPPORTED_VERSION',
-        `unsupported sec-websocket-version ${JSON.stringify(version ?? null)}; RFC 8441 bootstraps version 13`,
-        CloseCode.PROTOCOL_ERROR,
-      ),
+      error: protocolError('HANDSHAKE_UNSUPPORTED_VERSION', {
+        detail: `unsupported sec-websocket-version ${JSON.stringify(version ?? null)}; RFC 8441 bootstraps version 13`,
+      }),
     };
   }
   return null;
@@ -227,13 +225,7 @@ export function checkExtendedConnectResponse(
 ): { readonly protocol: string | null } | ProtocolError {
   const status = Number(headers[':status']);
   if (!(status >= 200 && status <= 299)) {
-    return new ProtocolError('HANDSHAKE_UNEXPECTED_STATUS', `unexpected response status: ${headers[':status'] ?? 'none'}`, CloseCode.PROTOCOL_ERROR);
+    return protocolError('HANDSHAKE_UNEXPECTED_STATUS', { status: headers[':status'] ?? 'none' });
   }
-  const chosen = headers['sec-websocket-protocol'];
-  if (chosen === undefined) return { protocol: null };
-  const list = splitHeaderList(chosen);
-  if (list.length !== 1 || !offeredProtocols.includes(list[0]!)) {
-    return new ProtocolError('HANDSHAKE_BAD_PROTOCOL', `server chose subprotocol ${JSON.stringify(chosen)}, which was not offered`, CloseCode.PROTOCOL_ERROR);
-  }
-  return { protocol: list[0]! };
+  return checkChosenSubprotocol(headers['sec-websocket-protocol'], offeredProtocols);
 }

@@ -3,12 +3,14 @@
  * client drivers: frames in and out, messages, ping/pong, and the closing
  * handshake (§5, §7).
  *
- * Closing, in brief: `close()` sends a close frame and waits in `closing`,
- * still reading messages, until the peer's close frame arrives. A close
- * frame from the peer is answered with one echoing its code, then the
+ * Closing, in brief: `close()` sends a close frame and waits in `closing`
+ * (by us), still reading messages, until the peer's close frame arrives. A
+ * close frame from the peer is answered with one echoing its code, then the
  * connection is closed. A protocol error sends a close frame with the code
  * §7.4.1 prescribes and closes at once. No frame is ever sent after a close
- * frame.
+ * frame. Which of these is under way, and what is held, is the state itself
+ * (`ClosingState`, lib/connection/connection-state.ts); each move between
+ * states is one method below.
  *
  * With an extension negotiated, data messages go through the extension
  * pipeline (lib/extensions/), which may finish later; control frames never
@@ -20,12 +22,15 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { CloseCode, ProtocolError, protocolError } from '../errors.js';
 import { BaseDriver, type SendCallback } from '../connection/base-driver.js';
+import type { CloseFrame } from '../connection/connection-state.js';
 import { PauseReason } from '../connection/input-gate.js';
+import { selectSubprotocol } from '../handshake/server-handshake.js';
 import { encodeClosePayload, parseClosePayload } from '../frame/close-payload.js';
 import { FrameWriter } from '../frame/frame-encoder.js';
 import { FrameParser } from '../frame/frame-parser.js';
+import { TracingFrameHandler, TracingFrameWriter } from '../frame/frame-trace.js';
 import { Opcode } from '../frame/opcodes.js';
 import type { ResolvedOptions } from '../options.js';
 import type { EventHub } from '../emitter.js';
@@ -49,12 +54,6 @@ const EMPTY = new Uint8Array(0);
 const RSV1 = 0x40;
 const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
 const textEncoder = new TextEncoder();
-
-/** A close frame waiting for the extension pipeline to drain. */
-interface HeldClose {
-  readonly code: number;
-  readonly reason: string;
-}
 
 /** Ping payloads as map keys: one char per byte. */
 function payloadKey(payload: Uint8Array): string {
@@ -80,7 +79,6 @@ export abstract class HybiDriver extends BaseDriver {
   // ran 2-3 times slower (V8 deoptimized the hot path again and again,
   // "weak objects"); see bench/analysis.md.
   readonly #reader: MessageReader;
-  #closeSent = false;
   // Made on the first ping sent with a callback: an idle connection holds none.
   #pingCallbacks: Map<string, Array<() => void>> | null = null;
   #pendingPings = 0;
@@ -88,10 +86,6 @@ export abstract class HybiDriver extends BaseDriver {
   // handshake made one active, and is what switches on the pipeline.
   #extensionStack: ExtensionStack | null = null;
   #extensions: ExtensionStack | null = null;
-  // Our close frame, held until outgoing messages have left the pipeline.
-  #heldClose: HeldClose | null = null;
-  // The peer's close, held until received messages have been delivered.
-  #peerClose: HeldClose | null = null;
   // The pong owed while the transport is backed up (§5.5.3); made on first need.
   #pendingPong: PendingPong | null = null;
   // Send callbacks of messages in the extension pipeline, by their number
@@ -124,7 +118,8 @@ export abstract class HybiDriver extends BaseDriver {
     const streaming = options.streamMessages;
     this.#reader = new MessageReader(sink, options.maxLength, options.maxStreamedMessageSize);
     if (streaming) this.#reader.streamed = sink;
-    this.parser = new FrameParser(this.#reader, {
+    const trace = options.trace;
+    this.parser = new FrameParser(trace === null ? this.#reader : new TracingFrameHandler(this.#reader, trace), {
       role,
       requireMasking: options.requireMasking,
       // A streamed message's frames are bounded by its own limit (the reader checks which applies).
@@ -132,7 +127,10 @@ export abstract class HybiDriver extends BaseDriver {
     });
     // §5.3: a client masks every frame it sends; a server never does.
     // Through this.socket, which sees the transport's backpressure.
-    this.writer = new FrameWriter(this.socket, role === 'client', options.fragmentSize);
+    this.writer =
+      trace === null
+        ? new FrameWriter(this.socket, role === 'client', options.fragmentSize)
+        : new TracingFrameWriter(this.socket, role === 'client', options.fragmentSize, trace);
   }
 
   override get retainedBytes(): number {
@@ -170,7 +168,7 @@ export abstract class HybiDriver extends BaseDriver {
   startMessage(type: 'text' | 'binary'): OutgoingMessage | null {
     if (type !== 'text' && type !== 'binary') throw new TypeError("startMessage() takes 'text' or 'binary'");
     if (this.#outgoing !== null) throw new Error('a streamed message is already being sent: end() it first');
-    if (this.state.kind !== 'open' || this.#closeSent) return null;
+    if (this.state.kind !== 'open') return null;
     const extensions = this.#extensions;
     const sink =
       extensions === null
@@ -188,7 +186,7 @@ export abstract class HybiDriver extends BaseDriver {
     return {
       writePiece: (opcode, fin, payload, done) =>
         this.hub.run(() => {
-          if (this.#closeSent || this.state.kind === 'closed') return false;
+          if (this.state.kind !== 'open') return false;
           this.writer.frame(fin, 0, opcode, payload);
           if (done !== undefined) super.settleWhenWritten(done);
           return true;
@@ -208,7 +206,7 @@ export abstract class HybiDriver extends BaseDriver {
     return {
       writePiece: (_opcode, fin, payload, done) =>
         this.hub.run(() => {
-          if (this.#closeSent || this.state.kind === 'closed') return false;
+          if (this.state.kind !== 'open') return false;
           // Copied: the caller may reuse its buffer once write() returns.
           pieces.push(payload.slice());
           if (done !== undefined) callbacks.push(done);
@@ -239,7 +237,7 @@ export abstract class HybiDriver extends BaseDriver {
     return {
       writePiece: (opcode, fin, payload, done) =>
         this.hub.run(() => {
-          if (this.#closeSent || this.state.kind === 'closed') return false;
+          if (this.state.kind !== 'open') return false;
           const first = opcode !== Opcode.CONTINUATION;
           // Copied: the compressor reads it later, and the caller may reuse its buffer.
           const piece = payload.slice();
@@ -258,7 +256,7 @@ export abstract class HybiDriver extends BaseDriver {
                 this.failConnection(extensionFailure(error));
                 return;
               }
-              if (this.#closeSent) {
+              if (!this.#mayWritePipelined()) {
                 if (done !== undefined) failCallback(done);
                 return;
               }
@@ -407,6 +405,43 @@ export abstract class HybiDriver extends BaseDriver {
     return header;
   }
 
+  /**
+   * Server: the subprotocol and extensions answered to a request's offers
+   * (HTTP/1.1 or HTTP/2 alike). The subprotocol is the first of the
+   * client's offers in `options.protocols` (§4.2.2); an extension offer
+   * that does not parse is the client's fault (400, 1002), an extension
+   * that throws while negotiating ours (500, 1011).
+   *
+   * @internal
+   */
+  protected negotiateOffers(
+    protocolOffer: string | undefined,
+    extensionOffer: string | undefined,
+  ): { readonly extensions: string | null } | { readonly status: 400 | 500; readonly error: ProtocolError } {
+    this.agreedProtocol = selectSubprotocol(protocolOffer, this.options.protocols);
+    try {
+      return { extensions: this.respondToExtensions(extensionOffer) };
+    } catch (cause) {
+      const message = cause instanceof Error ? cause.message : String(cause);
+      if (cause instanceof SyntaxError) {
+        return { status: 400, error: protocolError('HANDSHAKE_BAD_EXTENSION', { detail: message }, { closeCode: CloseCode.PROTOCOL_ERROR }) };
+      }
+      return { status: 500, error: protocolError('EXTENSION_ERROR', { detail: `extension negotiation failed: ${message}` }) };
+    }
+  }
+
+  /**
+   * Client: the server's answer cannot be accepted (§4.1: fail the
+   * connection). The fault's own close code is kept: 1009 for a head past
+   * the limits, as a server reports it; 1002 for the rest.
+   *
+   * @internal
+   */
+  protected failHandshake(error: ProtocolError): false {
+    this.failConnection(new ProtocolError(error.code, `Error during WebSocket handshake: ${error.message}`, error.closeCode));
+    return false;
+  }
+
   /** Client: the Sec-WebSocket-Extensions offer, or null. */
   protected offerExtensions(): string | null {
     return this.#extensionStack?.offer() ?? null;
@@ -421,11 +456,9 @@ export abstract class HybiDriver extends BaseDriver {
     const stack = this.#extensionStack;
     if (stack === null) {
       if (header === undefined || header.trim() === '') return null;
-      return new ProtocolError(
-        'HANDSHAKE_BAD_EXTENSION',
-        `Sec-WebSocket-Extensions: server accepted ${JSON.stringify(header)}, but no extension was offered`,
-        CloseCode.EXTENSION_REQUIRED,
-      );
+      return protocolError('HANDSHAKE_BAD_EXTENSION', {
+        detail: `Sec-WebSocket-Extensions: server accepted ${JSON.stringify(header)}, but no extension was offered`,
+      });
     }
     const error = stack.accept(header);
     if (error === null) this.#useExtensions(stack);
@@ -438,8 +471,7 @@ export abstract class HybiDriver extends BaseDriver {
    * (1010, §7.4.1) before the connection ends.
    */
   protected failExtensionNegotiation(error: ProtocolError): void {
-    this.parser.stop();
-    this.#sendClose(error.closeCode, truncateReason(error.message));
+    this.#writeClose(error.closeCode, truncateReason(error.message));
     this.failConnection(error);
   }
 
@@ -526,8 +558,11 @@ export abstract class HybiDriver extends BaseDriver {
 
   // --- sending ---
 
+  // The base driver calls these in `open` only; a failure while the queue
+  // is flushed at open can end the connection between two of them.
+
   protected sendText(message: string): boolean {
-    if (this.#closeSent) return false;
+    if (this.state.kind !== 'open') return false;
     this.#justQueued = null;
     if (this.#outgoing !== null) return this.#wait(Opcode.TEXT, message);
     if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.TEXT, textEncoder.encode(message));
@@ -536,7 +571,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   protected sendBinary(message: Uint8Array): boolean {
-    if (this.#closeSent) return false;
+    if (this.state.kind !== 'open') return false;
     this.#justQueued = null;
     // Copied: the caller may reuse its buffer before the streamed message ends.
     if (this.#outgoing !== null) return this.#wait(Opcode.BINARY, message.slice());
@@ -548,7 +583,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   protected sendPing(message: Uint8Array, callback: (() => void) | undefined): boolean {
-    if (this.#closeSent) return false;
+    if (this.state.kind !== 'open') return false;
     if (callback !== undefined) {
       if (this.#pendingPings >= this.options.maxPendingPings) return false;
       const key = payloadKey(message);
@@ -571,29 +606,74 @@ export abstract class HybiDriver extends BaseDriver {
     encodeClosePayload(code, reason);
   }
 
+  // --- the closing handshake: one method per move ---
+
+  /** Open → closing by us: our close frame is sent, or held while messages sent before it are in the pipeline. */
   protected closeOpenConnection(code: number, reason: string): void {
     // Messages already accepted by text()/binary() go out first (§5.5.1:
     // nothing may follow the close frame, so they could not go after it).
-    if (this.#extensions !== null && (!this.#extensions.outgoingIdle || this.#codecPending > 0)) this.#heldClose = { code, reason };
-    else this.#sendClose(code, reason);
-    this.enterClosing();
+    // Compressed pieces of a streamed message still in the codec count as in the pipeline.
+    const held = this.#extensions !== null && (!this.#extensions.outgoingIdle || this.#codecPending > 0);
+    if (!held) this.#writeClose(code, reason);
+    this.enterClosing({ kind: 'closing', by: 'us', ours: { code, reason }, oursSent: !held, theirs: null });
   }
 
+  /** A failure (then closed): a close frame with the error's code, unless ours was sent already; it replaces one still held. */
   protected sendFailure(error: ProtocolError): void {
-    this.parser.stop();
-    // In `closing` a close frame may still be held for the pipeline: a
-    // failure sends its own at once instead (#sendClose sends one at most).
-    if (this.state.kind === 'open' || this.state.kind === 'closing') {
-      this.#sendClose(error.closeCode, truncateReason(error.message));
+    const state = this.state;
+    const oursSent = state.kind === 'closing' && state.by === 'us' && state.oursSent;
+    if ((state.kind === 'open' || state.kind === 'closing') && !oursSent) {
+      this.#writeClose(error.closeCode, truncateReason(error.message));
     }
+  }
+
+  /** The peer's close frame: completes the closing handshake, or is held (closing) while the pipeline is busy. */
+  #receivedClose(payload: Uint8Array): void {
+    const theirs = parseClosePayload(payload);
+    if (theirs instanceof ProtocolError) {
+      this.failConnection(theirs);
+      return;
+    }
+    // §5.5.1: the peer sends nothing after its close frame; nothing more is read.
+    this.parser.stop();
+    const extensions = this.#extensions;
+    if (extensions !== null && !(extensions.incomingIdle && extensions.outgoingIdle)) {
+      // Messages before this close frame are still in the pipeline: deliver
+      // and send them first (§5.5.1 lets the answer wait for the current message).
+      const state = this.state;
+      if (state.kind === 'open') this.enterClosing({ kind: 'closing', by: 'peer', theirs });
+      else if (state.kind === 'closing' && state.by === 'us') this.state = { ...state, theirs };
+      return;
+    }
+    this.#acknowledgeClose(theirs);
+  }
+
+  /** Progress in the pipeline while closing: a held close frame of ours goes out, a held close of theirs completes. */
+  #pipelineProgress(): void {
+    const state = this.state;
+    if (state.kind !== 'closing') return;
+    const extensions = this.#extensions!;
+    if (state.by === 'us' && !state.oursSent && extensions.outgoingIdle && this.#codecPending === 0) {
+      this.state = { ...state, oursSent: true };
+      this.#writeClose(state.ours.code, state.ours.reason);
+    }
+    if (state.theirs !== null && extensions.incomingIdle && extensions.outgoingIdle && this.#codecPending === 0) this.#acknowledgeClose(state.theirs);
+  }
+
+  /** Closing → closed, cleanly: the peer's close frame is answered unless ours was sent first (§5.5.1), then `close`. */
+  #acknowledgeClose(theirs: CloseFrame): void {
+    const state = this.state;
+    if (state.kind === 'open' || (state.kind === 'closing' && state.by === 'peer')) {
+      // §5.5.1: the answer typically echoes the status code received.
+      this.#writeClose(theirs.code, '');
+    }
+    this.finish(theirs.code, theirs.reason, true);
   }
 
   protected override onClosed(): void {
     this.parser.stop();
     this.#pingCallbacks = null;
     this.#pendingPings = 0;
-    this.#heldClose = null;
-    this.#peerClose = null;
     this.#pendingPong = null;
     this.sendFlow.heldBytes = 0;
     this.#outgoing?.stop();
@@ -640,7 +720,8 @@ export abstract class HybiDriver extends BaseDriver {
 
   /** A message to send out of the pipeline, in send order. */
   #encoded(result: EncodedMessage | ProtocolError): void {
-    if (this.state.kind === 'closed' || this.#closeSent) {
+    // Messages sent before our close frame still go out while it is held.
+    if (!this.#mayWritePipelined()) {
       this.#settleNextFromPipeline(new Error('the connection closed before the message was sent'));
       return;
     }
@@ -654,20 +735,10 @@ export abstract class HybiDriver extends BaseDriver {
     this.#pipelineProgress();
   }
 
-  /** Sends a held close frame, or ends a held close, once the pipeline allows. */
-  #pipelineProgress(): void {
-    const extensions = this.#extensions!;
-    const held = this.#heldClose;
-    if (held !== null && extensions.outgoingIdle && this.#codecPending === 0) {
-      this.#heldClose = null;
-      this.#sendClose(held.code, held.reason);
-    }
-    const peer = this.#peerClose;
-    if (peer !== null && extensions.incomingIdle && extensions.outgoingIdle && this.state.kind !== 'closed') {
-      this.#peerClose = null;
-      this.#sendClose(peer.code, '');
-      this.finish(peer.code, peer.reason, true);
-    }
+  /** True while what left the pipeline (or the piece codec) may still be written: before our close frame went out. */
+  #mayWritePipelined(): boolean {
+    const state = this.state;
+    return !(state.kind === 'closed' || (state.kind === 'closing' && state.by === 'us' && state.oursSent));
   }
 
   /**
@@ -684,7 +755,7 @@ export abstract class HybiDriver extends BaseDriver {
     this.sendFlow.heldBytes -= pending.size;
     if (!pending.defer(payload)) {
       pending.take();
-      this.failConnection(new ProtocolError('PING_FLOOD', 'too many pings while our pongs could not be sent', CloseCode.POLICY_VIOLATION));
+      this.failConnection(protocolError('PING_FLOOD', {}));
       return;
     }
     this.sendFlow.heldBytes += pending.size;
@@ -693,35 +764,14 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   #sendFrame(opcode: number, payload: Uint8Array): boolean {
-    if (this.#closeSent) return false;
+    if (this.state.kind !== 'open') return false;
     this.writer.frame(true, 0, opcode, payload);
     return true;
   }
 
-  #sendClose(code: number, reason: string): void {
-    if (this.#closeSent) return;
+  /** Writes a close frame; the callers above decide whether one may still be sent. */
+  #writeClose(code: number, reason: string): void {
     this.writer.frame(true, 0, Opcode.CLOSE, code === CloseCode.NO_STATUS ? EMPTY : encodeClosePayload(code, reason));
-    this.#closeSent = true;
-  }
-
-  #receivedClose(payload: Uint8Array): void {
-    const close = parseClosePayload(payload);
-    if (close instanceof ProtocolError) {
-      this.failConnection(close);
-      return;
-    }
-    this.parser.stop();
-    const extensions = this.#extensions;
-    if (extensions !== null && !(extensions.incomingIdle && extensions.outgoingIdle)) {
-      // Messages before this close frame are still in the pipeline: deliver
-      // and send them first (§5.5.1 lets the answer wait for the current message).
-      this.#peerClose = close;
-      this.enterClosing();
-      return;
-    }
-    // §5.5.1: answer with a close frame, typically echoing the status code.
-    if (this.state.kind === 'open') this.#sendClose(close.code, '');
-    this.finish(close.code, close.reason, true);
   }
 
   #runPingCallbacks(payload: Uint8Array): void {

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError } from '../errors.js';
+import { ProtocolError, protocolError } from '../errors.js';
 import { ByteAccumulator } from '../frame/byte-accumulator.js';
 import type { FrameHandler, FrameHeader } from '../frame/frame-parser.js';
 import { Opcode, isControlOpcode } from '../frame/opcodes.js';
@@ -122,16 +122,16 @@ export class MessageReader implements FrameHandler {
     if (opcode === Opcode.CONTINUATION) {
       // §5.4: a continuation belongs to a message already started.
       if (this.#messageOpcode === 0) {
-        return this.#fail(new ProtocolError('UNEXPECTED_CONTINUATION', 'continuation frame with no message to continue'));
+        return this.#fail(protocolError('UNEXPECTED_CONTINUATION', {}));
       }
       if (header.rsv !== 0) {
         // RFC 7692 §6: per-message bits go on the first frame only.
-        return this.#fail(new ProtocolError('RESERVED_BITS', 'reserved bits set on a continuation frame'));
+        return this.#fail(protocolError('RESERVED_BITS', { rsv: header.rsv, continuation: true }));
       }
     } else {
       // §5.4: a new data message may not start inside a fragmented one.
       if (this.#messageOpcode !== 0) {
-        return this.#fail(new ProtocolError('EXPECTED_CONTINUATION', 'new data frame while a fragmented message is unfinished'));
+        return this.#fail(protocolError('EXPECTED_CONTINUATION', {}));
       }
       this.#messageOpcode = opcode;
       this.#messageRsv = header.rsv;
@@ -143,7 +143,7 @@ export class MessageReader implements FrameHandler {
     const limit = this.#streaming ? this.#maxStreamedSize : this.#maxLength;
     if (total > limit) {
       const name = this.#streaming ? 'maxStreamedMessageSize' : 'maxLength';
-      return this.#fail(new ProtocolError('MESSAGE_TOO_LONG', `message of ${total} bytes or more exceeds ${name} (${limit})`, CloseCode.TOO_LARGE));
+      return this.#fail(protocolError('MESSAGE_TOO_LONG', { length: total, max: limit, limit: name }));
     }
     if (this.#streaming) this.#received = total;
     return true;
@@ -175,7 +175,7 @@ export class MessageReader implements FrameHandler {
         text = this.#streamDecoder!.decode(piece, { stream: !complete });
       } catch {
         this.#streamDecoder = null;
-        return this.#fail(new ProtocolError('INVALID_UTF8', 'text message is not valid UTF-8', CloseCode.INVALID_DATA));
+        return this.#fail(protocolError('INVALID_UTF8', {}));
       }
       if (text.length > 0) sink.onMessagePiece(text);
     } else if (piece.length > 0) {
@@ -205,12 +205,12 @@ export class MessageReader implements FrameHandler {
     if (checkText) {
       // Validated (and mostly decoded) piece by piece, so a bad one fails now.
       if (!this.#text.push(piece)) {
-        return this.#fail(new ProtocolError('INVALID_UTF8', 'text message is not valid UTF-8', CloseCode.INVALID_DATA));
+        return this.#fail(protocolError('INVALID_UTF8', {}));
       }
       if (!complete) return true;
       const text = this.#text.finish();
       if (text === null) {
-        return this.#fail(new ProtocolError('INVALID_UTF8', 'text message ends inside a UTF-8 sequence', CloseCode.INVALID_DATA));
+        return this.#fail(protocolError('INVALID_UTF8', {}));
       }
       this.#endMessage();
       this.#sink.onMessage(opcode, rsv, text);
@@ -248,7 +248,7 @@ export class MessageReader implements FrameHandler {
     try {
       string = decoder.decode(data);
     } catch {
-      return this.#fail(new ProtocolError('INVALID_UTF8', 'text message is not valid UTF-8', CloseCode.INVALID_DATA));
+      return this.#fail(protocolError('INVALID_UTF8', {}));
     }
     this.#sink.onMessage(opcode, rsv, string);
     return true;

@@ -19,7 +19,7 @@
 import { toBytes } from '../bytes.js';
 import type { Socket } from '../events.js';
 import { EventHub, type Listener } from '../emitter.js';
-import { ProtocolError } from '../errors.js';
+import { ProtocolError, protocolError } from '../errors.js';
 import { createHeaderFields, ResponseHeadParser, type HeadLimits, type HeaderFields } from '../http/head-parser.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { encodeHead } from '../http/serialize.js';
@@ -215,7 +215,7 @@ export class HttpProxy {
     const kind = this.#state.kind;
     if (kind !== 'idle' && kind !== 'awaiting') return;
     this.#hub.run(() =>
-      this.#fail(new ProtocolError('PROXY_CLOSED', `the connection closed before the proxy opened a tunnel to ${this.#authority}`)),
+      this.#fail(protocolError('PROXY_CLOSED', { authority: this.#authority })),
     );
   }
 
@@ -247,7 +247,7 @@ export class HttpProxy {
     this.headers = head.headers;
     if (status < 200 || status > 299) {
       const reason = head.statusText === '' ? '' : ` ${head.statusText}`;
-      this.#fail(new ProtocolError('PROXY_REFUSED', `the proxy refused CONNECT ${this.#authority}: ${status}${reason}`));
+      this.#fail(protocolError('PROXY_REFUSED', { authority: this.#authority, status: `${status}${reason}` }));
       return;
     }
     // §9.3.6: after a 2xx the connection is a tunnel from the next byte on;

@@ -21,7 +21,7 @@
  * @module
  */
 import zlib from 'node:zlib';
-import { CloseCode, ProtocolError } from '../../errors.js';
+import { CloseCode, ProtocolError, protocolError } from '../../errors.js';
 import type {
   Extension,
   ExtensionCallback,
@@ -461,13 +461,13 @@ class DeflateSession implements PieceCodec {
       length += chunk.length;
       if (length > maxLength) {
         // Stop here: the rest of the message is never inflated.
-        finish(new ProtocolError('MESSAGE_TOO_LONG', `inflated message exceeds maxLength (${maxLength} bytes)`, CloseCode.TOO_LARGE));
+        finish(protocolError('MESSAGE_TOO_LONG', { length: maxLength + 1, max: maxLength }));
         return;
       }
       chunks.push(chunk);
     };
     const onError = (error: Error): void => {
-      finish(new ProtocolError('EXTENSION_ERROR', `invalid compressed data: ${error.message}`, CloseCode.INVALID_DATA));
+      finish(protocolError('EXTENSION_ERROR', { detail: `invalid compressed data: ${error.message}` }, { closeCode: CloseCode.INVALID_DATA }));
     };
     inflater.on('data', onData);
     inflater.on('error', onError);
@@ -511,7 +511,7 @@ class DeflateSession implements PieceCodec {
       }
       this.#deflating = false;
       if (error !== null) {
-        job.callback(new ProtocolError('EXTENSION_ERROR', `compression failed: ${error.message}`, CloseCode.INTERNAL_ERROR), null);
+        job.callback(protocolError('EXTENSION_ERROR', { detail: `compression failed: ${error.message}` }), null);
       } else {
         let data = join(chunks, length);
         // §7.2.1: remove the 4 octets 0x00 0x00 0xff 0xff the sync flush ends with.
