@@ -108,7 +108,19 @@ export abstract class BaseDriver {
    *
    * @internal
    */
-  protected readonly inputGate: InputGate;
+  protected get inputGate(): InputGate {
+    return (this.#gate ??= new InputGate(this.options.maxPausedBytes));
+  }
+  /**
+   * True while input is paused; never makes the gate.
+   *
+   * @internal
+   */
+  protected get inputPaused(): boolean {
+    return this.#gate !== null && this.#gate.paused;
+  }
+  // Made on the first pause: an idle connection that never pauses holds none.
+  #gate: InputGate | null = null;
   /**
    * The deadlines, once `useDeadlines()` turned them on.
    *
@@ -121,7 +133,9 @@ export abstract class BaseDriver {
    *
    * @internal
    */
-  protected answersHttp = false;
+  protected get answersHttp(): boolean {
+    return false;
+  }
   /**
    * The options, defaults filled in and checked.
    *
@@ -166,9 +180,9 @@ export abstract class BaseDriver {
     if (socket === null || typeof socket !== 'object' || typeof socket.write !== 'function') {
       throw new TypeError('socket must be an object with a write(bytes) method');
     }
-    this.sendFlow = new SendFlow(socket, options.maxBufferedBytes);
+    // Driver.server's protocol driver shares its flow: one transport, one count.
+    this.sendFlow = socket instanceof SendFlow ? socket : new SendFlow(socket, options.maxBufferedBytes);
     this.socket = this.sendFlow;
-    this.inputGate = new InputGate(options.maxPausedBytes);
     this.options = options;
     this.hub = hub ?? new EventHub();
   }
@@ -185,7 +199,7 @@ export abstract class BaseDriver {
    * server can watch it; every part is bounded by an option.
    */
   get retainedBytes(): number {
-    return (this.#earlyInputBytes?.retainedBytes ?? 0) + this.inputGate.retainedBytes;
+    return (this.#earlyInputBytes?.retainedBytes ?? 0) + (this.#gate?.retainedBytes ?? 0);
   }
 
   /**
@@ -200,7 +214,7 @@ export abstract class BaseDriver {
 
   /** True while delivery is paused (by `pause()`, or while a pong waits for the transport). */
   get isPaused(): boolean {
-    return this.inputGate.paused;
+    return this.inputPaused;
   }
 
   /**
@@ -217,7 +231,7 @@ export abstract class BaseDriver {
   /** Delivers again: reads what was held, then emits `resume`. */
   resume(): void {
     this.hub.run(() => {
-      if (this.inputGate.pausedBy(PauseReason.APPLICATION)) this.onApplicationResume();
+      if (this.#gate?.pausedBy(PauseReason.APPLICATION) === true) this.onApplicationResume();
       this.resumeInput(PauseReason.APPLICATION);
     });
   }
@@ -396,7 +410,7 @@ export abstract class BaseDriver {
       const chunk = toBytes(bytes);
       if (chunk.length === 0 || this.state.kind === 'closed') return;
       this.deadlines?.heard();
-      if (this.inputGate.paused) {
+      if (this.inputPaused) {
         this.#holdWhilePaused(chunk);
         return;
       }
@@ -597,7 +611,7 @@ export abstract class BaseDriver {
    * @internal
    */
   protected resumeInput(reason: number): void {
-    if (this.state.kind === 'closed' || !this.inputGate.resume(reason)) return;
+    if (this.state.kind === 'closed' || this.#gate === null || !this.#gate.resume(reason)) return;
     this.onInputResumed();
     if (!this.#started) {
       const held = this.inputGate.take();
@@ -608,7 +622,7 @@ export abstract class BaseDriver {
     }
     // Reading the held input may have paused again (a pong in it, say) or
     // ended the connection; the state is read afresh.
-    if (!this.inputGate.paused && this.readyState !== 3) this.hub.emit('resume', {});
+    if (!this.inputPaused && this.readyState !== 3) this.hub.emit('resume', {});
   }
 
   /** Hook for `addExtension()`: false unless the protocol version has extensions. */
@@ -706,7 +720,7 @@ export abstract class BaseDriver {
     const queue = this.#queue;
     this.#queue = null;
     this.#earlyInputBytes = null;
-    this.inputGate.clear();
+    this.#gate?.clear();
     this.deadlines?.stop();
     this.deadlines = null;
     this.onClosed();
@@ -754,8 +768,8 @@ export abstract class BaseDriver {
   #readHeldInput(): void {
     let i = 0;
     while (this.state.kind !== 'closed') {
-      if (!this.inputGate.paused) {
-        const fromGate = this.inputGate.take();
+      if (!this.inputPaused) {
+        const fromGate = this.#gate?.take() ?? null;
         if (fromGate !== null) {
           this.#read(fromGate);
           continue;
@@ -765,7 +779,7 @@ export abstract class BaseDriver {
       const held = this.#heldInput;
       if (held === null || i >= held.length) return;
       const chunk = held[i++]!;
-      if (this.inputGate.paused) this.#holdWhilePaused(chunk);
+      if (this.inputPaused) this.#holdWhilePaused(chunk);
       else this.#read(chunk);
     }
   }

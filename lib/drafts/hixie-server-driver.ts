@@ -69,7 +69,6 @@ export abstract class HixieServerDriver extends BaseDriver implements ServerSide
     env?: RackEnv,
   ) {
     super(socket, options, hub);
-    this.answersHttp = true;
     this.request = request;
     this.headers = request.headers;
     this.env = env ?? rackEnvFor(request);
@@ -81,6 +80,12 @@ export abstract class HixieServerDriver extends BaseDriver implements ServerSide
     };
     this.parser = new HixieFrameParser(sink, { maxLength: options.maxLength, closingFrame });
   }
+
+  /** A server that has not answered by the handshake deadline answers 408. */
+  protected override get answersHttp(): boolean {
+    return true;
+  }
+
 
   /**
    * Adds a header to the 101 response. Call before `start()`. Besides the

@@ -61,8 +61,13 @@ export class HttpServerDriver extends BaseDriver {
   constructor(socket: Socket, options: ResolvedOptions) {
     super(socket, options);
     this.#head = new RequestHeadParser(options);
-    this.answersHttp = true;
   }
+
+  /** A server that has not answered by the handshake deadline answers 408. */
+  protected override get answersHttp(): boolean {
+    return true;
+  }
+
 
   /** The request as a Rack-style env; null until `connect`. */
   get env(): RackEnv | null {
@@ -112,7 +117,7 @@ export class HttpServerDriver extends BaseDriver {
     this.hub.run(() => {
       const head = this.#head;
       if (head === null || this.state.kind === 'closed') return;
-      if (this.inputGate.paused) {
+      if (this.inputPaused) {
         // Paused before the request arrived: held unread (copied: the caller's chunk is not ours until read).
         if (this.inputGate.hold(toBytes(bytes).slice())) return;
         this.inputGate.clear();

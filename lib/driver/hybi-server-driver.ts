@@ -47,7 +47,6 @@ export class HybiServerDriver extends HybiDriver {
     env?: RackEnv,
   ) {
     super('server', socket, options, hub);
-    this.answersHttp = true;
     this.#request = request;
     this.headers = request.headers;
     this.#env = env ?? null;
@@ -55,6 +54,12 @@ export class HybiServerDriver extends HybiDriver {
     const version = request.headers['sec-websocket-version'];
     this.version = version === '7' ? 'hybi-7' : version === '8' ? 'hybi-8' : 'hybi-13';
   }
+
+  /** A server that has not answered by the handshake deadline answers 408. */
+  protected override get answersHttp(): boolean {
+    return true;
+  }
+
 
   protected handshake(): boolean {
     const request = this.#request;

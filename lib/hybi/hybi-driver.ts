@@ -86,25 +86,12 @@ export abstract class HybiDriver extends BaseDriver {
   // handshake made one active, and is what switches on the pipeline.
   #extensionStack: ExtensionStack | null = null;
   #extensions: ExtensionStack | null = null;
-  // The pong owed while the transport is backed up (§5.5.3); made on first need.
-  #pendingPong: PendingPong | null = null;
-  // Send callbacks of messages in the extension pipeline, by their number
-  // in send order; made on first need.
-  #pipelineCallbacks: Map<number, SendCallback> | null = null;
-  #pipelineSent = 0;
-  #pipelineWritten = 0;
-  // The message being sent in pieces, and whole messages waiting for its end.
-  #outgoing: OutgoingMessage | null = null;
-  #waiting: WaitingMessage[] | null = null;
-  // The message sendText/sendBinary just queued behind the streamed one, for its callback.
-  #justQueued: WaitingMessage | null = null;
   // The extension session that compresses piece by piece, when streaming
-  // goes through it (docs/flow-control.md); what it holds to send, and the
-  // type and text decoder of the streamed message being inflated.
+  // goes through it (docs/flow-control.md).
   #codec: PieceCodec | null = null;
-  #codecPending = 0;
-  #streamedType: 'text' | 'binary' = 'binary';
-  #inflateDecoder: TextDecoder | null = null;
+  // Flow-control and streaming state, made on first need: an idle
+  // connection holds none (see FlowState).
+  #flowState: FlowState | null = null;
 
   /**
    * Made through the concrete drivers, which the `Driver` factories create;
@@ -116,8 +103,8 @@ export abstract class HybiDriver extends BaseDriver {
     super(socket, options, hub);
     const sink = new HybiDriver.#ReaderSink(this);
     const streaming = options.streamMessages;
-    this.#reader = new MessageReader(sink, options.maxLength, options.maxStreamedMessageSize);
-    if (streaming) this.#reader.streamed = sink;
+    this.#reader = new MessageReader(sink, options.maxLength);
+    if (streaming) this.#reader.streaming = { sink, maxSize: options.maxStreamedMessageSize, compressed: false };
     const trace = options.trace;
     this.parser = new FrameParser(trace === null ? this.#reader : new TracingFrameHandler(this.#reader, trace), {
       role,
@@ -131,6 +118,11 @@ export abstract class HybiDriver extends BaseDriver {
       trace === null
         ? new FrameWriter(this.socket, role === 'client', options.fragmentSize)
         : new TracingFrameWriter(this.socket, role === 'client', options.fragmentSize, trace);
+  }
+
+  /** The flow-control and streaming state, made now if needed. */
+  get #flow(): FlowState {
+    return (this.#flowState ??= new FlowState());
   }
 
   override get retainedBytes(): number {
@@ -150,7 +142,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   protected override onTransportDrained(): void {
-    const payload = this.#pendingPong?.take() ?? null;
+    const payload = this.#flowState?.pendingPong?.take() ?? null;
     if (payload === null) return;
     this.sendFlow.heldBytes -= payload.length;
     if (this.state.kind === 'open') this.#sendFrame(Opcode.PONG, payload);
@@ -167,17 +159,17 @@ export abstract class HybiDriver extends BaseDriver {
    */
   startMessage(type: 'text' | 'binary'): OutgoingMessage | null {
     if (type !== 'text' && type !== 'binary') throw new TypeError("startMessage() takes 'text' or 'binary'");
-    if (this.#outgoing !== null) throw new Error('a streamed message is already being sent: end() it first');
+    if (this.#flowState?.outgoing != null) throw new Error('a streamed message is already being sent: end() it first');
     if (this.state.kind !== 'open') return null;
     const extensions = this.#extensions;
     const sink =
       extensions === null
         ? this.#pieceSink()
-        : this.#codec !== null && extensions.outgoingIdle && this.#codecPending === 0
+        : this.#codec !== null && extensions.outgoingIdle && (this.#flowState?.codecPending ?? 0) === 0
           ? this.#compressingSink()
           : this.#gatheringSink(type);
     const message = new OutgoingMessage(sink, type);
-    this.#outgoing = message;
+    this.#flow.outgoing = message;
     return message;
   }
 
@@ -217,7 +209,7 @@ export abstract class HybiDriver extends BaseDriver {
             whole.set(piece, at);
             at += piece.length;
           }
-          this.#justQueued = null;
+          if (this.#flowState !== null) this.#flowState.justQueued = null;
           this.#sendThroughExtensions(type === 'text' ? Opcode.TEXT : Opcode.BINARY, whole);
           if (callbacks.length > 0) this.settleWhenWritten((error) => callbacks.forEach((callback) => callback(error)));
           return true;
@@ -241,11 +233,11 @@ export abstract class HybiDriver extends BaseDriver {
           const first = opcode !== Opcode.CONTINUATION;
           // Copied: the compressor reads it later, and the caller may reuse its buffer.
           const piece = payload.slice();
-          this.#codecPending++;
+          this.#flow.codecPending++;
           this.sendFlow.heldBytes += piece.length;
           codec.compressPiece(piece, fin, (error, bytes) =>
             this.hub.run(() => {
-              this.#codecPending--;
+              this.#flow.codecPending--;
               this.sendFlow.heldBytes -= piece.length;
               if (this.state.kind === 'closed') {
                 if (done !== undefined) failCallback(done);
@@ -280,8 +272,8 @@ export abstract class HybiDriver extends BaseDriver {
    */
   #inflatePiece(piece: Uint8Array, fin: boolean): void {
     const codec = this.#codec!;
-    const text = this.#streamedType === 'text';
-    if (text) this.#inflateDecoder ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    const text = this.#flow.streamedType === 'text';
+    if (text) this.#flow.inflateDecoder ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
     this.pauseInput(PauseReason.INFLATING);
     codec.decompressPiece(
       piece,
@@ -298,9 +290,9 @@ export abstract class HybiDriver extends BaseDriver {
     if (text) {
       let decoded: string;
       try {
-        decoded = this.#inflateDecoder!.decode(bytes, { stream: true });
+        decoded = this.#flow.inflateDecoder!.decode(bytes, { stream: true });
       } catch {
-        this.#inflateDecoder = null;
+        this.#flow.inflateDecoder = null;
         this.failConnection(new ProtocolError('INVALID_UTF8', 'text message is not valid UTF-8', CloseCode.INVALID_DATA));
         return false;
       }
@@ -320,8 +312,8 @@ export abstract class HybiDriver extends BaseDriver {
     }
     if (fin) {
       if (text) {
-        const decoder = this.#inflateDecoder!;
-        this.#inflateDecoder = null;
+        const decoder = this.#flow.inflateDecoder!;
+        this.#flow.inflateDecoder = null;
         let rest: string;
         try {
           rest = decoder.decode();
@@ -342,10 +334,11 @@ export abstract class HybiDriver extends BaseDriver {
 
   /** The streamed message ended: the whole messages that waited go, in order. */
   #releaseOutgoing(message: OutgoingMessage): void {
-    if (this.#outgoing !== message) return;
-    this.#outgoing = null;
-    const waiting = this.#waiting;
-    this.#waiting = null;
+    const flow = this.#flowState;
+    if (flow === null || flow.outgoing !== message) return;
+    flow.outgoing = null;
+    const waiting = flow.waiting;
+    flow.waiting = null;
     if (waiting === null) return;
     for (const item of waiting) {
       const sent = item.opcode === Opcode.TEXT ? this.sendText(item.data as string) : this.sendBinary(item.data as Uint8Array);
@@ -358,16 +351,17 @@ export abstract class HybiDriver extends BaseDriver {
   /** Queues a whole message behind the streamed one. */
   #wait(opcode: number, data: string | Uint8Array): boolean {
     const item: WaitingMessage = { opcode, data, done: undefined };
-    (this.#waiting ??= []).push(item);
-    this.#justQueued = item;
+    const flow = this.#flow;
+    (flow.waiting ??= []).push(item);
+    flow.justQueued = item;
     return true;
   }
 
   protected override settleWhenWritten(done: SendCallback): void {
-    const queued = this.#justQueued;
+    const queued = this.#flowState?.justQueued ?? null;
     if (queued !== null) {
       // The message waits behind a streamed one: settled when it goes.
-      this.#justQueued = null;
+      this.#flow.justQueued = null;
       queued.done = done;
       return;
     }
@@ -376,9 +370,10 @@ export abstract class HybiDriver extends BaseDriver {
       return;
     }
     // The message just sent is number #pipelineSent - 1 in the pipeline.
-    const index = this.#pipelineSent - 1;
-    if (this.#pipelineWritten > index) super.settleWhenWritten(done);
-    else (this.#pipelineCallbacks ??= new Map()).set(index, done);
+    const flow = this.#flow;
+    const index = flow.pipelineSent - 1;
+    if (flow.pipelineWritten > index) super.settleWhenWritten(done);
+    else (flow.pipelineCallbacks ??= new Map()).set(index, done);
   }
 
   override get extensions(): readonly NegotiatedExtension[] {
@@ -487,7 +482,8 @@ export abstract class HybiDriver extends BaseDriver {
     const codec = stack.pieceCodec;
     if (codec !== null) {
       this.#codec = codec;
-      if (this.options.streamMessages) this.#reader.streamCompressed = true;
+      const streaming = this.#reader.streaming;
+      if (streaming !== null) streaming.compressed = true;
     }
   }
 
@@ -514,7 +510,7 @@ export abstract class HybiDriver extends BaseDriver {
     }
 
     onMessageStart(type: 'text' | 'binary'): void {
-      this.#driver.#streamedType = type;
+      this.#driver.#flow.streamedType = type;
       this.#driver.hub.emit('messagestart', { type });
     }
 
@@ -563,8 +559,11 @@ export abstract class HybiDriver extends BaseDriver {
 
   protected sendText(message: string): boolean {
     if (this.state.kind !== 'open') return false;
-    this.#justQueued = null;
-    if (this.#outgoing !== null) return this.#wait(Opcode.TEXT, message);
+    const flow = this.#flowState;
+    if (flow !== null) {
+      flow.justQueued = null;
+      if (flow.outgoing !== null) return this.#wait(Opcode.TEXT, message);
+    }
     if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.TEXT, textEncoder.encode(message));
     this.writer.text(message);
     return true;
@@ -572,9 +571,12 @@ export abstract class HybiDriver extends BaseDriver {
 
   protected sendBinary(message: Uint8Array): boolean {
     if (this.state.kind !== 'open') return false;
-    this.#justQueued = null;
-    // Copied: the caller may reuse its buffer before the streamed message ends.
-    if (this.#outgoing !== null) return this.#wait(Opcode.BINARY, message.slice());
+    const flow = this.#flowState;
+    if (flow !== null) {
+      flow.justQueued = null;
+      // Copied: the caller may reuse its buffer before the streamed message ends.
+      if (flow.outgoing !== null) return this.#wait(Opcode.BINARY, message.slice());
+    }
     // Copied: the pipeline may read it after binary() returns, and the
     // caller is free to reuse its buffer by then.
     if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.BINARY, message.slice());
@@ -613,7 +615,7 @@ export abstract class HybiDriver extends BaseDriver {
     // Messages already accepted by text()/binary() go out first (§5.5.1:
     // nothing may follow the close frame, so they could not go after it).
     // Compressed pieces of a streamed message still in the codec count as in the pipeline.
-    const held = this.#extensions !== null && (!this.#extensions.outgoingIdle || this.#codecPending > 0);
+    const held = this.#extensions !== null && (!this.#extensions.outgoingIdle || (this.#flowState?.codecPending ?? 0) > 0);
     if (!held) this.#writeClose(code, reason);
     this.enterClosing({ kind: 'closing', by: 'us', ours: { code, reason }, oursSent: !held, theirs: null });
   }
@@ -653,11 +655,11 @@ export abstract class HybiDriver extends BaseDriver {
     const state = this.state;
     if (state.kind !== 'closing') return;
     const extensions = this.#extensions!;
-    if (state.by === 'us' && !state.oursSent && extensions.outgoingIdle && this.#codecPending === 0) {
+    if (state.by === 'us' && !state.oursSent && extensions.outgoingIdle && (this.#flowState?.codecPending ?? 0) === 0) {
       this.state = { ...state, oursSent: true };
       this.#writeClose(state.ours.code, state.ours.reason);
     }
-    if (state.theirs !== null && extensions.incomingIdle && extensions.outgoingIdle && this.#codecPending === 0) this.#acknowledgeClose(state.theirs);
+    if (state.theirs !== null && extensions.incomingIdle && extensions.outgoingIdle && (this.#flowState?.codecPending ?? 0) === 0) this.#acknowledgeClose(state.theirs);
   }
 
   /** Closing → closed, cleanly: the peer's close frame is answered unless ours was sent first (§5.5.1), then `close`. */
@@ -674,18 +676,16 @@ export abstract class HybiDriver extends BaseDriver {
     this.parser.stop();
     this.#pingCallbacks = null;
     this.#pendingPings = 0;
-    this.#pendingPong = null;
     this.sendFlow.heldBytes = 0;
-    this.#outgoing?.stop();
-    this.#outgoing = null;
-    const waiting = this.#waiting;
-    this.#waiting = null;
-    if (waiting !== null) for (const item of waiting) if (item.done !== undefined) failCallback(item.done);
-    const callbacks = this.#pipelineCallbacks;
-    this.#pipelineCallbacks = null;
-    if (callbacks !== null) {
-      const error = new Error('the connection closed before the message was sent');
-      for (const done of callbacks.values()) queueMicrotask(() => done(error));
+    const flow = this.#flowState;
+    this.#flowState = null;
+    if (flow !== null) {
+      flow.outgoing?.stop();
+      if (flow.waiting !== null) for (const item of flow.waiting) if (item.done !== undefined) failCallback(item.done);
+      if (flow.pipelineCallbacks !== null) {
+        const error = new Error('the connection closed before the message was sent');
+        for (const done of flow.pipelineCallbacks.values()) queueMicrotask(() => done(error));
+      }
     }
     this.#extensionStack?.close();
   }
@@ -693,17 +693,18 @@ export abstract class HybiDriver extends BaseDriver {
   // --- the extension pipeline ---
 
   #sendThroughExtensions(opcode: number, data: Uint8Array): boolean {
-    this.#pipelineSent++;
+    this.#flow.pipelineSent++;
     this.#extensions!.outgoing(opcode, data, (result) => this.hub.run(() => this.#encoded(result)));
     return true;
   }
 
   /** The next message out of the pipeline was written (or dropped): settle its callback. */
   #settleNextFromPipeline(error: Error | undefined): void {
-    const index = this.#pipelineWritten++;
-    const done = this.#pipelineCallbacks?.get(index);
+    const flow = this.#flow;
+    const index = flow.pipelineWritten++;
+    const done = flow.pipelineCallbacks?.get(index);
     if (done === undefined) return;
-    this.#pipelineCallbacks!.delete(index);
+    flow.pipelineCallbacks!.delete(index);
     queueMicrotask(() => done(error));
   }
 
@@ -747,11 +748,11 @@ export abstract class HybiDriver extends BaseDriver {
    */
   #answerPing(payload: Uint8Array): void {
     if (!this.sendFlow.backedUp) {
-      this.#pendingPong?.answeredAtOnce();
+      this.#flowState?.pendingPong?.answeredAtOnce();
       this.#sendFrame(Opcode.PONG, payload);
       return;
     }
-    const pending = (this.#pendingPong ??= new PendingPong());
+    const pending = (this.#flow.pendingPong ??= new PendingPong());
     this.sendFlow.heldBytes -= pending.size;
     if (!pending.defer(payload)) {
       pending.take();
@@ -784,6 +785,29 @@ export abstract class HybiDriver extends BaseDriver {
     this.#pendingPings -= callbacks.length;
     for (const callback of callbacks) this.hub.call(callback);
   }
+}
+
+/**
+ * What flow control and streamed messages keep per connection, in one
+ * object made on first need (an idle connection holds none).
+ */
+class FlowState {
+  // The pong owed while the transport is backed up (§5.5.3).
+  pendingPong: PendingPong | null = null;
+  // Send callbacks of messages in the extension pipeline, by their number in send order.
+  pipelineCallbacks: Map<number, SendCallback> | null = null;
+  pipelineSent = 0;
+  pipelineWritten = 0;
+  // The message being sent in pieces, and whole messages waiting for its end.
+  outgoing: OutgoingMessage | null = null;
+  waiting: WaitingMessage[] | null = null;
+  // The message sendText/sendBinary just queued behind the streamed one, for its callback.
+  justQueued: WaitingMessage | null = null;
+  // Compressed pieces of a streamed message still in the codec.
+  codecPending = 0;
+  // The type and text decoder of the streamed message being inflated.
+  streamedType: 'text' | 'binary' = 'binary';
+  inflateDecoder: TextDecoder | null = null;
 }
 
 /** Tells a callback its message will not be sent. */

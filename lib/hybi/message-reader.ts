@@ -30,13 +30,30 @@ export interface MessageSink {
   onReadError(error: ProtocolError): void;
 }
 
-/** Receives streamed messages (`streamMessages`): see {@link MessageReader.streamed}. */
+/** How messages are streamed (`streamMessages`): see {@link MessageReader.streaming}. */
+export interface StreamingRule {
+  /** Where the pieces go. */
+  readonly sink: StreamedMessageSink;
+  /** `maxStreamedMessageSize`. */
+  readonly maxSize: number;
+  /** Compressed (RSV1) messages stream too, for the driver to inflate. */
+  compressed: boolean;
+}
+
+/** The streamed message being read. */
+interface StreamedMessage {
+  readonly compressed: boolean;
+  /** Uncompressed text: decoded and checked as it arrives. */
+  readonly decoder: TextDecoder | null;
+}
+
+/** Receives streamed messages (`streamMessages`): see {@link MessageReader.streaming}. */
 export interface StreamedMessageSink {
   onMessageStart(type: 'text' | 'binary'): void;
   onMessagePiece(data: string | Uint8Array): void;
   onMessageEnd(): void;
   /**
-   * With `streamCompressed`: a piece of a compressed message (RSV1), as
+   * With `streaming.compressed`: a piece of a compressed message (RSV1), as
    * received, for the driver to inflate; the driver reports its end.
    */
   onCompressedPiece(piece: Uint8Array, fin: boolean): void;
@@ -70,34 +87,26 @@ export class MessageReader implements FrameHandler {
    */
   textAsBytes = false;
   /**
-   * Where messages go piece by piece (`streamMessages`), or null for whole
-   * messages. Messages with RSV bits, and all messages while `textAsBytes`
-   * is set, are still assembled whole for the extensions.
+   * Messages delivered piece by piece (`streamMessages`), or null for
+   * whole messages. Messages with RSV bits, and all messages while
+   * `textAsBytes` is set, are still assembled whole for the extensions,
+   * unless `compressed` is set: then compressed (RSV1) messages stream too,
+   * as received, for the driver to inflate.
    */
-  streamed: StreamedMessageSink | null = null;
-  /**
-   * Stream compressed (RSV1) messages too, handing their pieces as
-   * received to `onCompressedPiece`: set when the only extension
-   * negotiated can inflate piece by piece (docs/flow-control.md).
-   */
-  streamCompressed = false;
-  #compressed = false;
-  readonly #maxStreamedSize: number;
-  // The streamed message in progress, and its text decoder (fatal: a bad
-  // sequence throws in the piece that completes it).
-  #streaming = false;
-  #streamDecoder: TextDecoder | null = null;
+  streaming: StreamingRule | null = null;
+  // The streamed message in progress, or null.
+  #current: StreamedMessage | null = null;
 
-  constructor(sink: MessageSink, maxLength: number, maxStreamedSize = maxLength) {
+  constructor(sink: MessageSink, maxLength: number) {
     this.#sink = sink;
     this.#maxLength = maxLength;
-    this.#maxStreamedSize = maxStreamedSize;
   }
 
   /** True if the message starting with this header is delivered in pieces. */
   #streams(opcode: number, rsv: number): boolean {
-    if (this.streamed === null || (opcode !== Opcode.TEXT && opcode !== Opcode.BINARY)) return false;
-    if (this.streamCompressed) return rsv === 0 || rsv === RSV1;
+    const streaming = this.streaming;
+    if (streaming === null || (opcode !== Opcode.TEXT && opcode !== Opcode.BINARY)) return false;
+    if (streaming.compressed) return rsv === 0 || rsv === RSV1;
     return rsv === 0 && !this.textAsBytes;
   }
 
@@ -135,46 +144,46 @@ export class MessageReader implements FrameHandler {
       }
       this.#messageOpcode = opcode;
       this.#messageRsv = header.rsv;
-      this.#streaming = this.#streams(opcode, header.rsv);
-      this.#compressed = this.#streaming && header.rsv === RSV1;
-      if (this.#streaming) this.#startStreamed(opcode);
+      if (this.#streams(opcode, header.rsv)) this.#startStreamed(opcode, header.rsv === RSV1);
     }
     const total = this.#received + header.length;
-    const limit = this.#streaming ? this.#maxStreamedSize : this.#maxLength;
+    const streamed = this.#current !== null;
+    const limit = streamed ? this.streaming!.maxSize : this.#maxLength;
     if (total > limit) {
-      const name = this.#streaming ? 'maxStreamedMessageSize' : 'maxLength';
+      const name = streamed ? 'maxStreamedMessageSize' : 'maxLength';
       return this.#fail(protocolError('MESSAGE_TOO_LONG', { length: total, max: limit, limit: name }));
     }
-    if (this.#streaming) this.#received = total;
+    if (streamed) this.#received = total;
     return true;
   }
 
-  #startStreamed(opcode: number): void {
+  #startStreamed(opcode: number, compressed: boolean): void {
     const text = opcode === Opcode.TEXT;
-    if (text) this.#streamDecoder ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-    this.streamed!.onMessageStart(text ? 'text' : 'binary');
+    // Fatal: a bad sequence throws in the piece that completes it; the driver checks inflated text itself.
+    const decoder = text && !compressed ? new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }) : null;
+    this.#current = { compressed, decoder };
+    this.streaming!.sink.onMessageStart(text ? 'text' : 'binary');
   }
 
   /** A piece of a streamed message: delivered at once, text decoded as far as it is complete. */
   #streamedPayload(piece: Uint8Array, complete: boolean): boolean {
-    const sink = this.streamed!;
-    if (this.#compressed) {
+    const sink = this.streaming!.sink;
+    const current = this.#current!;
+    if (current.compressed) {
       if (complete) {
-        this.#streaming = false;
-        this.#compressed = false;
+        this.#current = null;
         this.#endMessage();
       }
       // Inflated, checked and delivered by the driver, which ends the message.
       sink.onCompressedPiece(piece, complete);
       return true;
     }
-    if (this.#messageOpcode === Opcode.TEXT) {
+    if (current.decoder !== null) {
       let text: string;
       try {
         // §8.1: fails in the piece that holds the bad sequence; the last piece flushes.
-        text = this.#streamDecoder!.decode(piece, { stream: !complete });
+        text = current.decoder.decode(piece, { stream: !complete });
       } catch {
-        this.#streamDecoder = null;
         return this.#fail(protocolError('INVALID_UTF8', {}));
       }
       if (text.length > 0) sink.onMessagePiece(text);
@@ -182,7 +191,7 @@ export class MessageReader implements FrameHandler {
       sink.onMessagePiece(piece);
     }
     if (complete) {
-      this.#streaming = false;
+      this.#current = null;
       this.#endMessage();
       sink.onMessageEnd();
     }
@@ -192,7 +201,7 @@ export class MessageReader implements FrameHandler {
   onFramePayload(piece: Uint8Array, last: boolean): boolean {
     if (isControlOpcode(this.#frameOpcode)) return this.#controlPayload(piece, last);
     const complete = last && this.#frameFin;
-    if (this.#streaming) return this.#streamedPayload(piece, complete);
+    if (this.#current !== null) return this.#streamedPayload(piece, complete);
     const opcode = this.#messageOpcode;
     const rsv = this.#messageRsv;
     const checkText = opcode === Opcode.TEXT && rsv === 0 && !this.textAsBytes;
@@ -231,7 +240,7 @@ export class MessageReader implements FrameHandler {
     // Only a frame that is the whole message: gathering saves the join.
     // Fragments are joined at the message's end anyway, and text checked
     // here is validated piece by piece, to fail fast (§8.1).
-    if (isControlOpcode(header.opcode) || !header.fin || this.#received !== 0 || this.#streaming) return false;
+    if (isControlOpcode(header.opcode) || !header.fin || this.#received !== 0 || this.#current !== null) return false;
     return !(this.#messageOpcode === Opcode.TEXT && this.#messageRsv === 0 && !this.textAsBytes);
   }
 
@@ -279,8 +288,7 @@ export class MessageReader implements FrameHandler {
 
   #fail(error: ProtocolError): false {
     this.#received = 0;
-    this.#streaming = false;
-    this.#compressed = false;
+    this.#current = null;
     this.#messageBytes?.reset();
     this.#textAssembler?.reset();
     this.#sink.onReadError(error);
