@@ -2,8 +2,8 @@
 // handshake and frames; the socket's bytes go back through parse().
 // Run: npx tsx examples/client-net.ts [ws://127.0.0.1:8080/]
 import net from 'node:net';
-import { Driver } from '../lib/index.js';
-import { attach, streamSocket } from '../lib/adapters/node/index.js';
+import { Driver } from 'wsdriver';
+import { attach, streamSocket } from 'wsdriver/node';
 
 const url = new URL(process.argv[2] ?? 'ws://127.0.0.1:8080/');
 const tcp = net.connect(Number(url.port || 80), url.hostname);

@@ -2,8 +2,8 @@
 // built on Driver.server over node:net. A browser's WebSocket or a `ws`
 // client can talk to it; a plain GET gets a small page that does.
 import net from 'node:net';
-import { Driver, type HttpServerDriver } from '../lib/index.js';
-import { attach, streamSocket } from '../lib/adapters/node/index.js';
+import { Driver, type HttpServerDriver } from 'wsdriver';
+import { attach, streamSocket } from 'wsdriver/node';
 
 const PAGE = `<!doctype html>
 <meta charset="utf-8">

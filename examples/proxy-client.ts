@@ -9,7 +9,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { Driver } from '../lib/index.js';
+import { Driver } from 'wsdriver';
 
 const [targetArg, proxyArg] = process.argv.slice(2);
 if (targetArg === undefined || proxyArg === undefined) {

@@ -3,8 +3,8 @@
 // these steps in one call.) Run: npx tsx examples/rack-upgrade.ts
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Driver } from '../lib/index.js';
-import { attach, streamSocket } from '../lib/adapters/node/index.js';
+import { Driver } from 'wsdriver';
+import { attach, streamSocket } from 'wsdriver/node';
 
 const server = http.createServer((request, response) => response.end('try a WebSocket\n'));
 

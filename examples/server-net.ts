@@ -1,8 +1,8 @@
 // A WebSocket server on a bare TCP server: Driver.server reads the HTTP
 // request itself. Run: npx tsx examples/server-net.ts (PORT to change).
 import net from 'node:net';
-import { Driver } from '../lib/index.js';
-import { attach, streamSocket } from '../lib/adapters/node/index.js';
+import { Driver } from 'wsdriver';
+import { attach, streamSocket } from 'wsdriver/node';
 
 const server = net.createServer((tcp) => {
   const driver = attach(Driver.server(streamSocket(tcp), { protocols: ['chat'] }), tcp);

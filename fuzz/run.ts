@@ -14,6 +14,7 @@
  */
 import fc from 'fast-check';
 import { targets } from './targets/index.js';
+import { freshSeed, parseSeed } from './lib/seed.js';
 
 interface Args {
   target: string;
@@ -49,7 +50,7 @@ function parseArgs(argv: readonly string[]): Args {
         args.seconds = number();
         break;
       case '--seed':
-        args.seed = Math.floor(number()) | 0;
+        args.seed = parseSeed(value());
         break;
       case '--path':
         args.path = value();
@@ -77,7 +78,7 @@ function main(): number {
   }
   let failed = false;
   for (const target of chosen) {
-    const seed = args.seed ?? (Date.now() ^ Math.floor(Math.random() * 0x7fffffff)) | 0;
+    const seed = args.seed ?? freshSeed();
     const seconds = args.seconds ?? (args.runs === undefined ? 60 : undefined);
     console.log(`target ${target.name}: seed ${seed}${args.runs !== undefined ? `, runs ${args.runs}` : ''}${seconds !== undefined ? `, seconds ${seconds}` : ''}`);
     let inputs = 0;

@@ -157,3 +157,10 @@ export interface Socket {
   /** Rack-style driver: the request, already parsed by an HTTP server. */
   env?: unknown;
 }
+
+/**
+ * What a {@link Socket} carries besides `write`, for the adapters that
+ * make the socket (`streamSocket` in wsdriver/node, `runOverStreams` in
+ * wsdriver/streams): a client's URL, a rack-style server's request.
+ */
+export type SocketInfo = Pick<Socket, 'url' | 'env'>;

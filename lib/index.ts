@@ -29,19 +29,21 @@
  * @module wsdriver
  */
 export { Driver } from './driver/factories.js';
-export { HttpServerDriver } from './driver/http-server-driver.js';
-export { HybiServerDriver } from './driver/hybi-server-driver.js';
-export { HybiClientDriver } from './driver/hybi-client-driver.js';
-export { HttpProxy } from './proxy/http-proxy.js';
-export type { ProxyCloseEvent, ProxyConnectEvent, ProxyEventMap, ProxyOptions } from './proxy/http-proxy.js';
-export { HybiDriver } from './hybi/hybi-driver.js';
-export { FramingDriver, FramingServerDriver, FramingClientDriver } from './driver/framing-driver.js';
+// The drivers' classes are types here: drivers are made by the Driver
+// factories (and proxies by driver.proxy()), not by their constructors.
+export type { HttpServerDriver } from './driver/http-server-driver.js';
+export type { HybiServerDriver } from './driver/hybi-server-driver.js';
+export type { HybiClientDriver } from './driver/hybi-client-driver.js';
+export type { HttpProxy, ProxyCloseEvent, ProxyConnectEvent, ProxyEventMap } from './proxy/http-proxy.js';
+export type { FramingDriver, FramingServerDriver, FramingClientDriver } from './driver/framing-driver.js';
 export type { FramingDriverFor, FramingResponse, FramingRole } from './driver/framing-driver.js';
 export { isExtendedConnect } from './http2/extended-connect.js';
-export type { Http2HeaderFields, Http2HeaderInput } from './http2/extended-connect.js';
-export { BaseDriver, type SendCallback } from './connection/base-driver.js';
+export type { Http2HeaderInput } from './http2/extended-connect.js';
+/** The API every driver shares (a type: drivers come from the Driver factories). */
+export type { BaseDriver, SendCallback } from './connection/base-driver.js';
 export type { DeadlineSettings } from './connection/deadlines.js';
-export { OutgoingMessage, type PieceCallback } from './hybi/outgoing-message.js';
+/** A message sent in pieces (a type: `startMessage()` makes them). */
+export type { OutgoingMessage, PieceCallback } from './hybi/outgoing-message.js';
 export type { ServerSide, ServerSideDriver } from './connection/server-side.js';
 export type {
   CloseEvent,
@@ -58,12 +60,21 @@ export type {
   PingEvent,
   PongEvent,
   Socket,
+  SocketInfo,
 } from './events.js';
-export { ReadyState, type ClosingState, type CloseFrame, type ConnectionState } from './connection/connection-state.js';
+export { ReadyState } from './connection/connection-state.js';
 export { CloseCode, ProtocolError, type ErrorCode } from './errors.js';
 export type { FrameTrace, FrameTraceListener } from './frame/frame-trace.js';
 export { maskingImplementation, type MaskingImplementation } from './frame/mask.js';
-export { DEFAULT_OPTIONS, type DriverOptions, type ResolvedOptions } from './options.js';
+export {
+  DEFAULT_OPTIONS,
+  type DriverOptions,
+  type ExtraHeaders,
+  type HeadersOption,
+  type ProxyOptions,
+  QUEUED_ENTRY_OVERHEAD,
+  type ResolvedOptions,
+} from './options.js';
 export type { Listener } from './emitter.js';
 export type { HeaderFields } from './http/head-parser.js';
 export type {

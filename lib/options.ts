@@ -66,7 +66,9 @@ export interface DriverOptions {
   /**
    * Most bytes of messages queued by `text()`/`binary()`/`ping()`/`pong()`
    * before the connection opens; past it those calls return `false` (no
-   * error event: the caller, not the peer, went over). Default 16 MiB.
+   * error event: the caller, not the peer, went over). Each queued message
+   * counts its payload plus {@link QUEUED_ENTRY_OVERHEAD} bytes, so empty
+   * messages are bounded too. Default 16 MiB.
    */
   maxQueuedBytes?: number;
   /**
@@ -124,6 +126,32 @@ export interface DriverOptions {
    */
   trace?: FrameTraceListener | null;
 }
+
+/**
+ * Header fields to add to a request or response, by name, checked as
+ * `setHeader()` checks them (names are tokens; no CR, LF or other control
+ * characters in values; not a header the driver sets itself).
+ */
+export type ExtraHeaders = Readonly<Record<string, string | number>>;
+
+/**
+ * The `headers` option, the same wherever a request of this library's own
+ * is sent: `driver.proxy()`'s CONNECT, and the Node adapter's clients.
+ */
+export interface HeadersOption {
+  /** Headers added to the request, as by `setHeader()` (`origin`, `authorization`, …). */
+  headers?: ExtraHeaders;
+}
+
+/** Options of `driver.proxy(url, options)`. */
+export interface ProxyOptions extends HeadersOption {}
+
+/**
+ * What one message queued before `open` counts toward `maxQueuedBytes`
+ * beyond its payload: about what its queue entry takes in memory, so that
+ * `text('')` in a loop stops too.
+ */
+export const QUEUED_ENTRY_OVERHEAD = 64;
 
 /** {@link DriverOptions} with every default filled in. */
 export type ResolvedOptions = Required<Omit<DriverOptions, 'protocols'>> & {

@@ -31,7 +31,8 @@ const scratch = mkdtempSync(path.join(tmpdir(), 'wsdriver-pack-'));
 try {
   run('npm', ['run', 'build']);
 
-  const packed = spawnSync('npm', ['pack', '--json', '--pack-destination', scratch], {
+  // --ignore-scripts: built just above; `prepare` would build again and print to stdout, into the JSON.
+  const packed = spawnSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', scratch], {
     cwd: root,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],

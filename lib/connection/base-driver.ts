@@ -9,12 +9,12 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError, protocolError } from '../errors.js';
+import { CloseCode, ProtocolError, protocolError, transportError } from '../errors.js';
 import { EventHub, type Listener } from '../emitter.js';
 import { ByteAccumulator } from '../frame/byte-accumulator.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { errorResponse } from '../http/serialize.js';
-import type { ResolvedOptions } from '../options.js';
+import { QUEUED_ENTRY_OVERHEAD, type ResolvedOptions } from '../options.js';
 import { CONNECTING, OPEN, readyStateOf, type ClosingState, type ConnectionState, type ReadyState } from './connection-state.js';
 import type { DriverEventMap, Socket } from '../events.js';
 import { checkDeadlineSettings, DeadlineClock, type DeadlineSettings } from './deadlines.js';
@@ -530,12 +530,22 @@ export abstract class BaseDriver {
   }
 
   /**
-   * Tells the driver the transport has ended (the socket closed or errored).
-   * If no close handshake completed, `close` fires with 1006.
+   * Tells the driver the transport has ended. If no close handshake
+   * completed, `close` fires with 1006. Given the transport's failure
+   * (`cause`: a refused connection, a TLS error, a reset), the driver first
+   * emits `error` with a `TRANSPORT_ERROR` {@link ProtocolError} whose
+   * `cause` it is, and the `close` reason is its message.
    */
-  transportClosed(): void {
+  transportClosed(cause?: unknown): void {
     this.hub.run(() => {
-      if (this.state.kind !== 'closed') this.finish(CloseCode.ABNORMAL, '', false);
+      if (this.state.kind === 'closed') return;
+      if (cause === undefined) {
+        this.finish(CloseCode.ABNORMAL, '', false);
+        return;
+      }
+      const error = transportError(cause);
+      this.hub.emit('error', error);
+      this.finish(CloseCode.ABNORMAL, error.message, false);
     });
   }
 
@@ -672,6 +682,8 @@ export abstract class BaseDriver {
    * Open → closing: the closing handshake began, started by the side
    * `next` names; emits `closing`. Moves within the closing states are
    * the protocol driver's own.
+   *
+   * @internal
    */
   protected enterClosing(next: ClosingState): void {
     if (this.state.kind !== 'open') return;
@@ -789,8 +801,9 @@ export abstract class BaseDriver {
       case 'open':
         return this.#send(item);
       case 'connecting':
-        if (this.#queuedBytes + size > this.options.maxQueuedBytes) return false;
-        this.#queuedBytes += size;
+        // Counted with its entry's overhead, so empty messages are bounded too.
+        if (this.#queuedBytes + size + QUEUED_ENTRY_OVERHEAD > this.options.maxQueuedBytes) return false;
+        this.#queuedBytes += size + QUEUED_ENTRY_OVERHEAD;
         (this.#queue ??= []).push(item);
         return true;
       default:

@@ -32,8 +32,9 @@ export function enableDrafts(): void {
 
 enableDrafts();
 
-export { Hixie75ServerDriver } from './hixie75-server-driver.js';
-export { Hixie76ServerDriver } from './hixie76-server-driver.js';
-export { HixieServerDriver } from './hixie-server-driver.js';
-export { draftVersionOf, selectDraftDriver } from './select-draft-driver.js';
+// Types only: the drivers come from Driver.server and Driver.rack.
+export type { Hixie75ServerDriver } from './hixie75-server-driver.js';
+export type { Hixie76ServerDriver } from './hixie76-server-driver.js';
+export type { HixieServerDriver } from './hixie-server-driver.js';
+export { draftVersionOf } from './select-draft-driver.js';
 export type { HixieVersion } from './hixie-handshake.js';

@@ -36,7 +36,6 @@ import {
   handshakeRequestOf,
   readHeaderFields,
   WEBSOCKET_VERSION,
-  type Http2HeaderFields,
   type Http2HeaderInput,
 } from '../http2/extended-connect.js';
 import type { ResolvedOptions } from '../options.js';
@@ -51,7 +50,7 @@ export interface FramingResponse {
   /** 200 to accept; 400, 431, 500 or 501 to refuse. */
   readonly status: number;
   /** Header fields to answer with (lower-case names, no `:status`). */
-  readonly headers: Http2HeaderFields;
+  readonly headers: HeaderFields;
   /** Why the request was refused (also emitted as `error`), or null when accepted. */
   readonly error: ProtocolError | null;
 }
@@ -168,7 +167,7 @@ export class FramingServerDriver extends FramingDriver {
   #refuse(status: number, error: ProtocolError): FramingResponse {
     // RFC 6455 §4.4: tell the client which version we speak. (426, the
     // HTTP/1.1 status, asks for an Upgrade, which HTTP/2 does not have.)
-    const headers: Http2HeaderFields =
+    const headers: HeaderFields =
       error.code === 'HANDSHAKE_UNSUPPORTED_VERSION' ? { 'sec-websocket-version': WEBSOCKET_VERSION } : {};
     this.failConnection(error);
     return { status, headers, error };
@@ -209,7 +208,7 @@ export class FramingClientDriver extends FramingDriver {
    * an HTTP/2 connection whose server sent SETTINGS_ENABLE_CONNECT_PROTOCOL
    * (§3). Call once, before `start()`.
    */
-  requestHeaders(): Http2HeaderFields {
+  requestHeaders(): HeaderFields {
     if (this.target === null) throw new TypeError('requestHeaders() needs socket.url, the ws: or wss: URL');
     if (this.negotiated) throw new Error('requestHeaders() may be called once');
     if (this.started) throw new Error('requestHeaders() must be called before start()');

@@ -196,9 +196,10 @@ export class HttpServerDriver extends BaseDriver {
     return this.#delegate?.addExtension(extension) ?? super.addExtension(extension);
   }
 
-  override transportClosed(): void {
-    if (this.#delegate !== null) this.#delegate.transportClosed();
-    else super.transportClosed();
+  /** As {@link BaseDriver.transportClosed}: the transport ended, or failed with `cause`. */
+  override transportClosed(cause?: unknown): void {
+    if (this.#delegate !== null) this.#delegate.transportClosed(cause);
+    else super.transportClosed(cause);
   }
 
   // --- flow control (docs/flow-control.md): this stage's, then the protocol driver's ---

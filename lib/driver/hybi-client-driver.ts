@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ProtocolError } from '../errors.js';
+import { ProtocolError, protocolError } from '../errors.js';
 import type { Socket } from '../events.js';
 import { createHeaderFields, ResponseHeadParser, type HeaderFields } from '../http/head-parser.js';
 import { encodeHead } from '../http/serialize.js';
@@ -48,6 +48,7 @@ export class HybiClientDriver extends HybiDriver {
     this.#response = new ResponseHeadParser(options);
   }
 
+  /** Received bytes the driver holds: a partial response head, a partial message. */
   override get retainedBytes(): number {
     return super.retainedBytes + (this.#response?.retainedBytes ?? 0);
   }
@@ -85,17 +86,22 @@ export class HybiClientDriver extends HybiDriver {
       this.#tunnel = 'held';
       return true;
     }
-    const head = clientRequestHead(
-      this.target,
-      this.#key,
-      this.options.protocols,
-      this.offerExtensions(),
-      this.outgoingHeaders,
-    );
+    let offer: string | null;
+    try {
+      offer = this.offerExtensions();
+    } catch (cause) {
+      // An extension made an offer that cannot be sent: as on the server
+      // (a 500 there), the connection fails with EXTENSION_ERROR, nothing sent.
+      const message = cause instanceof Error ? cause.message : String(cause);
+      this.failConnection(protocolError('EXTENSION_ERROR', { detail: `extension negotiation failed: ${message}` }, { cause }));
+      return false;
+    }
+    const head = clientRequestHead(this.target, this.#key, this.options.protocols, offer, this.outgoingHeaders);
     this.socket.write(encodeHead(head));
     return true;
   }
 
+  /** @internal Bytes after `start()`: the response head, then frames; returns what a pause left unread. */
   protected override receive(bytes: Uint8Array): Uint8Array | void {
     const response = this.#response;
     // What the parser leaves unread when a listener pauses is handed back.
@@ -126,6 +132,7 @@ export class HybiClientDriver extends HybiDriver {
     if (result.rest.length > 0 && this.state.kind !== 'closed') return this.parser.push(result.rest);
   }
 
+  /** @internal The connection closed: a proxy still opening its tunnel is told the transport ended. */
   protected override onClosed(): void {
     super.onClosed();
     this.#proxy?.transportClosed();

@@ -12,6 +12,7 @@
 import { applyMask, applyMaskTo } from './mask.js';
 import { writeMaskKey } from './mask-keys.js';
 import { Opcode } from './opcodes.js';
+import type { Socket } from '../events.js';
 
 /** Bytes in a frame header for a payload of `length` bytes. */
 export function frameHeaderSize(length: number, masked: boolean): number {
@@ -93,21 +94,14 @@ const HEADROOM = 14;
 
 const encoder = new TextEncoder();
 
-/** Where a {@link FrameWriter} writes: the driver's socket. */
-export interface ByteSink {
-  write(bytes: Uint8Array): unknown;
-  /** True if every frame must be one write (see `Socket.wholeFrames`). */
-  readonly wholeFrames?: boolean;
-}
-
 /** Sends messages and control frames as frames through `sink.write()`. */
 export class FrameWriter {
   // The socket itself rather than a closure around it: one object less per connection.
-  readonly #sink: ByteSink;
+  readonly #sink: Socket;
   readonly #masked: boolean;
   readonly #fragmentSize: number;
 
-  constructor(sink: ByteSink, masked: boolean, fragmentSize: number) {
+  constructor(sink: Socket, masked: boolean, fragmentSize: number) {
     this.#sink = sink;
     this.#masked = masked;
     this.#fragmentSize = fragmentSize;

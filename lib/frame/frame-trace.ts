@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { FrameWriter, type ByteSink } from './frame-encoder.js';
+import { FrameWriter } from './frame-encoder.js';
+import type { Socket } from '../events.js';
 import type { FrameHandler, FrameHeader } from './frame-parser.js';
 import { Opcode } from './opcodes.js';
 import type { ProtocolError } from '../errors.js';
@@ -122,7 +123,7 @@ export class TracingFrameWriter extends FrameWriter {
   readonly #listener: FrameTraceListener;
   readonly #masked: boolean;
 
-  constructor(sink: ByteSink, masked: boolean, fragmentSize: number, listener: FrameTraceListener) {
+  constructor(sink: Socket, masked: boolean, fragmentSize: number, listener: FrameTraceListener) {
     super(sink, masked, fragmentSize);
     this.#masked = masked;
     this.#listener = listener;

@@ -24,11 +24,12 @@ export interface WebSocketUrl {
   readonly target: string;
   /** The user info's user name, percent-decoded. */
   readonly username: string;
-  /** The user info's password, percent-decoded. */
-  readonly password: string;
-  /** `Basic …` credentials from the user info, or null if it has none. */
+  /** `Basic …` credentials from the user info, or null if it has none: the one place the password is kept. */
   readonly authorization: string | null;
-  /** The whole URL, serialised. */
+  /**
+   * The whole URL, serialised, without the user info's password (it goes
+   * only into `authorization`), so `driver.url` can be logged.
+   */
   readonly href: string;
 }
 
@@ -48,6 +49,8 @@ export function parseWebSocketUrl(input: string | URL): WebSocketUrl {
   const port = url.port === '' ? defaultPort : Number(url.port);
   const username = decodeUserInfo(url.username);
   const password = decodeUserInfo(url.password);
+  // Read, then left out of `href`: the password goes only into `authorization`.
+  url.password = '';
   return {
     secure,
     host: url.hostname,
@@ -55,7 +58,6 @@ export function parseWebSocketUrl(input: string | URL): WebSocketUrl {
     hostHeader: url.port === '' ? url.hostname : `${url.hostname}:${url.port}`,
     target: (url.pathname || '/') + url.search,
     username,
-    password,
     authorization: username !== '' || password !== '' ? basicCredentials(username, password) : null,
     href: url.href,
   };

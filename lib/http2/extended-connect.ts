@@ -33,9 +33,6 @@ import { checkChosenSubprotocol, type WebSocketUrl } from '../handshake/client-h
  */
 export type Http2HeaderInput = Readonly<Record<string, string | number | readonly string[] | undefined>>;
 
-/** Header fields to send: lower-case names, one string value each. */
-export type Http2HeaderFields = Record<string, string>;
-
 /** The one WebSocket version RFC 8441 bootstraps. */
 export const WEBSOCKET_VERSION = '13';
 
@@ -175,8 +172,8 @@ export function extendedConnectResponseHeaders(
   protocol: string | null,
   extensions: string | null,
   extraHeaders: OutgoingHeaders,
-): Http2HeaderFields {
-  const headers: Http2HeaderFields = {};
+): HeaderFields {
+  const headers: HeaderFields = {};
   if (protocol !== null) headers['sec-websocket-protocol'] = protocol;
   if (extensions !== null && extensions !== '') headers['sec-websocket-extensions'] = extensions;
   for (const [name, value] of extraHeaders.entries()) headers[name.toLowerCase()] = value;
@@ -194,8 +191,8 @@ export function extendedConnectRequestHeaders(
   protocols: readonly string[],
   extensions: string | null,
   extraHeaders: OutgoingHeaders,
-): Http2HeaderFields {
-  const headers: Http2HeaderFields = {
+): HeaderFields {
+  const headers: HeaderFields = {
     ':method': 'CONNECT',
     ':protocol': 'websocket',
     // RFC 8441 §5: "https" for wss URIs and "http" for ws URIs.

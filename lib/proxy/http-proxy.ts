@@ -24,6 +24,9 @@ import { createHeaderFields, ResponseHeadParser, type HeadLimits, type HeaderFie
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { encodeHead } from '../http/serialize.js';
 import type { WebSocketUrl } from '../handshake/client-handshake.js';
+import type { ProxyOptions } from '../options.js';
+/** Re-exported for the driver's `proxy()`; declared with the other options. */
+export type { ProxyOptions } from '../options.js';
 import { connectAuthority, connectRequestHead, parseProxyUrl } from './connect-request.js';
 
 /** The proxy answered with a 2xx: the tunnel is open. */
@@ -59,10 +62,6 @@ export interface ProxyEventMap {
 }
 
 /** Options of `driver.proxy(url, options)`. */
-export interface ProxyOptions {
-  /** Headers added to the CONNECT request, as by `setHeader()`. */
-  headers?: Readonly<Record<string, string | number>>;
-}
 
 /**
  * What a proxy needs from the driver that made it; the driver builds it in

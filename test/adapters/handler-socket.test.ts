@@ -5,7 +5,7 @@
  * test/runtimes/ runs the real thing.
  */
 import { describe, expect, it } from 'vitest';
-import { Driver, type HybiClientDriver } from '../../lib/index.js';
+import { Driver, type HybiClientDriver, type ProtocolError } from '../../lib/index.js';
 import { runOverHandlerSocket, type HandlerSocketConnection } from '../../lib/adapters/sockets/index.js';
 import { acceptFor } from '../helpers/index.js';
 
@@ -116,10 +116,28 @@ describe('runOverHandlerSocket', () => {
     expect(closes).toEqual([{ code: 1006, wasClean: false }]);
   });
 
-  // Issue 10's contract, once drivers take transportClosed(cause): the error
-  // given to closed() becomes an `error` event (TRANSPORT_ERROR, closeCode
-  // 1006, the error as cause) before `close` 1006 with its message.
-  it.todo('closed(error) reports the error as TRANSPORT_ERROR, then close 1006 with its message');
+  it('closed(error) reports the error as TRANSPORT_ERROR, then close 1006 with its message', () => {
+    const socket = new NarrowSocket(1 << 20);
+    const connection = runOverHandlerSocket(socket, (s) => Driver.client(s), { url: 'ws://x.test/' });
+    const events: string[] = [];
+    const errors: ProtocolError[] = [];
+    connection.driver.on('error', (error) => {
+      events.push('error');
+      errors.push(error);
+    });
+    const closes: Array<{ code: number; reason: string; wasClean: boolean }> = [];
+    connection.driver.on('close', (event) => {
+      events.push('close');
+      closes.push(event);
+    });
+    connection.driver.start();
+    const cause = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    connection.closed(cause);
+    expect(events).toEqual(['error', 'close']);
+    expect(errors[0]).toMatchObject({ code: 'TRANSPORT_ERROR', closeCode: 1006, message: 'read ECONNRESET' });
+    expect(errors[0]!.cause).toBe(cause);
+    expect(closes).toEqual([{ code: 1006, reason: 'read ECONNRESET', wasClean: false }]);
+  });
 });
 
 describe('runOverHandlerSocket: flow control (docs/flow-control.md)', () => {

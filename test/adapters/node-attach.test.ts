@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Driver, type HttpServerDriver } from '../../lib/index.js';
+import { Driver, ProtocolError, type HttpServerDriver } from '../../lib/index.js';
 import { attach, streamSocket } from '../../lib/adapters/node/index.js';
 import { Op, clientFrame, closePayload, concat, decodeFrames, parseHead, readClosePayload, requestHead, serverFrame, responseHead, acceptFor } from '../helpers/index.js';
 import { Cleanup, Inbox, listen, next, once, readToEnd, readUntil, tcpConnect, wsdriverServer } from '../interop/support.js';
@@ -164,12 +164,17 @@ describe('attach: a server driver, when the connection ends', () => {
     expect(await server.closes[0]).toEqual({ code: 1006, reason: '', wasClean: false });
   });
 
-  it('hands a connection reset to onTransportError, then reports 1006', async () => {
-    const errors: Error[] = [];
-    const { server, tcp } = await openRaw({}, { onTransportError: (error: Error) => errors.push(error) });
+  it('reports a connection reset mid-connection as a TRANSPORT_ERROR error, then 1006 with its message', async () => {
+    const { server, tcp, driver } = await openRaw();
+    const errors: ProtocolError[] = [];
+    driver.on('error', (error) => errors.push(error));
     tcp.resetAndDestroy();
-    expect(await server.closes[0]).toEqual({ code: 1006, reason: '', wasClean: false });
-    expect(errors.map((error) => (error as NodeJS.ErrnoException).code)).toEqual(['ECONNRESET']);
+    const closed = await server.closes[0]!;
+    expect(errors.map((error) => error.code)).toEqual(['TRANSPORT_ERROR']);
+    expect(errors[0]!.closeCode).toBe(1006);
+    const cause = errors[0]!.cause as NodeJS.ErrnoException;
+    expect(cause.code).toBe('ECONNRESET');
+    expect(closed).toEqual({ code: 1006, reason: cause.message, wasClean: false });
   });
 
   it('destroys the connection after closeTimeout when the peer never closes its side', async () => {

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { Driver, type ServerSideDriver } from '../../lib/index.js';
+import { Driver, ProtocolError, type ServerSideDriver } from '../../lib/index.js';
 import { connect, handleUpgrade, type NodeDriverOptions } from '../../lib/adapters/node/index.js';
 import { Op, clientFrame, concat, decodeFrames, parseHead, requestHead } from '../helpers/index.js';
 import { Cleanup, Inbox, listen, next, once, readToEnd, readUntil, tcpConnect } from '../interop/support.js';
@@ -98,6 +98,22 @@ describe('handleUpgrade', () => {
     expect((await readToEnd(tcp)).toString('latin1')).toMatch(/^HTTP\/1\.1 400 /);
   });
 
+  it('reports a reset of the upgraded socket as a TRANSPORT_ERROR error, then 1006 with its message', async () => {
+    const server = await upgradeServer();
+    const tcp = await tcpConnect(cleanup, server.port);
+    tcp.write(requestHead({ target: '/socket' }));
+    await readUntil(tcp, (bytes) => bytes.includes('\r\n\r\n'));
+    const driver = server.drivers[0]!;
+    const errors: ProtocolError[] = [];
+    driver.on('error', (error) => errors.push(error));
+    const closed = next(driver, 'close');
+    tcp.resetAndDestroy();
+    const event = await closed;
+    expect(errors.map((error) => error.code)).toEqual(['TRANSPORT_ERROR']);
+    expect((errors[0]!.cause as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+    expect(event).toEqual({ code: 1006, reason: errors[0]!.message, wasClean: false });
+  });
+
   it('ends TCP after a close the client started, as the server must', async () => {
     const server = await upgradeServer();
     const ws = new WebSocket(server.url);
@@ -170,14 +186,40 @@ describe('connect', () => {
     expect(driver.url).toContain('[::1]');
   });
 
-  it('reports a refused connection to onTransportError, then closes with 1006', async () => {
+  it('reports a refused connection as a TRANSPORT_ERROR error, then closes with 1006 and its message', async () => {
     const probe = net.createServer();
     const port = await listen(probe);
     await new Promise((resolve) => probe.close(resolve));
-    const errors: Error[] = [];
-    const driver = connect(`ws://127.0.0.1:${port}/`, { onTransportError: (error) => errors.push(error) });
-    expect(await next(driver, 'close')).toEqual({ code: 1006, reason: '', wasClean: false });
-    expect((errors[0] as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+    const driver = connect(`ws://127.0.0.1:${port}/`);
+    const events: string[] = [];
+    const errors: ProtocolError[] = [];
+    driver.on('error', (error) => {
+      events.push('error');
+      errors.push(error);
+    });
+    driver.on('close', () => events.push('close'));
+    const closed = await next(driver, 'close');
+    expect(events).toEqual(['error', 'close']);
+    expect(errors[0]).toBeInstanceOf(ProtocolError);
+    expect(errors[0]).toMatchObject({ code: 'TRANSPORT_ERROR', closeCode: 1006 });
+    const cause = errors[0]!.cause as NodeJS.ErrnoException;
+    expect(cause.code).toBe('ECONNREFUSED');
+    expect(closed).toEqual({ code: 1006, reason: cause.message, wasClean: false });
+    expect(closed.reason).toContain('ECONNREFUSED');
+  });
+
+  // RFC 6761 §6.4: names under .invalid never resolve, so this fails locally, without a network.
+  it('reports an unresolvable host name as a TRANSPORT_ERROR error whose cause is the lookup failure', async () => {
+    const driver = connect('ws://no-such-host.invalid/');
+    const errors: ProtocolError[] = [];
+    driver.on('error', (error) => errors.push(error));
+    const closed = await next(driver, 'close');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: 'TRANSPORT_ERROR', closeCode: 1006 });
+    const cause = errors[0]!.cause as NodeJS.ErrnoException;
+    // ENOTFOUND from the resolver; EAI_AGAIN where the machine has no resolver at all.
+    expect(['ENOTFOUND', 'EAI_AGAIN']).toContain(cause.code);
+    expect(closed).toEqual({ code: 1006, reason: cause.message, wasClean: false });
   });
 
   // Checked before any socket is opened: a socket left behind would fail
@@ -231,10 +273,15 @@ describe('connect', () => {
     it('fails with 1006 and reports the TLS error for a certificate it does not trust', async ({ skip }) => {
       if (!hasOpenssl) skip();
       const port = await tlsServer();
-      const errors: Error[] = [];
-      const driver = connect(`wss://localhost:${port}/`, { onTransportError: (error) => errors.push(error) });
-      expect(await next(driver, 'close')).toMatchObject({ code: 1006, wasClean: false });
-      expect((errors[0] as NodeJS.ErrnoException).code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+      const errors: ProtocolError[] = [];
+      const driver = connect(`wss://localhost:${port}/`);
+      driver.on('error', (error) => errors.push(error));
+      const closed = await next(driver, 'close');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ code: 'TRANSPORT_ERROR', closeCode: 1006 });
+      const cause = errors[0]!.cause as NodeJS.ErrnoException;
+      expect(cause.code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+      expect(closed).toEqual({ code: 1006, reason: cause.message, wasClean: false });
     });
   });
 });

@@ -2,7 +2,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { Driver } from '../../lib/index.js';
+import { Driver, ReadyState, type CloseEvent, type ProtocolError } from '../../lib/index.js';
 import { runOverStreams, type ByteStreamPair } from '../../lib/adapters/streams/index.js';
 
 /** Two byte-stream pairs wired to each other, like the two ends of a socket. */
@@ -72,6 +72,63 @@ describe('runOverStreams', () => {
     expect(event.wasClean).toBe(false);
     await server.done;
     expect(written.length).toBeGreaterThan(0);
+  });
+
+  /** A server driver over streams the test controls, opened by an in-memory client. */
+  async function openServer(writable: WritableStream<Uint8Array>) {
+    let toServer!: ReadableStreamDefaultController<Uint8Array>;
+    const readable = new ReadableStream<Uint8Array>({ start: (controller) => void (toServer = controller) });
+    const server = runOverStreams({ readable, writable }, (socket) => Driver.server(socket));
+    server.driver.on('connect', () => server.driver.start());
+    const opened = nextEvent<void>((resolve) => server.driver.on('open', () => resolve()));
+    const client = Driver.client({ url: 'ws://example.test/', write: (bytes) => toServer.enqueue(bytes.slice()) });
+    client.start();
+    await opened;
+    const events: string[] = [];
+    const errors: ProtocolError[] = [];
+    server.driver.on('error', (error) => {
+      events.push('error');
+      errors.push(error);
+    });
+    const closed = nextEvent<CloseEvent>((resolve) =>
+      server.driver.on('close', (event) => {
+        events.push('close');
+        resolve(event);
+      }),
+    );
+    return { server, toServer, events, errors, closed };
+  }
+
+  it('reports a failed read as a TRANSPORT_ERROR error with the cause, then 1006 with its message', async () => {
+    const { server, toServer, events, errors, closed } = await openServer(new WritableStream());
+    const cause = new Error('connection reset by peer');
+    toServer.error(cause);
+    expect(await closed).toEqual({ code: 1006, reason: 'connection reset by peer', wasClean: false });
+    expect(events).toEqual(['error', 'close']);
+    expect(errors[0]).toMatchObject({ code: 'TRANSPORT_ERROR', closeCode: 1006 });
+    expect(errors[0]!.cause).toBe(cause);
+    await server.done;
+  });
+
+  it('reports a failed write the same way, and stops reading', async () => {
+    let failNext = false;
+    const cause = new Error('broken pipe');
+    const writable = new WritableStream<Uint8Array>({
+      write() {
+        if (failNext) throw cause;
+      },
+    });
+    const { server, events, errors, closed } = await openServer(writable);
+    failNext = true;
+    server.driver.text('lost');
+    expect(await closed).toEqual({ code: 1006, reason: 'broken pipe', wasClean: false });
+    expect(events).toEqual(['error', 'close']);
+    expect(errors[0]).toMatchObject({ code: 'TRANSPORT_ERROR', closeCode: 1006 });
+    expect(errors[0]!.cause).toBe(cause);
+    // The read side was cancelled, so the pump ends although the peer never ended it.
+    await server.done;
+    expect(server.driver.readyState).toBe(ReadyState.CLOSED);
+    expect(server.driver.text('after')).toBe(false);
   });
 
   it('carries a wsdriver client to a ws server over a real TCP socket (Duplex.toWeb)', async () => {

@@ -120,6 +120,18 @@ describe('callbacks over node:net on 127.0.0.1', () => {
     await expect.poll(() => closes).toEqual([4000]);
   });
 
+  it("hands a connection reset to onClose: 1006, not clean, the reset's message as the reason", async () => {
+    const closes: Array<{ code: number; reason: string; wasClean: boolean }> = [];
+    const { port } = await callbackServer({ ...echo, onClose: (_client, event) => void closes.push(event) });
+    const tcp = await tcpConnect(cleanup, port, { port });
+    tcp.write(requestHead());
+    await readUntil(tcp, (bytes) => bytes.includes('\r\n\r\n'));
+    tcp.resetAndDestroy();
+    await expect.poll(() => closes.length).toBe(1);
+    expect(closes[0]).toMatchObject({ code: 1006, wasClean: false });
+    expect(closes[0]!.reason).toContain('ECONNRESET');
+  });
+
   it('reports pending bytes while the peer does not read, then onDrained once all are flushed', async () => {
     const chunk = new Uint8Array(256 * 1024).fill(0x61);
     const seen: { pendingAtWrite: number; pendingAtDrain: number | null; written: number } = {

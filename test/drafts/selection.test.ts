@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Driver, HybiServerDriver } from '../../lib/index.js';
-import { Hixie75ServerDriver, Hixie76ServerDriver, draftVersionOf } from '../../lib/drafts/index.js';
+import { Driver } from '../../lib/index.js';
+import { HybiServerDriver } from '../../lib/driver/hybi-server-driver.js';
+import { draftVersionOf } from '../../lib/drafts/index.js';
+import { Hixie75ServerDriver } from '../../lib/drafts/hixie75-server-driver.js';
+import { Hixie76ServerDriver } from '../../lib/drafts/hixie76-server-driver.js';
 import { latin1Bytes, Recorder, requestHeadText, SAMPLE_KEY } from '../helpers/index.js';
 import { draft76Request, draftRequestText, FAYE76, rackEnvFromHead } from './draft-helpers.js';
 

@@ -3,7 +3,8 @@
  * processes (with tsx, as the README says) on ports the OS picks, and
  * the README's copies of the examples kept equal to the files.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,7 @@ function runExample(name: string, args: string[] = [], env: NodeJS.ProcessEnv = 
 async function startServer(name: string) {
   const child = runExample(name, [], { PORT: '0' });
   const line = await firstLine(child);
-  const url = /ws:\/\/127\.0\.0\.1:\d+\//.exec(line)?.[0];
+  const url = /ws:\/\/127\.0\.0\.1:\d+\/\w*/.exec(line)?.[0];
   if (url === undefined) throw new Error(`no URL in ${JSON.stringify(line)}`);
   return { child, url };
 }
@@ -104,6 +105,37 @@ describe('npm start: the echo demo', () => {
   });
 });
 
+describe('the examples import the package by name', () => {
+  const names = readdirSync(path.join(ROOT, 'examples')).filter((name) => name.endsWith('.ts'));
+
+  it.each(names)('%s imports wsdriver, never ../lib', (name) => {
+    const source = readFileSync(path.join(ROOT, 'examples', name), 'utf8');
+    expect(source).not.toMatch(/from '\.\.?\//);
+    expect(source).toMatch(/from 'wsdriver(\/[a-z]+)?'/);
+  });
+
+  it('builds before npm start, and on install from git or a folder (prepare)', () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    expect(pkg.scripts.prestart).toBe('npm run build');
+    expect(pkg.scripts.prepare).toBe('npm run build');
+  });
+
+  it('runs when copied out of the repository, next to an installed wsdriver', async () => {
+    // A project of its own: the example file and node_modules/wsdriver (the package, linked).
+    const project = mkdtempSync(path.join(os.tmpdir(), 'wsdriver-example-'));
+    cleanup.add(() => rmSync(project, { recursive: true, force: true }));
+    mkdirSync(path.join(project, 'node_modules'));
+    symlinkSync(ROOT, path.join(project, 'node_modules', 'wsdriver'), 'dir');
+    copyFileSync(path.join(ROOT, 'examples/server-net.ts'), path.join(project, 'server.ts'));
+    const child = spawnPeer(cleanup, process.execPath, ['--import', 'tsx', path.join(project, 'server.ts')], { PORT: '0' });
+    const line = await firstLine(child);
+    const url = /ws:\/\/127\.0\.0\.1:\d+\//.exec(line)?.[0];
+    expect(url).toBeDefined();
+    const ws = await wsOpen(url!, ['chat']);
+    expect(await roundTrip(ws, 'from a copy')).toEqual({ data: Buffer.from('from a copy'), isBinary: false });
+  });
+});
+
 describe('examples/server-net.ts and examples/client-net.ts', () => {
   it('the client opens to the server, gets its message back, and both close with 1000', async () => {
     const { url } = await startServer('server-net.ts');
@@ -127,6 +159,56 @@ describe('examples/server-net.ts and examples/client-net.ts', () => {
   });
 });
 
+describe('examples/chat-server.ts', () => {
+  async function member(url: string, name: string) {
+    const ws = new WebSocket(`${url}chat?name=${name}`, ['chat.v1'], { headers: { authorization: 'Bearer secret' } });
+    cleanup.add(() => ws.terminate());
+    const messages: string[] = [];
+    ws.on('message', (data: Buffer) => messages.push(String(data)));
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.on('close', (code: number, reason: Buffer) => resolve({ code, reason: String(reason) })),
+    );
+    await once(ws, 'open');
+    return { ws, messages, closed };
+  }
+
+  it('welcomes members with the subprotocol, relays to all, and says goodbye with 1001 on SIGINT', async () => {
+    const { child, url: listening } = await startServer('chat-server.ts');
+    const url = listening.replace(/chat$/, '');
+    const ada = await member(url, 'ada');
+    const bob = await member(url, 'bob');
+    expect(ada.ws.protocol).toBe('chat.v1');
+    expect(ada.ws.extensions).toContain('permessage-deflate');
+    await expect.poll(() => bob.messages).toEqual(['welcome, bob']);
+    ada.ws.send('hi all');
+    await expect.poll(() => bob.messages).toEqual(['welcome, bob', 'ada: hi all']);
+    await expect.poll(() => ada.messages).toEqual(['welcome, ada', 'ada: hi all']);
+    const exited = once(child, 'exit');
+    child.kill('SIGINT');
+    expect(await ada.closed).toEqual({ code: 1001, reason: 'restarting' });
+    expect(ada.messages.at(-1)).toBe('the server is restarting');
+    await exited;
+  });
+
+  it('refuses a request without the token with 401 and WWW-Authenticate, and another path with 404', async () => {
+    const { url: listening } = await startServer('chat-server.ts');
+    const statusOf = (url: string) =>
+      new Promise<{ status: number; challenge: unknown }>((resolve, reject) => {
+        const ws = new WebSocket(url);
+        cleanup.add(() => ws.terminate());
+        ws.on('unexpected-response', (_request, response) => {
+          resolve({ status: response.statusCode!, challenge: response.headers['www-authenticate'] });
+          response.destroy();
+        });
+        ws.on('error', (error) => {
+          if (!/Unexpected server response/.test(error.message)) reject(error);
+        });
+      });
+    expect(await statusOf(listening)).toEqual({ status: 401, challenge: 'Bearer' });
+    expect((await statusOf(listening.replace(/chat$/, 'elsewhere'))).status).toBe(404);
+  });
+});
+
 describe('examples/rack-upgrade.ts', () => {
   it('echoes to a ws client through the upgrade event', async () => {
     const { url } = await startServer('rack-upgrade.ts');
@@ -147,12 +229,10 @@ describe('README', () => {
     return match?.[1];
   }
 
-  it.each(['examples/server-net.ts', 'examples/client-net.ts', 'examples/rack-upgrade.ts'])(
+  it.each(['examples/server-net.ts', 'examples/client-net.ts', 'examples/rack-upgrade.ts', 'examples/chat-server.ts'])(
     'shows %s as it is, importing from the package',
     (file) => {
-      const source = readFileSync(path.join(ROOT, file), 'utf8')
-        .replaceAll("'../lib/adapters/node/index.js'", "'wsdriver/node'")
-        .replaceAll("'../lib/index.js'", "'wsdriver'");
+      const source = readFileSync(path.join(ROOT, file), 'utf8');
       expect(blockFor(file)).toBe(source);
     },
   );

@@ -30,6 +30,25 @@ describe('client: Authorization from the URL user info', () => {
     expect(head.headers['authorization']).toBe(`Basic ${Buffer.from('Jürgen:p@ss').toString('base64')}`);
   });
 
+  it('keeps the password out of driver.url and driver.target: it is sent only as Authorization', () => {
+    const rec = new Recorder({ url: 'ws://ada:s3cret-pw@example.com:8080/chat?room=1' });
+    const driver = Driver.client(rec.socket);
+    expect(driver.url).toBe('ws://ada@example.com:8080/chat?room=1');
+    expect(JSON.stringify(driver.target)).not.toContain('s3cret-pw');
+    expect(driver.target).not.toHaveProperty('password');
+    driver.start();
+    const head = parseHead(rec.take());
+    expect(head.headers['authorization']).toBe(`Basic ${Buffer.from('ada:s3cret-pw').toString('base64')}`);
+    expect(head.startLine).toBe('GET /chat?room=1 HTTP/1.1');
+  });
+
+  it('keeps the password out of an HTTP/2 client driver\'s url too', () => {
+    const rec = new Recorder({ url: 'wss://ada:s3cret-pw@example.com/chat' });
+    const driver = Driver.framing(rec.socket, 'client');
+    expect(driver.url).toBe('wss://ada@example.com/chat');
+    expect(driver.requestHeaders()['authorization']).toBe(`Basic ${Buffer.from('ada:s3cret-pw').toString('base64')}`);
+  });
+
   it.each([
     ['a malformed percent-escape', 'ws://%zz@example.com/'],
     ['an escape that is not UTF-8', 'ws://%FF:pw@example.com/'],

@@ -82,11 +82,17 @@ describe.skipIf(!here)('wsdriver in Deno, imported from the installed tarball', 
     expect(report.close).toMatchObject({ code: 1006, wasClean: false });
   });
 
-  // The contract of issue 10 (transportError): an `error` event with code
-  // TRANSPORT_ERROR, closeCode 1006 and the TLS failure as its cause, then
-  // `close` 1006 whose reason is the cause's message. runOverStreams does not
-  // report it yet (it lands with issue 10's adapter work); enable then.
-  it.todo('a certificate it does not trust is reported as an error event (TRANSPORT_ERROR, with the TLS cause) and close 1006 with its message');
+  it('a certificate it does not trust is reported as an error event (TRANSPORT_ERROR, with the TLS cause) and close 1006 with its message', async () => {
+    const server = await echoServer(certificate);
+    servers.push(server);
+    const report = await denoClient(['tls', String(server.port)]);
+    expect(report.opened).toBe(false);
+    expect(report.errorEvents).toHaveLength(1);
+    const [error] = report.errorEvents;
+    expect(error).toMatchObject({ code: 'TRANSPORT_ERROR', closeCode: 1006 });
+    expect(error!.cause).toBeTruthy();
+    expect(report.close).toEqual({ code: 1006, reason: error!.message, wasClean: false });
+  });
 
   it('a server over Deno.listen, against a ws client: echoes, pings, closes with the code and reason ws sees', async () => {
     const program = startProgram(DENO.path, [...DENO_RUN, 'deno-server.ts'], { cwd: installed.programs });

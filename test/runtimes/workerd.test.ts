@@ -67,7 +67,7 @@ const worker :Workerd.Worker = (
   return file;
 }
 
-type WorkerReport = ClientReport & { masking: string; errorEvents: Array<{ code: string; message: string; closeCode: number }> };
+type WorkerReport = ClientReport & { masking: string; errorEvents: Array<{ code: string; message: string; closeCode: number; cause?: string }> };
 
 async function runWorker(name: string, bindings: Record<string, string>, trusted: string[] = []): Promise<WorkerReport> {
   const config = writeConfig(name, bindings, trusted);
@@ -111,8 +111,15 @@ describe.skipIf(!here)('wsdriver in a Cloudflare Worker (workerd), bundled from 
     expect(report.close).toMatchObject({ code: 1006, wasClean: false });
   });
 
-  // Issue 10's contract (transportError): `error` with code TRANSPORT_ERROR,
-  // closeCode 1006 and the TLS failure as cause, then `close` 1006 with the
-  // cause's message. Enable once runOverStreams reports it.
-  it.todo('a certificate it does not trust is reported as an error event (TRANSPORT_ERROR, with the TLS cause) and close 1006 with its message');
+  it('a certificate it does not trust is reported as an error event (TRANSPORT_ERROR, with the TLS cause) and close 1006 with its message', async () => {
+    const server = await echoServer(authority);
+    servers.push(server);
+    const report = await runWorker('untrusted-reported', { PEER_PORT: String(server.port), MODE: 'tls' });
+    expect(report.opened).toBe(false);
+    expect(report.errorEvents).toHaveLength(1);
+    const [error] = report.errorEvents;
+    expect(error).toMatchObject({ code: 'TRANSPORT_ERROR', closeCode: 1006 });
+    expect(error!.cause).toBeTruthy();
+    expect(report.close).toEqual({ code: 1006, reason: error!.message, wasClean: false });
+  });
 });

@@ -3,6 +3,7 @@
 // methods — for every kind of driver.
 import { describe, expect, it } from 'vitest';
 import { Driver, ProtocolError } from '../../lib/index.js';
+import { QUEUED_ENTRY_OVERHEAD } from '../../lib/options.js';
 import {
   BASIC_CHUNKINGS,
   clientFrame,
@@ -89,20 +90,36 @@ describe('messages sent before open', () => {
     expect(text(head.rest)).not.toContain('never');
   });
 
+  // Each entry also counts QUEUED_ENTRY_OVERHEAD (O below): two entries' worth is added to each limit.
+  const O = QUEUED_ENTRY_OVERHEAD;
+
   it.each(['client', 'server'] as const)('the %s queue stops at maxQueuedBytes, counted in UTF-8 bytes', (kind) => {
     const rec = new Recorder({ url: 'ws://a/' });
-    const driver = kind === 'client' ? Driver.client(rec.socket, { maxQueuedBytes: 10 }) : Driver.server(rec.socket, { maxQueuedBytes: 10 });
-    expect(driver.text('€€€')).toBe(true); // 9 bytes
-    expect(driver.text('€')).toBe(false); // 12 > 10
-    expect(driver.binary(Uint8Array.of(1))).toBe(true); // 10
+    const options = { maxQueuedBytes: 10 + 2 * O };
+    const driver = kind === 'client' ? Driver.client(rec.socket, options) : Driver.server(rec.socket, options);
+    expect(driver.text('€€€')).toBe(true); // 9 bytes + O
+    expect(driver.text('€')).toBe(false); // 12 + 2 O > 10 + 2 O
+    expect(driver.binary(Uint8Array.of(1))).toBe(true); // 10 + 2 O
     expect(driver.ping('x')).toBe(false);
   });
 
   it('the queue counts an astral character as 4 bytes and a lone surrogate as 3, as they are sent', () => {
-    const driver = Driver.client({ write() {}, url: 'ws://a/' }, { maxQueuedBytes: 11 });
-    expect(driver.text('🌍🌍')).toBe(true); // 8
-    expect(driver.text('\ud800')).toBe(true); // 11: sent as U+FFFD
+    const driver = Driver.client({ write() {}, url: 'ws://a/' }, { maxQueuedBytes: 11 + 2 * O });
+    expect(driver.text('🌍🌍')).toBe(true); // 8 + O
+    expect(driver.text('\ud800')).toBe(true); // 11 + 2 O: sent as U+FFFD
     expect(driver.text('a')).toBe(false);
+  });
+
+  it.each(['client', 'server'] as const)('the %s queue bounds the number of empty messages too: each entry counts its overhead', (kind) => {
+    const rec = new Recorder({ url: 'ws://a/' });
+    const options = { maxQueuedBytes: 100 * O };
+    const driver = kind === 'client' ? Driver.client(rec.socket, options) : Driver.server(rec.socket, options);
+    let queued = 0;
+    // Before, text('') cost nothing: this loop never ended.
+    while (queued < 1_000_000 && driver.text('')) queued++;
+    expect(queued).toBe(100);
+    expect(driver.ping()).toBe(false);
+    expect(driver.binary(new Uint8Array(0))).toBe(false);
   });
 
   it('Driver.server close() before the request arrives checks its arguments as it does later', () => {

@@ -3,6 +3,7 @@ import { Driver } from '../../lib/index.js';
 import '../../lib/drafts/index.js';
 import { latin1Bytes } from '../helpers/http.js';
 import { BASIC_CHUNKINGS, clientFrame, concat, decodeFrames, feed, Op, Recorder, requestHead } from '../helpers/index.js';
+import { QUEUED_ENTRY_OVERHEAD } from '../../lib/options.js';
 
 const hixie75Request =
   'GET /demo HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\nUpgrade: WebSocket\r\nOrigin: http://example.com\r\n\r\n';
@@ -76,7 +77,8 @@ describe('Driver.server: frames in the same chunk as the request head', () => {
 describe('Driver.server before the request arrives: one driver, one queue', () => {
   it('checks arguments as every driver does, and queues within maxQueuedBytes for the protocol driver', () => {
     const rec = new Recorder();
-    const driver = rec.attach(Driver.server(rec.socket, { maxQueuedBytes: 10 }));
+    // Room for 10 bytes in two messages, each also counting its entry's overhead.
+    const driver = rec.attach(Driver.server(rec.socket, { maxQueuedBytes: 10 + 2 * QUEUED_ENTRY_OVERHEAD }));
     expect(() => driver.text(5 as never)).toThrow(TypeError);
     expect(() => driver.ping(new Uint8Array(126))).toThrow(RangeError);
     expect(() => driver.close(1005)).toThrow(RangeError);

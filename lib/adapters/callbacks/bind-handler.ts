@@ -20,6 +20,7 @@
 import type { CloseEvent, DriverEventMap, MessageEvent } from '../../events.js';
 import type { Listener } from '../../emitter.js';
 import { CloseCode } from '../../errors.js';
+import { ReadyState } from '../../connection/connection-state.js';
 import { encodeClosePayload } from '../../frame/close-payload.js';
 import type { RackEnv } from '../../http/request.js';
 import type { WriteBuffer } from './write-buffer.js';
@@ -27,7 +28,7 @@ import type { WriteBuffer } from './write-buffer.js';
 /** What {@link bindHandler} needs of a driver; every wsdriver driver has it. */
 export interface BindableDriver {
   /** 0 connecting, 1 open, 2 closing, 3 closed, as in the WebSocket API: read when binding (an open driver gets `onOpen` at once) and by `client.isOpen()` and `client.pending()`. */
-  readonly readyState: number;
+  readonly readyState: ReadyState;
   /** The agreed subprotocol, shown to the handler as `client.protocol`. */
   readonly protocol: string | null;
   /** Subscribes to the events the callbacks are driven from (`open`, `message`, `close`). */
@@ -202,7 +203,7 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
     };
 
     const readyState = driver.readyState;
-    if (readyState === 3) {
+    if (readyState === ReadyState.CLOSED) {
       this.#closed = true;
       return;
     }
@@ -211,7 +212,7 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
     driver.on('close', this.#onCloseEvent);
     if (buffer !== undefined) this.#stopFlushListener = buffer.onFlush(() => this.#flushed());
     // A closing driver is only followed to its close: it will never be open for this handler.
-    if (readyState === 1) this.#open();
+    if (readyState === ReadyState.OPEN) this.#open();
   }
 
   /** The driver has emitted `close` (and `onClose` has run, or was not owed). */
@@ -247,11 +248,11 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
   }
 
   isOpen(): boolean {
-    return this.#opened && !this.#closed && !this.#closeAsked && this.driver.readyState === 1;
+    return this.#opened && !this.#closed && !this.#closeAsked && this.driver.readyState === ReadyState.OPEN;
   }
 
   pending(): number {
-    if (this.#closed || this.driver.readyState === 3) return -1;
+    if (this.#closed || this.driver.readyState === ReadyState.CLOSED) return -1;
     return this.#notePending();
   }
 
@@ -293,7 +294,7 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
     if (this.#closed || this.#shutdownAsked !== null) return;
     this.#shutdownAsked = { code, reason };
     // Still in the handshake: #open() finishes the job.
-    if (!this.#opened && this.driver.readyState === 0) return;
+    if (!this.#opened && this.driver.readyState === ReadyState.CONNECTING) return;
     this.#shutDownOpen(this.#shutdownAsked);
   }
 

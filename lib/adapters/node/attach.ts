@@ -11,6 +11,7 @@ import type { CloseEvent, ClosingEvent } from '../../events.js';
 import type { ProtocolError } from '../../errors.js';
 import { applyBackpressure, type BackpressuredDriver } from './backpressure.js';
 import { runDeadlines, type DeadlineDriver } from './deadline-timer.js';
+import type { AttachOptions } from './options.js';
 
 /** What {@link attach} needs of a driver; every wsdriver driver has it. */
 export interface AttachableDriver extends BackpressuredDriver, DeadlineDriver {
@@ -18,50 +19,18 @@ export interface AttachableDriver extends BackpressuredDriver, DeadlineDriver {
   readonly role: 'server' | 'client';
   /** Receives every chunk the stream reads; takes ownership of it. */
   parse(bytes: Uint8Array): void;
-  /** Called when the stream ends, closes or fails (`close` 1006 if no close handshake completed). */
-  transportClosed(): void;
+  /**
+   * Called when the stream ends or closes (`close` 1006 if no close
+   * handshake completed), or fails: then with the stream's error, which the
+   * driver reports as a `TRANSPORT_ERROR` `error` event before `close`.
+   */
+  transportClosed(cause?: unknown): void;
   /** Used to end the stream once the WebSocket connection is over. */
   once(type: 'close', listener: Listener<CloseEvent>): unknown;
   /** Used to start the `closeTimeout` wait for the peer's close frame once this side has sent its own. */
   once(type: 'closing', listener: Listener<ClosingEvent>): unknown;
   /** Used to see a keepalive failure, after which the stream is destroyed at once. */
   once(type: 'error', listener: Listener<ProtocolError>): unknown;
-}
-
-/** Options of the Node adapter, beside the driver's own. */
-export interface AttachOptions {
-  /**
-   * Milliseconds to wait for the peer at the end: once this side has sent
-   * its close frame, for the peer's close frame (then the stream is
-   * destroyed and the driver reports 1006); once the WebSocket connection
-   * is over, for the peer to close its side of the TCP connection.
-   * Default 30000.
-   */
-  closeTimeout?: number;
-  /**
-   * Called with the stream's `error` (a reset, a refused connection, a TLS
-   * failure) before the driver reports `close` with 1006. The driver's own
-   * `error` event is kept for faults in the protocol.
-   */
-  onTransportError?: (error: Error) => void;
-  /**
-   * Milliseconds the opening handshake may take from `attach`: a server
-   * that has not answered by then sends `408 Request Timeout`; either side
-   * then ends the stream (`error` `HANDSHAKE_TIMEOUT`, `close` 1006). 0
-   * turns it off. Default 30000.
-   */
-  handshakeTimeout?: number;
-  /**
-   * Keepalive: send a ping once nothing was received for this many
-   * milliseconds (checked once per interval). 0 (the default) turns it off.
-   */
-  pingInterval?: number;
-  /**
-   * Milliseconds the keepalive ping's pong may take; a later one fails the
-   * connection with 1011 (`PONG_TIMEOUT`), sends the close frame and
-   * destroys the stream without waiting. Default `pingInterval`.
-   */
-  pingTimeout?: number;
 }
 
 /** Default {@link AttachOptions.closeTimeout}. */
@@ -86,9 +55,6 @@ export function checkAttachOptions(options: AttachOptions): CheckedAttachOptions
     }
     return value;
   };
-  if (options.onTransportError !== undefined && typeof options.onTransportError !== 'function') {
-    throw new TypeError("option 'onTransportError' must be a function");
-  }
   const pingInterval = duration('pingInterval', 0);
   return {
     closeTimeout: duration('closeTimeout', DEFAULT_CLOSE_TIMEOUT),
@@ -120,8 +86,12 @@ export function terminate(driver: object): boolean {
  *
  * - each chunk read is passed to `driver.parse()`, which takes ownership
  *   of it (Node hands every read a fresh Buffer, so this is safe);
- * - the stream ending, closing or failing calls `driver.transportClosed()`
- *   (`close` with 1006 if no close handshake completed);
+ * - the stream ending or closing calls `driver.transportClosed()`
+ *   (`close` with 1006 if no close handshake completed); the stream
+ *   failing (a reset, a refused connection, a TLS error) calls
+ *   `driver.transportClosed(error)`: the driver emits `error`
+ *   (`TRANSPORT_ERROR`, 1006, `cause` the stream's error), then `close`
+ *   with 1006 and the error's message as the reason;
  * - when the driver emits `close`, the stream is ended after the bytes
  *   already written. A server ends it at once (RFC 6455 §7.1.1: the server
  *   closes the TCP connection first); a client that closed cleanly waits
@@ -164,10 +134,7 @@ export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, op
     // For streams that allow half-open connections: the peer is done, so are we.
     if (stream.writable) stream.end();
   };
-  const onError = (error: Error) => {
-    options.onTransportError?.(error);
-    driver.transportClosed();
-  };
+  const onError = (error: Error) => driver.transportClosed(error);
   const onClose = () => {
     if (timer !== null) clearTimeout(timer);
     timer = null;

@@ -11,25 +11,16 @@ import { Driver } from '../../driver/factories.js';
 import type { Socket } from '../../events.js';
 import type { HybiClientDriver } from '../../driver/hybi-client-driver.js';
 import { attach, checkAttachOptions } from './attach.js';
-import { splitOptions, type NodeDriverOptions } from './options.js';
+import { splitOptions, type ConnectOptions } from './options.js';
 import { streamSocket } from './stream-socket.js';
-
-/** Options of {@link connect}: the driver's, the adapter's, and TLS. */
-export interface ConnectOptions extends NodeDriverOptions {
-  /**
-   * For wss: URLs, passed to `tls.connect` (`ca`, `rejectUnauthorized`,
-   * client certificates…). `host`, `port` and `servername` come from the URL.
-   */
-  tls?: Omit<tls.ConnectionOptions, 'host' | 'port' | 'socket' | 'path'>;
-  /** Headers added to the handshake request, as by `setHeader()`. */
-  headers?: Readonly<Record<string, string | number>>;
-}
 
 /**
  * Connects to a ws: or wss: URL and returns the client driver. The
  * handshake is sent once TCP (and TLS) is up, so listeners added right
- * after this call see every event. A failure to connect ends in `close`
- * with 1006; `onTransportError` receives the cause.
+ * after this call see every event. A failure to connect (a refused
+ * connection, an unresolvable host, a TLS certificate the options do not
+ * trust) emits `error` (`TRANSPORT_ERROR`, `cause` the socket's error),
+ * then `close` with 1006 and the error's message as the reason.
  */
 export function connect(url: string | URL, options: ConnectOptions = {}): HybiClientDriver {
   const { tls: tlsOptions, headers, ...rest } = options;

@@ -18,23 +18,18 @@
  */
 import http2 from 'node:http2';
 import type { ClientHttp2Session, ClientHttp2Stream, Http2Stream, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import { ReadyState } from '../../connection/connection-state.js';
 import { Driver } from '../../driver/factories.js';
 import type { Socket } from '../../events.js';
 import type { FramingClientDriver, FramingDriver, FramingResponse, FramingServerDriver } from '../../driver/framing-driver.js';
 import { parseWebSocketUrl } from '../../handshake/client-handshake.js';
-import { checkAttachOptions, type AttachOptions } from './attach.js';
-import { splitOptions, type NodeDriverOptions } from './options.js';
+import { checkAttachOptions } from './attach.js';
+import { splitOptions, type AttachOptions, type ClientOptions, type NodeDriverOptions } from './options.js';
 import { streamSocket } from './stream-socket.js';
 import { applyBackpressure } from './backpressure.js';
 import { runDeadlines } from './deadline-timer.js';
 
 const { NGHTTP2_CANCEL } = http2.constants;
-
-/** Options of {@link connectHttp2}: the driver's, the adapter's, and extra request headers. */
-export interface Http2ConnectOptions extends NodeDriverOptions {
-  /** Headers added to the extended CONNECT request, as by `setHeader()` (`origin`, `authorization`, …). */
-  headers?: Readonly<Record<string, string | number>>;
-}
 
 /**
  * Takes over a stream from an HTTP/2 server's `stream` event that carries
@@ -76,7 +71,7 @@ function answer(driver: FramingServerDriver, stream: ServerHttp2Stream, headers:
     return;
   }
   // Closed by the application, or the client went away, before the answer.
-  if (driver.readyState === 3) {
+  if (driver.readyState === ReadyState.CLOSED) {
     stream.close(NGHTTP2_CANCEL);
     return;
   }
@@ -112,7 +107,7 @@ function answer(driver: FramingServerDriver, stream: ServerHttp2Stream, headers:
  * not match the session (wss: needs TLS, RFC 8441 §5); an Error if the
  * session is closed.
  */
-export function connectHttp2(session: ClientHttp2Session, url: string | URL, options: Http2ConnectOptions = {}): FramingClientDriver {
+export function connectHttp2(session: ClientHttp2Session, url: string | URL, options: ClientOptions = {}): FramingClientDriver {
   const { headers, ...rest } = options;
   const [driverOptions, attachOptions] = splitOptions(rest);
   checkAttachOptions(attachOptions);
@@ -134,9 +129,13 @@ export function connectHttp2(session: ClientHttp2Session, url: string | URL, opt
   const driver = Driver.framing(socket, 'client', driverOptions);
   for (const [name, value] of Object.entries(headers ?? {})) driver.setHeader(name, value);
 
-  whenExtendedConnectKnown(session, (refusal) => {
+  whenExtendedConnectKnown(session, (refusal, cause) => {
     // Closed by the application while the settings were awaited.
-    if (driver.readyState !== 0) return;
+    if (driver.readyState !== ReadyState.CONNECTING) return;
+    if (cause !== undefined) {
+      driver.transportClosed(cause);
+      return;
+    }
     const fault = refusal ?? schemeMismatch(session, target.secure);
     if (fault !== null) {
       driver.abortHandshake(fault);
@@ -146,14 +145,13 @@ export function connectHttp2(session: ClientHttp2Session, url: string | URL, opt
     try {
       stream = session.request(driver.requestHeaders(), { endStream: false });
     } catch (error) {
-      attachOptions.onTransportError?.(error as Error);
-      driver.abortHandshake(`the request could not be sent: ${(error as Error).message}`);
+      driver.transportClosed(error);
       return;
     }
     output = streamSocket(stream);
     bindStream(driver, stream, attachOptions, () => true, (why) => {
       // A stream that ends before its response is a refused handshake, not just a lost transport.
-      if (driver.readyState === 0) driver.abortHandshake(`the server ${why} before answering`);
+      if (driver.readyState === ReadyState.CONNECTING) driver.abortHandshake(`the server ${why} before answering`);
     });
     stream.once('response', (response) => driver.acceptResponse(response));
   });
@@ -171,22 +169,29 @@ function schemeMismatch(session: ClientHttp2Session, secure: boolean): string | 
 
 /**
  * Calls `done(null)` once the server is known to accept extended CONNECT,
- * or `done(reason)` once it is known not to (or the session is gone).
+ * or `done(reason)` once it is known not to (or the session is gone);
+ * `done(reason, cause)` if the session failed (refused, reset, TLS).
  */
-function whenExtendedConnectKnown(session: ClientHttp2Session, done: (refusal: string | null) => void): void {
+function whenExtendedConnectKnown(session: ClientHttp2Session, done: (refusal: string | null, cause?: Error) => void): void {
   let settled = false;
+  let failure: Error | undefined;
   const settle = (refusal: string | null) => {
     if (settled) return;
     settled = true;
     session.off('remoteSettings', onSettings);
     session.off('close', onClose);
-    done(refusal);
+    session.off('error', onError);
+    done(refusal, refusal === null ? undefined : failure);
   };
   const enabled = () => session.remoteSettings.enableConnectProtocol === true;
   const onSettings = () => {
     if (enabled()) settle(null);
   };
   const onClose = () => settle('the HTTP/2 session closed before the request could be sent');
+  // The session's 'error' comes just before its 'close'; the error is the cause.
+  const onError = (error: Error) => {
+    failure = error;
+  };
   const probe = () => {
     if (settled) return;
     if (enabled()) {
@@ -207,6 +212,7 @@ function whenExtendedConnectKnown(session: ClientHttp2Session, done: (refusal: s
   };
   session.on('remoteSettings', onSettings);
   session.once('close', onClose);
+  session.on('error', onError);
   if (session.connecting) session.once('connect', probe);
   else queueMicrotask(probe);
 }
@@ -217,7 +223,8 @@ const NOT_SUPPORTED =
 /**
  * Wires a framing driver to its HTTP/2 stream, as `attach` does for a TCP
  * socket: what the stream reads goes to `driver.parse()`; the stream
- * ending tells the driver the transport is gone; and when the WebSocket
+ * ending tells the driver the transport is gone, the stream failing hands
+ * it the error (`TRANSPORT_ERROR`, then 1006); and when the WebSocket
  * connection is over, the stream is ended (END_STREAM, RFC 8441 §5's
  * orderly close) once the stream has been answered, and reset with CANCEL
  * if the peer has not ended its side within `closeTimeout`. A peer that
@@ -239,15 +246,16 @@ function bindStream(
   let timer: ReturnType<typeof setTimeout> | null = null;
 
   const onData = (chunk: Uint8Array) => driver.parse(chunk);
+  // The driver hears of the end at 'close', where a reset (which ends the
+  // readable side first) can be told from an orderly END_STREAM.
   const onEnd = () => {
     beforeEnd?.('ended the stream');
-    driver.transportClosed();
     if (stream.writable) stream.end();
   };
   const onError = (error: Error) => {
-    options.onTransportError?.(error);
-    beforeEnd?.(`reset the stream (${error.message})`);
-    driver.transportClosed();
+    // A client stream reset before its response is a refused handshake.
+    if (beforeEnd !== undefined && driver.readyState === ReadyState.CONNECTING) beforeEnd(`reset the stream (${error.message})`);
+    else driver.transportClosed(error);
   };
   const onClose = () => {
     if (timer !== null) clearTimeout(timer);
@@ -256,13 +264,24 @@ function bindStream(
     stream.off('end', onEnd);
     stream.off('error', onError);
     beforeEnd?.(`closed the stream (RST_STREAM code ${stream.rstCode ?? 'none'})`);
+    // RFC 8441 §5: RST_STREAM is the stream's TCP reset. Node emits no
+    // 'error' for a reset the peer sent, so the reset is the cause.
+    const reset = stream.rstCode;
+    if (!resetHere && reset !== undefined && reset !== http2.constants.NGHTTP2_NO_ERROR) {
+      driver.transportClosed(new Error(`the peer reset the HTTP/2 stream (RST_STREAM code ${reset})`));
+      return;
+    }
     driver.transportClosed();
   };
 
+  // A reset this side sent (the close timeout) is no failure of the transport.
+  let resetHere = false;
   const cancelLater = () => {
     if (timer !== null || stream.destroyed) return;
     timer = setTimeout(() => {
-      if (!stream.destroyed) stream.close(NGHTTP2_CANCEL);
+      if (stream.destroyed) return;
+      resetHere = true;
+      stream.close(NGHTTP2_CANCEL);
     }, closeTimeout);
     // The session keeps the process alive while it is open; the timer need not.
     timer.unref?.();

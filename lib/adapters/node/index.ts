@@ -17,11 +17,28 @@
  *
  * @module wsdriver/node
  */
-export { attach, terminate, DEFAULT_CLOSE_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, type AttachableDriver, type AttachOptions } from './attach.js';
-export { connect, type ConnectOptions } from './connect.js';
+export { attach, terminate, DEFAULT_CLOSE_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, type AttachableDriver } from './attach.js';
+export { connect } from './connect.js';
 export { handleUpgrade } from './upgrade.js';
-export { connectHttp2, handleHttp2Stream, type Http2ConnectOptions } from './http2.js';
-export type { NodeDriverOptions } from './options.js';
-export { streamSocket, type StreamSocketInit } from './stream-socket.js';
+export { connectHttp2, handleHttp2Stream } from './http2.js';
+export { WebSocketServer, type ServableServer } from './server.js';
+export type { UpgradeRequest } from './upgrade-request.js';
+export { DEFAULT_SHUTDOWN_TIMEOUT } from './options.js';
+export type {
+  AttachOptions,
+  ClientOptions,
+  ConnectOptions,
+  NodeDriverOptions,
+  PerMessageDeflateOptions,
+  Refusal,
+  ServerCloseOptions,
+  ServerDriver,
+  ServerOptions,
+} from './options.js';
+export { streamSocket } from './stream-socket.js';
+// Types this entry point's functions take or return, declared elsewhere.
+export type { DriverOptions, ExtraHeaders, HeadersOption } from '../../options.js';
+export type { SocketInfo } from '../../events.js';
+export type { WriteBuffer } from '../callbacks/write-buffer.js';
 export { writeBuffer } from './write-buffer.js';
-export { perMessageDeflate, type PerMessageDeflateOptions, type ZlibStreams } from './permessage-deflate.js';
+export { perMessageDeflate, type ZlibStreams } from './permessage-deflate.js';

@@ -32,37 +32,7 @@ import type {
   ExtensionServerSession,
 } from '../../extensions/extension.js';
 import type { PieceCodec } from '../../extensions/piece-codec.js';
-
-/** Options of {@link perMessageDeflate}. "Own" is what this endpoint sends, "peer" what it receives. */
-export interface PerMessageDeflateOptions {
-  /** zlib compression level, 0-9, or -1 for zlib's default (6). */
-  level?: number;
-  /** zlib memLevel, 1-9: memory for the compressor's state. Default 8. */
-  memLevel?: number;
-  /** zlib strategy (`zlib.constants.Z_*` strategy). Default `Z_DEFAULT_STRATEGY`. */
-  strategy?: number;
-  /**
-   * Reset the compressor after each message sent, and declare it
-   * (`server_no_context_takeover` from a server, `client_no_context_takeover`
-   * from a client). Costs ratio, saves keeping the compressor's window.
-   */
-  noContextTakeover?: boolean;
-  /** Largest LZ77 window, as bits (8-15), this endpoint compresses with. Default 15. */
-  maxWindowBits?: number;
-  /** Ask the peer to reset its compressor after each message (no inflate context is then kept here). */
-  requestNoContextTakeover?: boolean;
-  /**
-   * Ask the peer to compress with a window of at most this many bits
-   * (8-15), which bounds the inflater's memory here. A client fails the
-   * handshake if the server does not agree; a server can only ask a client
-   * that offered `client_max_window_bits`.
-   */
-  requestMaxWindowBits?: number;
-  /** Messages shorter than this many bytes are sent uncompressed. Default 0: compress every message. */
-  threshold?: number;
-  /** A stand-in for `node:zlib`'s raw streams (instrumentation, another implementation). */
-  zlib?: ZlibStreams;
-}
+import type { PerMessageDeflateOptions } from './options.js';
 
 /** What the extension needs of `node:zlib`. */
 export interface ZlibStreams {

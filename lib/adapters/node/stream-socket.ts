@@ -5,16 +5,8 @@
  * @module
  */
 import type { Duplex } from 'node:stream';
-import type { Socket } from '../../events.js';
+import type { Socket, SocketInfo } from '../../events.js';
 import { reportFlush } from './write-buffer.js';
-
-/** What a {@link Socket} may carry besides `write`. */
-export interface StreamSocketInit {
-  /** Client: the ws: or wss: URL. Server: the request's URL, if known. */
-  url?: string | URL;
-  /** Rack-style server: the request (an `IncomingMessage`, a Rack env, …). */
-  env?: unknown;
-}
 
 /**
  * Makes the `Socket` a driver writes to from a Node stream (`net.Socket`,
@@ -22,7 +14,7 @@ export interface StreamSocketInit {
  * been destroyed are dropped: the connection is over and the driver has
  * nothing left to say that the peer could read.
  */
-export function streamSocket(stream: Duplex, init: StreamSocketInit = {}): Socket {
+export function streamSocket(stream: Duplex, init: SocketInfo = {}): Socket {
   // Lets `writeBuffer(stream)` see every flush, not only Node's `drain`.
   const flushed = () => reportFlush(stream);
   const socket: Socket = {

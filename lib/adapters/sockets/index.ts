@@ -28,7 +28,7 @@
  *
  * @module wsdriver/sockets
  */
-import type { Socket } from '../../events.js';
+import type { Socket, SocketInfo } from '../../events.js';
 import type { WriteBuffer } from '../callbacks/write-buffer.js';
 
 /** The driver methods the adapter calls; every wsdriver driver has them. */
@@ -80,7 +80,7 @@ export interface HandlerSocketConnection<D> {
 export function runOverHandlerSocket<D extends HandlerSocketDriver>(
   socket: HandlerSocket,
   makeDriver: (socket: Socket) => D,
-  info: Pick<Socket, 'url' | 'env'> = {},
+  info: SocketInfo = {},
 ): HandlerSocketConnection<D> {
   const queue: Uint8Array[] = [];
   let buffered = 0;
@@ -154,3 +154,7 @@ export function runOverHandlerSocket<D extends HandlerSocketDriver>(
     },
   };
 }
+
+// Types this entry point's functions take, declared elsewhere.
+export type { SocketInfo } from '../../events.js';
+export type { WriteBuffer } from '../callbacks/write-buffer.js';

@@ -9,7 +9,7 @@
  *
  * @module wsdriver/streams
  */
-import type { Socket } from '../../events.js';
+import type { Socket, SocketInfo } from '../../events.js';
 import type { WriteBuffer } from '../callbacks/write-buffer.js';
 
 /** A bidirectional byte stream. */
@@ -24,8 +24,12 @@ export interface ByteStreamPair {
 export interface StreamDrivenDriver {
   /** Receives each chunk the readable side delivers; takes ownership of it. */
   parse(bytes: Uint8Array): void;
-  /** Called once the readable side has ended or failed (`close` 1006 if no close handshake completed). */
-  transportClosed(): void;
+  /**
+   * Called once the readable side has ended (`close` 1006 if no close
+   * handshake completed), or with the error when either side failed (an
+   * `error` event with `TRANSPORT_ERROR` first).
+   */
+  transportClosed(cause?: unknown): void;
   /** Called when the writable side is ready again after a write returned false. */
   transportDrained?(): void;
   /** While true, the readable side is not read (backpressure to the peer). */
@@ -48,20 +52,15 @@ export interface StreamConnection<D> {
   readonly terminate: () => void;
 }
 
-/** Where the socket is (client) or what the request was (rack-style server). */
-export interface SocketInfo {
-  /** Becomes `socket.url`: the ws: or wss: URL a client driver connects to. */
-  readonly url?: string | URL;
-  /** Becomes `socket.env`: the already-parsed request a `Driver.rack` server driver reads. */
-  readonly env?: unknown;
-}
-
 /**
  * Makes a driver over `streams` with `makeDriver` (for example
  * `(socket) => Driver.client(socket)`), then feeds it everything the
  * readable side delivers. When the driver closes, the writable side is
- * closed; when the readable side ends or fails, the driver is told the
- * transport closed. Call `driver.start()` yourself, as with any driver.
+ * closed; when the readable side ends, the driver is told the transport
+ * closed. When either side fails (a read rejects, or the writable side
+ * errors), the driver gets the error (`error` with `TRANSPORT_ERROR` and
+ * the error as `cause`, then `close` 1006) and the other side is
+ * cancelled. Call `driver.start()` yourself, as with any driver.
  *
  * Backpressure both ways (docs/flow-control.md): a write returns false
  * once the writable side's queue is full (`desiredSize` at 0 or below),
@@ -108,7 +107,7 @@ export function runOverStreams<D extends StreamDrivenDriver>(
             driver.transportDrained?.();
           },
           () => {
-            // The sink failed: the readable side will report the end.
+            // The sink failed: writer.closed reports it.
           },
         );
       }
@@ -122,9 +121,19 @@ export function runOverStreams<D extends StreamDrivenDriver>(
   };
   const driver = makeDriver(socket);
   driver.on('close', closeWriter);
+  const reader = streams.readable.getReader();
+  // The writable side failing (the peer reset, a sink error) ends the
+  // connection as a failed read does; the read side is cancelled.
+  writer.closed.catch((error: unknown) => {
+    writerClosed = true;
+    driver.transportClosed(error);
+    reader.cancel(error).catch(() => {
+      // Already ended or failed: nothing more to read either way.
+    });
+  });
   let terminated: (() => void) | null = null;
   const stopped = new Promise<void>((resolve) => (terminated = resolve));
-  const done = pump(streams.readable, driver, stopped).finally(closeWriter);
+  const done = pump(reader, driver, stopped).finally(closeWriter);
   const terminate = () => {
     terminated?.();
     writerClosed = true;
@@ -141,7 +150,7 @@ export function runOverStreams<D extends StreamDrivenDriver>(
   return { driver, done, bufferedAmount: () => buffered, writeBuffer, terminate };
 }
 
-/** Resolves when the driver emits `resume` (or at once if it is not paused). */
+/** Resolves when the driver emits `resume` and is no longer paused (at once if it is not paused). */
 function whenResumed(driver: StreamDrivenDriver): Promise<void> {
   if (driver.isPaused !== true) return Promise.resolve();
   return new Promise((resolve) => {
@@ -154,8 +163,8 @@ function whenResumed(driver: StreamDrivenDriver): Promise<void> {
   });
 }
 
-async function pump(readable: ReadableStream<Uint8Array>, driver: StreamDrivenDriver, stopped: Promise<void>): Promise<void> {
-  const reader = readable.getReader();
+async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, driver: StreamDrivenDriver, stopped: Promise<void>): Promise<void> {
+  let failure: unknown;
   const STOP = Symbol('stop');
   const stop = stopped.then(() => STOP);
   for (;;) {
@@ -168,8 +177,9 @@ async function pump(readable: ReadableStream<Uint8Array>, driver: StreamDrivenDr
       const { value, done } = result;
       if (done) break;
       chunk = value;
-    } catch {
-      // A failed read is the transport ending badly: reported as 1006 below.
+    } catch (error) {
+      // A failed read is the transport ending badly: reported with its cause below.
+      failure = error ?? new Error('the readable stream failed');
       break;
     }
     try {
@@ -182,9 +192,10 @@ async function pump(readable: ReadableStream<Uint8Array>, driver: StreamDrivenDr
       });
     }
   }
+  // terminate() may leave a read pending: cancelling ends it before the lock is released.
   reader.cancel().catch(() => {});
   reader.releaseLock();
-  driver.transportClosed();
+  driver.transportClosed(failure);
 }
 
 export {
@@ -196,3 +207,6 @@ export {
   type WebSocketStreamLike,
   type WebSocketStreamOpenInfo,
 } from './websocket-stream.js';
+// Types this entry point's functions take, declared elsewhere.
+export type { SocketInfo } from '../../events.js';
+export type { WriteBuffer } from '../callbacks/write-buffer.js';

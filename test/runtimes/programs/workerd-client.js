@@ -15,7 +15,7 @@ export default {
     const url = `${secure ? 'wss' : 'ws'}://localhost:${port}/`;
     const { driver, done } = runOverStreams(socket, (s) => Driver.client(s), { url });
     const errorEvents = [];
-    driver.on('error', (error) => errorEvents.push({ code: error.code, message: error.message, closeCode: error.closeCode }));
+    driver.on('error', (error) => errorEvents.push({ code: error.code, message: error.message, closeCode: error.closeCode, ...(error.cause ? { cause: String(error.cause) } : {}) }));
     const report = runClientScenario(driver, 'workerd');
     driver.start();
     const result = await report;

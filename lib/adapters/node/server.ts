@@ -1,0 +1,374 @@
+/**
+ * `WebSocketServer`: what a WebSocket server needs, declared once, over
+ * Node's HTTP/1.1, HTTP/2 or bare TCP/TLS servers. Each request goes
+ * through the same gate (path, `verify`, subprotocol choice) and then to
+ * the existing adapters: `handleUpgrade` for HTTP/1.1, `handleHttp2Stream`
+ * for an RFC 8441 extended CONNECT.
+ *
+ * @module
+ */
+import http from 'node:http';
+import http2 from 'node:http2';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import https from 'node:https';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
+import { checkCloseArguments } from '../../connection/base-driver.js';
+import { ReadyState } from '../../connection/connection-state.js';
+import { Driver } from '../../driver/factories.js';
+import { CloseCode } from '../../errors.js';
+import type { Extension } from '../../extensions/extension.js';
+import { encodeClosePayload } from '../../frame/close-payload.js';
+import { isExtendedConnect } from '../../http2/extended-connect.js';
+import { OutgoingHeaders } from '../../http/outgoing-headers.js';
+import { errorResponse, statusText } from '../../http/serialize.js';
+import { resolveOptions, type DriverOptions, type ResolvedOptions } from '../../options.js';
+import { bindHandler, type Binding, type Handler } from '../callbacks/bind-handler.js';
+import { checkAttachOptions } from './attach.js';
+import { handleHttp2Stream } from './http2.js';
+import {
+  checkServerOptions,
+  DEFAULT_SHUTDOWN_TIMEOUT,
+  splitOptions,
+  withoutServerKeys,
+  type AttachOptions,
+  type Refusal,
+  type ServerCloseOptions,
+  type ServerDriver,
+  type ServerOptions,
+} from './options.js';
+import { perMessageDeflate } from './permessage-deflate.js';
+import { handleUpgrade } from './upgrade.js';
+import { describeExtendedConnect, describeUpgrade, type UpgradeRequest } from './upgrade-request.js';
+import { writeBuffer } from './write-buffer.js';
+
+/** A connection the server is responsible for, from its request to its `close`. */
+interface Tracked {
+  driver: ServerDriver | null;
+  binding: Binding<ServerDriver> | null;
+  /** Ends the transport at once (the shutdown timeout). */
+  destroy(): void;
+}
+
+/** The servers `serve()` can take. */
+export type ServableServer = http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer | net.Server | tls.Server;
+
+/**
+ * A WebSocket server. Declare once what every connection gets, then
+ * `serve()` one or more Node servers:
+ *
+ * ```ts
+ * const wss = new WebSocketServer({
+ *   path: '/chat',
+ *   perMessageDeflate: true,
+ *   verify: async (request) => (await isAllowed(request.headers.cookie)) || { status: 401, headers: { 'www-authenticate': 'Cookie' } },
+ *   handler: (driver) => ({ onMessage: (client, data) => client.write(data) }),
+ * });
+ * wss.serve(http.createServer().listen(8080));
+ * // later: await wss.close();
+ * ```
+ *
+ * For each request: a path the `path` filter refuses gets 404, a request
+ * that is not a WebSocket handshake 400, a server that is closing 503;
+ * then `verify` may refuse it with a status and headers; then the
+ * subprotocol is chosen (`handleProtocols`) and the driver made, with
+ * the driver options and extensions, and handed to `handler`.
+ */
+export class WebSocketServer {
+  readonly #options: ServerOptions;
+  readonly #driverOptions: DriverOptions;
+  readonly #attachOptions: AttachOptions;
+  readonly #limits: ResolvedOptions;
+  readonly #extensions: readonly Extension[];
+  readonly #clients = new Set<ServerDriver>();
+  readonly #tracked = new Set<Tracked>();
+  #closing: { readonly code: number; readonly reason: string } | null = null;
+  #whenEmpty: Array<() => void> = [];
+
+  /** Checks every option at once; an unknown key or a bad value throws. */
+  constructor(options: ServerOptions = {}) {
+    checkServerOptions(options);
+    const [driverOptions, attachOptions] = splitOptions(withoutServerKeys(options));
+    this.#limits = resolveOptions(driverOptions);
+    checkAttachOptions(attachOptions);
+    this.#options = options;
+    this.#driverOptions = driverOptions;
+    this.#attachOptions = attachOptions;
+    const deflate = options.perMessageDeflate;
+    this.#extensions =
+      deflate === undefined || deflate === false ? [] : [perMessageDeflate(deflate === true ? {} : deflate)];
+  }
+
+  /** The open connections: each joins on `open` and leaves on `close`. */
+  get clients(): ReadonlySet<ServerDriver> {
+    return this.#clients;
+  }
+
+  /**
+   * Takes WebSocket requests from `server`: the `upgrade` event of an
+   * `http`/`https` server; the `stream` event of an `http2` server (whose
+   * extended CONNECT setting this turns on; other streams are left to your
+   * own listeners) and its `upgrade` event (`allowHTTP1`); the connections
+   * of a bare `net`/`tls` server, whose requests Node's HTTP parser reads.
+   * May be called for several servers. Returns this.
+   */
+  serve(server: ServableServer): this {
+    if (this.#closing !== null) throw new Error('the WebSocket server is closed');
+    const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.#admitUpgrade(request, socket, head).catch((error: unknown) => {
+        // A fault of this server's own: drop the request rather than leave it hanging.
+        socket.destroy();
+        this.#reportError(error, undefined);
+      });
+    };
+    if (isHttp2Server(server)) {
+      // RFC 8441 §3: without SETTINGS_ENABLE_CONNECT_PROTOCOL no client may send an extended CONNECT.
+      server.updateSettings({ enableConnectProtocol: true });
+      const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+        this.#admitStream(stream, headers).catch((error: unknown) => {
+          stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+          this.#reportError(error, undefined);
+        });
+      };
+      server.on('stream', onStream);
+      server.on('upgrade', onUpgrade);
+    } else if (server instanceof http.Server || server instanceof https.Server) {
+      server.on('upgrade', onUpgrade);
+    } else if (server instanceof net.Server) {
+      // A bare server: Node's HTTP parser reads each request, with the head limits of the options.
+      const parser = http.createServer({ maxHeaderSize: this.#limits.maxHeadSize }, (_request, response) => {
+        response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket', connection: 'Upgrade, close' });
+        response.end('This is a WebSocket server\n');
+      });
+      parser.maxHeadersCount = this.#limits.maxHeaders;
+      parser.on('upgrade', onUpgrade);
+      const event = server instanceof tls.Server ? 'secureConnection' : 'connection';
+      const onConnection = (socket: net.Socket) => parser.emit('connection', socket);
+      server.on(event, onConnection);
+    } else {
+      throw new TypeError('serve() takes an http, https, http2, net or tls server');
+    }
+    return this;
+  }
+
+  /**
+   * Closes every connection with `code` (default 1001 Going Away) and
+   * `reason` (a handler's `onShutdown` runs first), refuses new requests
+   * with 503, and stops listening to the servers (which it leaves open:
+   * they are yours). Resolves once every connection has closed; those
+   * still open after `timeout` ms are destroyed. Throws a RangeError for a
+   * code that may not be sent or a reason over 123 bytes.
+   */
+  close(code: number = CloseCode.GOING_AWAY, reason = '', options: ServerCloseOptions = {}): Promise<void> {
+    checkCloseArguments(code, reason);
+    const timeout = options.timeout ?? DEFAULT_SHUTDOWN_TIMEOUT;
+    if (typeof timeout !== 'number' || !(timeout >= 0) || !Number.isFinite(timeout)) {
+      throw new RangeError("option 'timeout' must be a finite number of milliseconds, 0 or more");
+    }
+    // Checked before anything is closed, so a bad code leaves the server as it was.
+    encodeClosePayload(code, reason);
+    this.#closing ??= { code, reason };
+    const done = this.#tracked.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#whenEmpty.push(resolve));
+    if (this.#tracked.size === 0) return done;
+    for (const tracked of [...this.#tracked]) this.#shutDown(tracked, code, reason);
+    const timer = setTimeout(() => {
+      for (const tracked of [...this.#tracked]) tracked.destroy();
+    }, timeout);
+    timer.unref?.();
+    return done.finally(() => clearTimeout(timer));
+  }
+
+  async #admitUpgrade(message: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // node:http may reuse `head` once this event returns.
+    const early = head.length > 0 ? head.slice() : head;
+    // Until attach() takes over: a reset while `verify` runs must not crash the process.
+    const ignore = () => {};
+    socket.on('error', ignore);
+    const tracked: Tracked = {
+      driver: null,
+      binding: null,
+      destroy: () => {
+        socket.destroy();
+        // A request still in verify leaves now, so close() settles even if verify never returns.
+        if (tracked.driver === null) this.#untrack(tracked);
+      },
+    };
+    const refuse = (refusal: Refusal) => {
+      this.#untrack(tracked);
+      socket.off('error', ignore);
+      const response = refusalResponse(refusal);
+      if (!socket.writable) return void socket.destroy();
+      socket.on('error', ignore);
+      socket.end(response);
+      // A peer that does not close its side is dropped after closeTimeout.
+      setTimeout(() => socket.destroy(), this.#attachOptions.closeTimeout ?? 30_000).unref();
+    };
+    const request = describeUpgrade(message);
+    this.#tracked.add(tracked);
+    const gate = await this.#gate(request, Driver.isWebSocket(message));
+    if (socket.destroyed) return this.#untrack(tracked);
+    if ('status' in gate) return refuse(gate);
+    const driver = handleUpgrade(message, socket, early, this.#connectionOptions(gate.protocol));
+    socket.off('error', ignore);
+    this.#connect(tracked, driver, request, socket);
+  }
+
+  async #admitStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): Promise<void> {
+    if (!isExtendedConnect(headers)) return; // not a WebSocket: the application's other listeners answer it
+    const tracked: Tracked = {
+      driver: null,
+      binding: null,
+      destroy: () => {
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        if (tracked.driver === null) this.#untrack(tracked);
+      },
+    };
+    const ignore = () => {};
+    stream.on('error', ignore);
+    this.#tracked.add(tracked);
+    const request = describeExtendedConnect(stream, headers, this.#limits);
+    // Fields past the limits: the framing driver answers 431.
+    const gate = request === null ? { protocol: null } : await this.#gate(request, true);
+    stream.off('error', ignore);
+    if (stream.destroyed || stream.closed) return this.#untrack(tracked);
+    if ('status' in gate) {
+      this.#untrack(tracked);
+      stream.on('error', ignore);
+      const fields: Record<string, string> = { ':status': String(gate.status), 'content-type': 'text/plain; charset=utf-8' };
+      for (const [name, value] of checkedHeaders(gate.headers).entries()) fields[name.toLowerCase()] = value;
+      stream.respond(fields);
+      stream.end(`${gate.message ?? statusText(gate.status)}\n`);
+      return;
+    }
+    const driver = handleHttp2Stream(stream, headers, this.#connectionOptions(gate.protocol));
+    if (request === null) {
+      this.#untrack(tracked);
+      return;
+    }
+    this.#connect(tracked, driver, request, stream);
+  }
+
+  /**
+   * The checks every request passes, in order: the server is not closing
+   * (503), the path (404), a WebSocket request (400), `verify`, then the
+   * subprotocol. Returns the refusal, or the subprotocol chosen
+   * (undefined: let the driver choose from `protocols`).
+   */
+  async #gate(request: UpgradeRequest, isWebSocket: boolean): Promise<Refusal | { protocol: string | null | undefined }> {
+    if (this.#closing !== null) return { status: 503, message: 'The server is shutting down' };
+    const { path, verify, handleProtocols } = this.#options;
+    if (path !== undefined && !(typeof path === 'function' ? path(request.path) : path === request.path)) {
+      return { status: 404, message: `No WebSocket endpoint at ${request.path}` };
+    }
+    if (!isWebSocket) return { status: 400, message: 'Not a WebSocket handshake' };
+    try {
+      if (verify !== undefined) {
+        const verdict = await verify(request);
+        if (verdict === false) return { status: 403 };
+        if (verdict !== true && verdict !== undefined) return checkRefusal(verdict);
+        // verify may have taken a while.
+        if (this.#closing !== null) return { status: 503, message: 'The server is shutting down' };
+      }
+      if (handleProtocols === undefined) return { protocol: undefined };
+      const chosen = handleProtocols(request.protocols, request) ?? null;
+      if (chosen !== null && !request.protocols.includes(chosen)) {
+        throw new Error(`handleProtocols() chose ${JSON.stringify(chosen)}, which the client did not offer`);
+      }
+      return { protocol: chosen };
+    } catch (error) {
+      this.#reportError(error, request);
+      return { status: 500 };
+    }
+  }
+
+  /** The options for one connection's adapter: the server's, with the chosen subprotocol. */
+  #connectionOptions(protocol: string | null | undefined) {
+    const options = { ...this.#driverOptions, ...this.#attachOptions };
+    if (protocol !== undefined) options.protocols = protocol === null ? [] : [protocol];
+    return options;
+  }
+
+  /** The request passed: extensions, tracking, the handler. */
+  #connect(tracked: Tracked, driver: ServerDriver, request: UpgradeRequest, stream: Duplex): void {
+    for (const extension of this.#extensions) driver.addExtension(extension);
+    tracked.driver = driver;
+    driver.on('open', () => {
+      if (driver.readyState === ReadyState.OPEN) this.#clients.add(driver);
+    });
+    driver.once('close', () => {
+      this.#clients.delete(driver);
+      this.#untrack(tracked);
+    });
+    const { handler } = this.#options;
+    try {
+      const bound = typeof handler === 'function' ? handler(driver, request) : handler;
+      if (bound !== undefined && bound !== null) tracked.binding = bindHandler(driver, bound as Handler<ServerDriver>, writeBuffer(stream));
+    } catch (error) {
+      this.#reportError(error, request);
+      // Before the handshake: HTTP/1.1 gets a 500; an HTTP/2 stream is reset.
+      if ('reject' in driver) driver.reject(500, 'Internal Server Error');
+      else driver.close(CloseCode.INTERNAL_ERROR);
+      return;
+    }
+    // A request that arrived while closing (after verify) is closed as it opens.
+    if (this.#closing !== null) this.#shutDown(tracked, this.#closing.code, this.#closing.reason);
+  }
+
+  #shutDown(tracked: Tracked, code: number, reason: string): void {
+    if (tracked.driver === null) return; // still in verify: refused with 503 when it returns
+    const driver = tracked.driver;
+    try {
+      // A binding shuts a connection in its handshake down once it opens; so does this.
+      if (tracked.binding !== null) tracked.binding.shutdown(code, reason);
+      else if (driver.readyState === ReadyState.CONNECTING) driver.once('open', () => driver.close(code, reason));
+      else driver.close(code, reason);
+    } catch (error) {
+      // An onShutdown that threw: the connection is closed all the same.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+
+  #untrack(tracked: Tracked): void {
+    if (!this.#tracked.delete(tracked) || this.#tracked.size > 0) return;
+    for (const resolve of this.#whenEmpty.splice(0)) resolve();
+  }
+
+  #reportError(error: unknown, request: UpgradeRequest | undefined): void {
+    const { onError } = this.#options;
+    if (onError !== undefined) onError(error, request);
+    else
+      queueMicrotask(() => {
+        throw error;
+      });
+  }
+}
+
+function isHttp2Server(server: ServableServer): server is http2.Http2Server | http2.Http2SecureServer {
+  // node:http2 does not export its server classes; this method is theirs alone.
+  return typeof (server as { updateSettings?: unknown }).updateSettings === 'function';
+}
+
+/** A refusal from `verify`, checked: a 4xx or 5xx status and valid headers. */
+function checkRefusal(verdict: unknown): Refusal {
+  const refusal = verdict as Refusal;
+  if (verdict === null || typeof verdict !== 'object' || !Number.isInteger(refusal.status) || refusal.status < 400 || refusal.status > 599) {
+    throw new TypeError('verify() must return true, false, or { status: 4xx or 5xx, headers?, message? }');
+  }
+  checkedHeaders(refusal.headers);
+  if (refusal.message !== undefined && typeof refusal.message !== 'string') throw new TypeError('a refusal message must be a string');
+  return refusal;
+}
+
+/** The refusal's headers, validated as `setHeader()` does (no CR/LF, no framing headers). */
+function checkedHeaders(headers: Refusal['headers']): OutgoingHeaders {
+  const checked = new OutgoingHeaders();
+  for (const [name, value] of Object.entries(headers ?? {})) checked.set(name, value);
+  return checked;
+}
+
+function refusalResponse(refusal: Refusal): Uint8Array {
+  return errorResponse(refusal.status, refusal.message ?? statusText(refusal.status), checkedHeaders(refusal.headers).serialize());
+}
