@@ -3,13 +3,14 @@
  * handshake deadline (408), keepalive against a peer that never answers,
  * backpressure both ways, and terminate().
  */
+import http from 'node:http';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Driver, type HttpServerDriver } from '../../lib/index.js';
-import { attach, connect, streamSocket, terminate } from '../../lib/adapters/node/index.js';
+import { attach, connect, streamSocket, terminate, WebSocketServer } from '../../lib/adapters/node/index.js';
 import { clientFrame, decodeFrames, Op, readClosePayload, requestHead } from '../helpers/index.js';
-import { Cleanup, next, readToEnd, readUntil, tcpConnect, wsdriverServer } from '../interop/support.js';
+import { Cleanup, listen, next, readToEnd, readUntil, tcpConnect, wsdriverServer } from '../interop/support.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -185,5 +186,20 @@ describe('streamSocket reports the stream\'s buffer', () => {
     tcp.destroy();
     expect(socket.bufferedAmount).toBe(0);
     expect(attach).toBeTypeOf('function');
+  });
+});
+
+describe('WebSocketServer passes the flow-control options to every connection', () => {
+  it('pingInterval and pingTimeout: a peer that never answers gets a ping, then close 1011, and TCP is destroyed', async () => {
+    const server = cleanup.server(http.createServer());
+    const wss = new WebSocketServer({ pingInterval: 60, pingTimeout: 60 }).serve(server);
+    cleanup.add(() => wss.close(1001, '', { timeout: 0 }));
+    const port = await listen(server);
+    const tcp = await tcpConnect(cleanup, port);
+    tcp.write(requestHead({ host: `127.0.0.1:${port}` }));
+    const bytes = await readToEnd(tcp);
+    const frames = decodeFrames(bytes.subarray(bytes.indexOf('\r\n\r\n') + 4));
+    expect(frames.map((f) => f.opcode)).toEqual([Op.PING, Op.CLOSE]);
+    expect(readClosePayload(frames[1]!.payload).code).toBe(1011);
   });
 });
