@@ -5,17 +5,23 @@
  * state are shared); use run.ts for figures to report.
  *
  *   npx tsx bench/compare.ts "recv text 64 KiB" [rounds]
+ *   npx tsx bench/compare.ts --quick ["recv text 64 KiB"]
+ *
+ * `--quick` is a smoke run (a loaded machine, CI): 1 MiB, 2 passes, one
+ * round, the first workload unless one is named; its figures mean nothing.
  *
  * @module
  */
 import { loadImplementation, type Implementation } from './implementations.js';
 import { WORKLOADS, buildReceiveStream, messageCount, payloadFor } from './workloads.js';
 
-const [id, roundsArg = '5'] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const [id = quick ? WORKLOADS[0]!.id : undefined, roundsArg = quick ? '1' : '5'] = args.filter((a) => a !== '--quick');
 const workload = WORKLOADS.find((w) => w.id === id);
-if (workload === undefined) throw new Error(`unknown workload "${id}"`);
-const VOLUME = 8 * 1024 * 1024;
-const PASSES = 8;
+if (workload === undefined) throw new Error(`unknown workload "${id}"; known: ${WORKLOADS.map((w) => w.id).join(', ')}`);
+const VOLUME = (quick ? 1 : 8) * 1024 * 1024;
+const PASSES = quick ? 2 : 8;
 const count = messageCount(workload, VOLUME);
 const names = ['wsdriver', 'ws', 'websocket-driver'];
 

@@ -133,9 +133,10 @@ const C = CloseCode;
  * enforces and its message. Exactly the {@link ErrorCode}s: a code
  * missing here, or one here that is not an ErrorCode, does not compile. Failure sites name the code and the facts
  * (`protocolError('MESSAGE_TOO_LONG', { length, max })`); the wording
- * lives only here.
+ * lives only here. Built by a call marked pure, so that a bundle importing
+ * only {@link CloseCode} (wsdriver/callbacks) leaves the table out.
  */
-export const ERROR_CATALOGUE = {
+export const ERROR_CATALOGUE = /* @__PURE__ */ (() => ({
   // HTTP heads
   HTTP_HEAD_TOO_LARGE: entry(C.TOO_LARGE, 'RFC 9110 §5.4', said),
   HTTP_TOO_MANY_HEADERS: entry(C.TOO_LARGE, 'RFC 9110 §5.4', said),
@@ -194,7 +195,7 @@ export const ERROR_CATALOGUE = {
   TRANSPORT_ERROR: entry(C.ABNORMAL, 'RFC 6455 §7.1.5', said),
   // legacy drafts
   DRAFT_FRAME_ERROR: entry(C.PROTOCOL_ERROR, 'hixie-76 §5.3', said),
-} as const satisfies { readonly [K in ErrorCode]: unknown };
+}) as const satisfies { readonly [K in ErrorCode]: unknown })();
 
 /** The facts a failure site gives for `code`'s message. */
 export type ErrorFacts<K extends ErrorCode> = [Parameters<(typeof ERROR_CATALOGUE)[K]['message']>[0]] extends [undefined]

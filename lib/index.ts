@@ -64,7 +64,7 @@ export type {
 } from './events.js';
 export { ReadyState } from './connection/connection-state.js';
 export { CloseCode, ProtocolError, type ErrorCode } from './errors.js';
-export type { FrameTrace, FrameTraceListener } from './frame/frame-trace.js';
+export { traceFrames, type FrameTrace, type FrameTraceListener, type FrameTracer } from './frame/frame-trace.js';
 export { maskingImplementation, type MaskingImplementation } from './frame/mask.js';
 export {
   DEFAULT_OPTIONS,

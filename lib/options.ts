@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { FrameTraceListener } from './frame/frame-trace.js';
+import type { FrameTracer } from './frame/frame-trace.js';
 import { isToken } from './http/tokens.js';
 
 /**
@@ -119,12 +119,14 @@ export interface DriverOptions {
   /**
    * Debugging: called with each RFC 6455 frame read and written, in
    * readable form (direction, opcode name, fin, rsv, masked, length, a
-   * short payload preview), e.g. `trace: (f) => console.debug(f)`.
+   * short payload preview): `trace: traceFrames((f) => console.debug(f))`
+   * (`traceFrames` from `wsdriver`; taking the tracer rather than the
+   * function keeps the formatter out of bundles that never trace).
    * Incoming frames are reported once their payload is in, before the
    * driver acts on them. With it unset, nothing is traced and nothing is
    * checked per frame. The hixie drafts ignore it. Default `null`.
    */
-  trace?: FrameTraceListener | null;
+  trace?: FrameTracer | null;
 }
 
 /**
@@ -214,8 +216,7 @@ export function resolveOptions(options: DriverOptions | undefined): ResolvedOpti
         resolved.maxLength = checkSize(key, value, 0, false);
         break;
       case 'trace':
-        if (value !== null && typeof value !== 'function') throw new TypeError("option 'trace' must be a function or null");
-        resolved.trace = value as FrameTraceListener | null;
+        resolved.trace = checkTracer(value);
         break;
       case 'maxHeadSize':
         resolved.maxHeadSize = checkSize(key, value, 64, false);
@@ -254,6 +255,18 @@ function copyOf(options: ResolvedOptions): { -readonly [K in keyof ResolvedOptio
     allowDrafts: options.allowDrafts,
     trace: options.trace,
   };
+}
+
+function checkTracer(value: unknown): FrameTracer | null {
+  if (value === null) return null;
+  if (typeof value === 'function') {
+    throw new TypeError("option 'trace' takes traceFrames(listener), not the listener itself (import { traceFrames } from 'wsdriver')");
+  }
+  const tracer = value as Partial<FrameTracer>;
+  if (typeof value !== 'object' || typeof tracer.reading !== 'function' || typeof tracer.writing !== 'function') {
+    throw new TypeError("option 'trace' must be traceFrames(listener) or null");
+  }
+  return value as FrameTracer;
 }
 
 function checkSize(key: string, value: unknown, min: number, allowInfinity: boolean): number {

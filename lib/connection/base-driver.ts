@@ -15,7 +15,7 @@ import { ByteAccumulator } from '../frame/byte-accumulator.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { errorResponse } from '../http/serialize.js';
 import { QUEUED_ENTRY_OVERHEAD, type ResolvedOptions } from '../options.js';
-import { CONNECTING, OPEN, readyStateOf, type ClosingState, type ConnectionState, type ReadyState } from './connection-state.js';
+import { CONNECTING, FAILING, OPEN, readyStateOf, type ClosingState, type ConnectionState, type ReadyState } from './connection-state.js';
 import type { DriverEventMap, Socket } from '../events.js';
 import { checkDeadlineSettings, DeadlineClock, type DeadlineSettings } from './deadlines.js';
 import { InputGate, PauseReason } from './input-gate.js';
@@ -675,8 +675,8 @@ export abstract class BaseDriver {
   protected abstract closeOpenConnection(code: number, reason: string): void;
   /** Throws if `close(code, reason)` is a caller mistake for this protocol. */
   protected abstract checkClose(code: number, reason: string): void;
-  /** Sends whatever tells the peer the connection failed, if anything. */
-  protected abstract sendFailure(error: ProtocolError): void;
+  /** Sends whatever tells the peer the connection failed, if anything; `prior` is the state the fault came in. */
+  protected abstract sendFailure(error: ProtocolError, prior: ConnectionState): void;
 
   /**
    * Open → closing: the closing handshake began, started by the side
@@ -743,11 +743,19 @@ export abstract class BaseDriver {
   /** Hook: the connection just closed; release what is held. */
   protected onClosed(): void {}
 
-  /** The peer broke the protocol: report it, tell the peer, close. */
+  /**
+   * The peer broke the protocol: report it, tell the peer, close. The state
+   * is `failing` while `error` is emitted, so a listener's `close()` cannot
+   * send its own code before the one the fault prescribes (§7.1.7).
+   */
   protected failConnection(error: ProtocolError): void {
-    if (this.state.kind === 'closed') return;
+    const prior = this.state;
+    if (prior.kind === 'closed' || prior === FAILING) return;
+    this.state = FAILING;
     this.hub.emit('error', error);
-    this.sendFailure(error);
+    // A listener may have ended the transport meanwhile.
+    if (this.state.kind === 'closed') return;
+    this.sendFailure(error, prior);
     this.finish(error.closeCode, error.message, false);
   }
 

@@ -30,6 +30,9 @@ export interface CloseFrame {
  *   '--peer's close, pipeline busy---------> by peer (answer held)
  *                                                | drained: answer sent --> closed
  *   peer's close, pipeline idle: answer sent --> closed (never closing)
+ *
+ * any state but closed --fault--> failing (error emitted) --> closed,
+ *                                 after a close frame with the fault's code
  * ```
  *
  * "Pipeline" is the extension pipeline (lib/extensions/): messages sent
@@ -61,6 +64,17 @@ export type ClosingState =
       readonly by: 'peer';
       /** The peer's close frame. */
       readonly theirs: CloseFrame;
+    }
+  | {
+      /** The closing handshake is under way. */
+      readonly kind: 'closing';
+      /**
+       * This side is failing the connection (RFC 6455 §7.1.7): the `error`
+       * event is being emitted; the close frame with the error's code
+       * follows, then `closed`. Entered before `error`, so a listener's
+       * `close()` returns false instead of sending another code first.
+       */
+      readonly by: 'failure';
     };
 
 /** Where a connection stands. */
@@ -109,3 +123,4 @@ export function readyStateOf(state: ConnectionState): ReadyState {
 
 export const CONNECTING: ConnectionState = Object.freeze({ kind: 'connecting' });
 export const OPEN: ConnectionState = Object.freeze({ kind: 'open' });
+export const FAILING: ConnectionState = Object.freeze({ kind: 'closing', by: 'failure' });

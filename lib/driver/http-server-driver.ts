@@ -45,9 +45,6 @@ export class HttpServerDriver extends BaseDriver {
   // Input after the request head, while `connect` listeners run: read once
   // they return (see parse()).
   #afterHead: Uint8Array[] | null = null;
-  // Set while a malformed request is reported: an `error` listener's
-  // close() then changes nothing.
-  #failing = false;
   // useDeadlines() before the request arrived: the handshake deadline runs
   // here (a head not complete in time is answered 408), then the protocol
   // driver gets the same settings from the same start.
@@ -179,7 +176,6 @@ export class HttpServerDriver extends BaseDriver {
   /** As {@link BaseDriver.close}; before `connect` it ends the driver at once, writing nothing. */
   override close(code?: number, reason?: string): boolean {
     if (this.#delegate !== null) return this.#delegate.close(code, reason);
-    if (this.#failing) return false;
     return super.close(code, reason);
   }
 
@@ -290,7 +286,6 @@ export class HttpServerDriver extends BaseDriver {
     // RFC 6585 §5: 431 for a head too large or with too many fields.
     const tooLarge = error.code === 'HTTP_HEAD_TOO_LARGE' || error.code === 'HTTP_TOO_MANY_HEADERS';
     this.socket.write(errorResponse(tooLarge ? 431 : 400, error.message));
-    this.#failing = true;
     this.failConnection(error);
   }
 

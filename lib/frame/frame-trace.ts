@@ -7,6 +7,11 @@
  * writes through a {@link TracingFrameWriter}; without it, neither exists
  * and the frame path is exactly the untraced one.
  *
+ * The option takes `traceFrames(listener)`, not the listener itself: the
+ * driver reaches this module only through the value the caller made, so an
+ * application that never traces does not bundle the formatter (about
+ * 0.4 KB gzipped in a browser build).
+ *
  * @module
  */
 import { FrameWriter } from './frame-encoder.js';
@@ -48,9 +53,33 @@ const NAMES: Record<number, FrameTrace['opcode']> = {
   [Opcode.PONG]: 'pong',
 };
 
+/**
+ * The `trace` option's value, made by {@link traceFrames}: builds the
+ * tracing frame handler and writer a driver reads and writes through.
+ */
+export interface FrameTracer {
+  /** Wraps the handler the parser feeds, reporting each frame read. */
+  readonly reading: (inner: FrameHandler) => FrameHandler;
+  /** A frame writer that reports each frame it writes. */
+  readonly writing: (sink: Socket, masked: boolean, fragmentSize: number) => FrameWriter;
+}
+
+/**
+ * The value for the `trace` option: `listener` is called with each RFC 6455
+ * frame read and written, e.g.
+ * `Driver.client(socket, { trace: traceFrames((f) => console.debug(f)) })`.
+ */
+export function traceFrames(listener: FrameTraceListener): FrameTracer {
+  if (typeof listener !== 'function') throw new TypeError('traceFrames(listener) takes a function');
+  return Object.freeze({
+    reading: (inner: FrameHandler) => new TracingFrameHandler(inner, listener),
+    writing: (sink: Socket, masked: boolean, fragmentSize: number) => new TracingFrameWriter(sink, masked, fragmentSize, listener),
+  });
+}
+
 /** Payload bytes shown in a preview. */
 const PREVIEW_BYTES = 32;
-const decoder = new TextDecoder();
+const decoder = /* @__PURE__ */ new TextDecoder();
 
 /** The readable start of a payload; `head` holds at most {@link PREVIEW_BYTES} of its `length` bytes. */
 export function previewPayload(opcode: number, rsv: number, head: Uint8Array, length: number): string {

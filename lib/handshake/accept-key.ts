@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { sha1 } from '@noble/hashes/legacy.js';
+import { sha1 } from './sha1.js';
 import { randomBytes } from '../frame/mask-keys.js';
 
 // RFC 6455 §1.3: the GUID appended to the key before hashing.

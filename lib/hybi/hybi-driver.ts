@@ -24,13 +24,12 @@
  */
 import { CloseCode, ProtocolError, protocolError } from '../errors.js';
 import { BaseDriver, type SendCallback } from '../connection/base-driver.js';
-import type { CloseFrame } from '../connection/connection-state.js';
+import type { CloseFrame, ConnectionState } from '../connection/connection-state.js';
 import { PauseReason } from '../connection/input-gate.js';
 import { selectSubprotocol } from '../handshake/server-handshake.js';
 import { encodeClosePayload, parseClosePayload } from '../frame/close-payload.js';
 import { FrameWriter } from '../frame/frame-encoder.js';
 import { FrameParser } from '../frame/frame-parser.js';
-import { TracingFrameHandler, TracingFrameWriter } from '../frame/frame-trace.js';
 import { Opcode } from '../frame/opcodes.js';
 import type { ResolvedOptions } from '../options.js';
 import type { EventHub } from '../emitter.js';
@@ -106,7 +105,9 @@ export abstract class HybiDriver extends BaseDriver {
     this.#reader = new MessageReader(sink, options.maxLength);
     if (streaming) this.#reader.streaming = { sink, maxSize: options.maxStreamedMessageSize, compressed: false };
     const trace = options.trace;
-    this.parser = new FrameParser(trace === null ? this.#reader : new TracingFrameHandler(this.#reader, trace), {
+    // The tracer comes from the option's value, so this module does not
+    // import the formatter (lib/frame/frame-trace.ts).
+    this.parser = new FrameParser(trace === null ? this.#reader : trace.reading(this.#reader), {
       role,
       requireMasking: options.requireMasking,
       // A streamed message's frames are bounded by its own limit (the reader checks which applies).
@@ -117,7 +118,7 @@ export abstract class HybiDriver extends BaseDriver {
     this.writer =
       trace === null
         ? new FrameWriter(this.socket, role === 'client', options.fragmentSize)
-        : new TracingFrameWriter(this.socket, role === 'client', options.fragmentSize, trace);
+        : trace.writing(this.socket, role === 'client', options.fragmentSize);
   }
 
   /** The flow-control and streaming state, made now if needed. */
@@ -621,10 +622,9 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   /** A failure (then closed): a close frame with the error's code, unless ours was sent already; it replaces one still held. */
-  protected sendFailure(error: ProtocolError): void {
-    const state = this.state;
-    const oursSent = state.kind === 'closing' && state.by === 'us' && state.oursSent;
-    if ((state.kind === 'open' || state.kind === 'closing') && !oursSent) {
+  protected sendFailure(error: ProtocolError, prior: ConnectionState): void {
+    const oursSent = prior.kind === 'closing' && prior.by === 'us' && prior.oursSent;
+    if ((prior.kind === 'open' || prior.kind === 'closing') && !oursSent) {
       this.#writeClose(error.closeCode, truncateReason(error.message));
     }
   }
@@ -653,7 +653,7 @@ export abstract class HybiDriver extends BaseDriver {
   /** Progress in the pipeline while closing: a held close frame of ours goes out, a held close of theirs completes. */
   #pipelineProgress(): void {
     const state = this.state;
-    if (state.kind !== 'closing') return;
+    if (state.kind !== 'closing' || state.by === 'failure') return;
     const extensions = this.#extensions!;
     if (state.by === 'us' && !state.oursSent && extensions.outgoingIdle && (this.#flowState?.codecPending ?? 0) === 0) {
       this.state = { ...state, oursSent: true };
@@ -710,7 +710,8 @@ export abstract class HybiDriver extends BaseDriver {
 
   /** A received message out of the pipeline, in wire order. */
   #decoded(result: string | Uint8Array | ProtocolError): void {
-    if (this.state.kind === 'closed') return;
+    const state = this.state;
+    if (state.kind === 'closed' || (state.kind === 'closing' && state.by === 'failure')) return;
     if (result instanceof ProtocolError) {
       this.failConnection(result);
       return;
@@ -721,7 +722,8 @@ export abstract class HybiDriver extends BaseDriver {
 
   /** A message to send out of the pipeline, in send order. */
   #encoded(result: EncodedMessage | ProtocolError): void {
-    // Messages sent before our close frame still go out while it is held.
+    // Messages sent before our close frame still go out while it is held;
+    // nothing goes out after it, nor while failing.
     if (!this.#mayWritePipelined()) {
       this.#settleNextFromPipeline(new Error('the connection closed before the message was sent'));
       return;
@@ -739,7 +741,7 @@ export abstract class HybiDriver extends BaseDriver {
   /** True while what left the pipeline (or the piece codec) may still be written: before our close frame went out. */
   #mayWritePipelined(): boolean {
     const state = this.state;
-    return !(state.kind === 'closed' || (state.kind === 'closing' && state.by === 'us' && state.oursSent));
+    return !(state.kind === 'closed' || (state.kind === 'closing' && (state.by === 'failure' || (state.by === 'us' && state.oursSent))));
   }
 
   /**

@@ -92,6 +92,18 @@ describe('hixie-76 closing handshake (0xFF 0x00)', () => {
     });
   });
 
+  describe('while failing', () => {
+    it("an error listener's close() returns false and writes no 0xFF 0x00: failing a draft connection sends nothing", () => {
+      const { driver, rec } = open76();
+      const returned: boolean[] = [];
+      driver.on('error', () => returned.push(driver.close(1000)));
+      driver.parse(Uint8Array.of(0x00, 0xff - 0x3f, 0xff));
+      expect(returned).toEqual([false]);
+      expect(rec.take()).toEqual(nothing);
+      expect(rec.of('close')).toEqual([expect.objectContaining({ code: 1007, wasClean: false })]);
+    });
+  });
+
   describe('in the closing state', () => {
     it("emits close with close()'s code and reason when the client answers", () => {
       const { driver, rec } = open76();

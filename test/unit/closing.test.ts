@@ -240,6 +240,32 @@ describe.each(ROLES)('$name closing handshake (§7)', (role: Role) => {
     });
   });
 
+  describe("a failure's close code wins over an error listener's close() (§7.1.7)", () => {
+    const faults = [
+      { name: 'a text message that is not UTF-8', closeCode: 1007, options: {}, bytes: () => role.peerFrame(Op.TEXT, Uint8Array.of(0x61, 0xff)) },
+      { name: 'a message over maxLength', closeCode: 1009, options: { maxLength: 4 }, bytes: () => role.peerFrame(Op.TEXT, 'hello') },
+      { name: 'a reserved opcode', closeCode: 1002, options: {}, bytes: () => role.peerFrame(0x3, 'x') },
+    ];
+    it.each(faults)('on $name: close() from the listener returns false; the peer gets one close frame, with $closeCode', (fault) => {
+      const { driver, rec } = role.open(fault.options);
+      const seen: Array<{ closed: boolean; readyState: number }> = [];
+      driver.on('error', () => seen.push({ closed: driver.close(1000, 'from the listener'), readyState: driver.readyState }));
+      feed(driver, fault.bytes(), 'whole');
+      expect(seen).toEqual([{ closed: false, readyState: 2 }]);
+      const frames = rec.takeFrames();
+      expect(frames.map((f) => [f.opcode, readClosePayload(f.payload).code])).toEqual([[Op.CLOSE, fault.closeCode]]);
+      expect(rec.of('close')).toEqual([expect.objectContaining({ code: fault.closeCode, wasClean: false })]);
+    });
+
+    it('a listener that ends the transport meanwhile: close 1006, no close frame written after it', () => {
+      const { driver, rec } = role.open();
+      driver.on('error', () => driver.transportClosed());
+      feed(driver, role.peerFrame(Op.TEXT, Uint8Array.of(0xff)));
+      expect(rec.takeFrames()).toEqual([]);
+      expect(rec.of('close')).toEqual([expect.objectContaining({ code: 1006, wasClean: false })]);
+    });
+  });
+
   it('emits close exactly once, whatever follows', () => {
     const { driver, rec } = role.open();
     feed(driver, role.peerFrame(Op.CLOSE, closePayload(1000)));

@@ -101,3 +101,18 @@ describe('Driver.server before the request arrives: one driver, one queue', () =
     expect(driver.text('now open')).toBe(true);
   });
 });
+
+describe('Driver.server: a malformed request', () => {
+  it("is answered with 400 only: an error listener's close() returns false and writes nothing more", () => {
+    const rec = new Recorder();
+    const driver = rec.attach(Driver.server(rec.socket));
+    const returned: Array<{ closed: boolean; readyState: number }> = [];
+    driver.on('error', () => returned.push({ closed: driver.close(1000), readyState: driver.readyState }));
+    driver.parse(latin1Bytes('GET / HTTP/1.1\r\nHost example.com\r\n\r\n'));
+    expect(returned).toEqual([{ closed: false, readyState: 2 }]);
+    const written = new TextDecoder().decode(rec.written);
+    expect(written).toMatch(/^HTTP\/1\.1 400 /);
+    expect(written.match(/HTTP\/1\.1/g)).toHaveLength(1);
+    expect(rec.of('close')).toEqual([expect.objectContaining({ code: 1002, wasClean: false })]);
+  });
+});

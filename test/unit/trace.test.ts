@@ -1,19 +1,22 @@
 // The `trace` option: every frame read and written, in readable form.
 import { describe, expect, it } from 'vitest';
-import { Driver, type DriverOptions } from '../../lib/index.js';
+import { Driver, traceFrames, type DriverOptions } from '../../lib/index.js';
 import type { FrameTrace } from '../../lib/frame/frame-trace.js';
 import { DEFAULT_OPTIONS } from '../../lib/options.js';
 import { BASIC_CHUNKINGS, feed, Op, Pair, Recorder, requestHead, clientFrame, closePayload, concat } from '../helpers/index.js';
 
 function traced(): { trace: FrameTrace[]; options: DriverOptions } {
   const trace: FrameTrace[] = [];
-  return { trace, options: { trace: (frame) => trace.push(frame) } };
+  return { trace, options: { trace: traceFrames((frame) => trace.push(frame)) } };
 }
 
 describe('the trace option', () => {
-  it('is off by default and must be a function or null', () => {
+  it('is off by default and takes traceFrames(listener) or null', () => {
     expect(DEFAULT_OPTIONS.trace).toBeNull();
-    expect(() => Driver.client({ write() {}, url: 'ws://a/' }, { trace: 5 as never })).toThrow(/'trace' must be a function or null/);
+    expect(() => Driver.client({ write() {}, url: 'ws://a/' }, { trace: 5 as never })).toThrow(/'trace' must be traceFrames\(listener\) or null/);
+    // A bare listener is refused with a message that names traceFrames.
+    expect(() => Driver.client({ write() {}, url: 'ws://a/' }, { trace: (() => {}) as never })).toThrow(/takes traceFrames\(listener\), not the listener itself/);
+    expect(() => traceFrames(5 as never)).toThrow(TypeError);
     expect(() => Driver.client({ write() {}, url: 'ws://a/' }, { trace: null })).not.toThrow();
   });
 

@@ -1,0 +1,29 @@
+// The SHA-1 behind Sec-WebSocket-Accept (lib/handshake/sha1.ts), checked
+// against Node's OpenSSL-backed digest and the RFC 6455 §1.3 example.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { sha1 } from '../../lib/handshake/sha1.js';
+import { acceptKeyFor } from '../../lib/handshake/accept-key.js';
+import { SAMPLE_ACCEPT, SAMPLE_KEY, seededRandom } from '../helpers/index.js';
+
+const reference = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash('sha1').update(bytes).digest());
+
+describe('sha1', () => {
+  it('equals OpenSSL for every length from 0 to 300 bytes (padding boundaries at 55/56/64 included)', () => {
+    const random = seededRandom(1455);
+    for (let length = 0; length <= 300; length++) {
+      const bytes = Uint8Array.from({ length }, () => Math.floor(random() * 256));
+      expect(sha1(bytes), `length ${length}`).toEqual(reference(bytes));
+    }
+  });
+
+  it('equals OpenSSL on a message of 100,000 bytes', () => {
+    const bytes = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 31) & 0xff);
+    expect(sha1(bytes)).toEqual(reference(bytes));
+  });
+
+  it('gives the accept key of RFC 6455 §1.3', () => {
+    expect(acceptKeyFor(SAMPLE_KEY)).toBe(SAMPLE_ACCEPT);
+    expect(SAMPLE_ACCEPT).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+  });
+});
