@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { loadImplementation } from './implementations.js';
 import { streamOneMessage } from './workloads.js';
 
-const [name, mode, arg] = process.argv.slice(2) as [string, string, string];
+const [name, mode, arg, fragmentArg] = process.argv.slice(2) as [string, string, string, string | undefined];
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with --expose-gc');
 const implementation = loadImplementation(name);
@@ -59,10 +59,12 @@ if (mode === 'idle') {
     peak = Math.max(peak, live() - base);
   });
   let n = 0;
-  for (const chunk of streamOneMessage('binary', size, 16 * 1024, 64 * 1024)) {
+  // 16 KiB fragments unless a fragment size is given (the message's size: one frame).
+  const fragment = fragmentArg === undefined ? 16 * 1024 : Number(fragmentArg);
+  for (const chunk of streamOneMessage('binary', size, fragment, 64 * 1024)) {
     connection.feed(implementation.wrap(chunk));
     if (++n % 16 === 0) peak = Math.max(peak, live() - base);
   }
   if (delivered !== size) throw new Error(`${name} delivered ${delivered} bytes, expected ${size}`);
-  console.log(JSON.stringify({ name, mode, size, peakLive: peak, peakRatio: peak / size, rssGrowth: peakRss() - rssBefore }));
+  console.log(JSON.stringify({ name, mode, size, fragment, peakLive: peak, peakRatio: peak / size, rssGrowth: peakRss() - rssBefore }));
 }

@@ -76,6 +76,8 @@ interface Prepared {
   readonly count: number;
   /** Receive: the masked byte stream of one pass. */
   readonly stream?: Uint8Array;
+  /** Receive: what the delivered messages' lengths add up to in a pass (UTF-16 units for text). */
+  readonly deliveredLength: number;
   /** Send: the distinct messages a pass cycles through. */
   readonly texts: string[];
   readonly binaries: Uint8Array[];
@@ -94,11 +96,17 @@ function prepare(workload: Workload, volume: number): Prepared {
   const count = messageCount(workload, volume);
   const distinct = Math.min(count, DISTINCT);
   if (workload.direction === 'receive') {
-    prepared = { workload, volume, count, stream: buildReceiveStream(workload, count), texts: [], binaries: [] };
+    let deliveredLength = count * workload.size;
+    if (workload.kind === 'text') {
+      const lengths = Array.from({ length: distinct }, (_, i) => decoder.decode(payloadFor(workload, i)).length);
+      deliveredLength = 0;
+      for (let m = 0; m < count; m++) deliveredLength += lengths[m % distinct]!;
+    }
+    prepared = { workload, volume, count, stream: buildReceiveStream(workload, count), deliveredLength, texts: [], binaries: [] };
   } else {
     const texts = workload.kind === 'text' ? Array.from({ length: distinct }, (_, i) => decoder.decode(payloadFor(workload, i))) : [];
     const binaries = workload.kind === 'binary' && implementation !== null ? Array.from({ length: distinct }, (_, i) => implementation.wrap(payloadFor(workload, i))) : [];
-    prepared = { workload, volume, count, texts, binaries };
+    prepared = { workload, volume, count, deliveredLength: 0, texts, binaries };
   }
   return prepared;
 }
@@ -178,7 +186,7 @@ let delivered = 0;
 let deliveredBytes = 0;
 const countMessage = (data: Data): void => {
   delivered++;
-  // Text is ASCII here, so string length equals byte length.
+  // Bytes for binary, UTF-16 units for text (checked against Prepared.deliveredLength).
   deliveredBytes += data.length;
 };
 
@@ -263,8 +271,8 @@ function runReceive(workload: ReceiveWorkload, request: RunRequest): RunResult {
     check: () =>
       delivered !== input.count
         ? `delivered ${delivered} messages in a pass, expected ${input.count}`
-        : deliveredBytes !== expectedBytes
-          ? `delivered ${deliveredBytes} payload bytes in a pass, expected ${expectedBytes}`
+        : deliveredBytes !== input.deliveredLength
+          ? `delivered messages of total length ${deliveredBytes} in a pass, expected ${input.deliveredLength}`
           : null,
   };
   if (request.phase === 'measure') gc!();
@@ -275,6 +283,25 @@ function runReceive(workload: ReceiveWorkload, request: RunRequest): RunResult {
 let written = 0;
 const countWrite = (bytes: Uint8Array): void => {
   written += bytes.length;
+};
+
+/**
+ * The copying sink's ring: each write is copied in, as the kernel copies a
+ * send into the socket's buffer, wrapping to the start when it would run
+ * off the end. Its pages are touched once here, so a copy costs bandwidth,
+ * not page faults.
+ */
+const RING = new Uint8Array(4 * 1024 * 1024).fill(1);
+let ringAt = 0;
+const copyWrite = (bytes: Uint8Array): void => {
+  written += bytes.length;
+  for (let at = 0; at < bytes.length; ) {
+    if (ringAt === RING.length) ringAt = 0;
+    const take = Math.min(bytes.length - at, RING.length - ringAt);
+    RING.set(at === 0 && take === bytes.length ? bytes : bytes.subarray(at, at + take), ringAt);
+    ringAt += take;
+    at += take;
+  }
 };
 
 function runSend(workload: SendWorkload, request: RunRequest): RunResult {
@@ -312,7 +339,7 @@ function runSend(workload: SendWorkload, request: RunRequest): RunResult {
     return { ...base, ...UNTIMED, messages: count, bytes: count * workload.size, ...(error === null ? {} : { error }) };
   }
 
-  const connection = (input.sender ??= implementation.sender(workload.role, countWrite));
+  const connection = (input.sender ??= implementation.sender(workload.role, workload.sink === 'copy' ? copyWrite : countWrite));
   const pass: Pass = {
     setUp() {
       written = 0;

@@ -7,17 +7,33 @@
  * implementation's send path and count the bytes given to `write()`.
  *
  * Contents come from a seeded generator, so every implementation and every
- * run sees the same messages.
+ * run sees the same messages. Text is JSON-like ASCII, or (`non-ASCII`
+ * rows) the same with 10-30% of its characters in 2-, 3- and 4-byte UTF-8
+ * sequences, as chat and JSON with names and emoji carry.
+ *
+ * A send workload's `write()` either only counts the bytes, which shows the
+ * send path's own cost, or copies them into a ring as the kernel copies
+ * into a socket's buffer (`copying sink` rows): what handing bytes to a
+ * socket costs at the least, so passing a payload by reference is not
+ * credited with moving it for free.
  *
  * @module
  */
 
 export type Kind = 'text' | 'binary';
 
+/** What text messages hold: JSON-like ASCII, or that with 10-30% non-ASCII characters. */
+export type Alphabet = 'ascii' | 'mixed';
+
+/** What a send workload's `write()` does: count the bytes, or copy them into a ring (as into a socket buffer). */
+export type Sink = 'count' | 'copy';
+
 export interface ReceiveWorkload {
   readonly id: string;
   readonly direction: 'receive';
   readonly kind: Kind;
+  /** Text only; ASCII when absent. */
+  readonly alphabet?: Alphabet;
   /** Payload bytes of each message. */
   readonly size: number;
   /** Frame payload size when messages are fragmented (0: one frame each). */
@@ -33,6 +49,10 @@ export interface SendWorkload {
   readonly size: number;
   /** 'server' sends unmasked frames; 'client' masks each with a fresh key. */
   readonly role: 'server' | 'client';
+  /** Text only; ASCII when absent. */
+  readonly alphabet?: Alphabet;
+  /** Counting when absent. */
+  readonly sink?: Sink;
 }
 
 export type Workload = ReceiveWorkload | SendWorkload;
@@ -40,6 +60,8 @@ export type Workload = ReceiveWorkload | SendWorkload;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const SIZES = [16, KiB, 64 * KiB, MiB];
+const MIXED_SIZES = [16, KiB, 64 * KiB];
+const SINK_SUFFIX: Record<Sink, string> = { count: '', copy: ', copying sink' };
 
 function sizeName(size: number): string {
   return size >= MiB ? `${size / MiB} MiB` : size >= KiB ? `${size / KiB} KiB` : `${size} B`;
@@ -55,10 +77,26 @@ export const WORKLOADS: readonly Workload[] = [
   ...(['text', 'binary'] as const).map(
     (kind): ReceiveWorkload => ({ id: `recv ${kind} 16 B in 1 KiB chunks`, direction: 'receive', kind, size: 16, fragment: 0, chunk: KiB }),
   ),
-  ...(['server', 'client'] as const).flatMap((role) =>
-    (['text', 'binary'] as const).flatMap((kind) =>
-      SIZES.map((size): SendWorkload => ({ id: `send ${role} ${kind} ${sizeName(size)}`, direction: 'send', kind, size, role })),
-    ),
+  ...MIXED_SIZES.map(
+    (size): ReceiveWorkload => ({ id: `recv text ${sizeName(size)} non-ASCII`, direction: 'receive', kind: 'text', alphabet: 'mixed', size, fragment: 0, chunk: 64 * KiB }),
+  ),
+  ...(['count', 'copy'] as const).flatMap((sink) =>
+    (['server', 'client'] as const).flatMap((role) => [
+      ...(['text', 'binary'] as const).flatMap((kind) =>
+        SIZES.map((size): SendWorkload => ({ id: `send ${role} ${kind} ${sizeName(size)}${SINK_SUFFIX[sink]}`, direction: 'send', kind, size, role, sink })),
+      ),
+      ...MIXED_SIZES.map(
+        (size): SendWorkload => ({
+          id: `send ${role} text ${sizeName(size)} non-ASCII${SINK_SUFFIX[sink]}`,
+          direction: 'send',
+          kind: 'text',
+          alphabet: 'mixed',
+          size,
+          role,
+          sink,
+        }),
+      ),
+    ]),
   ),
 ];
 
@@ -84,14 +122,33 @@ export class Rng {
 // JSON-ish ASCII: what most text messages look like.
 const TEXT_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 {}[]:,"._-';
 
-/** The payload of message `index` of a workload: UTF-8 bytes for text. */
-export function messagePayload(kind: Kind, size: number, index: number): Uint8Array {
+// Non-ASCII characters by the length of their UTF-8 encoding: 2, 3 and 4 bytes.
+const NON_ASCII = ['é', 'ß', 'ж', 'ñ', '€', '中', 'あ', '—', '😀', '🎉', '𝄞'].map((c) => new TextEncoder().encode(c));
+
+/**
+ * The payload of message `index` of a workload: UTF-8 bytes for text,
+ * exactly `size` of them. With `mixed`, each message has its own share of
+ * non-ASCII characters between 10% and 30%, spread at random.
+ */
+export function messagePayload(kind: Kind, size: number, index: number, alphabet: Alphabet = 'ascii'): Uint8Array {
   const rng = new Rng(0x9e3779b9 ^ (index * 2654435761) ^ size);
   const bytes = new Uint8Array(size);
   if (kind === 'binary') {
     rng.fill(bytes);
-  } else {
+  } else if (alphabet === 'ascii') {
     for (let i = 0; i < size; i++) bytes[i] = TEXT_ALPHABET.charCodeAt(rng.next() % TEXT_ALPHABET.length);
+  } else {
+    const percent = 10 + (index % 21);
+    let at = 0;
+    while (at < size) {
+      const wide = NON_ASCII[rng.next() % NON_ASCII.length]!;
+      if (rng.next() % 100 < percent && at + wide.length <= size) {
+        bytes.set(wide, at);
+        at += wide.length;
+      } else {
+        bytes[at++] = TEXT_ALPHABET.charCodeAt(rng.next() % TEXT_ALPHABET.length);
+      }
+    }
   }
   return bytes;
 }
@@ -105,7 +162,7 @@ export function messageCount(workload: Workload, volume: number): number {
 }
 
 export function payloadFor(workload: Workload, index: number): Uint8Array {
-  return messagePayload(workload.kind, workload.size, index % DISTINCT);
+  return messagePayload(workload.kind, workload.size, index % DISTINCT, workload.alphabet);
 }
 
 /** Writes one masked frame (client to server) into `out` at `at`; returns the end. */

@@ -87,6 +87,7 @@ export type {
 } from './http/request.js';
 export type { WebSocketUrl } from './handshake/client-handshake.js';
 export { isWireCloseCode } from './frame/close-payload.js';
+export { PreparedMessage } from './frame/prepared-message.js';
 export type {
   Extension,
   ExtensionCallback,

@@ -12,6 +12,7 @@
 import { CloseCode, ProtocolError, protocolError, transportError } from '../errors.js';
 import { EventHub, type Listener } from '../emitter.js';
 import { ByteAccumulator } from '../frame/byte-accumulator.js';
+import type { PreparedMessage } from '../frame/prepared-message.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { errorResponse } from '../http/serialize.js';
 import { QUEUED_ENTRY_OVERHEAD, type ResolvedOptions } from '../options.js';
@@ -468,6 +469,24 @@ export abstract class BaseDriver {
   }
 
   /**
+   * Sends a message prepared once for many connections (see
+   * {@link PreparedMessage}): an open RFC 6455 server connection writes its
+   * shared frame as it is; any other sends it as `text()` or `binary()`
+   * would (queued until open). False if it can no longer be sent.
+   */
+  sendPrepared(message: PreparedMessage): boolean {
+    // Checked by shape: an app that never prepares a message does not bundle the class.
+    if (!((message as PreparedMessage | null)?.frame instanceof Uint8Array)) throw new TypeError('sendPrepared() takes a PreparedMessage');
+    if (this.state.kind !== 'open') return message.text !== null ? this.text(message.text) : this.binary(message.payload);
+    this.hub.enter();
+    try {
+      return this.sendPreparedFrame(message);
+    } finally {
+      this.hub.exit();
+    }
+  }
+
+  /**
    * Sends a binary message, or queues it until open. False if it can no
    * longer be sent, or if the protocol version has no binary messages.
    */
@@ -659,6 +678,15 @@ export abstract class BaseDriver {
    * @internal
    */
   protected abstract sendBinary(message: Uint8Array): boolean;
+  /**
+   * Sends a prepared message on the open connection: by default the usual
+   * way, each connection encoding its own frame.
+   *
+   * @internal
+   */
+  protected sendPreparedFrame(message: PreparedMessage): boolean {
+    return message.text !== null ? this.sendText(message.text) : this.sendBinary(message.payload);
+  }
   /**
    * Sends a ping on the open connection, registering `callback` for its pong.
    *

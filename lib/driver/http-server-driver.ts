@@ -23,6 +23,7 @@ import type { Extension, NegotiatedExtension } from '../extensions/extension.js'
 import { ExtensionStack } from '../extensions/extension-stack.js';
 import { encodeClosePayload } from '../frame/close-payload.js';
 import { toBytes } from '../bytes.js';
+import type { PreparedMessage } from '../frame/prepared-message.js';
 import { BaseDriver, type SendCallback } from '../connection/base-driver.js';
 import type { DeadlineSettings } from '../connection/deadlines.js';
 import { PauseReason } from '../connection/input-gate.js';
@@ -158,6 +159,11 @@ export class HttpServerDriver extends BaseDriver {
 
   override text(message: string, done?: SendCallback): boolean {
     return this.#delegate?.text(message, done) ?? super.text(message, done);
+  }
+
+  /** As {@link BaseDriver.sendPrepared}: the chosen protocol driver's once known, queued before. */
+  override sendPrepared(message: PreparedMessage): boolean {
+    return this.#delegate?.sendPrepared(message) ?? super.sendPrepared(message);
   }
 
   /** As {@link BaseDriver.binary}; false once known if the draft chosen has no binary messages. */

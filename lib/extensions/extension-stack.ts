@@ -23,6 +23,7 @@ import Extensions from 'websocket-extensions';
 import { CloseCode, ProtocolError, protocolError } from '../errors.js';
 import { isWireCloseCode } from '../frame/close-payload.js';
 import { Opcode } from '../frame/opcodes.js';
+import type { PreparedMessage } from '../frame/prepared-message.js';
 import { isToken, isValidHeaderValue } from '../http/tokens.js';
 import type {
   Extension,
@@ -199,8 +200,10 @@ export class ExtensionStack {
    * Runs a message to send through the extensions, first added first.
    * `done` gets what to frame, or the fault; calls come in send order.
    */
-  outgoing(opcode: number, data: Uint8Array, done: (result: EncodedMessage | ProtocolError) => void): void {
+  outgoing(opcode: number, data: Uint8Array, done: (result: EncodedMessage | ProtocolError) => void, prepared?: PreparedMessage): void {
     const message: ExtensionMessage = { rsv1: false, rsv2: false, rsv3: false, opcode, data };
+    // Offered only to a lone extension: another one's output could not be shared.
+    if (prepared !== undefined && this.negotiated.length === 1) message.prepared = prepared;
     this.#pendingOutgoing++;
     this.#registry.processOutgoingMessage(message, (error, result) => {
       this.#pendingOutgoing--;

@@ -11,6 +11,8 @@
  * @module
  */
 
+import type { PreparedMessage } from '../frame/prepared-message.js';
+
 /** A parameter value as parsed from the header: a bare name is `true`, digits become numbers. */
 export type ExtensionParamValue = string | number | true;
 
@@ -32,6 +34,16 @@ export interface ExtensionMessage {
   opcode: number;
   /** The message's payload: for text, UTF-8 bytes (validated only after every extension ran). */
   data: Uint8Array;
+  /**
+   * Outgoing only: the {@link PreparedMessage} this message was sent as, set
+   * when this extension is the only one active. An extension whose output
+   * depends on its configuration alone (permessage-deflate with no context
+   * takeover) may encode the message once and reuse that form on every
+   * connection with the same configuration. `data` is then the prepared
+   * message's own payload, shared by every connection: read it, never
+   * change it.
+   */
+  prepared?: PreparedMessage;
 }
 
 /**

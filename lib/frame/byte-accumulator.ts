@@ -9,14 +9,27 @@
  * bounds the memory held to about twice the bytes collected, plus a fixed
  * allowance, however the message is cut.
  *
- * A message that grows past 1 MiB moves into a {@link GrowableBytes}
- * store, where each byte is copied once as it arrives and the finished
- * message needs no join: peak memory stays near the message's size, not
- * twice it. Where that store is unavailable, pieces are joined as above.
+ * A message of several pieces is delivered in an ArrayBuffer of its own,
+ * exactly its size: a user may keep it, or transfer it to a worker,
+ * without holding or detaching anything else.
+ *
+ * When the whole size is announced (a large message in one frame, see
+ * {@link ByteAccumulator.expect}), the exact buffer is made once half of it
+ * has arrived, and the rest is copied straight in: the finished message
+ * needs no join, so peak memory is 1.5× the message rather than 2×. Before
+ * that, only what arrived is held (a peer that announces 60 MiB and sends
+ * 2 MiB costs 2 MiB); after it, at most twice what arrived. A message whose
+ * size is not announced (fragments) is joined at the end, as above.
+ *
+ * (Growing in place would avoid the join; the two ways to do it are worse.
+ * A WebAssembly memory reserves about 10 GiB of address space each, so a
+ * process could hold only about 13,000 large messages, and the message is
+ * a view of the memory, whose transfer copies all of it. A resizable
+ * ArrayBuffer is refused by many Web APIs, and Node 20 cannot turn it into
+ * an ordinary one without a copy.)
  *
  * @module
  */
-import { GrowableBytes } from './growable-bytes.js';
 
 // Memory pinned that is tolerated before small pieces are copied instead.
 const PIN_ALLOWANCE = 64 * 1024;
@@ -24,8 +37,8 @@ const PIN_ALLOWANCE = 64 * 1024;
 const PIECE_OVERHEAD = 128;
 const FIRST_BLOCK = 4 * 1024;
 const MAX_BLOCK = 1024 * 1024;
-// Messages longer than this move into growable storage.
-const GROWABLE_FROM = 1024 * 1024;
+/** An announced size from which {@link ByteAccumulator.expect} makes the exact buffer early; below it, pieces are joined. */
+export const ANNOUNCED_FROM = 1024 * 1024;
 
 /** Accumulates bytes; see the module comment. */
 export class ByteAccumulator {
@@ -37,15 +50,10 @@ export class ByteAccumulator {
   #block: Uint8Array | null = null;
   #blockUsed = 0;
   #nextBlockSize = FIRST_BLOCK;
-  // The growable store once the message is large, and whether it was refused.
-  #store: GrowableBytes | null = null;
-  #storeRefused = false;
-  readonly #maxLength: number;
-
-  /** `maxLength`: the most bytes a message may reach (sizes the growable store's reservation). */
-  constructor(maxLength = 2 ** 32) {
-    this.#maxLength = maxLength;
-  }
+  // The size announced for the message (0: not announced), and its exact
+  // buffer once half of it has arrived.
+  #announced = 0;
+  #exact: Uint8Array | null = null;
 
   /** Bytes collected so far. */
   get length(): number {
@@ -54,22 +62,35 @@ export class ByteAccumulator {
 
   /** Memory held, counted as whole underlying buffers plus per-piece overhead. */
   get retainedBytes(): number {
-    return this.#pinned + (this.#block?.length ?? 0) + (this.#store?.capacity ?? 0);
+    return this.#pinned + (this.#block?.length ?? 0) + (this.#exact?.length ?? 0);
+  }
+
+  /**
+   * Announces the size the message will have (a single frame's length),
+   * before its first piece. From {@link ANNOUNCED_FROM} bytes, the exact
+   * buffer is made once half has arrived; see the module comment. More
+   * bytes than announced are still taken, by joining at the end.
+   */
+  expect(total: number): void {
+    if (this.#length === 0) this.#announced = total;
   }
 
   /** Adds a piece. It may be kept as a view, so its bytes must not change after. */
   append(piece: Uint8Array): void {
     const length = piece.length;
     if (length === 0) return;
-    if (this.#store !== null) {
-      if (this.#store.append(piece)) {
-        this.#length += length;
-        return;
-      }
-      this.#leaveStore();
+    const exact = this.#exact;
+    if (exact !== null && this.#length + length <= exact.length) {
+      exact.set(piece, this.#length);
+      this.#length += length;
+      return;
     }
+    if (exact !== null) this.#leaveExact();
     this.#length += length;
-    if (this.#length > GROWABLE_FROM && !this.#storeRefused && this.#moveToStore(piece)) return;
+    if (this.#announced >= ANNOUNCED_FROM && 2 * this.#length >= this.#announced && this.#length <= this.#announced) {
+      this.#moveToExact(piece);
+      return;
+    }
     const block = this.#block;
     if (block !== null && block.length - this.#blockUsed >= length) {
       block.set(piece, this.#blockUsed);
@@ -89,8 +110,9 @@ export class ByteAccumulator {
 
   /** Returns every byte collected, as one array, and empties the accumulator. */
   take(): Uint8Array {
-    if (this.#store !== null) {
-      const bytes = this.#store.take();
+    const exact = this.#exact;
+    if (exact !== null) {
+      const bytes = this.#length === exact.length ? exact : exact.slice(0, this.#length);
       this.reset();
       return bytes;
     }
@@ -120,36 +142,34 @@ export class ByteAccumulator {
     this.#block = null;
     this.#blockUsed = 0;
     this.#nextBlockSize = FIRST_BLOCK;
-    this.#store = null;
-    this.#storeRefused = false;
+    this.#announced = 0;
+    this.#exact = null;
   }
 
-  /** Copies what was collected, then `piece` (already counted), into a new growable store. */
-  #moveToStore(piece: Uint8Array): boolean {
-    const store = GrowableBytes.create(this.#length + (this.#length >>> 3), this.#maxLength);
-    if (store === null) {
-      this.#storeRefused = true;
-      return false;
-    }
+  /** Copies what was collected, then `piece` (already counted), into the message's exact buffer. */
+  #moveToExact(piece: Uint8Array): void {
     this.#sealBlock();
-    for (const kept of this.#pieces) store.append(kept);
-    store.append(piece);
+    const exact = new Uint8Array(this.#announced);
+    let at = 0;
+    for (const kept of this.#pieces) {
+      exact.set(kept, at);
+      at += kept.length;
+    }
+    exact.set(piece, at);
     this.#pieces = [];
     this.#pinned = 0;
     this.#lastBuffer = null;
-    this.#store = store;
-    return true;
+    this.#exact = exact;
   }
 
-  /** The store could not grow: its bytes become one kept piece, and pieces are collected as before. */
-  #leaveStore(): void {
-    const store = this.#store!;
-    this.#store = null;
-    this.#storeRefused = true;
-    const bytes = store.take();
-    this.#pieces.push(bytes);
-    this.#pinned += store.capacity + PIECE_OVERHEAD;
-    this.#lastBuffer = bytes.buffer;
+  /** More arrived than was announced: the exact buffer becomes one kept piece, and pieces are joined at the end. */
+  #leaveExact(): void {
+    const exact = this.#exact!;
+    this.#exact = null;
+    this.#announced = 0;
+    this.#pieces.push(exact.subarray(0, this.#length));
+    this.#pinned += exact.length + PIECE_OVERHEAD;
+    this.#lastBuffer = exact.buffer;
   }
 
   #copyToNewBlock(piece: Uint8Array): void {

@@ -2,16 +2,18 @@
  * Frame encoding (RFC 6455 §5.2) and the writer that sends messages as
  * frames through the user's `write()`.
  *
- * Copies are made only where they must be: a client masks into a fresh
- * buffer (the caller's data must not be changed under it); a server sends a
- * large payload as-is after its header, in a second `write()`, and joins
- * small ones to their header, where one write costs less than two.
+ * Copies are made only where they must be: a client masks a copy (the
+ * caller's data must not be changed under it); a server sends a large
+ * payload as-is after its header, in a second `write()`, and joins small
+ * ones to their header in the shared send slab, where one write costs less
+ * than two.
  *
  * @module
  */
 import { applyMask, applyMaskTo } from './mask.js';
 import { writeMaskKey } from './mask-keys.js';
 import { Opcode } from './opcodes.js';
+import { claimSlab, SLAB_ITEM_LIMIT, slabBytes, slabRoom } from './send-slab.js';
 import type { Socket } from '../events.js';
 
 /** Bytes in a frame header for a payload of `length` bytes. */
@@ -84,17 +86,22 @@ export function encodeFrame(
   return frame;
 }
 
-// A payload up to this size is joined to its header in one write.
-const JOIN_LIMIT = 16 * 1024;
 // Texts up to this many UTF-16 units are encoded by hand when ASCII.
 const SHORT_TEXT = 128;
 
-// The longest frame header: 2 + 8 length bytes + 4 key bytes.
-const HEADROOM = 14;
-
 const encoder = new TextEncoder();
 
-/** Sends messages and control frames as frames through `sink.write()`. */
+/**
+ * Sends messages and control frames as frames through `sink.write()`.
+ *
+ * A frame of at most {@link SLAB_ITEM_LIMIT} bytes is built whole in the
+ * shared send slab (send-slab.ts) and written once: no allocation, no zero
+ * fill, and text is encoded straight into place. A larger server frame is
+ * written as its header, then the caller's payload by reference; a larger
+ * client frame is masked into a buffer of its own, since the caller's
+ * bytes must not change. No byte is written after its slice has been
+ * handed to `write()`.
+ */
 export class FrameWriter {
   // The socket itself rather than a closure around it: one object less per connection.
   readonly #sink: Socket;
@@ -110,14 +117,33 @@ export class FrameWriter {
   /** Sends one frame. `payload` is never changed. */
   frame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
     const length = payload.length;
-    if (this.#masked || length <= JOIN_LIMIT || this.#sink.wholeFrames === true) {
-      this.#sink.write(encodeFrame(fin, rsv, opcode, payload, this.#masked));
+    const masked = this.#masked;
+    const size = frameHeaderSize(length, masked) + length;
+    if (size <= SLAB_ITEM_LIMIT) {
+      const at = slabRoom(size);
+      const slab = slabBytes();
+      const start = writeFrameHeader(slab, at, fin, rsv, opcode, length, masked);
+      if (!masked) slab.set(payload, start);
+      else if (length > 0) applyMaskTo(payload, slab, start, slab.subarray(start - 4, start), 0);
+      this.#sendSlab(at, start + length);
       return;
     }
-    const header = new Uint8Array(frameHeaderSize(length, false));
-    writeFrameHeader(header, 0, fin, rsv, opcode, length, false);
-    this.#sink.write(header);
+    // A transport that needs one write per frame (Socket.wholeFrames) gets
+    // header and payload joined, one copy.
+    if (masked || this.#sink.wholeFrames === true) {
+      this.#sink.write(encodeFrame(fin, rsv, opcode, payload, masked));
+      return;
+    }
+    const headerSize = frameHeaderSize(length, false);
+    const at = slabRoom(headerSize);
+    writeFrameHeader(slabBytes(), at, fin, rsv, opcode, length, false);
+    this.#sendSlab(at, at + headerSize);
     this.#sink.write(payload);
+  }
+
+  /** Writes a frame built beforehand (a {@link PreparedMessage}'s, shared by many writers) as it is. */
+  prepared(frame: Uint8Array): void {
+    this.#sink.write(frame);
   }
 
   /**
@@ -145,82 +171,77 @@ export class FrameWriter {
   /** Sends a text message. */
   text(text: string): void {
     const length = text.length;
-    if (length <= SHORT_TEXT && length <= this.#fragmentSize && this.#shortText(text)) return;
-    if (length <= this.#fragmentSize) {
-      const frame = this.#encodedText(text);
-      if (frame !== null) {
-        this.#sink.write(frame);
+    if (length <= SHORT_TEXT && length <= this.#fragmentSize && this.#shortAscii(text)) return;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 for 2).
+    const bound = length * 3;
+    const masked = this.#masked;
+    const headerRoom = frameHeaderSize(bound, masked);
+    if (headerRoom + bound <= SLAB_ITEM_LIMIT) {
+      const at = slabRoom(headerRoom + bound);
+      const slab = slabBytes();
+      const payloadAt = at + headerRoom;
+      const written = encoder.encodeInto(text, slab.subarray(payloadAt, payloadAt + bound)).written;
+      if (written > this.#fragmentSize) {
+        // Kept where it is, and sent from there in fragments.
+        claimSlab(payloadAt + written);
+        this.message(Opcode.TEXT, 0, slab.subarray(payloadAt, payloadAt + written));
         return;
       }
+      // The header goes right before the payload; the few bytes of room it did not need stay unused.
+      const start = payloadAt - frameHeaderSize(written, masked);
+      writeFrameHeader(slab, start, true, 0, Opcode.TEXT, written, masked);
+      if (masked) applyMask(slab.subarray(payloadAt, payloadAt + written), slab.subarray(payloadAt - 4, payloadAt), 0);
+      this.#sendSlab(start, payloadAt + written);
+      return;
     }
-    this.message(Opcode.TEXT, 0, encoder.encode(text));
+    const bytes = encoder.encode(text);
+    if (bytes.length <= this.#fragmentSize) this.#ownPayload(Opcode.TEXT, bytes);
+    else this.message(Opcode.TEXT, 0, bytes);
   }
 
-  /**
-   * Encodes a text straight into its frame, behind room left for the
-   * header: exact for ASCII, one regrowth otherwise. Null if the encoded
-   * text is longer than `fragmentSize` (it must be split into frames).
-   */
-  #encodedText(text: string): Uint8Array | null {
-    const length = text.length;
-    let buffer = new Uint8Array(HEADROOM + length);
-    const first = encoder.encodeInto(text, buffer.subarray(HEADROOM));
-    let written = first.written;
-    if (first.read < length) {
-      // Not ASCII: room for the rest at 3 bytes per UTF-16 unit at most.
-      const larger = new Uint8Array(HEADROOM + written + (length - first.read) * 3);
-      larger.set(buffer.subarray(HEADROOM, HEADROOM + written), HEADROOM);
-      written += encoder.encodeInto(text.substring(first.read), larger.subarray(HEADROOM + written)).written;
-      buffer = larger;
-    }
-    if (written > this.#fragmentSize) return null;
-    const masked = this.#masked;
-    const start = HEADROOM - frameHeaderSize(written, masked);
-    writeFrameHeader(buffer, start, true, 0, Opcode.TEXT, written, masked);
-    if (masked) applyMask(buffer.subarray(HEADROOM, HEADROOM + written), buffer.subarray(HEADROOM - 4, HEADROOM), 0);
-    return buffer.subarray(start, HEADROOM + written);
-  }
-
-  /**
-   * A short ASCII text goes straight into its frame, masked on the way
-   * when a client sends it: no encoder call, one allocation. False if the
-   * text is not ASCII (nothing was written).
-   */
-  #shortText(text: string): boolean {
-    const length = text.length;
-    const masked = this.#masked;
-    const frame = new Uint8Array(frameHeaderSize(length, masked) + length);
-    const start = writeFrameHeader(frame, 0, true, 0, Opcode.TEXT, length, masked);
-    if (masked) {
-      const k0 = frame[start - 4]!;
-      const k1 = frame[start - 3]!;
-      const k2 = frame[start - 2]!;
-      const k3 = frame[start - 1]!;
-      let i = 0;
-      for (; i + 4 <= length; i += 4) {
-        const c0 = text.charCodeAt(i);
-        const c1 = text.charCodeAt(i + 1);
-        const c2 = text.charCodeAt(i + 2);
-        const c3 = text.charCodeAt(i + 3);
-        if ((c0 | c1 | c2 | c3) >= 0x80) return false;
-        frame[start + i] = c0 ^ k0;
-        frame[start + i + 1] = c1 ^ k1;
-        frame[start + i + 2] = c2 ^ k2;
-        frame[start + i + 3] = c3 ^ k3;
-      }
-      for (; i < length; i++) {
-        const c = text.charCodeAt(i);
-        if (c >= 0x80) return false;
-        frame[start + i] = c ^ frame[start - 4 + (i & 3)]!;
-      }
-    } else {
-      for (let i = 0; i < length; i++) {
-        const c = text.charCodeAt(i);
-        if (c >= 0x80) return false;
-        frame[start + i] = c;
-      }
-    }
+  /** Claims the slab up to `end` and writes the frame at `start`. */
+  #sendSlab(start: number, end: number): void {
+    const frame = slabBytes().subarray(start, end);
+    // Claimed before write(): a write that sends again must not build over this frame.
+    claimSlab(end);
     this.#sink.write(frame);
+  }
+
+  /**
+   * Sends a payload this writer made itself (a long text's encoding) as one
+   * frame: masked in place when a client sends it (no one else holds it),
+   * written after its header, so it is never copied.
+   */
+  #ownPayload(opcode: number, payload: Uint8Array): void {
+    const length = payload.length;
+    const masked = this.#masked;
+    const at = slabRoom(frameHeaderSize(length, masked));
+    const slab = slabBytes();
+    const start = writeFrameHeader(slab, at, true, 0, opcode, length, masked);
+    if (masked) applyMask(payload, slab.subarray(start - 4, start), 0);
+    this.#sendSlab(at, start);
+    this.#sink.write(payload);
+  }
+
+  /**
+   * A short ASCII text goes straight into its frame in the slab, masked on
+   * the way when a client sends it: no encoder call. False if the text is
+   * not ASCII (nothing was claimed; the slab's free room may hold a partial
+   * frame, which the next frame overwrites).
+   */
+  #shortAscii(text: string): boolean {
+    const length = text.length;
+    const masked = this.#masked;
+    const at = slabRoom(frameHeaderSize(length, masked) + length);
+    const frame = slabBytes();
+    const start = writeFrameHeader(frame, at, true, 0, Opcode.TEXT, length, masked);
+    for (let i = 0; i < length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) return false;
+      // A client XORs with the key, in the 4 bytes before the payload.
+      frame[start + i] = masked ? c ^ frame[start - 4 + (i & 3)]! : c;
+    }
+    this.#sendSlab(at, start + length);
     return true;
   }
 }

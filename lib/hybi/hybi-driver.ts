@@ -29,6 +29,7 @@ import { PauseReason } from '../connection/input-gate.js';
 import { selectSubprotocol } from '../handshake/server-handshake.js';
 import { encodeClosePayload, parseClosePayload } from '../frame/close-payload.js';
 import { FrameWriter } from '../frame/frame-encoder.js';
+import type { PreparedMessage } from '../frame/prepared-message.js';
 import { FrameParser } from '../frame/frame-parser.js';
 import { Opcode } from '../frame/opcodes.js';
 import type { ResolvedOptions } from '../options.js';
@@ -294,7 +295,7 @@ export abstract class HybiDriver extends BaseDriver {
         decoded = this.#flow.inflateDecoder!.decode(bytes, { stream: true });
       } catch {
         this.#flow.inflateDecoder = null;
-        this.failConnection(new ProtocolError('INVALID_UTF8', 'text message is not valid UTF-8', CloseCode.INVALID_DATA));
+        this.failConnection(protocolError('INVALID_UTF8', {}));
         return false;
       }
       if (decoded.length > 0) this.hub.emit('messagepiece', { data: decoded });
@@ -319,7 +320,7 @@ export abstract class HybiDriver extends BaseDriver {
         try {
           rest = decoder.decode();
         } catch {
-          this.failConnection(new ProtocolError('INVALID_UTF8', 'text message ends inside a UTF-8 sequence', CloseCode.INVALID_DATA));
+          this.failConnection(protocolError('INVALID_UTF8', {}));
           return;
         }
         if (rest.length > 0) this.hub.emit('messagepiece', { data: rest });
@@ -585,6 +586,21 @@ export abstract class HybiDriver extends BaseDriver {
     return true;
   }
 
+  /** The shared frame as it is, where this connection can write it; see {@link PreparedMessage}. */
+  protected override sendPreparedFrame(message: PreparedMessage): boolean {
+    if (this.state.kind !== 'open') return false;
+    if (this.#extensions !== null) {
+      // The extension may share one encoded form across connections (see ExtensionMessage.prepared).
+      return this.#sendThroughExtensions(message.opcode, message.payload, message);
+    }
+    // A client masks with its own key; a traced connection reports each frame as it encodes it.
+    if (this.role !== 'server' || message.payload.length > this.options.fragmentSize || this.options.trace !== null) {
+      return super.sendPreparedFrame(message);
+    }
+    this.writer.prepared(message.frame);
+    return true;
+  }
+
   protected sendPing(message: Uint8Array, callback: (() => void) | undefined): boolean {
     if (this.state.kind !== 'open') return false;
     if (callback !== undefined) {
@@ -692,9 +708,9 @@ export abstract class HybiDriver extends BaseDriver {
 
   // --- the extension pipeline ---
 
-  #sendThroughExtensions(opcode: number, data: Uint8Array): boolean {
+  #sendThroughExtensions(opcode: number, data: Uint8Array, prepared?: PreparedMessage): boolean {
     this.#flow.pipelineSent++;
-    this.#extensions!.outgoing(opcode, data, (result) => this.hub.run(() => this.#encoded(result)));
+    this.#extensions!.outgoing(opcode, data, (result) => this.hub.run(() => this.#encoded(result)), prepared);
     return true;
   }
 

@@ -11,7 +11,7 @@
  * @module
  */
 import { ProtocolError, protocolError } from '../errors.js';
-import { ByteAccumulator } from '../frame/byte-accumulator.js';
+import { ANNOUNCED_FROM, ByteAccumulator } from '../frame/byte-accumulator.js';
 import type { FrameHandler, FrameHeader } from '../frame/frame-parser.js';
 import { Opcode, isControlOpcode } from '../frame/opcodes.js';
 import { TextAssembler } from '../frame/text-assembler.js';
@@ -111,7 +111,7 @@ export class MessageReader implements FrameHandler {
   }
 
   get #message(): ByteAccumulator {
-    return (this.#messageBytes ??= new ByteAccumulator(this.#maxLength));
+    return (this.#messageBytes ??= new ByteAccumulator());
   }
 
   get #text(): TextAssembler {
@@ -153,7 +153,14 @@ export class MessageReader implements FrameHandler {
       const name = streamed ? 'maxStreamedMessageSize' : 'maxLength';
       return this.#fail(protocolError('MESSAGE_TOO_LONG', { length: total, max: limit, limit: name }));
     }
-    if (streamed) this.#received = total;
+    if (streamed) {
+      this.#received = total;
+      return true;
+    }
+    // A large message in one frame: its size is known, so its buffer can be made exact (see ByteAccumulator).
+    if (header.fin && opcode !== Opcode.CONTINUATION && header.length >= ANNOUNCED_FROM && !this.#checksText()) {
+      this.#message.expect(header.length);
+    }
     return true;
   }
 
@@ -196,6 +203,11 @@ export class MessageReader implements FrameHandler {
       sink.onMessageEnd();
     }
     return true;
+  }
+
+  /** Whether the current message is text this reader validates (rather than bytes it hands on). */
+  #checksText(): boolean {
+    return this.#messageOpcode === Opcode.TEXT && this.#messageRsv === 0 && !this.textAsBytes;
   }
 
   onFramePayload(piece: Uint8Array, last: boolean): boolean {

@@ -469,3 +469,44 @@ describe('WebSocketServer over node:http2 (RFC 8441)', () => {
     expect(body).toBe('plain HTTP/2\n');
   });
 });
+
+describe('WebSocketServer.broadcast', () => {
+  async function waitFor(check: () => boolean): Promise<void> {
+    for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  it('sends one message, framed once, to every open connection but the one left out, compressed or not', async () => {
+    const plain = await httpServer({});
+    const clients = [wsClient(plain.url), wsClient(plain.url), wsClient(plain.url)];
+    for (const client of clients) expect(await client.opened).toBe('open');
+    await waitFor(() => plain.wss.clients.size === 3);
+    const [first] = [...plain.wss.clients];
+    expect(plain.wss.broadcast('to all but one', { except: first })).toEqual({ sent: 2, skipped: 0, closed: 0 });
+    expect(plain.wss.broadcast(Uint8Array.of(1, 2, 3))).toEqual({ sent: 3, skipped: 0, closed: 0 });
+    await waitFor(() => clients.reduce((n, c) => n + c.messages.length, 0) === 5);
+    expect(clients.map((c) => c.messages.length).sort()).toEqual([1, 2, 2]);
+
+    const deflated = await httpServer({ perMessageDeflate: { noContextTakeover: true } });
+    const compressed = [wsClient(deflated.url), wsClient(deflated.url)];
+    for (const client of compressed) expect(await client.opened).toBe('open');
+    await waitFor(() => deflated.wss.clients.size === 2);
+    expect(deflated.wss.broadcast('squeezed '.repeat(100)).sent).toBe(2);
+    await waitFor(() => compressed.every((c) => c.messages.length === 1));
+    for (const client of compressed) expect(client.messages).toEqual(['squeezed '.repeat(100)]);
+  });
+
+  it("'close' closes a connection whose transport holds more than maxPending with 1008", async () => {
+    const { wss, url } = await httpServer({});
+    const client = wsClient(url);
+    expect(await client.opened).toBe('open');
+    await waitFor(() => wss.clients.size === 1);
+    const [driver] = [...wss.clients];
+    // Enough that the kernel's buffers fill and Node holds the rest: the client reads nothing meanwhile.
+    client.socket.pause();
+    for (let i = 0; i < 64; i++) driver!.binary(new Uint8Array(1024 * 1024));
+    expect(wss.broadcast('late', { maxPending: 1024, slowClient: 'skip' })).toEqual({ sent: 0, skipped: 1, closed: 0 });
+    expect(wss.broadcast('late', { maxPending: 1024, slowClient: 'close' })).toEqual({ sent: 0, skipped: 0, closed: 1 });
+    client.socket.resume();
+    expect(await client.closed).toMatchObject({ code: 1008, reason: 'too slow' });
+  });
+});

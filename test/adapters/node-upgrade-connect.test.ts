@@ -11,6 +11,8 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { Driver, ProtocolError, type ServerSideDriver } from '../../lib/index.js';
@@ -60,6 +62,30 @@ describe('handleUpgrade', () => {
     expect(server.drivers[0]!.env).toMatchObject({ REQUEST_METHOD: 'GET', PATH_INFO: '/socket', QUERY_STRING: 'q=1' });
     ws.send('round trip');
     expect(String(await once(ws, 'message'))).toBe('round trip');
+  });
+
+  it('does not keep node:http’s request for the connection’s life: it is collected while the connection is open', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    let request: WeakRef<http.IncomingMessage> | null = null;
+    const server = cleanup.server(http.createServer());
+    server.on('upgrade', (incoming: http.IncomingMessage, socket, head) => {
+      request = new WeakRef(incoming);
+      echo(handleUpgrade(incoming, socket, head));
+    });
+    const port = await listen(server);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+    cleanup.add(() => ws.terminate());
+    await once(ws, 'open');
+    ws.send('still open');
+    expect(String(await once(ws, 'message'))).toBe('still open');
+    for (let i = 0; i < 5 && request!.deref() !== undefined; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+    }
+    expect(request!.deref()).toBeUndefined();
+    ws.send('and after');
+    expect(String(await once(ws, 'message'))).toBe('and after');
   });
 
   it('keeps frames that node:http read with the request head (the head argument)', async () => {

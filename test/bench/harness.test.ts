@@ -55,6 +55,38 @@ describe('the receive stream a workload feeds', () => {
     expect(payloadFor(workload, 0)).toEqual(payloadFor(workload, 64));
   });
 
+  it('non-ASCII text is valid UTF-8 of exactly its size, 10-30% of its characters in 2-, 3- and 4-byte sequences', () => {
+    const strict = new TextDecoder('utf-8', { fatal: true });
+    const seen = new Set<number>();
+    for (const size of [16, 1024, 65536]) {
+      const workload = WORKLOADS.find((w) => w.id === `recv text ${size === 16 ? '16 B' : `${size / 1024} KiB`} non-ASCII`)!;
+      for (let index = 0; index < 64; index += 7) {
+        const payload = payloadFor(workload, index);
+        expect(payload.length).toBe(size);
+        const text = strict.decode(payload);
+        const characters = [...text];
+        const wide = characters.map((c) => new TextEncoder().encode(c).length).filter((n) => n > 1);
+        for (const n of wide) seen.add(n);
+        if (size >= 1024) {
+          const share = wide.length / characters.length;
+          expect(share).toBeGreaterThan(0.07);
+          expect(share).toBeLessThan(0.33);
+        }
+      }
+    }
+    expect([...seen].sort()).toEqual([2, 3, 4]);
+  });
+
+  it('sends every shape of message to a counting sink and to a copying one', () => {
+    const sends = WORKLOADS.filter((w) => w.direction === 'send');
+    for (const sink of ['count', 'copy'] as const) {
+      const ids = sends.filter((w) => (w.sink ?? 'count') === sink).map((w) => w.id.replace(', copying sink', ''));
+      expect(ids).toContain('send server text 16 B non-ASCII');
+      expect(ids).toContain('send client binary 1 MiB');
+      expect(ids).toHaveLength(sends.length / 2);
+    }
+  });
+
   it('holds whole messages of about the asked volume, and at least four', () => {
     const small = WORKLOADS.find((w) => w.id === 'recv text 16 B')!;
     const large = WORKLOADS.find((w) => w.id === 'recv binary 1 MiB')!;

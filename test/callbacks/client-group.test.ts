@@ -3,9 +3,9 @@
  * lives, and shutdown reaches every member.
  */
 import { describe, expect, it } from 'vitest';
-import { ClientGroup, type Client } from '../../lib/adapters/callbacks/index.js';
+import { ClientGroup, DEFAULT_MAX_PENDING, PreparedMessage, type Client } from '../../lib/adapters/callbacks/index.js';
 import { Pair, openServer } from '../helpers/index.js';
-import { LoggingHandler } from './support.js';
+import { CountingBuffer, LoggingHandler } from './support.js';
 
 function pairs(count: number): Pair[] {
   return Array.from({ length: count }, () => new Pair());
@@ -192,5 +192,86 @@ describe('ClientGroup: shutdown', () => {
     const members = [...group];
     void group.shutdown();
     expect(seen).toEqual(members);
+  });
+});
+
+describe('ClientGroup: broadcast', () => {
+  function groupOf(count: number) {
+    const group = new ClientGroup();
+    const all = pairs(count);
+    const buffers = all.map((pair) => new CountingBuffer(pair.serverRec.socket));
+    const clients = all.map((pair, i) => group.bind(pair.server, {}, buffers[i]).client);
+    for (const pair of all) pair.connect();
+    return { group, pairs: all, buffers, clients };
+  }
+
+  it('sends one message to every open client, each writing the same frame bytes', () => {
+    const { group, pairs: all } = groupOf(4);
+    const before = all.map((pair) => pair.serverRec.socket.writes.length);
+    expect(group.broadcast('hello all')).toEqual({ sent: 4, skipped: 0, closed: 0 });
+    const frames = all.map((pair, i) => pair.serverRec.socket.writes.slice(before[i]));
+    for (const written of frames) expect(written).toEqual([new PreparedMessage('hello all').frame]);
+    for (const pair of all) pair.flush();
+    for (const pair of all) expect(pair.clientRec.messages).toEqual(['hello all']);
+  });
+
+  it('takes bytes as a binary message, and a PreparedMessage made earlier', () => {
+    const { group, pairs: all } = groupOf(2);
+    group.broadcast(Uint8Array.of(1, 2, 3));
+    group.broadcast(new PreparedMessage('prepared'));
+    for (const pair of all) pair.flush();
+    for (const pair of all) expect(pair.clientRec.messages).toEqual([Uint8Array.of(1, 2, 3), 'prepared']);
+  });
+
+  it('leaves out the client given as except, and clients not open', () => {
+    const { group, pairs: all, clients } = groupOf(3);
+    clients[2]!.close();
+    expect(group.broadcast('not to the sender', { except: clients[0] })).toEqual({ sent: 1, skipped: 0, closed: 0 });
+    for (const pair of all) pair.flush();
+    expect(all.map((pair) => pair.clientRec.messages)).toEqual([[], ['not to the sender'], []]);
+  });
+
+  it("'skip' (the default): a client holding more than maxPending unflushed bytes misses the message and stays open", () => {
+    const { group, pairs: all, buffers } = groupOf(3);
+    all[1]!.server.text('x'.repeat(2000));
+    expect(buffers[1]!.pending()).toBeGreaterThan(1000);
+    expect(group.broadcast('news', { maxPending: 1000 })).toEqual({ sent: 2, skipped: 1, closed: 0 });
+    for (const pair of all) pair.flush();
+    expect(all.map((pair) => pair.clientRec.messages.at(-1))).toEqual(['news', 'x'.repeat(2000), 'news']);
+    expect(all[1]!.server.readyState).toBe(1);
+    // Once flushed, it gets the next one.
+    buffers[1]!.flush();
+    expect(group.broadcast('more', { maxPending: 1000 }).sent).toBe(3);
+  });
+
+  it("'close': a slow client is closed with 1008 after what it already holds", () => {
+    const { group, pairs: all } = groupOf(2);
+    all[0]!.server.text('x'.repeat(5000));
+    expect(group.broadcast('news', { maxPending: 1000, slowClient: 'close' })).toEqual({ sent: 1, skipped: 0, closed: 1 });
+    all[0]!.flush();
+    expect(all[0]!.clientRec.messages).toEqual(['x'.repeat(5000)]);
+    expect(all[0]!.clientRec.of('close')[0]).toMatchObject({ code: 1008, reason: 'too slow' });
+  });
+
+  it("'queue': a slow client gets the message anyway", () => {
+    const { group, pairs: all } = groupOf(2);
+    all[0]!.server.text('x'.repeat(5000));
+    expect(group.broadcast('news', { maxPending: 1000, slowClient: 'queue' })).toEqual({ sent: 2, skipped: 0, closed: 0 });
+    all[0]!.flush();
+    expect(all[0]!.clientRec.messages.at(-1)).toBe('news');
+  });
+
+  it('the default maxPending is 1 MiB', () => {
+    const { group, pairs: all } = groupOf(1);
+    all[0]!.server.binary(new Uint8Array(DEFAULT_MAX_PENDING));
+    expect(group.broadcast('news').sent).toBe(0);
+    expect(DEFAULT_MAX_PENDING).toBe(1024 * 1024);
+  });
+
+  it('refuses a bad policy or maxPending', () => {
+    const group = new ClientGroup();
+    expect(() => group.broadcast('x', { slowClient: 'drop' as 'skip' })).toThrow(RangeError);
+    expect(() => group.broadcast('x', { maxPending: -1 })).toThrow(RangeError);
+    expect(() => group.broadcast(42 as unknown as string)).toThrow(TypeError);
   });
 });

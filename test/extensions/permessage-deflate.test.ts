@@ -7,12 +7,13 @@
 import zlib from 'node:zlib';
 import fayeDeflate from 'permessage-deflate';
 import { describe, expect, it } from 'vitest';
-import { Driver, type DriverOptions, type Extension } from '../../lib/index.js';
-import { perMessageDeflate, type PerMessageDeflateOptions } from '../../lib/adapters/node/index.js';
+import { Driver, PreparedMessage, type DriverOptions, type Extension } from '../../lib/index.js';
+import { DEFAULT_ZLIB_CONCURRENCY, perMessageDeflate, type PerMessageDeflateOptions } from '../../lib/adapters/node/index.js';
 import {
   BASIC_CHUNKINGS,
   chunkingName,
   clientFrame,
+  concat,
   decodeFrames,
   feed,
   Op,
@@ -23,6 +24,8 @@ import {
   type Chunking,
 } from '../helpers/index.js';
 import { settle, waitFor } from './fixtures.js';
+
+const encoder = new TextEncoder();
 
 /** The response header a server with `options` gives to `offer` (undefined: no extension accepted). */
 function serverAnswer(options: PerMessageDeflateOptions, offer: string): string | undefined {
@@ -294,5 +297,169 @@ describe("faye's permessage-deflate through addExtension()", () => {
     await waitFor(() => pair.serverRec.of('close').length > 0, 'close');
     expect(pair.serverRec.messages).toEqual([]);
     expect(pair.serverRec.of('error')[0]).toMatchObject({ code: 'MESSAGE_TOO_LONG', closeCode: 1009 });
+  });
+});
+
+describe('concurrencyLimit: zlib jobs in flight across connections', () => {
+  /** zlib streams whose flushes are counted: how many run at once, at most. */
+  function watchedZlib() {
+    const watch = { active: 0, most: 0, jobs: 0 };
+    const watched = <T extends zlib.DeflateRaw | zlib.InflateRaw>(stream: T): T => {
+      const flush = stream.flush.bind(stream) as (...args: unknown[]) => void;
+      (stream as unknown as { flush: (...args: unknown[]) => void }).flush = (...args: unknown[]) => {
+        watch.active++;
+        watch.jobs++;
+        watch.most = Math.max(watch.most, watch.active);
+        const callback = args.pop() as () => void;
+        flush(...args, () => {
+          watch.active--;
+          callback();
+        });
+      };
+      return stream;
+    };
+    const streams = {
+      createInflateRaw: (options: zlib.ZlibOptions) => watched(zlib.createInflateRaw(options)),
+      createDeflateRaw: (options: zlib.ZlibOptions) => watched(zlib.createDeflateRaw(options)),
+    };
+    return { watch, streams };
+  }
+
+  async function broadcastThrough(extension: Extension, connections: number) {
+    const pairs = Array.from({ length: connections }, () => {
+      const pair = new Pair();
+      pair.client.addExtension(perMessageDeflate());
+      pair.server.addExtension(extension);
+      pair.connect();
+      return pair;
+    });
+    for (const pair of pairs) pair.server.text('x'.repeat(4096));
+    for (const pair of pairs) pair.client.text('y'.repeat(4096));
+    for (const pair of pairs) {
+      await settle(pair, () => pair.clientRec.messages.length === 1 && pair.serverRec.messages.length === 1, 'both messages');
+    }
+    return pairs;
+  }
+
+  it('runs at most concurrencyLimit compressions and decompressions at once, and every message arrives', async () => {
+    const { watch, streams } = watchedZlib();
+    const pairs = await broadcastThrough(perMessageDeflate({ concurrencyLimit: 3, zlib: streams }), 40);
+    expect(watch.jobs).toBe(80);
+    expect(watch.most).toBe(3);
+    for (const pair of pairs) expect(pair.clientRec.messages).toEqual(['x'.repeat(4096)]);
+  });
+
+  it(`defaults to ${DEFAULT_ZLIB_CONCURRENCY}, as ws`, async () => {
+    const { watch, streams } = watchedZlib();
+    await broadcastThrough(perMessageDeflate({ zlib: streams }), 40);
+    expect(DEFAULT_ZLIB_CONCURRENCY).toBe(10);
+    expect(watch.most).toBe(10);
+  });
+
+  it('a connection closed while its job runs or waits gives its turn back', async () => {
+    const { watch, streams } = watchedZlib();
+    const extension = perMessageDeflate({ concurrencyLimit: 1, zlib: streams });
+    const pairs = Array.from({ length: 4 }, () => {
+      const pair = new Pair();
+      pair.client.addExtension(perMessageDeflate());
+      pair.server.addExtension(extension);
+      pair.connect();
+      return pair;
+    });
+    for (const pair of pairs) pair.server.text('z'.repeat(4096));
+    // The first is compressing, the next two wait: all three go away.
+    for (const pair of pairs.slice(0, 3)) pair.server.transportClosed();
+    await settle(pairs[3]!, () => pairs[3]!.clientRec.messages.length === 1, 'the last connection’s message');
+    expect(pairs[3]!.clientRec.messages).toEqual(['z'.repeat(4096)]);
+    expect(watch.most).toBe(1);
+  });
+
+  it('refuses a limit under 1', () => {
+    expect(() => perMessageDeflate({ concurrencyLimit: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('a prepared message compressed once per configuration', () => {
+  /** zlib whose deflate flushes (one per message compressed) are counted. */
+  function countingDeflate() {
+    const counter = { deflates: 0 };
+    const streams = {
+      createInflateRaw: (options: zlib.ZlibOptions) => zlib.createInflateRaw(options),
+      createDeflateRaw: (options: zlib.ZlibOptions) => {
+        const stream = zlib.createDeflateRaw(options);
+        const flush = stream.flush.bind(stream) as (...args: unknown[]) => void;
+        (stream as unknown as { flush: (...args: unknown[]) => void }).flush = (...args: unknown[]) => {
+          counter.deflates++;
+          flush(...args);
+        };
+        return stream;
+      },
+    };
+    return { counter, streams };
+  }
+
+  function pairsWith(extension: Extension, count: number): Pair[] {
+    return Array.from({ length: count }, () => {
+      const pair = new Pair();
+      pair.client.addExtension(perMessageDeflate());
+      pair.server.addExtension(extension);
+      pair.connect();
+      return pair;
+    });
+  }
+
+  async function delivered(pairs: Pair[], count: number): Promise<void> {
+    for (const pair of pairs) await settle(pair, () => pair.clientRec.messages.length >= count, `${count} messages`);
+  }
+
+  const text = 'the same news for everyone, '.repeat(40);
+
+  it('no context takeover: one compression for every connection, each frame the same bytes, in order after earlier messages', async () => {
+    const { counter, streams } = countingDeflate();
+    const pairs = pairsWith(perMessageDeflate({ noContextTakeover: true, zlib: streams }), 20);
+    for (const [i, pair] of pairs.entries()) pair.server.text(`own message ${i}`);
+    const prepared = new PreparedMessage(text);
+    const before = pairs.map((pair) => pair.serverRec.socket.writes.length);
+    for (const pair of pairs) expect(pair.server.sendPrepared(prepared)).toBe(true);
+    await delivered(pairs, 2);
+    expect(counter.deflates).toBe(20 + 1);
+    for (const [i, pair] of pairs.entries()) expect(pair.clientRec.messages).toEqual([`own message ${i}`, text]);
+    const frames = pairs.map((pair, i) => decodeFrames(concat(...pair.serverRec.socket.writes.slice(before[i]))).at(-1)!);
+    for (const frame of frames) {
+      expect(frame.rsv).toBe(0x40);
+      expect(frame.payload).toEqual(frames[0]!.payload);
+    }
+    expect(frames[0]!.payload.length).toBeLessThan(text.length / 4);
+  });
+
+  it('context takeover: each connection compresses with its own context', async () => {
+    const { counter, streams } = countingDeflate();
+    const pairs = pairsWith(perMessageDeflate({ zlib: streams }), 10);
+    const prepared = new PreparedMessage(text);
+    for (const pair of pairs) pair.server.sendPrepared(prepared);
+    await delivered(pairs, 1);
+    expect(counter.deflates).toBe(10);
+    for (const pair of pairs) expect(pair.clientRec.messages).toEqual([text]);
+  });
+
+  it('one compression per distinct configuration', async () => {
+    const { counter, streams } = countingDeflate();
+    const fast = pairsWith(perMessageDeflate({ noContextTakeover: true, level: 1, zlib: streams }), 5);
+    const small = pairsWith(perMessageDeflate({ noContextTakeover: true, level: 9, zlib: streams }), 5);
+    const prepared = new PreparedMessage(Uint8Array.from(encoder.encode(text)));
+    for (const pair of [...fast, ...small]) pair.server.sendPrepared(prepared);
+    await delivered([...fast, ...small], 1);
+    expect(counter.deflates).toBe(2);
+    for (const pair of [...fast, ...small]) expect(pair.clientRec.messages).toEqual([encoder.encode(text)]);
+  });
+
+  it('if the connection compressing it closes first, the others compress it themselves', async () => {
+    const { streams } = countingDeflate();
+    const pairs = pairsWith(perMessageDeflate({ noContextTakeover: true, zlib: streams }), 4);
+    const prepared = new PreparedMessage(text);
+    for (const pair of pairs) pair.server.sendPrepared(prepared);
+    pairs[0]!.server.transportClosed();
+    await delivered(pairs.slice(1), 1);
+    for (const pair of pairs.slice(1)) expect(pair.clientRec.messages).toEqual([text]);
   });
 });

@@ -114,50 +114,69 @@ describe('receiving copies each byte a bounded number of times', () => {
   });
 });
 
-describe('ByteAccumulator: large messages grow in place', () => {
-  it('joins a message past 1 MiB without a final copy, byte for byte', () => {
-    const accumulator = new ByteAccumulator(1 << 26);
+describe('ByteAccumulator: large messages', () => {
+  const MiB = 1 << 20;
+
+  it('an announced message is copied once into its exact buffer: no join at the end, byte for byte', () => {
+    const accumulator = new ByteAccumulator();
+    accumulator.expect(80 * 16384);
     const pieces = Array.from({ length: 80 }, (_, i) => originalSlice.call(new Uint8Array(16384).fill(i)));
-    for (const piece of pieces) accumulator.append(piece);
     copied = 0;
+    for (const piece of pieces) accumulator.append(piece);
     const result = accumulator.take();
-    expect(copied).toBe(0);
+    expect(copied).toBe(80 * 16384);
     expect(result.length).toBe(80 * 16384);
     for (let i = 0; i < 80; i++) expect(result[i * 16384]! + result[i * 16384 + 16383]!).toBe(2 * i);
   });
 
-  it('holds at most 1.2× the bytes collected, plus one 1 MiB growth step, once the message is large', () => {
-    const accumulator = new ByteAccumulator(1 << 26);
-    const piece = new Uint8Array(16384);
-    for (let i = 0; i < 512; i++) {
+  it('an announced message holds only what arrived until half of it has, then the exact buffer', () => {
+    const accumulator = new ByteAccumulator();
+    const announced = 60 * MiB;
+    accumulator.expect(announced);
+    const piece = new Uint8Array(64 * 1024);
+    while (accumulator.length + piece.length < announced / 2) {
       accumulator.append(originalSlice.call(piece));
-      if (accumulator.length > (2 << 20)) expect(accumulator.retainedBytes).toBeLessThanOrEqual(1.2 * accumulator.length + (1 << 20));
+      expect(accumulator.retainedBytes).toBeLessThanOrEqual(accumulator.length + 64 * 1024 + 128 * 1024);
     }
-    expect(accumulator.take().length).toBe(512 * 16384);
+    accumulator.append(originalSlice.call(piece));
+    expect(accumulator.retainedBytes).toBe(announced);
+    expect(accumulator.retainedBytes).toBeLessThanOrEqual(2 * accumulator.length + 64 * 1024);
   });
 
-  it('falls back to joining pieces where WebAssembly is missing', () => {
-    const saved = globalThis.WebAssembly;
-    // @ts-expect-error: simulating a platform without WebAssembly
-    delete globalThis.WebAssembly;
-    try {
-      const accumulator = new ByteAccumulator(1 << 26);
-      for (let i = 0; i < 80; i++) accumulator.append(originalSlice.call(new Uint8Array(16384).fill(i)));
+  for (const announced of [false, true]) {
+    it(`delivers a message of several pieces in an ArrayBuffer of its own, exactly its size (${announced ? 'announced' : 'fragments'})`, () => {
+      const accumulator = new ByteAccumulator();
+      if (announced) accumulator.expect(3 * MiB);
+      for (let i = 0; i < 48; i++) accumulator.append(originalSlice.call(new Uint8Array(64 * 1024).fill(i)));
       const result = accumulator.take();
-      expect(result.length).toBe(80 * 16384);
-      expect(result[79 * 16384]).toBe(79);
-      expect(result.buffer.byteLength).toBe(80 * 16384);
-    } finally {
-      globalThis.WebAssembly = saved;
-    }
+      expect(result.byteOffset).toBe(0);
+      expect(result.buffer.byteLength).toBe(3 * MiB);
+      expect(result.buffer).toBeInstanceOf(ArrayBuffer);
+      expect(result[47 * 64 * 1024]).toBe(47);
+      // Transferable: the bytes move to the clone, nothing else is detached.
+      const moved = structuredClone(result.buffer, { transfer: [result.buffer] });
+      expect(moved.byteLength).toBe(3 * MiB);
+      expect(result.buffer.byteLength).toBe(0);
+    });
+  }
+
+  it('takes more bytes than announced by joining them at the end', () => {
+    const accumulator = new ByteAccumulator();
+    accumulator.expect(2 * MiB);
+    for (let i = 0; i < 40; i++) accumulator.append(originalSlice.call(new Uint8Array(64 * 1024).fill(i)));
+    const result = accumulator.take();
+    expect(result.length).toBe(40 * 64 * 1024);
+    expect(result[39 * 64 * 1024]).toBe(39);
   });
 
-  it('is empty and reusable after take()', () => {
-    const accumulator = new ByteAccumulator(1 << 26);
-    for (let i = 0; i < 70; i++) accumulator.append(new Uint8Array(16384).fill(1));
+  it('is empty and reusable after take(), the announcement forgotten', () => {
+    const accumulator = new ByteAccumulator();
+    accumulator.expect(2 * MiB);
+    for (let i = 0; i < 32; i++) accumulator.append(new Uint8Array(64 * 1024).fill(1));
     accumulator.take();
     expect(accumulator.length).toBe(0);
     accumulator.append(Uint8Array.of(1, 2, 3));
     expect(Array.from(accumulator.take())).toEqual([1, 2, 3]);
+    expect(accumulator.retainedBytes).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 // The `trace` option: every frame read and written, in readable form.
 import { describe, expect, it } from 'vitest';
-import { Driver, traceFrames, type DriverOptions } from '../../lib/index.js';
+import { Driver, PreparedMessage, traceFrames, type DriverOptions } from '../../lib/index.js';
 import type { FrameTrace } from '../../lib/frame/frame-trace.js';
 import { DEFAULT_OPTIONS } from '../../lib/options.js';
 import { BASIC_CHUNKINGS, feed, Op, Pair, Recorder, requestHead, clientFrame, closePayload, concat } from '../helpers/index.js';
@@ -79,5 +79,16 @@ describe('the trace option', () => {
       ['continuation', true, 2],
     ]);
     expect(pair.clientRec.messages).toEqual(['abcdefghij']);
+  });
+});
+
+describe('the trace option and prepared messages', () => {
+  it('reports a prepared message written as it is, from its shared frame', () => {
+    const server = traced();
+    const pair = new Pair({ server: server.options }).connect();
+    pair.server.sendPrepared(new PreparedMessage('x'.repeat(300)));
+    pair.flush();
+    expect(server.trace.at(-1)).toMatchObject({ direction: 'out', opcode: 'text', fin: true, rsv: 0, masked: false, length: 300 });
+    expect(pair.clientRec.messages).toEqual(['x'.repeat(300)]);
   });
 });

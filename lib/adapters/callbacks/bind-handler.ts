@@ -22,6 +22,7 @@ import type { Listener } from '../../emitter.js';
 import { CloseCode } from '../../errors.js';
 import { ReadyState } from '../../connection/connection-state.js';
 import { encodeClosePayload } from '../../frame/close-payload.js';
+import { PreparedMessage } from '../../frame/prepared-message.js';
 import type { RackEnv } from '../../http/request.js';
 import type { WriteBuffer } from './write-buffer.js';
 
@@ -39,6 +40,8 @@ export interface BindableDriver {
   text(message: string): boolean;
   /** Sends `client.write()` of bytes as a binary message. */
   binary(message: Uint8Array | ArrayBuffer | ArrayBufferView): boolean;
+  /** Sends `client.write()` of a {@link PreparedMessage}; a driver without it sends the message as text or binary. */
+  sendPrepared?(message: PreparedMessage): boolean;
   /** Starts the closing handshake for `client.close()` and `shutdown()`. */
   close(code?: number, reason?: string): boolean;
 }
@@ -75,12 +78,14 @@ export interface Handler<D extends BindableDriver = BindableDriver> {
 /** What the callbacks get to act on their connection. */
 export interface Client<D extends BindableDriver = BindableDriver> {
   /**
-   * Sends a string as a text message, bytes as a binary one. Returns
-   * false, sending nothing, once the connection is closing or closed
-   * (after `close()` too), or if the protocol version cannot carry it
-   * (binary on a hixie draft). Throws a TypeError on anything else.
+   * Sends a string as a text message, bytes as a binary one, a
+   * {@link PreparedMessage} as its shared frame where the connection can
+   * (see `driver.sendPrepared()`). Returns false, sending nothing, once
+   * the connection is closing or closed (after `close()` too), or if the
+   * protocol version cannot carry it (binary on a hixie draft). Throws a
+   * TypeError on anything else.
    */
-  write(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): boolean;
+  write(data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage): boolean;
   /**
    * Starts the closing handshake (default code 1000). Messages already
    * written go out first: the close frame follows them on the wire. Does
@@ -229,15 +234,21 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
     return env ?? null;
   }
 
-  write(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): boolean {
+  write(data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage): boolean {
     const isText = typeof data === 'string';
-    if (!isText && !ArrayBuffer.isView(data) && !(data instanceof ArrayBuffer)) {
-      throw new TypeError('write() takes a string (sent as text) or bytes (sent as binary)');
+    const isPrepared = data instanceof PreparedMessage;
+    if (!isText && !isPrepared && !ArrayBuffer.isView(data) && !(data instanceof ArrayBuffer)) {
+      throw new TypeError('write() takes a string (sent as text), bytes (sent as binary) or a PreparedMessage');
     }
     if (this.#closed || this.#closeAsked) return false;
-    const sent = isText ? this.driver.text(data) : this.driver.binary(data);
+    const sent = isText ? this.driver.text(data) : isPrepared ? this.#writePrepared(data) : this.driver.binary(data);
     if (sent) this.#notePending();
     return sent;
+  }
+
+  #writePrepared(message: PreparedMessage): boolean {
+    if (this.driver.sendPrepared !== undefined) return this.driver.sendPrepared(message);
+    return message.text !== null ? this.driver.text(message.text) : this.driver.binary(message.payload);
   }
 
   close(code: number = CloseCode.NORMAL, reason = ''): void {

@@ -1,11 +1,13 @@
 /**
  * `ClientGroup`: the connections a server has bound, so that a shutdown
  * reaches all of them, as a `rack.upgrade` server calls `on_shutdown` on
- * every connection before it goes away.
+ * every connection before it goes away, and a broadcast reaches every one
+ * with the message encoded once.
  *
  * @module
  */
 import { CloseCode } from '../../errors.js';
+import { PreparedMessage } from '../../frame/prepared-message.js';
 import {
   BoundClient,
   checkShutdownArguments,
@@ -15,6 +17,94 @@ import {
   type Handler,
 } from './bind-handler.js';
 import type { WriteBuffer } from './write-buffer.js';
+
+/**
+ * What {@link ClientGroup.broadcast} does with a slow client, one whose
+ * transport holds more than `maxPending` bytes not yet flushed:
+ * - `'skip'`: the message is dropped for that client, which stays open
+ *   (for state that the next message supersedes: positions, prices);
+ * - `'close'`: the client is closed with 1008 (Policy Violation), the
+ *   close frame after what it already holds (for streams where a gap is
+ *   worse than a reconnect);
+ * - `'queue'`: the message is sent anyway and the transport's buffer grows
+ *   (for messages that must not be lost, with the application watching
+ *   `client.pending()` itself).
+ */
+export type SlowClientPolicy = 'skip' | 'close' | 'queue';
+
+/** Options of {@link ClientGroup.broadcast}. */
+export interface BroadcastOptions {
+  /**
+   * Bytes a client's transport may hold unflushed before the client counts
+   * as slow (`client.pending()`; a client bound without a write buffer is
+   * never slow). Default 1 MiB: about a second of a busy feed to a peer
+   * on a slow mobile link.
+   */
+  maxPending?: number;
+  /** What a slow client gets; default `'skip'`. See {@link SlowClientPolicy}. */
+  slowClient?: SlowClientPolicy;
+  /** A client left out: the one whose message is being relayed, say. */
+  except?: Client;
+}
+
+/** What a {@link ClientGroup.broadcast} did, client by client, counted. */
+export interface BroadcastResult {
+  /** Clients the message was written to. */
+  readonly sent: number;
+  /** Slow clients that did not get it (`'skip'`). */
+  readonly skipped: number;
+  /** Slow clients closed with 1008 (`'close'`). */
+  readonly closed: number;
+}
+
+/** Default {@link BroadcastOptions.maxPending}. */
+export const DEFAULT_MAX_PENDING = 1024 * 1024;
+const POLICIES: readonly SlowClientPolicy[] = ['skip', 'close', 'queue'];
+
+/** How {@link broadcastTo} acts on one kind of connection. */
+export interface BroadcastTarget<T> {
+  /** Bytes written and not yet flushed (0 when unknown). */
+  pending(connection: T): number;
+  /** Sends the message; false if it could not be sent. */
+  write(connection: T, message: PreparedMessage): boolean;
+  /** Closes a slow connection with 1008. */
+  close(connection: T): void;
+}
+
+/**
+ * The broadcast loop of {@link ClientGroup.broadcast} and the Node
+ * server's: `data` prepared once (unless it is already), then each of
+ * `connections` (open ones, chosen by the caller) written to or, if slow,
+ * handled as `options.slowClient` says. Throws on bad data or options.
+ */
+export function broadcastTo<T>(
+  connections: Iterable<T>,
+  data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage,
+  options: Omit<BroadcastOptions, 'except'>,
+  target: BroadcastTarget<T>,
+): BroadcastResult {
+  const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING;
+  if (typeof maxPending !== 'number' || !(maxPending >= 0)) throw new RangeError("option 'maxPending' must be a number of bytes, 0 or more");
+  const policy = options.slowClient ?? 'skip';
+  if (!POLICIES.includes(policy)) throw new RangeError(`option 'slowClient' must be one of ${POLICIES.join(', ')}`);
+  const message = data instanceof PreparedMessage ? data : new PreparedMessage(data);
+  let sent = 0;
+  let skipped = 0;
+  let closed = 0;
+  for (const connection of connections) {
+    if (policy !== 'queue' && target.pending(connection) > maxPending) {
+      if (policy === 'skip') {
+        skipped++;
+      } else {
+        target.close(connection);
+        closed++;
+      }
+      continue;
+    }
+    if (target.write(connection, message)) sent++;
+  }
+  return { sent, skipped, closed };
+}
 
 /**
  * A set of bound connections. Each leaves the group when its driver
@@ -59,6 +149,26 @@ export class ClientGroup implements Iterable<Client> {
   *[Symbol.iterator](): Iterator<Client> {
     // A snapshot: a client may close, and leave, while the caller iterates.
     yield* [...this.#members];
+  }
+
+  /**
+   * Sends `data` to every open client in the group, encoded once: a string
+   * as text, bytes as binary, or a {@link PreparedMessage} made earlier.
+   * Every RFC 6455 server connection with no extension active writes the
+   * same frame; the others (permessage-deflate, a client, a draft) send it
+   * their usual way. Clients still in their handshake, closing or closed
+   * are passed over; a slow one is handled as `options.slowClient` says.
+   *
+   * Throws a TypeError on data that is not a string, bytes or a
+   * PreparedMessage, a RangeError on a bad option.
+   */
+  broadcast(data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage, options: BroadcastOptions = {}): BroadcastResult {
+    const members = [...this.#members].filter((member) => member !== options.except && member.isOpen());
+    return broadcastTo(members, data, options, {
+      pending: (member) => member.pending(),
+      write: (member, message) => member.write(message),
+      close: (member) => member.close(CloseCode.POLICY_VIOLATION, 'too slow'),
+    });
   }
 
   /**

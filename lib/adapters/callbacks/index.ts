@@ -28,5 +28,6 @@
  * @module wsdriver/callbacks
  */
 export { bindHandler, type BindableDriver, type Binding, type Client, type Handler } from './bind-handler.js';
-export { ClientGroup } from './client-group.js';
+export { ClientGroup, DEFAULT_MAX_PENDING, type BroadcastOptions, type BroadcastResult, type SlowClientPolicy } from './client-group.js';
+export { PreparedMessage } from '../../frame/prepared-message.js';
 export type { WriteBuffer } from './write-buffer.js';

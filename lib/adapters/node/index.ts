@@ -21,7 +21,7 @@ export { attach, terminate, DEFAULT_CLOSE_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, ty
 export { connect } from './connect.js';
 export { handleUpgrade } from './upgrade.js';
 export { connectHttp2, handleHttp2Stream } from './http2.js';
-export { WebSocketServer, type ServableServer } from './server.js';
+export { WebSocketServer, type ServableServer, type ServerBroadcastOptions } from './server.js';
 export type { UpgradeRequest } from './upgrade-request.js';
 export { DEFAULT_SHUTDOWN_TIMEOUT } from './options.js';
 export type {
@@ -41,4 +41,4 @@ export type { DriverOptions, ExtraHeaders, HeadersOption } from '../../options.j
 export type { SocketInfo } from '../../events.js';
 export type { WriteBuffer } from '../callbacks/write-buffer.js';
 export { writeBuffer } from './write-buffer.js';
-export { perMessageDeflate, type ZlibStreams } from './permessage-deflate.js';
+export { DEFAULT_ZLIB_CONCURRENCY, perMessageDeflate, type ZlibStreams } from './permessage-deflate.js';

@@ -87,6 +87,17 @@ export interface PerMessageDeflateOptions {
   requestMaxWindowBits?: number;
   /** Messages shorter than this many bytes are sent uncompressed. Default 0: compress every message. */
   threshold?: number;
+  /**
+   * Compressions and decompressions that may run at once across every
+   * connection this extension object is added to (create it once and add
+   * the same one to each connection); the others wait their turn, in order.
+   * Default 10, as ws's `concurrencyLimit`. zlib runs on Node's thread
+   * pool (4 threads unless `UV_THREADPOOL_SIZE` says otherwise): without a
+   * bound, a broadcast to thousands of clients queues thousands of jobs
+   * there, each holding its input and output, and file-system and DNS work
+   * waits behind them.
+   */
+  concurrencyLimit?: number;
   /** A stand-in for `node:zlib`'s raw streams (instrumentation, another implementation). */
   zlib?: ZlibStreams;
 }

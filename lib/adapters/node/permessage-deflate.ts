@@ -22,6 +22,7 @@
  */
 import zlib from 'node:zlib';
 import { CloseCode, ProtocolError, protocolError } from '../../errors.js';
+import type { PreparedMessage } from '../../frame/prepared-message.js';
 import type {
   Extension,
   ExtensionCallback,
@@ -51,6 +52,15 @@ export interface ZlibStreams {
 }
 
 const NAME = 'permessage-deflate';
+
+/** A prepared message's compressed form for one configuration, or the connections waiting for it (null: compress it yourself). */
+interface SharedForm {
+  data: Uint8Array | null;
+  waiting: Array<(data: Uint8Array | null) => void>;
+}
+
+// Compressed forms by prepared message, then by configuration; gone with the message.
+const sharedForms = new WeakMap<PreparedMessage, Map<string, SharedForm>>();
 const PARAMS = new Set(['server_no_context_takeover', 'client_no_context_takeover', 'server_max_window_bits', 'client_max_window_bits']);
 const MAX_WINDOW_BITS = 15;
 // RFC 7692 §7.2.1/§7.2.2: the sender removes, and the receiver appends, the
@@ -75,6 +85,41 @@ interface Settings {
   readonly requestMaxWindowBits: number | undefined;
   readonly threshold: number;
   readonly zlib: ZlibStreams;
+  readonly limiter: ZlibLimiter;
+}
+
+/** Default {@link PerMessageDeflateOptions.concurrencyLimit}. */
+export const DEFAULT_ZLIB_CONCURRENCY = 10;
+
+/**
+ * Bounds the zlib jobs in flight: a job starts at once while fewer than
+ * `limit` run, else when one ends, first come first served.
+ */
+class ZlibLimiter {
+  readonly #limit: number;
+  #running = 0;
+  readonly #waiting: Array<(release: () => void) => void> = [];
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** Runs `start` now or once a slot is free; `start` must call `release` exactly once, when its job ends. */
+  run(start: (release: () => void) => void): void {
+    if (this.#running < this.#limit) {
+      this.#running++;
+      start(this.#release);
+    } else {
+      this.#waiting.push(start);
+    }
+  }
+
+  // The slot passes to the next job waiting, if any.
+  readonly #release = (): void => {
+    const next = this.#waiting.shift();
+    if (next === undefined) this.#running--;
+    else next(this.#release);
+  };
 }
 
 /**
@@ -235,6 +280,10 @@ class DeflateSession implements PieceCodec {
   #outputStopped: zlib.InflateRaw | null = null;
   #inflating = false;
   #deflating = false;
+  // The limiter slot each running job holds, given back once: by the job's
+  // end, or by close() (a closed zlib stream may never call back).
+  #inflateSlot: (() => void) | null = null;
+  #deflateSlot: (() => void) | null = null;
   #closed = false;
 
   constructor(settings: Settings, maxLength: number) {
@@ -259,6 +308,11 @@ class DeflateSession implements PieceCodec {
   processOutgoingMessage(message: ExtensionMessage, callback: ExtensionCallback): void {
     if (message.data.length < this.#settings.threshold) {
       callback(null, message);
+      return;
+    }
+    const prepared = message.prepared;
+    if (prepared !== undefined && this.#agreement!.ownNoContextTakeover) {
+      this.#sharedDeflate(prepared, message, callback);
       return;
     }
     this.#outgoing.push({ message, callback });
@@ -287,6 +341,47 @@ class DeflateSession implements PieceCodec {
     inflater?.resume();
   }
 
+  /**
+   * A prepared message, compressed with no context takeover: the output
+   * depends only on the compressor's configuration, so every connection
+   * with the same one shares the first connection's result (RFC 7692
+   * §7.2.1 with a fresh compressor each message).
+   */
+  #sharedDeflate(prepared: PreparedMessage, message: ExtensionMessage, callback: ExtensionCallback): void {
+    const settings = this.#settings;
+    const key = `${this.#agreement!.ownWindowBits}/${settings.level}/${settings.memLevel}/${settings.strategy}`;
+    const { prepared: _, ...own } = message;
+    const compressHere = (): void => {
+      this.#outgoing.push({ message: own, callback });
+      this.#nextDeflate();
+    };
+    let forms = sharedForms.get(prepared);
+    if (forms === undefined) sharedForms.set(prepared, (forms = new Map()));
+    const form = forms.get(key);
+    if (form !== undefined) {
+      if (form.data !== null) callback(null, { ...own, rsv1: true, data: form.data });
+      // Null: the connection compressing it failed or closed first; compress here after all.
+      else form.waiting.push((data) => (data === null ? compressHere() : callback(null, { ...own, rsv1: true, data })));
+      return;
+    }
+    const made: SharedForm = { data: null, waiting: [] };
+    forms.set(key, made);
+    this.#outgoing.push({
+      message: own,
+      callback: (error, result) => {
+        // A closed session's compressor was destroyed mid-message: its output is not to be shared.
+        const data = error === null && result !== null && !this.#closed ? result.data : null;
+        if (data !== null) made.data = data;
+        else forms.delete(key);
+        const waiting = made.waiting;
+        made.waiting = [];
+        for (const wait of waiting) wait(data);
+        callback(error, result);
+      },
+    });
+    this.#nextDeflate();
+  }
+
   close(): void {
     this.#closed = true;
     this.#incoming.length = 0;
@@ -295,6 +390,8 @@ class DeflateSession implements PieceCodec {
     this.#deflater?.close();
     this.#inflater = null;
     this.#deflater = null;
+    this.#inflateSlot?.();
+    this.#deflateSlot?.();
   }
 
   /**
@@ -305,7 +402,7 @@ class DeflateSession implements PieceCodec {
    * decompression bomb. The trailer RFC 7692 §7.2.2 removes is added back
    * after the message's last piece.
    */
-  #inflatePiece(job: DecompressJob, inflater: zlib.InflateRaw, agreement: Agreement): void {
+  #inflatePiece(job: DecompressJob, inflater: zlib.InflateRaw, agreement: Agreement, release: () => void): void {
     let settled = false;
     const finish = (error: ProtocolError | null): void => {
       if (settled) return;
@@ -323,6 +420,7 @@ class DeflateSession implements PieceCodec {
         if (agreement.peerNoContextTakeover) inflater.reset();
       }
       this.#inflating = false;
+      release();
       job.done(error);
       this.#nextInflate();
     };
@@ -330,7 +428,7 @@ class DeflateSession implements PieceCodec {
       if (settled) return;
       this.#streamedInflated += chunk.length;
       if (this.#streamedInflated > job.limit) {
-        finish(new ProtocolError('MESSAGE_TOO_LONG', `inflated message exceeds maxStreamedMessageSize (${job.limit} bytes)`, CloseCode.TOO_LARGE));
+        finish(protocolError('MESSAGE_TOO_LONG', { length: this.#streamedInflated, max: job.limit, limit: 'maxStreamedMessageSize' }));
         return;
       }
       if (!job.output(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
@@ -339,7 +437,7 @@ class DeflateSession implements PieceCodec {
       }
     };
     const onError = (error: Error): void => {
-      finish(new ProtocolError('EXTENSION_ERROR', `invalid compressed data: ${error.message}`, CloseCode.INVALID_DATA));
+      finish(protocolError('EXTENSION_ERROR', { detail: `invalid compressed data: ${error.message}` }, { closeCode: CloseCode.INVALID_DATA }));
     };
     inflater.on('data', onData);
     inflater.on('error', onError);
@@ -353,7 +451,7 @@ class DeflateSession implements PieceCodec {
    * bytes can be framed at once; RFC 7692 §7.2.1's trailing 0x00 0x00 0xff
    * 0xff is removed from the message's last piece only.
    */
-  #deflatePiece(job: CompressJob, deflater: zlib.DeflateRaw, agreement: Agreement): void {
+  #deflatePiece(job: CompressJob, deflater: zlib.DeflateRaw, agreement: Agreement, release: () => void): void {
     const chunks: Uint8Array[] = [];
     let length = 0;
     let settled = false;
@@ -368,8 +466,9 @@ class DeflateSession implements PieceCodec {
         if (this.#deflater === deflater) this.#deflater = null;
       }
       this.#deflating = false;
+      release();
       if (error !== null) {
-        job.done(new ProtocolError('EXTENSION_ERROR', `compression failed: ${error.message}`, CloseCode.INTERNAL_ERROR), null);
+        job.done(protocolError('EXTENSION_ERROR', { detail: `compression failed: ${error.message}` }), null);
       } else {
         let data = join(chunks, length);
         if (job.fin && endsWithTrailer(data)) data = data.subarray(0, data.length - TRAILER.length);
@@ -390,15 +489,24 @@ class DeflateSession implements PieceCodec {
   }
 
   #nextInflate(): void {
-    if (this.#inflating || this.#closed) return;
-    const job = this.#incoming.shift();
-    if (job === undefined) return;
+    if (this.#inflating || this.#closed || this.#incoming.length === 0) return;
     this.#inflating = true;
+    this.#settings.limiter.run((release) => this.#inflate(release));
+  }
+
+  #inflate(slot: () => void): void {
+    const job = this.#incoming.shift();
+    if (job === undefined || this.#closed) {
+      this.#inflating = false;
+      slot();
+      return;
+    }
+    const release = (this.#inflateSlot = once(slot));
     const agreement = this.#agreement!;
     // Window bits 8 are read with 9: zlib's raw deflate has long used 9 for 8.
     const inflater = (this.#inflater ??= this.#settings.zlib.createInflateRaw({ windowBits: Math.max(9, agreement.peerWindowBits) }));
     if (!('message' in job)) {
-      this.#inflatePiece(job, inflater, agreement);
+      this.#inflatePiece(job, inflater, agreement, release);
       return;
     }
     const maxLength = this.#maxLength;
@@ -420,6 +528,7 @@ class DeflateSession implements PieceCodec {
         inflater.reset();
       }
       this.#inflating = false;
+      release();
       if (error !== null) {
         job.callback(error, null);
       } else {
@@ -447,10 +556,19 @@ class DeflateSession implements PieceCodec {
   }
 
   #nextDeflate(): void {
-    if (this.#deflating || this.#closed) return;
-    const job = this.#outgoing.shift();
-    if (job === undefined) return;
+    if (this.#deflating || this.#closed || this.#outgoing.length === 0) return;
     this.#deflating = true;
+    this.#settings.limiter.run((release) => this.#deflate(release));
+  }
+
+  #deflate(slot: () => void): void {
+    const job = this.#outgoing.shift();
+    if (job === undefined || this.#closed) {
+      this.#deflating = false;
+      slot();
+      return;
+    }
+    const release = (this.#deflateSlot = once(slot));
     const agreement = this.#agreement!;
     const settings = this.#settings;
     const deflater = (this.#deflater ??= settings.zlib.createDeflateRaw({
@@ -460,7 +578,7 @@ class DeflateSession implements PieceCodec {
       strategy: settings.strategy,
     }));
     if (!('message' in job)) {
-      this.#deflatePiece(job, deflater, agreement);
+      this.#deflatePiece(job, deflater, agreement, release);
       return;
     }
     const chunks: Uint8Array[] = [];
@@ -480,6 +598,7 @@ class DeflateSession implements PieceCodec {
         deflater.reset();
       }
       this.#deflating = false;
+      release();
       if (error !== null) {
         job.callback(protocolError('EXTENSION_ERROR', { detail: `compression failed: ${error.message}` }), null);
       } else {
@@ -540,6 +659,16 @@ class ClientSession extends DeflateSession implements ExtensionClientSession {
 
 function ignore(): void {}
 
+/** `fn`, callable many times, running once. */
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
 /** One Uint8Array of `chunks` (the chunk itself when there is only one). */
 function join(chunks: readonly Uint8Array[], length: number): Uint8Array {
   if (chunks.length === 1) {
@@ -562,7 +691,7 @@ function endsWithTrailer(data: Uint8Array): boolean {
 
 function checkOptions(options: PerMessageDeflateOptions): Settings {
   if (options === null || typeof options !== 'object') throw new TypeError('permessage-deflate options must be an object');
-  const known = ['level', 'memLevel', 'strategy', 'noContextTakeover', 'maxWindowBits', 'requestNoContextTakeover', 'requestMaxWindowBits', 'threshold', 'zlib'];
+  const known = ['level', 'memLevel', 'strategy', 'noContextTakeover', 'maxWindowBits', 'requestNoContextTakeover', 'requestMaxWindowBits', 'threshold', 'concurrencyLimit', 'zlib'];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw new TypeError(`unknown permessage-deflate option '${key}'; known options: ${known.join(', ')}`);
   }
@@ -593,5 +722,6 @@ function checkOptions(options: PerMessageDeflateOptions): Settings {
     requestMaxWindowBits: integer('requestMaxWindowBits', 8, MAX_WINDOW_BITS),
     threshold: integer('threshold', 0, Number.MAX_SAFE_INTEGER) ?? 0,
     zlib: streams,
+    limiter: new ZlibLimiter(integer('concurrencyLimit', 1, Number.MAX_SAFE_INTEGER) ?? DEFAULT_ZLIB_CONCURRENCY),
   };
 }

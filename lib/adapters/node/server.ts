@@ -25,6 +25,9 @@ import { OutgoingHeaders } from '../../http/outgoing-headers.js';
 import { errorResponse, statusText } from '../../http/serialize.js';
 import { resolveOptions, type DriverOptions, type ResolvedOptions } from '../../options.js';
 import { bindHandler, type Binding, type Handler } from '../callbacks/bind-handler.js';
+import { broadcastTo, type BroadcastOptions, type BroadcastResult } from '../callbacks/client-group.js';
+import type { WriteBuffer } from '../callbacks/write-buffer.js';
+import { PreparedMessage } from '../../frame/prepared-message.js';
 import { checkAttachOptions } from './attach.js';
 import { handleHttp2Stream } from './http2.js';
 import {
@@ -47,8 +50,16 @@ import { writeBuffer } from './write-buffer.js';
 interface Tracked {
   driver: ServerDriver | null;
   binding: Binding<ServerDriver> | null;
+  /** The transport's outgoing buffer, for a broadcast's slow-client check. */
+  buffer: WriteBuffer | null;
   /** Ends the transport at once (the shutdown timeout). */
   destroy(): void;
+}
+
+/** Options of {@link WebSocketServer.broadcast}: those of `ClientGroup.broadcast`, `except` a driver. */
+export interface ServerBroadcastOptions extends Omit<BroadcastOptions, 'except'> {
+  /** A connection left out: the one whose message is being relayed, say. */
+  except?: ServerDriver;
 }
 
 /** The servers `serve()` can take. */
@@ -103,6 +114,29 @@ export class WebSocketServer {
   /** The open connections: each joins on `open` and leaves on `close`. */
   get clients(): ReadonlySet<ServerDriver> {
     return this.#clients;
+  }
+
+  /**
+   * Sends `data` to every open connection, encoded once (see
+   * `ClientGroup.broadcast` in `wsdriver/callbacks`, whose options these
+   * are): a string as text, bytes as binary, or a `PreparedMessage`. A
+   * connection whose transport holds more than `maxPending` bytes (default
+   * 1 MiB) not yet flushed is slow: `slowClient` `'skip'` (default) leaves
+   * it out of this message, `'close'` closes it with 1008, `'queue'` sends
+   * anyway. `except` leaves one driver out. Returns what it did, counted.
+   */
+  broadcast(
+    data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage,
+    options: ServerBroadcastOptions = {},
+  ): BroadcastResult {
+    const buffers = new Map<ServerDriver, WriteBuffer | null>();
+    for (const tracked of this.#tracked) if (tracked.driver !== null) buffers.set(tracked.driver, tracked.buffer);
+    const open = [...this.#clients].filter((driver) => driver !== options.except && driver.readyState === ReadyState.OPEN);
+    return broadcastTo(open, data, options, {
+      pending: (driver) => buffers.get(driver)?.pending() ?? 0,
+      write: (driver, message) => driver.sendPrepared(message),
+      close: (driver) => driver.close(CloseCode.POLICY_VIOLATION, 'too slow'),
+    });
   }
 
   /**
@@ -188,6 +222,7 @@ export class WebSocketServer {
     const tracked: Tracked = {
       driver: null,
       binding: null,
+      buffer: null,
       destroy: () => {
         socket.destroy();
         // A request still in verify leaves now, so close() settles even if verify never returns.
@@ -219,6 +254,7 @@ export class WebSocketServer {
     const tracked: Tracked = {
       driver: null,
       binding: null,
+      buffer: null,
       destroy: () => {
         stream.close(http2.constants.NGHTTP2_CANCEL);
         if (tracked.driver === null) this.#untrack(tracked);
@@ -301,9 +337,10 @@ export class WebSocketServer {
       this.#untrack(tracked);
     });
     const { handler } = this.#options;
+    tracked.buffer = writeBuffer(stream);
     try {
       const bound = typeof handler === 'function' ? handler(driver, request) : handler;
-      if (bound !== undefined && bound !== null) tracked.binding = bindHandler(driver, bound as Handler<ServerDriver>, writeBuffer(stream));
+      if (bound !== undefined && bound !== null) tracked.binding = bindHandler(driver, bound as Handler<ServerDriver>, tracked.buffer);
     } catch (error) {
       this.#reportError(error, request);
       // Before the handshake: HTTP/1.1 gets a 500; an HTTP/2 stream is reset.

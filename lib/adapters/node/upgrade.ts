@@ -32,7 +32,12 @@ export function handleUpgrade(
   options?: NodeDriverOptions,
 ): ServerSideDriver {
   const [driverOptions, attachOptions] = splitOptions(options);
-  const driver = Driver.rack(streamSocket(socket, { env: request }), driverOptions);
+  const transport = streamSocket(socket, { env: request });
+  const driver = Driver.rack(transport, driverOptions);
+  // Read once, above (driver.env and driver.headers come from what was
+  // read): the connection need not keep node:http's request, and all it
+  // references, for its whole life.
+  delete transport.env;
   attach(driver, socket, attachOptions);
   // Held by the driver until start(); copied since node:http owns `head`.
   if (head.length > 0) driver.parse(head.slice());

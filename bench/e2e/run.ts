@@ -1,0 +1,315 @@
+/**
+ * The end-to-end server benchmark: each server under test in its own
+ * process on 127.0.0.1, driven through real sockets by a load generator in
+ * another process (bench/e2e/loadgen.ts), over the workloads a server
+ * operator feels: idle connections, echo, broadcast (with and without
+ * permessage-deflate), and many large messages still arriving.
+ *
+ *   npm run bench:e2e                 full run; writes the e2e section of bench/RESULTS.md and bench/e2e-results.json
+ *   npm run bench:e2e -- --quick      under two minutes; prints only
+ *   --filter=echo                     only workloads whose name contains "echo"
+ *   --only=wsdriver,ws                only these servers
+ *   --reps=N                          repetitions (full 3, quick 1)
+ *
+ * A fresh server process serves each workload of each repetition, so the
+ * memory figures of one workload are not those left by the last. The
+ * repetitions are interleaved (every server runs a workload before any runs
+ * it again, in an order that rotates), and a ratio is the median of the
+ * per-repetition ratios, with their lowest and highest beside it.
+ *
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from '../built.js';
+import { median } from '../stats.js';
+import {
+  CONNECT_CONCURRENCY,
+  LISTEN_BACKLOG,
+  type LoadResult,
+  type RunRequest,
+  type ServerConfig,
+  type ServerKind,
+  type ServerStats,
+  type Workload,
+} from './shared.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const option = (key: string): string | undefined => args.find((a) => a.startsWith(`--${key}=`))?.slice(key.length + 3);
+const filter = option('filter');
+const only = option('only')?.split(',');
+const REPS = Number(option('reps') ?? (quick ? 1 : 3));
+const PUBLISH = !quick && filter === undefined && only === undefined && option('reps') === undefined;
+const KiB = 1024;
+const MiB = 1024 * KiB;
+/** Longest a single server's run of a workload may take before it is abandoned. */
+const STEP_TIMEOUT_MS = 120_000;
+
+const ALL_SERVERS: readonly ServerKind[] = ['wsdriver', 'ws', 'ws-noaddons', 'websocket-driver', 'raw'];
+const SERVERS = ALL_SERVERS.filter((kind) => only === undefined || only.includes(kind));
+
+interface Case {
+  readonly name: string;
+  readonly workload: Workload;
+  readonly server: Omit<ServerConfig, 'kind'>;
+  /** The raw TCP line has no meaning here (no framing to compare). */
+  readonly noRaw?: boolean;
+}
+
+const window = (ms: number) => ({ warmupMs: quick ? 150 : 500, windowMs: quick ? ms / 4 : ms });
+const IDLE = quick ? 2_000 : 10_000;
+const PARTIAL = quick ? 200 : 1_000;
+// Quick runs broadcast to fewer clients: a server slow with permessage-deflate then drains its backlog in time.
+const BROADCAST = quick ? 500 : 1_000;
+const ALL_CASES: Case[] = [
+  { name: `idle ${IDLE} connections`, workload: { type: 'idle', connections: IDLE }, server: { mode: 'echo' } },
+  ...[16, 4 * KiB, 64 * KiB, MiB].map(
+    (size): Case => ({
+      name: `echo ${label(size)} ${size >= 64 * KiB ? 'binary' : 'text'}, 200 connections`,
+      workload: { type: 'echo', connections: 200, size, binary: size >= 64 * KiB, ...window(size >= MiB ? 3000 : 1500) },
+      server: { mode: 'echo' },
+    }),
+  ),
+  ...[false, true].flatMap((deflate) =>
+    [16, 4 * KiB].map(
+      (size): Case => ({
+        name: `broadcast ${label(size)} text to ${BROADCAST}${deflate ? ', permessage-deflate' : ''}`,
+        workload: { type: 'broadcast', connections: BROADCAST, size, deflate, inFlight: 8, ...window(1500) },
+        server: { mode: 'broadcast', broadcastSize: size, deflate },
+        noRaw: deflate,
+      }),
+    ),
+  ),
+  {
+    name: `${PARTIAL} partial messages (2 MiB of 60 MiB announced)`,
+    workload: { type: 'partial', connections: PARTIAL, announced: 60 * MiB, sent: 2 * MiB },
+    server: { mode: 'echo' },
+    noRaw: true,
+  },
+];
+const CASES = ALL_CASES.filter((c) => filter === undefined || c.name.includes(filter));
+
+function label(size: number): string {
+  return size >= MiB ? `${size / MiB} MiB` : size >= KiB ? `${size / KiB} KiB` : `${size} B`;
+}
+
+/** A child process with the open-file soft limit raised to the hard one (10,000 sockets need it). */
+function spawnNode(script: string, argv: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, '--import', 'tsx', '--expose-gc', join(here, script), ...argv], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: childEnv(env),
+  });
+}
+
+/** Our environment for a child, without the IPC channel tsx gave this process (the child gets its own). */
+function childEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  delete env.NODE_CHANNEL_FD;
+  delete env.NODE_CHANNEL_SERIALIZATION_MODE;
+  return env;
+}
+
+function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: { type: string }) => {
+      if (message.type !== type) return;
+      cleanup();
+      resolve(message as T);
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`process exited (${code}) before sending ${type}`));
+    };
+    const cleanup = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+let statsId = 0;
+async function serverStats(server: ChildProcess, gc: boolean): Promise<ServerStats> {
+  const id = ++statsId;
+  const reply = nextMessage<{ id: number; stats: ServerStats }>(server, 'stats');
+  server.send({ type: 'stats', id, gc });
+  return (await reply).stats;
+}
+
+interface Sample {
+  readonly load: LoadResult;
+  readonly base: ServerStats;
+  readonly at: Record<string, ServerStats>;
+}
+
+async function runOne(loadgen: ChildProcess, kind: ServerKind, c: Case): Promise<Sample> {
+  const config: ServerConfig = { kind, ...c.server };
+  const env: NodeJS.ProcessEnv = kind === 'ws-noaddons' ? { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } : {};
+  const server = spawnNode('server.ts', [JSON.stringify(config)], env);
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  const timer = setTimeout(() => server.kill('SIGKILL'), STEP_TIMEOUT_MS);
+  try {
+    const { port } = await nextMessage<{ port: number }>(server, 'ready');
+    const base = await serverStats(server, true);
+    const at: Record<string, ServerStats> = {};
+    const onCheckpoint = (message: { type: string; label?: string }) => {
+      if (message.type !== 'checkpoint') return;
+      const label = message.label!;
+      // Memory is read after a full GC; CPU without one, which would be counted in the window.
+      serverStats(server, label === 'held').then(
+        (stats) => {
+          at[label] = stats;
+          loadgen.send({ type: 'continue', label });
+        },
+        () => loadgen.send({ type: 'continue', label }),
+      );
+    };
+    loadgen.on('message', onCheckpoint);
+    try {
+      const reply = nextMessage<{ result?: LoadResult; error?: string }>(loadgen, 'result');
+      const request: RunRequest = { type: 'run', port, raw: kind === 'raw', workload: c.workload };
+      loadgen.send(request);
+      const { result, error } = await reply;
+      if (error !== undefined) throw new Error(`${kind}, ${c.name}: ${error}`);
+      return { load: result!, base, at };
+    } finally {
+      loadgen.off('message', onCheckpoint);
+    }
+  } finally {
+    clearTimeout(timer);
+    if (server.connected) server.send({ type: 'exit' });
+    await exited;
+  }
+}
+
+/** The figures a sample gives, by name; the first is the row's headline. */
+function figures(c: Case, s: Sample): Record<string, number> {
+  const n = c.workload.connections;
+  const { load, base, at } = s;
+  if (c.workload.type === 'idle' || c.workload.type === 'partial') {
+    const held = at.held!;
+    const memory = {
+      heapPerConnKiB: (held.heapUsed - base.heapUsed) / n / KiB,
+      externalPerConnKiB: (held.external - base.external) / n / KiB,
+      rssPerConnKiB: (held.rss - base.rss) / n / KiB,
+    };
+    return c.workload.type === 'idle'
+      ? { ...memory, acceptsPerSec: n / (load.connectMs / 1000) }
+      : { rssPerConnKiB: memory.rssPerConnKiB, heapPerConnKiB: memory.heapPerConnKiB, externalPerConnKiB: memory.externalPerConnKiB, sendMs: load.sendMs! };
+  }
+  const seconds = load.windowMs! / 1000;
+  const serverCpu = at.end!.cpu - at.start!.cpu;
+  const rate = load.messages! / seconds;
+  const common = {
+    serverCpuUsPerMsg: serverCpu / load.messages!,
+    serverCpuPct: serverCpu / 1e4 / seconds,
+    loadgenCpuPct: load.cpu! / 1e4 / seconds,
+  };
+  return c.workload.type === 'echo'
+    ? { msgPerSec: rate, p50: load.p50!, p99: load.p99!, p999: load.p999!, ...common }
+    : { deliveriesPerSec: rate, ...common };
+}
+
+/** Whether a higher headline figure is better. */
+const higherIsBetter = (c: Case) => c.workload.type === 'echo' || c.workload.type === 'broadcast';
+
+async function main(): Promise<void> {
+  ensureBuilt();
+  const loadgen = spawnNode('loadgen.ts', []);
+  await nextMessage(loadgen, 'ready');
+  const startedAt = performance.now();
+  const loadAtStart = loadavg()[0]!;
+  const results: { name: string; figures: Record<string, Record<string, number>[]> }[] = [];
+  try {
+    for (const c of CASES) {
+      const servers = SERVERS.filter((kind) => !(kind === 'raw' && c.noRaw));
+      const byServer: Record<string, Record<string, number>[]> = Object.fromEntries(servers.map((kind) => [kind, []]));
+      for (let rep = 0; rep < REPS; rep++) {
+        // Rotate who goes first, so no server always follows the same one.
+        const order = servers.map((_, i) => servers[(i + rep) % servers.length]!);
+        for (const kind of order) {
+          const sample = await runOne(loadgen, kind, c);
+          byServer[kind]!.push(figures(c, sample));
+        }
+      }
+      results.push({ name: c.name, figures: byServer });
+      printCase(c, byServer);
+    }
+  } finally {
+    loadgen.disconnect();
+  }
+  const seconds = (performance.now() - startedAt) / 1000;
+  console.log(`\n${CASES.length} workloads × ${SERVERS.length} servers × ${REPS} repetitions in ${seconds.toFixed(0)} s`);
+  // Other work on the machine shows here: a load above its core count means the servers shared their CPU.
+  const load = `${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end`;
+  console.log(`load average (1 min): ${load}`);
+  if (PUBLISH) publish(results, seconds, load);
+}
+
+const fmt = (value: number, digits = 1) =>
+  value >= 1e6 ? `${(value / 1e6).toFixed(2)} M` : value >= 1e4 ? `${(value / 1e3).toFixed(1)} k` : value.toFixed(digits);
+
+/** Median figure of `kind`, and its ratio to `reference`: the median of per-repetition ratios, with their range. */
+function compare(byServer: Record<string, Record<string, number>[]>, kind: string, reference: string, key: string) {
+  const a = byServer[kind];
+  const b = byServer[reference];
+  if (a === undefined || b === undefined) return undefined;
+  const ratios = a.map((f, i) => f[key]! / b[i]![key]!);
+  return { ratio: median(ratios), low: Math.min(...ratios), high: Math.max(...ratios) };
+}
+
+function rowsOf(c: Case, byServer: Record<string, Record<string, number>[]>): string[] {
+  const keys = Object.keys(Object.values(byServer)[0]![0]!);
+  const headline = keys[0]!;
+  const lines = [
+    `| server | ${keys.join(' | ')} | ${headline} / ws | range | ${headline} / raw |`,
+    `| --- | ${keys.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`,
+  ];
+  for (const [kind, samples] of Object.entries(byServer)) {
+    const medians = keys.map((key) => median(samples.map((f) => f[key]!)));
+    const toWs = compare(byServer, kind, 'ws', headline);
+    const toRaw = compare(byServer, kind, 'raw', headline);
+    lines.push(
+      `| ${kind} | ${medians.map((m) => fmt(m, m < 10 ? 2 : 1)).join(' | ')} | ${toWs ? `${toWs.ratio.toFixed(2)}×` : ''} | ${
+        toWs && samples.length > 1 ? `${toWs.low.toFixed(2)}-${toWs.high.toFixed(2)}` : ''
+      } | ${toRaw ? `${toRaw.ratio.toFixed(2)}×` : ''} |`,
+    );
+  }
+  return [`**${c.name}** (${higherIsBetter(c) ? 'higher' : 'lower'} ${headline} is better)`, '', ...lines, ''];
+}
+
+function printCase(c: Case, byServer: Record<string, Record<string, number>[]>): void {
+  console.log(`\n${rowsOf(c, byServer).join('\n')}`);
+}
+
+const START = '<!-- e2e:start -->';
+const END = '<!-- e2e:end -->';
+
+function publish(results: { name: string; figures: Record<string, Record<string, number>[]> }[], seconds: number, load: string): void {
+  const machine = `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}`;
+  const date = new Date().toISOString().slice(0, 10);
+  writeFileSync(join(here, '..', 'e2e-results.json'), `${JSON.stringify({ date, machine, load, repetitions: REPS, results }, null, 1)}\n`);
+  const section = [
+    START,
+    '## End to end: servers through real sockets (`npm run bench:e2e`)',
+    '',
+    `Machine: ${machine}; ${date}; ${seconds.toFixed(0)} s; load average (1 min) ${load}. Each server in its own process on 127.0.0.1 (listen backlog ${LISTEN_BACKLOG}), a fresh one for each workload and repetition; the load generator in another process opens ${CONNECT_CONCURRENCY} connections at a time and sends frames encoded before the run. ${REPS} interleaved repetitions: figures are medians, a ratio is the median of per-repetition ratios, "range" their lowest and highest. Memory is read after a full GC in the server, as growth over the freshly listening process, per connection. CPU is user + system over the timed window. "raw" is a \`node:net\` echo of the same payload bytes with no framing: the limit line.`,
+    '',
+    ...results.flatMap((r) => rowsOf(CASES.find((c) => c.name === r.name)!, r.figures)),
+    END,
+  ].join('\n');
+  const path = join(here, '..', 'RESULTS.md');
+  const text = readFileSync(path, 'utf8');
+  const start = text.indexOf(START);
+  const updated = start < 0 ? `${text.trimEnd()}\n\n${section}\n` : `${text.slice(0, start)}${section}${text.slice(text.indexOf(END) + END.length)}`;
+  writeFileSync(path, updated);
+  console.log('wrote bench/RESULTS.md (e2e section) and bench/e2e-results.json');
+}
+
+await main();

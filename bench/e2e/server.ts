@@ -1,0 +1,174 @@
+/**
+ * One server under test, in its own process, listening on 127.0.0.1 with
+ * the same backlog whatever the implementation. It echoes every message
+ * (`echo`), or sends one prepared payload to every connection each time any
+ * connection sends it a message (`broadcast`). Through IPC it announces its
+ * port and answers `stats` with its CPU time and its memory after a full GC.
+ *
+ *   node --import tsx --expose-gc bench/e2e/server.ts '{"kind":"ws","mode":"echo"}'
+ *
+ * ws reads WS_NO_BUFFER_UTIL / WS_NO_UTF_8_VALIDATE when first loaded, so
+ * run.ts sets them in the environment of the "ws-noaddons" process.
+ *
+ * @module
+ */
+import { createRequire } from 'node:module';
+import http from 'node:http';
+import net from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { BUILT_ENTRY } from '../built.js';
+import { LISTEN_BACKLOG, type ServerConfig, type ServerStats } from './shared.js';
+
+const require = createRequire(import.meta.url);
+const config = JSON.parse(process.argv[2] ?? '{}') as ServerConfig;
+const broadcastText = 'x'.repeat(config.broadcastSize ?? 16);
+const broadcastBytes = Buffer.from(broadcastText);
+// Large enough for the partial-message workload's 60 MiB announcement; ws's default is 100 MiB.
+const MAX_MESSAGE = 64 * 1024 * 1024;
+
+/** CPU and memory now; with `gc`, after two full collections (memory then counts only what is live). */
+function stats(gc: boolean): ServerStats {
+  if (gc) {
+    const collect = (globalThis as { gc?: () => void }).gc;
+    collect?.();
+    collect?.();
+  }
+  const cpu = process.cpuUsage();
+  const memory = process.memoryUsage();
+  return {
+    cpu: cpu.user + cpu.system,
+    rss: memory.rss,
+    heapUsed: memory.heapUsed,
+    external: memory.external,
+    arrayBuffers: memory.arrayBuffers,
+  };
+}
+
+function listen(server: net.Server): void {
+  server.listen({ port: 0, host: '127.0.0.1', backlog: LISTEN_BACKLOG }, () => {
+    const { port } = server.address() as net.AddressInfo;
+    process.send!({ type: 'ready', port });
+  });
+}
+
+async function wsdriverServer(): Promise<net.Server> {
+  const { Driver, PreparedMessage } = (await import(pathToFileURL(BUILT_ENTRY).href)) as typeof import('../../lib/index.js');
+  const node = (await import(pathToFileURL(BUILT_ENTRY.replace(/index\.js$/, 'adapters/node/index.js')).href)) as typeof import('../../lib/adapters/node/index.js');
+  const open = new Set<import('../../lib/index.js').ServerSideDriver>();
+  // One extension object for every connection, so its zlib concurrency limit bounds them all.
+  const deflate = config.deflate ? node.perMessageDeflate({ noContextTakeover: true }) : null;
+  const server = http.createServer();
+  server.on('upgrade', (request, socket, head) => {
+    if (!Driver.isWebSocket(request)) return socket.destroy();
+    const driver = node.handleUpgrade(request, socket, head, { maxLength: MAX_MESSAGE });
+    if (deflate !== null) driver.addExtension(deflate);
+    if (config.mode === 'echo') {
+      driver.on('message', ({ data }) => (typeof data === 'string' ? driver.text(data) : driver.binary(data)));
+    } else {
+      driver.on('open', () => open.add(driver));
+      driver.on('close', () => open.delete(driver));
+      driver.on('message', () => {
+        // Framed once for everyone, as ClientGroup.broadcast does.
+        const message = new PreparedMessage(broadcastText);
+        for (const each of open) each.sendPrepared(message);
+      });
+    }
+  });
+  return server;
+}
+
+function wsServer(): net.Server {
+  const { WebSocketServer } = require('ws') as typeof import('ws');
+  const server = http.createServer();
+  const wss = new WebSocketServer({
+    server,
+    maxPayload: MAX_MESSAGE,
+    perMessageDeflate: config.deflate ? { threshold: 0, serverNoContextTakeover: true } : false,
+  });
+  wss.on('connection', (ws) => {
+    if (config.mode === 'echo') {
+      ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
+    } else {
+      ws.on('message', () => {
+        for (const each of wss.clients) each.send(broadcastText);
+      });
+    }
+  });
+  return server;
+}
+
+function websocketDriverServer(): net.Server {
+  const websocket = require('websocket-driver') as {
+    server(options: object): WebSocketDriverConnection;
+  };
+  const deflate = config.deflate ? (require('permessage-deflate') as { configure(options: object): unknown }).configure({ noContextTakeover: true }) : null;
+  const open = new Set<WebSocketDriverConnection>();
+  return net.createServer((socket) => {
+    socket.setNoDelay(true);
+    const driver = websocket.server({ maxLength: MAX_MESSAGE });
+    if (deflate !== null) driver.addExtension(deflate);
+    driver.on('connect', () => driver.start());
+    socket.pipe(driver.io).pipe(socket);
+    socket.on('error', () => socket.destroy());
+    driver.io.on('error', () => socket.destroy());
+    if (config.mode === 'echo') {
+      driver.messages.on('data', (data) => (typeof data === 'string' ? driver.text(data) : driver.binary(data)));
+    } else {
+      driver.on('open', () => open.add(driver));
+      driver.on('close', () => open.delete(driver));
+      driver.messages.on('data', () => {
+        for (const each of open) each.text(broadcastText);
+      });
+    }
+  });
+}
+
+interface WebSocketDriverConnection {
+  io: NodeJS.ReadWriteStream;
+  messages: NodeJS.EventEmitter;
+  on(event: string, listener: (...args: unknown[]) => void): void;
+  addExtension(extension: unknown): void;
+  start(): void;
+  text(message: string): void;
+  binary(message: Buffer): void;
+}
+
+/** What the raw server sends a connection first, so the client knows it is in the broadcast set. */
+const ACCEPTED = Buffer.from('!');
+
+/** The limit line: the same bytes back, no framing, no handshake. */
+function rawServer(): net.Server {
+  const open = new Set<net.Socket>();
+  return net.createServer((socket) => {
+    socket.setNoDelay(true);
+    socket.on('error', () => socket.destroy());
+    // In place of a handshake: the client knows it has been accepted.
+    socket.write(ACCEPTED);
+    if (config.mode === 'echo') {
+      socket.on('data', (chunk) => socket.write(chunk));
+    } else {
+      open.add(socket);
+      socket.on('close', () => open.delete(socket));
+      // One byte from a client asks for one broadcast.
+      socket.on('data', (chunk) => {
+        for (let i = 0; i < chunk.length; i++) for (const each of open) each.write(broadcastBytes);
+      });
+    }
+  });
+}
+
+const server =
+  config.kind === 'wsdriver'
+    ? await wsdriverServer()
+    : config.kind === 'ws' || config.kind === 'ws-noaddons'
+      ? wsServer()
+      : config.kind === 'websocket-driver'
+        ? websocketDriverServer()
+        : rawServer();
+server.on('connection', (socket: net.Socket) => socket.on('error', () => socket.destroy()));
+process.on('message', (message: { type: string; id?: number; gc?: boolean }) => {
+  if (message.type === 'stats') process.send!({ type: 'stats', id: message.id, stats: stats(message.gc === true) });
+  if (message.type === 'exit') process.exit(0);
+});
+process.on('disconnect', () => process.exit(0));
+listen(server);

@@ -1,0 +1,84 @@
+/**
+ * What run.ts, the server processes and the load generator agree on: the
+ * workloads, the server configurations, what each reports, and the
+ * connection settings every server gets alike.
+ *
+ * @module
+ */
+
+export type Workload =
+  | { readonly type: 'idle'; readonly connections: number }
+  | {
+      readonly type: 'echo';
+      readonly connections: number;
+      readonly size: number;
+      readonly binary: boolean;
+      readonly warmupMs: number;
+      readonly windowMs: number;
+    }
+  | {
+      readonly type: 'broadcast';
+      readonly connections: number;
+      readonly size: number;
+      readonly deflate: boolean;
+      /** Broadcasts asked for and not yet delivered to every client, at most. */
+      readonly inFlight: number;
+      readonly warmupMs: number;
+      readonly windowMs: number;
+    }
+  | { readonly type: 'partial'; readonly connections: number; readonly announced: number; readonly sent: number };
+
+export interface RunRequest {
+  readonly type: 'run';
+  readonly port: number;
+  /** No WebSocket at all: the raw TCP echo line. */
+  readonly raw: boolean;
+  readonly workload: Workload;
+}
+
+export interface LoadResult {
+  /** Milliseconds to open every connection (and finish its handshake). */
+  readonly connectMs: number;
+  /** Messages (echo: round trips; broadcast: deliveries) in the timed window. */
+  readonly messages?: number;
+  readonly windowMs?: number;
+  /** Round-trip times in the window, milliseconds. */
+  readonly p50?: number;
+  readonly p99?: number;
+  readonly p999?: number;
+  /** Partial: milliseconds until every connection's bytes were handed to the kernel. */
+  readonly sendMs?: number;
+  /** The load generator's own CPU over the window, microseconds. */
+  readonly cpu?: number;
+}
+
+/** Connections being opened at once: the same for every server. */
+export const CONNECT_CONCURRENCY = 100;
+
+export type ServerKind = 'wsdriver' | 'ws' | 'ws-noaddons' | 'websocket-driver' | 'raw';
+
+export interface ServerConfig {
+  readonly kind: ServerKind;
+  readonly mode: 'echo' | 'broadcast';
+  /**
+   * Negotiate permessage-deflate with each library's own extension,
+   * compressing every message, the server with no context takeover (the
+   * usual setting for broadcasts: no compressor history kept per client).
+   */
+  readonly deflate?: boolean;
+  /** `broadcast`: bytes of the text message sent to everyone. */
+  readonly broadcastSize?: number;
+}
+
+export interface ServerStats {
+  /** Microseconds of CPU (user + system) since the process started. */
+  readonly cpu: number;
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+}
+
+/** Same for every server: the kernel's accept queue is not what is measured. */
+export const LISTEN_BACKLOG = 2048;
+

@@ -1,0 +1,146 @@
+/**
+ * The send path builds small frames in a shared slab (lib/frame/send-slab.ts)
+ * and hands out slices of it: every frame must be exactly the bytes RFC 6455
+ * §5.2 asks for, and no slice may change after write() was given it, however
+ * many frames (from however many connections) follow.
+ */
+import { describe, expect, it } from 'vitest';
+import { FrameWriter } from '../../lib/frame/frame-encoder.js';
+import { decodeFrames, Op } from '../helpers/index.js';
+
+const encoder = new TextEncoder();
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+
+/** A sink that keeps what it is given by reference, beside a copy taken at write() time. */
+function keepingSink() {
+  const given: Uint8Array[] = [];
+  const snapshots: Uint8Array[] = [];
+  return {
+    sink: {
+      write(bytes: Uint8Array) {
+        given.push(bytes);
+        snapshots.push(bytes.slice());
+      },
+    },
+    given,
+    snapshots,
+    /** Every byte written, as the peer reads it. */
+    wire(): Uint8Array {
+      const out = new Uint8Array(snapshots.reduce((n, b) => n + b.length, 0));
+      let at = 0;
+      for (const b of snapshots) {
+        out.set(b, at);
+        at += b.length;
+      }
+      return out;
+    },
+  };
+}
+
+// Texts with 2-, 3- and 4-byte sequences, of every length class of the header.
+const TEXTS = ['', 'a', 'é€', 'hello é€ 😀', 'x'.repeat(125), 'é'.repeat(63), '€'.repeat(42), '€'.repeat(43), '😀'.repeat(2000), 'ab€'.repeat(2000), 'z'.repeat(20000), '中'.repeat(6000)];
+const BINARIES = [0, 1, 31, 32, 125, 126, 1024, 16 * 1024 - 14, 16 * 1024, 65535, 65536, 200_000].map((n) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + n) & 0xff));
+
+describe('the send path', () => {
+  for (const masked of [false, true]) {
+    const role = masked ? 'client (masked)' : 'server (unmasked)';
+
+    it(`writes exactly one correct frame per text, as a ${role}`, () => {
+      const { sink, wire } = keepingSink();
+      const writer = new FrameWriter(sink, masked, Infinity);
+      for (const text of TEXTS) writer.text(text);
+      const frames = decodeFrames(wire());
+      expect(frames).toHaveLength(TEXTS.length);
+      frames.forEach((frame, i) => {
+        expect(frame).toMatchObject({ fin: true, rsv: 0, opcode: Op.TEXT, masked });
+        expect(frame.payload).toEqual(encoder.encode(TEXTS[i]!));
+        // The shortest length encoding (§5.2: "the minimal number of bytes MUST be used").
+        const n = frame.payload.length;
+        expect(frame.extendedLengthBytes).toBe(n < 126 ? 0 : n < 65536 ? 2 : 8);
+      });
+    });
+
+    it(`writes exactly one correct frame per binary message, as a ${role}`, () => {
+      const { sink, wire } = keepingSink();
+      const writer = new FrameWriter(sink, masked, Infinity);
+      for (const payload of BINARIES) writer.message(Op.BINARY, 0, payload);
+      const frames = decodeFrames(wire());
+      expect(frames).toHaveLength(BINARIES.length);
+      frames.forEach((frame, i) => {
+        expect(frame).toMatchObject({ fin: true, opcode: Op.BINARY, masked });
+        expect(same(frame.payload, BINARIES[i]!), `message ${i}`).toBe(true);
+      });
+      // The caller's payloads are untouched.
+      for (const payload of BINARIES) expect(same(payload, Uint8Array.from({ length: payload.length }, (_, j) => (j * 31 + payload.length) & 0xff))).toBe(true);
+    });
+
+    it(`never writes into a slice it has handed to write(), across many slabs and connections, as a ${role}`, () => {
+      const sinks = [keepingSink(), keepingSink(), keepingSink()];
+      const writers = sinks.map(({ sink }) => new FrameWriter(sink, masked, Infinity));
+      // About 6 MiB through three interleaved connections: many slabs.
+      for (let round = 0; round < 400; round++) {
+        const writer = writers[round % 3]!;
+        writer.text(TEXTS[round % TEXTS.length]!);
+        writer.message(Op.BINARY, 0, BINARIES[round % 9]!);
+        writer.text(`short ${round} é`);
+        writer.frame(true, 0, Op.PING, encoder.encode(String(round)));
+      }
+      for (const { given, snapshots } of sinks) {
+        expect(given.length).toBeGreaterThan(500);
+        given.forEach((bytes, i) => expect(same(bytes, snapshots[i]!), `write ${i}`).toBe(true));
+      }
+    });
+
+    it(`a write() that sends again does not build over the frame it was given, as a ${role}`, () => {
+      const seen: Uint8Array[] = [];
+      const copies: Uint8Array[] = [];
+      let writer: FrameWriter;
+      let depth = 0;
+      const sink = {
+        write(bytes: Uint8Array) {
+          seen.push(bytes);
+          copies.push(bytes.slice());
+          if (depth++ < 20) writer.text(`nested ${depth} €`);
+        },
+      };
+      writer = new FrameWriter(sink, masked, Infinity);
+      writer.text('first €');
+      expect(seen).toHaveLength(21);
+      seen.forEach((bytes, i) => expect(bytes).toEqual(copies[i]));
+      const frames = decodeFrames(copies.reduce((a, b) => new Uint8Array([...a, ...b]), new Uint8Array(0)));
+      expect(new TextDecoder().decode(frames[0]!.payload)).toBe('first €');
+      expect(new TextDecoder().decode(frames[20]!.payload)).toBe('nested 20 €');
+    });
+
+    it(`splits an encoded text longer than fragmentSize into fragments, as a ${role}`, () => {
+      const { sink, wire } = keepingSink();
+      const text = 'é€😀x'.repeat(50);
+      new FrameWriter(sink, masked, 64).text(text);
+      const frames = decodeFrames(wire());
+      expect(frames.length).toBe(Math.ceil(encoder.encode(text).length / 64));
+      expect(frames.map((f) => f.opcode)).toEqual([Op.TEXT, ...frames.slice(1).map(() => Op.CONTINUATION)]);
+      expect(new TextDecoder().decode(new Uint8Array(frames.flatMap((f) => [...f.payload])))).toBe(text);
+    });
+  }
+
+  it('sends a large server payload by reference after its header, and copies a small one', () => {
+    const { sink, given } = keepingSink();
+    const writer = new FrameWriter(sink, false, Infinity);
+    const large = new Uint8Array(100_000).fill(7);
+    const small = new Uint8Array(1024).fill(8);
+    writer.message(Op.BINARY, 0, large);
+    writer.message(Op.BINARY, 0, small);
+    expect(given).toHaveLength(3);
+    expect(given[1]).toBe(large);
+    expect(given[2]!.buffer).not.toBe(small.buffer);
+    expect(given[2]!.length).toBe(4 + 1024);
+  });
+
+  it('builds small frames without a buffer of their own: many frames share one', () => {
+    const { sink, given } = keepingSink();
+    const writer = new FrameWriter(sink, false, Infinity);
+    for (let i = 0; i < 100; i++) writer.text(`message ${i} é€`);
+    const buffers = new Set(given.map((b) => b.buffer));
+    expect(buffers.size).toBeLessThanOrEqual(2);
+  });
+});
