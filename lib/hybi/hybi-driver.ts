@@ -638,7 +638,11 @@ export abstract class HybiDriver extends BaseDriver {
     this.enterClosing({ kind: 'closing', by: 'us', ours: { code, reason }, oursSent: !held, theirs: null });
   }
 
-  /** A failure (then closed): a close frame with the error's code, unless ours was sent already; it replaces one still held. */
+  /**
+   * A failure (then closed): a close frame with the error's code, unless ours was sent already; it replaces one still held.
+   *
+   * @internal
+   */
   protected sendFailure(error: ProtocolError, prior: ConnectionState): void {
     const oursSent = prior.kind === 'closing' && prior.by === 'us' && prior.oursSent;
     if ((prior.kind === 'open' || prior.kind === 'closing') && !oursSent) {
