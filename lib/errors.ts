@@ -83,6 +83,12 @@ export type ErrorCode =
   | 'INVALID_CLOSE_PAYLOAD'
   | 'INVALID_CLOSE_REASON'
   | 'INPUT_BEFORE_START_TOO_LARGE'
+  // flow control and deadlines (docs/flow-control.md)
+  | 'PAUSED_INPUT_TOO_LARGE'
+  | 'PING_FLOOD'
+  | 'HANDSHAKE_TIMEOUT'
+  | 'PONG_TIMEOUT'
+  | 'CLOSE_TIMEOUT'
   // HTTP CONNECT proxy
   | 'PROXY_REFUSED'
   | 'PROXY_CLOSED'
@@ -163,8 +169,8 @@ export const ERROR_CATALOGUE = /* @__PURE__ */ (() => ({
     `frame length uses ${f.bits} bits for a length under ${f.bits === 16 ? 126 : 65536}`,
   ),
   LENGTH_OUT_OF_RANGE: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.2', () => 'frame length has its most significant bit set'),
-  MESSAGE_TOO_LONG: entry(C.TOO_LARGE, 'RFC 6455 §10.4', (f: { length: number; max: number }) =>
-    `message of at least ${f.length} bytes exceeds maxLength (${f.max})`,
+  MESSAGE_TOO_LONG: entry(C.TOO_LARGE, 'RFC 6455 §10.4', (f: { length: number; max: number; limit?: 'maxLength' | 'maxStreamedMessageSize' }) =>
+    `message of at least ${f.length} bytes exceeds ${f.limit ?? 'maxLength'} (${f.max})`,
   ),
   UNEXPECTED_CONTINUATION: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.4', () => 'continuation frame with no message to continue'),
   EXPECTED_CONTINUATION: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.4', () => 'new data frame while a fragmented message is unfinished'),
@@ -173,6 +179,13 @@ export const ERROR_CATALOGUE = /* @__PURE__ */ (() => ({
   INVALID_CLOSE_PAYLOAD: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.5.1', () => 'close frame payload of 1 byte cannot hold a status code'),
   INVALID_CLOSE_REASON: entry(C.INVALID_DATA, 'RFC 6455 §5.5.1', () => 'close reason is not valid UTF-8'),
   INPUT_BEFORE_START_TOO_LARGE: entry(C.TOO_LARGE, 'RFC 6455 §10.4', (f: { max: number }) => `more than maxLength (${f.max}) bytes arrived before start()`),
+  // flow control and deadlines (docs/flow-control.md)
+  PAUSED_INPUT_TOO_LARGE: entry(C.TOO_LARGE, 'RFC 6455 §10.4', (f: { max: number }) => `more than maxPausedBytes (${f.max}) bytes arrived while paused`),
+  PING_FLOOD: entry(C.POLICY_VIOLATION, 'RFC 6455 §5.5.3', () => 'too many pings while our pongs could not be sent'),
+  // 1006: reported, never sent; a server that has not answered sends 408 (RFC 9110 §15.5.9).
+  HANDSHAKE_TIMEOUT: entry(C.ABNORMAL, 'RFC 6455 §4.1', () => 'the opening handshake did not complete in time'),
+  PONG_TIMEOUT: entry(C.INTERNAL_ERROR, 'RFC 6455 §5.5.2', () => 'no pong arrived in time for the keepalive ping'),
+  CLOSE_TIMEOUT: entry(C.ABNORMAL, 'RFC 6455 §7.1.1', () => 'the closing handshake did not finish in time'),
   // HTTP CONNECT proxy
   PROXY_REFUSED: entry(C.PROTOCOL_ERROR, 'RFC 9110 §9.3.6', (f: { authority: string; status: string }) => `the proxy refused CONNECT ${f.authority}: ${f.status}`),
   PROXY_CLOSED: entry(C.PROTOCOL_ERROR, 'RFC 9110 §9.3.6', (f: { authority: string }) => `the connection closed before the proxy opened a tunnel to ${f.authority}`),

@@ -60,6 +60,39 @@ export interface ConnectEvent {}
  */
 export interface ClosingEvent {}
 
+/**
+ * The transport has drained after a write it could not take at once, or
+ * after a send was refused for `maxBufferedBytes`: sending may resume.
+ */
+export interface DrainEvent {}
+
+/**
+ * Flow control of input: `pause` asks the transport to stop reading (the
+ * application paused delivery, or a pong waits for a backed-up transport),
+ * `resume` lets it read again. Input given to `parse()` meanwhile is held,
+ * up to `maxPausedBytes`.
+ */
+export interface ReadingEvent {}
+
+/** With `streamMessages`: a data message begins; its pieces follow. */
+export interface MessageStartEvent {
+  /** The message's type. */
+  readonly type: 'text' | 'binary';
+}
+
+/** With `streamMessages`: a piece of the message being received. */
+export interface MessagePieceEvent {
+  /**
+   * Text decoded so far (checked as UTF-8; a character split across
+   * pieces arrives whole in the later one), or bytes: a view into a chunk
+   * given to `parse()`.
+   */
+  readonly data: string | Uint8Array;
+}
+
+/** With `streamMessages`: the message is complete. */
+export interface MessageEndEvent {}
+
 /** Event name to event payload, for `on`, `once` and `off`. */
 export interface DriverEventMap {
   /** `Driver.server` only: the request head has arrived; call `start()` or `reject()`. */
@@ -78,20 +111,51 @@ export interface DriverEventMap {
   ping: PingEvent;
   /** A pong arrived. */
   pong: PongEvent;
+  /** With `streamMessages`: a message begins. */
+  messagestart: MessageStartEvent;
+  /** With `streamMessages`: a piece of it. */
+  messagepiece: MessagePieceEvent;
+  /** With `streamMessages`: its end. */
+  messageend: MessageEndEvent;
+  /** Sending may resume: see {@link DrainEvent}. */
+  drain: DrainEvent;
+  /** Stop reading the transport: see {@link ReadingEvent}. */
+  pause: ReadingEvent;
+  /** Read the transport again: see {@link ReadingEvent}. */
+  resume: ReadingEvent;
 }
 
 /**
  * What a driver writes to. Every byte the driver produces goes through
  * `write`, in order; the driver never reads from the socket: the
- * application passes what it receives to `driver.parse()`.
+ * application passes what it receives to `driver.parse()`. The contract
+ * in full is in docs/flow-control.md.
  */
 export interface Socket {
   /**
-   * Sends bytes to the peer, in order. The driver never changes `bytes`
-   * after the call; a server may pass a large `binary()` payload as-is, so
-   * `bytes` can be a view of the application's own buffer.
+   * Sends bytes to the peer, in order. The bytes are the transport's to
+   * keep: the driver never changes them after the call and never reuses
+   * the buffer, so they may be queued by reference. The exception: a
+   * server passes a large (> 16 KiB) `binary()` payload as-is, a view of
+   * the application's own buffer. Each call is one frame or part of one.
+   *
+   * Return `false` when the transport is backed up (as Node's
+   * `stream.write()` does); then call `driver.transportDrained()` once it
+   * has drained. Any other return value means "keep going".
    */
-  write(bytes: Uint8Array): void;
+  write(bytes: Uint8Array): unknown;
+  /**
+   * Bytes written that the transport has not yet handed on (Node:
+   * `stream.writableLength`); read by `driver.bufferedAmount` and the
+   * `maxBufferedBytes` check. Absent: counted as 0.
+   */
+  readonly bufferedAmount?: number;
+  /**
+   * Set to true if every frame must be one `write()` (header and payload
+   * joined, one copy for a large payload); by default a large unmasked
+   * payload follows its header in a second write, uncopied.
+   */
+  readonly wholeFrames?: boolean;
   /** Client: the ws: or wss: URL to connect to. Server: the URL of the request (optional). */
   url?: string | URL;
   /** Rack-style driver: the request, already parsed by an HTTP server. */

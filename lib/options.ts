@@ -78,6 +78,41 @@ export interface DriverOptions {
    */
   maxPendingPings?: number;
   /**
+   * Most bytes the transport and the driver may hold unsent before
+   * `text()` and `binary()` return `false` and send nothing (wait for
+   * `drain`). A message that would go past it is refused, except on an empty
+   * buffer, so one message larger than the bound still goes out. Counts
+   * what the socket reports as its `bufferedAmount` plus what the driver
+   * holds (see docs/flow-control.md). Control frames are never refused.
+   * Default 16 MiB.
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Most bytes `parse()` holds unread while delivery is paused
+   * (`pause()`, or a pong waiting for a backed-up transport); more fails
+   * the connection with `PAUSED_INPUT_TOO_LARGE` (1009). The adapters stop
+   * reading the transport while paused, so only what was in flight
+   * arrives. Default 1 MiB.
+   */
+  maxPausedBytes?: number;
+  /**
+   * Deliver data messages as they arrive instead of whole: `messagestart`
+   * (the type), `messagepiece` for each piece (text decoded and checked as
+   * UTF-8 piece by piece, 1007 in the piece that holds a bad sequence;
+   * binary as views into the input), then `messageend`; `message` is not
+   * emitted. Control frames are still delivered between pieces. With an
+   * extension negotiated, messages are delivered whole, as without this
+   * option. Default `false`.
+   */
+  streamMessages?: boolean;
+  /**
+   * With `streamMessages`, the largest streamed message accepted (the sum
+   * of its frames' payloads); `maxLength` does not apply to streamed
+   * messages, since none of it is buffered. Larger fails with
+   * `MESSAGE_TOO_LONG` (1009). Default `Infinity`.
+   */
+  maxStreamedMessageSize?: number;
+  /**
    * Server side: also accept the pre-RFC drafts hixie-75 and hixie-76.
    * Needs the `wsdriver/drafts` module to be imported. Default `false`.
    */
@@ -145,6 +180,10 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   maxHeaders: 100,
   maxQueuedBytes: 16 * 1024 * 1024,
   maxPendingPings: 1024,
+  maxBufferedBytes: 16 * 1024 * 1024,
+  maxPausedBytes: 1024 * 1024,
+  streamMessages: false,
+  maxStreamedMessageSize: Infinity,
   allowDrafts: false,
   compat: null,
   trace: null,
@@ -170,6 +209,7 @@ export function resolveOptions(options: DriverOptions | undefined): ResolvedOpti
         break;
       case 'requireMasking':
       case 'autoPong':
+      case 'streamMessages':
       case 'allowDrafts':
         if (typeof value !== 'boolean') throw new TypeError(`option '${key}' must be a boolean`);
         resolved[key] = value;
@@ -180,6 +220,9 @@ export function resolveOptions(options: DriverOptions | undefined): ResolvedOpti
         break;
       case 'fragmentSize':
         resolved.fragmentSize = checkSize(key, value, 1, true);
+        break;
+      case 'maxStreamedMessageSize':
+        resolved.maxStreamedMessageSize = checkSize(key, value, 0, true);
         break;
       case 'maxLength':
         // Lengths past 2^53 cannot be counted exactly in a JS number.
@@ -218,6 +261,10 @@ function copyOf(options: ResolvedOptions): { -readonly [K in keyof ResolvedOptio
     maxHeaders: options.maxHeaders,
     maxQueuedBytes: options.maxQueuedBytes,
     maxPendingPings: options.maxPendingPings,
+    maxBufferedBytes: options.maxBufferedBytes,
+    maxPausedBytes: options.maxPausedBytes,
+    streamMessages: options.streamMessages,
+    maxStreamedMessageSize: options.maxStreamedMessageSize,
     allowDrafts: options.allowDrafts,
     compat: options.compat,
     trace: options.trace,

@@ -18,15 +18,24 @@ import { errorResponse } from '../http/serialize.js';
 import { QUEUED_ENTRY_OVERHEAD, type ResolvedOptions } from '../options.js';
 import { CONNECTING, FAILING, OPEN, readyStateOf, type ClosingState, type ConnectionState, type ReadyState } from './connection-state.js';
 import type { DriverEventMap, Socket } from '../events.js';
+import { checkDeadlineSettings, DeadlineClock, type DeadlineSettings } from './deadlines.js';
+import { InputGate, PauseReason } from './input-gate.js';
+import { SendFlow } from './send-flow.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { toBytes, utf8Length } from '../bytes.js';
 
 /** A message or control frame waiting for the connection to open. */
 export type Queued =
-  | { readonly kind: 'text'; readonly data: string }
-  | { readonly kind: 'binary'; readonly data: Uint8Array }
+  | { readonly kind: 'text'; readonly data: string; readonly done: SendCallback | undefined }
+  | { readonly kind: 'binary'; readonly data: Uint8Array; readonly done: SendCallback | undefined }
   | { readonly kind: 'ping'; readonly data: Uint8Array; readonly callback: (() => void) | undefined }
   | { readonly kind: 'pong'; readonly data: Uint8Array };
+
+/**
+ * Called once a message has been handed to `socket.write()`, or with an
+ * error if the connection ended before it could be (docs/flow-control.md).
+ */
+export type SendCallback = (error?: Error) => void;
 
 const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
 
@@ -43,6 +52,19 @@ export function checkCloseArguments(code: unknown, reason: unknown): void {
   }
   if (typeof code !== 'number') throw new TypeError('close() code must be a number');
   if (typeof reason !== 'string') throw new TypeError('close() reason must be a string');
+}
+
+function checkSendCallback(done: unknown): void {
+  if (done !== undefined && typeof done !== 'function') throw new TypeError('the send callback must be a function');
+}
+
+/** Tells a send's callback the connection ended before the message was sent. */
+function failSend(done: SendCallback): void {
+  queueMicrotask(() => done(new Error('the connection closed before the message was sent')));
+}
+
+function failQueued(queue: readonly Queued[]): void {
+  for (const item of queue) if ((item.kind === 'text' || item.kind === 'binary') && item.done !== undefined) failSend(item.done);
 }
 
 /** Shared machinery of all drivers; see the module comment. */
@@ -78,6 +100,45 @@ export abstract class BaseDriver {
    * @internal
    */
   protected readonly socket: Socket;
+  /**
+   * The socket's backpressure as the driver sees it; `socket` writes through it.
+   *
+   * @internal
+   */
+  protected readonly sendFlow: SendFlow;
+  /**
+   * Input held while delivery is paused.
+   *
+   * @internal
+   */
+  protected get inputGate(): InputGate {
+    return (this.#gate ??= new InputGate(this.options.maxPausedBytes));
+  }
+  /**
+   * True while input is paused; never makes the gate.
+   *
+   * @internal
+   */
+  protected get inputPaused(): boolean {
+    return this.#gate !== null && this.#gate.paused;
+  }
+  // Made on the first pause: an idle connection that never pauses holds none.
+  #gate: InputGate | null = null;
+  /**
+   * The deadlines, once `useDeadlines()` turned them on.
+   *
+   * @internal
+   */
+  protected deadlines: DeadlineClock | null = null;
+  /**
+   * A server that answers HTTP itself sets this: a handshake that times
+   * out before it answered is answered with 408.
+   *
+   * @internal
+   */
+  protected get answersHttp(): boolean {
+    return false;
+  }
   /**
    * The options, defaults filled in and checked.
    *
@@ -122,7 +183,9 @@ export abstract class BaseDriver {
     if (socket === null || typeof socket !== 'object' || typeof socket.write !== 'function') {
       throw new TypeError('socket must be an object with a write(bytes) method');
     }
-    this.socket = socket;
+    // Driver.server's protocol driver shares its flow: one transport, one count.
+    this.sendFlow = socket instanceof SendFlow ? socket : new SendFlow(socket, options.maxBufferedBytes);
+    this.socket = this.sendFlow;
     this.options = options;
     this.hub = hub ?? new EventHub();
   }
@@ -139,7 +202,132 @@ export abstract class BaseDriver {
    * server can watch it; every part is bounded by an option.
    */
   get retainedBytes(): number {
-    return this.#earlyInputBytes?.retainedBytes ?? 0;
+    return (this.#earlyInputBytes?.retainedBytes ?? 0) + (this.#gate?.retainedBytes ?? 0);
+  }
+
+  /**
+   * Bytes accepted for sending that have not left yet: what the socket
+   * reports as its own `bufferedAmount`, plus what the driver holds (a
+   * message in the extension pipeline, a pending pong). Compared with
+   * `maxBufferedBytes` by `text()` and `binary()`.
+   */
+  get bufferedAmount(): number {
+    return this.sendFlow.bufferedAmount;
+  }
+
+  /** True while delivery is paused (by `pause()`, or while a pong waits for the transport). */
+  get isPaused(): boolean {
+    return this.inputPaused;
+  }
+
+  /**
+   * Stops delivering: input given to `parse()` is held unread (up to
+   * `maxPausedBytes`) until `resume()`, and `pause` asks the transport to
+   * stop reading. Idempotent.
+   */
+  pause(): void {
+    this.hub.run(() => {
+      if (this.state.kind !== 'closed') this.pauseInput(PauseReason.APPLICATION);
+    });
+  }
+
+  /** Delivers again: reads what was held, then emits `resume`. */
+  resume(): void {
+    this.hub.run(() => {
+      if (this.#gate?.pausedBy(PauseReason.APPLICATION) === true) this.onApplicationResume();
+      this.resumeInput(PauseReason.APPLICATION);
+    });
+  }
+
+  /**
+   * Hook: the application resumed delivery (other reasons to pause may
+   * remain); output stopped for it may go on.
+   *
+   * @internal
+   */
+  protected onApplicationResume(): void {}
+
+  /**
+   * Turns on the deadlines (docs/flow-control.md): the opening handshake,
+   * keepalive pings and their pongs, the closing handshake, each a
+   * duration in `settings` (0 for off), counted from `now` (milliseconds,
+   * any clock, the same as later `tick()` calls). Then call `tick(now)`
+   * by `deadline`, and on `open` and `closing`. Replaces earlier settings.
+   */
+  useDeadlines(settings: DeadlineSettings, now: number): void {
+    const checked = checkDeadlineSettings(settings);
+    if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError('now must be a finite number of milliseconds');
+    if (this.state.kind === 'closed') return;
+    const clock = new DeadlineClock(checked, now);
+    if (this.state.kind !== 'connecting') clock.opened();
+    if (this.state.kind === 'closing') clock.closing();
+    this.deadlines = clock;
+  }
+
+  /** When `tick()` must next be called (the clock of `useDeadlines()`), or null. */
+  get deadline(): number | null {
+    return this.deadlines?.next ?? null;
+  }
+
+  /**
+   * Tells the driver the time: acts on every deadline that has passed (a
+   * keepalive ping, a late pong failing with 1011, a handshake or closing
+   * handshake taking too long).
+   */
+  tick(now: number): void {
+    if (typeof now !== 'number' || Number.isNaN(now)) throw new TypeError('now must be a number of milliseconds');
+    this.hub.run(() => {
+      for (;;) {
+        const clock = this.deadlines;
+        if (clock === null) return;
+        const expired = clock.advance(now);
+        if (expired === null) return;
+        switch (expired) {
+          case 'handshake':
+            this.#handshakeTimedOut();
+            break;
+          case 'ping':
+            if (this.state.kind === 'open') this.sendPing(new Uint8Array(0), undefined);
+            break;
+          case 'pong':
+            this.failConnection(protocolError('PONG_TIMEOUT', {}));
+            break;
+          case 'close':
+            this.#endWithoutClose(protocolError('CLOSE_TIMEOUT', {}));
+            break;
+        }
+      }
+    });
+  }
+
+  #handshakeTimedOut(): void {
+    if (this.state.kind !== 'connecting') return;
+    // RFC 9110 §15.5.9: 408, the server would not wait any longer for the request.
+    if (this.answersHttp && !this.#started) {
+      this.#started = true;
+      this.socket.write(errorResponse(408, 'Request Timeout'));
+    }
+    this.#endWithoutClose(protocolError('HANDSHAKE_TIMEOUT', {}));
+  }
+
+  /** Reports `error` and ends with its code, sending no close frame (the transport is to be dropped). */
+  #endWithoutClose(error: ProtocolError): void {
+    if (this.state.kind === 'closed') return;
+    this.hub.emit('error', error);
+    this.finish(error.closeCode, error.message, false);
+  }
+
+  /**
+   * The transport has drained after a `write()` returned false: sends what
+   * the driver held back, and emits `drain` if anything waited for it.
+   */
+  transportDrained(): void {
+    this.hub.run(() => {
+      if (this.state.kind === 'closed') return;
+      const emit = this.sendFlow.drained();
+      this.onTransportDrained();
+      if (emit) this.hub.emit('drain', {});
+    });
   }
 
   /** Adds a listener. */
@@ -224,31 +412,59 @@ export abstract class BaseDriver {
     try {
       const chunk = toBytes(bytes);
       if (chunk.length === 0 || this.state.kind === 'closed') return;
+      this.deadlines?.heard();
+      if (this.inputPaused) {
+        this.#holdWhilePaused(chunk);
+        return;
+      }
       if (this.#started) {
         this.#receive(chunk);
         return;
       }
-      // Held until start(); bounded, so a peer cannot grow it forever.
-      const early = (this.#earlyInputBytes ??= new ByteAccumulator());
-      if (early.length + chunk.length > this.options.maxLength) {
-        early.reset();
-        this.failConnection(protocolError('INPUT_BEFORE_START_TOO_LARGE', { max: this.options.maxLength }));
-        return;
-      }
-      early.append(chunk.slice());
+      this.#holdBeforeStart(chunk.slice());
     } finally {
       this.hub.exit();
     }
   }
 
-  /** Sends a text message, or queues it until open. False if it can no longer be sent. */
-  text(message: string): boolean {
+  /** Input before start(), held until then; bounded, so a peer cannot grow it forever. */
+  #holdBeforeStart(chunk: Uint8Array): void {
+    const early = (this.#earlyInputBytes ??= new ByteAccumulator());
+    if (early.length + chunk.length > this.options.maxLength) {
+      early.reset();
+      this.failConnection(protocolError('INPUT_BEFORE_START_TOO_LARGE', { max: this.options.maxLength }));
+      return;
+    }
+    early.append(chunk);
+  }
+
+  /** Input while paused: held unread, up to maxPausedBytes. */
+  #holdWhilePaused(chunk: Uint8Array): void {
+    // Before start() the chunk is the caller's until copied (see parse()).
+    if (this.inputGate.hold(this.#started ? chunk : chunk.slice())) return;
+    this.inputGate.clear();
+    this.failConnection(protocolError('PAUSED_INPUT_TOO_LARGE', { max: this.options.maxPausedBytes }));
+  }
+
+  /**
+   * Sends a text message, or queues it until open. False, sending nothing,
+   * if it can no longer be sent or if it would take `bufferedAmount` past
+   * `maxBufferedBytes` (wait for `drain`). `done` runs once the message has
+   * been handed to the socket, or with an error if the connection ended first.
+   */
+  text(message: string, done?: SendCallback): boolean {
     if (typeof message !== 'string') throw new TypeError('text() takes a string');
-    // The queue is counted in bytes; the size matters only while connecting.
-    const size = this.state.kind === 'connecting' ? utf8Length(message) : 0;
+    checkSendCallback(done);
+    // The queue is counted in bytes; the size matters only while connecting
+    // or when something is already buffered.
+    const state = this.state.kind;
+    if (state === 'open' && this.sendFlow.bufferedAmount !== 0 && !this.sendFlow.admits(utf8Length(message))) return false;
+    const size = state === 'connecting' ? utf8Length(message) : 0;
     this.hub.enter();
     try {
-      return this.state.kind === 'open' ? this.sendText(message) : this.#sendOrQueue({ kind: 'text', data: message }, size);
+      const sent = state === 'open' ? this.sendText(message) : this.#sendOrQueue({ kind: 'text', data: message, done }, size);
+      if (sent && done !== undefined && state === 'open') this.settleWhenWritten(done);
+      return sent;
     } finally {
       this.hub.exit();
     }
@@ -276,11 +492,16 @@ export abstract class BaseDriver {
    * Sends a binary message, or queues it until open. False if it can no
    * longer be sent, or if the protocol version has no binary messages.
    */
-  binary(message: Uint8Array | ArrayBuffer | ArrayBufferView): boolean {
+  binary(message: Uint8Array | ArrayBuffer | ArrayBufferView, done?: SendCallback): boolean {
     const data = toBytes(message);
+    checkSendCallback(done);
+    const state = this.state.kind;
+    if (state === 'open' && !this.sendFlow.admits(data.length)) return false;
     this.hub.enter();
     try {
-      return this.state.kind === 'open' ? this.sendBinary(data) : this.#sendOrQueue({ kind: 'binary', data }, data.length);
+      const sent = state === 'open' ? this.sendBinary(data) : this.#sendOrQueue({ kind: 'binary', data, done }, data.length);
+      if (sent && done !== undefined && state === 'open') this.settleWhenWritten(done);
+      return sent;
     } finally {
       this.hub.exit();
     }
@@ -315,11 +536,13 @@ export abstract class BaseDriver {
     return this.hub.run(() => {
       switch (this.state.kind) {
         case 'connecting':
-          this.#queue = null;
           this.finish(code, reason, false);
           return true;
         case 'open':
           this.closeOpenConnection(code, reason);
+          // The closing handshake needs the peer's close frame: a pause
+          // (the application's, or for a pong that will never be sent now) ends.
+          this.resumeInput(PauseReason.APPLICATION | PauseReason.PENDING_PONG);
           return true;
         default:
           return false;
@@ -367,6 +590,72 @@ export abstract class BaseDriver {
     });
   }
 
+  /**
+   * Hook: runs `done` once the message just sent has been handed to the
+   * socket. Here it was, synchronously; `done` runs on a microtask so it
+   * never runs inside `text()`/`binary()`. A driver with a pipeline overrides it.
+   *
+   * @internal
+   */
+  protected settleWhenWritten(done: SendCallback): void {
+    queueMicrotask(() => done());
+  }
+
+  /**
+   * Hook: the transport drained; send what was held back for it.
+   *
+   * @internal
+   */
+  protected onTransportDrained(): void {}
+
+  /**
+   * Stops reading input for the driver's own reason (a pending pong);
+   * emits `pause` if input was flowing.
+   *
+   * @internal
+   */
+  protected pauseInput(reason: number): void {
+    if (!this.inputGate.pause(reason)) return;
+    this.onInputPaused();
+    this.hub.emit('pause', {});
+  }
+
+  /**
+   * Hook: input has just been paused; a parser reading a chunk should stop
+   * at the next frame and return the rest from `receive()`.
+   *
+   * @internal
+   */
+  protected onInputPaused(): void {}
+
+  /**
+   * Hook: input flows again.
+   *
+   * @internal
+   */
+  protected onInputResumed(): void {}
+
+  /**
+   * Drops one reason to pause; if none is left, reads what was held and
+   * emits `resume`.
+   *
+   * @internal
+   */
+  protected resumeInput(reason: number): void {
+    if (this.state.kind === 'closed' || this.#gate === null || !this.#gate.resume(reason)) return;
+    this.onInputResumed();
+    if (!this.#started) {
+      const held = this.inputGate.take();
+      if (held !== null) this.#holdBeforeStart(held);
+    } else {
+      // Reads the gate first (or leaves it to the read loop already running).
+      this.#receive(null);
+    }
+    // Reading the held input may have paused again (a pong in it, say) or
+    // ended the connection; the state is read afresh.
+    if (!this.inputPaused && this.readyState !== 3) this.hub.emit('resume', {});
+  }
+
   /** Hook for `addExtension()`: false unless the protocol version has extensions. */
   protected registerExtension(_extension: Extension): boolean {
     return false;
@@ -374,8 +663,11 @@ export abstract class BaseDriver {
 
   /** Server: writes the response. Client: writes the request. True if sent. */
   protected abstract handshake(): boolean;
-  /** Bytes received after `start()`. */
-  protected abstract receive(bytes: Uint8Array): void;
+  /**
+   * Bytes received after `start()`. Returns what it left unread because
+   * input was paused while it read (see `onInputPaused`), if anything.
+   */
+  protected abstract receive(bytes: Uint8Array): Uint8Array | void;
   /**
    * Sends a text message on the open connection; false if it cannot be sent.
    *
@@ -413,7 +705,11 @@ export abstract class BaseDriver {
   protected abstract closeOpenConnection(code: number, reason: string): void;
   /** Throws if `close(code, reason)` is a caller mistake for this protocol. */
   protected abstract checkClose(code: number, reason: string): void;
-  /** Sends whatever tells the peer the connection failed, if anything; `prior` is the state the fault came in. */
+  /**
+   * Sends whatever tells the peer the connection failed, if anything; `prior` is the state the fault came in.
+   *
+   * @internal
+   */
   protected abstract sendFailure(error: ProtocolError, prior: ConnectionState): void;
 
   /**
@@ -426,6 +722,7 @@ export abstract class BaseDriver {
   protected enterClosing(next: ClosingState): void {
     if (this.state.kind !== 'open') return;
     this.state = next;
+    this.deadlines?.closing();
     this.hub.emit('closing', {});
   }
 
@@ -446,10 +743,19 @@ export abstract class BaseDriver {
   /** The handshake completed: flush the queue, then emit `open`. */
   protected openConnection(): void {
     this.state = OPEN;
+    this.deadlines?.opened();
     const queue = this.#queue;
     this.#queue = null;
     this.#queuedBytes = 0;
-    if (queue !== null) for (const item of queue) this.#send(item);
+    if (queue !== null) {
+      for (const item of queue) {
+        const sent = this.#send(item);
+        if ((item.kind === 'text' || item.kind === 'binary') && item.done !== undefined) {
+          if (sent) this.settleWhenWritten(item.done);
+          else failSend(item.done);
+        }
+      }
+    }
     this.hub.emit('open', {});
   }
 
@@ -457,9 +763,14 @@ export abstract class BaseDriver {
   protected finish(code: number, reason: string, wasClean: boolean): void {
     if (this.state.kind === 'closed') return;
     this.state = { kind: 'closed', code, reason, wasClean };
+    const queue = this.#queue;
     this.#queue = null;
     this.#earlyInputBytes = null;
+    this.#gate?.clear();
+    this.deadlines?.stop();
+    this.deadlines = null;
     this.onClosed();
+    if (queue !== null) failQueued(queue);
     this.hub.emit('close', { code, reason, wasClean });
   }
 
@@ -482,14 +793,14 @@ export abstract class BaseDriver {
     this.finish(error.closeCode, error.message, false);
   }
 
-  #receive(chunk: Uint8Array): void {
+  #receive(chunk: Uint8Array | null): void {
     if (this.#reading) {
-      (this.#heldInput ??= []).push(chunk);
+      if (chunk !== null) (this.#heldInput ??= []).push(chunk);
       return;
     }
     this.#reading = true;
     try {
-      this.receive(chunk);
+      if (chunk !== null) this.#read(chunk);
       this.#readHeldInput();
     } finally {
       this.#heldInput = null;
@@ -497,12 +808,34 @@ export abstract class BaseDriver {
     }
   }
 
-  /** Reads the chunks that arrived while another was read; the caller has set #reading. */
+  /** Reads one chunk; what a pause left unread is held in the gate. */
+  #read(chunk: Uint8Array): void {
+    const rest = this.receive(chunk);
+    if (rest !== undefined && rest.length > 0) this.#holdWhilePaused(rest);
+  }
+
+  /**
+   * Reads, in order, input a pause held back and chunks that arrived while
+   * another was read; the caller has set #reading. While paused, chunks
+   * join the gate, behind what it already holds.
+   */
   #readHeldInput(): void {
-    const held = this.#heldInput;
-    if (held === null) return;
-    // A listener may add to `held` while it is read: the loop reaches it.
-    for (let i = 0; i < held.length && this.state.kind !== 'closed'; i++) this.receive(held[i]!);
+    let i = 0;
+    while (this.state.kind !== 'closed') {
+      if (!this.inputPaused) {
+        const fromGate = this.#gate?.take() ?? null;
+        if (fromGate !== null) {
+          this.#read(fromGate);
+          continue;
+        }
+      }
+      // A listener may add to the list while it is read: the loop reaches it.
+      const held = this.#heldInput;
+      if (held === null || i >= held.length) return;
+      const chunk = held[i++]!;
+      if (this.inputPaused) this.#holdWhilePaused(chunk);
+      else this.#read(chunk);
+    }
   }
 
   #sendOrQueue(item: Queued, size: number): boolean {

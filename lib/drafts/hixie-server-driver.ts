@@ -81,6 +81,12 @@ export abstract class HixieServerDriver extends BaseDriver implements ServerSide
     this.parser = new HixieFrameParser(sink, { maxLength: options.maxLength, closingFrame });
   }
 
+  /** A server that has not answered by the handshake deadline answers 408. */
+  protected override get answersHttp(): boolean {
+    return true;
+  }
+
+
   /**
    * Adds a header to the 101 response. Call before `start()`. Besides the
    * headers every driver refuses, the draft's own Origin, Location and

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { ProtocolError } from '../errors.js';
+import { protocolError, type ProtocolError } from '../errors.js';
 import { RequestHeadParser, type HeaderFields } from '../http/head-parser.js';
 import { requestFromHead, type RackEnv } from '../http/request.js';
 import { errorResponse } from '../http/serialize.js';
@@ -24,7 +24,10 @@ import { ExtensionStack } from '../extensions/extension-stack.js';
 import { encodeClosePayload } from '../frame/close-payload.js';
 import { toBytes } from '../bytes.js';
 import type { PreparedMessage } from '../frame/prepared-message.js';
-import { BaseDriver } from '../connection/base-driver.js';
+import { BaseDriver, type SendCallback } from '../connection/base-driver.js';
+import type { DeadlineSettings } from '../connection/deadlines.js';
+import { PauseReason } from '../connection/input-gate.js';
+import type { OutgoingMessage } from '../hybi/outgoing-message.js';
 import type { ReadyState } from '../connection/connection-state.js';
 import type { Socket } from '../events.js';
 import type { ServerSideDriver } from '../connection/server-side.js';
@@ -43,6 +46,10 @@ export class HttpServerDriver extends BaseDriver {
   // Input after the request head, while `connect` listeners run: read once
   // they return (see parse()).
   #afterHead: Uint8Array[] | null = null;
+  // useDeadlines() before the request arrived: the handshake deadline runs
+  // here (a head not complete in time is answered 408), then the protocol
+  // driver gets the same settings from the same start.
+  #deadlineStart: { readonly settings: DeadlineSettings; readonly now: number } | null = null;
 
   /**
    * Made by `Driver.server`, which checks the options; use that.
@@ -53,6 +60,12 @@ export class HttpServerDriver extends BaseDriver {
     super(socket, options);
     this.#head = new RequestHeadParser(options);
   }
+
+  /** A server that has not answered by the handshake deadline answers 408. */
+  protected override get answersHttp(): boolean {
+    return true;
+  }
+
 
   /** The request as a Rack-style env; null until `connect`. */
   get env(): RackEnv | null {
@@ -102,6 +115,13 @@ export class HttpServerDriver extends BaseDriver {
     this.hub.run(() => {
       const head = this.#head;
       if (head === null || this.state.kind === 'closed') return;
+      if (this.inputPaused) {
+        // Paused before the request arrived: held unread (copied: the caller's chunk is not ours until read).
+        if (this.inputGate.hold(toBytes(bytes).slice())) return;
+        this.inputGate.clear();
+        this.failConnection(protocolError('PAUSED_INPUT_TOO_LARGE', { max: this.options.maxPausedBytes }));
+        return;
+      }
       const result = head.push(toBytes(bytes));
       if (result.kind === 'incomplete') return;
       this.#head = null;
@@ -137,8 +157,8 @@ export class HttpServerDriver extends BaseDriver {
     return this.#delegate?.reject(status, message) ?? false;
   }
 
-  override text(message: string): boolean {
-    return this.#delegate?.text(message) ?? super.text(message);
+  override text(message: string, done?: SendCallback): boolean {
+    return this.#delegate?.text(message, done) ?? super.text(message, done);
   }
 
   /** As {@link BaseDriver.sendPrepared}: the chosen protocol driver's once known, queued before. */
@@ -147,8 +167,8 @@ export class HttpServerDriver extends BaseDriver {
   }
 
   /** As {@link BaseDriver.binary}; false once known if the draft chosen has no binary messages. */
-  override binary(message: Uint8Array | ArrayBuffer | ArrayBufferView): boolean {
-    return this.#delegate?.binary(message) ?? super.binary(message);
+  override binary(message: Uint8Array | ArrayBuffer | ArrayBufferView, done?: SendCallback): boolean {
+    return this.#delegate?.binary(message, done) ?? super.binary(message, done);
   }
 
   override ping(message?: string | Uint8Array, callback?: () => void): boolean {
@@ -184,6 +204,67 @@ export class HttpServerDriver extends BaseDriver {
     else super.transportClosed(cause);
   }
 
+  // --- flow control (docs/flow-control.md): this stage's, then the protocol driver's ---
+
+  override get bufferedAmount(): number {
+    return this.#delegate?.bufferedAmount ?? super.bufferedAmount;
+  }
+
+  override get isPaused(): boolean {
+    return this.#delegate?.isPaused ?? super.isPaused;
+  }
+
+  override pause(): void {
+    if (this.#delegate !== null) this.#delegate.pause();
+    else super.pause();
+  }
+
+  /** As {@link BaseDriver.resume}; before the request arrived, the input held is read as the head. */
+  override resume(): void {
+    if (this.#delegate !== null) {
+      this.#delegate.resume();
+      return;
+    }
+    this.hub.run(() => {
+      if (!this.inputGate.resume(PauseReason.APPLICATION)) return;
+      const held = this.inputGate.take();
+      // The protocol driver this may make starts unpaused.
+      if (held !== null) this.parse(held);
+      if (!this.isPaused && this.readyState !== 3) this.hub.emit('resume', {});
+    });
+  }
+
+  override transportDrained(): void {
+    if (this.#delegate !== null) this.#delegate.transportDrained();
+    else super.transportDrained();
+  }
+
+  /** As {@link BaseDriver.useDeadlines}; before the request arrives, a head not complete in time is answered 408. */
+  override useDeadlines(settings: DeadlineSettings, now: number): void {
+    if (this.#delegate !== null) {
+      this.#delegate.useDeadlines(settings, now);
+      return;
+    }
+    super.useDeadlines(settings, now);
+    this.#deadlineStart = { settings, now };
+  }
+
+  override get deadline(): number | null {
+    return this.#delegate !== null ? this.#delegate.deadline : super.deadline;
+  }
+
+  override tick(now: number): void {
+    if (this.#delegate !== null) this.#delegate.tick(now);
+    else super.tick(now);
+  }
+
+  /** As `HybiDriver.startMessage`; null before the connection is open, or on a hixie draft. */
+  startMessage(type: 'text' | 'binary'): OutgoingMessage | null {
+    if (type !== 'text' && type !== 'binary') throw new TypeError("startMessage() takes 'text' or 'binary'");
+    const delegate = this.#delegate as (ServerSideDriver & { startMessage?(type: 'text' | 'binary'): OutgoingMessage | null }) | null;
+    return delegate?.startMessage?.(type) ?? null;
+  }
+
   /** The protocol driver takes over what was set up before the request arrived. */
   #handOver(chosen: ServerSideDriver): void {
     // A header the chosen driver refuses (a draft's own, say) is the
@@ -193,10 +274,15 @@ export class HttpServerDriver extends BaseDriver {
     for (const extension of this.#extensions ?? []) chosen.addExtension(extension);
     this.#extensions = null;
     this.#extensionCheck = null;
+    // The deadlines run on there, from the same start.
+    const deadlineStart = this.#deadlineStart;
+    this.#deadlineStart = null;
+    this.deadlines = null;
+    if (deadlineStart !== null) chosen.useDeadlines(deadlineStart.settings, deadlineStart.now);
     // Messages queued here queue there, in order, until it opens.
     for (const item of this.takeQueue()) {
-      if (item.kind === 'text') chosen.text(item.data);
-      else if (item.kind === 'binary') chosen.binary(item.data);
+      if (item.kind === 'text') chosen.text(item.data, item.done);
+      else if (item.kind === 'binary') chosen.binary(item.data, item.done);
       else if (item.kind === 'ping') chosen.ping(item.data, item.callback);
       else chosen.pong(item.data);
     }

@@ -101,13 +101,11 @@ export class HybiClientDriver extends HybiDriver {
     return true;
   }
 
-  /** @internal Bytes after `start()`: the response head, then frames. */
-  protected override receive(bytes: Uint8Array): void {
+  /** @internal Bytes after `start()`: the response head, then frames; returns what a pause left unread. */
+  protected override receive(bytes: Uint8Array): Uint8Array | void {
     const response = this.#response;
-    if (response === null) {
-      this.parser.push(bytes);
-      return;
-    }
+    // What the parser leaves unread when a listener pauses is handed back.
+    if (response === null) return this.parser.push(bytes);
     const result = response.push(bytes);
     if (result.kind === 'incomplete') return;
     this.#response = null;
@@ -131,7 +129,7 @@ export class HybiClientDriver extends HybiDriver {
     }
     this.openConnection();
     // Frames may follow the response in the same chunk.
-    if (result.rest.length > 0 && this.state.kind !== 'closed') this.parser.push(result.rest);
+    if (result.rest.length > 0 && this.state.kind !== 'closed') return this.parser.push(result.rest);
   }
 
   /** @internal The connection closed: a proxy still opening its tunnel is told the transport ended. */

@@ -55,6 +55,12 @@ export class HybiServerDriver extends HybiDriver {
     this.version = version === '7' ? 'hybi-7' : version === '8' ? 'hybi-8' : 'hybi-13';
   }
 
+  /** A server that has not answered by the handshake deadline answers 408. */
+  protected override get answersHttp(): boolean {
+    return true;
+  }
+
+
   protected handshake(): boolean {
     const request = this.#request;
     const error = checkHandshakeRequest(request);

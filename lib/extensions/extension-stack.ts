@@ -33,6 +33,7 @@ import type {
   ExtensionServerSession,
   NegotiatedExtension,
 } from './extension.js';
+import { isPieceCodec, type PieceCodec } from './piece-codec.js';
 
 const RSV1 = 0x40;
 const RSV2 = 0x20;
@@ -58,6 +59,8 @@ export class ExtensionStack {
   #pendingIncomingBytes = 0;
   #pendingOutgoing = 0;
   #closed = false;
+  // Each extension's session by name, once negotiated, for pieceCodec.
+  readonly #sessions = new Map<string, unknown>();
 
   constructor(maxLength: number) {
     this.#maxLength = maxLength;
@@ -96,6 +99,17 @@ export class ExtensionStack {
   /** True when no incoming message is inside the pipeline. */
   get incomingIdle(): boolean {
     return this.#pendingIncoming === 0;
+  }
+
+  /**
+   * The session that compresses messages piece by piece, if it is the only
+   * extension negotiated and offers it ({@link PieceCodec}); null otherwise,
+   * and streamed messages then go through the pipeline whole.
+   */
+  get pieceCodec(): PieceCodec | null {
+    if (this.#negotiated.length !== 1) return null;
+    const session = this.#sessions.get(this.#negotiated[0]!.name);
+    return isPieceCodec(session) ? session : null;
   }
 
   /** True when no outgoing message is inside the pipeline. */
@@ -243,7 +257,11 @@ export class ExtensionStack {
   #recording(extension: Extension): Extensions.Extension {
     const name = extension.name;
     const negotiated = this.#negotiated;
-    const record = (params: ExtensionParams) => negotiated.push(Object.freeze({ name, params: Object.freeze({ ...params }) }));
+    const sessions = this.#sessions;
+    const record = (params: ExtensionParams, session: unknown) => {
+      negotiated.push(Object.freeze({ name, params: Object.freeze({ ...params }) }));
+      sessions.set(name, session);
+    };
     return {
       name,
       type: extension.type,
@@ -259,7 +277,7 @@ export class ExtensionStack {
             // §9.1: a response names each extension at most once.
             if (negotiated.some((entry) => entry.name === name)) return false;
             const accepted = session.activate(params);
-            if (accepted === true) record(params);
+            if (accepted === true) record(params, session);
             return accepted;
           },
           ...passThrough(session),
@@ -271,7 +289,7 @@ export class ExtensionStack {
         return {
           generateResponse() {
             const params = session.generateResponse();
-            record(params);
+            record(params, session);
             return params;
           },
           ...passThrough(session),

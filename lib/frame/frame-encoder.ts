@@ -128,8 +128,10 @@ export class FrameWriter {
       this.#sendSlab(at, start + length);
       return;
     }
-    if (masked) {
-      this.#sink.write(encodeFrame(fin, rsv, opcode, payload, true));
+    // A transport that needs one write per frame (Socket.wholeFrames) gets
+    // header and payload joined, one copy.
+    if (masked || this.#sink.wholeFrames === true) {
+      this.#sink.write(encodeFrame(fin, rsv, opcode, payload, masked));
       return;
     }
     const headerSize = frameHeaderSize(length, false);

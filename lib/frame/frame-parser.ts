@@ -123,18 +123,31 @@ export class FrameParser {
     this.#whole = null;
   }
 
-  /** Parses as much of `chunk` as forms frames; keeps the rest for later. */
-  push(chunk: Uint8Array): void {
+  /**
+   * Set to stop at the next frame boundary: `push()` then returns the rest
+   * of its chunk unread (delivery was paused by a listener).
+   */
+  holdRest = false;
+
+  /**
+   * Parses as much of `chunk` as forms frames; keeps the rest for later.
+   * Returns the bytes left unread if `holdRest` was set while reading.
+   */
+  push(chunk: Uint8Array): Uint8Array | undefined {
     const end = chunk.length;
     let pos = 0;
     while (pos < end) {
+      if (this.holdRest && this.#phase === Phase.Header && this.#scratchLength === 0) return chunk.subarray(pos);
       if (this.#phase === Phase.Payload) {
         const take = Math.min(this.#remaining, end - pos);
         const piece = chunk.subarray(pos, pos + take);
         pos += take;
         if (this.#whole !== null || (take < this.#remaining && this.#remaining === this.header.length && this.#startWhole())) {
           this.#remaining -= take;
-          if (!this.#gather(piece)) return this.stop();
+          if (!this.#gather(piece)) {
+            this.stop();
+            return undefined;
+          }
           continue;
         }
         this.#remaining -= take;
@@ -148,14 +161,18 @@ export class FrameParser {
         }
         const last = this.#remaining === 0;
         if (last) this.#phase = Phase.Header;
-        if (!this.#handler.onFramePayload(piece, last)) return this.stop();
+        if (!this.#handler.onFramePayload(piece, last)) {
+          this.stop();
+          return undefined;
+        }
       } else if (this.#phase === Phase.Header) {
         pos = this.#readHeader(chunk, pos);
-        if (pos < 0) return;
+        if (pos < 0) return undefined;
       } else {
-        return;
+        return undefined;
       }
     }
+    return undefined;
   }
 
   /** The current frame spans chunks: gather it whole if the handler wants that and it is small enough. */

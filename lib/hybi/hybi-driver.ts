@@ -23,8 +23,9 @@
  * @module
  */
 import { CloseCode, ProtocolError, protocolError } from '../errors.js';
-import { BaseDriver } from '../connection/base-driver.js';
+import { BaseDriver, type SendCallback } from '../connection/base-driver.js';
 import type { CloseFrame, ConnectionState } from '../connection/connection-state.js';
+import { PauseReason } from '../connection/input-gate.js';
 import { selectSubprotocol } from '../handshake/server-handshake.js';
 import { encodeClosePayload, parseClosePayload } from '../frame/close-payload.js';
 import { FrameWriter } from '../frame/frame-encoder.js';
@@ -35,10 +36,22 @@ import type { ResolvedOptions } from '../options.js';
 import type { EventHub } from '../emitter.js';
 import type { DriverEventMap, Socket } from '../events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
-import { ExtensionStack, type EncodedMessage } from '../extensions/extension-stack.js';
-import { MessageReader, type MessageSink } from './message-reader.js';
+import { ExtensionStack, extensionFailure, type EncodedMessage } from '../extensions/extension-stack.js';
+import type { PieceCodec } from '../extensions/piece-codec.js';
+import { MessageReader, type MessageSink, type StreamedMessageSink } from './message-reader.js';
+import { PendingPong } from './pending-pong.js';
+import { OutgoingMessage, type PieceCallback, type PieceSink } from './outgoing-message.js';
+
+/** A whole message waiting for a streamed one to end. */
+interface WaitingMessage {
+  readonly opcode: number;
+  readonly data: string | Uint8Array;
+  done: SendCallback | undefined;
+}
 
 const EMPTY = new Uint8Array(0);
+// RFC 7692 §6: the per-message compressed bit, on a message's first frame.
+const RSV1 = 0x40;
 const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
 const textEncoder = new TextEncoder();
 
@@ -73,6 +86,12 @@ export abstract class HybiDriver extends BaseDriver {
   // handshake made one active, and is what switches on the pipeline.
   #extensionStack: ExtensionStack | null = null;
   #extensions: ExtensionStack | null = null;
+  // The extension session that compresses piece by piece, when streaming
+  // goes through it (docs/flow-control.md).
+  #codec: PieceCodec | null = null;
+  // Flow-control and streaming state, made on first need: an idle
+  // connection holds none (see FlowState).
+  #flowState: FlowState | null = null;
 
   /**
    * Made through the concrete drivers, which the `Driver` factories create;
@@ -82,7 +101,10 @@ export abstract class HybiDriver extends BaseDriver {
    */
   constructor(role: 'server' | 'client', socket: Socket, options: ResolvedOptions, hub?: EventHub<DriverEventMap>) {
     super(socket, options, hub);
-    this.#reader = new MessageReader(new HybiDriver.#ReaderSink(this), options.maxLength);
+    const sink = new HybiDriver.#ReaderSink(this);
+    const streaming = options.streamMessages;
+    this.#reader = new MessageReader(sink, options.maxLength);
+    if (streaming) this.#reader.streaming = { sink, maxSize: options.maxStreamedMessageSize, compressed: false };
     const trace = options.trace;
     // The tracer comes from the option's value, so this module does not
     // import the formatter (lib/frame/frame-trace.ts).
@@ -90,21 +112,271 @@ export abstract class HybiDriver extends BaseDriver {
       role,
       requireMasking: options.requireMasking,
       unmaskedCloseCode: options.compat?.unmaskedFrameCloseCode ?? CloseCode.PROTOCOL_ERROR,
-      maxLength: options.maxLength,
+      // A streamed message's frames are bounded by its own limit (the reader checks which applies).
+      maxLength: streaming ? Math.max(options.maxLength, options.maxStreamedMessageSize) : options.maxLength,
     });
     // §5.3: a client masks every frame it sends; a server never does.
+    // Through this.socket, which sees the transport's backpressure.
     this.writer =
       trace === null
-        ? new FrameWriter(socket, role === 'client', options.fragmentSize)
-        : trace.writing(socket, role === 'client', options.fragmentSize);
+        ? new FrameWriter(this.socket, role === 'client', options.fragmentSize)
+        : trace.writing(this.socket, role === 'client', options.fragmentSize);
+  }
+
+  /** The flow-control and streaming state, made now if needed. */
+  get #flow(): FlowState {
+    return (this.#flowState ??= new FlowState());
   }
 
   override get retainedBytes(): number {
     return super.retainedBytes + this.parser.retainedBytes + this.#reader.retainedBytes + (this.#extensions?.retainedBytes ?? 0);
   }
 
-  protected receive(bytes: Uint8Array): void {
-    this.parser.push(bytes);
+  protected receive(bytes: Uint8Array): Uint8Array | void {
+    return this.parser.push(bytes);
+  }
+
+  protected override onInputPaused(): void {
+    this.parser.holdRest = true;
+  }
+
+  protected override onInputResumed(): void {
+    this.parser.holdRest = false;
+  }
+
+  protected override onTransportDrained(): void {
+    const payload = this.#flowState?.pendingPong?.take() ?? null;
+    if (payload === null) return;
+    this.sendFlow.heldBytes -= payload.length;
+    if (this.state.kind === 'open') this.#sendFrame(Opcode.PONG, payload);
+    this.resumeInput(PauseReason.PENDING_PONG);
+  }
+
+  /**
+   * Starts a message sent in pieces: `write(piece)` sends each as a frame,
+   * `end(piece?)` the last. Pings, pongs and close may go between pieces;
+   * `text()` and `binary()` wait until the end. With an extension
+   * negotiated, the pieces are gathered and the message goes through the
+   * extensions whole at `end()`. Null if the connection is not open;
+   * throws if a streamed message is already being sent.
+   */
+  startMessage(type: 'text' | 'binary'): OutgoingMessage | null {
+    if (type !== 'text' && type !== 'binary') throw new TypeError("startMessage() takes 'text' or 'binary'");
+    if (this.#flowState?.outgoing != null) throw new Error('a streamed message is already being sent: end() it first');
+    if (this.state.kind !== 'open') return null;
+    const extensions = this.#extensions;
+    const sink =
+      extensions === null
+        ? this.#pieceSink()
+        : this.#codec !== null && extensions.outgoingIdle && (this.#flowState?.codecPending ?? 0) === 0
+          ? this.#compressingSink()
+          : this.#gatheringSink(type);
+    const message = new OutgoingMessage(sink, type);
+    this.#flow.outgoing = message;
+    return message;
+  }
+
+  /** Pieces straight to the wire, one frame each. */
+  #pieceSink(): PieceSink {
+    return {
+      writePiece: (opcode, fin, payload, done) =>
+        this.hub.run(() => {
+          if (this.state.kind !== 'open') return false;
+          this.writer.frame(fin, 0, opcode, payload);
+          if (done !== undefined) super.settleWhenWritten(done);
+          return true;
+        }),
+      admits: (size) => this.sendFlow.bufferedAmount === 0 || this.sendFlow.admits(size),
+      released: (message) => this.hub.run(() => this.#releaseOutgoing(message)),
+    };
+  }
+
+  /**
+   * With extensions, which work on whole messages: pieces are gathered and
+   * the message goes through the pipeline at the end (docs/flow-control.md).
+   */
+  #gatheringSink(type: 'text' | 'binary'): PieceSink {
+    const pieces: Uint8Array[] = [];
+    const callbacks: PieceCallback[] = [];
+    return {
+      writePiece: (_opcode, fin, payload, done) =>
+        this.hub.run(() => {
+          if (this.state.kind !== 'open') return false;
+          // Copied: the caller may reuse its buffer once write() returns.
+          pieces.push(payload.slice());
+          if (done !== undefined) callbacks.push(done);
+          if (!fin) return true;
+          const whole = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
+          let at = 0;
+          for (const piece of pieces) {
+            whole.set(piece, at);
+            at += piece.length;
+          }
+          if (this.#flowState !== null) this.#flowState.justQueued = null;
+          this.#sendThroughExtensions(type === 'text' ? Opcode.TEXT : Opcode.BINARY, whole);
+          if (callbacks.length > 0) this.settleWhenWritten((error) => callbacks.forEach((callback) => callback(error)));
+          return true;
+        }),
+      admits: (size) => this.sendFlow.bufferedAmount === 0 || this.sendFlow.admits(size),
+      released: (message) => this.hub.run(() => this.#releaseOutgoing(message)),
+    };
+  }
+
+  /**
+   * Through the extension's piece codec: each piece compressed as it comes
+   * and framed once compressed, RSV1 on the first frame only (RFC 7692 §6).
+   * What waits in the compressor counts in `bufferedAmount`.
+   */
+  #compressingSink(): PieceSink {
+    const codec = this.#codec!;
+    return {
+      writePiece: (opcode, fin, payload, done) =>
+        this.hub.run(() => {
+          if (this.state.kind !== 'open') return false;
+          const first = opcode !== Opcode.CONTINUATION;
+          // Copied: the compressor reads it later, and the caller may reuse its buffer.
+          const piece = payload.slice();
+          this.#flow.codecPending++;
+          this.sendFlow.heldBytes += piece.length;
+          codec.compressPiece(piece, fin, (error, bytes) =>
+            this.hub.run(() => {
+              this.#flow.codecPending--;
+              this.sendFlow.heldBytes -= piece.length;
+              if (this.state.kind === 'closed') {
+                if (done !== undefined) failCallback(done);
+                return;
+              }
+              if (error !== null || bytes === null) {
+                if (done !== undefined) failCallback(done);
+                this.failConnection(extensionFailure(error));
+                return;
+              }
+              if (!this.#mayWritePipelined()) {
+                if (done !== undefined) failCallback(done);
+                return;
+              }
+              this.writer.frame(fin, first ? RSV1 : 0, opcode, bytes);
+              if (done !== undefined) super.settleWhenWritten(done);
+              this.#pipelineProgress();
+            }),
+          );
+          return true;
+        }),
+      admits: (size) => this.sendFlow.bufferedAmount === 0 || this.sendFlow.admits(size),
+      released: (message) => this.hub.run(() => this.#releaseOutgoing(message)),
+    };
+  }
+
+  /**
+   * A piece of a compressed message received: inflated through the codec,
+   * the output delivered as `messagepiece` as it comes (text checked as
+   * UTF-8 on the way, §8.1). Input waits while the piece inflates, and the
+   * inflater stops while the application has paused delivery.
+   */
+  #inflatePiece(piece: Uint8Array, fin: boolean): void {
+    const codec = this.#codec!;
+    const text = this.#flow.streamedType === 'text';
+    if (text) this.#flow.inflateDecoder ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    this.pauseInput(PauseReason.INFLATING);
+    codec.decompressPiece(
+      piece,
+      fin,
+      this.options.maxStreamedMessageSize,
+      (bytes) => this.hub.run(() => this.#inflated(bytes, text)),
+      (error) => this.hub.run(() => this.#inflatedPiece(error, fin, text)),
+    );
+  }
+
+  /** Inflated bytes of a streamed message; false to stop the inflater (paused or over). */
+  #inflated(bytes: Uint8Array, text: boolean): boolean {
+    if (this.state.kind === 'closed') return false;
+    if (text) {
+      let decoded: string;
+      try {
+        decoded = this.#flow.inflateDecoder!.decode(bytes, { stream: true });
+      } catch {
+        this.#flow.inflateDecoder = null;
+        this.failConnection(protocolError('INVALID_UTF8', {}));
+        return false;
+      }
+      if (decoded.length > 0) this.hub.emit('messagepiece', { data: decoded });
+    } else if (bytes.length > 0) {
+      this.hub.emit('messagepiece', { data: bytes });
+    }
+    return !this.inputGate.pausedBy(PauseReason.APPLICATION) && this.readyState !== 3;
+  }
+
+  /** A compressed piece is consumed: end the message after its last, then read on. */
+  #inflatedPiece(error: ProtocolError | null, fin: boolean, text: boolean): void {
+    if (this.state.kind === 'closed') return;
+    if (error !== null) {
+      this.failConnection(error);
+      return;
+    }
+    if (fin) {
+      if (text) {
+        const decoder = this.#flow.inflateDecoder!;
+        this.#flow.inflateDecoder = null;
+        let rest: string;
+        try {
+          rest = decoder.decode();
+        } catch {
+          this.failConnection(protocolError('INVALID_UTF8', {}));
+          return;
+        }
+        if (rest.length > 0) this.hub.emit('messagepiece', { data: rest });
+      }
+      this.hub.emit('messageend', {});
+    }
+    this.resumeInput(PauseReason.INFLATING);
+  }
+
+  protected override onApplicationResume(): void {
+    this.#codec?.resumeOutput();
+  }
+
+  /** The streamed message ended: the whole messages that waited go, in order. */
+  #releaseOutgoing(message: OutgoingMessage): void {
+    const flow = this.#flowState;
+    if (flow === null || flow.outgoing !== message) return;
+    flow.outgoing = null;
+    const waiting = flow.waiting;
+    flow.waiting = null;
+    if (waiting === null) return;
+    for (const item of waiting) {
+      const sent = item.opcode === Opcode.TEXT ? this.sendText(item.data as string) : this.sendBinary(item.data as Uint8Array);
+      if (item.done === undefined) continue;
+      if (sent) this.settleWhenWritten(item.done);
+      else failCallback(item.done);
+    }
+  }
+
+  /** Queues a whole message behind the streamed one. */
+  #wait(opcode: number, data: string | Uint8Array): boolean {
+    const item: WaitingMessage = { opcode, data, done: undefined };
+    const flow = this.#flow;
+    (flow.waiting ??= []).push(item);
+    flow.justQueued = item;
+    return true;
+  }
+
+  protected override settleWhenWritten(done: SendCallback): void {
+    const queued = this.#flowState?.justQueued ?? null;
+    if (queued !== null) {
+      // The message waits behind a streamed one: settled when it goes.
+      this.#flow.justQueued = null;
+      queued.done = done;
+      return;
+    }
+    if (this.#extensions === null) {
+      super.settleWhenWritten(done);
+      return;
+    }
+    // The message just sent is number #pipelineSent - 1 in the pipeline.
+    const flow = this.#flow;
+    const index = flow.pipelineSent - 1;
+    if (flow.pipelineWritten > index) super.settleWhenWritten(done);
+    else (flow.pipelineCallbacks ??= new Map()).set(index, done);
   }
 
   override get extensions(): readonly NegotiatedExtension[] {
@@ -209,12 +481,20 @@ export abstract class HybiDriver extends BaseDriver {
     this.parser.allowedRsv = stack.allowedRsv;
     // Text is validated after the extensions have decoded it.
     this.#reader.textAsBytes = true;
+    // Streamed messages go through the extension piece by piece only if it
+    // is the only one and can (wsdriver's own permessage-deflate); else whole.
+    const codec = stack.pieceCodec;
+    if (codec !== null) {
+      this.#codec = codec;
+      const streaming = this.#reader.streaming;
+      if (streaming !== null) streaming.compressed = true;
+    }
   }
 
   // What the message reader reports to: one small object per connection
   // rather than three closures. Declared in the class body to reach its
   // private methods.
-  static readonly #ReaderSink = class implements MessageSink {
+  static readonly #ReaderSink = class implements MessageSink, StreamedMessageSink {
     readonly #driver: HybiDriver;
 
     constructor(driver: HybiDriver) {
@@ -231,6 +511,23 @@ export abstract class HybiDriver extends BaseDriver {
 
     onReadError(error: ProtocolError): void {
       this.#driver.failConnection(error);
+    }
+
+    onMessageStart(type: 'text' | 'binary'): void {
+      this.#driver.#flow.streamedType = type;
+      this.#driver.hub.emit('messagestart', { type });
+    }
+
+    onCompressedPiece(piece: Uint8Array, fin: boolean): void {
+      this.#driver.#inflatePiece(piece, fin);
+    }
+
+    onMessagePiece(data: string | Uint8Array): void {
+      this.#driver.hub.emit('messagepiece', { data });
+    }
+
+    onMessageEnd(): void {
+      this.#driver.hub.emit('messageend', {});
     }
   };
 
@@ -251,8 +548,9 @@ export abstract class HybiDriver extends BaseDriver {
       this.#receivedClose(payload);
     } else if (opcode === Opcode.PING) {
       this.hub.emit('ping', { data: payload });
-      if (this.options.autoPong && this.state.kind === 'open') this.#sendFrame(Opcode.PONG, payload);
+      if (this.options.autoPong && this.state.kind === 'open') this.#answerPing(payload);
     } else {
+      this.deadlines?.pongReceived();
       this.hub.emit('pong', { data: payload });
       this.#runPingCallbacks(payload);
     }
@@ -265,6 +563,11 @@ export abstract class HybiDriver extends BaseDriver {
 
   protected sendText(message: string): boolean {
     if (this.state.kind !== 'open') return false;
+    const flow = this.#flowState;
+    if (flow !== null) {
+      flow.justQueued = null;
+      if (flow.outgoing !== null) return this.#wait(Opcode.TEXT, message);
+    }
     if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.TEXT, textEncoder.encode(message));
     this.writer.text(message);
     return true;
@@ -272,6 +575,12 @@ export abstract class HybiDriver extends BaseDriver {
 
   protected sendBinary(message: Uint8Array): boolean {
     if (this.state.kind !== 'open') return false;
+    const flow = this.#flowState;
+    if (flow !== null) {
+      flow.justQueued = null;
+      // Copied: the caller may reuse its buffer before the streamed message ends.
+      if (flow.outgoing !== null) return this.#wait(Opcode.BINARY, message.slice());
+    }
     // Copied: the pipeline may read it after binary() returns, and the
     // caller is free to reuse its buffer by then.
     if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.BINARY, message.slice());
@@ -324,7 +633,8 @@ export abstract class HybiDriver extends BaseDriver {
   protected closeOpenConnection(code: number, reason: string): void {
     // Messages already accepted by text()/binary() go out first (§5.5.1:
     // nothing may follow the close frame, so they could not go after it).
-    const held = this.#extensions !== null && !this.#extensions.outgoingIdle;
+    // Compressed pieces of a streamed message still in the codec count as in the pipeline.
+    const held = this.#extensions !== null && (!this.#extensions.outgoingIdle || (this.#flowState?.codecPending ?? 0) > 0);
     // Closing before the frame is written: a synchronous transport may feed
     // the peer's answer back into parse() from inside write(), and that
     // answer must not be answered with a second close frame (§5.5.1).
@@ -332,7 +642,11 @@ export abstract class HybiDriver extends BaseDriver {
     if (!held) this.#writeClose(code, reason);
   }
 
-  /** A failure (then closed): a close frame with the error's code, unless ours was sent already; it replaces one still held. */
+  /**
+   * A failure (then closed): a close frame with the error's code, unless ours was sent already; it replaces one still held.
+   *
+   * @internal
+   */
   protected sendFailure(error: ProtocolError, prior: ConnectionState): void {
     const oursSent = prior.kind === 'closing' && prior.by === 'us' && prior.oursSent;
     if ((prior.kind === 'open' || prior.kind === 'closing') && !oursSent) {
@@ -366,11 +680,11 @@ export abstract class HybiDriver extends BaseDriver {
     const state = this.state;
     if (state.kind !== 'closing' || state.by === 'failure') return;
     const extensions = this.#extensions!;
-    if (state.by === 'us' && !state.oursSent && extensions.outgoingIdle) {
+    if (state.by === 'us' && !state.oursSent && extensions.outgoingIdle && (this.#flowState?.codecPending ?? 0) === 0) {
       this.state = { ...state, oursSent: true };
       this.#writeClose(state.ours.code, state.ours.reason);
     }
-    if (state.theirs !== null && extensions.incomingIdle && extensions.outgoingIdle) this.#acknowledgeClose(state.theirs);
+    if (state.theirs !== null && extensions.incomingIdle && extensions.outgoingIdle && (this.#flowState?.codecPending ?? 0) === 0) this.#acknowledgeClose(state.theirs);
   }
 
   /** Closing → closed, cleanly: the peer's close frame is answered unless ours was sent first (§5.5.1), then `close`. */
@@ -387,14 +701,36 @@ export abstract class HybiDriver extends BaseDriver {
     this.parser.stop();
     this.#pingCallbacks = null;
     this.#pendingPings = 0;
+    this.sendFlow.heldBytes = 0;
+    const flow = this.#flowState;
+    this.#flowState = null;
+    if (flow !== null) {
+      flow.outgoing?.stop();
+      if (flow.waiting !== null) for (const item of flow.waiting) if (item.done !== undefined) failCallback(item.done);
+      if (flow.pipelineCallbacks !== null) {
+        const error = new Error('the connection closed before the message was sent');
+        for (const done of flow.pipelineCallbacks.values()) queueMicrotask(() => done(error));
+      }
+    }
     this.#extensionStack?.close();
   }
 
   // --- the extension pipeline ---
 
   #sendThroughExtensions(opcode: number, data: Uint8Array, prepared?: PreparedMessage): boolean {
+    this.#flow.pipelineSent++;
     this.#extensions!.outgoing(opcode, data, (result) => this.hub.run(() => this.#encoded(result)), prepared);
     return true;
+  }
+
+  /** The next message out of the pipeline was written (or dropped): settle its callback. */
+  #settleNextFromPipeline(error: Error | undefined): void {
+    const flow = this.#flow;
+    const index = flow.pipelineWritten++;
+    const done = flow.pipelineCallbacks?.get(index);
+    if (done === undefined) return;
+    flow.pipelineCallbacks!.delete(index);
+    queueMicrotask(() => done(error));
   }
 
   /** A received message out of the pipeline, in wire order. */
@@ -413,14 +749,46 @@ export abstract class HybiDriver extends BaseDriver {
   #encoded(result: EncodedMessage | ProtocolError): void {
     // Messages sent before our close frame still go out while it is held;
     // nothing goes out after it, nor while failing.
-    const state = this.state;
-    if (state.kind === 'closed' || (state.kind === 'closing' && (state.by === 'failure' || (state.by === 'us' && state.oursSent)))) return;
+    if (!this.#mayWritePipelined()) {
+      this.#settleNextFromPipeline(new Error('the connection closed before the message was sent'));
+      return;
+    }
     if (result instanceof ProtocolError) {
+      this.#settleNextFromPipeline(result);
       this.failConnection(result);
       return;
     }
     this.writer.message(result.opcode, result.rsv, result.data);
+    this.#settleNextFromPipeline(undefined);
     this.#pipelineProgress();
+  }
+
+  /** True while what left the pipeline (or the piece codec) may still be written: before our close frame went out. */
+  #mayWritePipelined(): boolean {
+    const state = this.state;
+    return !(state.kind === 'closed' || (state.kind === 'closing' && (state.by === 'failure' || (state.by === 'us' && state.oursSent))));
+  }
+
+  /**
+   * Answers a ping at once, or, while the transport is backed up, keeps
+   * one pong for the latest ping and stops reading until it drains.
+   */
+  #answerPing(payload: Uint8Array): void {
+    if (!this.sendFlow.backedUp) {
+      this.#flowState?.pendingPong?.answeredAtOnce();
+      this.#sendFrame(Opcode.PONG, payload);
+      return;
+    }
+    const pending = (this.#flow.pendingPong ??= new PendingPong());
+    this.sendFlow.heldBytes -= pending.size;
+    if (!pending.defer(payload)) {
+      pending.take();
+      this.failConnection(protocolError('PING_FLOOD', {}));
+      return;
+    }
+    this.sendFlow.heldBytes += pending.size;
+    this.sendFlow.wait();
+    this.pauseInput(PauseReason.PENDING_PONG);
   }
 
   #sendFrame(opcode: number, payload: Uint8Array): boolean {
@@ -453,6 +821,34 @@ export abstract class HybiDriver extends BaseDriver {
     this.#pendingPings -= callbacks.length;
     for (const callback of callbacks) this.hub.call(callback);
   }
+}
+
+/**
+ * What flow control and streamed messages keep per connection, in one
+ * object made on first need (an idle connection holds none).
+ */
+class FlowState {
+  // The pong owed while the transport is backed up (§5.5.3).
+  pendingPong: PendingPong | null = null;
+  // Send callbacks of messages in the extension pipeline, by their number in send order.
+  pipelineCallbacks: Map<number, SendCallback> | null = null;
+  pipelineSent = 0;
+  pipelineWritten = 0;
+  // The message being sent in pieces, and whole messages waiting for its end.
+  outgoing: OutgoingMessage | null = null;
+  waiting: WaitingMessage[] | null = null;
+  // The message sendText/sendBinary just queued behind the streamed one, for its callback.
+  justQueued: WaitingMessage | null = null;
+  // Compressed pieces of a streamed message still in the codec.
+  codecPending = 0;
+  // The type and text decoder of the streamed message being inflated.
+  streamedType: 'text' | 'binary' = 'binary';
+  inflateDecoder: TextDecoder | null = null;
+}
+
+/** Tells a callback its message will not be sent. */
+function failCallback(done: SendCallback): void {
+  queueMicrotask(() => done(new Error('the connection closed before the message was sent')));
 }
 
 /** Cuts an error message to fit a close frame's 123-byte reason. */

@@ -30,7 +30,38 @@ export interface MessageSink {
   onReadError(error: ProtocolError): void;
 }
 
+/** How messages are streamed (`streamMessages`): see {@link MessageReader.streaming}. */
+export interface StreamingRule {
+  /** Where the pieces go. */
+  readonly sink: StreamedMessageSink;
+  /** `maxStreamedMessageSize`. */
+  readonly maxSize: number;
+  /** Compressed (RSV1) messages stream too, for the driver to inflate. */
+  compressed: boolean;
+}
+
+/** The streamed message being read. */
+interface StreamedMessage {
+  readonly compressed: boolean;
+  /** Uncompressed text: decoded and checked as it arrives. */
+  readonly decoder: TextDecoder | null;
+}
+
+/** Receives streamed messages (`streamMessages`): see {@link MessageReader.streaming}. */
+export interface StreamedMessageSink {
+  onMessageStart(type: 'text' | 'binary'): void;
+  onMessagePiece(data: string | Uint8Array): void;
+  onMessageEnd(): void;
+  /**
+   * With `streaming.compressed`: a piece of a compressed message (RSV1), as
+   * received, for the driver to inflate; the driver reports its end.
+   */
+  onCompressedPiece(piece: Uint8Array, fin: boolean): void;
+}
+
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+// RFC 7692 §6: the per-message compressed bit.
+const RSV1 = 0x40;
 
 /** Frame handler that assembles messages; see the module comment. */
 export class MessageReader implements FrameHandler {
@@ -55,10 +86,28 @@ export class MessageReader implements FrameHandler {
    * and text is validated only after they have decoded it.
    */
   textAsBytes = false;
+  /**
+   * Messages delivered piece by piece (`streamMessages`), or null for
+   * whole messages. Messages with RSV bits, and all messages while
+   * `textAsBytes` is set, are still assembled whole for the extensions,
+   * unless `compressed` is set: then compressed (RSV1) messages stream too,
+   * as received, for the driver to inflate.
+   */
+  streaming: StreamingRule | null = null;
+  // The streamed message in progress, or null.
+  #current: StreamedMessage | null = null;
 
   constructor(sink: MessageSink, maxLength: number) {
     this.#sink = sink;
     this.#maxLength = maxLength;
+  }
+
+  /** True if the message starting with this header is delivered in pieces. */
+  #streams(opcode: number, rsv: number): boolean {
+    const streaming = this.streaming;
+    if (streaming === null || (opcode !== Opcode.TEXT && opcode !== Opcode.BINARY)) return false;
+    if (streaming.compressed) return rsv === 0 || rsv === RSV1;
+    return rsv === 0 && !this.textAsBytes;
   }
 
   get #message(): ByteAccumulator {
@@ -95,16 +144,63 @@ export class MessageReader implements FrameHandler {
       }
       this.#messageOpcode = opcode;
       this.#messageRsv = header.rsv;
+      if (this.#streams(opcode, header.rsv)) this.#startStreamed(opcode, header.rsv === RSV1);
     }
     const total = this.#received + header.length;
-    if (total > this.#maxLength) {
-      return this.#fail(
-        protocolError('MESSAGE_TOO_LONG', { length: total, max: this.#maxLength }),
-      );
+    const streamed = this.#current !== null;
+    const limit = streamed ? this.streaming!.maxSize : this.#maxLength;
+    if (total > limit) {
+      const name = streamed ? 'maxStreamedMessageSize' : 'maxLength';
+      return this.#fail(protocolError('MESSAGE_TOO_LONG', { length: total, max: limit, limit: name }));
+    }
+    if (streamed) {
+      this.#received = total;
+      return true;
     }
     // A large message in one frame: its size is known, so its buffer can be made exact (see ByteAccumulator).
     if (header.fin && opcode !== Opcode.CONTINUATION && header.length >= ANNOUNCED_FROM && !this.#checksText()) {
       this.#message.expect(header.length);
+    }
+    return true;
+  }
+
+  #startStreamed(opcode: number, compressed: boolean): void {
+    const text = opcode === Opcode.TEXT;
+    // Fatal: a bad sequence throws in the piece that completes it; the driver checks inflated text itself.
+    const decoder = text && !compressed ? new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }) : null;
+    this.#current = { compressed, decoder };
+    this.streaming!.sink.onMessageStart(text ? 'text' : 'binary');
+  }
+
+  /** A piece of a streamed message: delivered at once, text decoded as far as it is complete. */
+  #streamedPayload(piece: Uint8Array, complete: boolean): boolean {
+    const sink = this.streaming!.sink;
+    const current = this.#current!;
+    if (current.compressed) {
+      if (complete) {
+        this.#current = null;
+        this.#endMessage();
+      }
+      // Inflated, checked and delivered by the driver, which ends the message.
+      sink.onCompressedPiece(piece, complete);
+      return true;
+    }
+    if (current.decoder !== null) {
+      let text: string;
+      try {
+        // §8.1: fails in the piece that holds the bad sequence; the last piece flushes.
+        text = current.decoder.decode(piece, { stream: !complete });
+      } catch {
+        return this.#fail(protocolError('INVALID_UTF8', {}));
+      }
+      if (text.length > 0) sink.onMessagePiece(text);
+    } else if (piece.length > 0) {
+      sink.onMessagePiece(piece);
+    }
+    if (complete) {
+      this.#current = null;
+      this.#endMessage();
+      sink.onMessageEnd();
     }
     return true;
   }
@@ -117,6 +213,7 @@ export class MessageReader implements FrameHandler {
   onFramePayload(piece: Uint8Array, last: boolean): boolean {
     if (isControlOpcode(this.#frameOpcode)) return this.#controlPayload(piece, last);
     const complete = last && this.#frameFin;
+    if (this.#current !== null) return this.#streamedPayload(piece, complete);
     const opcode = this.#messageOpcode;
     const rsv = this.#messageRsv;
     const checkText = opcode === Opcode.TEXT && rsv === 0 && !this.textAsBytes;
@@ -155,7 +252,7 @@ export class MessageReader implements FrameHandler {
     // Only a frame that is the whole message: gathering saves the join.
     // Fragments are joined at the message's end anyway, and text checked
     // here is validated piece by piece, to fail fast (§8.1).
-    if (isControlOpcode(header.opcode) || !header.fin || this.#received !== 0) return false;
+    if (isControlOpcode(header.opcode) || !header.fin || this.#received !== 0 || this.#current !== null) return false;
     return !(this.#messageOpcode === Opcode.TEXT && this.#messageRsv === 0 && !this.textAsBytes);
   }
 
@@ -203,6 +300,7 @@ export class MessageReader implements FrameHandler {
 
   #fail(error: ProtocolError): false {
     this.#received = 0;
+    this.#current = null;
     this.#messageBytes?.reset();
     this.#textAssembler?.reset();
     this.#sink.onReadError(error);

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Driver, type HybiClientDriver, type ProtocolError } from '../../lib/index.js';
 import { runOverHandlerSocket, type HandlerSocketConnection } from '../../lib/adapters/sockets/index.js';
+import { acceptFor } from '../helpers/index.js';
 
 /** A socket that accepts `window` bytes between drains, and records what it took. */
 class NarrowSocket {
@@ -136,5 +137,33 @@ describe('runOverHandlerSocket', () => {
     expect(errors[0]).toMatchObject({ code: 'TRANSPORT_ERROR', closeCode: 1006, message: 'read ECONNRESET' });
     expect(errors[0]!.cause).toBe(cause);
     expect(closes).toEqual([{ code: 1006, reason: 'read ECONNRESET', wasClean: false }]);
+  });
+});
+
+describe('runOverHandlerSocket: flow control (docs/flow-control.md)', () => {
+  it('reports what waits as bufferedAmount, refuses past maxBufferedBytes, and emits drain once the socket took it all', () => {
+    const socket = new NarrowSocket(64);
+    const connection = runOverHandlerSocket(socket, (s) => Driver.client(s, { maxBufferedBytes: 1000 }), { url: 'ws://example.com/' });
+    const driver = connection.driver;
+    const errors: string[] = [];
+    driver.on('error', (error) => errors.push(error.message));
+    driver.start();
+    // Let the request out, then open the driver with a hand-made 101.
+    while (socket.taken.length < 100 || connection.bufferedAmount() > 0) socket.drain(connection);
+    const request = new TextDecoder().decode(Uint8Array.from(socket.taken));
+    const key = /Sec-WebSocket-Key: (\S+)/i.exec(request)![1]!;
+    const accept = acceptFor(key);
+    connection.data(new TextEncoder().encode(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`));
+    expect(errors).toEqual([]);
+    expect(driver.readyState).toBe(1);
+    const drains: number[] = [];
+    driver.on('drain', () => drains.push(connection.bufferedAmount()));
+    expect(driver.binary(new Uint8Array(900))).toBe(true);
+    expect(driver.bufferedAmount).toBe(connection.bufferedAmount());
+    expect(driver.bufferedAmount).toBeGreaterThan(800);
+    expect(driver.binary(new Uint8Array(900))).toBe(false);
+    while (connection.bufferedAmount() > 0) socket.drain(connection);
+    expect(drains).toEqual([0]);
+    expect(driver.binary(new Uint8Array(900))).toBe(true);
   });
 });

@@ -51,12 +51,12 @@ describe('streamSocket', () => {
     expect(errors).toEqual([]);
   });
 
-  it('carries the url and env it is given, and nothing else', () => {
+  it('carries the url and env it is given, and nothing else beside write and bufferedAmount', () => {
     const env = { REQUEST_METHOD: 'GET' };
     const socket = streamSocket(new PassThrough(), { url: 'ws://example.com/', env });
     expect(socket.url).toBe('ws://example.com/');
     expect(socket.env).toBe(env);
-    expect(Object.keys(streamSocket(new PassThrough()))).toEqual(['write']);
+    expect(Object.keys(streamSocket(new PassThrough()))).toEqual(['write', 'bufferedAmount']);
   });
 });
 

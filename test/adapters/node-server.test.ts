@@ -274,7 +274,7 @@ describe('WebSocketServer over node:http', () => {
   });
 
   it('checks its options when made: unknown keys, bad values, protocols with handleProtocols', () => {
-    expect(() => new WebSocketServer({ nonsense: 1 } as ServerOptions)).toThrow(/unknown option 'nonsense'; known options: path, .*closeTimeout, maxLength/);
+    expect(() => new WebSocketServer({ nonsense: 1 } as ServerOptions)).toThrow(/unknown option 'nonsense'; known options: path, .*closeTimeout, handshakeTimeout, pingInterval, pingTimeout, maxLength/);
     expect(() => new WebSocketServer({ maxLength: -1 })).toThrow(RangeError);
     expect(() => new WebSocketServer({ path: 'chat' })).toThrow(TypeError);
     expect(() => new WebSocketServer({ verify: 'yes' as never })).toThrow(TypeError);

@@ -14,14 +14,17 @@ export type RecordedEvent =
   | { type: 'ping'; data: Uint8Array }
   | { type: 'pong'; data: Uint8Array }
   | { type: 'error'; code: string; closeCode: number; message: string; error: Error }
-  | { type: 'close'; code: number; reason: string; wasClean: boolean };
+  | { type: 'close'; code: number; reason: string; wasClean: boolean }
+  | { type: 'drain' }
+  | { type: 'pause' }
+  | { type: 'resume' };
 
 /** The part of every driver the recorder listens to. */
 export interface Emitter {
   on<K extends keyof DriverEventMap>(type: K, listener: (event: DriverEventMap[K]) => void): unknown;
 }
 
-const EVENT_TYPES = ['connect', 'open', 'message', 'ping', 'pong', 'error', 'close'] as const;
+const EVENT_TYPES = ['connect', 'open', 'message', 'ping', 'pong', 'error', 'close', 'drain', 'pause', 'resume'] as const;
 
 /** A socket whose writes are kept, chunk by chunk. */
 export class RecordingSocket implements Socket {
@@ -36,11 +39,20 @@ export class RecordingSocket implements Socket {
     if (init.env !== undefined) this.env = init.env;
   }
 
-  write(bytes: Uint8Array): void {
+  /** The buffers exactly as handed to write(), to check the driver never changes one after. */
+  readonly handed: Uint8Array[] = [];
+  /** While true, write() returns false: the transport is backed up (flow-control tests). */
+  full = false;
+  /** What the socket reports as its `bufferedAmount` (flow-control tests). */
+  bufferedAmount = 0;
+
+  write(bytes: Uint8Array): boolean {
     // Copied: the driver may hand out views it reuses, and we check the bytes later.
     const copy = Uint8Array.from(bytes);
     this.writes.push(copy);
+    this.handed.push(bytes);
     this.onWrite?.(copy);
+    return !this.full;
   }
 }
 

@@ -2,11 +2,12 @@
  * What the portable entries cost a browser application (esbuild --bundle
  * --minify --platform=browser, gzip -9; scripts/browser-sizes.mjs, whose
  * figures docs/runtimes.md reports): an app that imports only `Driver`
- * stays under 26 KB, issue 14's budget for this round's features (it was
- * 24,729 bytes before issue 10's error catalogue and trace hook, and
- * 24,523 once that refactor was done, with the frame formatter behind
- * `traceFrames` and SHA-1 hashed here; the send slab and prepared messages
- * came after), `wsdriver/callbacks`
+ * stays within 31 KB: issue 14's budget for the previous round's features
+ * was 26 KB (24,523 bytes once issue 10's refactor was done; the send slab
+ * and prepared messages came after), and issue 11's flow control
+ * (backpressure, pause/resume, the pending pong, deadlines, streamed
+ * messages both ways and through permessage-deflate) adds about 5 KB.
+ * `wsdriver/callbacks`
  * within 3.2 KB (it must not pull the error catalogue in for `CloseCode`),
  * and no bundle reaches for a Node module.
  */
@@ -23,7 +24,7 @@ const sizes = async () =>
   ((await import('../../scripts/browser-sizes.mjs' as string)) as { measure(): Promise<Measured[]> }).measure();
 
 describe('browser bundles of the portable entries', () => {
-  it('an app importing only Driver stays under 26 KB (minified, gzip -9), wsdriver/callbacks within 3.2 KB; no bundle imports a node: module', async () => {
+  it('an app importing only Driver stays within 31 KB (minified, gzip -9), wsdriver/callbacks within 3.2 KB; no bundle imports a node: module', async () => {
     const measured = await sizes();
     expect(measured.map((m) => m.name)).toEqual([
       'app importing only `Driver`',
@@ -35,7 +36,7 @@ describe('browser bundles of the portable entries', () => {
       '`wsdriver/sockets`, every export',
     ]);
     const driverOnly = measured[0]!;
-    expect(driverOnly.gzipped).toBeLessThan(26_000);
+    expect(driverOnly.gzipped).toBeLessThanOrEqual(31_000);
     // Only an app that imports traceFrames holds the frame formatter
     // (lib/frame/frame-trace.ts, the one module that calls padStart).
     expect(driverOnly.code).not.toContain('padStart');

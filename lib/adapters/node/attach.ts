@@ -8,10 +8,13 @@
 import type { Duplex } from 'node:stream';
 import type { Listener } from '../../emitter.js';
 import type { CloseEvent, ClosingEvent } from '../../events.js';
+import type { ProtocolError } from '../../errors.js';
+import { applyBackpressure, type BackpressuredDriver } from './backpressure.js';
+import { runDeadlines, type DeadlineDriver } from './deadline-timer.js';
 import type { AttachOptions } from './options.js';
 
 /** What {@link attach} needs of a driver; every wsdriver driver has it. */
-export interface AttachableDriver {
+export interface AttachableDriver extends BackpressuredDriver, DeadlineDriver {
   /** Which end this is: a client waits for the server to close the TCP connection first (RFC 6455 §7.1.1). */
   readonly role: 'server' | 'client';
   /** Receives every chunk the stream reads; takes ownership of it. */
@@ -26,18 +29,54 @@ export interface AttachableDriver {
   once(type: 'close', listener: Listener<CloseEvent>): unknown;
   /** Used to start the `closeTimeout` wait for the peer's close frame once this side has sent its own. */
   once(type: 'closing', listener: Listener<ClosingEvent>): unknown;
+  /** Used to see a keepalive failure, after which the stream is destroyed at once. */
+  once(type: 'error', listener: Listener<ProtocolError>): unknown;
 }
 
 /** Default {@link AttachOptions.closeTimeout}. */
 export const DEFAULT_CLOSE_TIMEOUT = 30_000;
+/** Default {@link AttachOptions.handshakeTimeout}. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 30_000;
+
+/** The adapter's timing options, defaults filled in. */
+export interface CheckedAttachOptions {
+  readonly closeTimeout: number;
+  readonly handshakeTimeout: number;
+  readonly pingInterval: number;
+  readonly pingTimeout: number;
+}
 
 /** Checks the adapter's own options; throws on a bad value. */
-export function checkAttachOptions(options: AttachOptions): Required<Pick<AttachOptions, 'closeTimeout'>> {
-  const closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
-  if (typeof closeTimeout !== 'number' || !(closeTimeout >= 0) || !Number.isFinite(closeTimeout)) {
-    throw new RangeError("option 'closeTimeout' must be a finite number of milliseconds, 0 or more");
-  }
-  return { closeTimeout };
+export function checkAttachOptions(options: AttachOptions): CheckedAttachOptions {
+  const duration = (key: keyof AttachOptions, fallback: number): number => {
+    const value = options[key] ?? fallback;
+    if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
+      throw new RangeError(`option '${key}' must be a finite number of milliseconds, 0 or more`);
+    }
+    return value;
+  };
+  const pingInterval = duration('pingInterval', 0);
+  return {
+    closeTimeout: duration('closeTimeout', DEFAULT_CLOSE_TIMEOUT),
+    handshakeTimeout: duration('handshakeTimeout', DEFAULT_HANDSHAKE_TIMEOUT),
+    pingInterval,
+    pingTimeout: duration('pingTimeout', pingInterval),
+  };
+}
+
+// The stream each attached driver runs over, for terminate().
+const attachedStreams = new WeakMap<object, Duplex>();
+
+/**
+ * Drops the transport under a driver made by `attach`, `handleUpgrade` or
+ * `connect` at once: no close frame, no waiting. The driver reports
+ * `close` with 1006. False if the driver is not attached (or already gone).
+ */
+export function terminate(driver: object): boolean {
+  const stream = attachedStreams.get(driver);
+  if (stream === undefined || stream.destroyed) return false;
+  stream.destroy();
+  return true;
 }
 
 /**
@@ -66,7 +105,7 @@ export function checkAttachOptions(options: AttachOptions): Required<Pick<Attach
  * message-oriented protocol wants, and resumes a paused stream.
  */
 export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, options: AttachOptions = {}): D {
-  const { closeTimeout } = checkAttachOptions(options);
+  const { closeTimeout, handshakeTimeout, pingInterval, pingTimeout } = checkAttachOptions(options);
   if (stream.readableEncoding !== null) {
     throw new TypeError('the stream has an encoding set; a driver needs the raw bytes');
   }
@@ -74,6 +113,11 @@ export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, op
 
   const isClient = driver.role === 'client';
   let peerEnded = false;
+  // A dead peer (late pong) is not waited for, nor is one that never finished the handshake.
+  let dropAtOnce = false;
+  driver.once('error', (error) => {
+    dropAtOnce = error.code === 'PONG_TIMEOUT';
+  });
   let timer: ReturnType<typeof setTimeout> | null = null;
 
   const destroyLater = () => {
@@ -107,6 +151,12 @@ export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, op
     if (timer !== null) clearTimeout(timer);
     timer = null;
     if (stream.destroyed) return;
+    if (dropAtOnce) {
+      // The close frame was written; a peer that stopped answering will not read it.
+      stream.end();
+      stream.destroy();
+      return;
+    }
     if (isClient && event.wasClean && !peerEnded) {
       // RFC 6455 §7.1.1: after a clean close the client waits for the
       // server to close the TCP connection, and closes it itself only if
@@ -123,7 +173,11 @@ export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, op
   stream.on('error', onError);
   stream.once('close', onClose);
   (stream as { setNoDelay?: (noDelay: boolean) => unknown }).setNoDelay?.(true);
+  attachedStreams.set(driver, stream);
   stream.resume();
+  const unbind = applyBackpressure(driver, stream);
+  stream.once('close', unbind);
+  runDeadlines(driver, { handshakeTimeout, pingInterval, pingTimeout });
   // A stream handed over after its peer ended or closed it: no event will come.
   if (stream.destroyed) driver.transportClosed();
   else if (stream.readableEnded) onEnd();

@@ -31,8 +31,11 @@ export function connect(url: string | URL, options: ConnectOptions = {}): HybiCl
   let output: Socket | null = null;
   const socket: Socket = {
     url,
-    write(bytes: Uint8Array): void {
-      output?.write(bytes);
+    write(bytes: Uint8Array): unknown {
+      return output?.write(bytes);
+    },
+    get bufferedAmount(): number {
+      return output?.bufferedAmount ?? 0;
     },
   };
   const driver = Driver.client(socket, driverOptions);

@@ -26,6 +26,8 @@ import { parseWebSocketUrl } from '../../handshake/client-handshake.js';
 import { checkAttachOptions } from './attach.js';
 import { splitOptions, type AttachOptions, type ClientOptions, type NodeDriverOptions } from './options.js';
 import { streamSocket } from './stream-socket.js';
+import { applyBackpressure } from './backpressure.js';
+import { runDeadlines } from './deadline-timer.js';
 
 const { NGHTTP2_CANCEL } = http2.constants;
 
@@ -118,8 +120,11 @@ export function connectHttp2(session: ClientHttp2Session, url: string | URL, opt
   let output: Socket | null = null;
   const socket: Socket = {
     url,
-    write(bytes: Uint8Array): void {
-      output?.write(bytes);
+    write(bytes: Uint8Array): unknown {
+      return output?.write(bytes);
+    },
+    get bufferedAmount(): number {
+      return output?.bufferedAmount ?? 0;
     },
   };
   const driver = Driver.framing(socket, 'client', driverOptions);
@@ -239,7 +244,7 @@ function bindStream(
   answered: () => boolean,
   beforeEnd?: (why: string, cause?: Error) => void,
 ): void {
-  const { closeTimeout } = checkAttachOptions(options);
+  const { closeTimeout, handshakeTimeout, pingInterval, pingTimeout } = checkAttachOptions(options);
   let timer: ReturnType<typeof setTimeout> | null = null;
 
   const onData = (chunk: Uint8Array) => driver.parse(chunk);
@@ -300,5 +305,8 @@ function bindStream(
   stream.on('end', onEnd);
   stream.on('error', onError);
   stream.once('close', onClose);
+  const unbind = applyBackpressure(driver, stream);
+  stream.once('close', unbind);
+  runDeadlines(driver, { handshakeTimeout, pingInterval, pingTimeout });
   if (stream.destroyed) driver.transportClosed();
 }

@@ -17,7 +17,7 @@
  *
  * @module wsdriver/node
  */
-export { attach, DEFAULT_CLOSE_TIMEOUT, type AttachableDriver } from './attach.js';
+export { attach, terminate, DEFAULT_CLOSE_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, type AttachableDriver } from './attach.js';
 export { connect } from './connect.js';
 export { handleUpgrade } from './upgrade.js';
 export { connectHttp2, handleHttp2Stream } from './http2.js';

@@ -25,6 +25,24 @@ export interface AttachOptions {
    * Default 30000.
    */
   closeTimeout?: number;
+  /**
+   * Milliseconds the opening handshake may take from `attach`: a server
+   * that has not answered by then sends `408 Request Timeout`; either side
+   * then ends the stream (`error` `HANDSHAKE_TIMEOUT`, `close` 1006). 0
+   * turns it off. Default 30000.
+   */
+  handshakeTimeout?: number;
+  /**
+   * Keepalive: send a ping once nothing was received for this many
+   * milliseconds (checked once per interval). 0 (the default) turns it off.
+   */
+  pingInterval?: number;
+  /**
+   * Milliseconds the keepalive ping's pong may take; a later one fails the
+   * connection with 1011 (`PONG_TIMEOUT`), sends the close frame and
+   * destroys the stream without waiting. Default `pingInterval`.
+   */
+  pingTimeout?: number;
 }
 
 /** {@link DriverOptions} and the adapter's {@link AttachOptions} together: what `handleUpgrade` and `handleHttp2Stream` take. */
@@ -99,8 +117,8 @@ export interface Refusal {
 
 /**
  * Options of {@link WebSocketServer}: the driver's and the adapter's for
- * every connection, and the server's own. Later additions (flow control,
- * keep-alive pings, a handshake timeout) are further keys here.
+ * every connection (flow control, the handshake timeout and keepalive
+ * pings among them: see docs/flow-control.md), and the server's own.
  */
 export interface ServerOptions extends NodeDriverOptions {
   /**
@@ -166,7 +184,7 @@ const SERVER_KEYS = ['path', 'perMessageDeflate', 'verify', 'handleProtocols', '
 export function checkServerOptions(options: ServerOptions): void {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   // Named here with every key a server takes (the driver's own check would list only the driver's).
-  const known = [...SERVER_KEYS, 'closeTimeout', ...Object.keys(DEFAULT_OPTIONS)];
+  const known = [...SERVER_KEYS, 'closeTimeout', 'handshakeTimeout', 'pingInterval', 'pingTimeout', ...Object.keys(DEFAULT_OPTIONS)];
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw new TypeError(`unknown option '${key}'; known options: ${known.join(', ')}`);
   }
@@ -197,8 +215,11 @@ export function withoutServerKeys(options: ServerOptions): NodeDriverOptions {
 
 /** Splits a {@link NodeDriverOptions} into the driver's part and the adapter's. */
 export function splitOptions(options: NodeDriverOptions = {}): [DriverOptions, AttachOptions] {
-  const { closeTimeout, ...driverOptions } = options;
+  const { closeTimeout, handshakeTimeout, pingInterval, pingTimeout, ...driverOptions } = options;
   const attachOptions: AttachOptions = {};
   if (closeTimeout !== undefined) attachOptions.closeTimeout = closeTimeout;
+  if (handshakeTimeout !== undefined) attachOptions.handshakeTimeout = handshakeTimeout;
+  if (pingInterval !== undefined) attachOptions.pingInterval = pingInterval;
+  if (pingTimeout !== undefined) attachOptions.pingTimeout = pingTimeout;
   return [driverOptions, attachOptions];
 }

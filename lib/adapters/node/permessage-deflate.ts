@@ -32,6 +32,7 @@ import type {
   ExtensionParams,
   ExtensionServerSession,
 } from '../../extensions/extension.js';
+import type { PieceCodec } from '../../extensions/piece-codec.js';
 import type { PerMessageDeflateOptions } from './options.js';
 
 /** What the extension needs of `node:zlib`. */
@@ -242,19 +243,41 @@ interface Job {
   readonly callback: ExtensionCallback;
 }
 
+/** A piece of a streamed message to compress (see PieceCodec). */
+interface CompressJob {
+  readonly piece: Uint8Array;
+  readonly fin: boolean;
+  readonly done: (error: Error | null, bytes: Uint8Array | null) => void;
+}
+
+/** A piece of a streamed compressed message to inflate (see PieceCodec). */
+interface DecompressJob {
+  readonly piece: Uint8Array;
+  readonly fin: boolean;
+  readonly limit: number;
+  readonly output: (bytes: Uint8Array) => boolean;
+  readonly done: (error: ProtocolError | null) => void;
+}
+
 /**
  * Compresses and decompresses one connection's messages. Each direction
  * runs one message at a time through its zlib stream (the stream's
  * context spans messages), the rest wait in order.
  */
-class DeflateSession {
+class DeflateSession implements PieceCodec {
   readonly #settings: Settings;
   readonly #maxLength: number;
   #agreement: Agreement | null = null;
   #inflater: zlib.InflateRaw | null = null;
   #deflater: zlib.DeflateRaw | null = null;
-  readonly #incoming: Job[] = [];
-  readonly #outgoing: Job[] = [];
+  // Whole messages and streamed pieces share each direction's queue, so
+  // they keep their order through the one zlib stream.
+  readonly #incoming: Array<Job | DecompressJob> = [];
+  readonly #outgoing: Array<Job | CompressJob> = [];
+  // Inflated bytes of the streamed message so far, for its limit.
+  #streamedInflated = 0;
+  // The inflater paused because a streamed piece's reader stopped taking output.
+  #outputStopped: zlib.InflateRaw | null = null;
   #inflating = false;
   #deflating = false;
   // The limiter slot each running job holds, given back once: by the job's
@@ -294,6 +317,28 @@ class DeflateSession {
     }
     this.#outgoing.push({ message, callback });
     this.#nextDeflate();
+  }
+
+  compressPiece(piece: Uint8Array, fin: boolean, done: (error: Error | null, bytes: Uint8Array | null) => void): void {
+    this.#outgoing.push({ piece, fin, done });
+    this.#nextDeflate();
+  }
+
+  decompressPiece(
+    piece: Uint8Array,
+    fin: boolean,
+    limit: number,
+    output: (bytes: Uint8Array) => boolean,
+    done: (error: ProtocolError | null) => void,
+  ): void {
+    this.#incoming.push({ piece, fin, limit, output, done });
+    this.#nextInflate();
+  }
+
+  resumeOutput(): void {
+    const inflater = this.#outputStopped;
+    this.#outputStopped = null;
+    inflater?.resume();
   }
 
   /**
@@ -349,6 +394,100 @@ class DeflateSession {
     this.#deflateSlot?.();
   }
 
+  /**
+   * A piece of a streamed compressed message: its output goes out as zlib
+   * produces it, counted against the message's limit; when the reader
+   * stops taking it, the inflater is paused (zlib then stops inflating
+   * once its small buffer is full), so a small piece cannot become a
+   * decompression bomb. The trailer RFC 7692 §7.2.2 removes is added back
+   * after the message's last piece.
+   */
+  #inflatePiece(job: DecompressJob, inflater: zlib.InflateRaw, agreement: Agreement, release: () => void): void {
+    let settled = false;
+    const finish = (error: ProtocolError | null): void => {
+      if (settled) return;
+      settled = true;
+      inflater.off('data', onData);
+      inflater.off('error', onError);
+      if (this.#outputStopped === inflater) this.#outputStopped = null;
+      if (error !== null) {
+        inflater.on('error', ignore);
+        inflater.close();
+        if (this.#inflater === inflater) this.#inflater = null;
+        this.#streamedInflated = 0;
+      } else if (job.fin) {
+        this.#streamedInflated = 0;
+        if (agreement.peerNoContextTakeover) inflater.reset();
+      }
+      this.#inflating = false;
+      release();
+      job.done(error);
+      this.#nextInflate();
+    };
+    const onData = (chunk: Uint8Array): void => {
+      if (settled) return;
+      this.#streamedInflated += chunk.length;
+      if (this.#streamedInflated > job.limit) {
+        finish(protocolError('MESSAGE_TOO_LONG', { length: this.#streamedInflated, max: job.limit, limit: 'maxStreamedMessageSize' }));
+        return;
+      }
+      if (!job.output(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
+        this.#outputStopped = inflater;
+        inflater.pause();
+      }
+    };
+    const onError = (error: Error): void => {
+      finish(protocolError('EXTENSION_ERROR', { detail: `invalid compressed data: ${error.message}` }, { closeCode: CloseCode.INVALID_DATA }));
+    };
+    inflater.on('data', onData);
+    inflater.on('error', onError);
+    inflater.write(job.piece);
+    if (job.fin) inflater.write(TRAILER);
+    inflater.flush(() => finish(null));
+  }
+
+  /**
+   * A piece of a streamed message to send: written and sync-flushed so its
+   * bytes can be framed at once; RFC 7692 §7.2.1's trailing 0x00 0x00 0xff
+   * 0xff is removed from the message's last piece only.
+   */
+  #deflatePiece(job: CompressJob, deflater: zlib.DeflateRaw, agreement: Agreement, release: () => void): void {
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    let settled = false;
+    const finish = (error: Error | null): void => {
+      if (settled) return;
+      settled = true;
+      deflater.off('data', onData);
+      deflater.off('error', onError);
+      if (error !== null) {
+        deflater.on('error', ignore);
+        deflater.close();
+        if (this.#deflater === deflater) this.#deflater = null;
+      }
+      this.#deflating = false;
+      release();
+      if (error !== null) {
+        job.done(protocolError('EXTENSION_ERROR', { detail: `compression failed: ${error.message}` }), null);
+      } else {
+        let data = join(chunks, length);
+        if (job.fin && endsWithTrailer(data)) data = data.subarray(0, data.length - TRAILER.length);
+        if (job.fin && agreement.ownNoContextTakeover) deflater.reset();
+        job.done(null, data);
+      }
+      this.#nextDeflate();
+    };
+    const onData = (chunk: Uint8Array): void => {
+      chunks.push(chunk);
+      length += chunk.length;
+    };
+    const onError = (error: Error): void => finish(error);
+    deflater.on('data', onData);
+    deflater.on('error', onError);
+    deflater.write(job.piece);
+    deflater.flush(zlib.constants.Z_SYNC_FLUSH, () => finish(null));
+  }
+
   #nextInflate(): void {
     if (this.#inflating || this.#closed || this.#incoming.length === 0) return;
     this.#inflating = true;
@@ -366,6 +505,10 @@ class DeflateSession {
     const agreement = this.#agreement!;
     // Window bits 8 are read with 9: zlib's raw deflate has long used 9 for 8.
     const inflater = (this.#inflater ??= this.#settings.zlib.createInflateRaw({ windowBits: Math.max(9, agreement.peerWindowBits) }));
+    if (!('message' in job)) {
+      this.#inflatePiece(job, inflater, agreement, release);
+      return;
+    }
     const maxLength = this.#maxLength;
     const chunks: Uint8Array[] = [];
     let length = 0;
@@ -434,6 +577,10 @@ class DeflateSession {
       memLevel: settings.memLevel,
       strategy: settings.strategy,
     }));
+    if (!('message' in job)) {
+      this.#deflatePiece(job, deflater, agreement, release);
+      return;
+    }
     const chunks: Uint8Array[] = [];
     let length = 0;
     let settled = false;

@@ -18,8 +18,13 @@ export function streamSocket(stream: Duplex, init: SocketInfo = {}): Socket {
   // Lets `writeBuffer(stream)` see every flush, not only Node's `drain`.
   const flushed = () => reportFlush(stream);
   const socket: Socket = {
-    write(bytes: Uint8Array): void {
-      if (stream.writable) stream.write(bytes, flushed);
+    // Node's return value is the socket contract's: false above the
+    // stream's high-water mark, until its `drain` (attach reports it).
+    write(bytes: Uint8Array): boolean {
+      return stream.writable ? stream.write(bytes, flushed) : true;
+    },
+    get bufferedAmount(): number {
+      return stream.destroyed ? 0 : stream.writableLength;
     },
   };
   if (init.url !== undefined) socket.url = init.url;

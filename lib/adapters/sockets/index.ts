@@ -39,6 +39,8 @@ export interface HandlerSocketDriver {
   transportClosed(cause?: unknown): void;
   /** Used to end the socket when the WebSocket connection is over. */
   on(type: 'close', listener: () => void): unknown;
+  /** Told when the socket has taken everything queued after a write it could not take whole (docs/flow-control.md). */
+  transportDrained?(): void;
 }
 
 /** A socket whose `write()` may take only part of what it is given. */
@@ -104,11 +106,17 @@ export function runOverHandlerSocket<D extends HandlerSocketDriver>(
   };
 
   const driverSocket: Socket = {
-    write(bytes: Uint8Array) {
-      if (gone || bytes.length === 0) return;
+    // The socket contract's backpressure: false while bytes wait for the
+    // socket's `drain`, which then tells the driver (transportDrained).
+    write(bytes: Uint8Array): boolean {
+      if (gone || bytes.length === 0) return true;
       queue.push(bytes);
       buffered += bytes.length;
       if (queue.length === 1) flush();
+      return queue.length === 0;
+    },
+    get bufferedAmount(): number {
+      return buffered;
     },
     ...(info.url !== undefined ? { url: info.url } : {}),
     ...(info.env !== undefined ? { env: info.env } : {}),
@@ -124,7 +132,9 @@ export function runOverHandlerSocket<D extends HandlerSocketDriver>(
     driver,
     data: (bytes) => driver.parse(bytes),
     drain() {
-      if (flush() && ending && !gone) socket.end();
+      const empty = flush();
+      if (empty && ending && !gone) socket.end();
+      if (empty && !gone) driver.transportDrained?.();
     },
     closed(error?: unknown) {
       if (gone) return;

@@ -30,8 +30,12 @@ export interface StreamDrivenDriver {
    * `error` event with `TRANSPORT_ERROR` first).
    */
   transportClosed(cause?: unknown): void;
-  /** Used to close the writable side when the WebSocket connection is over. */
-  on(type: 'close', listener: () => void): unknown;
+  /** Called when the writable side is ready again after a write returned false. */
+  transportDrained?(): void;
+  /** While true, the readable side is not read (backpressure to the peer). */
+  readonly isPaused?: boolean;
+  /** Used to close the writable side when the WebSocket connection is over, and for `resume`. */
+  on(type: 'close' | 'resume', listener: () => void): unknown;
 }
 
 /** What {@link runOverStreams} returns besides the driver. */
@@ -44,6 +48,8 @@ export interface StreamConnection<D> {
   readonly bufferedAmount: () => number;
   /** The same count with flush notices, for `wsdriver/callbacks` (`client.pending()`, `onDrained`). */
   readonly writeBuffer: WriteBuffer;
+  /** Drops the transport at once: both sides are aborted and the driver reports 1006. */
+  readonly terminate: () => void;
 }
 
 /**
@@ -55,6 +61,12 @@ export interface StreamConnection<D> {
  * errors), the driver gets the error (`error` with `TRANSPORT_ERROR` and
  * the error as `cause`, then `close` 1006) and the other side is
  * cancelled. Call `driver.start()` yourself, as with any driver.
+ *
+ * Backpressure both ways (docs/flow-control.md): a write returns false
+ * once the writable side's queue is full (`desiredSize` at 0 or below),
+ * and the driver is told when it is ready again; while the driver is
+ * paused, the readable side is not read, so the stream's own
+ * backpressure reaches the peer.
  */
 export function runOverStreams<D extends StreamDrivenDriver>(
   streams: ByteStreamPair,
@@ -76,14 +88,33 @@ export function runOverStreams<D extends StreamDrivenDriver>(
       // The peer may already have gone; nothing is left to flush.
     });
   };
+  let waitingForReady = false;
   const socket: Socket = {
-    write(bytes: Uint8Array) {
-      if (writerClosed) return;
+    write(bytes: Uint8Array): boolean {
+      if (writerClosed) return true;
       buffered += bytes.length;
       writer.write(bytes).then(
         () => flushed(bytes),
         () => flushed(bytes),
       );
+      const size = writer.desiredSize;
+      if (size === null || size > 0) return true;
+      if (!waitingForReady) {
+        waitingForReady = true;
+        writer.ready.then(
+          () => {
+            waitingForReady = false;
+            driver.transportDrained?.();
+          },
+          () => {
+            // The sink failed: writer.closed reports it.
+          },
+        );
+      }
+      return false;
+    },
+    get bufferedAmount(): number {
+      return buffered;
     },
     ...(info.url !== undefined ? { url: info.url } : {}),
     ...(info.env !== undefined ? { env: info.env } : {}),
@@ -100,7 +131,14 @@ export function runOverStreams<D extends StreamDrivenDriver>(
       // Already ended or failed: nothing more to read either way.
     });
   });
-  const done = pump(reader, driver).finally(closeWriter);
+  let terminated: (() => void) | null = null;
+  const stopped = new Promise<void>((resolve) => (terminated = resolve));
+  const done = pump(reader, driver, stopped).finally(closeWriter);
+  const terminate = () => {
+    terminated?.();
+    writerClosed = true;
+    writer.abort().catch(() => {});
+  };
   const writeBuffer: WriteBuffer = {
     pending: () => buffered,
     onFlush(listener) {
@@ -109,15 +147,34 @@ export function runOverStreams<D extends StreamDrivenDriver>(
       return () => void flushListeners?.delete(onFlush);
     },
   };
-  return { driver, done, bufferedAmount: () => buffered, writeBuffer };
+  return { driver, done, bufferedAmount: () => buffered, writeBuffer, terminate };
 }
 
-async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, driver: StreamDrivenDriver): Promise<void> {
+/** Resolves when the driver emits `resume` and is no longer paused (at once if it is not paused). */
+function whenResumed(driver: StreamDrivenDriver): Promise<void> {
+  if (driver.isPaused !== true) return Promise.resolve();
+  return new Promise((resolve) => {
+    const onResume = () => {
+      if (driver.isPaused === true) return;
+      (driver as { off?: (type: 'resume', listener: () => void) => unknown }).off?.('resume', onResume);
+      resolve();
+    };
+    driver.on('resume', onResume);
+  });
+}
+
+async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, driver: StreamDrivenDriver, stopped: Promise<void>): Promise<void> {
   let failure: unknown;
+  const STOP = Symbol('stop');
+  const stop = stopped.then(() => STOP);
   for (;;) {
     let chunk: Uint8Array;
     try {
-      const { value, done } = await reader.read();
+      // Not read while the driver is paused: the stream's queue fills, and its backpressure reaches the peer.
+      if (driver.isPaused === true && (await Promise.race([whenResumed(driver), stop])) === STOP) break;
+      const result = await Promise.race([reader.read(), stop]);
+      if (typeof result === 'symbol') break;
+      const { value, done } = result;
       if (done) break;
       chunk = value;
     } catch (error) {
@@ -135,10 +192,21 @@ async function pump(reader: ReadableStreamDefaultReader<Uint8Array>, driver: Str
       });
     }
   }
+  // terminate() may leave a read pending: cancelling ends it before the lock is released.
+  reader.cancel().catch(() => {});
   reader.releaseLock();
   driver.transportClosed(failure);
 }
 
+export {
+  messages,
+  webSocketStream,
+  WebSocketStreamError,
+  type StreamableDriver,
+  type WebSocketCloseInfo,
+  type WebSocketStreamLike,
+  type WebSocketStreamOpenInfo,
+} from './websocket-stream.js';
 // Types this entry point's functions take, declared elsewhere.
 export type { SocketInfo } from '../../events.js';
 export type { WriteBuffer } from '../callbacks/write-buffer.js';
