@@ -13,7 +13,7 @@
 import { applyMask, applyMaskTo } from './mask.js';
 import { writeMaskKey } from './mask-keys.js';
 import { Opcode } from './opcodes.js';
-import { claimSlab, SLAB_ITEM_LIMIT, slabBytes, slabRoom } from './send-slab.js';
+import { allocateFrame, claimSlab, SLAB_ITEM_LIMIT, slabBytes, slabRoom, slabSlice } from './send-slab.js';
 import type { Socket } from '../events.js';
 
 /** Bytes in a frame header for a payload of `length` bytes. */
@@ -128,10 +128,16 @@ export class FrameWriter {
       this.#sendSlab(at, start + length);
       return;
     }
+    if (masked) {
+      this.#sink.write(encodeFrame(fin, rsv, opcode, payload, masked));
+      return;
+    }
     // A transport that needs one write per frame (Socket.wholeFrames) gets
     // header and payload joined, one copy.
-    if (masked || this.#sink.wholeFrames === true) {
-      this.#sink.write(encodeFrame(fin, rsv, opcode, payload, masked));
+    if (this.#sink.wholeFrames === true) {
+      const frame = allocateFrame(frameHeaderSize(length, false) + length);
+      frame.set(payload, writeFrameHeader(frame, 0, fin, rsv, opcode, length, false));
+      this.#sink.write(frame);
       return;
     }
     const headerSize = frameHeaderSize(length, false);
@@ -194,6 +200,7 @@ export class FrameWriter {
       this.#sendSlab(start, payloadAt + written);
       return;
     }
+    if (this.#sink.wholeFrames === true && length <= this.#fragmentSize && this.#wholeAsciiText(text)) return;
     const bytes = encoder.encode(text);
     if (bytes.length <= this.#fragmentSize) this.#ownPayload(Opcode.TEXT, bytes);
     else this.message(Opcode.TEXT, 0, bytes);
@@ -201,7 +208,7 @@ export class FrameWriter {
 
   /** Claims the slab up to `end` and writes the frame at `start`. */
   #sendSlab(start: number, end: number): void {
-    const frame = slabBytes().subarray(start, end);
+    const frame = slabSlice(start, end);
     // Claimed before write(): a write that sends again must not build over this frame.
     claimSlab(end);
     this.#sink.write(frame);
@@ -215,12 +222,36 @@ export class FrameWriter {
   #ownPayload(opcode: number, payload: Uint8Array): void {
     const length = payload.length;
     const masked = this.#masked;
+    if (this.#sink.wholeFrames === true) {
+      // One write per frame: joined, and a client masks the joined copy.
+      this.frame(true, 0, opcode, payload);
+      return;
+    }
     const at = slabRoom(frameHeaderSize(length, masked));
     const slab = slabBytes();
     const start = writeFrameHeader(slab, at, true, 0, opcode, length, masked);
     if (masked) applyMask(payload, slab.subarray(start - 4, start), 0);
     this.#sendSlab(at, start);
     this.#sink.write(payload);
+  }
+
+  /**
+   * A long text for a transport that wants whole frames, encoded straight
+   * into its frame: sized for ASCII (one byte per UTF-16 unit), which the
+   * encoder confirms by reading the whole text into exactly that room. False
+   * if it did not fit (some of it is not ASCII): nothing was written.
+   */
+  #wholeAsciiText(text: string): boolean {
+    const length = text.length;
+    const masked = this.#masked;
+    const headerSize = frameHeaderSize(length, masked);
+    const frame = allocateFrame(headerSize + length);
+    // Every unit takes at least one byte, so reading all of them into `length` bytes writes exactly `length`.
+    if (encoder.encodeInto(text, frame.subarray(headerSize)).read !== length) return false;
+    writeFrameHeader(frame, 0, true, 0, Opcode.TEXT, length, masked);
+    if (masked) applyMask(frame.subarray(headerSize), frame.subarray(headerSize - 4, headerSize), 0);
+    this.#sink.write(frame);
+    return true;
   }
 
   /**

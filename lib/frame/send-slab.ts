@@ -23,6 +23,37 @@ let slab = new Uint8Array(0);
 let used = 0;
 
 /**
+ * How outgoing bytes are made: views of slab regions, and buffers for
+ * large frames written whole. An embedder whose transport wants another
+ * Uint8Array subclass (the websocket-driver compat package: Node Buffers,
+ * in its own bundled copy of the engine) supplies both, so what it is
+ * handed needs no second view or copy.
+ *
+ * @internal
+ */
+export interface OutgoingBytes {
+  view(buffer: ArrayBuffer, byteOffset: number, length: number): Uint8Array;
+  allocate(size: number): Uint8Array;
+}
+
+let outgoing: OutgoingBytes | null = null;
+
+/** Sets how outgoing bytes are made (see {@link OutgoingBytes}). @internal */
+export function useOutgoingBytes(bytes: OutgoingBytes): void {
+  outgoing = bytes;
+}
+
+/** The region `start`..`end` of the current slab, to hand to `write()` once claimed. */
+export function slabSlice(start: number, end: number): Uint8Array {
+  return outgoing === null ? slab.subarray(start, end) : outgoing.view(slab.buffer as ArrayBuffer, start, end - start);
+}
+
+/** A buffer for a large frame written whole; every byte of it is written before it is handed on. */
+export function allocateFrame(size: number): Uint8Array {
+  return outgoing === null ? new Uint8Array(size) : outgoing.allocate(size);
+}
+
+/**
  * Where `size` free bytes start in the current slab ({@link slabBytes}),
  * starting a new slab if the current one has fewer left. Nothing is
  * claimed: the caller writes there, then calls {@link claimSlab}.

@@ -16,6 +16,7 @@ import { CloseEvent, MessageEvent, OpenEvent, PingEvent, PongEvent } from './eve
 import { withInflateCap } from './inflate-cap.js';
 import { frameErrorText, legacyError } from './messages.js';
 import { checkRequest, refusal, type RequestFacts } from './rules.js';
+import { bufferView } from './output.js';
 import { IO, Messages, type StreamDriver } from './streams.js';
 
 /** The engine driver calls the compat layer makes (every engine driver kind has them). */
@@ -40,21 +41,10 @@ const STATES = ['connecting', 'open', 'closing', 'closed'] as const;
 const MAX_PING_CALLBACKS = 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-// V8 keeps typed arrays of up to 64 bytes inside the object itself; reading
-// `.buffer` moves them out to a backing store of their own, which costs more
-// than copying them (profiled: half the time of sending 16-byte messages).
-const ON_HEAP_BYTES = 64;
-
-/** The bytes as a Buffer: a view of the same memory, or a copy when that is cheaper (64 bytes or less). */
+/** The bytes as a Buffer: itself if it is one (every frame the engine writes is), else a view of the same memory. */
 export function asBuffer(bytes: Uint8Array): Buffer {
   if (Buffer.isBuffer(bytes)) return bytes;
-  if (bytes.byteLength <= ON_HEAP_BYTES) {
-    // allocUnsafe + set is a memcpy into Node's pool; Buffer.from(typedArray) copies element by element.
-    const copy = Buffer.allocUnsafe(bytes.byteLength);
-    copy.set(bytes);
-    return copy;
-  }
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return bufferView(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** websocket-driver's key for a ping callback: the payload as UTF-8 text, or "null" if it is not UTF-8. */
@@ -150,13 +140,7 @@ export abstract class LegacyDriver extends EventEmitter implements StreamDriver 
   /** Sends a binary message (queued until open); false once closing. */
   binary(message: Buffer | Uint8Array | number[] | string): boolean {
     if (this.readyState > 1) return false;
-    const bytes = bytesOf(message);
-    if (bytes.byteLength > ON_HEAP_BYTES || bytes.constructor === Uint8Array) return this.engine.binary(bytes);
-    // A small Buffer is a view into Node's shared pool: an on-heap copy costs
-    // less than the view of the pool the engine would make of it.
-    const copy = new Uint8Array(bytes.byteLength);
-    copy.set(bytes);
-    return this.engine.binary(copy);
+    return this.engine.binary(bytesOf(message));
   }
 
   /**

@@ -51,6 +51,8 @@ export class ClientDriver extends LegacyDriver {
           // The request is the one write before open: websocket-driver's header order.
           else this.emitOutput(this.#client.readyState === 0 ? inWebSocketDriverOrder(bytes) : bytes);
         },
+        // One write, so one `data` chunk, per frame.
+        wholeFrames: true,
       },
       { ...resolved, compat: WEBSOCKET_DRIVER_RULES },
     );

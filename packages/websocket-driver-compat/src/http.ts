@@ -9,7 +9,6 @@
 import { Driver, type IncomingMessageLike } from '../../../lib/index.js';
 import { selectSubprotocol } from '../../../lib/handshake/server-handshake.js';
 import { LegacyDriver } from './base.js';
-import { FrameJoiner } from './output.js';
 import { inWebSocketDriverOrder, type RequestFacts } from './rules.js';
 import { engineOptions, type LegacyOptions } from './options.js';
 import { WEBSOCKET_DRIVER_RULES } from './rules.js';
@@ -57,21 +56,20 @@ export class HttpDriver extends LegacyDriver {
     const offer = Array.isArray(offered) ? offered.join(', ') : (offered as string | undefined);
     // websocket-driver picks it when the driver is made, so it is readable before start().
     this.protocol = offer === undefined ? undefined : (selectSubprotocol(offer, resolved.protocols ?? []) ?? undefined);
-    const joiner = new FrameJoiner();
     const engine = Driver.rack(
       {
         write: (bytes) => {
-          const chunk = joiner.push(bytes);
           // The 101 is the one write before open: websocket-driver's header order.
-          if (chunk !== null) this.emitOutput(this.readyState === 0 ? inWebSocketDriverOrder(chunk) : chunk);
+          this.emitOutput(this.readyState === 0 ? inWebSocketDriverOrder(bytes) : bytes);
         },
+        // One write, so one `data` chunk, per frame.
+        wholeFrames: true,
         env: request,
         url: this.url,
       },
       { ...resolved, compat: WEBSOCKET_DRIVER_RULES },
     );
     const draft = engine.version.startsWith('hixie');
-    joiner.enabled = !draft;
     this.#version = draft ? engine.version : 'hybi-13';
     this.attach(engine);
   }

@@ -1,59 +1,31 @@
 /**
- * Turns the engine's writes into websocket-driver's `data` chunks: one per
- * handshake head and one per whole frame. The engine writes a large
- * server frame as its header and then the payload as-is (to save a copy);
- * code that reads `io`'s chunks as frames expects them joined.
+ * What the engine writes, made as Node Buffers from the start: `io` emits
+ * Buffers, and a view of bytes already written costs a second object per
+ * frame (a quarter of the cost of sending a 16-byte message, profiled).
+ *
+ * This package bundles its own copy of the engine, so the setting below
+ * reaches only the drivers made here. Sockets given to the engine also set
+ * `wholeFrames`, so each frame is one write and so one `data` chunk
+ * (docs/flow-control.md, "The socket contract").
  *
  * @module
  */
+import { useOutgoingBytes } from '../../../lib/frame/send-slab.js';
 
-/** The longest frame header: 2 bytes, 8 of length, 4 of mask key. */
-const MAX_HEADER = 14;
+type BufferClass = new (buffer: ArrayBuffer, byteOffset: number, length: number) => Buffer;
 
-/** Header size and payload length of the frame that starts `bytes`, or null if it does not hold a whole header. */
-function frameHeaderOf(bytes: Uint8Array): { size: number; length: number } | null {
-  if (bytes.length < 2) return null;
-  const b1 = bytes[1]!;
-  const short = b1 & 0x7f;
-  const size = 2 + (short === 126 ? 2 : short === 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
-  if (bytes.length < size) return null;
-  let length = short;
-  if (short === 126) length = (bytes[2]! << 8) | bytes[3]!;
-  else if (short === 127) length = (bytes[2]! * 2 ** 24 + ((bytes[3]! << 16) | (bytes[4]! << 8) | bytes[5]!)) * 2 ** 32 + (bytes[6]! * 2 ** 24 + ((bytes[7]! << 16) | (bytes[8]! << 8) | bytes[9]!));
-  return { size, length };
-}
+// Node's own Buffer class (`Buffer[Symbol.species]`, FastBuffer): a view
+// made with it is a Buffer in every way, without Buffer.from's checks.
+const species = (Buffer as unknown as { [Symbol.species]?: unknown })[Symbol.species];
+const NodeBuffer: BufferClass | null =
+  typeof species === 'function' && (species as { prototype?: unknown }).prototype === Buffer.prototype ? (species as BufferClass) : null;
 
-/** Joins a lone frame header to the payload written after it; see the module comment. */
-export class FrameJoiner {
-  /** Off for the hixie drafts, whose frames are not RFC 6455 frames (and never split). */
-  enabled = true;
-  #headWritten = false;
-  #header: Uint8Array | null = null;
+/** A Buffer over `length` bytes of `buffer` from `byteOffset`, sharing the memory. */
+export const bufferView: (buffer: ArrayBuffer, byteOffset: number, length: number) => Buffer =
+  NodeBuffer === null ? (buffer, byteOffset, length) => Buffer.from(buffer, byteOffset, length) : (buffer, byteOffset, length) => new NodeBuffer(buffer, byteOffset, length);
 
-  /** The chunk to emit for `bytes`, or null while a header waits for its payload. */
-  push(bytes: Uint8Array): Uint8Array | null {
-    if (!this.enabled) return bytes;
-    if (!this.#headWritten) {
-      // The first write is the handshake response (or a refusal).
-      this.#headWritten = true;
-      return bytes;
-    }
-    const header = this.#header;
-    if (header !== null) {
-      this.#header = null;
-      // Not zero-filled: every byte is written next.
-      const joined = Buffer.allocUnsafe(header.length + bytes.length);
-      joined.set(header, 0);
-      joined.set(bytes, header.length);
-      return joined;
-    }
-    // A lone header is at most 14 bytes; anything longer holds a payload.
-    if (bytes.length > MAX_HEADER) return bytes;
-    const frame = frameHeaderOf(bytes);
-    if (frame !== null && frame.length > 0 && bytes.length === frame.size) {
-      this.#header = bytes;
-      return null;
-    }
-    return bytes;
-  }
-}
+useOutgoingBytes({
+  view: bufferView,
+  // Not zero-filled: the engine writes every byte of a frame before handing it on.
+  allocate: (size) => Buffer.allocUnsafe(size),
+});

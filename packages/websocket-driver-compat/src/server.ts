@@ -10,7 +10,6 @@
 import { Driver, type HttpServerDriver } from '../../../lib/index.js';
 import { LegacyDriver, type EngineDriver } from './base.js';
 import { ConnectEvent } from './events.js';
-import { FrameJoiner } from './output.js';
 import { engineOptions, type LegacyOptions } from './options.js';
 import { WEBSOCKET_DRIVER_RULES, inWebSocketDriverOrder, type RequestFacts } from './rules.js';
 
@@ -31,22 +30,18 @@ export class ServerDriver extends LegacyDriver {
     super();
     const resolved = engineOptions(options);
     this.maxLength = resolved.maxLength!;
-    const joiner = new FrameJoiner();
     this.#server = Driver.server(
       {
         write: (bytes) => {
-          const chunk = joiner.push(bytes);
-          if (chunk !== null) this.emitOutput(this.#server.readyState === 0 ? inWebSocketDriverOrder(chunk) : chunk);
+          this.emitOutput(this.#server.readyState === 0 ? inWebSocketDriverOrder(bytes) : bytes);
         },
+        // One write, so one `data` chunk, per frame.
+        wholeFrames: true,
       },
       { ...resolved, compat: WEBSOCKET_DRIVER_RULES },
     );
     this.attach(this.#server as unknown as EngineDriver);
-    // A refusal (431, say) may come before any request: then nothing is joined either way.
-    this.#server.on('connect', () => {
-      joiner.enabled = !this.#server.version.startsWith('hixie');
-      this.#connected();
-    });
+    this.#server.on('connect', () => this.#connected());
   }
 
   /** `'hybi-13'` (or a hixie draft) once the head is in; undefined before. */
