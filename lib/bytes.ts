@@ -36,3 +36,18 @@ export function toBytes(data: string | Uint8Array | ArrayBuffer | ArrayBufferVie
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   throw new TypeError('expected a string, Uint8Array, ArrayBuffer or ArrayBufferView');
 }
+
+/**
+ * A message's bytes as `binary()` sends them: any Uint8Array as it is (a
+ * Node Buffer too, which spares a view per message), anything else as
+ * {@link toBytes} makes it. Code that keeps such bytes past the call copies
+ * them with {@link copyBytes}, never `.slice()` (a Buffer's is a view).
+ */
+export function outgoingBytes(data: Uint8Array | ArrayBuffer | ArrayBufferView): Uint8Array {
+  return data instanceof Uint8Array ? data : toBytes(data);
+}
+
+/** A plain Uint8Array copy of `bytes`, whatever Uint8Array subclass they are. */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
+}

@@ -22,7 +22,7 @@ import { checkDeadlineSettings, DeadlineClock, type DeadlineSettings } from './d
 import { InputGate, PauseReason } from './input-gate.js';
 import { SendFlow } from './send-flow.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
-import { toBytes, utf8Length } from '../bytes.js';
+import { outgoingBytes, toBytes, utf8Length } from '../bytes.js';
 
 /** A message or control frame waiting for the connection to open. */
 export type Queued =
@@ -493,7 +493,7 @@ export abstract class BaseDriver {
    * longer be sent, or if the protocol version has no binary messages.
    */
   binary(message: Uint8Array | ArrayBuffer | ArrayBufferView, done?: SendCallback): boolean {
-    const data = toBytes(message);
+    const data = outgoingBytes(message);
     checkSendCallback(done);
     const state = this.state.kind;
     if (state === 'open' && !this.sendFlow.admits(data.length)) return false;

@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { copyBytes } from '../bytes.js';
 import { CloseCode, ProtocolError, protocolError } from '../errors.js';
 import { BaseDriver, type SendCallback } from '../connection/base-driver.js';
 import type { CloseFrame, ConnectionState } from '../connection/connection-state.js';
@@ -579,11 +580,11 @@ export abstract class HybiDriver extends BaseDriver {
     if (flow !== null) {
       flow.justQueued = null;
       // Copied: the caller may reuse its buffer before the streamed message ends.
-      if (flow.outgoing !== null) return this.#wait(Opcode.BINARY, message.slice());
+      if (flow.outgoing !== null) return this.#wait(Opcode.BINARY, copyBytes(message));
     }
     // Copied: the pipeline may read it after binary() returns, and the
     // caller is free to reuse its buffer by then.
-    if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.BINARY, message.slice());
+    if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.BINARY, copyBytes(message));
     this.writer.message(Opcode.BINARY, 0, message);
     return true;
   }
