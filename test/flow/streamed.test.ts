@@ -131,6 +131,18 @@ describe.each(ROLES)('$name sending streamed messages', (role: Role) => {
     expect(out.write(Uint8Array.of(5))).toBe(false);
   });
 
+  it('a Buffer given to binary() while a streamed message is out is copied: changing it afterwards changes nothing sent', () => {
+    const { driver, rec } = open();
+    const out = driver.startMessage('binary')!;
+    // A Buffer's slice() is a view, not a copy: the message must not be kept that way.
+    const payload = Buffer.from([7, 7, 7]);
+    expect(driver.binary(payload)).toBe(true);
+    payload.fill(9);
+    out.end(Uint8Array.of(1));
+    const frames = decodeFrames(rec.take());
+    expect(frames.map((f) => [...f.payload])).toEqual([[1], [7, 7, 7]]);
+  });
+
   it('sends text split inside a surrogate pair, or inside a UTF-8 sequence, correctly', () => {
     const { driver, rec } = open();
     const out = driver.startMessage('text')!;

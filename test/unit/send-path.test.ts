@@ -143,4 +143,32 @@ describe('the send path', () => {
     const buffers = new Set(given.map((b) => b.buffer));
     expect(buffers.size).toBeLessThanOrEqual(2);
   });
+
+  for (const masked of [false, true]) {
+    it(`with wholeFrames, writes every text as one write holding one whole frame, its buffer no larger than the frame, as a ${masked ? 'client' : 'server'}`, () => {
+      const { sink, given, wire } = keepingSink();
+      const writer = new FrameWriter(Object.assign(sink, { wholeFrames: true }), masked, Infinity);
+      // Long ASCII is encoded straight into its frame; long non-ASCII is not (it does not fit one byte a unit).
+      const texts = ['z'.repeat(20_000), 'y'.repeat(70_000), '😀'.repeat(5000), 'ab€'.repeat(8000), 'x'.repeat(19_999) + 'é', ...TEXTS];
+      for (const text of texts) writer.text(text);
+      expect(given).toHaveLength(texts.length);
+      const frames = decodeFrames(wire());
+      frames.forEach((frame, i) => {
+        expect(frame).toMatchObject({ fin: true, opcode: Op.TEXT, masked });
+        expect(frame.payload).toEqual(encoder.encode(texts[i]!));
+      });
+      // A long frame's buffer is the frame, not room for three bytes a unit (measured, not counted by the writer).
+      for (const i of [0, 1, 2, 3, 4]) expect(given[i]!.buffer.byteLength, `text ${i}`).toBe(given[i]!.length);
+    });
+  }
+
+  it('with wholeFrames, writes a large binary message as one write holding the whole frame', () => {
+    const { sink, given } = keepingSink();
+    const writer = new FrameWriter(Object.assign(sink, { wholeFrames: true }), false, Infinity);
+    const large = new Uint8Array(100_000).fill(7);
+    writer.message(Op.BINARY, 0, large);
+    expect(given).toHaveLength(1);
+    expect(given[0]!.length).toBe(10 + 100_000);
+    expect(same(decodeFrames(given[0]!)[0]!.payload, large)).toBe(true);
+  });
 });
