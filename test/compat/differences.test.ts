@@ -164,6 +164,38 @@ function readClose(payload: Uint8Array): [number, string] {
   return [(payload[0]! << 8) | payload[1]!, Buffer.from(payload.subarray(2)).toString()];
 }
 
+describe('followed: what io writes', () => {
+  // Short and long texts (ASCII and not), small and large binaries: the long ones are
+  // where the engine would write a header and its payload apart.
+  const MESSAGES: (string | Buffer)[] = ['hi', 'x'.repeat(1024), 'y'.repeat(20_000), 'é😀'.repeat(12_000), 'z'.repeat(70_000), Buffer.alloc(16, 1), Buffer.alloc(100_000, 2), Buffer.alloc(1 << 20, 3)];
+
+  for (const [name, lib] of [['websocket-driver', real], ['the compat layer', compat]] as const) {
+    it(`${name}: each frame a server sends is one data chunk, a Buffer`, () => {
+      const { driver, written } = serve(lib);
+      for (const message of MESSAGES) typeof message === 'string' ? driver.text(message) : driver.binary(message);
+      const chunks = written.slice(1);
+      expect(chunks).toHaveLength(MESSAGES.length);
+      chunks.forEach((chunk, i) => {
+        expect(Buffer.isBuffer(chunk)).toBe(true);
+        const frames = decodeFrames(new Uint8Array(chunk));
+        expect(frames).toHaveLength(1);
+        expect(Buffer.from(frames[0]!.payload).equals(Buffer.from(MESSAGES[i]!))).toBe(true);
+      });
+    });
+  }
+
+  it('the compat layer writes the same bytes as websocket-driver, and a long frame\'s buffer is no larger than the frame', () => {
+    const ours = serve(compat);
+    const theirs = serve(real);
+    for (const { driver } of [ours, theirs]) for (const message of MESSAGES) typeof message === 'string' ? driver.text(message) : driver.binary(message);
+    expect(ours.written.slice(1).map((c) => c.toString('hex'))).toEqual(theirs.written.slice(1).map((c) => c.toString('hex')));
+    // Measured on the buffers themselves: a text is not given room for three bytes a character.
+    for (const chunk of ours.written.slice(1).filter((c) => c.length > 16 * 1024)) expect(chunk.buffer.byteLength).toBe(chunk.length);
+    // What io emits is a Buffer in every way: its subarray is one too.
+    for (const chunk of ours.written) expect(Buffer.isBuffer(chunk.subarray(1))).toBe(true);
+  });
+});
+
 describe('kept: where the compat layer keeps wsdriver behaviour', () => {
   it('utf8-fail-fast: bad UTF-8 fails (1007) in the fragment that holds it, not at the end of the message', () => {
     const first = clientFrame(1, Uint8Array.of(0x61, 0xff), { fin: false });
