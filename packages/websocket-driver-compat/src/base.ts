@@ -133,13 +133,12 @@ export abstract class LegacyDriver extends EventEmitter implements StreamDriver 
 
   /** Sends a text message (queued until open); false once closing. */
   text(message: string): boolean {
-    if (this.readyState > 1) return false;
+    // The engine refuses it once closing (false), as websocket-driver does: no check of our own on the hot path.
     return this.engine.text(typeof message === 'string' ? message : String(message));
   }
 
   /** Sends a binary message (queued until open); false once closing. */
   binary(message: Buffer | Uint8Array | number[] | string): boolean {
-    if (this.readyState > 1) return false;
     return this.engine.binary(bytesOf(message));
   }
 
