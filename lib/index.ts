@@ -6,7 +6,7 @@
  *
  * Drivers come from {@link Driver}: `Driver.server` (reads the HTTP request
  * itself), `Driver.rack` (a request an HTTP server already parsed),
- * `Driver.client` and `Driver.framing` (RFC 6455 frames over a stream
+ * `Driver.client` and `framingDriver` (RFC 6455 frames over a stream
  * negotiated elsewhere, such as HTTP/2). Options are {@link DriverOptions};
  * a fault of the peer's is a {@link ProtocolError} in an `error` event.
  *
@@ -28,7 +28,7 @@
  *
  * @module wsdriver
  */
-export { Driver } from './driver/factories.js';
+export { Driver, framingDriver } from './driver/factories.js';
 // The drivers' classes are types here: drivers are made by the Driver
 // factories (and proxies by driver.proxy()), not by their constructors.
 export type { HttpServerDriver } from './driver/http-server-driver.js';

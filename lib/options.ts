@@ -11,7 +11,7 @@ import { isToken } from './http/tokens.js';
 
 /**
  * Options accepted by {@link Driver.server}, {@link Driver.rack},
- * {@link Driver.client} and {@link Driver.framing}. Every field is optional.
+ * {@link Driver.client} and {@link framingDriver}. Every field is optional.
  */
 export interface DriverOptions {
   /**
