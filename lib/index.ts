@@ -30,11 +30,11 @@
  */
 export { Driver, framingDriver } from './driver/factories.js';
 // The drivers' classes are types here: drivers are made by the Driver
-// factories (and proxies by driver.proxy()), not by their constructors.
+// factories (and proxies by httpProxy()), not by their constructors.
 export type { HttpServerDriver } from './driver/http-server-driver.js';
 export type { HybiServerDriver } from './driver/hybi-server-driver.js';
 export type { HybiClientDriver } from './driver/hybi-client-driver.js';
-export type { HttpProxy, ProxyCloseEvent, ProxyConnectEvent, ProxyEventMap } from './proxy/http-proxy.js';
+export { httpProxy, type HttpProxy, type ProxyCloseEvent, type ProxyConnectEvent, type ProxyEventMap } from './proxy/http-proxy.js';
 export type { FramingDriver, FramingServerDriver, FramingClientDriver } from './driver/framing-driver.js';
 export type { FramingDriverFor, FramingResponse, FramingRole } from './driver/framing-driver.js';
 export { isExtendedConnect } from './http2/extended-connect.js';
