@@ -42,8 +42,8 @@ export type { Http2HeaderInput } from './http2/extended-connect.js';
 /** The API every driver shares (a type: drivers come from the Driver factories). */
 export type { BaseDriver, SendCallback } from './connection/base-driver.js';
 export { deadlineKeeper, type DeadlineKeeper, type DeadlineSettings } from './connection/deadlines.js';
-/** A message sent in pieces (a type: `startMessage()` makes them). */
-export type { OutgoingMessage, PieceCallback } from './hybi/outgoing-message.js';
+/** A message sent in pieces: `startMessage(driver, type)` begins one. */
+export { startMessage, type OutgoingMessage, type PieceCallback } from './hybi/outgoing-message.js';
 export type { ServerSide, ServerSideDriver } from './connection/server-side.js';
 export type {
   CloseEvent,

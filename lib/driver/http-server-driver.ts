@@ -27,7 +27,7 @@ import type { PreparedMessage } from '../frame/prepared-message.js';
 import { BaseDriver, type SendCallback } from '../connection/base-driver.js';
 import type { DeadlineKeeper } from '../connection/deadlines.js';
 import { PauseReason } from '../connection/input-gate.js';
-import type { OutgoingMessage } from '../hybi/outgoing-message.js';
+import type { PieceHost, StreamedOut } from '../hybi/outgoing-message.js';
 import type { ReadyState } from '../connection/connection-state.js';
 import type { Socket } from '../events.js';
 import type { ServerSideDriver } from '../connection/server-side.js';
@@ -258,11 +258,10 @@ export class HttpServerDriver extends BaseDriver {
     else super.tick(now);
   }
 
-  /** As `HybiDriver.startMessage`; null before the connection is open, or on a hixie draft. */
-  startMessage(type: 'text' | 'binary'): OutgoingMessage | null {
-    if (type !== 'text' && type !== 'binary') throw new TypeError("startMessage() takes 'text' or 'binary'");
-    const delegate = this.#delegate as (ServerSideDriver & { startMessage?(type: 'text' | 'binary'): OutgoingMessage | null }) | null;
-    return delegate?.startMessage?.(type) ?? null;
+  /** @internal As `HybiDriver.beginMessage` (for `startMessage()`); null before the connection is open, or on a hixie draft. */
+  beginMessage<M extends StreamedOut>(make: (host: PieceHost) => M): M | null {
+    const delegate = this.#delegate as (ServerSideDriver & { beginMessage?(make: (host: PieceHost) => M): M | null }) | null;
+    return delegate?.beginMessage?.(make) ?? null;
   }
 
   /** The protocol driver takes over what was set up before the request arrived. */
