@@ -47,3 +47,21 @@ export function ensureBuilt(): void {
   const result = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) throw new Error('npm run build failed');
 }
+
+/** The compat package as npm installs it: one CommonJS bundle (scripts/build-compat.mjs). */
+export const COMPAT_ENTRY = join(root, 'packages', 'websocket-driver-compat', 'lib', 'websocket', 'driver.js');
+
+/** Builds the compat bundle unless it is newer than every file in lib/ and its src/. */
+export function ensureCompatBuilt(): void {
+  let builtAt = 0;
+  try {
+    builtAt = statSync(COMPAT_ENTRY).mtimeMs;
+  } catch {
+    // Not built yet.
+  }
+  const sources = Math.max(newestSource(join(root, 'lib')), newestSource(join(root, 'packages', 'websocket-driver-compat', 'src')));
+  if (builtAt > sources) return;
+  console.error('bench: the compat package changed since the last build; running npm run build:compat');
+  const result = spawnSync('npm', ['run', 'build:compat', '--silent'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('npm run build:compat failed');
+}

@@ -13,7 +13,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BUILT_ENTRY, ensureBuilt } from './built.js';
+import { BUILT_ENTRY, COMPAT_ENTRY, ensureBuilt } from './built.js';
 
 const require = createRequire(import.meta.url);
 
@@ -175,8 +175,7 @@ function ws(name: string): Implementation {
 // --- websocket-driver ---
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-function websocketDriverServer(write: (bytes: Uint8Array) => void, maxLength?: number): any {
-  const websocket: any = require('websocket-driver');
+function websocketDriverServer(websocket: any, write: (bytes: Uint8Array) => void, maxLength?: number): any {
   const request = {
     method: 'GET',
     url: '/chat',
@@ -197,44 +196,50 @@ function websocketDriverServer(write: (bytes: Uint8Array) => void, maxLength?: n
   return driver;
 }
 
-const websocketDriver: Implementation = {
-  name: 'websocket-driver',
-  wrap: asBuffer,
-  receiver(maxLength, onMessage) {
-    const driver = websocketDriverServer(() => {}, maxLength);
-    driver.on('message', (event: { data: Data }) => onMessage(event.data));
-    driver.on('error', (error: Error) => {
-      throw error;
-    });
-    return { feed: (chunk) => driver.parse(chunk) };
-  },
-  sender(role, write) {
-    const websocket: any = require('websocket-driver');
-    if (role === 'server') {
-      const driver = websocketDriverServer(write);
-      return { text: (m) => driver.text(m), binary: (m) => driver.binary(m) };
-    }
-    const server = websocket.server();
-    const client = websocket.client('ws://127.0.0.1/chat');
-    // websocket-driver is not re-entrant during its handshake: pass bytes
-    // across only after each side's call has returned.
-    const toServer: Uint8Array[] = [];
-    const toClient: Uint8Array[] = [];
-    let sink = (bytes: Uint8Array): void => void toServer.push(bytes);
-    client.io.on('data', (bytes: Uint8Array) => sink(bytes));
-    server.io.on('data', (bytes: Uint8Array) => toClient.push(bytes));
-    server.on('connect', () => server.start());
-    client.start();
-    while (toServer.length > 0 || toClient.length > 0) {
-      if (toServer.length > 0) server.parse(toServer.shift());
-      if (toClient.length > 0) client.parse(toClient.shift());
-    }
-    if (client.getState() !== 'open') throw new Error('websocket-driver client did not open');
-    sink = write;
-    return { text: (m) => client.text(m), binary: (m) => client.binary(m) };
-  },
-  idle: () => websocketDriverServer(() => {}),
-};
+/**
+ * websocket-driver's API driven as its users drive it; `websocket` is
+ * websocket-driver 0.8.0 itself, or the compat package (the built bundle
+ * npm would install, packages/websocket-driver-compat/lib/).
+ */
+function websocketDriverApi(name: string, websocket: any): Implementation {
+  return {
+    name,
+    wrap: asBuffer,
+    receiver(maxLength, onMessage) {
+      const driver = websocketDriverServer(websocket, () => {}, maxLength);
+      driver.on('message', (event: { data: Data }) => onMessage(event.data));
+      driver.on('error', (error: Error) => {
+        throw error;
+      });
+      return { feed: (chunk) => driver.parse(chunk) };
+    },
+    sender(role, write) {
+      if (role === 'server') {
+        const driver = websocketDriverServer(websocket, write);
+        return { text: (m) => driver.text(m), binary: (m) => driver.binary(m) };
+      }
+      const server = websocket.server();
+      const client = websocket.client('ws://127.0.0.1/chat');
+      // websocket-driver is not re-entrant during its handshake: pass bytes
+      // across only after each side's call has returned.
+      const toServer: Uint8Array[] = [];
+      const toClient: Uint8Array[] = [];
+      let sink = (bytes: Uint8Array): void => void toServer.push(bytes);
+      client.io.on('data', (bytes: Uint8Array) => sink(bytes));
+      server.io.on('data', (bytes: Uint8Array) => toClient.push(bytes));
+      server.on('connect', () => server.start());
+      client.start();
+      while (toServer.length > 0 || toClient.length > 0) {
+        if (toServer.length > 0) server.parse(toServer.shift());
+        if (toClient.length > 0) client.parse(toClient.shift());
+      }
+      if (client.getState() !== 'open') throw new Error('websocket-driver client did not open');
+      sink = write;
+      return { text: (m) => client.text(m), binary: (m) => client.binary(m) };
+    },
+    idle: () => websocketDriverServer(websocket, () => {}),
+  };
+}
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 export function loadImplementation(name: string): Implementation {
@@ -245,7 +250,9 @@ export function loadImplementation(name: string): Implementation {
     case 'ws-no-addons':
       return ws(name);
     case 'websocket-driver':
-      return websocketDriver;
+      return websocketDriverApi(name, require('websocket-driver'));
+    case 'websocket-driver-compat':
+      return websocketDriverApi(name, require(COMPAT_ENTRY));
     default:
       throw new Error(`unknown implementation ${name}`);
   }

@@ -12,6 +12,10 @@
  *   --reps=N --min-ms=N --warmup-ms=N --volume-mib=N   override the run's shape
  *   --only=wsdriver,ws               only these implementations (and anchors) run
  *   --default-malloc                 leave glibc's malloc tuning alone (see STEADY_MALLOC)
+ *   --compat                         the compat package (packages/websocket-driver-compat, as
+ *                                    built) against websocket-driver 0.8.0 only, on the receive
+ *                                    and send rows of COMPAT_WORKLOADS; writes its section of
+ *                                    bench/RESULTS.md unless another option changes the run
  *
  * For each workload, every implementation first runs one untimed pass on a
  * fresh connection, checking that exactly the expected messages (or frames)
@@ -28,7 +32,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureBuilt } from './built.js';
+import { ensureBuilt, ensureCompatBuilt } from './built.js';
 import type { RunRequest, RunResult } from './worker.js';
 import { median, medianOf, pairedRatios, ratioOf, type ResultRow, type RunFile } from './stats.js';
 import { WORKLOADS, type Workload } from './workloads.js';
@@ -81,7 +85,18 @@ const PUBLISH = !quick && filter === undefined && ['reps', 'min-ms', 'warmup-ms'
 
 const IMPLEMENTATIONS = ['wsdriver', 'ws', 'ws-no-addons', 'websocket-driver'] as const;
 const ANCHORS = ['memcpy', 'bufferutil-unmask'] as const;
-type Name = (typeof IMPLEMENTATIONS)[number] | (typeof ANCHORS)[number];
+type Name = (typeof IMPLEMENTATIONS)[number] | (typeof ANCHORS)[number] | 'websocket-driver-compat';
+const compatMode = args.includes('--compat');
+/** The rows of the compat run: bytes fed to parse(), messages delivered as websocket-driver delivers them; and sending. */
+const COMPAT_WORKLOADS = [
+  'recv binary 16 B', 'recv binary 1 KiB', 'recv binary 64 KiB', 'recv binary 1 MiB',
+  'recv text 16 B', 'recv text 1 KiB', 'recv text 64 KiB', 'recv text 1 MiB',
+  'send server text 16 B', 'send server text 1 KiB', 'send server text 64 KiB', 'send server text 1 MiB',
+  'send server binary 16 B', 'send server binary 1 KiB', 'send server binary 64 KiB', 'send server binary 1 MiB',
+  'send client text 1 KiB', 'send client binary 1 KiB', 'send client binary 1 MiB',
+];
+const COMPAT_START = '<!-- compat rows: npm run bench -- --compat -->';
+const COMPAT_END = '<!-- end of compat rows -->';
 const REFERENCE = 'ws';
 
 function envFor(name: Name): NodeJS.ProcessEnv {
@@ -257,6 +272,79 @@ function bandwidthLine(rows: Row[]): string | null {
   );
 }
 
+/** The compat package against websocket-driver 0.8.0, interleaved; see --compat. */
+async function compatMain(): Promise<void> {
+  const started = Date.now();
+  ensureCompatBuilt();
+  const workloads = WORKLOADS.filter((w) => COMPAT_WORKLOADS.includes(w.id) && (filter === undefined || w.id.includes(filter)));
+  const workers = [await startWorker('websocket-driver-compat'), await startWorker('websocket-driver')];
+  try {
+    const rows: Row[] = [];
+    for (const workload of workloads) {
+      const row = await measure(workers, workload);
+      rows.push(row);
+      console.log(
+        `${workload.id.padEnd(28)} compat ${speed(row, 'websocket-driver-compat').padStart(6)} GB/s  w-d ${speed(row, 'websocket-driver').padStart(6)}  → ${times(ratioOf(row, 'websocket-driver-compat', 'websocket-driver'), 1)} (reps ${compatRange(row)})  [${((Date.now() - started) / 1000).toFixed(0)} s]`,
+      );
+    }
+    await Promise.all(workers.map((worker) => new Promise((resolve) => worker.child.once('exit', resolve).disconnect())));
+    workers.length = 0;
+    const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
+    const section = [
+      COMPAT_START,
+      '## Through the compat package',
+      '',
+      `\`npm run bench -- --compat\`: websocket-driver's API (\`http(request)\`, \`parse()\` and \`io\` \`data\`, messages as websocket-driver delivers them: ` +
+        `strings and Buffers) on the compat package as npm installs it (packages/websocket-driver-compat/lib/, wsdriver bundled) and on websocket-driver 0.8.0, ` +
+        `interleaved, ${REPS} repetitions as above. Machine: ${machine}; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}. ` +
+        'Targets: at least 3× on every receive row, no send row slower.',
+      '',
+      '| workload | compat GB/s | websocket-driver GB/s | compat / websocket-driver | per-rep range | target |',
+      '| --- | ---: | ---: | ---: | --- | --- |',
+      ...rows.map((row) => {
+        const ratio = ratioOf(row, 'websocket-driver-compat', 'websocket-driver');
+        const goal = row.workload.direction === 'receive' ? 3 : 1;
+        const met = ratio === undefined ? '?' : ratio >= goal ? 'met' : 'missed';
+        return `| ${row.id} | ${speed(row, 'websocket-driver-compat')} | ${speed(row, 'websocket-driver')} | **${times(ratio, 1)}** | ${compatRange(row)} | ≥ ${goal}×: ${met} |`;
+      }),
+      COMPAT_END,
+    ].join('\n');
+    console.log('\n' + section);
+    if (!quick && filter === undefined && ['reps', 'min-ms', 'warmup-ms', 'volume-mib'].every((key) => option(key) === undefined)) {
+      const file = join(here, 'RESULTS.md');
+      const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
+      writeFileSync(file, withCompatSection(current, section));
+      console.log('wrote the compat section of bench/RESULTS.md');
+    }
+  } finally {
+    for (const worker of workers) worker.child.kill();
+  }
+}
+
+/** The lowest and highest per-repetition ratio of compat to websocket-driver. */
+function compatRange(row: ResultRow): string {
+  const ratios = pairedRatios(row.samples['websocket-driver-compat'] ?? [], row.samples['websocket-driver'] ?? []);
+  return ratios.length === 0 ? '' : `${Math.min(...ratios).toFixed(1)}-${Math.max(...ratios).toFixed(1)}`;
+}
+
+/** `text` with its compat section replaced by `section` (or `section` appended). */
+function withCompatSection(text: string, section: string): string {
+  const start = text.indexOf(COMPAT_START);
+  const end = text.indexOf(COMPAT_END);
+  if (start >= 0 && end > start) return text.slice(0, start) + section + text.slice(end + COMPAT_END.length);
+  return text.trimEnd() + '\n\n' + section + '\n';
+}
+
+/** The compat section of the current RESULTS.md, kept when the full run rewrites the file. */
+function currentCompatSection(): string | null {
+  const file = join(here, 'RESULTS.md');
+  if (!existsSync(file)) return null;
+  const text = readFileSync(file, 'utf8');
+  const start = text.indexOf(COMPAT_START);
+  const end = text.indexOf(COMPAT_END);
+  return start >= 0 && end > start ? text.slice(start, end + COMPAT_END.length) : null;
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   ensureBuilt();
@@ -311,7 +399,11 @@ async function main(): Promise<void> {
       // The hand-written analysis (what limits each target not met) follows the figures.
       const analysisFile = join(here, 'analysis.md');
       const analysis = existsSync(analysisFile) ? `\n${readFileSync(analysisFile, 'utf8')}` : '';
-      writeFileSync(join(here, 'RESULTS.md'), `# Benchmark results\n\n\`npm run bench\` (bench/run.ts).\n\n${body}\n${analysis}`);
+      const compatSection = currentCompatSection();
+      writeFileSync(
+        join(here, 'RESULTS.md'),
+        `# Benchmark results\n\n\`npm run bench\` (bench/run.ts).\n\n${body}\n${analysis}` + (compatSection === null ? '' : `\n${compatSection}\n`),
+      );
       writeFileSync(join(here, 'results.json'), JSON.stringify(file, null, 1) + '\n');
       console.log('wrote bench/RESULTS.md and bench/results.json');
     }
@@ -320,7 +412,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
+(compatMode ? compatMain() : main()).catch((error: unknown) => {
   console.error(error);
   process.exitCode = 1;
 });

@@ -161,7 +161,7 @@ export const ERROR_CATALOGUE = /* @__PURE__ */ (() => ({
     f.continuation ? `reserved bits ${hex(f.rsv)} set on a continuation frame` : `reserved bits ${hex(f.rsv)} set with no extension claiming them`,
   ),
   RESERVED_OPCODE: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.2', (f: { opcode: number }) => `reserved opcode ${hex(f.opcode)}`),
-  FRAGMENTED_CONTROL_FRAME: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.5', () => 'control frame is fragmented'),
+  FRAGMENTED_CONTROL_FRAME: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.5', (f: { opcode: number }) => `control frame (opcode ${hex(f.opcode)}) is fragmented`),
   CONTROL_FRAME_TOO_LONG: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.5', (f: { length: number }) => `control frame payload of ${f.length} bytes exceeds 125`),
   UNMASKED_FRAME: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.1', () => 'client frame is not masked'),
   MASKED_FRAME: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.1', () => 'server frame is masked'),

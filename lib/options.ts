@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { CompatHooks } from './compat-hooks.js';
 import type { FrameTracer } from './frame/frame-trace.js';
 import { isToken } from './http/tokens.js';
 
@@ -117,6 +118,13 @@ export interface DriverOptions {
    */
   allowDrafts?: boolean;
   /**
+   * Compat-only, for packages/websocket-driver-compat: websocket-driver
+   * 0.8.0's observable quirks in place of RFC 6455 rules. Default null.
+   *
+   * @internal
+   */
+  compat?: CompatHooks | null;
+  /**
    * Debugging: called with each RFC 6455 frame read and written, in
    * readable form (direction, opcode name, fin, rsv, masked, length, a
    * short payload preview): `trace: traceFrames((f) => console.debug(f))`
@@ -177,6 +185,7 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   streamMessages: false,
   maxStreamedMessageSize: Infinity,
   allowDrafts: false,
+  compat: null,
   trace: null,
 });
 
@@ -204,6 +213,10 @@ export function resolveOptions(options: DriverOptions | undefined): ResolvedOpti
       case 'allowDrafts':
         if (typeof value !== 'boolean') throw new TypeError(`option '${key}' must be a boolean`);
         resolved[key] = value;
+        break;
+      case 'compat':
+        // Internal, from packages/websocket-driver-compat only: not checked.
+        resolved.compat = value as CompatHooks | null;
         break;
       case 'fragmentSize':
         resolved.fragmentSize = checkSize(key, value, 1, true);
@@ -253,6 +266,7 @@ function copyOf(options: ResolvedOptions): { -readonly [K in keyof ResolvedOptio
     streamMessages: options.streamMessages,
     maxStreamedMessageSize: options.maxStreamedMessageSize,
     allowDrafts: options.allowDrafts,
+    compat: options.compat,
     trace: options.trace,
   };
 }

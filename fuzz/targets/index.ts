@@ -5,7 +5,8 @@ import { tokensTarget } from './tokens.js';
 import { differentialTarget } from './differential.js';
 import { draftsTarget } from './drafts.js';
 import { proxyTarget } from './proxy.js';
+import { websocketDriverTarget } from './websocket-driver.js';
 import type { FuzzTarget } from './target.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const targets: ReadonlyArray<FuzzTarget<any>> = [framesTarget, headsTarget, tokensTarget, differentialTarget, proxyTarget, draftsTarget];
+export const targets: ReadonlyArray<FuzzTarget<any>> = [framesTarget, headsTarget, tokensTarget, differentialTarget, proxyTarget, draftsTarget, websocketDriverTarget];

@@ -709,7 +709,11 @@ export abstract class BaseDriver {
   protected abstract closeOpenConnection(code: number, reason: string): void;
   /** Throws if `close(code, reason)` is a caller mistake for this protocol. */
   protected abstract checkClose(code: number, reason: string): void;
-  /** Sends whatever tells the peer the connection failed, if anything; `prior` is the state the fault came in. */
+  /**
+   * Sends whatever tells the peer the connection failed, if anything; `prior` is the state the fault came in.
+   *
+   * @internal
+   */
   protected abstract sendFailure(error: ProtocolError, prior: ConnectionState): void;
 
   /**

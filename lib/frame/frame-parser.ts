@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { ProtocolError, protocolError } from '../errors.js';
+import { CloseCode, ProtocolError, protocolError } from '../errors.js';
 import { applyMask, applyMaskTo } from './mask.js';
 import { isControlOpcode, isKnownOpcode } from './opcodes.js';
 
@@ -57,6 +57,8 @@ export interface FrameRules {
   readonly role: 'server' | 'client';
   /** Server: unmasked frames are an error (RFC 6455 §5.1). */
   readonly requireMasking: boolean;
+  /** The close code for an unmasked client frame: 1002 (§7.4.1), 1003 only for websocket-driver compat. */
+  readonly unmaskedCloseCode?: number;
   /** Largest payload accepted, in bytes. */
   readonly maxLength: number;
 }
@@ -286,12 +288,14 @@ export class FrameParser {
     }
     if (control) {
       // §5.5: control frames carry at most 125 bytes and are never fragmented.
-      if (!header.fin) return this.#fail(protocolError('FRAGMENTED_CONTROL_FRAME', {}));
+      if (!header.fin) return this.#fail(protocolError('FRAGMENTED_CONTROL_FRAME', { opcode: header.opcode }));
       if (length > 125) return this.#fail(protocolError('CONTROL_FRAME_TOO_LONG', { length }));
     }
     if (this.#rules.role === 'server') {
       // §5.1: "The server MUST close the connection upon receiving a frame that is not masked."
-      if (!header.masked && this.#rules.requireMasking) return this.#fail(protocolError('UNMASKED_FRAME', {}));
+      if (!header.masked && this.#rules.requireMasking) {
+        return this.#fail(protocolError('UNMASKED_FRAME', {}, { closeCode: this.#rules.unmaskedCloseCode ?? CloseCode.PROTOCOL_ERROR }));
+      }
     } else if (header.masked) {
       // §5.1: "A client MUST close a connection if it detects a masked frame."
       return this.#fail(protocolError('MASKED_FRAME', {}));

@@ -58,9 +58,17 @@ const NAMES: Record<number, FrameTrace['opcode']> = {
  * tracing frame handler and writer a driver reads and writes through.
  */
 export interface FrameTracer {
-  /** Wraps the handler the parser feeds, reporting each frame read. */
+  /**
+   * Wraps the handler the parser feeds, reporting each frame read.
+   *
+   * @internal
+   */
   readonly reading: (inner: FrameHandler) => FrameHandler;
-  /** A frame writer that reports each frame it writes. */
+  /**
+   * A frame writer that reports each frame it writes.
+   *
+   * @internal
+   */
   readonly writing: (sink: Socket, masked: boolean, fragmentSize: number) => FrameWriter;
 }
 

@@ -109,6 +109,7 @@ export abstract class HybiDriver extends BaseDriver {
     this.parser = new FrameParser(trace === null ? this.#reader : trace.reading(this.#reader), {
       role,
       requireMasking: options.requireMasking,
+      unmaskedCloseCode: options.compat?.unmaskedFrameCloseCode ?? CloseCode.PROTOCOL_ERROR,
       // A streamed message's frames are bounded by its own limit (the reader checks which applies).
       maxLength: streaming ? Math.max(options.maxLength, options.maxStreamedMessageSize) : options.maxLength,
     });
@@ -398,7 +399,7 @@ export abstract class HybiDriver extends BaseDriver {
    * (1010, §7.4.1) before the connection ends.
    */
   protected failExtensionNegotiation(error: ProtocolError): void {
-    this.#writeClose(error.closeCode, truncateReason(error.message));
+    this.#writeClose(error.closeCode, this.#failureReason(error));
     this.failConnection(error);
   }
 
@@ -552,7 +553,7 @@ export abstract class HybiDriver extends BaseDriver {
 
   protected checkClose(code: number, reason: string): void {
     // Throws a RangeError for a code that may not be sent or a long reason.
-    encodeClosePayload(code, reason);
+    this.#encodeClose(code, reason);
   }
 
   // --- the closing handshake: one method per move ---
@@ -563,21 +564,28 @@ export abstract class HybiDriver extends BaseDriver {
     // nothing may follow the close frame, so they could not go after it).
     // Compressed pieces of a streamed message still in the codec count as in the pipeline.
     const held = this.#extensions !== null && (!this.#extensions.outgoingIdle || (this.#flowState?.codecPending ?? 0) > 0);
-    if (!held) this.#writeClose(code, reason);
+    // Closing before the frame is written: a synchronous transport may feed
+    // the peer's answer back into parse() from inside write(), and that
+    // answer must not be answered with a second close frame (§5.5.1).
     this.enterClosing({ kind: 'closing', by: 'us', ours: { code, reason }, oursSent: !held, theirs: null });
+    if (!held) this.#writeClose(code, reason);
   }
 
-  /** A failure (then closed): a close frame with the error's code, unless ours was sent already; it replaces one still held. */
+  /**
+   * A failure (then closed): a close frame with the error's code, unless ours was sent already; it replaces one still held.
+   *
+   * @internal
+   */
   protected sendFailure(error: ProtocolError, prior: ConnectionState): void {
     const oursSent = prior.kind === 'closing' && prior.by === 'us' && prior.oursSent;
     if ((prior.kind === 'open' || prior.kind === 'closing') && !oursSent) {
-      this.#writeClose(error.closeCode, truncateReason(error.message));
+      this.#writeClose(error.closeCode, this.#failureReason(error));
     }
   }
 
   /** The peer's close frame: completes the closing handshake, or is held (closing) while the pipeline is busy. */
   #receivedClose(payload: Uint8Array): void {
-    const theirs = parseClosePayload(payload);
+    const theirs = (this.options.compat?.readClose ?? parseClosePayload)(payload);
     if (theirs instanceof ProtocolError) {
       this.failConnection(theirs);
       return;
@@ -613,7 +621,7 @@ export abstract class HybiDriver extends BaseDriver {
     const state = this.state;
     if (state.kind === 'open' || (state.kind === 'closing' && state.by === 'peer')) {
       // §5.5.1: the answer typically echoes the status code received.
-      this.#writeClose(theirs.code, '');
+      this.#writeClose(theirs.code, this.options.compat?.echoCloseReason ? theirs.reason : '');
     }
     this.finish(theirs.code, theirs.reason, true);
   }
@@ -720,7 +728,16 @@ export abstract class HybiDriver extends BaseDriver {
 
   /** Writes a close frame; the callers above decide whether one may still be sent. */
   #writeClose(code: number, reason: string): void {
-    this.writer.frame(true, 0, Opcode.CLOSE, code === CloseCode.NO_STATUS ? EMPTY : encodeClosePayload(code, reason));
+    this.writer.frame(true, 0, Opcode.CLOSE, code === CloseCode.NO_STATUS ? EMPTY : this.#encodeClose(code, reason));
+  }
+
+  #encodeClose(code: number, reason: string): Uint8Array {
+    return (this.options.compat?.encodeClose ?? encodeClosePayload)(code, reason);
+  }
+
+  /** The reason in the close frame that fails the connection. */
+  #failureReason(error: ProtocolError): string {
+    return this.options.compat?.failureReason(error) ?? truncateReason(error.message);
   }
 
   #runPingCallbacks(payload: Uint8Array): void {

@@ -22,8 +22,8 @@ export const LAYERS: readonly Layer[] = [
     paths: ['lib/bytes.ts', 'lib/errors.ts', 'lib/emitter.ts', 'lib/events.ts'],
   },
   {
-    name: 'wire: HTTP/1.1 heads and tokens, RFC 6455 frames, options',
-    paths: ['lib/http/', 'lib/frame/', 'lib/options.ts'],
+    name: 'wire: HTTP/1.1 heads and tokens, RFC 6455 frames, options (with the compat-only hooks)',
+    paths: ['lib/http/', 'lib/frame/', 'lib/options.ts', 'lib/compat-hooks.ts'],
   },
   {
     name: 'negotiation: opening handshakes, extensions, HTTP/2 extended CONNECT, the proxy tunnel',

@@ -4,7 +4,7 @@
  * figures docs/runtimes.md reports): an app that imports only `Driver`
  * stays within issue 14's 26 KB (24,523 bytes once issue 10's refactor was
  * done; the send slab and prepared messages came after, then issue 11's
- * flow control took it to 29.4 KB; 25.7 KB once the framing driver, the
+ * flow control took it to 29.4 KB; 25.8 KB once the framing driver, the
  * proxy, streamed messages out and the deadline clock became functions of
  * their own, left out of an app that does not import them).
  * `wsdriver/callbacks`
