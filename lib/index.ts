@@ -34,7 +34,7 @@ export { Driver, framingDriver } from './driver/factories.js';
 export type { HttpServerDriver } from './driver/http-server-driver.js';
 export type { HybiServerDriver } from './driver/hybi-server-driver.js';
 export type { HybiClientDriver } from './driver/hybi-client-driver.js';
-export { httpProxy, type HttpProxy, type ProxyCloseEvent, type ProxyConnectEvent, type ProxyEventMap } from './proxy/http-proxy.js';
+export { httpProxy, type HttpProxy, type ProxiedDriver, type ProxyCloseEvent, type ProxyConnectEvent, type ProxyEventMap } from './proxy/http-proxy.js';
 export type { FramingDriver, FramingServerDriver, FramingClientDriver } from './driver/framing-driver.js';
 export type { FramingDriverFor, FramingResponse, FramingRole } from './driver/framing-driver.js';
 export { isExtendedConnect } from './http2/extended-connect.js';

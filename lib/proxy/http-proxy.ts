@@ -24,7 +24,6 @@ import { createHeaderFields, ResponseHeadParser, type HeadLimits, type HeaderFie
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { encodeHead } from '../http/serialize.js';
 import type { WebSocketUrl } from '../handshake/client-handshake.js';
-import type { HybiClientDriver } from '../driver/hybi-client-driver.js';
 import type { ProxyOptions } from '../options.js';
 /** Re-exported for `httpProxy()`; declared with the other options. */
 export type { ProxyOptions } from '../options.js';
@@ -267,6 +266,16 @@ export class HttpProxy {
 }
 
 /**
+ * What {@link httpProxy} needs of a driver: a client driver
+ * (`HybiClientDriver`, from `Driver.client`) has it. Declared here, as a
+ * shape, because this layer sits below the drivers (docs/ARCHITECTURE.md).
+ */
+export interface ProxiedDriver {
+  /** @internal Puts the proxy's tunnel in front of the handshake. */
+  useTunnel(make: (link: ProxyLink) => HttpProxy): HttpProxy;
+}
+
+/**
  * Connects `driver` through an HTTP proxy: returns an {@link HttpProxy}
  * that asks the proxy at `url` (http: or https:, user info for Basic auth)
  * for a tunnel with CONNECT, through the driver's socket. Call
@@ -277,7 +286,7 @@ export class HttpProxy {
  * A function rather than a driver method, so an application that never
  * uses a proxy leaves this module out of its bundle.
  */
-export function httpProxy(driver: HybiClientDriver, url: string | URL, options?: ProxyOptions): HttpProxy {
+export function httpProxy(driver: ProxiedDriver, url: string | URL, options?: ProxyOptions): HttpProxy {
   if (driver === null || typeof driver !== 'object' || typeof driver.useTunnel !== 'function') {
     throw new TypeError('httpProxy() takes a client driver made by Driver.client()');
   }
