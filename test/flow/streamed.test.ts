@@ -129,7 +129,7 @@ describe.each(ROLES)('$name sending streamed messages', (role: Role) => {
 
   it('a Buffer given to binary() while a streamed message is out is copied: changing it afterwards changes nothing sent', () => {
     const { driver, rec } = open();
-    const out = driver.startMessage('binary')!;
+    const out = startMessage(driver, 'binary')!;
     // A Buffer's slice() is a view, not a copy: the message must not be kept that way.
     const payload = Buffer.from([7, 7, 7]);
     expect(driver.binary(payload)).toBe(true);
