@@ -217,7 +217,8 @@ export class FrameWriter {
   /**
    * Sends a payload this writer made itself (a long text's encoding) as one
    * frame: masked in place when a client sends it (no one else holds it),
-   * written after its header, so it is never copied.
+   * written after its header, so it is never copied; joined to its header
+   * when the transport wants whole frames.
    */
   #ownPayload(opcode: number, payload: Uint8Array): void {
     const length = payload.length;
