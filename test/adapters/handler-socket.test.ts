@@ -91,6 +91,7 @@ describe('runOverHandlerSocket', () => {
   it('reports 1006 when the socket closes first, and drops what was queued', () => {
     const socket = new NarrowSocket(0);
     const connection = runOverHandlerSocket(socket, (s) => Driver.client(s), { url: 'ws://x.test/' });
+    const closes: number[] = [];
     connection.driver.on('close', (event) => closes.push(event.code));
     connection.driver.start();
     expect(connection.bufferedAmount()).toBeGreaterThan(0);
