@@ -125,7 +125,7 @@ describe('bounds on streamed inflation', () => {
     const paused = withShared({ streamMessages: true });
     const log = pieces(paused.server as never);
     let inflated = 0;
-    const stopAtFirstPiece = (event: { data: Uint8Array }) => {
+    const stopAtFirstPiece = (event: { data: string | Uint8Array }) => {
       inflated += event.data.length;
       paused.server.pause();
     };
