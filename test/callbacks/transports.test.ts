@@ -12,7 +12,7 @@ import { ClientGroup, bindHandler, type Client, type Handler } from '../../lib/a
 import { attach, handleUpgrade, streamSocket, writeBuffer } from '../../lib/adapters/node/index.js';
 import { runOverStreams } from '../../lib/adapters/streams/index.js';
 import { Driver, type DriverOptions } from '../../lib/index.js';
-import { parseHead, requestHead } from '../helpers/index.js';
+import { clientFrame, Op, parseHead, requestHead } from '../helpers/index.js';
 import { Cleanup, listen, once, readUntil, tcpConnect } from '../interop/support.js';
 import { LoggingHandler } from './support.js';
 
@@ -377,6 +377,29 @@ describe('callbacks over WHATWG streams', () => {
       })
       .toEqual(['open', 'drained']);
     expect(connection.writeBuffer.pending()).toBe(0);
+    toDriver.close();
+    await connection.done;
+  });
+
+  it('client.pause() stops reading the readable side (chunks stay queued in it); client.resume() delivers them', async () => {
+    let toDriver!: ReadableStreamDefaultController<Uint8Array>;
+    const readable = new ReadableStream<Uint8Array>({ start: (controller) => void (toDriver = controller) });
+    const writable = new WritableStream<Uint8Array>();
+    const connection = runOverStreams({ readable, writable }, (socket) => Driver.server(socket));
+    connection.driver.on('connect', () => connection.driver.start());
+    const log = new LoggingHandler();
+    const { client } = bindHandler(connection.driver, log, connection.writeBuffer);
+    toDriver.enqueue(requestHead());
+    await expect.poll(() => log.names).toEqual(['open']);
+    client.pause();
+    for (let i = 0; i < 5; i++) toDriver.enqueue(clientFrame(Op.TEXT, `message ${i}`));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // At most the one read already under way was taken; the rest waits in the stream's queue.
+    expect(toDriver.desiredSize).toBeLessThanOrEqual(-3);
+    expect(log.names).toEqual(['open']);
+    client.resume();
+    await expect.poll(() => log.names.length).toBe(6);
+    expect(toDriver.desiredSize).toBe(1);
     toDriver.close();
     await connection.done;
   });
