@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CloseEvent, FramingClientDriver, FramingServerDriver, ProtocolError } from '../../lib/index.js';
 import { connectHttp2, handleHttp2Stream, perMessageDeflate, type NodeDriverOptions } from '../../lib/adapters/node/index.js';
+import { bindHandler, type Client } from '../../lib/adapters/callbacks/index.js';
 import { selfSignedCertificate, type Certificate } from '../proxy/support/certificate.js';
 import { OPENSSL, peerAvailable } from '../helpers/peers.js';
 
@@ -360,6 +361,58 @@ describe.skipIf(!opensslHere).each(TRANSPORTS)('WebSocket over $name', (transpor
       while (received < accepted * chunk.length && errors.length === 0) await new Promise((resolve) => setImmediate(resolve));
       expect(errors).toEqual([]);
       expect(received).toBe(accepted * chunk.length);
+    });
+
+    it('wsdriver/callbacks over the stream: write() refused while the client does not read, onDrained once it does, client.pause() stops reading', async () => {
+      const total = 200; // 12.5 MiB of 64 KiB messages
+      const chunk = new Uint8Array(64 * 1024);
+      const seen = { accepted: 0, refused: 0, drains: 0, messages: 0 };
+      let bound: Client | undefined;
+      const server = await echoServer(transport, {
+        driver: { maxBufferedBytes: MiB },
+        setup: (driver) => {
+          const produce = (client: Client) => {
+            while (seen.accepted < total) {
+              if (!client.write(chunk)) return void seen.refused++;
+              seen.accepted++;
+            }
+          };
+          bindHandler(driver, {
+            onOpen: (client) => void (bound = client),
+            onMessage: (client) => {
+              // The first message starts the producer; later ones are counted.
+              if (seen.messages++ === 0) produce(client);
+            },
+            onDrained(client) {
+              seen.drains++;
+              produce(client);
+            },
+          });
+        },
+      });
+      const client = connectHttp2(await session(transport, server.port), urlFor(server.port));
+      await next(client, 'open');
+      let received = 0;
+      // The echo server also echoes 'go': only the binary messages are the handler's.
+      client.on('message', (event) => void (typeof event.data !== 'string' && (received += event.data.length)));
+      client.pause();
+      client.text('go');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(seen.refused).toBeGreaterThan(0);
+      expect(seen.accepted).toBeLessThan(total);
+      expect(server.streams[0]!.writableLength).toBeLessThanOrEqual(MiB + chunk.length + 10);
+      client.resume();
+      await expect.poll(() => received, { timeout: 10_000 }).toBe(total * chunk.length);
+      expect(seen.drains).toBeGreaterThan(0);
+
+      // Receive side: the handler pauses; the client's messages wait on its side.
+      bound!.pause();
+      const before = seen.messages;
+      const offered = await offerFor(500, () => client.binary(chunk));
+      expect(seen.messages).toBe(before);
+      expect(client.bufferedAmount).toBeGreaterThan(8 * MiB);
+      bound!.resume();
+      await expect.poll(() => seen.messages, { timeout: 10_000 }).toBe(before + offered);
     });
   });
 
