@@ -9,7 +9,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { Driver } from 'wsdriver';
+import { Driver, httpProxy } from 'wsdriver';
 
 const [targetArg, proxyArg] = process.argv.slice(2);
 if (targetArg === undefined || proxyArg === undefined) {
@@ -23,7 +23,7 @@ const tcp = new net.Socket();
 // proxy is asked for a tunnel, then TLS inside the tunnel for wss:.
 let transport: net.Socket = tcp;
 const driver = Driver.client({ url: target, write: (bytes) => transport.write(bytes) });
-const proxy = driver.proxy(proxyArg);
+const proxy = httpProxy(driver, proxyArg);
 proxy.setHeader('User-Agent', 'wsdriver-example');
 
 // Everything TCP receives goes to the proxy. Once the tunnel is open it

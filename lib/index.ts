@@ -6,7 +6,7 @@
  *
  * Drivers come from {@link Driver}: `Driver.server` (reads the HTTP request
  * itself), `Driver.rack` (a request an HTTP server already parsed),
- * `Driver.client` and `Driver.framing` (RFC 6455 frames over a stream
+ * `Driver.client` and `framingDriver` (RFC 6455 frames over a stream
  * negotiated elsewhere, such as HTTP/2). Options are {@link DriverOptions};
  * a fault of the peer's is a {@link ProtocolError} in an `error` event.
  *
@@ -28,22 +28,22 @@
  *
  * @module wsdriver
  */
-export { Driver } from './driver/factories.js';
+export { Driver, framingDriver } from './driver/factories.js';
 // The drivers' classes are types here: drivers are made by the Driver
-// factories (and proxies by driver.proxy()), not by their constructors.
+// factories (and proxies by httpProxy()), not by their constructors.
 export type { HttpServerDriver } from './driver/http-server-driver.js';
 export type { HybiServerDriver } from './driver/hybi-server-driver.js';
 export type { HybiClientDriver } from './driver/hybi-client-driver.js';
-export type { HttpProxy, ProxyCloseEvent, ProxyConnectEvent, ProxyEventMap } from './proxy/http-proxy.js';
+export { httpProxy, type HttpProxy, type ProxiedDriver, type ProxyCloseEvent, type ProxyConnectEvent, type ProxyEventMap } from './proxy/http-proxy.js';
 export type { FramingDriver, FramingServerDriver, FramingClientDriver } from './driver/framing-driver.js';
 export type { FramingDriverFor, FramingResponse, FramingRole } from './driver/framing-driver.js';
 export { isExtendedConnect } from './http2/extended-connect.js';
 export type { Http2HeaderInput } from './http2/extended-connect.js';
 /** The API every driver shares (a type: drivers come from the Driver factories). */
 export type { BaseDriver, SendCallback } from './connection/base-driver.js';
-export type { DeadlineSettings } from './connection/deadlines.js';
-/** A message sent in pieces (a type: `startMessage()` makes them). */
-export type { OutgoingMessage, PieceCallback } from './hybi/outgoing-message.js';
+export { deadlineKeeper, type DeadlineKeeper, type DeadlineSettings } from './connection/deadlines.js';
+/** A message sent in pieces: `startMessage(driver, type)` begins one. */
+export { startMessage, type OutgoingMessage, type PieceCallback } from './hybi/outgoing-message.js';
 export type { ServerSide, ServerSideDriver } from './connection/server-side.js';
 export type {
   CloseEvent,

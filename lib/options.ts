@@ -12,7 +12,7 @@ import { isToken } from './http/tokens.js';
 
 /**
  * Options accepted by {@link Driver.server}, {@link Driver.rack},
- * {@link Driver.client} and {@link Driver.framing}. Every field is optional.
+ * {@link Driver.client} and {@link framingDriver}. Every field is optional.
  */
 export interface DriverOptions {
   /**
@@ -146,14 +146,14 @@ export type ExtraHeaders = Readonly<Record<string, string | number>>;
 
 /**
  * The `headers` option, the same wherever a request of this library's own
- * is sent: `driver.proxy()`'s CONNECT, and the Node adapter's clients.
+ * is sent: `httpProxy()`'s CONNECT, and the Node adapter's clients.
  */
 export interface HeadersOption {
   /** Headers added to the request, as by `setHeader()` (`origin`, `authorization`, …). */
   headers?: ExtraHeaders;
 }
 
-/** Options of `driver.proxy(url, options)`. */
+/** Options of `httpProxy(driver, url, options)`. */
 export interface ProxyOptions extends HeadersOption {}
 
 /**

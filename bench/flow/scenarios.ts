@@ -14,7 +14,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { Driver, type HttpServerDriver } from '../../lib/index.js';
+import { Driver, startMessage, type HttpServerDriver } from '../../lib/index.js';
 import { attach, connect, streamSocket } from '../../lib/adapters/node/index.js';
 
 const [scenario, impl] = process.argv.slice(2) as [string, 'wsdriver' | 'ws'];
@@ -290,7 +290,7 @@ async function streamed(direction: 'upload' | 'download'): Promise<Figures> {
         await new Promise((ready) => client.once('open', ready));
         while (serverDriver === null || serverDriver.readyState !== 1) await sleep(1);
         const sender = direction === 'upload' ? client : serverDriver!;
-        const out = sender.startMessage('binary')!;
+        const out = startMessage(sender, 'binary')!;
         for (let sent = 0; sent < total; sent += MiB) {
           // A piece refused for maxBufferedBytes waits for drain; otherwise wait when the transport is backed up.
           while (!(sent + MiB >= total ? out.end(piece) : out.write(piece))) await new Promise((drained) => sender.once('drain', drained));

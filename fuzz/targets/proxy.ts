@@ -1,12 +1,12 @@
 /**
  * Fuzz target `proxy`: answers to a CONNECT request, parsed by the client's
- * proxy (`driver.proxy(url)`): a 200, interim 1xx answers before it, a
+ * proxy (`httpProxy(driver, url)`): a 200, interim 1xx answers before it, a
  * refusal, damaged bytes and arbitrary bytes, under random chunkings.
  * Known answers: a 2xx opens the tunnel, a 4xx/5xx is PROXY_REFUSED; for
  * all inputs, no exception, at most one `connect` or `error`, then `close`.
  */
 import fc from 'fast-check';
-import { Driver } from '../../lib/index.js';
+import { Driver, httpProxy } from '../../lib/index.js';
 import { latin1Bytes, Recorder, split, type Chunking } from '../../test/helpers/index.js';
 import { byteMutation, chunkSizes, mutateBytes, type ByteMutation } from '../lib/frame-streams.js';
 import { ensure } from '../lib/invariants.js';
@@ -40,7 +40,7 @@ export function checkProxyCase(c: ProxyCase): void {
   for (const chunking of chunkings) {
     const rec = new Recorder({ url: 'ws://example.com/chat' });
     const driver = rec.attach(Driver.client(rec.socket));
-    const proxy = driver.proxy('http://proxy.example:3128');
+    const proxy = httpProxy(driver, 'http://proxy.example:3128');
     const seen: string[] = [];
     proxy.on('connect', () => seen.push('connect'));
     proxy.on('error', (e) => seen.push(`error ${e.code}`));

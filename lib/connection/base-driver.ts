@@ -18,7 +18,7 @@ import { errorResponse } from '../http/serialize.js';
 import { QUEUED_ENTRY_OVERHEAD, type ResolvedOptions } from '../options.js';
 import { CONNECTING, FAILING, OPEN, readyStateOf, type ClosingState, type ConnectionState, type ReadyState } from './connection-state.js';
 import type { DriverEventMap, Socket } from '../events.js';
-import { checkDeadlineSettings, DeadlineClock, type DeadlineSettings } from './deadlines.js';
+import type { DeadlineClock, DeadlineKeeper } from './deadlines.js';
 import { InputGate, PauseReason } from './input-gate.js';
 import { SendFlow } from './send-flow.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
@@ -248,17 +248,21 @@ export abstract class BaseDriver {
   protected onApplicationResume(): void {}
 
   /**
-   * Turns on the deadlines (docs/flow-control.md): the opening handshake,
-   * keepalive pings and their pongs, the closing handshake, each a
-   * duration in `settings` (0 for off), counted from `now` (milliseconds,
-   * any clock, the same as later `tick()` calls). Then call `tick(now)`
-   * by `deadline`, and on `open` and `closing`. Replaces earlier settings.
+   * Turns on the deadlines (docs/flow-control.md) that `keeper` holds
+   * (made by `deadlineKeeper(settings)`: the opening handshake, keepalive
+   * pings and their pongs, the closing handshake), counted from `now`
+   * (milliseconds, any clock, the same as later `tick()` calls). Then call
+   * `tick(now)` by `deadline`, and on `open` and `closing`. Replaces
+   * earlier deadlines.
    */
-  useDeadlines(settings: DeadlineSettings, now: number): void {
-    const checked = checkDeadlineSettings(settings);
+  useDeadlines(keeper: DeadlineKeeper, now: number): void {
+    // The keeper carries the clock's code, so a driver that never uses deadlines does not bundle it.
+    if (typeof keeper?.start !== 'function') {
+      throw new TypeError("useDeadlines() takes deadlineKeeper(settings), imported from 'wsdriver'");
+    }
     if (typeof now !== 'number' || !Number.isFinite(now)) throw new TypeError('now must be a finite number of milliseconds');
     if (this.state.kind === 'closed') return;
-    const clock = new DeadlineClock(checked, now);
+    const clock = keeper.start(now);
     if (this.state.kind !== 'connecting') clock.opened();
     if (this.state.kind === 'closing') clock.closing();
     this.deadlines = clock;

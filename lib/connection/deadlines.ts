@@ -8,6 +8,10 @@
  * closing handshake began) starts at the first `advance()` after it; until
  * then `next` is the last time seen, asking for a tick at once.
  *
+ * The settings come in through `deadlineKeeper(settings)`, a function of
+ * its own, so an application that never uses deadlines leaves this module
+ * out of its bundle (the driver only calls what the keeper holds).
+ *
  * @module
  */
 
@@ -43,6 +47,27 @@ export function checkDeadlineSettings(settings: DeadlineSettings): Required<Dead
     pingTimeout: duration('pingTimeout', pingInterval),
     closeTimeout: duration('closeTimeout', 0),
   };
+}
+
+/** Checked deadline settings for `driver.useDeadlines()`; made by {@link deadlineKeeper}. */
+export interface DeadlineKeeper {
+  /**
+   * The deadlines of one connection, counted from `now`.
+   *
+   * @internal
+   */
+  readonly start: (now: number) => DeadlineClock;
+}
+
+/**
+ * Deadlines for `driver.useDeadlines(keeper, now)`: the opening handshake,
+ * keepalive pings and their pongs, the closing handshake, each a duration
+ * in `settings` (0 for off). Throws a RangeError on a negative or
+ * non-finite duration. One keeper serves any number of drivers.
+ */
+export function deadlineKeeper(settings: DeadlineSettings): DeadlineKeeper {
+  const checked = checkDeadlineSettings(settings);
+  return { start: (now) => new DeadlineClock(checked, now) };
 }
 
 const PENDING = -1;

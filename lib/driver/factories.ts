@@ -49,18 +49,6 @@ export const Driver = {
   },
 
   /**
-   * A driver for a stream whose opening handshake happens elsewhere: an
-   * HTTP/2 stream opened by an extended CONNECT (RFC 8441), or any stream
-   * already agreed on. It speaks RFC 6455 frames only, as `role`: a client
-   * masks what it sends, a server requires masked frames. Negotiate through
-   * headers with `respond()` (server) or `requestHeaders()` and
-   * `acceptResponse()` (client), or just call `start()`. See docs/http2.md.
-   */
-  framing<R extends FramingRole>(socket: Socket, role: R, options?: DriverOptions): FramingDriverFor<R> {
-    return createFramingDriver(socket, role, resolveOptions(options));
-  },
-
-  /**
    * True if the request asks for a WebSocket upgrade: a GET whose
    * `Connection` header holds the `upgrade` token and whose `Upgrade`
    * header names `websocket`. Takes the same request shapes as `rack`.
@@ -80,3 +68,19 @@ export const Driver = {
     );
   },
 } as const;
+
+/**
+ * A driver for a stream whose opening handshake happens elsewhere: an
+ * HTTP/2 stream opened by an extended CONNECT (RFC 8441), or any stream
+ * already agreed on. It speaks RFC 6455 frames only, as `role`: a client
+ * masks what it sends, a server requires masked frames. Negotiate through
+ * headers with `respond()` (server) or `requestHeaders()` and
+ * `acceptResponse()` (client), or just call `start()`. See docs/http2.md.
+ *
+ * A function of its own rather than a `Driver` method, so an application
+ * that never frames a stream leaves this code (and the HTTP/2 header
+ * handling) out of its bundle.
+ */
+export function framingDriver<R extends FramingRole>(socket: Socket, role: R, options?: DriverOptions): FramingDriverFor<R> {
+  return createFramingDriver(socket, role, resolveOptions(options));
+}

@@ -121,7 +121,7 @@ export class FramingServerDriver extends FramingDriver {
   env: RackEnv | null = null;
 
   /**
-   * Made by `Driver.framing(socket, 'server')`, which checks the options; use that.
+   * Made by `framingDriver(socket, 'server')`, which checks the options; use that.
    *
    * @internal
    */
@@ -189,7 +189,7 @@ export class FramingClientDriver extends FramingDriver {
   #awaitingResponse = false;
 
   /**
-   * Made by `Driver.framing(socket, 'client')`, which checks the options; use that.
+   * Made by `framingDriver(socket, 'client')`, which checks the options; use that.
    *
    * @internal
    */

@@ -25,9 +25,9 @@ import { encodeClosePayload } from '../frame/close-payload.js';
 import { toBytes } from '../bytes.js';
 import type { PreparedMessage } from '../frame/prepared-message.js';
 import { BaseDriver, type SendCallback } from '../connection/base-driver.js';
-import type { DeadlineSettings } from '../connection/deadlines.js';
+import type { DeadlineKeeper } from '../connection/deadlines.js';
 import { PauseReason } from '../connection/input-gate.js';
-import type { OutgoingMessage } from '../hybi/outgoing-message.js';
+import type { PieceHost, StreamedOut } from '../hybi/outgoing-message.js';
 import type { ReadyState } from '../connection/connection-state.js';
 import type { Socket } from '../events.js';
 import type { ServerSideDriver } from '../connection/server-side.js';
@@ -48,8 +48,8 @@ export class HttpServerDriver extends BaseDriver {
   #afterHead: Uint8Array[] | null = null;
   // useDeadlines() before the request arrived: the handshake deadline runs
   // here (a head not complete in time is answered 408), then the protocol
-  // driver gets the same settings from the same start.
-  #deadlineStart: { readonly settings: DeadlineSettings; readonly now: number } | null = null;
+  // driver gets the same keeper from the same start.
+  #deadlineStart: { readonly keeper: DeadlineKeeper; readonly now: number } | null = null;
 
   /**
    * Made by `Driver.server`, which checks the options; use that.
@@ -240,13 +240,13 @@ export class HttpServerDriver extends BaseDriver {
   }
 
   /** As {@link BaseDriver.useDeadlines}; before the request arrives, a head not complete in time is answered 408. */
-  override useDeadlines(settings: DeadlineSettings, now: number): void {
+  override useDeadlines(keeper: DeadlineKeeper, now: number): void {
     if (this.#delegate !== null) {
-      this.#delegate.useDeadlines(settings, now);
+      this.#delegate.useDeadlines(keeper, now);
       return;
     }
-    super.useDeadlines(settings, now);
-    this.#deadlineStart = { settings, now };
+    super.useDeadlines(keeper, now);
+    this.#deadlineStart = { keeper, now };
   }
 
   override get deadline(): number | null {
@@ -258,11 +258,10 @@ export class HttpServerDriver extends BaseDriver {
     else super.tick(now);
   }
 
-  /** As `HybiDriver.startMessage`; null before the connection is open, or on a hixie draft. */
-  startMessage(type: 'text' | 'binary'): OutgoingMessage | null {
-    if (type !== 'text' && type !== 'binary') throw new TypeError("startMessage() takes 'text' or 'binary'");
-    const delegate = this.#delegate as (ServerSideDriver & { startMessage?(type: 'text' | 'binary'): OutgoingMessage | null }) | null;
-    return delegate?.startMessage?.(type) ?? null;
+  /** @internal As `HybiDriver.beginMessage` (for `startMessage()`); null before the connection is open, or on a hixie draft. */
+  beginMessage<M extends StreamedOut>(make: (host: PieceHost) => M): M | null {
+    const delegate = this.#delegate as (ServerSideDriver & { beginMessage?(make: (host: PieceHost) => M): M | null }) | null;
+    return delegate?.beginMessage?.(make) ?? null;
   }
 
   /** The protocol driver takes over what was set up before the request arrived. */
@@ -278,7 +277,7 @@ export class HttpServerDriver extends BaseDriver {
     const deadlineStart = this.#deadlineStart;
     this.#deadlineStart = null;
     this.deadlines = null;
-    if (deadlineStart !== null) chosen.useDeadlines(deadlineStart.settings, deadlineStart.now);
+    if (deadlineStart !== null) chosen.useDeadlines(deadlineStart.keeper, deadlineStart.now);
     // Messages queued here queue there, in order, until it opens.
     for (const item of this.takeQueue()) {
       if (item.kind === 'text') chosen.text(item.data, item.done);

@@ -10,10 +10,15 @@ import type { Socket } from '../events.js';
 import { createHeaderFields, ResponseHeadParser, type HeaderFields } from '../http/head-parser.js';
 import { encodeHead } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
-import { HttpProxy, type ProxyOptions } from '../proxy/http-proxy.js';
+import type { ProxyLink } from '../proxy/http-proxy.js';
 import { generateKey } from '../handshake/accept-key.js';
 import { checkHandshakeResponse, clientRequestHead, parseWebSocketUrl, type WebSocketUrl } from '../handshake/client-handshake.js';
 import { HybiDriver } from '../hybi/hybi-driver.js';
+
+/** What the driver tells a proxy opening its tunnel (see `useTunnel`). */
+interface Tunnel {
+  transportClosed(): void;
+}
 
 /** Client side of an RFC 6455 connection. */
 export class HybiClientDriver extends HybiDriver {
@@ -30,7 +35,7 @@ export class HybiClientDriver extends HybiDriver {
 
   readonly #key = generateKey();
   #response: ResponseHeadParser | null;
-  #proxy: HttpProxy | null = null;
+  #proxy: Tunnel | null = null;
   // With a proxy, the handshake waits for the tunnel: 'held' if start()
   // came first, sent once the proxy's connect listeners have run.
   #tunnel: 'direct' | 'waiting' | 'held' | 'open' = 'direct';
@@ -54,27 +59,24 @@ export class HybiClientDriver extends HybiDriver {
   }
 
   /**
-   * Connects through an HTTP proxy: returns an {@link HttpProxy} that asks
-   * the proxy at `url` (http: or https:, user info for Basic auth) for a
-   * tunnel with CONNECT, through this driver's socket. Call `proxy.start()`,
-   * pass what the socket receives to `proxy.parse()`, and call `start()`
-   * on `connect` (for wss:, after starting TLS there). See docs/proxy.md.
+   * Puts a proxy's tunnel in front of the handshake: `make` gets what the
+   * proxy needs from this driver. Called by `httpProxy()`
+   * (lib/proxy/http-proxy.ts), a function of its own so that an
+   * application that never uses a proxy leaves its code out of its bundle.
+   *
+   * @internal
    */
-  proxy(url: string | URL, options?: ProxyOptions): HttpProxy {
+  useTunnel<P extends Tunnel>(make: (link: ProxyLink) => P): P {
     if (this.#tunnel !== 'direct') throw new Error('this driver already has a proxy');
-    const proxy = new HttpProxy(
-      url,
-      {
-        target: this.target,
-        socket: this.socket,
-        limits: this.options,
-        // ws: the tunnel carries our stream; wss: TLS sits between.
-        forward: this.target.secure ? null : (bytes) => this.parse(bytes),
-        opened: () => this.#tunnelOpened(),
-        failed: (error) => this.hub.run(() => this.failConnection(error)),
-      },
-      options,
-    );
+    const proxy = make({
+      target: this.target,
+      socket: this.socket,
+      limits: this.options,
+      // ws: the tunnel carries our stream; wss: TLS sits between.
+      forward: this.target.secure ? null : (bytes) => this.parse(bytes),
+      opened: () => this.#tunnelOpened(),
+      failed: (error) => this.hub.run(() => this.failConnection(error)),
+    });
     this.#proxy = proxy;
     this.#tunnel = 'waiting';
     return proxy;

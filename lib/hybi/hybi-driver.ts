@@ -40,7 +40,7 @@ import { ExtensionStack, extensionFailure, type EncodedMessage } from '../extens
 import type { PieceCodec } from '../extensions/piece-codec.js';
 import { MessageReader, type MessageSink, type StreamedMessageSink } from './message-reader.js';
 import { PendingPong } from './pending-pong.js';
-import { OutgoingMessage, type PieceCallback, type PieceSink } from './outgoing-message.js';
+import type { PieceHost, StreamedOut } from './outgoing-message.js';
 
 /** A whole message waiting for a streamed one to end. */
 interface WaitingMessage {
@@ -50,8 +50,6 @@ interface WaitingMessage {
 }
 
 const EMPTY = new Uint8Array(0);
-// RFC 7692 §6: the per-message compressed bit, on a message's first frame.
-const RSV1 = 0x40;
 const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
 const textEncoder = new TextEncoder();
 
@@ -153,118 +151,49 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   /**
-   * Starts a message sent in pieces: `write(piece)` sends each as a frame,
-   * `end(piece?)` the last. Pings, pongs and close may go between pieces;
-   * `text()` and `binary()` wait until the end. With an extension
-   * negotiated, the pieces are gathered and the message goes through the
-   * extensions whole at `end()`. Null if the connection is not open;
-   * throws if a streamed message is already being sent.
+   * Starts a message sent in pieces, for `startMessage()`
+   * (lib/hybi/outgoing-message.ts), which brings the code for pieces, so a
+   * bundle that never streams a message out leaves it out. `make` gets
+   * what the message needs of this driver. Null if the connection is not
+   * open; throws if a streamed message is already being sent.
+   *
+   * @internal
    */
-  startMessage(type: 'text' | 'binary'): OutgoingMessage | null {
-    if (type !== 'text' && type !== 'binary') throw new TypeError("startMessage() takes 'text' or 'binary'");
+  beginMessage<M extends StreamedOut>(make: (host: PieceHost) => M): M | null {
     if (this.#flowState?.outgoing != null) throw new Error('a streamed message is already being sent: end() it first');
     if (this.state.kind !== 'open') return null;
     const extensions = this.#extensions;
-    const sink =
-      extensions === null
-        ? this.#pieceSink()
-        : this.#codec !== null && extensions.outgoingIdle && (this.#flowState?.codecPending ?? 0) === 0
-          ? this.#compressingSink()
-          : this.#gatheringSink(type);
-    const message = new OutgoingMessage(sink, type);
+    const codec = this.#codec;
+    const run = <T>(work: () => T): T => this.hub.run(work);
+    const message = make({
+      // With extensions, which work on whole messages, the pieces are
+      // gathered and go through the pipeline at the end, unless the
+      // extension's piece codec is idle and can take them as they come.
+      codec: extensions !== null && codec !== null && extensions.outgoingIdle && (this.#flowState?.codecPending ?? 0) === 0 ? codec : null,
+      gathers: extensions !== null,
+      run,
+      state: () => this.state.kind,
+      frame: (fin, rsv, opcode, payload, done) => {
+        this.writer.frame(fin, rsv, opcode, payload);
+        if (done !== undefined) super.settleWhenWritten(done);
+      },
+      whole: (opcode, data, done) => {
+        if (this.#flowState !== null) this.#flowState.justQueued = null;
+        this.#sendThroughExtensions(opcode, data);
+        if (done !== undefined) this.settleWhenWritten(done);
+      },
+      admits: (size) => this.sendFlow.bufferedAmount === 0 || this.sendFlow.admits(size),
+      released: (message) => run(() => this.#releaseOutgoing(message)),
+      compressing: (change, bytes) => {
+        this.#flow.codecPending += change;
+        this.sendFlow.heldBytes += change * bytes;
+      },
+      failed: (error) => this.failConnection(extensionFailure(error)),
+      mayWrite: () => this.#mayWritePipelined(),
+      written: () => this.#pipelineProgress(),
+    });
     this.#flow.outgoing = message;
     return message;
-  }
-
-  /** Pieces straight to the wire, one frame each. */
-  #pieceSink(): PieceSink {
-    return {
-      writePiece: (opcode, fin, payload, done) =>
-        this.hub.run(() => {
-          if (this.state.kind !== 'open') return false;
-          this.writer.frame(fin, 0, opcode, payload);
-          if (done !== undefined) super.settleWhenWritten(done);
-          return true;
-        }),
-      admits: (size) => this.sendFlow.bufferedAmount === 0 || this.sendFlow.admits(size),
-      released: (message) => this.hub.run(() => this.#releaseOutgoing(message)),
-    };
-  }
-
-  /**
-   * With extensions, which work on whole messages: pieces are gathered and
-   * the message goes through the pipeline at the end (docs/flow-control.md).
-   */
-  #gatheringSink(type: 'text' | 'binary'): PieceSink {
-    const pieces: Uint8Array[] = [];
-    const callbacks: PieceCallback[] = [];
-    return {
-      writePiece: (_opcode, fin, payload, done) =>
-        this.hub.run(() => {
-          if (this.state.kind !== 'open') return false;
-          // Copied: the caller may reuse its buffer once write() returns.
-          pieces.push(payload.slice());
-          if (done !== undefined) callbacks.push(done);
-          if (!fin) return true;
-          const whole = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
-          let at = 0;
-          for (const piece of pieces) {
-            whole.set(piece, at);
-            at += piece.length;
-          }
-          if (this.#flowState !== null) this.#flowState.justQueued = null;
-          this.#sendThroughExtensions(type === 'text' ? Opcode.TEXT : Opcode.BINARY, whole);
-          if (callbacks.length > 0) this.settleWhenWritten((error) => callbacks.forEach((callback) => callback(error)));
-          return true;
-        }),
-      admits: (size) => this.sendFlow.bufferedAmount === 0 || this.sendFlow.admits(size),
-      released: (message) => this.hub.run(() => this.#releaseOutgoing(message)),
-    };
-  }
-
-  /**
-   * Through the extension's piece codec: each piece compressed as it comes
-   * and framed once compressed, RSV1 on the first frame only (RFC 7692 §6).
-   * What waits in the compressor counts in `bufferedAmount`.
-   */
-  #compressingSink(): PieceSink {
-    const codec = this.#codec!;
-    return {
-      writePiece: (opcode, fin, payload, done) =>
-        this.hub.run(() => {
-          if (this.state.kind !== 'open') return false;
-          const first = opcode !== Opcode.CONTINUATION;
-          // Copied: the compressor reads it later, and the caller may reuse its buffer.
-          const piece = payload.slice();
-          this.#flow.codecPending++;
-          this.sendFlow.heldBytes += piece.length;
-          codec.compressPiece(piece, fin, (error, bytes) =>
-            this.hub.run(() => {
-              this.#flow.codecPending--;
-              this.sendFlow.heldBytes -= piece.length;
-              if (this.state.kind === 'closed') {
-                if (done !== undefined) failCallback(done);
-                return;
-              }
-              if (error !== null || bytes === null) {
-                if (done !== undefined) failCallback(done);
-                this.failConnection(extensionFailure(error));
-                return;
-              }
-              if (!this.#mayWritePipelined()) {
-                if (done !== undefined) failCallback(done);
-                return;
-              }
-              this.writer.frame(fin, first ? RSV1 : 0, opcode, bytes);
-              if (done !== undefined) super.settleWhenWritten(done);
-              this.#pipelineProgress();
-            }),
-          );
-          return true;
-        }),
-      admits: (size) => this.sendFlow.bufferedAmount === 0 || this.sendFlow.admits(size),
-      released: (message) => this.hub.run(() => this.#releaseOutgoing(message)),
-    };
   }
 
   /**
@@ -336,7 +265,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   /** The streamed message ended: the whole messages that waited go, in order. */
-  #releaseOutgoing(message: OutgoingMessage): void {
+  #releaseOutgoing(message: StreamedOut): void {
     const flow = this.#flowState;
     if (flow === null || flow.outgoing !== message) return;
     flow.outgoing = null;
@@ -835,7 +764,7 @@ class FlowState {
   pipelineSent = 0;
   pipelineWritten = 0;
   // The message being sent in pieces, and whole messages waiting for its end.
-  outgoing: OutgoingMessage | null = null;
+  outgoing: StreamedOut | null = null;
   waiting: WaitingMessage[] | null = null;
   // The message sendText/sendBinary just queued behind the streamed one, for its callback.
   justQueued: WaitingMessage | null = null;

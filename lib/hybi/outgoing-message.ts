@@ -11,17 +11,24 @@
  * character boundary); bytes that are not UTF-8 are a caller mistake and
  * throw.
  *
+ * `startMessage(driver, type)` is a function of its own, and the code that
+ * frames, compresses or gathers the pieces lives here, so an application
+ * that never streams a message out leaves this module out of its bundle;
+ * the driver lends what the pieces need (`PieceHost`).
+ *
  * @module
  */
 import { utf8Length } from '../bytes.js';
 import { Utf8Validator } from '../frame/utf8-validator.js';
 import { Opcode } from '../frame/opcodes.js';
+import type { ConnectionState } from '../connection/connection-state.js';
+import type { PieceCodec } from '../extensions/piece-codec.js';
 
 /** Called once a piece has been handed to the socket, or with an error. */
 export type PieceCallback = (error?: Error) => void;
 
 /** What an {@link OutgoingMessage} needs of its driver. */
-export interface PieceSink {
+interface PieceSink {
   /** Writes one data frame; false if the connection can no longer send. */
   writePiece(opcode: number, fin: boolean, payload: Uint8Array, done: PieceCallback | undefined): boolean;
   /** False if a piece of `size` bytes would go past `maxBufferedBytes`. */
@@ -30,10 +37,157 @@ export interface PieceSink {
   released(message: OutgoingMessage): void;
 }
 
+/** What the driver keeps of the message it is sending in pieces. */
+export interface StreamedOut {
+  /** The connection is over, or closed under the message: nothing more goes. */
+  stop(): void;
+}
+
+/**
+ * What a driver lends a message sent in pieces (`beginMessage()`): the
+ * pieces go straight to the wire, through the extension's piece `codec`,
+ * or, when extensions are negotiated and the codec cannot take them
+ * (`gathers`), gathered and sent whole at the end.
+ *
+ * @internal
+ */
+export interface PieceHost {
+  readonly codec: PieceCodec | null;
+  readonly gathers: boolean;
+  /** Runs work as the driver runs its own (events emitted after it returns). */
+  run<T>(work: () => T): T;
+  state(): ConnectionState['kind'];
+  /** Writes a frame; `done` settles once it is handed to the socket. */
+  frame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array, done: PieceCallback | undefined): void;
+  /** Sends a whole message through the extensions; `done` settles once it is written. */
+  whole(opcode: number, data: Uint8Array, done: PieceCallback | undefined): void;
+  admits(size: number): boolean;
+  released(message: StreamedOut): void;
+  /** A piece of `bytes` enters (1) or leaves (-1) the compressor: it counts in `bufferedAmount`. */
+  compressing(change: 1 | -1, bytes: number): void;
+  /** The codec failed: the connection fails. */
+  failed(error: Error | null): void;
+  /** False once nothing more may be written (our close frame went out, or failing). */
+  mayWrite(): boolean;
+  /** A compressed piece was written: a close frame held for it may go. */
+  written(): void;
+}
+
+// RFC 7692 §6: the per-message compressed bit, on a message's first frame.
+const RSV1 = 0x40;
+
+/** Tells a callback its piece will not be sent. */
+function failCallback(done: PieceCallback): void {
+  queueMicrotask(() => done(new Error('the connection closed before the message was sent')));
+}
+
+/**
+ * Starts a message sent in pieces on `driver`: `write(piece)` sends each
+ * as a frame, `end(piece?)` the last. Pings, pongs and close may go
+ * between pieces; `text()` and `binary()` wait until the end. With an
+ * extension negotiated, the pieces go through its piece codec
+ * (permessage-deflate), or are gathered and sent whole at `end()`. Null if
+ * the connection is not open, or on a hixie draft; throws if a streamed
+ * message is already being sent.
+ */
+export function startMessage(driver: object, type: 'text' | 'binary'): OutgoingMessage | null {
+  if (driver === null || typeof driver !== 'object' || typeof (driver as { on?: unknown }).on !== 'function') {
+    throw new TypeError('startMessage() takes a driver and a type: startMessage(driver, type)');
+  }
+  if (type !== 'text' && type !== 'binary') throw new TypeError("startMessage() takes 'text' or 'binary'");
+  const streaming = driver as { beginMessage?(make: (host: PieceHost) => OutgoingMessage): OutgoingMessage | null };
+  return streaming.beginMessage?.((host) => new OutgoingMessage(sinkFor(host, type), type)) ?? null;
+}
+
+function sinkFor(host: PieceHost, type: 'text' | 'binary'): PieceSink {
+  const admits = (size: number): boolean => host.admits(size);
+  const released = (message: OutgoingMessage): void => host.released(message);
+  const codec = host.codec;
+  if (codec !== null) {
+    // Each piece compressed as it comes and framed once compressed, RSV1
+    // on the first frame only (RFC 7692 §6).
+    const compressed = (first: boolean, opcode: number, fin: boolean, piece: Uint8Array, done: PieceCallback | undefined) =>
+      (error: Error | null, bytes: Uint8Array | null): void =>
+        host.run(() => {
+          host.compressing(-1, piece.length);
+          if (host.state() === 'closed') {
+            if (done !== undefined) failCallback(done);
+            return;
+          }
+          if (error !== null || bytes === null) {
+            if (done !== undefined) failCallback(done);
+            host.failed(error);
+            return;
+          }
+          if (!host.mayWrite()) {
+            if (done !== undefined) failCallback(done);
+            return;
+          }
+          host.frame(fin, first ? RSV1 : 0, opcode, bytes, done);
+          host.written();
+        });
+    return {
+      writePiece: (opcode, fin, payload, done) =>
+        host.run(() => {
+          if (host.state() !== 'open') return false;
+          // Copied: the compressor reads it later, and the caller may reuse its buffer.
+          const piece = payload.slice();
+          host.compressing(1, piece.length);
+          codec.compressPiece(piece, fin, compressed(opcode !== Opcode.CONTINUATION, opcode, fin, piece, done));
+          return true;
+        }),
+      admits,
+      released,
+    };
+  }
+  if (host.gathers) {
+    // Extensions work on whole messages: the pieces are gathered and the
+    // message goes through the pipeline at the end (docs/flow-control.md).
+    const pieces: Uint8Array[] = [];
+    const callbacks: PieceCallback[] = [];
+    return {
+      writePiece: (_opcode, fin, payload, done) =>
+        host.run(() => {
+          if (host.state() !== 'open') return false;
+          // Copied: the caller may reuse its buffer once write() returns.
+          pieces.push(payload.slice());
+          if (done !== undefined) callbacks.push(done);
+          if (!fin) return true;
+          const all = callbacks.length > 0 ? (error?: Error) => callbacks.forEach((callback) => callback(error)) : undefined;
+          host.whole(type === 'text' ? Opcode.TEXT : Opcode.BINARY, concatPieces(pieces), all);
+          return true;
+        }),
+      admits,
+      released,
+    };
+  }
+  // Pieces straight to the wire, one frame each.
+  return {
+    writePiece: (opcode, fin, payload, done) =>
+      host.run(() => {
+        if (host.state() !== 'open') return false;
+        host.frame(fin, 0, opcode, payload, done);
+        return true;
+      }),
+    admits,
+    released,
+  };
+}
+
+function concatPieces(pieces: readonly Uint8Array[]): Uint8Array {
+  const whole = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    whole.set(piece, at);
+    at += piece.length;
+  }
+  return whole;
+}
+
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 
-/** One message being sent in pieces; made by `driver.startMessage()`. */
+/** One message being sent in pieces; made by `startMessage(driver, type)`. */
 export class OutgoingMessage {
   /** `'text'` or `'binary'`. */
   readonly type: 'text' | 'binary';
@@ -44,7 +198,7 @@ export class OutgoingMessage {
   #heldSurrogate = '';
   #validator: Utf8Validator | null = null;
 
-  /** @internal Made by `driver.startMessage()`. */
+  /** @internal Made by `startMessage(driver, type)`. */
   constructor(sink: PieceSink, type: 'text' | 'binary') {
     this.#sink = sink;
     this.type = type;

@@ -1,6 +1,6 @@
 /**
  * Connecting through an HTTP proxy with CONNECT (RFC 9110 §9.3.6), before
- * the WebSocket handshake: `driver.proxy(url)` makes one.
+ * the WebSocket handshake: `httpProxy(driver, url)` makes one.
  *
  * The proxy writes its request through the driver's socket, reads the
  * proxy's answer with the same HTTP head parser and limits as the driver,
@@ -25,7 +25,7 @@ import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { encodeHead } from '../http/serialize.js';
 import type { WebSocketUrl } from '../handshake/client-handshake.js';
 import type { ProxyOptions } from '../options.js';
-/** Re-exported for the driver's `proxy()`; declared with the other options. */
+/** Re-exported for `httpProxy()`; declared with the other options. */
 export type { ProxyOptions } from '../options.js';
 import { connectAuthority, connectRequestHead, parseProxyUrl } from './connect-request.js';
 
@@ -61,11 +61,9 @@ export interface ProxyEventMap {
   close: ProxyCloseEvent;
 }
 
-/** Options of `driver.proxy(url, options)`. */
-
 /**
- * What a proxy needs from the driver that made it; the driver builds it in
- * `driver.proxy()`.
+ * What a proxy needs from its driver; the driver builds it in
+ * `useTunnel()`.
  *
  * @internal
  */
@@ -117,7 +115,7 @@ export class HttpProxy {
   #headBytes = 0;
 
   /**
-   * Made by `driver.proxy(url, options)`.
+   * Made by `httpProxy(driver, url, options)`.
    *
    * @internal
    */
@@ -265,4 +263,32 @@ export class HttpProxy {
     this.#hub.emit('close', {});
     this.#link.failed(error);
   }
+}
+
+/**
+ * What {@link httpProxy} needs of a driver: a client driver
+ * (`HybiClientDriver`, from `Driver.client`) has it. Declared here, as a
+ * shape, because this layer sits below the drivers (docs/ARCHITECTURE.md).
+ */
+export interface ProxiedDriver {
+  /** @internal Puts the proxy's tunnel in front of the handshake. */
+  useTunnel(make: (link: ProxyLink) => HttpProxy): HttpProxy;
+}
+
+/**
+ * Connects `driver` through an HTTP proxy: returns an {@link HttpProxy}
+ * that asks the proxy at `url` (http: or https:, user info for Basic auth)
+ * for a tunnel with CONNECT, through the driver's socket. Call
+ * `proxy.start()`, pass what the socket receives to `proxy.parse()`, and
+ * call `driver.start()` on `connect` (for wss:, after starting TLS there).
+ * Throws if the driver already has a proxy. See docs/proxy.md.
+ *
+ * A function rather than a driver method, so an application that never
+ * uses a proxy leaves this module out of its bundle.
+ */
+export function httpProxy(driver: ProxiedDriver, url: string | URL, options?: ProxyOptions): HttpProxy {
+  if (driver === null || typeof driver !== 'object' || typeof driver.useTunnel !== 'function') {
+    throw new TypeError('httpProxy() takes a client driver made by Driver.client()');
+  }
+  return driver.useTunnel((link) => new HttpProxy(url, link, options));
 }

@@ -3,7 +3,7 @@
  * `deadline` and `tick(now)` on the core, with the time passed in.
  */
 import { describe, expect, it } from 'vitest';
-import { Driver } from '../../lib/index.js';
+import { deadlineKeeper, Driver, type DeadlineKeeper } from '../../lib/index.js';
 import { DeadlineClock, checkDeadlineSettings } from '../../lib/connection/deadlines.js';
 import {
   decodeFrames,
@@ -20,7 +20,7 @@ import {
 } from '../helpers/index.js';
 
 interface Timed {
-  useDeadlines(settings: { handshakeTimeout?: number; pingInterval?: number; pingTimeout?: number; closeTimeout?: number }, now: number): void;
+  useDeadlines(keeper: DeadlineKeeper, now: number): void;
   readonly deadline: number | null;
   tick(now: number): void;
 }
@@ -29,7 +29,7 @@ describe('the handshake deadline', () => {
   it('Driver.server: a head still incomplete at the deadline is answered 408 and the driver closes (1006)', () => {
     const rec = new Recorder();
     const driver = rec.attach(Driver.server(rec.socket));
-    driver.useDeadlines({ handshakeTimeout: 1000 }, 5000);
+    driver.useDeadlines(deadlineKeeper({ handshakeTimeout: 1000 }), 5000);
     expect(driver.deadline).toBe(6000);
     const head = requestHead();
     driver.parse(head.slice(0, 20));
@@ -45,7 +45,7 @@ describe('the handshake deadline', () => {
   it('Driver.server: a request the application has not started by the deadline is answered 408', () => {
     const rec = new Recorder();
     const driver = rec.attach(Driver.server(rec.socket));
-    driver.useDeadlines({ handshakeTimeout: 1000 }, 0);
+    driver.useDeadlines(deadlineKeeper({ handshakeTimeout: 1000 }), 0);
     driver.parse(requestHead());
     expect(rec.types).toEqual(['connect']);
     driver.tick(1000);
@@ -56,7 +56,7 @@ describe('the handshake deadline', () => {
   it('Driver.server: nothing happens once the handshake completed in time', () => {
     const rec = new Recorder();
     const driver = rec.attach(Driver.server(rec.socket));
-    driver.useDeadlines({ handshakeTimeout: 1000 }, 0);
+    driver.useDeadlines(deadlineKeeper({ handshakeTimeout: 1000 }), 0);
     driver.parse(requestHead());
     driver.start();
     expect(driver.deadline).toBeNull();
@@ -69,7 +69,7 @@ describe('the handshake deadline', () => {
     const { rec } = openRackServer();
     const rack = new Recorder({ env: (rec.socket as { env?: unknown }).env });
     const driver = rack.attach(Driver.rack(rack.socket));
-    driver.useDeadlines({ handshakeTimeout: 10 }, 0);
+    driver.useDeadlines(deadlineKeeper({ handshakeTimeout: 10 }), 0);
     driver.tick(10);
     expect(parseHead(rack.take()).status).toBe(408);
     expect(driver.readyState).toBe(3);
@@ -77,7 +77,7 @@ describe('the handshake deadline', () => {
 
   it('a client with no response by the deadline fails with HANDSHAKE_TIMEOUT and writes nothing more', () => {
     const { driver, rec } = startedClient();
-    driver.useDeadlines({ handshakeTimeout: 50 }, 0);
+    driver.useDeadlines(deadlineKeeper({ handshakeTimeout: 50 }), 0);
     driver.tick(50);
     expect(rec.take().length).toBe(0);
     expect(rec.of('error').map((e) => e.code)).toEqual(['HANDSHAKE_TIMEOUT']);
@@ -94,7 +94,7 @@ describe.each(ROLES)('$name keepalive', (role: Role) => {
 
   it('sends a ping after an idle interval, and fails with 1011 (PONG_TIMEOUT) when its pong is late', () => {
     const { driver, rec } = open();
-    driver.useDeadlines({ pingInterval: 100, pingTimeout: 40 }, 0);
+    driver.useDeadlines(deadlineKeeper({ pingInterval: 100, pingTimeout: 40 }), 0);
     driver.tick(0);
     expect(driver.deadline).toBe(100);
     driver.tick(99);
@@ -112,7 +112,7 @@ describe.each(ROLES)('$name keepalive', (role: Role) => {
 
   it('a pong in time keeps the connection; input during an interval spares the ping', () => {
     const { driver, rec } = open();
-    driver.useDeadlines({ pingInterval: 100 }, 0);
+    driver.useDeadlines(deadlineKeeper({ pingInterval: 100 }), 0);
     driver.tick(0);
     driver.tick(100);
     expect(decodeFrames(rec.take()).map((f) => f.opcode)).toEqual([Op.PING]);
@@ -128,7 +128,7 @@ describe.each(ROLES)('$name keepalive', (role: Role) => {
 
   it('keepalive starts once the connection opens (ticked on open) and stops when it closes', () => {
     const { driver } = open();
-    driver.useDeadlines({ pingInterval: 100 }, 0);
+    driver.useDeadlines(deadlineKeeper({ pingInterval: 100 }), 0);
     driver.tick(50);
     expect(driver.deadline).toBe(150);
     driver.close();
@@ -138,7 +138,7 @@ describe.each(ROLES)('$name keepalive', (role: Role) => {
 
   it('drops a peer that does not finish the closing handshake within closeTimeout (1006, CLOSE_TIMEOUT)', () => {
     const { driver, rec } = open();
-    driver.useDeadlines({ closeTimeout: 30 }, 0);
+    driver.useDeadlines(deadlineKeeper({ closeTimeout: 30 }), 0);
     driver.close();
     // The deadline starts at the first tick after `closing`.
     driver.tick(10);
@@ -155,8 +155,25 @@ describe('settings', () => {
   it('reject negative, NaN and infinite durations', () => {
     for (const bad of [-1, Number.NaN, Infinity]) {
       expect(() => checkDeadlineSettings({ pingInterval: bad })).toThrow(RangeError);
-      expect(() => openServer().driver.useDeadlines({ handshakeTimeout: bad }, 0)).toThrow(RangeError);
+      expect(() => openServer().driver.useDeadlines(deadlineKeeper({ handshakeTimeout: bad }), 0)).toThrow(RangeError);
     }
+  });
+
+  it('are taken only from deadlineKeeper(), and a plain settings object says so', () => {
+    const { driver } = openServer();
+    expect(() => driver.useDeadlines({ handshakeTimeout: 10 } as never, 0)).toThrow(TypeError);
+    expect(() => driver.useDeadlines({ handshakeTimeout: 10 } as never, 0)).toThrow(/deadlineKeeper\(settings\)/);
+    expect(driver.deadline).toBeNull();
+    // One keeper serves several drivers, each from its own start.
+    const keeper = deadlineKeeper({ pingInterval: 100 });
+    const first = openServer().driver;
+    const second = openServer().driver;
+    first.useDeadlines(keeper, 0);
+    second.useDeadlines(keeper, 500);
+    first.tick(0);
+    second.tick(500);
+    expect(first.deadline).toBe(100);
+    expect(second.deadline).toBe(600);
   });
 
   it('pingTimeout defaults to pingInterval', () => {

@@ -7,7 +7,7 @@
  */
 import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { DriverOptions } from '../../lib/index.js';
+import { startMessage, type DriverOptions } from '../../lib/index.js';
 import { perMessageDeflate } from '../../lib/adapters/node/index.js';
 import { concat, decodeFrames, Op, Pair, type Chunking } from '../helpers/index.js';
 import { settle, tick } from '../extensions/fixtures.js';
@@ -33,7 +33,7 @@ describe.each([['whole', 'whole'], ['random chunks', { seed: 3, maxChunk: 13 }]]
     const pair = deflatePair({ server: { streamMessages: true }, chunking: chunking as Chunking });
     const log = pieces(pair.server as never);
     const before = pair.clientRec.socket.writes.length;
-    const out = pair.client.startMessage('text')!;
+    const out = startMessage(pair.client, 'text')!;
     const text = 'streamed and compressed, ünïcödé 😀 '.repeat(200);
     // Cut inside a surrogate pair too.
     const cut = text.indexOf('😀') + 1;

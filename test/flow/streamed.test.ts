@@ -1,21 +1,17 @@
 /**
  * Streamed messages, in (`streamMessages`: messagestart, messagepiece,
- * messageend) and out (`startMessage()`), for server and client alike;
+ * messageend) and out (`startMessage(driver, type)`), for server and client alike;
  * fed whole, byte by byte and in random chunks. A property checks the
  * streamed and whole-message paths agree.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { OutgoingMessage } from '../../lib/index.js';
+import { startMessage } from '../../lib/index.js';
 import { BASIC_CHUNKINGS, bytesOf, concat, decodeFrames, feed, Op, Pair, readClosePayload, ROLES, type Chunking, type Role } from '../helpers/index.js';
 import { GatedExtension, tick } from '../extensions/fixtures.js';
 import { anyText } from '../properties/arbitraries.js';
 
 const CHUNKINGS: readonly Chunking[] = [...BASIC_CHUNKINGS, { seed: 5, maxChunk: 9 }];
-
-interface Streaming {
-  startMessage(type: 'text' | 'binary'): OutgoingMessage | null;
-}
 
 /** The streamed events, with text pieces joined, as [type, data] pairs. */
 function streamedLog(driver: { on(type: string, listener: (event: never) => void): unknown }) {
@@ -112,12 +108,12 @@ describe.each(ROLES)('$name sending streamed messages', (role: Role) => {
   function open() {
     const { driver, rec } = role.open();
     rec.take();
-    return { driver: driver as typeof driver & Streaming, rec };
+    return { driver, rec };
   }
 
   it('sends each piece as a frame: the opcode first, continuations, FIN on the last; masked on the client', () => {
     const { driver, rec } = open();
-    const out = driver.startMessage('binary')!;
+    const out = startMessage(driver, 'binary')!;
     expect(out.write(Uint8Array.of(1, 2))).toBe(true);
     expect(out.write(Uint8Array.of(3))).toBe(true);
     expect(out.end(Uint8Array.of(4))).toBe(true);
@@ -133,7 +129,7 @@ describe.each(ROLES)('$name sending streamed messages', (role: Role) => {
 
   it('sends text split inside a surrogate pair, or inside a UTF-8 sequence, correctly', () => {
     const { driver, rec } = open();
-    const out = driver.startMessage('text')!;
+    const out = startMessage(driver, 'text')!;
     const emoji = '😀';
     out.write('a' + emoji[0]);
     out.write(emoji[1] + 'b');
@@ -147,17 +143,17 @@ describe.each(ROLES)('$name sending streamed messages', (role: Role) => {
 
   it('throws on text bytes that are not UTF-8, or that end inside a sequence', () => {
     const { driver } = open();
-    const out = driver.startMessage('text')!;
+    const out = startMessage(driver, 'text')!;
     expect(() => out.write(Uint8Array.of(0xff))).toThrow(TypeError);
     const { driver: other } = open();
-    const out2 = other.startMessage('text')!;
+    const out2 = startMessage(other, 'text')!;
     out2.write(Uint8Array.of(0xc3));
     expect(() => out2.end()).toThrow(TypeError);
   });
 
   it('lets pings, pongs and close go between pieces; text() and binary() wait for the end', () => {
     const { driver, rec } = open();
-    const out = driver.startMessage('text')!;
+    const out = startMessage(driver, 'text')!;
     out.write('one ');
     expect(driver.text('whole')).toBe(true);
     expect(driver.ping('p')).toBe(true);
@@ -169,7 +165,7 @@ describe.each(ROLES)('$name sending streamed messages', (role: Role) => {
 
   it('a close between pieces ends the message: later pieces return false, waiting messages get an error', async () => {
     const { driver, rec } = open();
-    const out = driver.startMessage('binary')!;
+    const out = startMessage(driver, 'binary')!;
     out.write(Uint8Array.of(1));
     let error: unknown = null;
     (driver as unknown as { text(m: string, done: (e?: Error) => void): boolean }).text('waits', (e) => (error = e));
@@ -184,18 +180,18 @@ describe.each(ROLES)('$name sending streamed messages', (role: Role) => {
 
   it('allows one streamed message at a time, and none unless open', () => {
     const { driver } = open();
-    driver.startMessage('text');
-    expect(() => driver.startMessage('binary')).toThrow(Error);
+    startMessage(driver, 'text');
+    expect(() => startMessage(driver, 'binary')).toThrow(Error);
     const closed = open().driver;
     closed.close();
-    expect(closed.startMessage('text')).toBeNull();
+    expect(startMessage(closed, 'text')).toBeNull();
   });
 
   it('refuses a piece past maxBufferedBytes, sending nothing; the same piece goes after drain', () => {
     const { driver, rec } = role.open({ maxBufferedBytes: 10 });
-    const streaming = driver as typeof driver & Streaming;
+    const streaming = driver;
     rec.take();
-    const out = streaming.startMessage('text')!;
+    const out = startMessage(streaming, 'text')!;
     rec.socket.bufferedAmount = 8;
     expect(out.write('abc' + '😀'[0])).toBe(false);
     expect(rec.take().length).toBe(0);
@@ -213,7 +209,7 @@ describe('streamed out through an extension', () => {
     pair.client.addExtension(new GatedExtension('x-xor', true));
     pair.server.addExtension(new GatedExtension('x-xor', true));
     pair.connect();
-    const out = pair.client.startMessage('text')!;
+    const out = startMessage(pair.client, 'text')!;
     out.write('pie');
     out.end('ces');
     await tick();
@@ -242,7 +238,7 @@ describe('property: streamed and whole-message paths agree', () => {
         for (const m of messages) {
           if (m.kind === 'text') wholeSender.text(m.data);
           else wholeSender.binary(m.data);
-          const out = streamSender.startMessage(m.kind)!;
+          const out = startMessage(streamSender, m.kind)!;
           // Cut anywhere: strings by UTF-16 unit (so inside surrogate pairs too), bytes by byte.
           const data = m.data;
           let at = 0;
@@ -270,5 +266,14 @@ describe('property: streamed and whole-message paths agree', () => {
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('startMessage(driver, type)', () => {
+  it('takes a driver and a type, and says so', () => {
+    const { driver } = ROLES[0]!.open();
+    expect(() => startMessage(null as never, 'text')).toThrow(/startMessage\(driver, type\)/);
+    expect(() => startMessage('text' as never, 'binary')).toThrow(TypeError);
+    expect(() => startMessage(driver, 'json' as never)).toThrow(TypeError);
   });
 });

@@ -22,7 +22,7 @@ import { checkLinear } from '../../fuzz/lib/counting-string.js';
 import { perMessageDeflate } from '../../lib/adapters/node/index.js';
 import { hasToken, splitHeaderList } from '../../lib/http/tokens.js';
 import { selectSubprotocol } from '../../lib/handshake/server-handshake.js';
-import { Driver } from '../../lib/index.js';
+import { Driver, httpProxy } from '../../lib/index.js';
 import {
   clientFrame,
   concat,
@@ -208,7 +208,7 @@ describe('header injection through setHeader()', () => {
       server.parse(latin1Bytes(requestHeadText()));
       const { driver: client } = { driver: Driver.client(new Recorder({ url: 'ws://example.com/' }).socket) };
       expect(() => client.setHeader('X-Test', value)).toThrow(TypeError);
-      expect(() => client.proxy('http://proxy.example:3128').setHeader('X-Test', value)).toThrow(TypeError);
+      expect(() => httpProxy(client, 'http://proxy.example:3128').setHeader('X-Test', value)).toThrow(TypeError);
     });
   }
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CloseCode, Driver } from '../../lib/index.js';
+import { CloseCode, framingDriver } from '../../lib/index.js';
 import { BASIC_CHUNKINGS, chunkingName, clientFrame, closePayload, decodeFrames, feed, Op, readClosePayload, Recorder, serverFrame } from '../helpers/index.js';
 import { FramingPair, framingClient, framingServer } from './support.js';
 
@@ -156,8 +156,8 @@ describe('a pre-negotiated stream (no handshake headers)', () => {
   it('opens on start() on both ends with no subprotocol and no extensions, writing no head', () => {
     const serverRec = new Recorder();
     const clientRec = new Recorder();
-    const server = serverRec.attach(Driver.framing(serverRec.socket, 'server', { protocols: ['chat'] }));
-    const client = clientRec.attach(Driver.framing(clientRec.socket, 'client'));
+    const server = serverRec.attach(framingDriver(serverRec.socket, 'server', { protocols: ['chat'] }));
+    const client = clientRec.attach(framingDriver(clientRec.socket, 'client'));
     client.text('queued before open');
     expect(clientRec.written.length).toBe(0);
     server.start();

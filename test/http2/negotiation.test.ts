@@ -5,13 +5,13 @@
  * an HTTP/1.1 connection.
  */
 import { describe, expect, it } from 'vitest';
-import { CloseCode, Driver, isExtendedConnect, type Extension } from '../../lib/index.js';
+import { CloseCode, framingDriver, isExtendedConnect, type Extension } from '../../lib/index.js';
 import { perMessageDeflate } from '../../lib/adapters/node/index.js';
 import { decodeFrames, Op, Pair, readClosePayload } from '../helpers/index.js';
 import { GatedExtension } from '../extensions/fixtures.js';
 import { connectRequest, FramingPair, framingClient, framingServer, URL_WS } from './support.js';
 
-describe('Driver.framing', () => {
+describe('framingDriver', () => {
   it('makes a server or a client driver speaking hybi-13', () => {
     const server = framingServer().driver;
     const client = framingClient().driver;
@@ -21,13 +21,13 @@ describe('Driver.framing', () => {
 
   it('throws on an unknown role, an unknown option or a socket without write()', () => {
     const socket = { write: () => {} };
-    expect(() => Driver.framing(socket, 'peer' as 'server')).toThrow(TypeError);
-    expect(() => Driver.framing(socket, 'server', { role: 'client' } as never)).toThrow(/unknown option 'role'/);
-    expect(() => Driver.framing({} as never, 'client')).toThrow(TypeError);
+    expect(() => framingDriver(socket, 'peer' as 'server')).toThrow(TypeError);
+    expect(() => framingDriver(socket, 'server', { role: 'client' } as never)).toThrow(/unknown option 'role'/);
+    expect(() => framingDriver({} as never, 'client')).toThrow(TypeError);
   });
 
   it('throws on a client URL that is not ws: or wss:', () => {
-    expect(() => Driver.framing({ url: 'ftp://example.com/', write: () => {} }, 'client')).toThrow(TypeError);
+    expect(() => framingDriver({ url: 'ftp://example.com/', write: () => {} }, 'client')).toThrow(TypeError);
   });
 });
 
@@ -77,7 +77,7 @@ describe('server: respond() to an extended CONNECT', () => {
     });
 
     it('keeps socket.url as the url when one is given', () => {
-      const driver = Driver.framing({ url: 'wss://front.example/ws', write: () => {} }, 'server');
+      const driver = framingDriver({ url: 'wss://front.example/ws', write: () => {} }, 'server');
       driver.respond(connectRequest());
       expect(driver.url).toBe('wss://front.example/ws');
     });

@@ -5,7 +5,7 @@
  * frames through queues, cut as a {@link Chunking} says.
  */
 import {
-  Driver,
+  framingDriver,
   type DriverOptions,
   type Extension,
   type FramingClientDriver,
@@ -38,13 +38,13 @@ export function connectRequest(overrides: Record<string, string | number | strin
 /** A server framing driver with its recorder. */
 export function framingServer(options?: DriverOptions): { driver: FramingServerDriver; rec: Recorder } {
   const rec = new Recorder();
-  return { driver: rec.attach(Driver.framing(rec.socket, 'server', options)), rec };
+  return { driver: rec.attach(framingDriver(rec.socket, 'server', options)), rec };
 }
 
 /** A client framing driver for {@link URL_WS} with its recorder. */
 export function framingClient(options?: DriverOptions, url: string | null = URL_WS): { driver: FramingClientDriver; rec: Recorder } {
   const rec = new Recorder(url === null ? {} : { url });
-  return { driver: rec.attach(Driver.framing(rec.socket, 'client', options)), rec };
+  return { driver: rec.attach(framingDriver(rec.socket, 'client', options)), rec };
 }
 
 export interface FramingPairOptions {
@@ -77,8 +77,8 @@ export class FramingPair {
     this.#chunking = options.chunking ?? 'whole';
     this.clientRec.socket.onWrite = (bytes) => this.#toServer.push(bytes);
     this.serverRec.socket.onWrite = (bytes) => this.#toClient.push(bytes);
-    this.client = this.clientRec.attach(Driver.framing(this.clientRec.socket, 'client', options.client));
-    this.server = this.serverRec.attach(Driver.framing(this.serverRec.socket, 'server', options.server));
+    this.client = this.clientRec.attach(framingDriver(this.clientRec.socket, 'client', options.client));
+    this.server = this.serverRec.attach(framingDriver(this.serverRec.socket, 'server', options.server));
     for (const extension of options.clientExtensions ?? []) this.client.addExtension(extension);
     for (const extension of options.serverExtensions ?? []) this.server.addExtension(extension);
   }

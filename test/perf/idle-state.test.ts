@@ -109,14 +109,23 @@ describe('heap held per open, idle server connection', () => {
     };
     // One-off allocations (compiled code, caches) happen before the baseline.
     const warm = [open(), open()];
-    const COUNT = 2000;
-    gc();
-    const before = process.memoryUsage().heapUsed;
-    const held = Array.from({ length: COUNT }, open);
-    gc();
-    const perConnection = (process.memoryUsage().heapUsed - before) / COUNT;
-    // Both lists stay alive up to here, so neither is collected early.
-    expect([...warm, ...held].every((driver) => driver.readyState === 1)).toBe(true);
+    const COUNT = 4000;
+    // What a connection holds is the same each round; what else lands on the
+    // heap meanwhile (code the JIT compiles on a loaded machine) only adds,
+    // so the smallest of three rounds is the figure.
+    const rounds: number[] = [];
+    const kept: ReturnType<typeof open>[][] = [];
+    for (let round = 0; round < 3; round++) {
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      const held = Array.from({ length: COUNT }, open);
+      gc();
+      rounds.push((process.memoryUsage().heapUsed - before) / COUNT);
+      kept.push(held);
+    }
+    const perConnection = Math.min(...rounds);
+    // Every list stays alive up to here, so none is collected early.
+    expect([...warm, ...kept.flat()].every((driver) => driver.readyState === 1)).toBe(true);
     expect(perConnection).toBeLessThan(2.25 * 1024);
   });
 });

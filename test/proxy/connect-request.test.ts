@@ -1,7 +1,7 @@
 // The proxy URL and the CONNECT request built from it: credentials, Host,
 // default ports, extra headers.
 import { describe, expect, it } from 'vitest';
-import { Driver, type HttpProxy } from '../../lib/index.js';
+import { Driver, httpProxy, type HttpProxy } from '../../lib/index.js';
 import { parseProxyUrl } from '../../lib/proxy/connect-request.js';
 import { parseHead, Recorder } from '../helpers/index.js';
 
@@ -16,7 +16,7 @@ function connectHead(target: string, proxyUrl: string, setup?: (proxy: HttpProxy
 function proxyFor(target: string, proxyUrl: string) {
   const rec = new Recorder({ url: target });
   const driver = Driver.client(rec.socket);
-  return { proxy: driver.proxy(proxyUrl), rec, driver };
+  return { proxy: httpProxy(driver, proxyUrl), rec, driver };
 }
 
 /** The user:password a Basic header carries, as the bytes it encodes. */
@@ -112,7 +112,7 @@ describe('extra headers', () => {
 
   it('can be given as options.headers', () => {
     const rec = new Recorder({ url: 'ws://echo.example/' });
-    const proxy = Driver.client(rec.socket).proxy('http://proxy', { headers: { 'User-Agent': 'ua' } });
+    const proxy = httpProxy(Driver.client(rec.socket), 'http://proxy', { headers: { 'User-Agent': 'ua' } });
     proxy.start();
     expect(parseHead(rec.take()).headers['user-agent']).toBe('ua');
   });
@@ -133,7 +133,7 @@ describe('extra headers', () => {
 
   it('rejects unknown options', () => {
     const driver = Driver.client(new Recorder({ url: 'ws://echo.example/' }).socket);
-    expect(() => driver.proxy('http://proxy', { header: {} } as never)).toThrow(/unknown proxy option 'header'/);
+    expect(() => httpProxy(driver, 'http://proxy', { header: {} } as never)).toThrow(/unknown proxy option 'header'/);
   });
 });
 
@@ -166,7 +166,15 @@ describe('the proxy URL', () => {
   it('is checked when the proxy is made, before anything is sent', () => {
     const rec = new Recorder({ url: 'ws://echo.example/' });
     const driver = Driver.client(rec.socket);
-    expect(() => driver.proxy('ftp://proxy')).toThrow(TypeError);
+    expect(() => httpProxy(driver, 'ftp://proxy')).toThrow(TypeError);
+    expect(rec.socket.writes).toHaveLength(0);
+  });
+
+  it('takes only a client driver, and says so', () => {
+    const rec = new Recorder({ url: 'ws://echo.example/' });
+    const server = Driver.server(rec.socket);
+    expect(() => httpProxy(server as never, 'http://proxy')).toThrow(/client driver made by Driver.client/);
+    expect(() => httpProxy(null as never, 'http://proxy')).toThrow(TypeError);
     expect(rec.socket.writes).toHaveLength(0);
   });
 });

@@ -3,7 +3,7 @@
 // tunnelled bytes in one chunk.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fc, test as property } from '@fast-check/vitest';
-import { Driver, type DriverOptions, type HttpProxy } from '../../lib/index.js';
+import { Driver, httpProxy, type DriverOptions, type HttpProxy } from '../../lib/index.js';
 import {
   BASIC_CHUNKINGS,
   chunkingName,
@@ -56,7 +56,7 @@ function proxied(url = 'ws://echo.example/chat', options?: DriverOptions, startO
   const rec = new Recorder({ url });
   const driver = rec.attach(Driver.client(rec.socket, options));
   vi.restoreAllMocks();
-  const proxy = driver.proxy('http://proxy.example:3128');
+  const proxy = httpProxy(driver, 'http://proxy.example:3128');
   const events: ProxyEvent[] = [];
   proxy.on('connect', (event) => {
     events.push({ type: 'connect', statusCode: event.statusCode, rest: event.rest.slice() });
@@ -280,14 +280,14 @@ describe('the transport ending', () => {
 describe('misuse', () => {
   it('parse() before start() throws', () => {
     const driver = Driver.client(new Recorder({ url: 'ws://echo.example/' }).socket);
-    const proxy = driver.proxy('http://proxy');
+    const proxy = httpProxy(driver, 'http://proxy');
     expect(() => proxy.parse(latin1Bytes(ESTABLISHED))).toThrow(/start\(\)/);
   });
 
   it('a driver takes one proxy', () => {
     const driver = Driver.client(new Recorder({ url: 'ws://echo.example/' }).socket);
-    driver.proxy('http://proxy');
-    expect(() => driver.proxy('http://other')).toThrow(/already has a proxy/);
+    httpProxy(driver, 'http://proxy');
+    expect(() => httpProxy(driver, 'http://other')).toThrow(/already has a proxy/);
   });
 
   it('an exception from a connect listener is rethrown from parse(), after the bytes were handed on', () => {
@@ -301,7 +301,7 @@ describe('misuse', () => {
 
   it('an error event with no listener does not throw', () => {
     const driver = Driver.client(new Recorder({ url: 'ws://echo.example/' }).socket);
-    const proxy = driver.proxy('http://proxy');
+    const proxy = httpProxy(driver, 'http://proxy');
     proxy.start();
     expect(() => proxy.parse(latin1Bytes('HTTP/1.1 502 Bad Gateway\r\n\r\n'))).not.toThrow();
     expect(proxy.statusCode).toBe(502);

@@ -13,7 +13,7 @@ import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { Driver, type CloseEvent, type HttpProxy, type HybiClientDriver, type ProtocolError } from '../../lib/index.js';
+import { Driver, httpProxy, type CloseEvent, type HttpProxy, type HybiClientDriver, type ProtocolError } from '../../lib/index.js';
 import { selfSignedCertificate, type Certificate } from './support/certificate.js';
 import { freePort, startTinyproxy, type Tinyproxy } from './support/tinyproxy.js';
 import { OPENSSL, peerAvailable, TINYPROXY } from '../helpers/peers.js';
@@ -86,7 +86,7 @@ function dial(target: string, proxyUrl: string, options: { ca?: string; startEar
   sockets.add(tcp);
   let transport: net.Socket = tcp;
   driver = Driver.client({ url: target, write: (bytes) => transport.write(bytes) });
-  const proxy = driver.proxy(proxyUrl);
+  const proxy = httpProxy(driver, proxyUrl);
   tcp.connect(proxy.port, proxy.host);
 
   const toProxy = (bytes: Uint8Array) => proxy.parse(bytes);

@@ -1,7 +1,7 @@
 // Opening-handshake rules found missing in review: the client's Host and
 // Authorization, the server's absolute-form request target, and the 426.
 import { describe, expect, it } from 'vitest';
-import { Driver } from '../../lib/index.js';
+import { Driver, framingDriver } from '../../lib/index.js';
 import { BASIC_CHUNKINGS, chunkingName, feed, parseHead, Recorder, requestHead } from '../helpers/index.js';
 
 function clientRequest(url: string, setUp?: (driver: ReturnType<typeof Driver.client>) => void) {
@@ -44,7 +44,7 @@ describe('client: Authorization from the URL user info', () => {
 
   it('keeps the password out of an HTTP/2 client driver\'s url too', () => {
     const rec = new Recorder({ url: 'wss://ada:s3cret-pw@example.com/chat' });
-    const driver = Driver.framing(rec.socket, 'client');
+    const driver = framingDriver(rec.socket, 'client');
     expect(driver.url).toBe('wss://ada@example.com/chat');
     expect(driver.requestHeaders()['authorization']).toBe(`Basic ${Buffer.from('ada:s3cret-pw').toString('base64')}`);
   });

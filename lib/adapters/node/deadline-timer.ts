@@ -5,13 +5,13 @@
  * @module
  */
 import type { Listener } from '../../emitter.js';
-import type { DeadlineSettings } from '../../connection/deadlines.js';
+import { deadlineKeeper, type DeadlineKeeper, type DeadlineSettings } from '../../connection/deadlines.js';
 import type { DriverEventMap } from '../../events.js';
 
 /** What {@link runDeadlines} needs of a driver; every wsdriver driver has it. */
 export interface DeadlineDriver {
   /** Turns the deadlines on, counted from `now` (`Date.now()`). */
-  useDeadlines(settings: DeadlineSettings, now: number): void;
+  useDeadlines(keeper: DeadlineKeeper, now: number): void;
   /** When the timer must next fire, or null. */
   readonly deadline: number | null;
   /** Called when the timer fires, and on `open` and `closing`. */
@@ -55,6 +55,6 @@ export function runDeadlines(driver: DeadlineDriver, settings: DeadlineSettings)
     over = true;
     arm();
   });
-  driver.useDeadlines(settings, Date.now());
+  driver.useDeadlines(deadlineKeeper(settings), Date.now());
   arm();
 }

@@ -1,6 +1,6 @@
 /**
  * WebSocket over HTTP/2 (RFC 8441) with `node:http2`: a framing driver
- * (`Driver.framing`) run over one stream of an HTTP/2 connection, opened by
+ * (`framingDriver`) run over one stream of an HTTP/2 connection, opened by
  * an extended CONNECT.
  *
  * - Server: `http2.createServer({ settings: { enableConnectProtocol: true } })`
@@ -19,7 +19,7 @@
 import http2 from 'node:http2';
 import type { ClientHttp2Session, ClientHttp2Stream, Http2Stream, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { ReadyState } from '../../connection/connection-state.js';
-import { Driver } from '../../driver/factories.js';
+import { framingDriver } from '../../driver/factories.js';
 import type { Socket } from '../../events.js';
 import type { FramingClientDriver, FramingDriver, FramingResponse, FramingServerDriver } from '../../driver/framing-driver.js';
 import { parseWebSocketUrl } from '../../handshake/client-handshake.js';
@@ -59,7 +59,7 @@ export function handleHttp2Stream(
 ): FramingServerDriver {
   const [driverOptions, attachOptions] = splitOptions(options);
   checkAttachOptions(attachOptions);
-  const driver = Driver.framing(streamSocket(stream), 'server', driverOptions);
+  const driver = framingDriver(streamSocket(stream), 'server', driverOptions);
   bindStream(driver, stream, attachOptions, () => stream.headersSent);
   queueMicrotask(() => answer(driver, stream, headers));
   return driver;
@@ -127,7 +127,7 @@ export function connectHttp2(session: ClientHttp2Session, url: string | URL, opt
       return output?.bufferedAmount ?? 0;
     },
   };
-  const driver = Driver.framing(socket, 'client', driverOptions);
+  const driver = framingDriver(socket, 'client', driverOptions);
   for (const [name, value] of Object.entries(headers ?? {})) driver.setHeader(name, value);
 
   whenExtendedConnectKnown(session, (refusal, cause) => {

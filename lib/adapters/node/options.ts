@@ -102,7 +102,7 @@ export interface PerMessageDeflateOptions {
   zlib?: ZlibStreams;
 }
 
-/** The driver a {@link WebSocketServer} makes for a connection: HTTP/1.1 (`Driver.rack`) or HTTP/2 (`Driver.framing`). */
+/** The driver a {@link WebSocketServer} makes for a connection: HTTP/1.1 (`Driver.rack`) or HTTP/2 (`framingDriver`). */
 export type ServerDriver = ServerSideDriver | FramingServerDriver;
 
 /** How `verify` refuses a request: the HTTP status (4xx or 5xx), headers to send with it, and a plain-text body. */

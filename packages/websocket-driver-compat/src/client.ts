@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Driver, type HybiClientDriver, type ProtocolError } from '../../../lib/index.js';
+import { Driver, httpProxy, type HybiClientDriver, type ProtocolError } from '../../../lib/index.js';
 import { LegacyDriver } from './base.js';
 import { clientHandshakeErrorText } from './messages.js';
 import { engineOptions, type LegacyOptions } from './options.js';
@@ -86,7 +86,7 @@ export class ClientDriver extends LegacyDriver {
 
   /** A CONNECT tunnel through the HTTP proxy at `origin`: see proxy.ts. */
   proxy(origin: string, _options?: unknown): ProxyStream {
-    const proxy = new ProxyStream(this.#client.proxy(origin), this.#origin.href);
+    const proxy = new ProxyStream(httpProxy(this.#client, origin), this.#origin.href);
     this.#proxy = proxy;
     return proxy;
   }
