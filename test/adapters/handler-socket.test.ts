@@ -166,4 +166,46 @@ describe('runOverHandlerSocket: flow control (docs/flow-control.md)', () => {
     expect(drains).toEqual([0]);
     expect(driver.binary(new Uint8Array(900))).toBe(true);
   });
+
+  /** A server connection over `socket`, opened by an in-memory client whose frames go straight to it. */
+  function openServer(socket: NarrowSocket, options: { maxPausedBytes?: number } = {}) {
+    const connection = runOverHandlerSocket(socket, (s) => Driver.server(s, options));
+    const server = connection.driver;
+    const client: HybiClientDriver = Driver.client({ url: 'ws://x.test/', write: (bytes) => connection.data(bytes.slice()) });
+    server.on('connect', () => server.start());
+    client.start();
+    while (client.readyState === 0) {
+      client.parse(Uint8Array.from(socket.taken.splice(0)));
+      socket.drain(connection);
+    }
+    return { connection, server, client };
+  }
+
+  it("stops and restarts reading through the socket's own pause() and resume(), when it has them", () => {
+    const calls: string[] = [];
+    const socket = Object.assign(new NarrowSocket(1 << 20), { pause: () => calls.push('pause'), resume: () => calls.push('resume') });
+    const { server, client } = openServer(socket);
+    const received: number[] = [];
+    server.on('message', (event) => received.push((event.data as Uint8Array).length));
+    server.pause();
+    expect(calls).toEqual(['pause']);
+    client.binary(new Uint8Array(100)); // what was in flight is held
+    expect(received).toEqual([]);
+    server.resume();
+    expect(calls).toEqual(['pause', 'resume']);
+    expect(received).toEqual([100]);
+  });
+
+  it('without pause() on the socket, holds input while paused up to maxPausedBytes, then fails with 1009', () => {
+    const socket = new NarrowSocket(1 << 20);
+    const { server, client } = openServer(socket, { maxPausedBytes: 10_000 });
+    const errors: ProtocolError[] = [];
+    server.on('error', (error) => errors.push(error as ProtocolError));
+    server.pause();
+    client.binary(new Uint8Array(6_000));
+    expect(errors).toEqual([]);
+    client.binary(new Uint8Array(6_000));
+    expect(errors.map((error) => error.code)).toEqual(['PAUSED_INPUT_TOO_LARGE']);
+    expect(errors[0]!.closeCode).toBe(1009);
+  });
 });

@@ -11,8 +11,8 @@ import WebSocket from 'ws';
 import { ClientGroup, bindHandler, type Client, type Handler } from '../../lib/adapters/callbacks/index.js';
 import { attach, handleUpgrade, streamSocket, writeBuffer } from '../../lib/adapters/node/index.js';
 import { runOverStreams } from '../../lib/adapters/streams/index.js';
-import { Driver } from '../../lib/index.js';
-import { parseHead, requestHead } from '../helpers/index.js';
+import { Driver, type DriverOptions } from '../../lib/index.js';
+import { clientFrame, Op, parseHead, requestHead } from '../helpers/index.js';
 import { Cleanup, listen, once, readUntil, tcpConnect } from '../interop/support.js';
 import { LoggingHandler } from './support.js';
 
@@ -20,10 +20,14 @@ const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
 /** A node:net server whose connections are bound to `handler` in `group`. */
-async function callbackServer(handler: Handler, group = new ClientGroup()): Promise<{ port: number; group: ClientGroup }> {
+async function callbackServer(
+  handler: Handler,
+  group = new ClientGroup(),
+  options: DriverOptions = {},
+): Promise<{ port: number; group: ClientGroup }> {
   const server = cleanup.server(
     net.createServer((tcp) => {
-      const driver = attach(Driver.server(streamSocket(tcp)), tcp);
+      const driver = attach(Driver.server(streamSocket(tcp), options), tcp);
       driver.on('connect', () => driver.start());
       group.bind(driver, handler, writeBuffer(tcp));
     }),
@@ -197,6 +201,94 @@ describe('callbacks over node:net on 127.0.0.1', () => {
   });
 });
 
+describe('callbacks over node:net: flow control both ways, by default (docs/flow-control.md)', () => {
+  const MiB = 1024 * 1024;
+
+  it.each([
+    ['with writeBuffer(tcp)', true],
+    ['bound without a write buffer', false],
+  ])('%s: write() returns false past maxBufferedBytes, onDrained says when to go on; a peer that does not read stops the producer', async (_name, withBuffer) => {
+    const chunk = new Uint8Array(64 * 1024).fill(0x62);
+    const total = 400; // 25 MiB: more than loopback's socket buffers hold
+    const seen = { accepted: 0, refused: 0, mostInSocket: 0, drains: 0 };
+    const server = cleanup.server(
+      net.createServer((tcp) => {
+        const driver = attach(Driver.server(streamSocket(tcp), { maxBufferedBytes: MiB }), tcp);
+        driver.on('connect', () => driver.start());
+        // A producer that follows write()'s answer and onDrained, nothing else.
+        const produce = (client: Client) => {
+          while (seen.accepted < total) {
+            if (!client.write(chunk)) {
+              seen.refused++;
+              break;
+            }
+            seen.accepted++;
+            seen.mostInSocket = Math.max(seen.mostInSocket, tcp.writableLength);
+          }
+        };
+        const handler: Handler = {
+          onOpen: produce,
+          onDrained(client) {
+            seen.drains++;
+            produce(client);
+          },
+        };
+        bindHandler(driver, handler, withBuffer ? writeBuffer(tcp) : undefined);
+      }),
+    );
+    const port = await listen(server);
+    const tcp = await tcpConnect(cleanup, port);
+    tcp.write(requestHead({ host: `127.0.0.1:${port}` }));
+    const head = await readUntil(tcp, (bytes) => bytes.includes('\r\n\r\n'));
+    tcp.pause();
+    // The kernel's buffers fill, then the producer stays stopped.
+    let before = -1;
+    for (let i = 0; i < 50 && seen.accepted !== before; i++) {
+      before = seen.accepted;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(seen.accepted).toBe(before);
+    expect(seen.accepted).toBeLessThan(total);
+    expect(seen.refused).toBeGreaterThan(0);
+    // Node's own count of what the socket holds: the bound plus one message at most.
+    expect(seen.mostInSocket).toBeLessThanOrEqual(MiB + chunk.length + 10);
+
+    let received = head.length - head.indexOf('\r\n\r\n') - 4;
+    tcp.on('data', (bytes: Buffer) => (received += bytes.length));
+    tcp.resume();
+    await expect.poll(() => seen.accepted, { timeout: 10_000 }).toBe(total);
+    expect(seen.drains).toBeGreaterThan(0);
+    // Every message arrived whole: payload plus a 10-byte header each (64 KiB needs the 64-bit length).
+    await expect.poll(() => received, { timeout: 10_000 }).toBe(total * (chunk.length + 10));
+  });
+
+  it('client.pause() stops reading the socket (the ws peer backs up, nothing fails); client.resume() delivers it all', async () => {
+    const clients: Client[] = [];
+    const errors: string[] = [];
+    let received = 0;
+    const { port } = await callbackServer({
+      onOpen(client) {
+        clients.push(client);
+        client.driver.on('error', (error) => errors.push(error.message));
+        client.pause();
+      },
+      onMessage: (_client, data) => void (received += (data as Uint8Array).length),
+    });
+    const { socket } = await wsClient(`ws://127.0.0.1:${port}/`);
+    await expect.poll(() => clients.length).toBe(1);
+    const count = 512; // 32 MiB: more than loopback's socket buffers hold
+    for (let i = 0; i < count; i++) socket.send(new Uint8Array(64 * 1024));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Past maxPausedBytes (1 MiB) held, the driver would have failed with 1009.
+    expect(errors).toEqual([]);
+    expect(received).toBe(0);
+    expect(socket.bufferedAmount).toBeGreaterThan(8 * MiB);
+    clients[0]!.resume();
+    await expect.poll(() => received, { timeout: 10_000 }).toBe(count * 64 * 1024);
+    expect(errors).toEqual([]);
+  });
+});
+
 describe("callbacks under node:http's upgrade event", () => {
   it('binds the driver handleUpgrade makes, with the request as env and the agreed subprotocol', async () => {
     const group = new ClientGroup();
@@ -285,6 +377,29 @@ describe('callbacks over WHATWG streams', () => {
       })
       .toEqual(['open', 'drained']);
     expect(connection.writeBuffer.pending()).toBe(0);
+    toDriver.close();
+    await connection.done;
+  });
+
+  it('client.pause() stops reading the readable side (chunks stay queued in it); client.resume() delivers them', async () => {
+    let toDriver!: ReadableStreamDefaultController<Uint8Array>;
+    const readable = new ReadableStream<Uint8Array>({ start: (controller) => void (toDriver = controller) });
+    const writable = new WritableStream<Uint8Array>();
+    const connection = runOverStreams({ readable, writable }, (socket) => Driver.server(socket));
+    connection.driver.on('connect', () => connection.driver.start());
+    const log = new LoggingHandler();
+    const { client } = bindHandler(connection.driver, log, connection.writeBuffer);
+    toDriver.enqueue(requestHead());
+    await expect.poll(() => log.names).toEqual(['open']);
+    client.pause();
+    for (let i = 0; i < 5; i++) toDriver.enqueue(clientFrame(Op.TEXT, `message ${i}`));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // At most the one read already under way was taken; the rest waits in the stream's queue.
+    expect(toDriver.desiredSize).toBeLessThanOrEqual(-3);
+    expect(log.names).toEqual(['open']);
+    client.resume();
+    await expect.poll(() => log.names.length).toBe(6);
+    expect(toDriver.desiredSize).toBe(1);
     toDriver.close();
     await connection.done;
   });

@@ -112,4 +112,47 @@ describe('bounds on streamed inflation', () => {
     await resumeUntilDone();
     expect(inflated).toBe(8 << 20);
   });
+
+  it('a paused streamed inflation gives back its concurrencyLimit slot: another connection still compresses and decompresses', async () => {
+    // One extension object, so one limiter of a single slot, shared by both servers.
+    const shared = perMessageDeflate({ concurrencyLimit: 1 });
+    const withShared = (server: DriverOptions): Pair => {
+      const pair = new Pair({ server });
+      pair.client.addExtension(perMessageDeflate());
+      pair.server.addExtension(shared);
+      return pair.connect();
+    };
+    const paused = withShared({ streamMessages: true });
+    const log = pieces(paused.server as never);
+    let inflated = 0;
+    const stopAtFirstPiece = (event: { data: string | Uint8Array }) => {
+      inflated += event.data.length;
+      paused.server.pause();
+    };
+    paused.server.on('messagepiece', stopAtFirstPiece);
+    paused.server.parse(compressedFrame(new Uint8Array(8 << 20)));
+    for (let i = 0; i < 20; i++) await tick();
+    expect(paused.server.isPaused).toBe(true);
+    expect(log.ended).toBe(0);
+
+    const other = withShared({});
+    other.client.text('to the server '.repeat(1000));
+    await settle(other, () => other.serverRec.of('message').length === 1, 'the other server to decompress');
+    other.server.text('to the client '.repeat(1000));
+    await settle(other, () => other.clientRec.of('message').length === 1, 'the other server to compress');
+    expect(other.clientRec.of('message')[0]!.data).toBe('to the client '.repeat(1000));
+
+    // The paused reader takes a slot again and finishes.
+    paused.server.off('messagepiece', stopAtFirstPiece);
+    paused.server.on('messagepiece', (event) => (inflated += event.data.length));
+    await settle(
+      paused,
+      () => {
+        paused.server.resume();
+        return log.ended === 1;
+      },
+      'the paused message to finish',
+    );
+    expect(inflated).toBe(8 << 20);
+  });
 });

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CloseEvent, FramingClientDriver, FramingServerDriver, ProtocolError } from '../../lib/index.js';
 import { connectHttp2, handleHttp2Stream, perMessageDeflate, type NodeDriverOptions } from '../../lib/adapters/node/index.js';
+import { bindHandler, type Client } from '../../lib/adapters/callbacks/index.js';
 import { selfSignedCertificate, type Certificate } from '../proxy/support/certificate.js';
 import { OPENSSL, peerAvailable } from '../helpers/peers.js';
 
@@ -289,6 +290,129 @@ describe.skipIf(!opensslHere).each(TRANSPORTS)('WebSocket over $name', (transpor
       clients[1]!.close();
       expect((await closed[1]!).wasClean).toBe(true);
       expect([clients[0]!.readyState, clients[2]!.readyState]).toEqual([1, 1]);
+    });
+  });
+
+  describe('backpressure (docs/flow-control.md)', () => {
+    /** Offers `offer()` at every turn of the event loop for `ms`; returns how many it took. */
+    async function offerFor(ms: number, offer: () => boolean): Promise<number> {
+      let taken = 0;
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        if (offer()) taken++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return taken;
+    }
+
+    it('a client that stops reading: the server stream holds at most maxBufferedBytes, sends are refused, drain follows the resume', async () => {
+      const server = await echoServer(transport, { driver: { maxBufferedBytes: MiB } });
+      const client = connectHttp2(await session(transport, server.port), urlFor(server.port));
+      await next(client, 'open');
+      let received = 0;
+      client.on('message', (event) => (received += (event.data as Uint8Array).length));
+      client.pause();
+      const sender = server.drivers[0]!;
+      const stream = server.streams[0]!;
+      const chunk = new Uint8Array(64 * 1024);
+      let refused = 0;
+      let mostInStream = 0;
+      const accepted = await offerFor(1000, () => {
+        const ok = sender.binary(chunk);
+        if (!ok) refused++;
+        mostInStream = Math.max(mostInStream, stream.writableLength);
+        return ok;
+      });
+      // Node's own count of bytes the stream holds, not only the driver's: bounded by maxBufferedBytes plus one message.
+      expect(mostInStream).toBeLessThanOrEqual(MiB + chunk.length + 16);
+      expect(sender.bufferedAmount).toBeGreaterThanOrEqual(stream.writableLength);
+      expect(refused).toBeGreaterThan(0);
+      // What was accepted is what the stream holds plus what HTTP/2's flow-control windows let through.
+      expect(accepted * chunk.length).toBeLessThan(8 * MiB);
+      const drained = new Promise((resolve) => sender.once('drain', resolve));
+      client.resume();
+      await drained;
+      while (received < accepted * chunk.length) await new Promise((resolve) => setImmediate(resolve));
+      expect(received).toBe(accepted * chunk.length);
+      expect(sender.binary(chunk)).toBe(true);
+    });
+
+    it('a paused server driver stops reading the stream: the client backs up, nothing fails, everything arrives on resume', async () => {
+      const server = await echoServer(transport, { setup: (driver) => driver.once('open', () => driver.pause()) });
+      const client = connectHttp2(await session(transport, server.port), urlFor(server.port));
+      await next(client, 'open');
+      const receiver = server.drivers[0]!;
+      const errors: string[] = [];
+      receiver.on('error', (error) => errors.push(error.code));
+      let received = 0;
+      receiver.on('message', (event) => (received += (event.data as Uint8Array).length));
+      let streamed = 0;
+      server.streams[0]!.on('data', (chunk: Uint8Array) => (streamed += chunk.length));
+      const chunk = new Uint8Array(64 * 1024);
+      const accepted = await offerFor(1000, () => client.binary(chunk));
+      expect(receiver.isPaused).toBe(true);
+      // The server read no more than HTTP/2's window: past maxPausedBytes (1 MiB) the driver would have failed with 1009.
+      expect(streamed).toBeLessThan(MiB);
+      expect(errors).toEqual([]);
+      expect(received).toBe(0);
+      // The rest waits on the client's side, which refuses past its maxBufferedBytes (16 MiB).
+      expect(client.bufferedAmount).toBeGreaterThan(8 * MiB);
+      receiver.resume();
+      while (received < accepted * chunk.length && errors.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      expect(errors).toEqual([]);
+      expect(received).toBe(accepted * chunk.length);
+    });
+
+    it('wsdriver/callbacks over the stream: write() refused while the client does not read, onDrained once it does, client.pause() stops reading', async () => {
+      const total = 200; // 12.5 MiB of 64 KiB messages
+      const chunk = new Uint8Array(64 * 1024);
+      const seen = { accepted: 0, refused: 0, drains: 0, messages: 0 };
+      let bound: Client | undefined;
+      const server = await echoServer(transport, {
+        driver: { maxBufferedBytes: MiB },
+        setup: (driver) => {
+          const produce = (client: Client) => {
+            while (seen.accepted < total) {
+              if (!client.write(chunk)) return void seen.refused++;
+              seen.accepted++;
+            }
+          };
+          bindHandler(driver, {
+            onOpen: (client) => void (bound = client),
+            onMessage: (client) => {
+              // The first message starts the producer; later ones are counted.
+              if (seen.messages++ === 0) produce(client);
+            },
+            onDrained(client) {
+              seen.drains++;
+              produce(client);
+            },
+          });
+        },
+      });
+      const client = connectHttp2(await session(transport, server.port), urlFor(server.port));
+      await next(client, 'open');
+      let received = 0;
+      // The echo server also echoes 'go': only the binary messages are the handler's.
+      client.on('message', (event) => void (typeof event.data !== 'string' && (received += event.data.length)));
+      client.pause();
+      client.text('go');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(seen.refused).toBeGreaterThan(0);
+      expect(seen.accepted).toBeLessThan(total);
+      expect(server.streams[0]!.writableLength).toBeLessThanOrEqual(MiB + chunk.length + 10);
+      client.resume();
+      await expect.poll(() => received, { timeout: 10_000 }).toBe(total * chunk.length);
+      expect(seen.drains).toBeGreaterThan(0);
+
+      // Receive side: the handler pauses; the client's messages wait on its side.
+      bound!.pause();
+      const before = seen.messages;
+      const offered = await offerFor(500, () => client.binary(chunk));
+      expect(seen.messages).toBe(before);
+      expect(client.bufferedAmount).toBeGreaterThan(8 * MiB);
+      bound!.resume();
+      await expect.poll(() => seen.messages, { timeout: 10_000 }).toBe(before + offered);
     });
   });
 

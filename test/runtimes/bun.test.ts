@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUN, peerAvailable } from '../helpers/peers.js';
 import type { ClientReport, ServerReport } from './programs/scenario.js';
 import { installedPackage, type InstalledPackage } from './support/installed-package.js';
+import { WebSocket } from 'ws';
 import { echoServer, playAgainstServer, startProgram, type EchoServer } from './support/peers.js';
 
 const here = peerAvailable(BUN);
@@ -81,4 +82,29 @@ describe.skipIf(!here)('wsdriver in Bun, imported from the installed tarball', (
   it('a server over node:net (wsdriver/node attach)', async () => {
     await bunServer('bun-node-net-server.ts', 'Bun node:net');
   });
+
+  it('a paused server over Bun.listen (wsdriver/sockets) stops reading the socket: the ws client backs up, nothing fails, all arrives after resume', async () => {
+    const count = 512; // 32 MiB in 64 KiB messages: more than loopback's socket buffers hold
+    const run = startProgram(BUN.path, ['bun-paused-server.ts', String(count)], { cwd: installed.programs });
+    try {
+      const port = Number(await run.line('LISTENING'));
+      const client = new WebSocket(`ws://127.0.0.1:${port}/`);
+      await new Promise((resolve, reject) => client.once('open', resolve).once('error', reject));
+      await run.line('PAUSED');
+      for (let i = 0; i < count; i++) client.send(new Uint8Array(64 * 1024));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // The server is not reading: what the kernel's buffers cannot hold stays in ws.
+      const backedUp = client.bufferedAmount;
+      const report = await run.report<{ bytesWhilePaused: number; messages: number; bytes: number; errors: string[] }>();
+      client.terminate();
+      expect(backedUp).toBeGreaterThan(8 * 2 ** 20);
+      // Without the socket's pause, Bun would hand the driver all of it and maxPausedBytes (1 MiB) would fail it with 1009.
+      expect(report.bytesWhilePaused).toBeLessThan(2 ** 20);
+      expect(report.errors).toEqual([]);
+      expect(report.messages).toBe(count);
+      expect(report.bytes).toBe(count * 64 * 1024);
+    } finally {
+      run.kill();
+    }
+  }, 30_000);
 });

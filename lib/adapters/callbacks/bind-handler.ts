@@ -8,8 +8,8 @@
  * The rules the proposal sets, and where they are kept:
  * - `onOpen` runs once, before any other callback;
  * - `onMessage` runs once per message, in order;
- * - `onDrained` runs when `client.pending()` has been seen above 0 and
- *   the transport's buffer is empty again;
+ * - `onDrained` runs when `client.pending()` has been seen above 0, or a
+ *   `client.write()` was refused, and the transport's buffer is empty again;
  * - `onShutdown` runs before a shutdown closes the connection;
  * - `onClose` runs once, after the connection is over, and never while
  *   another callback is running: a close that happens inside a callback
@@ -44,6 +44,12 @@ export interface BindableDriver {
   sendPrepared?(message: PreparedMessage): boolean;
   /** Starts the closing handshake for `client.close()` and `shutdown()`. */
   close(code?: number, reason?: string): boolean;
+  /** Bytes waiting to go out; above 0 after a refused `client.write()`, `onDrained` is owed. */
+  readonly bufferedAmount?: number;
+  /** Stops delivery for `client.pause()`; the adapter stops reading the transport (docs/flow-control.md). */
+  pause?(): void;
+  /** Delivers again for `client.resume()`. */
+  resume?(): void;
 }
 
 /**
@@ -60,7 +66,10 @@ export interface Handler<D extends BindableDriver = BindableDriver> {
    * proposal's recyclable buffer, wsdriver never reuses them.
    */
   onMessage?(client: Client<D>, data: string | Uint8Array): void;
-  /** `client.pending()` was seen above 0, and the transport has flushed everything since. */
+  /**
+   * `client.pending()` was seen above 0, or a `client.write()` was refused
+   * for `maxBufferedBytes`, and the transport has flushed everything since.
+   */
   onDrained?(client: Client<D>): void;
   /**
    * The application is shutting down (`shutdown()` on the binding or its
@@ -81,8 +90,10 @@ export interface Client<D extends BindableDriver = BindableDriver> {
    * Sends a string as a text message, bytes as a binary one, a
    * {@link PreparedMessage} as its shared frame where the connection can
    * (see `driver.sendPrepared()`). Returns false, sending nothing, once
-   * the connection is closing or closed (after `close()` too), or if the
-   * protocol version cannot carry it (binary on a hixie draft). Throws a
+   * the connection is closing or closed (after `close()` too), if the
+   * protocol version cannot carry it (binary on a hixie draft), or while
+   * the transport holds more than the driver's `maxBufferedBytes` (then
+   * `onDrained` follows once it has flushed: write again there). Throws a
    * TypeError on anything else.
    */
   write(data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage): boolean;
@@ -95,6 +106,15 @@ export interface Client<D extends BindableDriver = BindableDriver> {
   close(code?: number, reason?: string): void;
   /** True while the connection is open and no close has been asked for or received. */
   isOpen(): boolean;
+  /**
+   * Stops `onMessage` calls until `resume()`: the adapter stops reading the
+   * transport, so TCP flow control slows the peer, and what was already in
+   * flight is held by the driver (up to its `maxPausedBytes`, docs/flow-control.md).
+   * Does nothing once closed, or over a driver that cannot pause.
+   */
+  pause(): void;
+  /** Calls `onMessage` again after `pause()`, starting with what was held. */
+  resume(): void;
   /**
    * -1 once the connection is closed; otherwise the bytes written to the
    * transport and not yet flushed (0 when bound without a
@@ -186,6 +206,8 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
     if (this.#opened && !this.#closed) this.#invoke(() => this.handler.onMessage?.(this, event.data));
   };
   readonly #onCloseEvent = (event: CloseEvent) => this.#finish(event);
+  // The driver's own drain: after a write refused for maxBufferedBytes.
+  readonly #onDrainEvent = () => this.#flushed();
 
   constructor(driver: D, handler: Handler<D>, buffer: WriteBuffer | undefined, onFinished: (() => void) | undefined) {
     if (driver === null || typeof driver !== 'object' || typeof driver.on !== 'function') {
@@ -215,6 +237,7 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
     driver.on('open', this.#onOpenEvent);
     driver.on('message', this.#onMessageEvent);
     driver.on('close', this.#onCloseEvent);
+    driver.on('drain', this.#onDrainEvent);
     if (buffer !== undefined) this.#stopFlushListener = buffer.onFlush(() => this.#flushed());
     // A closing driver is only followed to its close: it will never be open for this handler.
     if (readyState === ReadyState.OPEN) this.#open();
@@ -243,6 +266,9 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
     if (this.#closed || this.#closeAsked) return false;
     const sent = isText ? this.driver.text(data) : isPrepared ? this.#writePrepared(data) : this.driver.binary(data);
     if (sent) this.#notePending();
+    // Refused for maxBufferedBytes: the driver emits drain once the transport has taken it all.
+    // (A refusal for another reason, binary on a hixie draft, leaves nothing buffered.)
+    else if ((this.driver.bufferedAmount ?? 0) > 0) this.#drainOwed = true;
     return sent;
   }
 
@@ -256,6 +282,14 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
     // The driver checks the arguments before it changes anything.
     this.driver.close(code, reason);
     this.#closeAsked = true;
+  }
+
+  pause(): void {
+    if (!this.#closed) this.driver.pause?.();
+  }
+
+  resume(): void {
+    if (!this.#closed) this.driver.resume?.();
   }
 
   isOpen(): boolean {
@@ -287,8 +321,8 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
   }
 
   #flushed(): void {
-    if (!this.#drainOwed || !this.#opened || this.#closed || this.#buffer === undefined) return;
-    if (this.#buffer.pending() > 0) return;
+    if (!this.#drainOwed || !this.#opened || this.#closed) return;
+    if ((this.#buffer?.pending() ?? 0) > 0) return;
     this.#drainOwed = false;
     try {
       this.#invoke(() => this.handler.onDrained?.(this));
@@ -329,6 +363,7 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
     this.driver.off('open', this.#onOpenEvent);
     this.driver.off('message', this.#onMessageEvent);
     this.driver.off('close', this.#onCloseEvent);
+    this.driver.off('drain', this.#onDrainEvent);
     this.#stopFlushListener?.();
     this.#stopFlushListener = null;
     if (!this.#opened) {

@@ -338,7 +338,27 @@ class DeflateSession implements PieceCodec {
   resumeOutput(): void {
     const inflater = this.#outputStopped;
     this.#outputStopped = null;
-    inflater?.resume();
+    if (inflater === null) return;
+    if (this.#inflateSlot !== null) {
+      inflater.resume();
+      return;
+    }
+    // The slot was given back when the output stopped: wait for one again.
+    this.#settings.limiter.run((slot) => {
+      if (this.#closed || this.#inflater !== inflater) {
+        slot();
+        return;
+      }
+      this.#inflateSlot = once(slot);
+      inflater.resume();
+    });
+  }
+
+  /** Gives back the slot the inflation in progress holds, if it holds one. */
+  #releaseInflateSlot(): void {
+    const slot = this.#inflateSlot;
+    this.#inflateSlot = null;
+    slot?.();
   }
 
   /**
@@ -390,7 +410,7 @@ class DeflateSession implements PieceCodec {
     this.#deflater?.close();
     this.#inflater = null;
     this.#deflater = null;
-    this.#inflateSlot?.();
+    this.#releaseInflateSlot();
     this.#deflateSlot?.();
   }
 
@@ -402,7 +422,7 @@ class DeflateSession implements PieceCodec {
    * decompression bomb. The trailer RFC 7692 §7.2.2 removes is added back
    * after the message's last piece.
    */
-  #inflatePiece(job: DecompressJob, inflater: zlib.InflateRaw, agreement: Agreement, release: () => void): void {
+  #inflatePiece(job: DecompressJob, inflater: zlib.InflateRaw, agreement: Agreement): void {
     let settled = false;
     const finish = (error: ProtocolError | null): void => {
       if (settled) return;
@@ -420,7 +440,7 @@ class DeflateSession implements PieceCodec {
         if (agreement.peerNoContextTakeover) inflater.reset();
       }
       this.#inflating = false;
-      release();
+      this.#releaseInflateSlot();
       job.done(error);
       this.#nextInflate();
     };
@@ -434,6 +454,9 @@ class DeflateSession implements PieceCodec {
       if (!job.output(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
         this.#outputStopped = inflater;
         inflater.pause();
+        // A paused reader may stay paused for long: its slot goes to other
+        // connections' zlib jobs meanwhile (resumeOutput takes one again).
+        this.#releaseInflateSlot();
       }
     };
     const onError = (error: Error): void => {
@@ -501,12 +524,12 @@ class DeflateSession implements PieceCodec {
       slot();
       return;
     }
-    const release = (this.#inflateSlot = once(slot));
+    this.#inflateSlot = once(slot);
     const agreement = this.#agreement!;
     // Window bits 8 are read with 9: zlib's raw deflate has long used 9 for 8.
     const inflater = (this.#inflater ??= this.#settings.zlib.createInflateRaw({ windowBits: Math.max(9, agreement.peerWindowBits) }));
     if (!('message' in job)) {
-      this.#inflatePiece(job, inflater, agreement, release);
+      this.#inflatePiece(job, inflater, agreement);
       return;
     }
     const maxLength = this.#maxLength;
@@ -528,7 +551,7 @@ class DeflateSession implements PieceCodec {
         inflater.reset();
       }
       this.#inflating = false;
-      release();
+      this.#releaseInflateSlot();
       if (error !== null) {
         job.callback(error, null);
       } else {

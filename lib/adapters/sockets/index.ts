@@ -24,6 +24,11 @@
  * });
  * ```
  *
+ * Backpressure both ways: `write()` returns false while bytes wait for
+ * the socket's `drain`; while the driver is paused the socket's own
+ * `pause()`/`resume()` stop reading it if it has them (else the driver holds
+ * what arrives, up to `maxPausedBytes`, then fails with 1009).
+ *
  * Portable: no Node module is used.
  *
  * @module wsdriver/sockets
@@ -37,8 +42,10 @@ export interface HandlerSocketDriver {
   parse(bytes: Uint8Array): void;
   /** Called once the socket has closed, with the error if it failed (`close` 1006 unless the closing handshake completed). */
   transportClosed(cause?: unknown): void;
-  /** Used to end the socket when the WebSocket connection is over. */
-  on(type: 'close', listener: () => void): unknown;
+  /** `close` ends the socket when the WebSocket connection is over; `pause`/`resume` stop and restart reading it. */
+  on(type: 'close' | 'pause' | 'resume', listener: () => void): unknown;
+  /** True while delivery is paused; a socket that can pause is not read meanwhile. */
+  readonly isPaused?: boolean;
   /** Told when the socket has taken everything queued after a write it could not take whole (docs/flow-control.md). */
   transportDrained?(): void;
 }
@@ -49,6 +56,15 @@ export interface HandlerSocket {
   write(bytes: Uint8Array): number;
   /** Closes the socket once written bytes are sent. */
   end(): void;
+  /**
+   * Stops reading: no `data` until `resume()`, so TCP flow control slows the
+   * peer (Bun's sockets have it in recent versions). Without it, input that
+   * arrives while the driver is paused is held by the driver, up to
+   * `maxPausedBytes`, then the connection fails with 1009.
+   */
+  pause?(): void;
+  /** Reads again after `pause()`. */
+  resume?(): void;
 }
 
 /** What the socket's handlers call, and the driver. */
@@ -122,6 +138,17 @@ export function runOverHandlerSocket<D extends HandlerSocketDriver>(
     ...(info.env !== undefined ? { env: info.env } : {}),
   };
   const driver = makeDriver(driverSocket);
+  // Receive side (docs/flow-control.md): stop reading while delivery is paused.
+  const { pause, resume } = socket;
+  if (pause !== undefined && resume !== undefined) {
+    driver.on('pause', () => {
+      if (!gone) pause.call(socket);
+    });
+    driver.on('resume', () => {
+      if (!gone) resume.call(socket);
+    });
+    if (driver.isPaused === true) pause.call(socket);
+  }
   driver.on('close', () => {
     if (ending || gone) return;
     ending = true;
