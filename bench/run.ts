@@ -335,14 +335,18 @@ function withCompatSection(text: string, section: string): string {
   return text.trimEnd() + '\n\n' + section + '\n';
 }
 
-/** The compat section of the current RESULTS.md, kept when the full run rewrites the file. */
-function currentCompatSection(): string | null {
+/**
+ * A section of the current RESULTS.md between two markers, kept when the
+ * full run rewrites the file: the compat rows (`--compat`) and the end-to-end
+ * tables (bench/e2e/run.ts) are written by other runs.
+ */
+function currentSection(startMarker: string, endMarker: string): string | null {
   const file = join(here, 'RESULTS.md');
   if (!existsSync(file)) return null;
   const text = readFileSync(file, 'utf8');
-  const start = text.indexOf(COMPAT_START);
-  const end = text.indexOf(COMPAT_END);
-  return start >= 0 && end > start ? text.slice(start, end + COMPAT_END.length) : null;
+  const start = text.indexOf(startMarker);
+  const end = text.indexOf(endMarker);
+  return start >= 0 && end > start ? text.slice(start, end + endMarker.length) : null;
 }
 
 async function main(): Promise<void> {
@@ -399,10 +403,10 @@ async function main(): Promise<void> {
       // The hand-written analysis (what limits each target not met) follows the figures.
       const analysisFile = join(here, 'analysis.md');
       const analysis = existsSync(analysisFile) ? `\n${readFileSync(analysisFile, 'utf8')}` : '';
-      const compatSection = currentCompatSection();
+      const kept = [currentSection('<!-- e2e:start -->', '<!-- e2e:end -->'), currentSection(COMPAT_START, COMPAT_END)];
       writeFileSync(
         join(here, 'RESULTS.md'),
-        `# Benchmark results\n\n\`npm run bench\` (bench/run.ts).\n\n${body}\n${analysis}` + (compatSection === null ? '' : `\n${compatSection}\n`),
+        `# Benchmark results\n\n\`npm run bench\` (bench/run.ts).\n\n${body}\n${analysis}` + kept.map((section) => (section === null ? '' : `\n${section}\n`)).join(''),
       );
       writeFileSync(join(here, 'results.json'), JSON.stringify(file, null, 1) + '\n');
       console.log('wrote bench/RESULTS.md and bench/results.json');

@@ -200,7 +200,8 @@ export class FrameWriter {
       this.#sendSlab(start, payloadAt + written);
       return;
     }
-    if (this.#sink.wholeFrames === true && length <= this.#fragmentSize && this.#wholeAsciiText(text)) return;
+    // Longer ASCII text is encoded straight into its frame: one buffer, one write.
+    if (length <= this.#fragmentSize && this.#wholeAsciiText(text)) return;
     const bytes = encoder.encode(text);
     if (bytes.length <= this.#fragmentSize) this.#ownPayload(Opcode.TEXT, bytes);
     else this.message(Opcode.TEXT, 0, bytes);
@@ -237,8 +238,8 @@ export class FrameWriter {
   }
 
   /**
-   * A long text for a transport that wants whole frames, encoded straight
-   * into its frame: sized for ASCII (one byte per UTF-16 unit), which the
+   * A long text (past the send slab), encoded straight into its own frame:
+   * one buffer and one write, sized for ASCII (one byte per UTF-16 unit), which the
    * encoder confirms by reading the whole text into exactly that room. False
    * if it did not fit (some of it is not ASCII): nothing was written.
    */
