@@ -16,7 +16,11 @@
 /** A listener for one event type. */
 export type Listener<E> = (event: E) => void;
 
-type ListenerTable<M> = { [K in keyof M]?: ReadonlyArray<Listener<M[K]>> };
+// One listener is stored as itself, more as an array made to size: an idle
+// connection holds several event types with one listener each, and an
+// array grown by push() reserves room for 16 (about 180 bytes apiece).
+type Listeners<E> = Listener<E> | ReadonlyArray<Listener<E>>;
+type ListenerTable<M> = { [K in keyof M]?: Listeners<M[K]> };
 
 interface OnceWrapper<E> extends Listener<E> {
   readonly original: Listener<E>;
@@ -29,8 +33,10 @@ export class EventHub<M extends object> {
   #caught: unknown[] | null = null;
 
   on<K extends keyof M>(type: K, listener: Listener<M[K]>): void {
+    const current = this.#listeners[type];
     // Copy on write: an emit in progress keeps iterating its own snapshot.
-    this.#listeners[type] = [...(this.#listeners[type] ?? []), listener];
+    this.#listeners[type] =
+      current === undefined ? listener : typeof current === 'function' ? [current, listener] : current.concat(listener);
   }
 
   once<K extends keyof M>(type: K, listener: Listener<M[K]>): void {
@@ -43,27 +49,40 @@ export class EventHub<M extends object> {
   }
 
   off<K extends keyof M>(type: K, listener: Listener<M[K]>): void {
-    const list = this.#listeners[type];
-    if (!list) return;
-    const index = list.findIndex(
-      (l) => l === listener || (l as Partial<OnceWrapper<M[K]>>).original === listener,
-    );
+    const current = this.#listeners[type];
+    if (current === undefined) return;
+    const matches = (l: Listener<M[K]>) => l === listener || (l as Partial<OnceWrapper<M[K]>>).original === listener;
+    if (typeof current === 'function') {
+      // Not `delete`: that would turn the table into a slow dictionary.
+      if (matches(current)) this.#listeners[type] = undefined;
+      return;
+    }
+    const index = current.findIndex(matches);
     if (index < 0) return;
-    const next = list.slice();
+    const next = current.slice();
     next.splice(index, 1);
-    this.#listeners[type] = next;
+    this.#listeners[type] = next.length === 1 ? next[0]! : next;
   }
 
   listenerCount<K extends keyof M>(type: K): number {
-    return this.#listeners[type]?.length ?? 0;
+    const current = this.#listeners[type];
+    return current === undefined ? 0 : typeof current === 'function' ? 1 : current.length;
   }
 
   emit<K extends keyof M>(type: K, event: M[K]): void {
-    const list = this.#listeners[type];
-    if (list === undefined) return;
-    for (let i = 0; i < list.length; i++) {
+    const current = this.#listeners[type];
+    if (current === undefined) return;
+    if (typeof current === 'function') {
       try {
-        list[i]!(event);
+        current(event);
+      } catch (error) {
+        this.#report(error);
+      }
+      return;
+    }
+    for (let i = 0; i < current.length; i++) {
+      try {
+        current[i]!(event);
       } catch (error) {
         this.#report(error);
       }

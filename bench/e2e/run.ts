@@ -8,7 +8,7 @@
  *   npm run bench:e2e                 full run; writes the e2e section of bench/RESULTS.md and bench/e2e-results.json
  *   npm run bench:e2e -- --quick      under two minutes; prints only
  *   --filter=echo                     only workloads whose name contains "echo"
- *   --only=wsdriver,ws                only these servers
+ *   --only=wsdriver,ws                only these servers (wsdriver: handleUpgrade; wsdriver-server: the WebSocketServer object)
  *   --reps=N                          repetitions (full 3, quick 1)
  *
  * A fresh server process serves each workload of each repetition, so the
@@ -50,7 +50,7 @@ const MiB = 1024 * KiB;
 /** Longest a single server's run of a workload may take before it is abandoned. */
 const STEP_TIMEOUT_MS = 120_000;
 
-const ALL_SERVERS: readonly ServerKind[] = ['wsdriver', 'ws', 'ws-noaddons', 'websocket-driver', 'raw'];
+const ALL_SERVERS: readonly ServerKind[] = ['wsdriver', 'wsdriver-server', 'ws', 'ws-noaddons', 'websocket-driver', 'raw'];
 const SERVERS = ALL_SERVERS.filter((kind) => only === undefined || only.includes(kind));
 
 interface Case {

@@ -77,6 +77,27 @@ async function wsdriverServer(): Promise<net.Server> {
   return server;
 }
 
+/** The same server through wsdriver's server object (`WebSocketServer`) rather than `handleUpgrade`. */
+async function wsdriverObjectServer(): Promise<net.Server> {
+  const { PreparedMessage } = (await import(pathToFileURL(BUILT_ENTRY).href)) as typeof import('../../lib/index.js');
+  const node = (await import(pathToFileURL(BUILT_ENTRY.replace(/index\.js$/, 'adapters/node/index.js')).href)) as typeof import('../../lib/adapters/node/index.js');
+  const server = http.createServer();
+  const wss = new node.WebSocketServer({
+    maxLength: MAX_MESSAGE,
+    perMessageDeflate: config.deflate ? { noContextTakeover: true } : false,
+    handler: (driver) => {
+      if (config.mode === 'echo') {
+        driver.on('message', ({ data }) => (typeof data === 'string' ? driver.text(data) : driver.binary(data)));
+      } else {
+        // Framed once for everyone by the server object's own broadcast.
+        driver.on('message', () => void wss.broadcast(new PreparedMessage(broadcastText), { slowClient: 'queue' }));
+      }
+    },
+  });
+  wss.serve(server);
+  return server;
+}
+
 function wsServer(): net.Server {
   const { WebSocketServer } = require('ws') as typeof import('ws');
   const server = http.createServer();
@@ -160,11 +181,13 @@ function rawServer(): net.Server {
 const server =
   config.kind === 'wsdriver'
     ? await wsdriverServer()
-    : config.kind === 'ws' || config.kind === 'ws-noaddons'
-      ? wsServer()
-      : config.kind === 'websocket-driver'
-        ? websocketDriverServer()
-        : rawServer();
+    : config.kind === 'wsdriver-server'
+      ? await wsdriverObjectServer()
+      : config.kind === 'ws' || config.kind === 'ws-noaddons'
+        ? wsServer()
+        : config.kind === 'websocket-driver'
+          ? websocketDriverServer()
+          : rawServer();
 server.on('connection', (socket: net.Socket) => socket.on('error', () => socket.destroy()));
 process.on('message', (message: { type: string; id?: number; gc?: boolean }) => {
   if (message.type === 'stats') process.send!({ type: 'stats', id: message.id, stats: stats(message.gc === true) });

@@ -55,7 +55,7 @@ export interface LoadResult {
 /** Connections being opened at once: the same for every server. */
 export const CONNECT_CONCURRENCY = 100;
 
-export type ServerKind = 'wsdriver' | 'ws' | 'ws-noaddons' | 'websocket-driver' | 'raw';
+export type ServerKind = 'wsdriver' | 'wsdriver-server' | 'ws' | 'ws-noaddons' | 'websocket-driver' | 'raw';
 
 export interface ServerConfig {
   readonly kind: ServerKind;

@@ -62,9 +62,17 @@ const CR = 0x0d;
 const LF = 0x0a;
 const INCOMPLETE = Object.freeze({ kind: 'incomplete' as const });
 
-/** Creates a null-prototype header table. */
+// The prototype of every header table: it has no properties and no
+// prototype, so a header named `constructor` or `__proto__` is an own
+// field like any other. Tables made with `new` from it keep V8's fast
+// layout, where `Object.create(null)` makes a dictionary (about 250 bytes
+// more for each connection that keeps its request's headers).
+function HeaderTable(): void {}
+HeaderTable.prototype = Object.create(null) as object;
+
+/** Creates a header table whose prototype chain holds no properties. */
 export function createHeaderFields(): HeaderFields {
-  return Object.create(null) as HeaderFields;
+  return new (HeaderTable as unknown as new () => HeaderFields)();
 }
 
 abstract class HeadParser<H> {

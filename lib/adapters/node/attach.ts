@@ -6,11 +6,9 @@
  * @module
  */
 import type { Duplex } from 'node:stream';
-import type { Listener } from '../../emitter.js';
-import type { CloseEvent, ClosingEvent } from '../../events.js';
-import type { ProtocolError } from '../../errors.js';
-import { applyBackpressure, type BackpressuredDriver } from './backpressure.js';
-import { runDeadlines, type DeadlineDriver } from './deadline-timer.js';
+import type { BackpressuredDriver } from './backpressure.js';
+import type { DeadlineDriver } from './deadline-timer.js';
+import { Attachment } from './attachment.js';
 import type { AttachOptions } from './options.js';
 
 /** What {@link attach} needs of a driver; every wsdriver driver has it. */
@@ -25,12 +23,6 @@ export interface AttachableDriver extends BackpressuredDriver, DeadlineDriver {
    * driver reports as a `TRANSPORT_ERROR` `error` event before `close`.
    */
   transportClosed(cause?: unknown): void;
-  /** Used to end the stream once the WebSocket connection is over. */
-  once(type: 'close', listener: Listener<CloseEvent>): unknown;
-  /** Used to start the `closeTimeout` wait for the peer's close frame once this side has sent its own. */
-  once(type: 'closing', listener: Listener<ClosingEvent>): unknown;
-  /** Used to see a keepalive failure, after which the stream is destroyed at once. */
-  once(type: 'error', listener: Listener<ProtocolError>): unknown;
 }
 
 /** Default {@link AttachOptions.closeTimeout}. */
@@ -105,81 +97,20 @@ export function terminate(driver: object): boolean {
  * message-oriented protocol wants, and resumes a paused stream.
  */
 export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, options: AttachOptions = {}): D {
-  const { closeTimeout, handshakeTimeout, pingInterval, pingTimeout } = checkAttachOptions(options);
+  const settings = checkAttachOptions(options);
   if (stream.readableEncoding !== null) {
     throw new TypeError('the stream has an encoding set; a driver needs the raw bytes');
   }
   if (stream.readableObjectMode) throw new TypeError('the stream is in object mode; a driver needs bytes');
 
-  const isClient = driver.role === 'client';
-  let peerEnded = false;
-  // A dead peer (late pong) is not waited for, nor is one that never finished the handshake.
-  let dropAtOnce = false;
-  driver.once('error', (error) => {
-    dropAtOnce = error.code === 'PONG_TIMEOUT';
-  });
-  let timer: ReturnType<typeof setTimeout> | null = null;
-
-  const destroyLater = () => {
-    if (timer !== null || stream.destroyed) return;
-    timer = setTimeout(() => stream.destroy(), closeTimeout);
-    // The stream keeps the process alive while it is open; the timer need not.
-    timer.unref?.();
-  };
-
-  const onData = (chunk: Uint8Array) => driver.parse(chunk);
-  const onEnd = () => {
-    peerEnded = true;
-    driver.transportClosed();
-    // For streams that allow half-open connections: the peer is done, so are we.
-    if (stream.writable) stream.end();
-  };
-  const onError = (error: Error) => driver.transportClosed(error);
-  const onClose = () => {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-    stream.off('data', onData);
-    stream.off('end', onEnd);
-    stream.off('error', onError);
-    driver.transportClosed();
-  };
-
-  // The core starts no timer: a peer that never answers our close frame
-  // would leave the connection in `closing` for good.
-  driver.once('closing', destroyLater);
-  driver.once('close', (event) => {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-    if (stream.destroyed) return;
-    if (dropAtOnce) {
-      // The close frame was written; a peer that stopped answering will not read it.
-      stream.end();
-      stream.destroy();
-      return;
-    }
-    if (isClient && event.wasClean && !peerEnded) {
-      // RFC 6455 §7.1.1: after a clean close the client waits for the
-      // server to close the TCP connection, and closes it itself only if
-      // that does not happen in reasonable time.
-      destroyLater();
-      return;
-    }
-    stream.end();
-    destroyLater();
-  });
-
-  stream.on('data', onData);
-  stream.on('end', onEnd);
-  stream.on('error', onError);
-  stream.once('close', onClose);
+  const attachment = new Attachment(driver, stream, settings);
   (stream as { setNoDelay?: (noDelay: boolean) => unknown }).setNoDelay?.(true);
   attachedStreams.set(driver, stream);
   stream.resume();
-  const unbind = applyBackpressure(driver, stream);
-  stream.once('close', unbind);
-  runDeadlines(driver, { handshakeTimeout, pingInterval, pingTimeout });
+  if (driver.isPaused) stream.pause();
+  attachment.startDeadlines(settings);
   // A stream handed over after its peer ended or closed it: no event will come.
   if (stream.destroyed) driver.transportClosed();
-  else if (stream.readableEnded) onEnd();
+  else if (stream.readableEnded) attachment.ended();
   return driver;
 }

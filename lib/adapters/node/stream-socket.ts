@@ -15,19 +15,35 @@ import { reportFlush } from './write-buffer.js';
  * nothing left to say that the peer could read.
  */
 export function streamSocket(stream: Duplex, init: SocketInfo = {}): Socket {
+  return new StreamSocket(stream, init);
+}
+
+// A class, so every connection shares `write` and `bufferedAmount` (a
+// server holds many idle connections), and with `url` and `env` always
+// present, so clearing `env` (as handleUpgrade does) keeps its shape.
+class StreamSocket implements Socket {
+  url: string | URL | undefined;
+  env: unknown;
+  readonly #stream: Duplex;
   // Lets `writeBuffer(stream)` see every flush, not only Node's `drain`.
-  const flushed = () => reportFlush(stream);
-  const socket: Socket = {
-    // Node's return value is the socket contract's: false above the
-    // stream's high-water mark, until its `drain` (attach reports it).
-    write(bytes: Uint8Array): boolean {
-      return stream.writable ? stream.write(bytes, flushed) : true;
-    },
-    get bufferedAmount(): number {
-      return stream.destroyed ? 0 : stream.writableLength;
-    },
-  };
-  if (init.url !== undefined) socket.url = init.url;
-  if (init.env !== undefined) socket.env = init.env;
-  return socket;
+  readonly #flushed: () => void;
+
+  constructor(stream: Duplex, init: SocketInfo) {
+    this.url = init.url;
+    this.env = init.env;
+    this.#stream = stream;
+    this.#flushed = () => reportFlush(stream);
+  }
+
+  // Node's return value is the socket contract's: false above the
+  // stream's high-water mark, until its `drain` (attach reports it).
+  write(bytes: Uint8Array): boolean {
+    const stream = this.#stream;
+    return stream.writable ? stream.write(bytes, this.#flushed) : true;
+  }
+
+  get bufferedAmount(): number {
+    const stream = this.#stream;
+    return stream.destroyed ? 0 : stream.writableLength;
+  }
 }

@@ -37,7 +37,7 @@ export function handleUpgrade(
   // Read once, above (driver.env and driver.headers come from what was
   // read): the connection need not keep node:http's request, and all it
   // references, for its whole life.
-  delete transport.env;
+  transport.env = undefined;
   attach(driver, socket, attachOptions);
   // Held by the driver until start(); copied since node:http owns `head`
   // (Buffer#slice is a view: the typed-array slice copies).

@@ -11,11 +11,13 @@
  */
 import type { Duplex } from 'node:stream';
 import type { WriteBuffer } from '../callbacks/write-buffer.js';
+import { flushedAttached } from './attachment.js';
 
 const flushListeners = new WeakMap<Duplex, Set<() => void>>();
 
 /** Called by `streamSocket` when one of its writes to `stream` has been flushed. */
 export function reportFlush(stream: Duplex): void {
+  flushedAttached(stream);
   const listeners = flushListeners.get(stream);
   if (listeners === undefined) return;
   for (const listener of [...listeners]) listener();

@@ -1,0 +1,255 @@
+/**
+ * What {@link attach} keeps for one connection, made lean because a server
+ * holds many idle ones: one object, five stream listeners shared by every
+ * connection (each finds its attachment through a symbol on the stream, as
+ * the stream calls its listeners with itself as `this`), one listener per
+ * driver event it needs, and Node timers only while a deadline runs (the
+ * callbacks are shared too: `setTimeout` passes them the attachment).
+ *
+ * It does three jobs, all on the same few fields:
+ * - the stream's lifetime: chunks to `driver.parse()`, the stream's end,
+ *   failure or close to `driver.transportClosed()`, the driver's `close` to
+ *   the stream's end (and its destruction after `closeTimeout`);
+ * - backpressure both ways (docs/flow-control.md): the stream draining or
+ *   emptying tells the driver (`transportDrained()`), the driver's
+ *   `pause`/`resume` stop and restart reading;
+ * - the driver's deadlines (`useDeadlines`/`deadline`/`tick`): a timer armed
+ *   for the next one, until `close`.
+ *
+ * @module
+ */
+import type { Duplex } from 'node:stream';
+import type { Listener } from '../../emitter.js';
+import type { CloseEvent, DriverEventMap } from '../../events.js';
+import type { ProtocolError } from '../../errors.js';
+import { deadlineKeeper, type DeadlineKeeper, type DeadlineSettings } from '../../connection/deadlines.js';
+
+/** What an {@link Attachment} needs of a driver; every wsdriver driver has it. */
+export interface AttachedDriver {
+  readonly role: 'server' | 'client';
+  parse(bytes: Uint8Array): void;
+  transportClosed(cause?: unknown): void;
+  transportDrained(): void;
+  readonly isPaused: boolean;
+  useDeadlines(keeper: DeadlineKeeper, now: number): void;
+  readonly deadline: number | null;
+  tick(now: number): void;
+  on<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): unknown;
+}
+
+/** The settings of one attachment, checked, defaults filled in. */
+export interface AttachmentSettings extends Required<Pick<DeadlineSettings, 'handshakeTimeout' | 'pingInterval' | 'pingTimeout'>> {
+  readonly closeTimeout: number;
+}
+
+type Timer = ReturnType<typeof setTimeout>;
+
+const attachmentKey = Symbol('wsdriver.attachment');
+type AttachedStream = Duplex & { [attachmentKey]?: Attachment };
+
+/** The attachment of `stream`, if `attach` set one up and the stream has not closed. */
+function attachmentOf(stream: Duplex): Attachment | undefined {
+  return (stream as AttachedStream)[attachmentKey];
+}
+
+/** Called by `streamSocket` when one of its writes to `stream` has been flushed. */
+export function flushedAttached(stream: Duplex): void {
+  // A send refused for a maxBufferedBytes below the stream's high-water
+  // mark waits for the buffer to empty, which Node's `drain` does not report.
+  const attachment = attachmentOf(stream);
+  if (attachment !== undefined && stream.writableLength === 0) attachment.driver.transportDrained();
+}
+
+/** One connection's glue between its driver and its stream; see the module comment. */
+export class Attachment {
+  readonly driver: AttachedDriver;
+  readonly stream: Duplex;
+  readonly #closeTimeout: number;
+  /** The peer ended its side of the stream. */
+  #peerEnded = false;
+  /** The first error was a keepalive failure: the peer is not waited for. */
+  #dropAtOnce: boolean | null = null;
+  #closeTimer: Timer | null = null;
+  #deadlineTimer: Timer | null = null;
+  #deadlineAt: number | null = null;
+  #over = false;
+
+  constructor(driver: AttachedDriver, stream: Duplex, settings: AttachmentSettings) {
+    this.driver = driver;
+    this.stream = stream;
+    this.#closeTimeout = settings.closeTimeout;
+    (stream as AttachedStream)[attachmentKey] = this;
+    listenToDriver(this);
+    stream.on('data', onStreamData);
+    stream.on('end', onStreamEnd);
+    stream.on('error', onStreamError);
+    stream.on('drain', onStreamDrain);
+    stream.on('close', onStreamClose);
+  }
+
+  /** Turns the driver's deadlines on and arms the timer for the first. */
+  startDeadlines(settings: AttachmentSettings): void {
+    this.driver.useDeadlines(keeperFor(settings), Date.now());
+    this.armDeadline();
+  }
+
+  /** The driver's `error`: only the first counts. */
+  errored(error: ProtocolError): void {
+    this.#dropAtOnce ??= error.code === 'PONG_TIMEOUT';
+  }
+
+  /** The driver's `closing`: this side sent its close frame, the peer has `closeTimeout` to answer. */
+  closing(): void {
+    // The core starts no timer: a peer that never answers our close frame
+    // would leave the connection in `closing` for good.
+    this.#destroyLater();
+    this.tick();
+  }
+
+  /** The driver's `close`: the stream is ended (or dropped), the deadlines stop. */
+  closed(event: CloseEvent): void {
+    this.#clearCloseTimer();
+    this.#over = true;
+    this.armDeadline();
+    const stream = this.stream;
+    if (stream.destroyed) return;
+    if (this.#dropAtOnce === true) {
+      // The close frame was written; a peer that stopped answering will not read it.
+      stream.end();
+      stream.destroy();
+      return;
+    }
+    if (this.driver.role === 'client' && event.wasClean && !this.#peerEnded) {
+      // RFC 6455 §7.1.1: after a clean close the client waits for the
+      // server to close the TCP connection, and closes it itself only if
+      // that does not happen in reasonable time.
+      this.#destroyLater();
+      return;
+    }
+    stream.end();
+    this.#destroyLater();
+  }
+
+  /** The stream ended: the peer is done, so are we. */
+  ended(): void {
+    this.#peerEnded = true;
+    this.driver.transportClosed();
+    // For streams that allow half-open connections.
+    if (this.stream.writable) this.stream.end();
+  }
+
+  /** The stream closed: nothing more comes from it or goes to it. */
+  streamClosed(): void {
+    this.#clearCloseTimer();
+    const stream = this.stream;
+    stream.off('data', onStreamData);
+    stream.off('end', onStreamEnd);
+    stream.off('error', onStreamError);
+    stream.off('drain', onStreamDrain);
+    stream.off('close', onStreamClose);
+    (stream as AttachedStream)[attachmentKey] = undefined;
+    this.driver.transportClosed();
+  }
+
+  /** Tells the driver the time, then arms the timer for its next deadline. */
+  tick(): void {
+    this.driver.tick(Date.now());
+    this.armDeadline();
+  }
+
+  /** Keeps one timer armed for the driver's next deadline, none once the connection is over. */
+  armDeadline(): void {
+    const at = this.#over ? null : this.driver.deadline;
+    if (at === this.#deadlineAt && this.#deadlineTimer !== null) return;
+    if (this.#deadlineTimer !== null) clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = null;
+    this.#deadlineAt = at;
+    if (at === null) return;
+    this.#deadlineTimer = setTimeout(deadlineDue, Math.max(0, at - Date.now()), this);
+    // The transport keeps the process alive while it is open; the timer need not.
+    this.#deadlineTimer.unref?.();
+  }
+
+  /** The deadline timer fired. */
+  deadlineDue(): void {
+    this.#deadlineTimer = null;
+    this.#deadlineAt = null;
+    this.tick();
+  }
+
+  #destroyLater(): void {
+    if (this.#closeTimer !== null || this.stream.destroyed) return;
+    this.#closeTimer = setTimeout(destroyStream, this.#closeTimeout, this.stream);
+    this.#closeTimer.unref?.();
+  }
+
+  #clearCloseTimer(): void {
+    if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
+    this.#closeTimer = null;
+  }
+}
+
+/**
+ * The driver's listeners: closures over the attachment alone (the driver
+ * calls a listener with no `this`). `pause`/`resume` after the stream is
+ * gone do nothing.
+ */
+function listenToDriver(attachment: Attachment): void {
+  const { driver, stream } = attachment;
+  driver.on('error', (error) => attachment.errored(error));
+  driver.on('pause', () => {
+    if (!stream.destroyed) stream.pause();
+  });
+  driver.on('resume', () => {
+    if (!stream.destroyed) stream.resume();
+  });
+  // A deadline that starts with an event is measured from the next tick.
+  driver.on('open', () => attachment.tick());
+  driver.on('closing', () => attachment.closing());
+  driver.on('close', (event) => attachment.closed(event));
+}
+
+// Shared by every attached stream; Node calls them with the stream as `this`.
+function onStreamData(this: Duplex, chunk: Uint8Array): void {
+  attachmentOf(this)?.driver.parse(chunk);
+}
+function onStreamEnd(this: Duplex): void {
+  attachmentOf(this)?.ended();
+}
+function onStreamError(this: Duplex, error: Error): void {
+  attachmentOf(this)?.driver.transportClosed(error);
+}
+function onStreamDrain(this: Duplex): void {
+  attachmentOf(this)?.driver.transportDrained();
+}
+function onStreamClose(this: Duplex): void {
+  attachmentOf(this)?.streamClosed();
+}
+
+function deadlineDue(attachment: Attachment): void {
+  attachment.deadlineDue();
+}
+function destroyStream(stream: Duplex): void {
+  stream.destroy();
+}
+
+// Connections attached with the same settings share one keeper (one checked
+// settings object); the last settings seen are remembered.
+let lastKeeper: { readonly settings: AttachmentSettings; readonly keeper: DeadlineKeeper } | null = null;
+
+function keeperFor(settings: AttachmentSettings): DeadlineKeeper {
+  const last = lastKeeper;
+  if (
+    last !== null &&
+    last.settings.handshakeTimeout === settings.handshakeTimeout &&
+    last.settings.pingInterval === settings.pingInterval &&
+    last.settings.pingTimeout === settings.pingTimeout
+  ) {
+    return last.keeper;
+  }
+  // The close deadline is the attachment's own (it ends the stream), not the driver's.
+  const { handshakeTimeout, pingInterval, pingTimeout } = settings;
+  const keeper = deadlineKeeper({ handshakeTimeout, pingInterval, pingTimeout });
+  lastKeeper = { settings, keeper };
+  return keeper;
+}
