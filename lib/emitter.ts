@@ -26,11 +26,21 @@ interface OnceWrapper<E> extends Listener<E> {
   readonly original: Listener<E>;
 }
 
-/** Event hub shared by a driver and the inner driver it may delegate to. */
+/**
+ * Event hub shared by a driver and the inner driver it may delegate to.
+ * Listeners are called with the hub's owner (the driver the application
+ * holds) as `this`, as Node's EventEmitter and the DOM's EventTarget do:
+ * so one plain function can serve many drivers (the Node adapter's do).
+ */
 export class EventHub<M extends object> {
+  readonly #owner: object | undefined;
   #listeners: ListenerTable<M> = {};
   #depth = 0;
   #caught: unknown[] | null = null;
+
+  constructor(owner?: object) {
+    this.#owner = owner;
+  }
 
   on<K extends keyof M>(type: K, listener: Listener<M[K]>): void {
     const current = this.#listeners[type];
@@ -42,7 +52,7 @@ export class EventHub<M extends object> {
   once<K extends keyof M>(type: K, listener: Listener<M[K]>): void {
     const wrapper = ((event: M[K]) => {
       this.off(type, wrapper);
-      listener(event);
+      listener.call(this.#owner, event);
     }) as OnceWrapper<M[K]>;
     (wrapper as { original: Listener<M[K]> }).original = listener;
     this.on(type, wrapper);
@@ -74,7 +84,7 @@ export class EventHub<M extends object> {
     if (current === undefined) return;
     if (typeof current === 'function') {
       try {
-        current(event);
+        current.call(this.#owner, event);
       } catch (error) {
         this.#report(error);
       }
@@ -82,7 +92,7 @@ export class EventHub<M extends object> {
     }
     for (let i = 0; i < current.length; i++) {
       try {
-        current[i]!(event);
+        current[i]!.call(this.#owner, event);
       } catch (error) {
         this.#report(error);
       }

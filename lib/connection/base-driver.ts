@@ -187,7 +187,8 @@ export abstract class BaseDriver {
     this.sendFlow = socket instanceof SendFlow ? socket : new SendFlow(socket, options.maxBufferedBytes);
     this.socket = this.sendFlow;
     this.options = options;
-    this.hub = hub ?? new EventHub();
+    // Listeners see the driver the application made as `this`, also after a hand-over.
+    this.hub = hub ?? new EventHub(this);
   }
 
   /** 0 connecting, 1 open, 2 closing, 3 closed, as in the WebSocket API. */
@@ -265,7 +266,7 @@ export abstract class BaseDriver {
     const clock = keeper.start(now);
     if (this.state.kind !== 'connecting') clock.opened();
     if (this.state.kind === 'closing') clock.closing();
-    this.deadlines = clock;
+    this.deadlines = this.state.kind === 'open' && clock.doneAtOpen ? null : clock;
   }
 
   /** When `tick()` must next be called (the clock of `useDeadlines()`), or null. */
@@ -748,6 +749,8 @@ export abstract class BaseDriver {
   protected openConnection(): void {
     this.state = OPEN;
     this.deadlines?.opened();
+    // Nothing left to time: an idle connection need not keep its clock.
+    if (this.deadlines?.doneAtOpen === true) this.deadlines = null;
     const queue = this.#queue;
     this.#queue = null;
     this.#queuedBytes = 0;

@@ -113,6 +113,11 @@ export class DeadlineClock {
     if (this.#settings.pingInterval > 0) this.#pingAt = PENDING;
   }
 
+  /** Once open, no deadline can run again: no keepalive, no close deadline. */
+  get doneAtOpen(): boolean {
+    return this.#settings.pingInterval === 0 && this.#settings.closeTimeout === 0;
+  }
+
   /** The closing handshake began: keepalive stops, the close deadline starts. */
   closing(): void {
     this.#handshakeAt = null;

@@ -8,7 +8,7 @@
 import type { Duplex } from 'node:stream';
 import type { BackpressuredDriver } from './backpressure.js';
 import type { DeadlineDriver } from './deadline-timer.js';
-import { Attachment } from './attachment.js';
+import { Attachment, attachmentOfDriver } from './attachment.js';
 import type { AttachOptions } from './options.js';
 
 /** What {@link attach} needs of a driver; every wsdriver driver has it. */
@@ -56,16 +56,13 @@ export function checkAttachOptions(options: AttachOptions): CheckedAttachOptions
   };
 }
 
-// The stream each attached driver runs over, for terminate().
-const attachedStreams = new WeakMap<object, Duplex>();
-
 /**
  * Drops the transport under a driver made by `attach`, `handleUpgrade` or
  * `connect` at once: no close frame, no waiting. The driver reports
  * `close` with 1006. False if the driver is not attached (or already gone).
  */
 export function terminate(driver: object): boolean {
-  const stream = attachedStreams.get(driver);
+  const stream = attachmentOfDriver(driver)?.stream;
   if (stream === undefined || stream.destroyed) return false;
   stream.destroy();
   return true;
@@ -105,7 +102,6 @@ export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, op
 
   const attachment = new Attachment(driver, stream, settings);
   (stream as { setNoDelay?: (noDelay: boolean) => unknown }).setNoDelay?.(true);
-  attachedStreams.set(driver, stream);
   stream.resume();
   if (driver.isPaused) stream.pause();
   attachment.startDeadlines(settings);

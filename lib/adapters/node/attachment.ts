@@ -1,10 +1,11 @@
 /**
  * What {@link attach} keeps for one connection, made lean because a server
- * holds many idle ones: one object, five stream listeners shared by every
- * connection (each finds its attachment through a symbol on the stream, as
- * the stream calls its listeners with itself as `this`), one listener per
- * driver event it needs, and Node timers only while a deadline runs (the
- * callbacks are shared too: `setTimeout` passes them the attachment).
+ * holds many idle ones: one object, and no closure of its own. The stream
+ * and driver listeners are plain functions shared by every connection:
+ * each is called with its stream or driver as `this` and finds the
+ * attachment from it (a symbol on the stream, a WeakMap for the driver).
+ * Node timers run only while a deadline does (their callbacks are shared
+ * too: `setTimeout` passes them the attachment).
  *
  * It does three jobs, all on the same few fields:
  * - the stream's lifetime: chunks to `driver.parse()`, the stream's end,
@@ -47,6 +48,13 @@ type Timer = ReturnType<typeof setTimeout>;
 const attachmentKey = Symbol('wsdriver.attachment');
 type AttachedStream = Duplex & { [attachmentKey]?: Attachment };
 
+const attachmentsByDriver = new WeakMap<object, Attachment>();
+
+/** The attachment `attach` made for `driver`, if any. */
+export function attachmentOfDriver(driver: object): Attachment | undefined {
+  return attachmentsByDriver.get(driver);
+}
+
 /** The attachment of `stream`, if `attach` set one up and the stream has not closed. */
 function attachmentOf(stream: Duplex): Attachment | undefined {
   return (stream as AttachedStream)[attachmentKey];
@@ -79,7 +87,14 @@ export class Attachment {
     this.stream = stream;
     this.#closeTimeout = settings.closeTimeout;
     (stream as AttachedStream)[attachmentKey] = this;
-    listenToDriver(this);
+    attachmentsByDriver.set(driver, this);
+    // A keepalive failure is the only error that changes what happens next.
+    if (settings.pingInterval > 0) driver.on('error', onDriverError);
+    driver.on('pause', onDriverPause);
+    driver.on('resume', onDriverResume);
+    driver.on('open', onDriverOpen);
+    driver.on('closing', onDriverClosing);
+    driver.on('close', onDriverClose);
     stream.on('data', onStreamData);
     stream.on('end', onStreamEnd);
     stream.on('error', onStreamError);
@@ -189,24 +204,27 @@ export class Attachment {
   }
 }
 
-/**
- * The driver's listeners: closures over the attachment alone (the driver
- * calls a listener with no `this`). `pause`/`resume` after the stream is
- * gone do nothing.
- */
-function listenToDriver(attachment: Attachment): void {
-  const { driver, stream } = attachment;
-  driver.on('error', (error) => attachment.errored(error));
-  driver.on('pause', () => {
-    if (!stream.destroyed) stream.pause();
-  });
-  driver.on('resume', () => {
-    if (!stream.destroyed) stream.resume();
-  });
-  // A deadline that starts with an event is measured from the next tick.
-  driver.on('open', () => attachment.tick());
-  driver.on('closing', () => attachment.closing());
-  driver.on('close', (event) => attachment.closed(event));
+// Shared by every attached driver; the driver calls them with itself as `this`.
+function onDriverError(this: AttachedDriver, error: ProtocolError): void {
+  attachmentOfDriver(this)?.errored(error);
+}
+function onDriverPause(this: AttachedDriver): void {
+  const stream = attachmentOfDriver(this)?.stream;
+  if (stream !== undefined && !stream.destroyed) stream.pause();
+}
+function onDriverResume(this: AttachedDriver): void {
+  const stream = attachmentOfDriver(this)?.stream;
+  if (stream !== undefined && !stream.destroyed) stream.resume();
+}
+// A deadline that starts with an event is measured from the next tick.
+function onDriverOpen(this: AttachedDriver): void {
+  attachmentOfDriver(this)?.tick();
+}
+function onDriverClosing(this: AttachedDriver): void {
+  attachmentOfDriver(this)?.closing();
+}
+function onDriverClose(this: AttachedDriver, event: CloseEvent): void {
+  attachmentOfDriver(this)?.closed(event);
 }
 
 // Shared by every attached stream; Node calls them with the stream as `this`.

@@ -159,7 +159,9 @@ export interface ServerOptions extends NodeDriverOptions {
   handler?: Handler<ServerDriver> | ((driver: ServerDriver, request: UpgradeRequest) => Handler<ServerDriver> | void);
   /**
    * Receives what `verify`, `handleProtocols` or `handler` threw, with the
-   * request (undefined for a request that could not be described).
+   * request (undefined for a request that could not be described, and for
+   * an `onShutdown` that threw on a connection already open: an open
+   * connection does not keep its request).
    * Default: rethrown on a microtask, as an uncaught exception.
    */
   onError?: (error: unknown, request: UpgradeRequest | undefined) => void;

@@ -52,10 +52,11 @@ interface Tracked {
   binding: Binding<ServerDriver> | null;
   /** The transport's outgoing buffer, for a broadcast's slow-client check. */
   buffer: WriteBuffer | null;
-  /** Passed to `onError` with a fault of this connection's handler. */
-  request: UpgradeRequest | undefined;
-  /** Ends the transport at once (the shutdown timeout). */
-  destroy(): void;
+  /**
+   * The transport, ended at once by the shutdown timeout: an HTTP/1.1
+   * socket, or the stream of an extended CONNECT (reset with CANCEL).
+   */
+  readonly transport: { readonly kind: 'socket'; readonly socket: Duplex } | { readonly kind: 'http2'; readonly stream: ServerHttp2Stream };
 }
 
 /** Options of {@link WebSocketServer.broadcast}: those of `ClientGroup.broadcast`, `except` a driver. */
@@ -238,7 +239,7 @@ export class WebSocketServer {
       this.#tracked.size === 0
         ? undefined
         : setTimeout(() => {
-            for (const tracked of [...this.#tracked]) tracked.destroy();
+            for (const tracked of [...this.#tracked]) this.#destroy(tracked);
           }, timeout);
     timer?.unref?.();
     const done = allClosed.then(() => {
@@ -246,7 +247,7 @@ export class WebSocketServer {
       for (const server of [...this.#served.keys()]) this.unserve(server);
     });
     this.#closing = { code, reason, done };
-    for (const tracked of [...this.#tracked]) this.#shutDown(tracked, code, reason);
+    for (const tracked of [...this.#tracked]) this.#shutDown(tracked, code, reason, undefined);
     return done;
   }
 
@@ -255,19 +256,8 @@ export class WebSocketServer {
     const early = Uint8Array.prototype.slice.call(head);
     const request = describeUpgrade(message);
     // Until attach() takes over: a reset while `verify` runs must not crash the process.
-    const ignore = () => {};
     socket.on('error', ignore);
-    const tracked: Tracked = {
-      driver: null,
-      binding: null,
-      buffer: null,
-      request,
-      destroy: () => {
-        socket.destroy();
-        // A request still in verify leaves now, so close() settles even if verify never returns.
-        if (tracked.driver === null) this.#untrack(tracked);
-      },
-    };
+    const tracked: Tracked = { driver: null, binding: null, buffer: null, transport: { kind: 'socket', socket } };
     const refuse = (refusal: Refusal) => {
       this.#untrack(tracked);
       socket.off('error', ignore);
@@ -283,7 +273,7 @@ export class WebSocketServer {
     this.#tracked.add(tracked);
     // node:http allows half-open sockets: a peer that ends (or drops) the
     // connection while `verify` runs is gone, and nothing else would notice.
-    const gone = () => tracked.destroy();
+    const gone = () => this.#destroy(tracked);
     socket.once('end', gone);
     socket.once('close', gone);
     if (socket.readableEnded || socket.destroyed) gone();
@@ -299,21 +289,10 @@ export class WebSocketServer {
 
   async #admitStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): Promise<void> {
     if (!isExtendedConnect(headers)) return; // not a WebSocket: the application's other listeners answer it
-    const tracked: Tracked = {
-      driver: null,
-      binding: null,
-      buffer: null,
-      request: undefined,
-      destroy: () => {
-        stream.close(http2.constants.NGHTTP2_CANCEL);
-        if (tracked.driver === null) this.#untrack(tracked);
-      },
-    };
-    const ignore = () => {};
+    const tracked: Tracked = { driver: null, binding: null, buffer: null, transport: { kind: 'http2', stream } };
     stream.on('error', ignore);
     this.#tracked.add(tracked);
     const request = describeExtendedConnect(stream, headers, this.#limits);
-    tracked.request = request ?? undefined;
     // Fields past the limits: the framing driver answers 431.
     const gate = request === null ? { protocol: null } : await this.#gate(request, true);
     stream.off('error', ignore);
@@ -382,7 +361,8 @@ export class WebSocketServer {
     driver.on('open', () => {
       if (driver.readyState === ReadyState.OPEN) this.#clients.add(driver);
     });
-    driver.once('close', () => {
+    // `on`, not `once`: close comes once, and a once wrapper is one more object per connection.
+    driver.on('close', () => {
       this.#clients.delete(driver);
       this.#untrack(tracked);
     });
@@ -399,10 +379,15 @@ export class WebSocketServer {
       return;
     }
     // A request that arrived while closing (after verify) is closed as it opens.
-    if (this.#closing !== null) this.#shutDown(tracked, this.#closing.code, this.#closing.reason);
+    if (this.#closing !== null) this.#shutDown(tracked, this.#closing.code, this.#closing.reason, request);
   }
 
-  #shutDown(tracked: Tracked, code: number, reason: string): void {
+  /**
+   * Closes a connection for close(). `request` is known only while the
+   * connection is being made: an open connection does not keep its
+   * request (nor the Node object under it) for its whole life.
+   */
+  #shutDown(tracked: Tracked, code: number, reason: string, request: UpgradeRequest | undefined): void {
     if (tracked.driver === null) return; // still in verify: refused with 503 when it returns
     const driver = tracked.driver;
     try {
@@ -412,8 +397,17 @@ export class WebSocketServer {
       else driver.close(code, reason);
     } catch (error) {
       // An onShutdown that threw: reported like any handler fault; the connection is closed all the same.
-      this.#reportError(error, tracked.request);
+      this.#reportError(error, request);
     }
+  }
+
+  /** Ends a connection's transport at once (the shutdown timeout, or a peer gone during verify). */
+  #destroy(tracked: Tracked): void {
+    const { transport } = tracked;
+    if (transport.kind === 'socket') transport.socket.destroy();
+    else transport.stream.close(http2.constants.NGHTTP2_CANCEL);
+    // A request still in verify leaves now, so close() settles even if verify never returns.
+    if (tracked.driver === null) this.#untrack(tracked);
   }
 
   #untrack(tracked: Tracked): void {
@@ -430,6 +424,9 @@ export class WebSocketServer {
       });
   }
 }
+
+/** Swallows a transport's errors until its driver takes over. */
+function ignore(): void {}
 
 function isHttp2Server(server: ServableServer): server is http2.Http2Server | http2.Http2SecureServer {
   // node:http2 does not export its server classes; this method is theirs alone.

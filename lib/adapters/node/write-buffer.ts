@@ -31,19 +31,33 @@ export function reportFlush(stream: Duplex): void {
  * and for other writes when Node emits `drain`.
  */
 export function writeBuffer(stream: Duplex): WriteBuffer {
-  return {
-    pending: () => (stream.destroyed ? 0 : stream.writableLength),
-    onFlush(listener: () => void): () => void {
-      // Wrapped, so the same function can be registered twice and removed once each.
-      const onFlush = () => listener();
-      let listeners = flushListeners.get(stream);
-      if (listeners === undefined) flushListeners.set(stream, (listeners = new Set()));
-      listeners.add(onFlush);
-      stream.on('drain', onFlush);
-      return () => {
-        listeners.delete(onFlush);
-        stream.off('drain', onFlush);
-      };
-    },
-  };
+  return new StreamWriteBuffer(stream);
+}
+
+// A class, so a server's many connections share the methods.
+class StreamWriteBuffer implements WriteBuffer {
+  readonly #stream: Duplex;
+
+  constructor(stream: Duplex) {
+    this.#stream = stream;
+  }
+
+  pending(): number {
+    const stream = this.#stream;
+    return stream.destroyed ? 0 : stream.writableLength;
+  }
+
+  onFlush(listener: () => void): () => void {
+    const stream = this.#stream;
+    // Wrapped, so the same function can be registered twice and removed once each.
+    const onFlush = () => listener();
+    let listeners = flushListeners.get(stream);
+    if (listeners === undefined) flushListeners.set(stream, (listeners = new Set()));
+    listeners.add(onFlush);
+    stream.on('drain', onFlush);
+    return () => {
+      listeners.delete(onFlush);
+      stream.off('drain', onFlush);
+    };
+  }
 }
