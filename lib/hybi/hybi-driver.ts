@@ -31,7 +31,7 @@ import { selectSubprotocol } from '../handshake/server-handshake.js';
 import { encodeClosePayload, parseClosePayload } from '../frame/close-payload.js';
 import { FrameWriter } from '../frame/frame-encoder.js';
 import type { PreparedMessage } from '../frame/prepared-message.js';
-import { FrameParser } from '../frame/frame-parser.js';
+import { FrameParser, type FrameRules } from '../frame/frame-parser.js';
 import { Opcode } from '../frame/opcodes.js';
 import type { ResolvedOptions } from '../options.js';
 import type { EventHub } from '../emitter.js';
@@ -55,6 +55,23 @@ const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
 const textEncoder = new TextEncoder();
 
 /** Ping payloads as map keys: one char per byte. */
+// The rules of the last options and role seen: a server's connections share one object.
+let lastRules: { readonly role: 'server' | 'client'; readonly options: ResolvedOptions; readonly rules: FrameRules } | null = null;
+
+/** The frame parser's rules for `role` under `options` (resolved options are frozen, so one per pair is enough). */
+function frameRulesFor(role: 'server' | 'client', options: ResolvedOptions): FrameRules {
+  if (lastRules !== null && lastRules.role === role && lastRules.options === options) return lastRules.rules;
+  const rules: FrameRules = {
+    role,
+    requireMasking: options.requireMasking,
+    unmaskedCloseCode: options.compat?.unmaskedFrameCloseCode ?? CloseCode.PROTOCOL_ERROR,
+    // A streamed message's frames are bounded by its own limit (the reader checks which applies).
+    maxLength: options.streamMessages ? Math.max(options.maxLength, options.maxStreamedMessageSize) : options.maxLength,
+  };
+  lastRules = { role, options, rules };
+  return rules;
+}
+
 function payloadKey(payload: Uint8Array): string {
   return String.fromCharCode.apply(null, payload as unknown as number[]);
 }
@@ -107,13 +124,7 @@ export abstract class HybiDriver extends BaseDriver {
     const trace = options.trace;
     // The tracer comes from the option's value, so this module does not
     // import the formatter (lib/frame/frame-trace.ts).
-    this.parser = new FrameParser(trace === null ? this.#reader : trace.reading(this.#reader), {
-      role,
-      requireMasking: options.requireMasking,
-      unmaskedCloseCode: options.compat?.unmaskedFrameCloseCode ?? CloseCode.PROTOCOL_ERROR,
-      // A streamed message's frames are bounded by its own limit (the reader checks which applies).
-      maxLength: streaming ? Math.max(options.maxLength, options.maxStreamedMessageSize) : options.maxLength,
-    });
+    this.parser = new FrameParser(trace === null ? this.#reader : trace.reading(this.#reader), frameRulesFor(role, options));
     // §5.3: a client masks every frame it sends; a server never does.
     // Through this.socket, which sees the transport's backpressure.
     this.writer =

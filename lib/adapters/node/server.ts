@@ -56,8 +56,15 @@ interface Tracked {
    * The transport, ended at once by the shutdown timeout: an HTTP/1.1
    * socket, or the stream of an extended CONNECT (reset with CANCEL).
    */
-  readonly transport: { readonly kind: 'socket'; readonly socket: Duplex } | { readonly kind: 'http2'; readonly stream: ServerHttp2Stream };
+  readonly transport: Duplex;
+  readonly http2: boolean;
+  /** The server tracking it, for the driver listeners all connections share. */
+  readonly server: WebSocketServer;
 }
+
+// Each driver's connection, for the `open` and `close` listeners every
+// connection shares (a driver calls its listeners with itself as `this`).
+const trackedByDriver = new WeakMap<object, Tracked>();
 
 /** Options of {@link WebSocketServer.broadcast}: those of `ClientGroup.broadcast`, `except` a driver. */
 export interface ServerBroadcastOptions extends Omit<BroadcastOptions, 'except'> {
@@ -257,7 +264,7 @@ export class WebSocketServer {
     const request = describeUpgrade(message);
     // Until attach() takes over: a reset while `verify` runs must not crash the process.
     socket.on('error', ignore);
-    const tracked: Tracked = { driver: null, binding: null, buffer: null, transport: { kind: 'socket', socket } };
+    const tracked: Tracked = { driver: null, binding: null, buffer: null, transport: socket, http2: false, server: this };
     const refuse = (refusal: Refusal) => {
       this.#untrack(tracked);
       socket.off('error', ignore);
@@ -282,14 +289,15 @@ export class WebSocketServer {
     socket.off('close', gone);
     if (socket.destroyed) return this.#untrack(tracked);
     if ('status' in gate) return refuse(gate);
-    const driver = handleUpgrade(message, socket, early, this.#connectionOptions(gate.protocol));
+    // Off before attach() adds its own: Node's listener array then stays two long.
     socket.off('error', ignore);
+    const driver = handleUpgrade(message, socket, early, this.#connectionOptions(gate.protocol));
     this.#connect(tracked, driver, request, socket);
   }
 
   async #admitStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): Promise<void> {
     if (!isExtendedConnect(headers)) return; // not a WebSocket: the application's other listeners answer it
-    const tracked: Tracked = { driver: null, binding: null, buffer: null, transport: { kind: 'http2', stream } };
+    const tracked: Tracked = { driver: null, binding: null, buffer: null, transport: stream, http2: true, server: this };
     stream.on('error', ignore);
     this.#tracked.add(tracked);
     const request = describeExtendedConnect(stream, headers, this.#limits);
@@ -358,14 +366,10 @@ export class WebSocketServer {
   #connect(tracked: Tracked, driver: ServerDriver, request: UpgradeRequest, stream: Duplex): void {
     for (const extension of this.#extensions) driver.addExtension(extension);
     tracked.driver = driver;
-    driver.on('open', () => {
-      if (driver.readyState === ReadyState.OPEN) this.#clients.add(driver);
-    });
+    trackedByDriver.set(driver, tracked);
+    driver.on('open', WebSocketServer.#driverOpened);
     // `on`, not `once`: close comes once, and a once wrapper is one more object per connection.
-    driver.on('close', () => {
-      this.#clients.delete(driver);
-      this.#untrack(tracked);
-    });
+    driver.on('close', WebSocketServer.#driverClosed);
     const { handler } = this.#options;
     tracked.buffer = writeBuffer(stream);
     try {
@@ -404,10 +408,22 @@ export class WebSocketServer {
   /** Ends a connection's transport at once (the shutdown timeout, or a peer gone during verify). */
   #destroy(tracked: Tracked): void {
     const { transport } = tracked;
-    if (transport.kind === 'socket') transport.socket.destroy();
-    else transport.stream.close(http2.constants.NGHTTP2_CANCEL);
+    if (tracked.http2) (transport as ServerHttp2Stream).close(http2.constants.NGHTTP2_CANCEL);
+    else transport.destroy();
     // A request still in verify leaves now, so close() settles even if verify never returns.
     if (tracked.driver === null) this.#untrack(tracked);
+  }
+
+  static #driverOpened(this: ServerDriver): void {
+    const tracked = trackedByDriver.get(this);
+    if (tracked !== undefined && this.readyState === ReadyState.OPEN) tracked.server.#clients.add(this);
+  }
+
+  static #driverClosed(this: ServerDriver): void {
+    const tracked = trackedByDriver.get(this);
+    if (tracked === undefined) return;
+    tracked.server.#clients.delete(this);
+    tracked.server.#untrack(tracked);
   }
 
   #untrack(tracked: Tracked): void {
