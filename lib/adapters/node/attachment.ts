@@ -68,10 +68,20 @@ export function flushedAttached(stream: Duplex): void {
   if (attachment !== undefined && stream.writableLength === 0) attachment.driver.transportDrained();
 }
 
+/**
+ * Told when an attached driver opens and closes, after the attachment's own
+ * work: the server object tracks its connections so, with one function
+ * for all of them instead of two listeners (and two arrays) per driver.
+ */
+export interface ConnectionWatcher {
+  connectionEvent(driver: object, event: 'open' | 'close'): void;
+}
+
 /** One connection's glue between its driver and its stream; see the module comment. */
 export class Attachment {
   readonly driver: AttachedDriver;
   readonly stream: Duplex;
+  watcher: ConnectionWatcher | null = null;
   readonly #closeTimeout: number;
   /** The peer ended its side of the stream. */
   #peerEnded = false;
@@ -218,13 +228,19 @@ function onDriverResume(this: AttachedDriver): void {
 }
 // A deadline that starts with an event is measured from the next tick.
 function onDriverOpen(this: AttachedDriver): void {
-  attachmentOfDriver(this)?.tick();
+  const attachment = attachmentOfDriver(this);
+  if (attachment === undefined) return;
+  attachment.tick();
+  attachment.watcher?.connectionEvent(this, 'open');
 }
 function onDriverClosing(this: AttachedDriver): void {
   attachmentOfDriver(this)?.closing();
 }
 function onDriverClose(this: AttachedDriver, event: CloseEvent): void {
-  attachmentOfDriver(this)?.closed(event);
+  const attachment = attachmentOfDriver(this);
+  if (attachment === undefined) return;
+  attachment.closed(event);
+  attachment.watcher?.connectionEvent(this, 'close');
 }
 
 // Shared by every attached stream; Node calls them with the stream as `this`.

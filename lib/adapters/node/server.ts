@@ -29,6 +29,7 @@ import { broadcastTo, type BroadcastOptions, type BroadcastResult } from '../cal
 import type { WriteBuffer } from '../callbacks/write-buffer.js';
 import { PreparedMessage } from '../../frame/prepared-message.js';
 import { checkAttachOptions } from './attach.js';
+import { attachmentOfDriver, type ConnectionWatcher } from './attachment.js';
 import { handleHttp2Stream } from './http2.js';
 import {
   checkServerOptions,
@@ -46,25 +47,51 @@ import { handleUpgrade } from './upgrade.js';
 import { describeExtendedConnect, describeUpgrade, type UpgradeRequest } from './upgrade-request.js';
 import { writeBuffer } from './write-buffer.js';
 
-/** A connection the server is responsible for, from its request to its `close`. */
-interface Tracked {
-  driver: ServerDriver | null;
-  binding: Binding<ServerDriver> | null;
-  /** The transport's outgoing buffer, for a broadcast's slow-client check. */
-  buffer: WriteBuffer | null;
+/**
+ * A connection the server is responsible for, from its request to its
+ * `close`. It is also the transport's outgoing buffer (for a broadcast's
+ * slow-client check and a bound handler) and, over HTTP/1.1, what the
+ * connection's attachment tells of `open` and `close`: one object per
+ * connection for all three.
+ */
+class Tracked implements WriteBuffer, ConnectionWatcher {
+  driver: ServerDriver | null = null;
+  binding: Binding<ServerDriver> | null = null;
+  /** The server tracking it. */
+  readonly server: WebSocketServer;
   /**
    * The transport, ended at once by the shutdown timeout: an HTTP/1.1
    * socket, or the stream of an extended CONNECT (reset with CANCEL).
    */
   readonly transport: Duplex;
   readonly http2: boolean;
-  /** The server tracking it, for the driver listeners all connections share. */
-  readonly server: WebSocketServer;
+
+  constructor(server: WebSocketServer, transport: Duplex, http2: boolean) {
+    this.server = server;
+    this.transport = transport;
+    this.http2 = http2;
+  }
+
+  pending(): number {
+    return this.transport.destroyed ? 0 : this.transport.writableLength;
+  }
+
+  onFlush(listener: () => void): () => void {
+    return writeBuffer(this.transport).onFlush(listener);
+  }
+
+  connectionEvent(_driver: object, event: 'open' | 'close'): void {
+    if (event === 'open') connectionOpened(this);
+    else connectionClosed(this);
+  }
 }
 
-// Each driver's connection, for the `open` and `close` listeners every
-// connection shares (a driver calls its listeners with itself as `this`).
+// HTTP/2 connections' drivers, for the `open` and `close` listeners they
+// share (a driver calls its listeners with itself as `this`).
 const trackedByDriver = new WeakMap<object, Tracked>();
+// Set by WebSocketServer's static block (they reach the server's private state).
+let connectionOpened: (tracked: Tracked) => void;
+let connectionClosed: (tracked: Tracked) => void;
 
 /** Options of {@link WebSocketServer.broadcast}: those of `ClientGroup.broadcast`, `except` a driver. */
 export interface ServerBroadcastOptions extends Omit<BroadcastOptions, 'except'> {
@@ -142,7 +169,7 @@ export class WebSocketServer {
     options: ServerBroadcastOptions = {},
   ): BroadcastResult {
     const buffers = new Map<ServerDriver, WriteBuffer | null>();
-    for (const tracked of this.#tracked) if (tracked.driver !== null) buffers.set(tracked.driver, tracked.buffer);
+    for (const tracked of this.#tracked) if (tracked.driver !== null) buffers.set(tracked.driver, tracked);
     const open = [...this.#clients].filter((driver) => driver !== options.except && driver.readyState === ReadyState.OPEN);
     return broadcastTo(open, data, options, {
       pending: (driver) => buffers.get(driver)?.pending() ?? 0,
@@ -264,7 +291,7 @@ export class WebSocketServer {
     const request = describeUpgrade(message);
     // Until attach() takes over: a reset while `verify` runs must not crash the process.
     socket.on('error', ignore);
-    const tracked: Tracked = { driver: null, binding: null, buffer: null, transport: socket, http2: false, server: this };
+    const tracked = new Tracked(this, socket, false);
     const refuse = (refusal: Refusal) => {
       this.#untrack(tracked);
       socket.off('error', ignore);
@@ -297,7 +324,7 @@ export class WebSocketServer {
 
   async #admitStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): Promise<void> {
     if (!isExtendedConnect(headers)) return; // not a WebSocket: the application's other listeners answer it
-    const tracked: Tracked = { driver: null, binding: null, buffer: null, transport: stream, http2: true, server: this };
+    const tracked = new Tracked(this, stream, true);
     stream.on('error', ignore);
     this.#tracked.add(tracked);
     const request = describeExtendedConnect(stream, headers, this.#limits);
@@ -366,15 +393,20 @@ export class WebSocketServer {
   #connect(tracked: Tracked, driver: ServerDriver, request: UpgradeRequest, stream: Duplex): void {
     for (const extension of this.#extensions) driver.addExtension(extension);
     tracked.driver = driver;
-    trackedByDriver.set(driver, tracked);
-    driver.on('open', WebSocketServer.#driverOpened);
-    // `on`, not `once`: close comes once, and a once wrapper is one more object per connection.
-    driver.on('close', WebSocketServer.#driverClosed);
+    const attachment = attachmentOfDriver(driver);
+    if (attachment !== undefined) {
+      // An HTTP/1.1 connection: its attachment tells us, no listeners of our own.
+      attachment.watcher = tracked;
+    } else {
+      trackedByDriver.set(driver, tracked);
+      driver.on('open', WebSocketServer.#driverOpened);
+      // `on`, not `once`: close comes once, and a once wrapper is one more object per connection.
+      driver.on('close', WebSocketServer.#driverClosed);
+    }
     const { handler } = this.#options;
-    tracked.buffer = writeBuffer(stream);
     try {
       const bound = typeof handler === 'function' ? handler(driver, request) : handler;
-      if (bound !== undefined && bound !== null) tracked.binding = bindHandler(driver, bound as Handler<ServerDriver>, tracked.buffer);
+      if (bound !== undefined && bound !== null) tracked.binding = bindHandler(driver, bound as Handler<ServerDriver>, tracked);
     } catch (error) {
       this.#reportError(error, request);
       // Before the handshake: HTTP/1.1 gets a 500; an HTTP/2 stream is reset.
@@ -414,16 +446,25 @@ export class WebSocketServer {
     if (tracked.driver === null) this.#untrack(tracked);
   }
 
+  static {
+    connectionOpened = (tracked) => {
+      const driver = tracked.driver;
+      if (driver !== null && driver.readyState === ReadyState.OPEN) tracked.server.#clients.add(driver);
+    };
+    connectionClosed = (tracked) => {
+      if (tracked.driver !== null) tracked.server.#clients.delete(tracked.driver);
+      tracked.server.#untrack(tracked);
+    };
+  }
+
   static #driverOpened(this: ServerDriver): void {
     const tracked = trackedByDriver.get(this);
-    if (tracked !== undefined && this.readyState === ReadyState.OPEN) tracked.server.#clients.add(this);
+    if (tracked !== undefined) connectionOpened(tracked);
   }
 
   static #driverClosed(this: ServerDriver): void {
     const tracked = trackedByDriver.get(this);
-    if (tracked === undefined) return;
-    tracked.server.#clients.delete(this);
-    tracked.server.#untrack(tracked);
+    if (tracked !== undefined) connectionClosed(tracked);
   }
 
   #untrack(tracked: Tracked): void {
