@@ -145,12 +145,24 @@ export abstract class BaseDriver {
    * @internal
    */
   protected readonly options: ResolvedOptions;
+  // Made on the first setHeader(): most connections add none.
+  #outgoingHeaders: OutgoingHeaders | null = null;
   /**
    * Headers added with `setHeader()`, for the handshake.
    *
    * @internal
    */
-  protected readonly outgoingHeaders = new OutgoingHeaders();
+  protected get outgoingHeaders(): OutgoingHeaders {
+    return (this.#outgoingHeaders ??= new OutgoingHeaders());
+  }
+  /**
+   * The headers added with `setHeader()` as header lines; '' for none.
+   *
+   * @internal
+   */
+  protected get outgoingHeaderLines(): string {
+    return this.#outgoingHeaders?.serialize() ?? '';
+  }
   /**
    * Where the connection stands; `readyState` is derived from it.
    *

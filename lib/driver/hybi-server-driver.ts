@@ -81,7 +81,7 @@ export class HybiServerDriver extends HybiDriver {
       request.headers['sec-websocket-key']!,
       this.protocol,
       negotiated.extensions,
-      this.outgoingHeaders.serialize(),
+      this.outgoingHeaderLines,
     );
     this.socket.write(encodeHead(head));
     this.openConnection();

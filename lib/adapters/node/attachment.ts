@@ -77,20 +77,29 @@ export interface ConnectionWatcher {
   connectionEvent(driver: object, event: 'open' | 'close'): void;
 }
 
+/** What an attachment has seen, as bits of one number. */
+const enum Seen {
+  /** The peer ended its side of the stream. */
+  PeerEnded = 1,
+  /** The driver reported an error (only the first counts). */
+  Error = 2,
+  /** That first error was a keepalive failure: the peer is not waited for. */
+  PongTimeout = 4,
+  /** The driver closed: no deadline runs any more. */
+  Closed = 8,
+}
+
 /** One connection's glue between its driver and its stream; see the module comment. */
 export class Attachment {
   readonly driver: AttachedDriver;
   readonly stream: Duplex;
   watcher: ConnectionWatcher | null = null;
   readonly #closeTimeout: number;
-  /** The peer ended its side of the stream. */
-  #peerEnded = false;
-  /** The first error was a keepalive failure: the peer is not waited for. */
-  #dropAtOnce: boolean | null = null;
+  /** {@link Seen} flags, in one field. */
+  #seen = 0;
   #closeTimer: Timer | null = null;
   #deadlineTimer: Timer | null = null;
   #deadlineAt: number | null = null;
-  #over = false;
 
   constructor(driver: AttachedDriver, stream: Duplex, settings: AttachmentSettings) {
     this.driver = driver;
@@ -120,44 +129,45 @@ export class Attachment {
 
   /** The driver's `error`: only the first counts. */
   errored(error: ProtocolError): void {
-    this.#dropAtOnce ??= error.code === 'PONG_TIMEOUT';
+    if ((this.#seen & Seen.Error) !== 0) return;
+    this.#seen |= Seen.Error | (error.code === 'PONG_TIMEOUT' ? Seen.PongTimeout : 0);
   }
 
   /** The driver's `closing`: this side sent its close frame, the peer has `closeTimeout` to answer. */
   closing(): void {
     // The core starts no timer: a peer that never answers our close frame
     // would leave the connection in `closing` for good.
-    this.#destroyLater();
+    this.destroyLater();
     this.tick();
   }
 
   /** The driver's `close`: the stream is ended (or dropped), the deadlines stop. */
   closed(event: CloseEvent): void {
-    this.#clearCloseTimer();
-    this.#over = true;
+    this.clearCloseTimer();
+    this.#seen |= Seen.Closed;
     this.armDeadline();
     const stream = this.stream;
     if (stream.destroyed) return;
-    if (this.#dropAtOnce === true) {
+    if ((this.#seen & Seen.PongTimeout) !== 0) {
       // The close frame was written; a peer that stopped answering will not read it.
       stream.end();
       stream.destroy();
       return;
     }
-    if (this.driver.role === 'client' && event.wasClean && !this.#peerEnded) {
+    if (this.driver.role === 'client' && event.wasClean && (this.#seen & Seen.PeerEnded) === 0) {
       // RFC 6455 §7.1.1: after a clean close the client waits for the
       // server to close the TCP connection, and closes it itself only if
       // that does not happen in reasonable time.
-      this.#destroyLater();
+      this.destroyLater();
       return;
     }
     stream.end();
-    this.#destroyLater();
+    this.destroyLater();
   }
 
   /** The stream ended: the peer is done, so are we. */
   ended(): void {
-    this.#peerEnded = true;
+    this.#seen |= Seen.PeerEnded;
     this.driver.transportClosed();
     // For streams that allow half-open connections.
     if (this.stream.writable) this.stream.end();
@@ -165,7 +175,7 @@ export class Attachment {
 
   /** The stream closed: nothing more comes from it or goes to it. */
   streamClosed(): void {
-    this.#clearCloseTimer();
+    this.clearCloseTimer();
     const stream = this.stream;
     stream.off('data', onStreamData);
     stream.off('end', onStreamEnd);
@@ -184,7 +194,7 @@ export class Attachment {
 
   /** Keeps one timer armed for the driver's next deadline, none once the connection is over. */
   armDeadline(): void {
-    const at = this.#over ? null : this.driver.deadline;
+    const at = (this.#seen & Seen.Closed) !== 0 ? null : this.driver.deadline;
     if (at === this.#deadlineAt && this.#deadlineTimer !== null) return;
     if (this.#deadlineTimer !== null) clearTimeout(this.#deadlineTimer);
     this.#deadlineTimer = null;
@@ -202,13 +212,16 @@ export class Attachment {
     this.tick();
   }
 
-  #destroyLater(): void {
+  // Public methods, not #private ones: a class with private methods costs each instance a field more.
+
+  /** Destroys the stream after `closeTimeout`, unless that is already arranged. */
+  destroyLater(): void {
     if (this.#closeTimer !== null || this.stream.destroyed) return;
     this.#closeTimer = setTimeout(destroyStream, this.#closeTimeout, this.stream);
     this.#closeTimer.unref?.();
   }
 
-  #clearCloseTimer(): void {
+  clearCloseTimer(): void {
     if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
     this.#closeTimer = null;
   }
