@@ -10,6 +10,9 @@
  * @module
  */
 
+// The message schedule, reused: a server hashes one key per accept.
+const w = new Int32Array(80);
+
 /** The 20-byte SHA-1 digest of `message`. */
 export function sha1(message: Uint8Array): Uint8Array {
   // §5.1.1 padding: 0x80, zeros, then the length in bits as 64 bits, to a
@@ -18,21 +21,30 @@ export function sha1(message: Uint8Array): Uint8Array {
   const padded = new Uint8Array(blocks * 64);
   padded.set(message);
   padded[message.length] = 0x80;
-  const view = new DataView(padded.buffer);
   const bits = message.length * 8;
-  view.setUint32(padded.length - 8, Math.floor(bits / 2 ** 32));
-  view.setUint32(padded.length - 4, bits >>> 0);
+  putUint32(padded, padded.length - 8, Math.floor(bits / 2 ** 32));
+  putUint32(padded, padded.length - 4, bits >>> 0);
 
   // §5.3.1 initial hash value.
-  const h = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476, 0xc3d2e1f0];
-  const w = new Uint32Array(80);
+  let h0 = 0x67452301;
+  let h1 = 0xefcdab89 | 0;
+  let h2 = 0x98badcfe | 0;
+  let h3 = 0x10325476;
+  let h4 = 0xc3d2e1f0 | 0;
   for (let offset = 0; offset < padded.length; offset += 64) {
     // §6.1.2 step 1: the message schedule.
-    for (let t = 0; t < 16; t++) w[t] = view.getUint32(offset + t * 4);
+    for (let t = 0; t < 16; t++) {
+      const i = offset + t * 4;
+      w[t] = (padded[i]! << 24) | (padded[i + 1]! << 16) | (padded[i + 2]! << 8) | padded[i + 3]!;
+    }
     for (let t = 16; t < 80; t++) w[t] = rotl(w[t - 3]! ^ w[t - 8]! ^ w[t - 14]! ^ w[t - 16]!, 1);
-    let [a, b, c, d, e] = h as [number, number, number, number, number];
+    let a = h0;
+    let b = h1;
+    let c = h2;
+    let d = h3;
+    let e = h4;
+    // §4.1.1 functions and §4.2.1 constants, twenty rounds each.
     for (let t = 0; t < 80; t++) {
-      // §4.1.1 functions and §4.2.1 constants, by round.
       const f =
         t < 20 ? ((b & c) | (~b & d)) + 0x5a827999 : t < 40 ? (b ^ c ^ d) + 0x6ed9eba1 : t < 60 ? ((b & c) | (b & d) | (c & d)) + 0x8f1bbcdc : (b ^ c ^ d) + 0xca62c1d6;
       const temp = (rotl(a, 5) + f + e + w[t]!) | 0;
@@ -42,16 +54,27 @@ export function sha1(message: Uint8Array): Uint8Array {
       b = a;
       a = temp;
     }
-    h[0] = (h[0]! + a) | 0;
-    h[1] = (h[1]! + b) | 0;
-    h[2] = (h[2]! + c) | 0;
-    h[3] = (h[3]! + d) | 0;
-    h[4] = (h[4]! + e) | 0;
+    h0 = (h0 + a) | 0;
+    h1 = (h1 + b) | 0;
+    h2 = (h2 + c) | 0;
+    h3 = (h3 + d) | 0;
+    h4 = (h4 + e) | 0;
   }
   const digest = new Uint8Array(20);
-  const out = new DataView(digest.buffer);
-  for (let i = 0; i < 5; i++) out.setUint32(i * 4, h[i]! >>> 0);
+  putUint32(digest, 0, h0);
+  putUint32(digest, 4, h1);
+  putUint32(digest, 8, h2);
+  putUint32(digest, 12, h3);
+  putUint32(digest, 16, h4);
   return digest;
+}
+
+/** Writes `value` big-endian at `at`. */
+function putUint32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = value >>> 16;
+  bytes[at + 2] = value >>> 8;
+  bytes[at + 3] = value;
 }
 
 function rotl(x: number, n: number): number {
