@@ -402,12 +402,16 @@ describe('WebSocketServer: what a connection leaves behind', () => {
 
   it('reports an onShutdown that throws to onError, not as an uncaught exception, and still closes', async () => {
     const errors: unknown[] = [];
+    const requests: unknown[] = [];
     const uncaught: unknown[] = [];
     const onUncaught = (error: unknown) => uncaught.push(error);
     process.on('uncaughtException', onUncaught);
     cleanup.add(() => void process.off('uncaughtException', onUncaught));
     const { wss, url } = await httpServer({
-      onError: (error) => errors.push(error),
+      onError: (error, request) => {
+        errors.push(error);
+        requests.push(request);
+      },
       handler: {
         onShutdown: () => {
           throw new Error('onShutdown bug');
@@ -420,6 +424,8 @@ describe('WebSocketServer: what a connection leaves behind', () => {
     await wss.close(1001, 'a', { timeout: 2000 });
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(errors).toEqual([new Error('onShutdown bug')]);
+    // An open connection keeps no request (nor Node's IncomingMessage under it).
+    expect(requests).toEqual([undefined]);
     expect(uncaught).toEqual([]);
     expect(await client.closed).toEqual({ code: 1001, reason: 'a' });
   });

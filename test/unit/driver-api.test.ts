@@ -3,7 +3,7 @@
 // methods — for every kind of driver.
 import { describe, expect, it } from 'vitest';
 import { Driver, ProtocolError } from '../../lib/index.js';
-import { QUEUED_ENTRY_OVERHEAD } from '../../lib/options.js';
+import { DEFAULT_OPTIONS, QUEUED_ENTRY_OVERHEAD, resolveOptions } from '../../lib/options.js';
 import {
   BASIC_CHUNKINGS,
   clientFrame,
@@ -239,6 +239,22 @@ describe.each(ROLES)('$name setHeader()', (role: Role) => {
   });
 });
 
+describe('options shared between connections', () => {
+  it('equal options resolve to one frozen object; different ones do not', () => {
+    const one = resolveOptions({ maxLength: 1000, protocols: ['chat'] });
+    expect(resolveOptions({ protocols: ['chat'], maxLength: 1000 })).toBe(one);
+    expect(Object.isFrozen(one)).toBe(true);
+    expect(resolveOptions({ maxLength: 1000, protocols: ['other'] })).not.toBe(one);
+    expect(resolveOptions({ maxLength: 1001, protocols: ['chat'] }).maxLength).toBe(1001);
+    expect(resolveOptions({})).toBe(DEFAULT_OPTIONS);
+  });
+
+  it('a bad value still throws when the same options were resolved before', () => {
+    resolveOptions({ maxLength: 10 });
+    expect(() => resolveOptions({ maxLength: 10, fragmentSize: 0 })).toThrow(RangeError);
+  });
+});
+
 describe('options', () => {
   const factories = {
     server: (options: object) => Driver.server({ write() {} }, options),
@@ -443,6 +459,39 @@ describe('event methods', () => {
     feed(driver, clientFrame(Op.TEXT, '2'));
     expect(seen).toEqual(['on 1', 'once 1']);
     expect(rec.messages).toEqual(['1', '2']);
+  });
+
+  it('calls listeners with the driver as this, also after Driver.server hands over', () => {
+    const rec = new Recorder();
+    const driver = rec.attach(Driver.server(rec.socket));
+    const seen: unknown[] = [];
+    function record(this: unknown) {
+      seen.push(this);
+    }
+    driver.on('connect', record).on('open', record).once('message', record);
+    feed(driver, requestHead());
+    driver.start();
+    feed(driver, clientFrame(Op.TEXT, 'x'));
+    expect(seen).toEqual([driver, driver, driver]);
+  });
+
+  it('one, two, then one listener of a type again: each runs once per event, in order', () => {
+    const { driver } = openServer();
+    const seen: string[] = [];
+    const a = () => seen.push('a');
+    const b = () => seen.push('b');
+    driver.on('message', a);
+    feed(driver, clientFrame(Op.TEXT, '1'));
+    driver.on('message', b);
+    feed(driver, clientFrame(Op.TEXT, '2'));
+    driver.off('message', a);
+    feed(driver, clientFrame(Op.TEXT, '3'));
+    driver.off('message', b);
+    driver.off('message', b);
+    feed(driver, clientFrame(Op.TEXT, '4'));
+    driver.on('message', a);
+    feed(driver, clientFrame(Op.TEXT, '5'));
+    expect(seen).toEqual(['a', 'a', 'b', 'b', 'a']);
   });
 
   it('readyState goes 0, 1, 2, 3 through a normal life', () => {
