@@ -39,6 +39,8 @@ export type ServerSideDriver = BaseDriver & ServerSide;
  * `connect`.
  */
 export interface HttpServerSide {
+  /** Always `'server'`. */
+  readonly role: 'server';
   /** The request as a Rack-style env; null until `connect`. */
   readonly env: RackEnv | null;
   /** The ws: or wss: URL the request was made to; null until `connect`. */

@@ -129,6 +129,9 @@ describe.each(SERVER_KINDS)('Driver.server: the request head is its first stage 
   it('knows no request until connect: no version, env, url or headers; start() and reject() return false and do nothing', () => {
     const rec = new Recorder();
     const driver = rec.attach(Driver.server(rec.socket, kindOptions));
+    // Typed as a server whichever driver it is (npm run typecheck checks the annotation).
+    const role: 'server' = driver.role;
+    expect(role).toBe('server');
     expect([driver.version, driver.env, driver.url, driver.headers, driver.protocol]).toEqual(['', null, null, null, null]);
     expect(driver.start()).toBe(false);
     expect(driver.reject(503)).toBe(false);
