@@ -18,7 +18,7 @@
 import { protocolError, type ProtocolError } from '../errors.js';
 import { RequestHeadParser, type HeaderFields } from '../http/head-parser.js';
 import { requestFromHead, type RackEnv } from '../http/request.js';
-import { errorResponse } from '../http/serialize.js';
+import { unreadableHeadResponse } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { ExtensionStack } from '../extensions/extension-stack.js';
@@ -289,9 +289,7 @@ export class DraftSelectingServerDriver extends BaseDriver implements HttpServer
   }
 
   #failRequest(error: ProtocolError): void {
-    // RFC 6585 §5: 431 for a head too large or with too many fields.
-    const tooLarge = error.code === 'HTTP_HEAD_TOO_LARGE' || error.code === 'HTTP_TOO_MANY_HEADERS';
-    this.socket.write(errorResponse(tooLarge ? 431 : 400, error.message));
+    this.socket.write(unreadableHeadResponse(error));
     this.failConnection(error);
   }
 

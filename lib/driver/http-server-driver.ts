@@ -19,7 +19,7 @@
 import { protocolError, type ProtocolError } from '../errors.js';
 import { RequestHeadParser, type HeaderFields } from '../http/head-parser.js';
 import { requestFromHead, type HandshakeRequest, type RackEnv } from '../http/request.js';
-import { errorResponse } from '../http/serialize.js';
+import { unreadableHeadResponse } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
 import { toBytes } from '../bytes.js';
 import { PauseReason } from '../connection/input-gate.js';
@@ -135,9 +135,7 @@ export class HybiHttpServerDriver extends HybiServerBase<HandshakeRequest | null
   }
 
   #failRequest(error: ProtocolError): void {
-    // RFC 6585 §5: 431 for a head too large or with too many fields.
-    const tooLarge = error.code === 'HTTP_HEAD_TOO_LARGE' || error.code === 'HTTP_TOO_MANY_HEADERS';
-    this.socket.write(errorResponse(tooLarge ? 431 : 400, error.message));
+    this.socket.write(unreadableHeadResponse(error));
     this.failConnection(error);
   }
 }
