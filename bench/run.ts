@@ -7,11 +7,14 @@
  *
  *   npm run bench                    full run; writes bench/RESULTS.md and bench/results.json
  *   npm run bench -- --quick         under a minute; prints only
- *   npm run bench -- --filter=recv   only workloads whose name contains "recv"
+ *   npm run bench -- --filter=recv   only workloads whose name contains "recv"; several
+ *                                    alternatives separated by "|" (--filter='text 1 MiB|binary 16 B')
  *   npm run bench -- --json=FILE     also write the figures as JSON (see spread.ts)
  *   --reps=N --min-ms=N --warmup-ms=N --volume-mib=N   override the run's shape
  *   --only=wsdriver,ws               only these implementations (and anchors) run
  *   --default-malloc                 leave glibc's malloc tuning alone (see STEADY_MALLOC)
+ *   --clock=cpu                      time passes by the worker's CPU time (user + system), not
+ *                                    wall time: for a machine others share (never published)
  *   --compat                         the compat package (packages/websocket-driver-compat, as
  *                                    built) against websocket-driver 0.8.0 only, on the receive
  *                                    and send rows of COMPAT_WORKLOADS; writes its section of
@@ -49,6 +52,10 @@ const numberOption = (key: string, fallback: number): number => {
   return n;
 };
 const filter = option('filter');
+const clock = option('clock') ?? 'wall';
+if (clock !== 'wall' && clock !== 'cpu') throw new RangeError(`--clock must be wall or cpu, got ${clock}`);
+/** Whether a workload is in the run: its name contains one of --filter's "|"-separated parts. */
+const selected = (id: string): boolean => filter === undefined || filter.split('|').some((part) => id.includes(part));
 const jsonFile = option('json');
 const MiB = 1024 * 1024;
 /** Payload bytes per pass (whole messages, at least 4 of them). */
@@ -81,7 +88,7 @@ const PEAK_SIZE = quick ? 16 * MiB : 64 * MiB;
  */
 const STEADY_MALLOC = args.includes('--default-malloc') ? null : 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296';
 /** Whether this run writes bench/RESULTS.md and bench/results.json. */
-const PUBLISH = !quick && filter === undefined && ['reps', 'min-ms', 'warmup-ms', 'volume-mib', 'only'].every((key) => option(key) === undefined) && STEADY_MALLOC !== null;
+const PUBLISH = !quick && filter === undefined && ['reps', 'min-ms', 'warmup-ms', 'volume-mib', 'only', 'clock'].every((key) => option(key) === undefined) && STEADY_MALLOC !== null;
 
 const IMPLEMENTATIONS = ['wsdriver', 'ws', 'ws-no-addons', 'websocket-driver'] as const;
 const ANCHORS = ['memcpy', 'bufferutil-unmask'] as const;
@@ -108,6 +115,8 @@ function envFor(name: Name): NodeJS.ProcessEnv {
     env.WS_NO_UTF_8_VALIDATE = '1';
   }
   if (STEADY_MALLOC) env.GLIBC_TUNABLES = STEADY_MALLOC;
+  if (clock === 'cpu') env.BENCH_CLOCK = 'cpu';
+  else delete env.BENCH_CLOCK;
   return env;
 }
 
@@ -276,7 +285,7 @@ function bandwidthLine(rows: Row[]): string | null {
 async function compatMain(): Promise<void> {
   const started = Date.now();
   ensureCompatBuilt();
-  const workloads = WORKLOADS.filter((w) => COMPAT_WORKLOADS.includes(w.id) && (filter === undefined || w.id.includes(filter)));
+  const workloads = WORKLOADS.filter((w) => COMPAT_WORKLOADS.includes(w.id) && selected(w.id));
   const workers = [await startWorker('websocket-driver-compat'), await startWorker('websocket-driver')];
   try {
     const rows: Row[] = [];
@@ -310,7 +319,7 @@ async function compatMain(): Promise<void> {
       COMPAT_END,
     ].join('\n');
     console.log('\n' + section);
-    if (!quick && filter === undefined && ['reps', 'min-ms', 'warmup-ms', 'volume-mib'].every((key) => option(key) === undefined)) {
+    if (!quick && filter === undefined && ['reps', 'min-ms', 'warmup-ms', 'volume-mib', 'clock'].every((key) => option(key) === undefined)) {
       const file = join(here, 'RESULTS.md');
       const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
       writeFileSync(file, withCompatSection(current, section));
@@ -352,7 +361,7 @@ function currentSection(startMarker: string, endMarker: string): string | null {
 async function main(): Promise<void> {
   const started = Date.now();
   ensureBuilt();
-  const workloads = WORKLOADS.filter((w) => filter === undefined || w.id.includes(filter));
+  const workloads = WORKLOADS.filter((w) => selected(w.id));
   const workers: Worker[] = [];
   try {
     const only = option('only')?.split(',');
