@@ -243,7 +243,11 @@ export class FrameWriter {
     slab[at] = first;
     slab[at + 1] = length;
     slab.set(payload, at + 2);
-    this.#sendSlab(at, at + 2 + length);
+    // #sendSlab's three lines, here rather than one more call.
+    const end = at + 2 + length;
+    const frame = slabSlice(at, end);
+    claimSlab(end);
+    this.#sink.write(frame);
   }
 
   /** Claims the slab up to `end` and writes the frame at `start`. */
