@@ -258,7 +258,7 @@ export abstract class LegacyDriver extends EventEmitter implements StreamDriver 
   }
 
   /** Sends what the engine writes to `io` as `data` chunks. @internal */
-  emitOutput(bytes: Uint8Array): void {
+  protected emitOutput(bytes: Uint8Array): void {
     if (this.io.readable) this.io.emit('data', asBuffer(bytes));
   }
 
