@@ -7,11 +7,15 @@
  *
  *   npm run bench                    full run; writes bench/RESULTS.md and bench/results.json
  *   npm run bench -- --quick         under a minute; prints only
- *   npm run bench -- --filter=recv   only workloads whose name contains "recv"
+ *   npm run bench -- --filter=recv   only workloads whose name contains "recv"; several
+ *                                    alternatives separated by "|" (--filter='text 1 MiB|binary 16 B')
  *   npm run bench -- --json=FILE     also write the figures as JSON (see spread.ts)
  *   --reps=N --min-ms=N --warmup-ms=N --volume-mib=N   override the run's shape
  *   --only=wsdriver,ws               only these implementations (and anchors) run
  *   --default-malloc                 leave glibc's malloc tuning alone (see STEADY_MALLOC)
+ *   --fresh-workers                  with --compat: a new pair of workers for each row (see freshWorkers)
+ *   --clock=cpu                      time passes by the worker's CPU time (user + system), not
+ *                                    wall time: for a machine others share (never published)
  *   --compat                         the compat package (packages/websocket-driver-compat, as
  *                                    built) against websocket-driver 0.8.0 only, on the receive
  *                                    and send rows of COMPAT_WORKLOADS; writes its section of
@@ -49,6 +53,10 @@ const numberOption = (key: string, fallback: number): number => {
   return n;
 };
 const filter = option('filter');
+const clock = option('clock') ?? 'wall';
+if (clock !== 'wall' && clock !== 'cpu') throw new RangeError(`--clock must be wall or cpu, got ${clock}`);
+/** Whether a workload is in the run: its name contains one of --filter's "|"-separated parts. */
+const selected = (id: string): boolean => filter === undefined || filter.split('|').some((part) => id.includes(part));
 const jsonFile = option('json');
 const MiB = 1024 * 1024;
 /** Payload bytes per pass (whole messages, at least 4 of them). */
@@ -81,12 +89,20 @@ const PEAK_SIZE = quick ? 16 * MiB : 64 * MiB;
  */
 const STEADY_MALLOC = args.includes('--default-malloc') ? null : 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296';
 /** Whether this run writes bench/RESULTS.md and bench/results.json. */
-const PUBLISH = !quick && filter === undefined && ['reps', 'min-ms', 'warmup-ms', 'volume-mib', 'only'].every((key) => option(key) === undefined) && STEADY_MALLOC !== null;
+const PUBLISH = !quick && filter === undefined && ['reps', 'min-ms', 'warmup-ms', 'volume-mib', 'only', 'clock'].every((key) => option(key) === undefined) && STEADY_MALLOC !== null;
 
 const IMPLEMENTATIONS = ['wsdriver', 'ws', 'ws-no-addons', 'websocket-driver'] as const;
 const ANCHORS = ['memcpy', 'bufferutil-unmask'] as const;
 type Name = (typeof IMPLEMENTATIONS)[number] | (typeof ANCHORS)[number] | 'websocket-driver-compat';
 const compatMode = args.includes('--compat');
+/**
+ * --fresh-workers (with --compat): each row in a new pair of workers, so
+ * no row runs on code the JIT optimised for the rows before it. In one
+ * worker, three earlier rows of any kind (even receive rows) took the
+ * compat 16 B send from 83 to 170 ns of CPU per message, websocket-driver's
+ * from about 100 to 110-150 (bench/analysis.md, "The 16 B compat send").
+ */
+const freshWorkers = args.includes('--fresh-workers');
 /** The rows of the compat run: bytes fed to parse(), messages delivered as websocket-driver delivers them; and sending. */
 const COMPAT_WORKLOADS = [
   'recv binary 16 B', 'recv binary 1 KiB', 'recv binary 64 KiB', 'recv binary 1 MiB',
@@ -108,6 +124,8 @@ function envFor(name: Name): NodeJS.ProcessEnv {
     env.WS_NO_UTF_8_VALIDATE = '1';
   }
   if (STEADY_MALLOC) env.GLIBC_TUNABLES = STEADY_MALLOC;
+  if (clock === 'cpu') env.BENCH_CLOCK = 'cpu';
+  else delete env.BENCH_CLOCK;
   return env;
 }
 
@@ -276,18 +294,24 @@ function bandwidthLine(rows: Row[]): string | null {
 async function compatMain(): Promise<void> {
   const started = Date.now();
   ensureCompatBuilt();
-  const workloads = WORKLOADS.filter((w) => COMPAT_WORKLOADS.includes(w.id) && (filter === undefined || w.id.includes(filter)));
-  const workers = [await startWorker('websocket-driver-compat'), await startWorker('websocket-driver')];
+  const workloads = WORKLOADS.filter((w) => COMPAT_WORKLOADS.includes(w.id) && selected(w.id));
+  const startPair = async () => [await startWorker('websocket-driver-compat'), await startWorker('websocket-driver')];
+  const stopAll = () => Promise.all(workers.map((worker) => new Promise((resolve) => worker.child.once('exit', resolve).disconnect())));
+  const workers = await startPair();
   try {
     const rows: Row[] = [];
     for (const workload of workloads) {
+      if (freshWorkers && rows.length > 0) {
+        await stopAll();
+        workers.splice(0, workers.length, ...(await startPair()));
+      }
       const row = await measure(workers, workload);
       rows.push(row);
       console.log(
         `${workload.id.padEnd(28)} compat ${speed(row, 'websocket-driver-compat').padStart(6)} GB/s  w-d ${speed(row, 'websocket-driver').padStart(6)}  → ${times(ratioOf(row, 'websocket-driver-compat', 'websocket-driver'), 1)} (reps ${compatRange(row)})  [${((Date.now() - started) / 1000).toFixed(0)} s]`,
       );
     }
-    await Promise.all(workers.map((worker) => new Promise((resolve) => worker.child.once('exit', resolve).disconnect())));
+    await stopAll();
     workers.length = 0;
     const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`;
     const section = [
@@ -296,7 +320,7 @@ async function compatMain(): Promise<void> {
       '',
       `\`npm run bench -- --compat\`: websocket-driver's API (\`http(request)\`, \`parse()\` and \`io\` \`data\`, messages as websocket-driver delivers them: ` +
         `strings and Buffers) on the compat package as npm installs it (packages/websocket-driver-compat/lib/, wsdriver bundled) and on websocket-driver 0.8.0, ` +
-        `interleaved, ${REPS} repetitions as above. Machine: ${machine}; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}. ` +
+        `interleaved, ${REPS} repetitions as above${freshWorkers ? ', each row in a fresh pair of worker processes (--fresh-workers)' : ''}. Machine: ${machine}; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}. ` +
         'Targets: at least 3× on every receive row, no send row slower.',
       '',
       '| workload | compat GB/s | websocket-driver GB/s | compat / websocket-driver | per-rep range | target |',
@@ -310,7 +334,7 @@ async function compatMain(): Promise<void> {
       COMPAT_END,
     ].join('\n');
     console.log('\n' + section);
-    if (!quick && filter === undefined && ['reps', 'min-ms', 'warmup-ms', 'volume-mib'].every((key) => option(key) === undefined)) {
+    if (!quick && filter === undefined && ['reps', 'min-ms', 'warmup-ms', 'volume-mib', 'clock'].every((key) => option(key) === undefined)) {
       const file = join(here, 'RESULTS.md');
       const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n';
       writeFileSync(file, withCompatSection(current, section));
@@ -352,7 +376,7 @@ function currentSection(startMarker: string, endMarker: string): string | null {
 async function main(): Promise<void> {
   const started = Date.now();
   ensureBuilt();
-  const workloads = WORKLOADS.filter((w) => filter === undefined || w.id.includes(filter));
+  const workloads = WORKLOADS.filter((w) => selected(w.id));
   const workers: Worker[] = [];
   try {
     const only = option('only')?.split(',');

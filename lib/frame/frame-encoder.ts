@@ -47,16 +47,7 @@ export function writeFrameHeader(
     pos += 2;
   } else {
     target[at + 1] = maskBit | 127;
-    const high = Math.floor(length / 0x100000000);
-    const low = length >>> 0;
-    target[at + 2] = high >>> 24;
-    target[at + 3] = (high >>> 16) & 0xff;
-    target[at + 4] = (high >>> 8) & 0xff;
-    target[at + 5] = high & 0xff;
-    target[at + 6] = low >>> 24;
-    target[at + 7] = (low >>> 16) & 0xff;
-    target[at + 8] = (low >>> 8) & 0xff;
-    target[at + 9] = low & 0xff;
+    writeLength64(target, at + 2, length);
     pos += 8;
   }
   if (masked) {
@@ -64,6 +55,24 @@ export function writeFrameHeader(
     pos += 4;
   }
   return pos;
+}
+
+/**
+ * The 64-bit extended payload length (§5.2), big-endian: out of line, so
+ * the header writer stays small enough for the JIT to inline into every
+ * send path.
+ */
+function writeLength64(target: Uint8Array, at: number, length: number): void {
+  const high = Math.floor(length / 0x100000000);
+  const low = length >>> 0;
+  target[at] = high >>> 24;
+  target[at + 1] = (high >>> 16) & 0xff;
+  target[at + 2] = (high >>> 8) & 0xff;
+  target[at + 3] = high & 0xff;
+  target[at + 4] = low >>> 24;
+  target[at + 5] = (low >>> 16) & 0xff;
+  target[at + 6] = (low >>> 8) & 0xff;
+  target[at + 7] = low & 0xff;
 }
 
 /**
@@ -86,6 +95,9 @@ export function encodeFrame(
   return frame;
 }
 
+// The largest payload whose length fits in the header's first 7 bits (§5.2).
+const MAX_SHORT_PAYLOAD = 125;
+
 // Texts up to this many UTF-16 units are encoded by hand when ASCII.
 const SHORT_TEXT = 128;
 
@@ -107,11 +119,18 @@ export class FrameWriter {
   readonly #sink: Socket;
   readonly #masked: boolean;
   readonly #fragmentSize: number;
+  /**
+   * Messages of up to this many bytes take the short path (#shortFrame); -1
+   * for none. A client masks, and a writer that reports every frame (the
+   * tracer overrides frame()) sends each through frame().
+   */
+  readonly #shortLimit: number;
 
   constructor(sink: Socket, masked: boolean, fragmentSize: number) {
     this.#sink = sink;
     this.#masked = masked;
     this.#fragmentSize = fragmentSize;
+    this.#shortLimit = masked || this.frame !== FrameWriter.prototype.frame ? -1 : Math.min(MAX_SHORT_PAYLOAD, fragmentSize);
   }
 
   /** Sends one frame. `payload` is never changed. */
@@ -157,6 +176,10 @@ export class FrameWriter {
    * payload bytes. `rsv` goes on the first frame only (RFC 7692 §6).
    */
   message(opcode: number, rsv: number, payload: Uint8Array): void {
+    if (payload.length <= this.#shortLimit) {
+      this.#shortFrame(0x80 | rsv | opcode, payload);
+      return;
+    }
     const size = this.#fragmentSize;
     if (payload.length <= size) {
       this.frame(true, rsv, opcode, payload);
@@ -205,6 +228,26 @@ export class FrameWriter {
     const bytes = encoder.encode(text);
     if (bytes.length <= this.#fragmentSize) this.#ownPayload(Opcode.TEXT, bytes);
     else this.message(Opcode.TEXT, 0, bytes);
+  }
+
+  /**
+   * A whole unmasked message of at most 125 bytes: §5.2's 2-byte header
+   * (`first`: FIN, RSV and opcode; then the length) and the payload, joined
+   * in the slab and written once. The most frequent send there is, kept to
+   * a few lines so the JIT inlines all of it into text() and binary().
+   */
+  #shortFrame(first: number, payload: Uint8Array): void {
+    const length = payload.length;
+    const at = slabRoom(2 + length);
+    const slab = slabBytes();
+    slab[at] = first;
+    slab[at + 1] = length;
+    slab.set(payload, at + 2);
+    // #sendSlab's three lines, here rather than one more call.
+    const end = at + 2 + length;
+    const frame = slabSlice(at, end);
+    claimSlab(end);
+    this.#sink.write(frame);
   }
 
   /** Claims the slab up to `end` and writes the frame at `start`. */

@@ -112,6 +112,51 @@ describe('the send path', () => {
       expect(new TextDecoder().decode(frames[20]!.payload)).toBe('nested 20 €');
     });
 
+    it(`writes every message of 0 to 125 bytes as one write of exactly its frame, RSV bits kept, as a ${role}`, () => {
+      const { sink, given, snapshots } = keepingSink();
+      const writer = new FrameWriter(sink, masked, Infinity);
+      const payloads = Array.from({ length: 126 }, (_, n) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 0xff));
+      payloads.forEach((payload, n) => writer.message(n % 2 === 0 ? Op.BINARY : Op.TEXT, n % 3 === 0 ? 0x40 : 0, payload));
+      expect(given).toHaveLength(126);
+      snapshots.forEach((bytes, n) => {
+        const [frame, ...rest] = decodeFrames(bytes);
+        expect(rest).toHaveLength(0);
+        expect(frame).toMatchObject({ fin: true, rsv: n % 3 === 0 ? 0x40 : 0, opcode: n % 2 === 0 ? Op.BINARY : Op.TEXT, masked, extendedLengthBytes: 0 });
+        expect(same(frame!.payload, payloads[n]!), `message of ${n} bytes`).toBe(true);
+        // §5.2: a 2-byte header (and a client's 4-byte key), nothing else.
+        expect(bytes.length).toBe((masked ? 6 : 2) + n);
+      });
+    });
+
+    it(`splits a short message longer than fragmentSize into fragments, as a ${role}`, () => {
+      const { sink, wire } = keepingSink();
+      const payload = Uint8Array.from({ length: 100 }, (_, i) => i);
+      new FrameWriter(sink, masked, 30).message(Op.BINARY, 0, payload);
+      const frames = decodeFrames(wire());
+      expect(frames.map((f) => [f.fin, f.opcode, f.payload.length])).toEqual([
+        [false, Op.BINARY, 30],
+        [false, Op.CONTINUATION, 30],
+        [false, Op.CONTINUATION, 30],
+        [true, Op.CONTINUATION, 10],
+      ]);
+      expect(same(new Uint8Array(frames.flatMap((f) => [...f.payload])), payload)).toBe(true);
+    });
+
+    it(`sends every short message through frame() in a writer that overrides it (the tracer does), as a ${role}`, () => {
+      const seen: number[] = [];
+      class Watching extends FrameWriter {
+        override frame(fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void {
+          seen.push(payload.length);
+          super.frame(fin, rsv, opcode, payload);
+        }
+      }
+      const { sink, wire } = keepingSink();
+      const writer = new Watching(sink, masked, Infinity);
+      for (const n of [0, 1, 16, 125, 126]) writer.message(Op.BINARY, 0, new Uint8Array(n).fill(n));
+      expect(seen).toEqual([0, 1, 16, 125, 126]);
+      expect(decodeFrames(wire()).map((f) => f.payload.length)).toEqual([0, 1, 16, 125, 126]);
+    });
+
     it(`splits an encoded text longer than fragmentSize into fragments, as a ${role}`, () => {
       const { sink, wire } = keepingSink();
       const text = 'é€😀x'.repeat(50);

@@ -11,11 +11,11 @@
  * @module
  */
 import { EventEmitter } from 'node:events';
-import type { CloseEvent as EngineCloseEvent, DriverEventMap, Extension, Listener, ProtocolError } from '../../../lib/index.js';
+import type { CloseEvent as EngineCloseEvent, DriverEventMap, Extension, Listener, ProtocolError, Socket } from '../../../lib/index.js';
 import { CloseEvent, MessageEvent, OpenEvent, PingEvent, PongEvent } from './events.js';
 import { withInflateCap } from './inflate-cap.js';
 import { frameErrorText, legacyError } from './messages.js';
-import { checkRequest, refusal, type RequestFacts } from './rules.js';
+import { asWritten, checkRequest, refusal, type RequestFacts } from './rules.js';
 import { bufferView } from './output.js';
 import { IO, Messages, type StreamDriver } from './streams.js';
 
@@ -63,6 +63,32 @@ function bytesOf(message: unknown): Uint8Array {
   if (ArrayBuffer.isView(message)) return new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
   if (message instanceof ArrayBuffer) return new Uint8Array(message);
   return Buffer.from(String(message), 'utf8');
+}
+
+/**
+ * The socket a compat driver gives the engine: each write comes out of
+ * `io` as one `data` chunk (`wholeFrames`: one per frame), a handshake head
+ * in websocket-driver's header order (asWritten). A class rather than an
+ * object literal with a closure per driver, so the engine's write call
+ * always meets the same function.
+ */
+export class IoSocket implements Socket {
+  readonly wholeFrames = true;
+  readonly env: unknown;
+  readonly url: string | undefined;
+  readonly #driver: LegacyDriver;
+
+  constructor(driver: LegacyDriver, env?: unknown, url?: string) {
+    this.#driver = driver;
+    this.env = env;
+    this.url = url;
+  }
+
+  write(bytes: Uint8Array): void {
+    // emitOutput's work, without the call: this runs once per frame.
+    const io = this.#driver.io;
+    if (io.readable) io.emit('data', asBuffer(asWritten(bytes)));
+  }
 }
 
 /** The shared façade; see the module comment. */
@@ -139,7 +165,8 @@ export abstract class LegacyDriver extends EventEmitter implements StreamDriver 
 
   /** Sends a binary message (queued until open); false once closing. */
   binary(message: Buffer | Uint8Array | number[] | string): boolean {
-    return this.engine.binary(bytesOf(message));
+    // A Buffer, the usual argument, is passed on as it is, without a call.
+    return this.engine.binary(message instanceof Uint8Array ? message : bytesOf(message));
   }
 
   /**

@@ -10,7 +10,7 @@ import { LegacyDriver } from './base.js';
 import { clientHandshakeErrorText } from './messages.js';
 import { engineOptions, type LegacyOptions } from './options.js';
 import { ProxyStream } from './proxy.js';
-import { WEBSOCKET_DRIVER_RULES, inWebSocketDriverOrder } from './rules.js';
+import { WEBSOCKET_DRIVER_RULES, asWritten } from './rules.js';
 
 /** The URL as given, or throws websocket-driver's error unless it is ws: or wss:. */
 function checkUrl(url: string): URL {
@@ -48,8 +48,7 @@ export class ClientDriver extends LegacyDriver {
         write: (bytes) => {
           const proxy = this.#proxy;
           if (proxy !== null && proxy.carriesOutput) proxy.emitOutput(bytes);
-          // The request is the one write before open: websocket-driver's header order.
-          else this.emitOutput(this.#client.readyState === 0 ? inWebSocketDriverOrder(bytes) : bytes);
+          else this.emitOutput(asWritten(bytes));
         },
         // One write, so one `data` chunk, per frame.
         wholeFrames: true,

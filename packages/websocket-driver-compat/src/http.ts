@@ -8,10 +8,9 @@
  */
 import { Driver, type IncomingMessageLike } from '../../../lib/index.js';
 import { selectSubprotocol } from '../../../lib/handshake/server-handshake.js';
-import { LegacyDriver } from './base.js';
-import { inWebSocketDriverOrder, type RequestFacts } from './rules.js';
+import { IoSocket, LegacyDriver } from './base.js';
 import { engineOptions, type LegacyOptions } from './options.js';
-import { WEBSOCKET_DRIVER_RULES } from './rules.js';
+import { WEBSOCKET_DRIVER_RULES, type RequestFacts } from './rules.js';
 
 /** A request as websocket-driver reads it: Node's IncomingMessage, or anything with `method`, `url` and `headers`. */
 export interface LegacyRequest extends IncomingMessageLike {
@@ -56,19 +55,7 @@ export class HttpDriver extends LegacyDriver {
     const offer = Array.isArray(offered) ? offered.join(', ') : (offered as string | undefined);
     // websocket-driver picks it when the driver is made, so it is readable before start().
     this.protocol = offer === undefined ? undefined : (selectSubprotocol(offer, resolved.protocols ?? []) ?? undefined);
-    const engine = Driver.rack(
-      {
-        write: (bytes) => {
-          // The 101 is the one write before open: websocket-driver's header order.
-          this.emitOutput(this.readyState === 0 ? inWebSocketDriverOrder(bytes) : bytes);
-        },
-        // One write, so one `data` chunk, per frame.
-        wholeFrames: true,
-        env: request,
-        url: this.url,
-      },
-      { ...resolved, compat: WEBSOCKET_DRIVER_RULES },
-    );
+    const engine = Driver.rack(new IoSocket(this, request, this.url), { ...resolved, compat: WEBSOCKET_DRIVER_RULES });
     const draft = engine.version.startsWith('hixie');
     this.#version = draft ? engine.version : 'hybi-13';
     this.attach(engine);

@@ -20,12 +20,18 @@ const species = (Buffer as unknown as { [Symbol.species]?: unknown })[Symbol.spe
 const NodeBuffer: BufferClass | null =
   typeof species === 'function' && (species as { prototype?: unknown }).prototype === Buffer.prototype ? (species as BufferClass) : null;
 
+/** Buffer.from(buffer, byteOffset, length) callable with `new` (a plain function returning an object). */
+function BufferFrom(buffer: ArrayBuffer, byteOffset: number, length: number): Buffer {
+  return Buffer.from(buffer, byteOffset, length);
+}
+
 /** A Buffer over `length` bytes of `buffer` from `byteOffset`, sharing the memory. */
 export const bufferView: (buffer: ArrayBuffer, byteOffset: number, length: number) => Buffer =
   NodeBuffer === null ? (buffer, byteOffset, length) => Buffer.from(buffer, byteOffset, length) : (buffer, byteOffset, length) => new NodeBuffer(buffer, byteOffset, length);
 
 useOutgoingBytes({
-  view: bufferView,
+  // Node's own Buffer class where it is reachable; else a function `new` can call, whose returned Buffer replaces `this`.
+  View: NodeBuffer ?? (BufferFrom as unknown as BufferClass),
   // Not zero-filled: the engine writes every byte of a frame before handing it on.
   allocate: (size) => Buffer.allocUnsafe(size),
 });

@@ -123,6 +123,19 @@ export function inWebSocketDriverOrder(head: Uint8Array): Uint8Array {
   return Buffer.from([lines[0], ...ordered, '', ''].join('\r\n'), 'latin1');
 }
 
+/**
+ * What the engine writes, as it goes out of `io`: a handshake head (it
+ * starts with "HTTP/" or "GET ") in websocket-driver's header order,
+ * anything else as it is. No frame the engine writes starts with `G` or
+ * `H` (0x47: reserved opcode 7; 0x48: a non-final close frame with RSV1;
+ * a hixie frame starts with 0x00 or 0xFF), so one byte tells a head from a
+ * frame, where asking the driver's state costs three calls per frame.
+ */
+export function asWritten(bytes: Uint8Array): Uint8Array {
+  const first = bytes[0];
+  return first === 0x47 || first === 0x48 ? inWebSocketDriverOrder(bytes) : bytes;
+}
+
 /** websocket-driver's 400: text/plain, the message as the body, no trailing newline. */
 export function refusal(error: ProtocolErrorType): Uint8Array {
   const body = encoder.encode(error.message);

@@ -8,10 +8,10 @@
  * @module
  */
 import { Driver, type HttpServerDriver } from '../../../lib/index.js';
-import { LegacyDriver, type EngineDriver } from './base.js';
+import { IoSocket, LegacyDriver, type EngineDriver } from './base.js';
 import { ConnectEvent } from './events.js';
 import { engineOptions, type LegacyOptions } from './options.js';
-import { WEBSOCKET_DRIVER_RULES, inWebSocketDriverOrder, type RequestFacts } from './rules.js';
+import { WEBSOCKET_DRIVER_RULES, type RequestFacts } from './rules.js';
 
 type QueuedCall = readonly [name: 'addExtension' | 'setHeader' | 'start' | 'frame' | 'text' | 'binary' | 'ping' | 'close', args: unknown[]];
 
@@ -30,16 +30,7 @@ export class ServerDriver extends LegacyDriver {
     super();
     const resolved = engineOptions(options);
     this.maxLength = resolved.maxLength!;
-    this.#server = Driver.server(
-      {
-        write: (bytes) => {
-          this.emitOutput(this.#server.readyState === 0 ? inWebSocketDriverOrder(bytes) : bytes);
-        },
-        // One write, so one `data` chunk, per frame.
-        wholeFrames: true,
-      },
-      { ...resolved, compat: WEBSOCKET_DRIVER_RULES },
-    );
+    this.#server = Driver.server(new IoSocket(this), { ...resolved, compat: WEBSOCKET_DRIVER_RULES });
     this.attach(this.#server as unknown as EngineDriver);
     this.#server.on('connect', () => this.#connected());
   }
