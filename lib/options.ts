@@ -242,24 +242,7 @@ export function resolveOptions(options: DriverOptions | undefined): ResolvedOpti
   const unchanged = (Object.keys(DEFAULT_OPTIONS) as Array<keyof ResolvedOptions>).every((key) =>
     key === 'protocols' ? resolved.protocols.length === 0 : resolved[key] === DEFAULT_OPTIONS[key],
   );
-  if (unchanged) return DEFAULT_OPTIONS;
-  // A server resolves the same options for each connection it accepts:
-  // those equal to the last resolved share its (frozen) object.
-  if (lastResolved !== null && sameOptions(resolved, lastResolved)) return lastResolved;
-  return (lastResolved = Object.freeze(resolved));
-}
-
-let lastResolved: ResolvedOptions | null = null;
-
-function sameOptions(a: ResolvedOptions, b: ResolvedOptions): boolean {
-  for (const key of Object.keys(DEFAULT_OPTIONS) as Array<keyof ResolvedOptions>) {
-    if (key === 'protocols') {
-      if (a.protocols.length !== b.protocols.length || a.protocols.some((protocol, i) => protocol !== b.protocols[i])) return false;
-    } else if (a[key] !== b[key]) {
-      return false;
-    }
-  }
-  return true;
+  return unchanged ? DEFAULT_OPTIONS : Object.freeze(resolved);
 }
 
 /**

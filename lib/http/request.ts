@@ -185,25 +185,16 @@ function fromIncomingMessage(message: IncomingMessageLike): HandshakeRequest {
   for (const name of Object.keys(message.headers)) {
     const value = message.headers[name];
     if (value === undefined) continue;
-    headers[name.toLowerCase()] = typeof value === 'string' ? commonValue(value) : value.join(', ');
+    headers[name.toLowerCase()] = typeof value === 'string' ? value : value.join(', ');
   }
   const encrypted = (message as { socket?: { encrypted?: unknown } }).socket?.encrypted === true;
   return inOriginForm({
     method: message.method ?? 'GET',
     target: message.url ?? '/',
-    httpVersion: message.httpVersion === undefined ? null : commonValue(message.httpVersion),
+    httpVersion: message.httpVersion ?? null,
     headers,
     scheme: encrypted ? 'https' : 'http',
   });
-}
-
-// Values nearly every handshake sends. Node's parser makes a fresh string
-// for each request; a connection keeps its request's headers for its life,
-// so these are kept once, not once per connection.
-const COMMON_VALUES = new Map(['websocket', 'Upgrade', 'upgrade', '13', '1.1', 'keep-alive, Upgrade'].map((value) => [value, value]));
-
-function commonValue(value: string): string {
-  return COMMON_VALUES.get(value) ?? value;
 }
 
 function stringOr(value: unknown, fallback: string): string {

@@ -3,7 +3,7 @@
 // methods — for every kind of driver.
 import { describe, expect, it } from 'vitest';
 import { Driver, ProtocolError } from '../../lib/index.js';
-import { DEFAULT_OPTIONS, QUEUED_ENTRY_OVERHEAD, resolveOptions } from '../../lib/options.js';
+import { QUEUED_ENTRY_OVERHEAD } from '../../lib/options.js';
 import {
   BASIC_CHUNKINGS,
   clientFrame,
@@ -236,22 +236,6 @@ describe.each(ROLES)('$name setHeader()', (role: Role) => {
     const { driver } = make();
     driver.start();
     expect(() => driver.setHeader('X-Late', 'v')).toThrow();
-  });
-});
-
-describe('options shared between connections', () => {
-  it('equal options resolve to one frozen object; different ones do not', () => {
-    const one = resolveOptions({ maxLength: 1000, protocols: ['chat'] });
-    expect(resolveOptions({ protocols: ['chat'], maxLength: 1000 })).toBe(one);
-    expect(Object.isFrozen(one)).toBe(true);
-    expect(resolveOptions({ maxLength: 1000, protocols: ['other'] })).not.toBe(one);
-    expect(resolveOptions({ maxLength: 1001, protocols: ['chat'] }).maxLength).toBe(1001);
-    expect(resolveOptions({})).toBe(DEFAULT_OPTIONS);
-  });
-
-  it('a bad value still throws when the same options were resolved before', () => {
-    resolveOptions({ maxLength: 10 });
-    expect(() => resolveOptions({ maxLength: 10, fragmentSize: 0 })).toThrow(RangeError);
   });
 });
 

@@ -7,10 +7,12 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Driver } from '../../driver/factories.js';
+import { checkDraftSupport, selectServerDriver } from '../../driver/select-server-driver.js';
+import { normalizeRequest } from '../../http/request.js';
 import type { ServerSideDriver } from '../../connection/server-side.js';
 import { attach } from './attach.js';
 import { splitOptions, type NodeDriverOptions } from './options.js';
+import { sharedOptions, withCommonValues } from './shared-state.js';
 import { streamSocket } from './stream-socket.js';
 
 /**
@@ -32,12 +34,13 @@ export function handleUpgrade(
   options?: NodeDriverOptions,
 ): ServerSideDriver {
   const [driverOptions, attachOptions] = splitOptions(options);
-  const transport = streamSocket(socket, { env: request });
-  const driver = Driver.rack(transport, driverOptions);
-  // Read once, above (driver.env and driver.headers come from what was
-  // read): the connection need not keep node:http's request, and all it
-  // references, for its whole life.
-  transport.env = undefined;
+  // What Driver.rack does, with the options and header values shared
+  // between connections (shared-state.ts). The request is read here
+  // (driver.env and driver.headers come from what was read): the
+  // connection does not keep node:http's request, and all it references.
+  const resolved = sharedOptions(driverOptions);
+  checkDraftSupport(resolved);
+  const driver = selectServerDriver(withCommonValues(normalizeRequest(request)), streamSocket(socket), resolved);
   attach(driver, socket, attachOptions);
   // Held by the driver until start(); copied since node:http owns `head`
   // (Buffer#slice is a view: the typed-array slice copies).
