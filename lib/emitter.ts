@@ -26,6 +26,11 @@ interface OnceWrapper<E> extends Listener<E> {
   readonly original: Listener<E>;
 }
 
+// A class rather than `{}`: V8 sizes its instances to the event types
+// drivers actually get listeners for (an object literal has room for four
+// in itself, and a fifth type costs it a separate property store).
+class Table {}
+
 /**
  * Event hub shared by a driver and the inner driver it may delegate to.
  * Listeners are called with the hub's owner (the driver the application
@@ -34,7 +39,7 @@ interface OnceWrapper<E> extends Listener<E> {
  */
 export class EventHub<M extends object> {
   readonly #owner: object | undefined;
-  #listeners: ListenerTable<M> = {};
+  #listeners = new Table() as ListenerTable<M>;
   #depth = 0;
   #caught: unknown[] | null = null;
 

@@ -19,19 +19,19 @@ export function streamSocket(stream: Duplex, init: SocketInfo = {}): Socket {
 }
 
 // A class, so every connection shares `write` and `bufferedAmount` (a
-// server holds many idle connections), and with `url` and `env` always
-// present, so clearing `env` (as handleUpgrade does) keeps its shape.
+// server holds many idle connections). `url` and `env` are own fields only
+// when given (`declare`: no field is defined for them otherwise).
 class StreamSocket implements Socket {
-  url: string | URL | undefined;
-  env: unknown;
+  declare url?: string | URL;
+  declare env?: unknown;
   readonly #stream: Duplex;
   // Lets `writeBuffer(stream)` see every flush, not only Node's `drain`.
   readonly #flushed: () => void;
 
   constructor(stream: Duplex, init: SocketInfo) {
-    this.url = init.url;
-    this.env = init.env;
     this.#stream = stream;
+    if (init.url !== undefined) this.url = init.url;
+    if (init.env !== undefined) this.env = init.env;
     this.#flushed = () => reportFlush(stream);
   }
 
