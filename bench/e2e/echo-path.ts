@@ -10,6 +10,8 @@
  *   npx tsx --expose-gc bench/e2e/echo-path.ts [--reps=N] [--sizes=16,4096] [--only=wsdriver]
  *
  * (`--only` measures one implementation, to profile it with `node --cpu-prof`.)
+ * Each frame is pushed in reads of at most 64 KiB, as Node reads a socket
+ * (`--read=N` for another size).
  *
  * CPU time (user + system, `process.cpuUsage()`) per message, not wall
  * time: another process on the machine slows the wall clock, not this.
@@ -31,6 +33,7 @@ const REPS = Number(args.find((a) => a.startsWith('--reps='))?.slice(7) ?? 7);
 const KiB = 1024;
 const SIZES = (args.find((a) => a.startsWith('--sizes='))?.slice(8).split(',') ?? [16, 4 * KiB, 64 * KiB, 1024 * KiB]).map(Number);
 const ONLY = args.find((a) => a.startsWith('--only='))?.slice(7);
+const READ = Number(args.find((a) => a.startsWith('--read='))?.slice(7) ?? 64 * KiB);
 /** Bytes echoed per measurement, so each size runs a comparable time. */
 const VOLUME = 64 * 1024 * KiB;
 
@@ -94,12 +97,13 @@ async function measure(echo: Echo, size: number, count: number): Promise<number>
   const payload = Buffer.alloc(size, 'x');
   const frame = clientFrame(size >= 64 * KiB ? 2 : 1, payload);
   // Each read is a fresh Buffer, as a socket's are (the driver takes ownership of what it reads).
-  const reads = Array.from({ length: Math.min(count, 256) }, () => Buffer.from(frame));
-  for (let i = 0; i < Math.min(count, 200); i++) socket.push(Buffer.from(frame));
+  const readsOf = (bytes: Buffer) => Array.from({ length: Math.ceil(bytes.length / READ) }, (_, i) => Buffer.from(bytes.subarray(i * READ, (i + 1) * READ)));
+  const reads = Array.from({ length: Math.min(count, 256) }, () => readsOf(frame));
+  for (let i = 0; i < Math.min(count, 200); i++) for (const read of readsOf(frame)) socket.push(read);
   (globalThis as { gc?: () => void }).gc?.();
   const before = socket.written;
   const start = process.cpuUsage();
-  for (let i = 0; i < count; i++) socket.push(i < reads.length ? reads[i] : Buffer.from(frame));
+  for (let i = 0; i < count; i++) for (const read of i < reads.length ? reads[i]! : readsOf(frame)) socket.push(read);
   const used = process.cpuUsage(start);
   if (socket.written - before < count * size) throw new Error(`echoed ${socket.written - before} bytes of ${count * size}`);
   socket.destroy();
