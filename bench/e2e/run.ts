@@ -10,6 +10,7 @@
  *   --filter=echo                     only workloads whose name contains "echo"
  *   --only=wsdriver,ws                only these servers
  *   --reps=N                          repetitions (full 3, quick 1)
+ *   --profile=DIR                     each server writes a V8 CPU profile of its timed window into DIR
  *
  * A fresh server process serves each workload of each repetition, so the
  * memory figures of one workload are not those left by the last. The
@@ -44,7 +45,8 @@ const option = (key: string): string | undefined => args.find((a) => a.startsWit
 const filter = option('filter');
 const only = option('only')?.split(',');
 const REPS = Number(option('reps') ?? (quick ? 1 : 3));
-const PUBLISH = !quick && filter === undefined && only === undefined && option('reps') === undefined;
+const profileDir = option('profile');
+const PUBLISH = !quick && filter === undefined && only === undefined && option('reps') === undefined && profileDir === undefined;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 /** Longest a single server's run of a workload may take before it is abandoned. */
@@ -135,10 +137,10 @@ function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
 }
 
 let statsId = 0;
-async function serverStats(server: ChildProcess, gc: boolean): Promise<ServerStats> {
+async function serverStats(server: ChildProcess, gc: boolean, label?: string): Promise<ServerStats> {
   const id = ++statsId;
   const reply = nextMessage<{ id: number; stats: ServerStats }>(server, 'stats');
-  server.send({ type: 'stats', id, gc });
+  server.send({ type: 'stats', id, gc, label });
   return (await reply).stats;
 }
 
@@ -151,6 +153,7 @@ interface Sample {
 async function runOne(loadgen: ChildProcess, kind: ServerKind, c: Case): Promise<Sample> {
   const config: ServerConfig = { kind, ...c.server };
   const env: NodeJS.ProcessEnv = kind === 'ws-noaddons' ? { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } : {};
+  if (profileDir !== undefined) env.E2E_PROFILE = join(profileDir, `${kind} ${c.name.split(',')[0]}.cpuprofile`.replace(/[^\w.-]+/g, '-'));
   const server = spawnNode('server.ts', [JSON.stringify(config)], env);
   const exited = new Promise((resolve) => server.once('exit', resolve));
   const timer = setTimeout(() => server.kill('SIGKILL'), STEP_TIMEOUT_MS);
@@ -162,7 +165,7 @@ async function runOne(loadgen: ChildProcess, kind: ServerKind, c: Case): Promise
       if (message.type !== 'checkpoint') return;
       const label = message.label!;
       // Memory is read after a full GC; CPU without one, which would be counted in the window.
-      serverStats(server, label === 'held').then(
+      serverStats(server, label === 'held', label).then(
         (stats) => {
           at[label] = stats;
           loadgen.send({ type: 'continue', label });

@@ -7,11 +7,17 @@
  *
  *   node --import tsx --expose-gc bench/e2e/server.ts '{"kind":"ws","mode":"echo"}'
  *
+ * With E2E_PROFILE set to a file name, the server profiles its CPU from the
+ * `start` checkpoint to the `end` one (the timed window) and writes the
+ * profile there (`run.ts --profile=DIR`).
+ *
  * ws reads WS_NO_BUFFER_UTIL / WS_NO_UTF_8_VALIDATE when first loaded, so
  * run.ts sets them in the environment of the "ws-noaddons" process.
  *
  * @module
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import net from 'node:net';
@@ -166,9 +172,32 @@ const server =
         ? websocketDriverServer()
         : rawServer();
 server.on('connection', (socket: net.Socket) => socket.on('error', () => socket.destroy()));
-process.on('message', (message: { type: string; id?: number; gc?: boolean }) => {
-  if (message.type === 'stats') process.send!({ type: 'stats', id: message.id, stats: stats(message.gc === true) });
-  if (message.type === 'exit') process.exit(0);
+const profileFile = process.env.E2E_PROFILE;
+const profiler = profileFile === undefined ? null : new Session();
+profiler?.connect();
+
+/** Profiles the timed window only: set-up and connecting are not what is measured. */
+async function profileAt(label: string | undefined): Promise<void> {
+  if (profiler === null) return;
+  if (label === 'start') {
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  } else if (label === 'end') {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(profileFile!, JSON.stringify(profile));
+  }
+}
+
+process.on('message', async (message: { type: string; id?: number; gc?: boolean; label?: string }) => {
+  if (message.type !== 'stats') {
+    if (message.type === 'exit') process.exit(0);
+    return;
+  }
+  // Read before the profiler starts or stops, so its own work is not counted.
+  const reply = stats(message.gc === true);
+  if (message.label === 'start') await profileAt('start');
+  process.send!({ type: 'stats', id: message.id, stats: reply });
+  if (message.label === 'end') await profileAt('end');
 });
 process.on('disconnect', () => process.exit(0));
 listen(server);

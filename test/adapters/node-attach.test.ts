@@ -4,10 +4,10 @@
  * wire, and when TCP is ended, can be checked.
  */
 import net from 'node:net';
-import { PassThrough } from 'node:stream';
+import { Duplex, PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Driver, ProtocolError, type HttpServerDriver } from '../../lib/index.js';
-import { attach, streamSocket } from '../../lib/adapters/node/index.js';
+import { attach, streamSocket, terminate } from '../../lib/adapters/node/index.js';
 import { Op, clientFrame, closePayload, concat, decodeFrames, parseHead, readClosePayload, requestHead, serverFrame, responseHead, acceptFor } from '../helpers/index.js';
 import { Cleanup, Inbox, listen, next, once, readToEnd, readUntil, tcpConnect, wsdriverServer } from '../interop/support.js';
 
@@ -318,5 +318,90 @@ describe('attach: misuse', () => {
     attach(driver, socket);
     expect(await closed).toEqual({ code: 1006, reason: '', wasClean: false });
     await tcpClosed;
+  });
+});
+
+/** A stream that records each write the stream machinery makes: one entry per `_write` or `_writev`, with its chunks. */
+class RecordingStream extends Duplex {
+  readonly calls: Buffer[][] = [];
+  constructor() {
+    super({ read() {} });
+  }
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.calls.push([chunk]);
+    done();
+  }
+  override _writev(chunks: { chunk: Buffer }[], done: () => void): void {
+    this.calls.push(chunks.map((each) => each.chunk));
+    done();
+  }
+}
+
+/** A server driver attached to a RecordingStream, past its handshake, with what the stream recorded cleared. */
+async function openOverRecordingStream(setup: (driver: HttpServerDriver, stream: RecordingStream) => void) {
+  const stream = new RecordingStream();
+  const driver = Driver.server(streamSocket(stream));
+  driver.on('connect', () => driver.start());
+  setup(driver, stream);
+  attach(driver, stream);
+  stream.push(requestHead());
+  await once(driver, 'open');
+  // The stream reads what is pushed from the next tick on.
+  await new Promise((resolve) => setImmediate(resolve));
+  stream.calls.length = 0;
+  return { driver, stream };
+}
+
+describe('attach: what the driver writes while it handles one read', () => {
+  it('reaches the stream as one writev: a large binary echo is its header and its payload, by reference', async () => {
+    const received: Uint8Array[] = [];
+    const { stream } = await openOverRecordingStream((driver) => {
+      driver.on('message', ({ data }) => {
+        received.push(data as Uint8Array);
+        driver.binary(data as Uint8Array);
+      });
+    });
+    const payload = Uint8Array.from({ length: 64 * 1024 }, (_, i) => (i * 7) & 0xff);
+    stream.push(clientFrame(Op.BINARY, payload));
+    expect(received).toHaveLength(1);
+    expect(stream.calls).toHaveLength(1);
+    const [header, body] = stream.calls[0]!;
+    expect(stream.calls[0]).toHaveLength(2);
+    expect(decodeFrames(concat(header!, body!))).toMatchObject([{ opcode: Op.BINARY, masked: false, payload }]);
+    // The message's own bytes went out: no copy was made to join them.
+    expect(body!.buffer).toBe(received[0]!.buffer);
+  });
+
+  it('answers every message of a read in one writev, in order', async () => {
+    const { stream } = await openOverRecordingStream((driver) => {
+      driver.on('message', ({ data }) => driver.text(`re: ${data as string}`));
+    });
+    stream.push(concat(clientFrame(Op.TEXT, 'one'), clientFrame(Op.TEXT, 'two'), clientFrame(Op.TEXT, 'three')));
+    expect(stream.calls).toHaveLength(1);
+    const frames = decodeFrames(concat(...stream.calls[0]!));
+    expect(frames.map((frame) => Buffer.from(frame.payload).toString())).toEqual(['re: one', 're: two', 're: three']);
+  });
+
+  it('leaves the stream uncorked: a send outside a read is written at once', async () => {
+    const { driver, stream } = await openOverRecordingStream(() => {});
+    stream.push(clientFrame(Op.PING, 'are you there'));
+    expect(stream.writableCorked).toBe(0);
+    expect(decodeFrames(concat(...stream.calls.flat()))).toMatchObject([{ opcode: Op.PONG }]);
+    stream.calls.length = 0;
+    driver.text('later');
+    expect(stream.calls).toHaveLength(1);
+    expect(decodeFrames(stream.calls[0]![0]!)).toMatchObject([{ opcode: Op.TEXT }]);
+  });
+
+  it('still writes what was sent before terminate() in the same handler, then drops the stream', async () => {
+    const { stream } = await openOverRecordingStream((driver) => {
+      driver.on('message', () => {
+        driver.text('last words');
+        terminate(driver);
+      });
+    });
+    stream.push(clientFrame(Op.TEXT, 'go away'));
+    expect(stream.destroyed).toBe(true);
+    expect(decodeFrames(concat(...stream.calls.flat())).map((frame) => Buffer.from(frame.payload).toString())).toEqual(['last words']);
   });
 });

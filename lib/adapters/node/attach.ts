@@ -75,6 +75,9 @@ const attachedStreams = new WeakMap<object, Duplex>();
 export function terminate(driver: object): boolean {
   const stream = attachedStreams.get(driver);
   if (stream === undefined || stream.destroyed) return false;
+  // Called while a read is handled, bytes already sent still wait in the
+  // stream's cork (see attach): they go first, as they would have without it.
+  while (stream.writableCorked > 0) stream.uncork();
   stream.destroy();
   return true;
 }
@@ -85,7 +88,10 @@ export function terminate(driver: object): boolean {
  * handles the reading side and the stream's lifetime:
  *
  * - each chunk read is passed to `driver.parse()`, which takes ownership
- *   of it (Node hands every read a fresh Buffer, so this is safe);
+ *   of it (Node hands every read a fresh Buffer, so this is safe); the
+ *   stream is corked meanwhile, so what the driver writes while it
+ *   handles that read leaves as one writev when `parse()` returns (and
+ *   counts in `bufferedAmount` until then);
  * - the stream ending or closing calls `driver.transportClosed()`
  *   (`close` with 1006 if no close handshake completed); the stream
  *   failing (a reset, a refused connection, a TLS error) calls
@@ -127,7 +133,19 @@ export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, op
     timer.unref?.();
   };
 
-  const onData = (chunk: Uint8Array) => driver.parse(chunk);
+  const onData = (chunk: Uint8Array) => {
+    // What the driver writes while it handles one read (a large frame's
+    // header and payload, the answers to a batch of small messages) goes
+    // to the kernel as one writev when the read is done: one system call,
+    // and no header alone in a TCP segment of its own (Nagle is off).
+    // Nothing waits for a later tick.
+    stream.cork();
+    try {
+      driver.parse(chunk);
+    } finally {
+      stream.uncork();
+    }
+  };
   const onEnd = () => {
     peerEnded = true;
     driver.transportClosed();
