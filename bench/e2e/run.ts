@@ -10,6 +10,7 @@
  *   --filter=echo                     only workloads whose name contains "echo"
  *   --only=wsdriver,ws                only these servers
  *   --reps=N                          repetitions (full 3, quick 1)
+ *   --in-flight=N                     broadcasts outstanding at once (default 32)
  *
  * A fresh server process serves each workload of each repetition, so the
  * memory figures of one workload are not those left by the last. The
@@ -44,7 +45,8 @@ const option = (key: string): string | undefined => args.find((a) => a.startsWit
 const filter = option('filter');
 const only = option('only')?.split(',');
 const REPS = Number(option('reps') ?? (quick ? 1 : 3));
-const PUBLISH = !quick && filter === undefined && only === undefined && option('reps') === undefined;
+const IN_FLIGHT = Number(option('in-flight') ?? 32);
+const PUBLISH = !quick && filter === undefined && only === undefined && option('reps') === undefined && option('in-flight') === undefined;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 /** Longest a single server's run of a workload may take before it is abandoned. */
@@ -79,7 +81,7 @@ const ALL_CASES: Case[] = [
     [16, 4 * KiB].map(
       (size): Case => ({
         name: `broadcast ${label(size)} text to ${BROADCAST}${deflate ? ', permessage-deflate' : ''}`,
-        workload: { type: 'broadcast', connections: BROADCAST, size, deflate, inFlight: 8, ...window(1500) },
+        workload: { type: 'broadcast', connections: BROADCAST, size, deflate, inFlight: IN_FLIGHT, ...window(1500) },
         server: { mode: 'broadcast', broadcastSize: size, deflate },
         noRaw: deflate,
       }),
