@@ -231,6 +231,8 @@ async function broadcast(sockets: net.Socket[], raw: boolean, workload: Extract<
   const deadline = performance.now() + 30_000;
   while (done < asked && performance.now() < deadline) await sleep(5);
   if (done < asked) throw new Error(`broadcast: ${asked - done} broadcasts had not reached every client 30 s after the window`);
+  // Connections still open, compressors (with permessage-deflate) made: what each connection holds.
+  await checkpoint('held');
   return { messages: deliveries, windowMs, cpu: cpu.user + cpu.system };
 }
 
