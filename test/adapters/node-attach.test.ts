@@ -105,17 +105,20 @@ describe('streamSocket', () => {
     expect(errors).toEqual([]);
   });
 
-  it('carries the url and env it is given, and nothing else beside write and bufferedAmount', () => {
+  it('carries the url and env it is given, and none when given none', () => {
     const env = { REQUEST_METHOD: 'GET' };
     const socket = streamSocket(new PassThrough(), { url: 'ws://example.com/', env });
     expect(socket.url).toBe('ws://example.com/');
     expect(socket.env).toBe(env);
     const bare = streamSocket(new PassThrough());
-    // write and bufferedAmount live on its class; its bookkeeping is private.
-    expect(Object.keys(bare)).toEqual([]);
-    expect(typeof bare.write).toBe('function');
-    expect(bare.bufferedAmount).toBe(0);
-    expect('url' in bare || 'env' in bare).toBe(false);
+    expect([bare.url, bare.env, bare.bufferedAmount, typeof bare.write]).toEqual([undefined, undefined, 0, 'function']);
+  });
+
+  it('shares write and bufferedAmount between sockets (a server holds many)', () => {
+    const one = streamSocket(new PassThrough());
+    const other = streamSocket(new PassThrough());
+    expect(one.write).toBe(other.write);
+    expect(Object.keys(one)).not.toContain('write');
   });
 });
 

@@ -18,20 +18,22 @@ import { reportFlush } from './write-buffer.js';
  * `writev`: see tick-coalescer.ts).
  */
 export function streamSocket(stream: Duplex, init: SocketInfo = {}): Socket {
-  const socket = new StreamSocket(stream);
-  if (init.url !== undefined) socket.url = init.url;
-  if (init.env !== undefined) socket.env = init.env;
-  return socket;
+  return new StreamSocket(stream, init);
 }
 
+// A class, so every connection shares `write` and `bufferedAmount` (a
+// server holds many idle connections), and with `url` and `env` always
+// present, so clearing `env` keeps its shape.
 class StreamSocket extends CoalescingWriter implements Socket {
+  url: string | URL | undefined;
+  env: unknown;
   // Lets `writeBuffer(stream)` see every flush, not only Node's `drain`.
   readonly #flushed: () => void;
-  declare url?: SocketInfo['url'];
-  declare env?: SocketInfo['env'];
 
-  constructor(stream: Duplex) {
+  constructor(stream: Duplex, init: SocketInfo) {
     super(stream);
+    this.url = init.url;
+    this.env = init.env;
     this.#flushed = () => reportFlush(stream);
   }
 
@@ -42,6 +44,7 @@ class StreamSocket extends CoalescingWriter implements Socket {
   }
 
   get bufferedAmount(): number {
-    return this.stream.destroyed ? 0 : this.stream.writableLength;
+    const stream = this.stream;
+    return stream.destroyed ? 0 : stream.writableLength;
   }
 }
