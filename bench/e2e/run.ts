@@ -218,6 +218,9 @@ function figures(c: Case, s: Sample): Record<string, number> {
   const held = at.held!;
   return {
     deliveriesPerSec: rate,
+    // From asking for a broadcast until the last client has it (with the others in flight queued ahead of it).
+    p50: load.p50!,
+    p99: load.p99!,
     ...common,
     rssPerConnKiB: (held.rss - base.rss) / n / KiB,
     heapPerConnKiB: (held.heapUsed - base.heapUsed) / n / KiB,
@@ -308,7 +311,7 @@ function publish(results: { name: string; figures: Record<string, Record<string,
     START,
     '## End to end: servers through real sockets (`npm run bench:e2e`)',
     '',
-    `Machine: ${machine}; ${date}; ${seconds.toFixed(0)} s; load average (1 min) ${load}. Each server in its own process on 127.0.0.1 (listen backlog ${LISTEN_BACKLOG}), a fresh one for each workload and repetition; the load generator in another process opens ${CONNECT_CONCURRENCY} connections at a time and sends frames encoded before the run. ${REPS} interleaved repetitions: figures are medians, a ratio is the median of per-repetition ratios, "range" their lowest and highest. Memory is read after a full GC in the server, as growth over the freshly listening process, per connection. CPU is user + system over the timed window. Broadcast: every message goes to every client; ws, websocket-driver and raw write each socket once per message, wsdriver's Node adapter hands the writes to one socket within a tick to it as one \`writev\`; the load generator keeps ${IN_FLIGHT} broadcasts outstanding; rssPerConnKiB, heapPerConnKiB and externalPerConnKiB are read after the window, after a full GC, every connection still open. With permessage-deflate, wsdriver and ws bound the zlib jobs running at once (\`concurrencyLimit\`) at their default, 10. "raw" is a \`node:net\` echo of the same payload bytes with no framing: the limit line.`,
+    `Machine: ${machine}; ${date}; ${seconds.toFixed(0)} s; load average (1 min) ${load}. Each server in its own process on 127.0.0.1 (listen backlog ${LISTEN_BACKLOG}), a fresh one for each workload and repetition; the load generator in another process opens ${CONNECT_CONCURRENCY} connections at a time and sends frames encoded before the run. ${REPS} interleaved repetitions: figures are medians, a ratio is the median of per-repetition ratios, "range" their lowest and highest. Memory is read after a full GC in the server, as growth over the freshly listening process, per connection. CPU is user + system over the timed window. Broadcast: every message goes to every client; ws, websocket-driver and raw write each socket once per message, wsdriver's Node adapter hands the writes to one socket within a tick to it as one \`writev\`; the load generator keeps ${IN_FLIGHT} broadcasts outstanding; p50 and p99 are milliseconds from asking for a broadcast until the last client has it; rssPerConnKiB, heapPerConnKiB and externalPerConnKiB are read after the window, after a full GC, every connection still open. With permessage-deflate, wsdriver and ws bound the zlib jobs running at once (\`concurrencyLimit\`) at their default, 10. "raw" is a \`node:net\` echo of the same payload bytes with no framing: the limit line.`,
     '',
     ...results.flatMap((r) => rowsOf(CASES.find((c) => c.name === r.name)!, r.figures)),
     END,
