@@ -75,6 +75,9 @@ const attachedStreams = new WeakMap<object, Duplex>();
 export function terminate(driver: object): boolean {
   const stream = attachedStreams.get(driver);
   if (stream === undefined || stream.destroyed) return false;
+  // Bytes sent earlier in this tick may still be held corked (see
+  // tick-coalescer.ts): they go first, as they would have without it.
+  while (stream.writableCorked > 0) stream.uncork();
   stream.destroy();
   return true;
 }
