@@ -15,8 +15,6 @@
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import net from 'node:net';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BUILT_ENTRY } from '../built.js';
 import { LISTEN_BACKLOG, type ServerConfig, type ServerStats } from './shared.js';
@@ -43,26 +41,6 @@ function stats(gc: boolean): ServerStats {
     heapUsed: memory.heapUsed,
     external: memory.external,
     arrayBuffers: memory.arrayBuffers,
-  };
-}
-
-/**
- * With BENCH_CPU_PROFILE=<directory>, a CPU profile of this server's whole
- * life is written there on exit (`node --cpu-prof` is not allowed in
- * NODE_OPTIONS, and run.ts starts the servers).
- */
-async function startProfile(): Promise<() => Promise<void>> {
-  const directory = process.env.BENCH_CPU_PROFILE;
-  if (directory === undefined || directory === '') return async () => {};
-  const { Session } = await import('node:inspector/promises');
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  return async () => {
-    const { profile } = await session.post('Profiler.stop');
-    const name = `${config.kind}-${config.mode}-${config.broadcastSize ?? 0}${config.deflate ? '-deflate' : ''}-${process.pid}.cpuprofile`;
-    writeFileSync(join(directory, name), JSON.stringify(profile));
   };
 }
 
@@ -199,10 +177,9 @@ const server =
         ? websocketDriverServer()
         : rawServer();
 server.on('connection', (socket: net.Socket) => socket.on('error', () => socket.destroy()));
-const stopProfile = await startProfile();
 process.on('message', (message: { type: string; id?: number; gc?: boolean }) => {
   if (message.type === 'stats') process.send!({ type: 'stats', id: message.id, stats: stats(message.gc === true) });
-  if (message.type === 'exit') void stopProfile().finally(() => process.exit(0));
+  if (message.type === 'exit') process.exit(0);
 });
 process.on('disconnect', () => process.exit(0));
 listen(server);
