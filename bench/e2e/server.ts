@@ -60,6 +60,17 @@ function listen(server: net.Server): void {
 async function wsdriverServer(): Promise<net.Server> {
   const { Driver, PreparedMessage } = (await import(pathToFileURL(BUILT_ENTRY).href)) as typeof import('../../lib/index.js');
   const node = (await import(pathToFileURL(BUILT_ENTRY.replace(/index\.js$/, 'adapters/node/index.js')).href)) as typeof import('../../lib/adapters/node/index.js');
+  if (config.mode === 'broadcast' && process.env.BENCH_BROADCAST === 'server') {
+    // BENCH_BROADCAST=server: what a user of the server object writes (one PreparedMessage, each client's backpressure checked).
+    const wss: import('../../lib/adapters/node/index.js').WebSocketServer = new node.WebSocketServer({
+      maxLength: MAX_MESSAGE,
+      perMessageDeflate: config.deflate ? { noContextTakeover: true } : false,
+      handler: { onMessage: () => void wss.broadcast(broadcastText) },
+    });
+    const server = http.createServer();
+    wss.serve(server);
+    return server;
+  }
   const open = new Set<import('../../lib/index.js').ServerSideDriver>();
   // One extension object for every connection, so its zlib concurrency limit bounds them all.
   const deflate = config.deflate ? node.perMessageDeflate({ noContextTakeover: true }) : null;
@@ -74,7 +85,7 @@ async function wsdriverServer(): Promise<net.Server> {
       driver.on('open', () => open.add(driver));
       driver.on('close', () => open.delete(driver));
       driver.on('message', () => {
-        // Framed once for everyone, as ClientGroup.broadcast does.
+        // Framed once for everyone, as ClientGroup.broadcast and WebSocketServer.broadcast do (without their slow-client check).
         const message = new PreparedMessage(broadcastText);
         for (const each of open) each.sendPrepared(message);
       });

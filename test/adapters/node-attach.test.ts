@@ -33,12 +33,66 @@ const echo = (driver: HttpServerDriver) => {
 };
 
 describe('streamSocket', () => {
-  it('writes each chunk the driver produces to the stream, in order', () => {
+  it('writes each chunk the driver produces to the stream, in order: the first of a tick at once, the rest at its end', async () => {
     const stream = new PassThrough();
     const socket = streamSocket(stream);
     socket.write(Uint8Array.of(1, 2));
+    expect(stream.writableCorked).toBe(0);
     socket.write(Uint8Array.of(3));
-    expect([...(stream.read() as Buffer)]).toEqual([1, 2, 3]);
+    socket.write(Uint8Array.of(4, 5));
+    // Held until the end of the tick, and counted as buffered meanwhile.
+    expect(stream.writableCorked).toBe(1);
+    expect(socket.bufferedAmount).toBe(3);
+    expect([...(stream.read() as Buffer)]).toEqual([1, 2]);
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    expect(stream.writableCorked).toBe(0);
+    expect([...(stream.read() as Buffer)]).toEqual([3, 4, 5]);
+  });
+
+  it('does not hold a write that is the only one of its tick', async () => {
+    const stream = new PassThrough();
+    const socket = streamSocket(stream);
+    for (let i = 0; i < 3; i++) {
+      socket.write(Uint8Array.of(i));
+      expect(stream.writableCorked).toBe(0);
+      expect([...(stream.read() as Buffer)]).toEqual([i]);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  });
+
+  it('hands a tick\'s writes to a TCP socket as one writev, and stops holding them past 64 KiB', async () => {
+    const server = cleanup.server(net.createServer());
+    const accepted = once<net.Socket>(server, 'connection');
+    const port = await listen(server);
+    const peer = await tcpConnect(cleanup, port);
+    const tcp = await accepted;
+    const calls: string[] = [];
+    const instance = tcp as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
+    for (const method of ['_write', '_writev'] as const) {
+      const original = instance[method].bind(tcp);
+      instance[method] = (chunks: unknown, ...rest: unknown[]) => {
+        calls.push(method === '_writev' ? `writev ${(chunks as unknown[]).length}` : 'write');
+        return original(chunks, ...rest);
+      };
+    }
+    const socket = streamSocket(tcp);
+    const received: Buffer[] = [];
+    peer.on('data', (chunk: Buffer) => received.push(chunk));
+    for (let i = 0; i < 10; i++) socket.write(Uint8Array.of(i));
+    expect(calls).toEqual(['write']);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(calls).toEqual(['write', 'writev 9']);
+    await expect.poll(() => Buffer.concat(received).length).toBe(10);
+    expect([...Buffer.concat(received)]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+
+    // A burst past the limit goes out at once rather than at the end of the tick.
+    calls.length = 0;
+    socket.write(new Uint8Array(10));
+    socket.write(new Uint8Array(70 * 1024));
+    expect(tcp.writableCorked).toBe(0);
+    expect(calls).toEqual(['write', 'write']);
+    socket.write(Uint8Array.of(1));
+    expect(tcp.writableCorked).toBe(0);
   });
 
   it('drops writes once the stream has ended, without an error', () => {
@@ -51,12 +105,20 @@ describe('streamSocket', () => {
     expect(errors).toEqual([]);
   });
 
-  it('carries the url and env it is given, and nothing else beside write and bufferedAmount', () => {
+  it('carries the url and env it is given, and none when given none', () => {
     const env = { REQUEST_METHOD: 'GET' };
     const socket = streamSocket(new PassThrough(), { url: 'ws://example.com/', env });
     expect(socket.url).toBe('ws://example.com/');
     expect(socket.env).toBe(env);
-    expect(Object.keys(streamSocket(new PassThrough()))).toEqual(['write', 'bufferedAmount']);
+    const bare = streamSocket(new PassThrough());
+    expect([bare.url, bare.env, bare.bufferedAmount, typeof bare.write]).toEqual([undefined, undefined, 0, 'function']);
+  });
+
+  it('shares write and bufferedAmount between sockets (a server holds many)', () => {
+    const one = streamSocket(new PassThrough());
+    const other = streamSocket(new PassThrough());
+    expect(one.write).toBe(other.write);
+    expect(Object.keys(one)).not.toContain('write');
   });
 });
 

@@ -75,6 +75,8 @@ describe('writeBuffer(stream)', () => {
     socket.write(new Uint8Array(5));
     socket.write(new Uint8Array(3));
     expect(buffer.pending()).toBe(8);
+    // The second write reaches the stream at the end of the tick (tick-coalescer.ts).
+    await new Promise<void>((resolve) => setImmediate(resolve));
     release();
     await expect.poll(() => seen).toEqual([3]);
     release();

@@ -75,8 +75,9 @@ const attachedStreams = new WeakMap<object, Duplex>();
 export function terminate(driver: object): boolean {
   const stream = attachedStreams.get(driver);
   if (stream === undefined || stream.destroyed) return false;
-  // Called while a read is handled, bytes already sent still wait in the
-  // stream's cork (see attach): they go first, as they would have without it.
+  // Bytes sent before this call may still be held corked (the cork per
+  // read in attach, or the tick coalescer): they go first, as they would
+  // have without it.
   while (stream.writableCorked > 0) stream.uncork();
   stream.destroy();
   return true;

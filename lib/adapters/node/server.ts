@@ -95,6 +95,8 @@ export class WebSocketServer {
   readonly #limits: ResolvedOptions;
   readonly #extensions: readonly Extension[];
   readonly #clients = new Set<ServerDriver>();
+  // The transport's outgoing buffer of each open connection, for a broadcast's slow-client check.
+  readonly #openBuffers = new Map<ServerDriver, WriteBuffer>();
   readonly #tracked = new Set<Tracked>();
   /** For each server served: removes the listeners `serve()` added to it. */
   readonly #served = new Map<ServableServer, () => void>();
@@ -133,8 +135,7 @@ export class WebSocketServer {
     data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage,
     options: ServerBroadcastOptions = {},
   ): BroadcastResult {
-    const buffers = new Map<ServerDriver, WriteBuffer | null>();
-    for (const tracked of this.#tracked) if (tracked.driver !== null) buffers.set(tracked.driver, tracked.buffer);
+    const buffers = this.#openBuffers;
     const open = [...this.#clients].filter((driver) => driver !== options.except && driver.readyState === ReadyState.OPEN);
     return broadcastTo(open, data, options, {
       pending: (driver) => buffers.get(driver)?.pending() ?? 0,
@@ -380,10 +381,13 @@ export class WebSocketServer {
     for (const extension of this.#extensions) driver.addExtension(extension);
     tracked.driver = driver;
     driver.on('open', () => {
-      if (driver.readyState === ReadyState.OPEN) this.#clients.add(driver);
+      if (driver.readyState !== ReadyState.OPEN) return;
+      this.#clients.add(driver);
+      if (tracked.buffer !== null) this.#openBuffers.set(driver, tracked.buffer);
     });
     driver.once('close', () => {
       this.#clients.delete(driver);
+      this.#openBuffers.delete(driver);
       this.#untrack(tracked);
     });
     const { handler } = this.#options;

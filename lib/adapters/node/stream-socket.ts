@@ -6,28 +6,45 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Socket, SocketInfo } from '../../events.js';
+import { CoalescingWriter } from './tick-coalescer.js';
 import { reportFlush } from './write-buffer.js';
 
 /**
  * Makes the `Socket` a driver writes to from a Node stream (`net.Socket`,
  * `tls.TLSSocket` or any `Duplex`). Writes after the stream has ended or
  * been destroyed are dropped: the connection is over and the driver has
- * nothing left to say that the peer could read.
+ * nothing left to say that the peer could read. Writes after the first in
+ * one tick reach the stream together at the end of the tick (one
+ * `writev`: see tick-coalescer.ts).
  */
 export function streamSocket(stream: Duplex, init: SocketInfo = {}): Socket {
+  return new StreamSocket(stream, init);
+}
+
+// A class, so every connection shares `write` and `bufferedAmount` (a
+// server holds many idle connections), and with `url` and `env` always
+// present, so clearing `env` keeps its shape.
+class StreamSocket extends CoalescingWriter implements Socket {
+  url: string | URL | undefined;
+  env: unknown;
   // Lets `writeBuffer(stream)` see every flush, not only Node's `drain`.
-  const flushed = () => reportFlush(stream);
-  const socket: Socket = {
-    // Node's return value is the socket contract's: false above the
-    // stream's high-water mark, until its `drain` (attach reports it).
-    write(bytes: Uint8Array): boolean {
-      return stream.writable ? stream.write(bytes, flushed) : true;
-    },
-    get bufferedAmount(): number {
-      return stream.destroyed ? 0 : stream.writableLength;
-    },
-  };
-  if (init.url !== undefined) socket.url = init.url;
-  if (init.env !== undefined) socket.env = init.env;
-  return socket;
+  readonly #flushed: () => void;
+
+  constructor(stream: Duplex, init: SocketInfo) {
+    super(stream);
+    this.url = init.url;
+    this.env = init.env;
+    this.#flushed = () => reportFlush(stream);
+  }
+
+  // Node's return value is the socket contract's: false above the
+  // stream's high-water mark, until its `drain` (attach reports it).
+  write(bytes: Uint8Array): boolean {
+    return this.stream.writable ? this.writeCoalesced(bytes, this.#flushed) : true;
+  }
+
+  get bufferedAmount(): number {
+    const stream = this.stream;
+    return stream.destroyed ? 0 : stream.writableLength;
+  }
 }

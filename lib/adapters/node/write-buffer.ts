@@ -18,6 +18,11 @@ const flushListeners = new WeakMap<Duplex, Set<() => void>>();
 export function reportFlush(stream: Duplex): void {
   const listeners = flushListeners.get(stream);
   if (listeners === undefined) return;
+  // Called for every write: no copy for the usual single listener.
+  if (listeners.size === 1) {
+    for (const listener of listeners) listener();
+    return;
+  }
   for (const listener of [...listeners]) listener();
 }
 
