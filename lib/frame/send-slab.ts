@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { freshBytes } from './fresh-bytes.js';
 
 const SLAB_SIZE = 64 * 1024;
 /** Frames up to this many bytes (header included) are built in a slab. */
@@ -50,7 +51,7 @@ export function slabSlice(start: number, end: number): Uint8Array {
 
 /** A buffer for a large frame written whole; every byte of it is written before it is handed on. */
 export function allocateFrame(size: number): Uint8Array {
-  return outgoing === null ? new Uint8Array(size) : outgoing.allocate(size);
+  return outgoing === null ? freshBytes(size) : outgoing.allocate(size);
 }
 
 /**

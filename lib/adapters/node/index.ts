@@ -17,6 +17,8 @@
  *
  * @module wsdriver/node
  */
+// Buffers the engine fills itself skip the zero fill on Node (see the module).
+import './unfilled-memory.js';
 export { attach, terminate, DEFAULT_CLOSE_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, type AttachableDriver } from './attach.js';
 export { connect } from './connect.js';
 export { handleUpgrade } from './upgrade.js';
