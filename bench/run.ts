@@ -12,6 +12,8 @@
  *   --reps=N --min-ms=N --warmup-ms=N --volume-mib=N   override the run's shape
  *   --only=wsdriver,ws               only these implementations (and anchors) run
  *   --default-malloc                 leave glibc's malloc tuning alone (see STEADY_MALLOC)
+ *   BENCH_CLOCK=cpu npm run bench …  time passes by the workers' CPU time, not wall time (for a
+ *                                    shared, loaded machine; GC threads count too)
  *   --compat                         the compat package (packages/websocket-driver-compat, as
  *                                    built) against websocket-driver 0.8.0 only, on the receive
  *                                    and send rows of COMPAT_WORKLOADS; writes its section of
