@@ -151,7 +151,8 @@ export class ByteAccumulator {
   /** Copies what was collected, then `piece` (already counted), into the message's exact buffer. */
   #moveToExact(piece: Uint8Array): void {
     this.#sealBlock();
-    const exact = new Uint8Array(this.#announced);
+    // Unfilled where possible: only its written part is ever handed on (take() copies a shorter one).
+    const exact = freshBytes(this.#announced);
     let at = 0;
     for (const kept of this.#pieces) {
       exact.set(kept, at);

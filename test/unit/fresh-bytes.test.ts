@@ -54,6 +54,17 @@ describe.each(ROLES)('$name receiving into unfilled memory', (role) => {
     expect(received[0]).toEqual(payload);
   });
 
+  it('a frame over 1 MiB, made exact once half arrived, is delivered byte for byte, exactly its size', () => {
+    const { driver } = role.open();
+    const received: Uint8Array[] = [];
+    driver.on('message', (event) => received.push(event.data as Uint8Array));
+    const payload = pattern(1_500_000, 4);
+    for (const chunk of split(role.peerFrame(Op.BINARY, payload), { sizes: [65536] })) driver.parse(chunk);
+    expect(received).toHaveLength(1);
+    expect(received[0]!.buffer.byteLength).toBe(payload.length);
+    expect(received[0]!.every((b, i) => b === payload[i])).toBe(true);
+  });
+
   it('a fragmented message joined at its end is delivered byte for byte, exactly its size', () => {
     const { driver } = role.open();
     const received: Uint8Array[] = [];
