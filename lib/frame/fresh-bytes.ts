@@ -19,15 +19,13 @@
  * @module
  */
 
-// Below this, a zero-filled array costs no more (measured on Node 20).
-const UNFILLED_FROM = 4096;
-
 let unfilled: ((size: number) => ArrayBuffer) | null = null;
 
 /**
  * Sets how memory is allocated without its zero fill: `allocate(size)`
- * returns a new ArrayBuffer of exactly `size` bytes, shared with nothing;
- * null goes back to zero-filled arrays.
+ * returns a new ArrayBuffer of exactly `size` bytes, shared with nothing
+ * (it may zero-fill small ones, where that costs no more); null goes back
+ * to zero-filled arrays.
  * @internal
  */
 export function useUnfilledMemory(allocate: ((size: number) => ArrayBuffer) | null): void {
@@ -36,5 +34,5 @@ export function useUnfilledMemory(allocate: ((size: number) => ArrayBuffer) | nu
 
 /** A new buffer of `size` bytes of its own, for the caller to write in full before handing it on. */
 export function freshBytes(size: number): Uint8Array<ArrayBuffer> {
-  return unfilled === null || size < UNFILLED_FROM ? new Uint8Array(size) : new Uint8Array(unfilled(size));
+  return unfilled === null ? new Uint8Array(size) : new Uint8Array(unfilled(size));
 }

@@ -13,13 +13,13 @@
  *
  * @module
  */
-import { SIMD_BLOCK, loadSimdMask, type SimdMask } from './mask-simd.js';
+import { loadSimdMask, type SimdMask } from './mask-simd.js';
 
 // Bytes masked per trip through the working page: source, page and target
 // blocks of 16 KiB stay in a 48 KiB L1 cache together. Whole 64 KiB trips
 // ran 1.5× slower for 64 KiB and 1.8× for 1 MiB into a fresh buffer
-// (bench/analysis.md, "Round seven").
-const BLOCK = Math.min(16 * 1024, SIMD_BLOCK);
+// (bench/analysis.md, "Round seven"). At most the page (SIMD_BLOCK).
+const BLOCK = 16 * 1024;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 

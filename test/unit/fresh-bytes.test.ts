@@ -25,7 +25,7 @@ function pattern(size: number, seed: number): Uint8Array {
 }
 
 describe('freshBytes', () => {
-  it('takes large buffers from the unfilled allocator, each an ArrayBuffer of exactly its size', () => {
+  it('takes buffers from the unfilled allocator, each an ArrayBuffer of exactly its size', () => {
     const before = handedOut;
     const bytes = freshBytes(65536);
     expect(handedOut).toBe(before + 1);
@@ -33,10 +33,18 @@ describe('freshBytes', () => {
     expect(bytes.buffer.byteLength).toBe(65536);
   });
 
-  it('zero-fills small ones itself (no cheaper there)', () => {
-    const before = handedOut;
-    expect(freshBytes(100).every((b) => b === 0)).toBe(true);
-    expect(handedOut).toBe(before);
+  it('without an allocator, makes zero-filled arrays', () => {
+    useUnfilledMemory(null);
+    try {
+      const before = handedOut;
+      expect(freshBytes(65536).every((b) => b === 0)).toBe(true);
+      expect(handedOut).toBe(before);
+    } finally {
+      useUnfilledMemory((size) => {
+        handedOut++;
+        return new Uint8Array(size).fill(STALE).buffer;
+      });
+    }
   });
 });
 
