@@ -31,7 +31,6 @@
 export { Driver, framingDriver } from './driver/factories.js';
 // The drivers' classes are types here: drivers are made by the Driver
 // factories (and proxies by httpProxy()), not by their constructors.
-export type { HttpServerDriver } from './driver/http-server-driver.js';
 export type { HybiServerDriver } from './driver/hybi-server-driver.js';
 export type { HybiClientDriver } from './driver/hybi-client-driver.js';
 export { httpProxy, type HttpProxy, type ProxiedDriver, type ProxyCloseEvent, type ProxyConnectEvent, type ProxyEventMap } from './proxy/http-proxy.js';
@@ -44,7 +43,7 @@ export type { BaseDriver, SendCallback } from './connection/base-driver.js';
 export { deadlineKeeper, type DeadlineKeeper, type DeadlineSettings } from './connection/deadlines.js';
 /** A message sent in pieces: `startMessage(driver, type)` begins one. */
 export { startMessage, type OutgoingMessage, type PieceCallback } from './hybi/outgoing-message.js';
-export type { ServerSide, ServerSideDriver } from './connection/server-side.js';
+export type { HttpServerDriver, HttpServerSide, ServerSide, ServerSideDriver } from './connection/server-side.js';
 export type {
   CloseEvent,
   ClosingEvent,

@@ -89,7 +89,7 @@ export abstract class BaseDriver {
   protected agreedProtocol: string | null = null;
 
   /**
-   * Where events are emitted; shared with a wrapping `Driver.server`.
+   * Where events are emitted; with `allowDrafts`, `Driver.server` shares it with the driver it hands over to.
    *
    * @internal
    */
@@ -175,7 +175,7 @@ export abstract class BaseDriver {
   /**
    * Made through the subclasses; applications get drivers from the `Driver`
    * factories, which check the options and share one event hub between
-   * `Driver.server` and the driver it hands over to.
+   * `Driver.server` with `allowDrafts` and the driver it hands over to.
    *
    * @internal
    */
@@ -183,7 +183,7 @@ export abstract class BaseDriver {
     if (socket === null || typeof socket !== 'object' || typeof socket.write !== 'function') {
       throw new TypeError('socket must be an object with a write(bytes) method');
     }
-    // Driver.server's protocol driver shares its flow: one transport, one count.
+    // With allowDrafts, Driver.server's protocol driver shares its flow: one transport, one count.
     this.sendFlow = socket instanceof SendFlow ? socket : new SendFlow(socket, options.maxBufferedBytes);
     this.socket = this.sendFlow;
     this.options = options;
@@ -732,7 +732,7 @@ export abstract class BaseDriver {
 
   /**
    * Empties the queue of messages sent before open and returns it, for a
-   * driver that takes over this one's connection (`Driver.server`, once the
+   * driver that takes over this one's connection (`Driver.server` with `allowDrafts`, once the
    * request names the protocol).
    *
    * @internal

@@ -35,7 +35,7 @@ export class SendFlow implements Socket {
 
   /**
    * Hands `bytes` to the transport; returns the transport's own answer
-   * (false: backed up), so a SendFlow over another (Driver.server's
+   * (false: backed up), so a SendFlow over another (with allowDrafts, Driver.server's
    * protocol driver over its own) sees exactly what the transport said.
    */
   write(bytes: Uint8Array): boolean {

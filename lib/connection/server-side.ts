@@ -32,6 +32,31 @@ export interface ServerSide {
 /** A server-side driver of any protocol version. */
 export type ServerSideDriver = BaseDriver & ServerSide;
 
+/**
+ * What `Driver.server`'s driver offers beyond the common API: as
+ * {@link ServerSide}, but it reads the request itself, so `env`, `url` and
+ * `headers` are null, and `start()` and `reject()` return false, until
+ * `connect`.
+ */
+export interface HttpServerSide {
+  /** Always `'server'`. */
+  readonly role: 'server';
+  /** The request as a Rack-style env; null until `connect`. */
+  readonly env: RackEnv | null;
+  /** The ws: or wss: URL the request was made to; null until `connect`. */
+  readonly url: string | null;
+  /** The request's headers by lower-case name; null until `connect`. */
+  readonly headers: HeaderFields | null;
+  /** As {@link ServerSide.reject}; false before `connect`. */
+  reject(status?: number, message?: string): boolean;
+}
+
+/** What `Driver.server` returns, whatever protocol the request turns out to speak. */
+export type HttpServerDriver = BaseDriver & HttpServerSide;
+
+/** Makes `Driver.server`'s driver when drafts are allowed (registered by `wsdriver/drafts`). */
+export type DraftServerFactory = (socket: Socket, options: ResolvedOptions) => HttpServerDriver;
+
 /** Builds a draft driver for a request, or returns null if it is not a draft request. */
 export type DraftDriverFactory = (
   request: HandshakeRequest,

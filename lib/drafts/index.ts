@@ -20,6 +20,7 @@
  */
 import { registerDraftDrivers } from '../driver/select-server-driver.js';
 import { selectDraftDriver } from './select-draft-driver.js';
+import { DraftSelectingServerDriver } from '../driver/draft-selecting-server-driver.js';
 
 /**
  * Makes the draft drivers available to `Driver.server` and `Driver.rack`
@@ -27,7 +28,7 @@ import { selectDraftDriver } from './select-draft-driver.js';
  * call is for builds that would drop a bare import. Safe to call again.
  */
 export function enableDrafts(): void {
-  registerDraftDrivers(selectDraftDriver);
+  registerDraftDrivers(selectDraftDriver, (socket, options) => new DraftSelectingServerDriver(socket, options));
 }
 
 enableDrafts();

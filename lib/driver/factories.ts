@@ -10,9 +10,9 @@ import { normalizeRequest, type RequestSource } from '../http/request.js';
 import { hasToken } from '../http/tokens.js';
 import { resolveOptions, type DriverOptions } from '../options.js';
 import type { Socket } from '../events.js';
-import { HttpServerDriver } from './http-server-driver.js';
-import type { ServerSideDriver } from '../connection/server-side.js';
-import { checkDraftSupport, selectServerDriver } from './select-server-driver.js';
+import { HybiHttpServerDriver } from './http-server-driver.js';
+import type { HttpServerDriver, ServerSideDriver } from '../connection/server-side.js';
+import { checkDraftSupport, draftServerFor, selectServerDriver } from './select-server-driver.js';
 
 /**
  * Makes drivers. Each takes the `socket` the driver writes to and
@@ -27,7 +27,7 @@ export const Driver = {
   server(socket: Socket, options?: DriverOptions): HttpServerDriver {
     const resolved = resolveOptions(options);
     checkDraftSupport(resolved);
-    return new HttpServerDriver(socket, resolved);
+    return draftServerFor(socket, resolved) ?? new HybiHttpServerDriver(socket, resolved);
   },
 
   /**

@@ -1,6 +1,9 @@
 /**
- * The RFC 6455 server driver: answers a handshake request that has already
- * been parsed (by an HTTP server, or by {@link HttpServerDriver}).
+ * The RFC 6455 server drivers: {@link HybiServerDriver} answers a request
+ * an HTTP server has already parsed (`Driver.rack`); `HttpServerDriver`
+ * (`Driver.server`) reads the request itself first, then answers it the
+ * same way. What they share, the handshake and `reject()`, is
+ * {@link HybiServerBase}.
  *
  * @module
  */
@@ -13,46 +16,59 @@ import type { ResolvedOptions } from '../options.js';
 import { HybiDriver } from '../hybi/hybi-driver.js';
 import { checkHandshakeRequest, serverResponseHead, VERSION_HEADER } from '../handshake/server-handshake.js';
 
-/** Server side of an RFC 6455 (or hybi-07/08) connection. */
-export class HybiServerDriver extends HybiDriver {
-  readonly version: string;
+/**
+ * Server side of an RFC 6455 (or hybi-07/08) connection, for a request
+ * given at construction or (`Request` including null) read later.
+ */
+export abstract class HybiServerBase<Request extends HandshakeRequest | null> extends HybiDriver {
   readonly role = 'server';
-  /** The request as a Rack-style env; built on first access, as most servers never read it. */
-  get env(): RackEnv {
-    return (this.#env ??= rackEnvFor(this.#request));
-  }
-  /** The URL the request was made to: `socket.url` if set, else from the request. */
-  get url(): string {
-    return (this.#url ??= websocketUrlFor(this.#request));
-  }
-  /** The request's headers by lower-case name. */
-  readonly headers: HeaderFields;
-  readonly #request: HandshakeRequest;
-  #env: RackEnv | null;
-  // Built on first access, as the env is.
-  #url: string | null;
-
   /**
-   * Made by `Driver.server` (once the request head is in) and `Driver.rack`,
-   * which check the options and pass the hub of the driver the application
-   * holds; use those.
+   * The handshake request; null while `Driver.server` is still reading it.
    *
    * @internal
    */
-  constructor(
-    request: HandshakeRequest,
-    socket: Socket,
-    options: ResolvedOptions,
-    hub?: EventHub<DriverEventMap>,
-    env?: RackEnv,
-  ) {
+  protected request: Request;
+  // The env and URL, built on first access: most servers never read them.
+  #env: RackEnv | null;
+  #url: string | null;
+
+  /**
+   * Made through the concrete drivers, which the `Driver` factories create;
+   * use those.
+   *
+   * @internal
+   */
+  constructor(request: Request, socket: Socket, options: ResolvedOptions, hub?: EventHub<DriverEventMap>, env?: RackEnv) {
     super('server', socket, options, hub);
-    this.#request = request;
-    this.headers = request.headers;
+    this.request = request;
     this.#env = env ?? null;
     this.#url = socket.url !== undefined ? String(socket.url) : null;
+  }
+
+  /** `hybi-13`, or `hybi-7`/`hybi-8` for those drafts' clients; '' until the request is known. */
+  get version(): string {
+    const request = this.request;
+    if (request === null) return '';
     const version = request.headers['sec-websocket-version'];
-    this.version = version === '7' ? 'hybi-7' : version === '8' ? 'hybi-8' : 'hybi-13';
+    return version === '7' ? 'hybi-7' : version === '8' ? 'hybi-8' : 'hybi-13';
+  }
+
+  /**
+   * The request as a Rack-style env.
+   *
+   * @internal
+   */
+  protected envOf(request: HandshakeRequest): RackEnv {
+    return (this.#env ??= rackEnvFor(request));
+  }
+
+  /**
+   * The URL the request was made to: `socket.url` if set, else from the request.
+   *
+   * @internal
+   */
+  protected urlOf(request: HandshakeRequest): string {
+    return (this.#url ??= websocketUrlFor(request));
   }
 
   /** A server that has not answered by the handshake deadline answers 408. */
@@ -60,9 +76,9 @@ export class HybiServerDriver extends HybiDriver {
     return true;
   }
 
-
   protected handshake(): boolean {
-    const request = this.#request;
+    // start() is refused until the request is in (see HttpServerDriver).
+    const request = this.request!;
     const error = checkHandshakeRequest(request);
     if (error !== null) {
       // §4.2.2: an unsupported version is answered 426 with the versions we speak.
@@ -98,3 +114,18 @@ export class HybiServerDriver extends HybiDriver {
   }
 }
 
+/** Server side of an RFC 6455 connection whose request an HTTP server has parsed. */
+export class HybiServerDriver extends HybiServerBase<HandshakeRequest> {
+  /** The request as a Rack-style env; built on first access. */
+  get env(): RackEnv {
+    return this.envOf(this.request);
+  }
+  /** The URL the request was made to: `socket.url` if set, else from the request. */
+  get url(): string {
+    return this.urlOf(this.request);
+  }
+  /** The request's headers by lower-case name. */
+  get headers(): HeaderFields {
+    return this.request.headers;
+  }
+}

@@ -4,7 +4,9 @@
  * and the draft drivers have been loaded.
  *
  * The draft drivers register themselves here when `wsdriver/drafts` is
- * imported, so applications that never use them do not bundle them.
+ * imported, so applications that never use them do not bundle them; so
+ * does the driver `Driver.server` makes when drafts are allowed, which
+ * reads the request before it knows the protocol.
  *
  * @module
  */
@@ -12,14 +14,21 @@ import type { EventHub } from '../emitter.js';
 import type { HandshakeRequest } from '../http/request.js';
 import { HybiServerDriver } from './hybi-server-driver.js';
 import type { ResolvedOptions } from '../options.js';
-import type { DraftDriverFactory, ServerSideDriver } from '../connection/server-side.js';
+import type { DraftDriverFactory, DraftServerFactory, HttpServerDriver, ServerSideDriver } from '../connection/server-side.js';
 import type { DriverEventMap, Socket } from '../events.js';
 
 let draftFactory: DraftDriverFactory | null = null;
+let draftServerFactory: DraftServerFactory | null = null;
 
 /** Called by `wsdriver/drafts` to make the draft drivers available. */
-export function registerDraftDrivers(factory: DraftDriverFactory): void {
+export function registerDraftDrivers(factory: DraftDriverFactory, serverFactory: DraftServerFactory): void {
   draftFactory = factory;
+  draftServerFactory = serverFactory;
+}
+
+/** `Driver.server`'s driver when `allowDrafts` is set (checked by {@link checkDraftSupport}), else null. */
+export function draftServerFor(socket: Socket, options: ResolvedOptions): HttpServerDriver | null {
+  return options.allowDrafts && draftServerFactory !== null ? draftServerFactory(socket, options) : null;
 }
 
 /** Throws if `allowDrafts` is set but the draft drivers were not loaded. */

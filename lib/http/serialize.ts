@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { ProtocolError } from '../errors.js';
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   101: 'Switching Protocols',
@@ -53,4 +54,13 @@ export function errorResponse(status: number, message: string, extraHeaders = ''
   response.set(headBytes, 0);
   response.set(body, headBytes.length);
   return response;
+}
+
+/**
+ * The answer to a request head that could not be read (`Driver.server`):
+ * 431 for one too large or with too many fields (RFC 6585 §5), else 400.
+ */
+export function unreadableHeadResponse(error: ProtocolError): Uint8Array {
+  const tooLarge = error.code === 'HTTP_HEAD_TOO_LARGE' || error.code === 'HTTP_TOO_MANY_HEADERS';
+  return errorResponse(tooLarge ? 431 : 400, error.message);
 }
