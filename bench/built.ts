@@ -24,6 +24,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
  * in profiles: `get` at about 8% of receiving 1 KiB text.)
  */
 export const BUILT_ENTRY = join(root, 'dist', 'esm', 'index.js');
+/**
+ * The Node adapter's built entry, loaded beside the root as a Node server
+ * loads it (it lets the engine allocate without zero-filling, see
+ * lib/frame/fresh-bytes.ts). `WSDRIVER_BENCH_PORTABLE=1` leaves it out, to
+ * measure the portable core alone.
+ */
+export const NODE_ENTRY = join(root, 'dist', 'esm', 'adapters', 'node', 'index.js');
 
 function newestSource(dir: string): number {
   let newest = 0;

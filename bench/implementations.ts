@@ -13,13 +13,15 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BUILT_ENTRY, COMPAT_ENTRY, ensureBuilt } from './built.js';
+import { BUILT_ENTRY, COMPAT_ENTRY, NODE_ENTRY, ensureBuilt } from './built.js';
 
 const require = createRequire(import.meta.url);
 
 // wsdriver as published (see built.ts), rebuilt first if lib/ changed.
 ensureBuilt();
 const { Driver } = (await import(pathToFileURL(BUILT_ENTRY).href)) as typeof import('../lib/index.js');
+// As a Node server runs it: with wsdriver/node loaded (see NODE_ENTRY).
+if (process.env.WSDRIVER_BENCH_PORTABLE !== '1') await import(pathToFileURL(NODE_ENTRY).href);
 
 export type Data = string | Uint8Array;
 

@@ -184,8 +184,11 @@ async function broadcast(sockets: net.Socket[], raw: boolean, workload: Extract<
   let done = 0;
   let timing = false;
   let deliveries = 0;
+  // When the k-th broadcast was asked for; its latency is until the last client has it.
+  const askedAt: number[] = [];
+  const latencies: number[] = [];
   const ask = () => {
-    asked++;
+    askedAt[asked++] = performance.now();
     sockets[0]!.write(trigger);
   };
   const delivered = (index: number) => {
@@ -193,6 +196,7 @@ async function broadcast(sockets: net.Socket[], raw: boolean, workload: Extract<
     if (timing) deliveries++;
     if (reached[index] !== clients) return;
     done++;
+    if (timing) latencies.push(performance.now() - askedAt[index]!);
     if (running) ask();
   };
   for (const socket of sockets) {
@@ -231,7 +235,10 @@ async function broadcast(sockets: net.Socket[], raw: boolean, workload: Extract<
   const deadline = performance.now() + 30_000;
   while (done < asked && performance.now() < deadline) await sleep(5);
   if (done < asked) throw new Error(`broadcast: ${asked - done} broadcasts had not reached every client 30 s after the window`);
-  return { messages: deliveries, windowMs, cpu: cpu.user + cpu.system };
+  // Connections still open, compressors (with permessage-deflate) made: what each connection holds.
+  await checkpoint('held');
+  const sorted = Float64Array.from(latencies).sort();
+  return { messages: deliveries, windowMs, cpu: cpu.user + cpu.system, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
 }
 
 async function partial(sockets: net.Socket[], workload: Extract<Workload, { type: 'partial' }>): Promise<Partial<LoadResult>> {

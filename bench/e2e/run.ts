@@ -10,6 +10,8 @@
  *   --filter=echo                     only workloads whose name contains "echo"
  *   --only=wsdriver,ws                only these servers (wsdriver: handleUpgrade; wsdriver-server: the WebSocketServer object)
  *   --reps=N                          repetitions (full 3, quick 1)
+ *   --profile=DIR                     each server writes a V8 CPU profile of its timed window into DIR
+ *   --in-flight=N                     broadcasts outstanding at once (default 32)
  *
  * A fresh server process serves each workload of each repetition, so the
  * memory figures of one workload are not those left by the last. The
@@ -44,7 +46,10 @@ const option = (key: string): string | undefined => args.find((a) => a.startsWit
 const filter = option('filter');
 const only = option('only')?.split(',');
 const REPS = Number(option('reps') ?? (quick ? 1 : 3));
-const PUBLISH = !quick && filter === undefined && only === undefined && option('reps') === undefined;
+const profileDir = option('profile');
+const IN_FLIGHT = Number(option('in-flight') ?? 32);
+const PUBLISH =
+  !quick && filter === undefined && only === undefined && option('reps') === undefined && profileDir === undefined && option('in-flight') === undefined;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 /** Longest a single server's run of a workload may take before it is abandoned. */
@@ -79,7 +84,7 @@ const ALL_CASES: Case[] = [
     [16, 4 * KiB].map(
       (size): Case => ({
         name: `broadcast ${label(size)} text to ${BROADCAST}${deflate ? ', permessage-deflate' : ''}`,
-        workload: { type: 'broadcast', connections: BROADCAST, size, deflate, inFlight: 8, ...window(1500) },
+        workload: { type: 'broadcast', connections: BROADCAST, size, deflate, inFlight: IN_FLIGHT, ...window(1500) },
         server: { mode: 'broadcast', broadcastSize: size, deflate },
         noRaw: deflate,
       }),
@@ -135,10 +140,10 @@ function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
 }
 
 let statsId = 0;
-async function serverStats(server: ChildProcess, gc: boolean): Promise<ServerStats> {
+async function serverStats(server: ChildProcess, gc: boolean, label?: string): Promise<ServerStats> {
   const id = ++statsId;
   const reply = nextMessage<{ id: number; stats: ServerStats }>(server, 'stats');
-  server.send({ type: 'stats', id, gc });
+  server.send({ type: 'stats', id, gc, label });
   return (await reply).stats;
 }
 
@@ -151,6 +156,7 @@ interface Sample {
 async function runOne(loadgen: ChildProcess, kind: ServerKind, c: Case): Promise<Sample> {
   const config: ServerConfig = { kind, ...c.server };
   const env: NodeJS.ProcessEnv = kind === 'ws-noaddons' ? { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } : {};
+  if (profileDir !== undefined) env.E2E_PROFILE = join(profileDir, `${kind} ${c.name.split(',')[0]}.cpuprofile`.replace(/[^\w.-]+/g, '-'));
   const server = spawnNode('server.ts', [JSON.stringify(config)], env);
   const exited = new Promise((resolve) => server.once('exit', resolve));
   const timer = setTimeout(() => server.kill('SIGKILL'), STEP_TIMEOUT_MS);
@@ -162,7 +168,7 @@ async function runOne(loadgen: ChildProcess, kind: ServerKind, c: Case): Promise
       if (message.type !== 'checkpoint') return;
       const label = message.label!;
       // Memory is read after a full GC; CPU without one, which would be counted in the window.
-      serverStats(server, label === 'held').then(
+      serverStats(server, label === 'held', label).then(
         (stats) => {
           at[label] = stats;
           loadgen.send({ type: 'continue', label });
@@ -211,9 +217,19 @@ function figures(c: Case, s: Sample): Record<string, number> {
     serverCpuPct: serverCpu / 1e4 / seconds,
     loadgenCpuPct: load.cpu! / 1e4 / seconds,
   };
-  return c.workload.type === 'echo'
-    ? { msgPerSec: rate, p50: load.p50!, p99: load.p99!, p999: load.p999!, ...common }
-    : { deliveriesPerSec: rate, ...common };
+  if (c.workload.type === 'echo') return { msgPerSec: rate, p50: load.p50!, p99: load.p99!, p999: load.p999!, ...common };
+  // After the window, every connection open and (with permessage-deflate) its zlib streams made: memory per connection, after a full GC.
+  const held = at.held!;
+  return {
+    deliveriesPerSec: rate,
+    // From asking for a broadcast until the last client has it (with the others in flight queued ahead of it).
+    p50: load.p50!,
+    p99: load.p99!,
+    ...common,
+    rssPerConnKiB: (held.rss - base.rss) / n / KiB,
+    heapPerConnKiB: (held.heapUsed - base.heapUsed) / n / KiB,
+    externalPerConnKiB: (held.external - base.external) / n / KiB,
+  };
 }
 
 /** Whether a higher headline figure is better. */
@@ -299,7 +315,7 @@ function publish(results: { name: string; figures: Record<string, Record<string,
     START,
     '## End to end: servers through real sockets (`npm run bench:e2e`)',
     '',
-    `Machine: ${machine}; ${date}; ${seconds.toFixed(0)} s; load average (1 min) ${load}. Each server in its own process on 127.0.0.1 (listen backlog ${LISTEN_BACKLOG}), a fresh one for each workload and repetition; the load generator in another process opens ${CONNECT_CONCURRENCY} connections at a time and sends frames encoded before the run. ${REPS} interleaved repetitions: figures are medians, a ratio is the median of per-repetition ratios, "range" their lowest and highest. Memory is read after a full GC in the server, as growth over the freshly listening process, per connection. CPU is user + system over the timed window. "raw" is a \`node:net\` echo of the same payload bytes with no framing: the limit line.`,
+    `Machine: ${machine}; ${date}; ${seconds.toFixed(0)} s; load average (1 min) ${load}. Each server in its own process on 127.0.0.1 (listen backlog ${LISTEN_BACKLOG}), a fresh one for each workload and repetition; the load generator in another process opens ${CONNECT_CONCURRENCY} connections at a time and sends frames encoded before the run. ${REPS} interleaved repetitions: figures are medians, a ratio is the median of per-repetition ratios, "range" their lowest and highest. Memory is read after a full GC in the server, as growth over the freshly listening process, per connection. CPU is user + system over the timed window. Broadcast: every message goes to every client; ws, websocket-driver and raw write each socket once per message, wsdriver's Node adapter hands the writes to one socket within a tick to it as one \`writev\`; the load generator keeps ${IN_FLIGHT} broadcasts outstanding; p50 and p99 are milliseconds from asking for a broadcast until the last client has it; rssPerConnKiB, heapPerConnKiB and externalPerConnKiB are read after the window, after a full GC, every connection still open. With permessage-deflate, wsdriver and ws bound the zlib jobs running at once (\`concurrencyLimit\`) at their default, 10. "raw" is a \`node:net\` echo of the same payload bytes with no framing: the limit line.`,
     '',
     ...results.flatMap((r) => rowsOf(CASES.find((c) => c.name === r.name)!, r.figures)),
     END,

@@ -7,11 +7,17 @@
  *
  *   node --import tsx --expose-gc bench/e2e/server.ts '{"kind":"ws","mode":"echo"}'
  *
+ * With E2E_PROFILE set to a file name, the server profiles its CPU from the
+ * `start` checkpoint to the `end` one (the timed window) and writes the
+ * profile there (`run.ts --profile=DIR`).
+ *
  * ws reads WS_NO_BUFFER_UTIL / WS_NO_UTF_8_VALIDATE when first loaded, so
  * run.ts sets them in the environment of the "ws-noaddons" process.
  *
  * @module
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import http from 'node:http';
 import net from 'node:net';
@@ -54,6 +60,17 @@ function listen(server: net.Server): void {
 async function wsdriverServer(): Promise<net.Server> {
   const { Driver, PreparedMessage } = (await import(pathToFileURL(BUILT_ENTRY).href)) as typeof import('../../lib/index.js');
   const node = (await import(pathToFileURL(BUILT_ENTRY.replace(/index\.js$/, 'adapters/node/index.js')).href)) as typeof import('../../lib/adapters/node/index.js');
+  if (config.mode === 'broadcast' && process.env.BENCH_BROADCAST === 'server') {
+    // BENCH_BROADCAST=server: what a user of the server object writes (one PreparedMessage, each client's backpressure checked).
+    const wss: import('../../lib/adapters/node/index.js').WebSocketServer = new node.WebSocketServer({
+      maxLength: MAX_MESSAGE,
+      perMessageDeflate: config.deflate ? { noContextTakeover: true } : false,
+      handler: { onMessage: () => void wss.broadcast(broadcastText) },
+    });
+    const server = http.createServer();
+    wss.serve(server);
+    return server;
+  }
   const open = new Set<import('../../lib/index.js').ServerSideDriver>();
   // One extension object for every connection, so its zlib concurrency limit bounds them all.
   const deflate = config.deflate ? node.perMessageDeflate({ noContextTakeover: true }) : null;
@@ -68,7 +85,7 @@ async function wsdriverServer(): Promise<net.Server> {
       driver.on('open', () => open.add(driver));
       driver.on('close', () => open.delete(driver));
       driver.on('message', () => {
-        // Framed once for everyone, as ClientGroup.broadcast does.
+        // Framed once for everyone, as ClientGroup.broadcast and WebSocketServer.broadcast do (without their slow-client check).
         const message = new PreparedMessage(broadcastText);
         for (const each of open) each.sendPrepared(message);
       });
@@ -189,9 +206,32 @@ const server =
           ? websocketDriverServer()
           : rawServer();
 server.on('connection', (socket: net.Socket) => socket.on('error', () => socket.destroy()));
-process.on('message', (message: { type: string; id?: number; gc?: boolean }) => {
-  if (message.type === 'stats') process.send!({ type: 'stats', id: message.id, stats: stats(message.gc === true) });
-  if (message.type === 'exit') process.exit(0);
+const profileFile = process.env.E2E_PROFILE;
+const profiler = profileFile === undefined ? null : new Session();
+profiler?.connect();
+
+/** Profiles the timed window only: set-up and connecting are not what is measured. */
+async function profileAt(label: string | undefined): Promise<void> {
+  if (profiler === null) return;
+  if (label === 'start') {
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  } else if (label === 'end') {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(profileFile!, JSON.stringify(profile));
+  }
+}
+
+process.on('message', async (message: { type: string; id?: number; gc?: boolean; label?: string }) => {
+  if (message.type !== 'stats') {
+    if (message.type === 'exit') process.exit(0);
+    return;
+  }
+  // Read before the profiler starts or stops, so its own work is not counted.
+  const reply = stats(message.gc === true);
+  if (message.label === 'start') await profileAt('start');
+  process.send!({ type: 'stats', id: message.id, stats: reply });
+  if (message.label === 'end') await profileAt('end');
 });
 process.on('disconnect', () => process.exit(0));
 listen(server);

@@ -42,7 +42,7 @@ export interface LoadResult {
   /** Messages (echo: round trips; broadcast: deliveries) in the timed window. */
   readonly messages?: number;
   readonly windowMs?: number;
-  /** Round-trip times in the window, milliseconds. */
+  /** Round-trip times in the window (broadcast: from asking for one until every client has it), milliseconds. */
   readonly p50?: number;
   readonly p99?: number;
   readonly p999?: number;

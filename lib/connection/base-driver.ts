@@ -339,6 +339,8 @@ export abstract class BaseDriver {
    * the driver held back, and emits `drain` if anything waited for it.
    */
   transportDrained(): void {
+    // Node adapters report every flushed write: most find nothing waiting (a held pong waits too).
+    if (!this.sendFlow.awaitsDrain) return;
     this.hub.run(() => {
       if (this.state.kind === 'closed') return;
       const emit = this.sendFlow.drained();

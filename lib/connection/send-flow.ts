@@ -73,6 +73,11 @@ export class SendFlow implements Socket {
     this.#waiting = true;
   }
 
+  /** True if a drain of the transport has work to do: a write returned false, or something waits. */
+  get awaitsDrain(): boolean {
+    return this.#backedUp || this.#waiting;
+  }
+
   /**
    * The transport reports it drained. True if `drain` should be emitted:
    * a write had returned false, or something waited, since the last one.

@@ -30,6 +30,7 @@
  *
  * @module
  */
+import { freshBytes } from './fresh-bytes.js';
 
 // Memory pinned that is tolerated before small pieces are copied instead.
 const PIN_ALLOWANCE = 64 * 1024;
@@ -122,7 +123,8 @@ export class ByteAccumulator {
     if (pieces.length === 1) {
       result = pieces[0]!;
     } else {
-      result = new Uint8Array(this.#length);
+      // Every byte is written by the pieces.
+      result = freshBytes(this.#length);
       let offset = 0;
       for (const piece of pieces) {
         result.set(piece, offset);
@@ -149,7 +151,8 @@ export class ByteAccumulator {
   /** Copies what was collected, then `piece` (already counted), into the message's exact buffer. */
   #moveToExact(piece: Uint8Array): void {
     this.#sealBlock();
-    const exact = new Uint8Array(this.#announced);
+    // Unfilled where possible: only its written part is ever handed on (take() copies a shorter one).
+    const exact = freshBytes(this.#announced);
     let at = 0;
     for (const kept of this.#pieces) {
       exact.set(kept, at);

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { freshBytes } from './fresh-bytes.js';
 import { applyMask, applyMaskTo } from './mask.js';
 import { writeMaskKey } from './mask-keys.js';
 import { Opcode } from './opcodes.js';
@@ -88,7 +89,8 @@ export function encodeFrame(
 ): Uint8Array {
   const length = payload.length;
   const size = frameHeaderSize(length, masked);
-  const frame = new Uint8Array(size + length);
+  // Every byte is written: the header, then the payload.
+  const frame = freshBytes(size + length);
   const start = writeFrameHeader(frame, 0, fin, rsv, opcode, length, masked);
   if (!masked) frame.set(payload, start);
   else if (length > 0) applyMaskTo(payload, frame, start, frame.subarray(start - 4, start), 0);

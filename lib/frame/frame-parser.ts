@@ -15,6 +15,7 @@
  * @module
  */
 import { CloseCode, ProtocolError, protocolError } from '../errors.js';
+import { freshBytes } from './fresh-bytes.js';
 import { applyMask, applyMaskTo } from './mask.js';
 import { isControlOpcode, isKnownOpcode } from './opcodes.js';
 
@@ -179,7 +180,8 @@ export class FrameParser {
   #startWhole(): boolean {
     const header = this.header;
     if (header.length > WHOLE_FRAME_LIMIT || !this.#handler.wantsWholeFrame(header)) return false;
-    this.#whole = new Uint8Array(header.length);
+    // Every byte is written (unmasked in) before the frame is handed on.
+    this.#whole = freshBytes(header.length);
     this.#wholeUsed = 0;
     return true;
   }

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { freshBytes } from './fresh-bytes.js';
 
 const SLAB_SIZE = 64 * 1024;
 /** Frames up to this many bytes (header included) are built in a slab. */
@@ -42,7 +43,8 @@ export interface OutgoingBytes {
 // A view made by the constructor itself, not a function around it: one
 // call fewer on every small frame's way out.
 let View: ByteView = Uint8Array;
-let allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size);
+// Unless an embedder says otherwise, fresh bytes as the core makes them (fresh-bytes.ts).
+let allocate: (size: number) => Uint8Array = freshBytes;
 
 /** Sets how outgoing bytes are made (see {@link OutgoingBytes}). @internal */
 export function useOutgoingBytes(bytes: OutgoingBytes): void {

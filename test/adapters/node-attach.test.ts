@@ -4,10 +4,10 @@
  * wire, and when TCP is ended, can be checked.
  */
 import net from 'node:net';
-import { PassThrough } from 'node:stream';
+import { Duplex, PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Driver, ProtocolError, type HttpServerDriver } from '../../lib/index.js';
-import { attach, streamSocket } from '../../lib/adapters/node/index.js';
+import { attach, streamSocket, terminate } from '../../lib/adapters/node/index.js';
 import { Op, clientFrame, closePayload, concat, decodeFrames, parseHead, readClosePayload, requestHead, serverFrame, responseHead, acceptFor } from '../helpers/index.js';
 import { Cleanup, Inbox, listen, next, once, readToEnd, readUntil, tcpConnect, wsdriverServer } from '../interop/support.js';
 
@@ -33,12 +33,66 @@ const echo = (driver: HttpServerDriver) => {
 };
 
 describe('streamSocket', () => {
-  it('writes each chunk the driver produces to the stream, in order', () => {
+  it('writes each chunk the driver produces to the stream, in order: the first of a tick at once, the rest at its end', async () => {
     const stream = new PassThrough();
     const socket = streamSocket(stream);
     socket.write(Uint8Array.of(1, 2));
+    expect(stream.writableCorked).toBe(0);
     socket.write(Uint8Array.of(3));
-    expect([...(stream.read() as Buffer)]).toEqual([1, 2, 3]);
+    socket.write(Uint8Array.of(4, 5));
+    // Held until the end of the tick, and counted as buffered meanwhile.
+    expect(stream.writableCorked).toBe(1);
+    expect(socket.bufferedAmount).toBe(3);
+    expect([...(stream.read() as Buffer)]).toEqual([1, 2]);
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    expect(stream.writableCorked).toBe(0);
+    expect([...(stream.read() as Buffer)]).toEqual([3, 4, 5]);
+  });
+
+  it('does not hold a write that is the only one of its tick', async () => {
+    const stream = new PassThrough();
+    const socket = streamSocket(stream);
+    for (let i = 0; i < 3; i++) {
+      socket.write(Uint8Array.of(i));
+      expect(stream.writableCorked).toBe(0);
+      expect([...(stream.read() as Buffer)]).toEqual([i]);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  });
+
+  it('hands a tick\'s writes to a TCP socket as one writev, and stops holding them past 64 KiB', async () => {
+    const server = cleanup.server(net.createServer());
+    const accepted = once<net.Socket>(server, 'connection');
+    const port = await listen(server);
+    const peer = await tcpConnect(cleanup, port);
+    const tcp = await accepted;
+    const calls: string[] = [];
+    const instance = tcp as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
+    for (const method of ['_write', '_writev'] as const) {
+      const original = instance[method].bind(tcp);
+      instance[method] = (chunks: unknown, ...rest: unknown[]) => {
+        calls.push(method === '_writev' ? `writev ${(chunks as unknown[]).length}` : 'write');
+        return original(chunks, ...rest);
+      };
+    }
+    const socket = streamSocket(tcp);
+    const received: Buffer[] = [];
+    peer.on('data', (chunk: Buffer) => received.push(chunk));
+    for (let i = 0; i < 10; i++) socket.write(Uint8Array.of(i));
+    expect(calls).toEqual(['write']);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(calls).toEqual(['write', 'writev 9']);
+    await expect.poll(() => Buffer.concat(received).length).toBe(10);
+    expect([...Buffer.concat(received)]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+
+    // A burst past the limit goes out at once rather than at the end of the tick.
+    calls.length = 0;
+    socket.write(new Uint8Array(10));
+    socket.write(new Uint8Array(70 * 1024));
+    expect(tcp.writableCorked).toBe(0);
+    expect(calls).toEqual(['write', 'write']);
+    socket.write(Uint8Array.of(1));
+    expect(tcp.writableCorked).toBe(0);
   });
 
   it('drops writes once the stream has ended, without an error', () => {
@@ -326,5 +380,94 @@ describe('attach: misuse', () => {
     attach(driver, socket);
     expect(await closed).toEqual({ code: 1006, reason: '', wasClean: false });
     await tcpClosed;
+  });
+});
+
+/** A stream that records each write the stream machinery makes: one entry per `_write` or `_writev`, with its chunks. */
+class RecordingStream extends Duplex {
+  readonly calls: Buffer[][] = [];
+  constructor() {
+    super({ read() {} });
+  }
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.calls.push([chunk]);
+    done();
+  }
+  override _writev(chunks: { chunk: Buffer }[], done: () => void): void {
+    this.calls.push(chunks.map((each) => each.chunk));
+    done();
+  }
+}
+
+/** A server driver attached to a RecordingStream, past its handshake, with what the stream recorded cleared. */
+async function openOverRecordingStream(setup: (driver: HttpServerDriver, stream: RecordingStream) => void) {
+  const stream = new RecordingStream();
+  const driver = Driver.server(streamSocket(stream));
+  driver.on('connect', () => driver.start());
+  setup(driver, stream);
+  attach(driver, stream);
+  stream.push(requestHead());
+  await once(driver, 'open');
+  // The stream reads what is pushed from the next tick on.
+  await new Promise((resolve) => setImmediate(resolve));
+  stream.calls.length = 0;
+  return { driver, stream };
+}
+
+describe('attach: what the driver writes while it handles one read', () => {
+  it('reaches the stream as one writev: a large binary echo is its header and its payload, by reference', async () => {
+    const received: Uint8Array[] = [];
+    const { stream } = await openOverRecordingStream((driver) => {
+      driver.on('message', ({ data }) => {
+        received.push(data as Uint8Array);
+        driver.binary(data as Uint8Array);
+      });
+    });
+    const payload = Uint8Array.from({ length: 64 * 1024 }, (_, i) => (i * 7) & 0xff);
+    stream.push(clientFrame(Op.BINARY, payload));
+    expect(received).toHaveLength(1);
+    expect(stream.calls).toHaveLength(1);
+    const [header, body] = stream.calls[0]!;
+    expect(stream.calls[0]).toHaveLength(2);
+    expect(decodeFrames(concat(header!, body!))).toMatchObject([{ opcode: Op.BINARY, masked: false, payload }]);
+    // The message's own bytes went out: no copy was made to join them.
+    expect(body!.buffer).toBe(received[0]!.buffer);
+  });
+
+  it('answers every message of a read in one writev, in order', async () => {
+    const { stream } = await openOverRecordingStream((driver) => {
+      driver.on('message', ({ data }) => driver.text(`re: ${data as string}`));
+    });
+    stream.push(concat(clientFrame(Op.TEXT, 'one'), clientFrame(Op.TEXT, 'two'), clientFrame(Op.TEXT, 'three')));
+    // The tick coalescer (tick-coalescer.ts) may hold them to the end of the tick; still one writev.
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(stream.calls).toHaveLength(1);
+    const frames = decodeFrames(concat(...stream.calls[0]!));
+    expect(frames.map((frame) => Buffer.from(frame.payload).toString())).toEqual(['re: one', 're: two', 're: three']);
+  });
+
+  it('leaves the stream uncorked: a send outside a read is written at once', async () => {
+    const { driver, stream } = await openOverRecordingStream(() => {});
+    stream.push(clientFrame(Op.PING, 'are you there'));
+    expect(stream.writableCorked).toBe(0);
+    expect(decodeFrames(concat(...stream.calls.flat()))).toMatchObject([{ opcode: Op.PONG }]);
+    stream.calls.length = 0;
+    // Later: in a tick of its own, where nothing else was written.
+    await new Promise((resolve) => setImmediate(resolve));
+    driver.text('later');
+    expect(stream.calls).toHaveLength(1);
+    expect(decodeFrames(stream.calls[0]![0]!)).toMatchObject([{ opcode: Op.TEXT }]);
+  });
+
+  it('still writes what was sent before terminate() in the same handler, then drops the stream', async () => {
+    const { stream } = await openOverRecordingStream((driver) => {
+      driver.on('message', () => {
+        driver.text('last words');
+        terminate(driver);
+      });
+    });
+    stream.push(clientFrame(Op.TEXT, 'go away'));
+    expect(stream.destroyed).toBe(true);
+    expect(decodeFrames(concat(...stream.calls.flat())).map((frame) => Buffer.from(frame.payload).toString())).toEqual(['last words']);
   });
 });

@@ -652,6 +652,22 @@ describe('WebSocketServer.broadcast', () => {
     for (const client of compressed) expect(client.messages).toEqual(['squeezed '.repeat(100)]);
   });
 
+  it('delivers a burst of broadcasts issued in one tick to every client whole and in order (coalesced writes)', async () => {
+    const { wss, url } = await httpServer({});
+    const clients = [wsClient(url), wsClient(url), wsClient(url)];
+    for (const client of clients) expect(await client.opened).toBe('open');
+    await waitFor(() => wss.clients.size === 3);
+    const sent: string[] = [];
+    // Small and large (past the 64 KiB a socket is held corked) messages, all in one tick.
+    for (let i = 0; i < 200; i++) {
+      const message = i % 50 === 49 ? `${i}:${'y'.repeat(80 * 1024)}` : `${i}`;
+      sent.push(message);
+      expect(wss.broadcast(message, { slowClient: 'queue' }).sent).toBe(3);
+    }
+    await waitFor(() => clients.every((c) => c.messages.length === sent.length));
+    for (const client of clients) expect(client.messages).toEqual(sent);
+  });
+
   it("'close' closes a connection whose transport holds more than maxPending with 1008", async () => {
     const { wss, url } = await httpServer({});
     const client = wsClient(url);

@@ -164,6 +164,15 @@ describe('terminate', () => {
     expect(terminate(Driver.server({ write() {} }))).toBe(false);
   });
 
+  it('sends what was written earlier in the same tick first (held by write coalescing)', async () => {
+    const server = await wsdriverServer(cleanup, {}, start);
+    const tcp = await openRaw(server.port);
+    const driver = await server.nextDriver();
+    for (const text of ['one', 'two', 'three']) driver.text(text);
+    expect(terminate(driver)).toBe(true);
+    expect(decodeFrames(await readToEnd(tcp)).map((frame) => Buffer.from(frame.payload).toString())).toEqual(['one', 'two', 'three']);
+  });
+
   it('works on a client from connect()', async () => {
     const server = await wsdriverServer(cleanup, {}, start);
     const client = connect(server.url);

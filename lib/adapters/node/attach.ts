@@ -64,6 +64,10 @@ export function checkAttachOptions(options: AttachOptions): CheckedAttachOptions
 export function terminate(driver: object): boolean {
   const stream = attachmentOfDriver(driver)?.stream;
   if (stream === undefined || stream.destroyed) return false;
+  // Bytes sent before this call may still be held corked (the cork per
+  // read in attach, or the tick coalescer): they go first, as they would
+  // have without it.
+  while (stream.writableCorked > 0) stream.uncork();
   stream.destroy();
   return true;
 }
@@ -74,7 +78,10 @@ export function terminate(driver: object): boolean {
  * handles the reading side and the stream's lifetime:
  *
  * - each chunk read is passed to `driver.parse()`, which takes ownership
- *   of it (Node hands every read a fresh Buffer, so this is safe);
+ *   of it (Node hands every read a fresh Buffer, so this is safe); the
+ *   stream is corked meanwhile, so what the driver writes while it
+ *   handles that read leaves as one writev when `parse()` returns (and
+ *   counts in `bufferedAmount` until then);
  * - the stream ending or closing calls `driver.transportClosed()`
  *   (`close` with 1006 if no close handshake completed); the stream
  *   failing (a reset, a refused connection, a TLS error) calls

@@ -258,7 +258,19 @@ function onDriverClose(this: AttachedDriver, event: CloseEvent): void {
 
 // Shared by every attached stream; Node calls them with the stream as `this`.
 function onStreamData(this: Duplex, chunk: Uint8Array): void {
-  attachmentOf(this)?.driver.parse(chunk);
+  const attachment = attachmentOf(this);
+  if (attachment === undefined) return;
+  // What the driver writes while it handles one read (a large frame's
+  // header and payload, the answers to a batch of small messages) goes
+  // to the kernel as one writev when the read is done: one system call,
+  // and no header alone in a TCP segment of its own (Nagle is off).
+  // Nothing waits for a later tick.
+  this.cork();
+  try {
+    attachment.driver.parse(chunk);
+  } finally {
+    this.uncork();
+  }
 }
 function onStreamEnd(this: Duplex): void {
   attachmentOf(this)?.ended();

@@ -17,6 +17,11 @@
  *
  * @module wsdriver/node
  */
+import { useNodeUnfilledMemory } from './unfilled-memory.js';
+
+// Buffers the engine fills itself skip the zero fill on Node (a call, not a
+// bare import: package.json declares the adapter free of side effects).
+useNodeUnfilledMemory();
 export { attach, terminate, DEFAULT_CLOSE_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, type AttachableDriver } from './attach.js';
 export { connect } from './connect.js';
 export { handleUpgrade } from './upgrade.js';

@@ -130,6 +130,8 @@ export class WebSocketServer {
   readonly #limits: ResolvedOptions;
   readonly #extensions: readonly Extension[];
   readonly #clients = new Set<ServerDriver>();
+  // The transport's outgoing buffer of each open connection, for a broadcast's slow-client check.
+  readonly #openBuffers = new Map<ServerDriver, WriteBuffer>();
   readonly #tracked = new Set<Tracked>();
   /** For each server served: removes the listeners `serve()` added to it. */
   readonly #served = new Map<ServableServer, () => void>();
@@ -168,8 +170,7 @@ export class WebSocketServer {
     data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage,
     options: ServerBroadcastOptions = {},
   ): BroadcastResult {
-    const buffers = new Map<ServerDriver, WriteBuffer | null>();
-    for (const tracked of this.#tracked) if (tracked.driver !== null) buffers.set(tracked.driver, tracked);
+    const buffers = this.#openBuffers;
     const open = [...this.#clients].filter((driver) => driver !== options.except && driver.readyState === ReadyState.OPEN);
     return broadcastTo(open, data, options, {
       pending: (driver) => buffers.get(driver)?.pending() ?? 0,
@@ -449,10 +450,16 @@ export class WebSocketServer {
   static {
     connectionOpened = (tracked) => {
       const driver = tracked.driver;
-      if (driver !== null && driver.readyState === ReadyState.OPEN) tracked.server.#clients.add(driver);
+      if (driver === null || driver.readyState !== ReadyState.OPEN) return;
+      tracked.server.#clients.add(driver);
+      tracked.server.#openBuffers.set(driver, tracked);
     };
     connectionClosed = (tracked) => {
-      if (tracked.driver !== null) tracked.server.#clients.delete(tracked.driver);
+      const driver = tracked.driver;
+      if (driver !== null) {
+        tracked.server.#clients.delete(driver);
+        tracked.server.#openBuffers.delete(driver);
+      }
       tracked.server.#untrack(tracked);
     };
   }

@@ -6,13 +6,16 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Socket, SocketInfo } from '../../events.js';
+import { CoalescingWriter } from './tick-coalescer.js';
 import { reportFlush } from './write-buffer.js';
 
 /**
  * Makes the `Socket` a driver writes to from a Node stream (`net.Socket`,
  * `tls.TLSSocket` or any `Duplex`). Writes after the stream has ended or
  * been destroyed are dropped: the connection is over and the driver has
- * nothing left to say that the peer could read.
+ * nothing left to say that the peer could read. Writes after the first in
+ * one tick reach the stream together at the end of the tick (one
+ * `writev`: see tick-coalescer.ts).
  */
 export function streamSocket(stream: Duplex, init: SocketInfo = {}): Socket {
   return new StreamSocket(stream, init);
@@ -21,15 +24,14 @@ export function streamSocket(stream: Duplex, init: SocketInfo = {}): Socket {
 // A class, so every connection shares `write` and `bufferedAmount` (a
 // server holds many idle connections). `url` and `env` are own fields only
 // when given (`declare`: no field is defined for them otherwise).
-class StreamSocket implements Socket {
+class StreamSocket extends CoalescingWriter implements Socket {
   declare url?: string | URL;
   declare env?: unknown;
-  readonly #stream: Duplex;
   // Lets `writeBuffer(stream)` see every flush, not only Node's `drain`.
   readonly #flushed: () => void;
 
   constructor(stream: Duplex, init: SocketInfo) {
-    this.#stream = stream;
+    super(stream);
     if (init.url !== undefined) this.url = init.url;
     if (init.env !== undefined) this.env = init.env;
     this.#flushed = () => reportFlush(stream);
@@ -38,12 +40,11 @@ class StreamSocket implements Socket {
   // Node's return value is the socket contract's: false above the
   // stream's high-water mark, until its `drain` (attach reports it).
   write(bytes: Uint8Array): boolean {
-    const stream = this.#stream;
-    return stream.writable ? stream.write(bytes, this.#flushed) : true;
+    return this.stream.writable ? this.writeCoalesced(bytes, this.#flushed) : true;
   }
 
   get bufferedAmount(): number {
-    const stream = this.#stream;
+    const stream = this.stream;
     return stream.destroyed ? 0 : stream.writableLength;
   }
 }

@@ -20,6 +20,11 @@ export function reportFlush(stream: Duplex): void {
   flushedAttached(stream);
   const listeners = flushListeners.get(stream);
   if (listeners === undefined) return;
+  // Called for every write: no copy for the usual single listener.
+  if (listeners.size === 1) {
+    for (const listener of listeners) listener();
+    return;
+  }
   for (const listener of [...listeners]) listener();
 }
 

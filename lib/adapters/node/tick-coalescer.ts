@@ -1,0 +1,90 @@
+/**
+ * Write coalescing for Node streams: the second and later writes to one
+ * stream in the same tick are held (`cork()`) and handed over together
+ * at the end of the tick (`uncork()`), which a `net.Socket` turns into one
+ * `writev` system call instead of one `write` each.
+ *
+ * A broadcast issued several times from one read (a burst of messages,
+ * each relayed to every client) otherwise costs one system call per
+ * message per client; coalesced, it costs two per client. The first write
+ * of a tick still goes out at once, so a connection that writes once per
+ * tick (a reply to one request) waits for nothing and pays for a number
+ * comparison.
+ *
+ * @module
+ */
+import type { Duplex } from 'node:stream';
+
+/**
+ * Bytes held corked at most: past them the stream is uncorked at once, so
+ * a burst of large messages is not held back, and `writableLength` (a
+ * broadcast's slow-client check, `bufferedAmount`) counts little that the
+ * transport was never offered.
+ */
+export const COALESCE_LIMIT = 64 * 1024;
+
+/** Writes to one stream, coalescing those of a tick after the first. Subclassed rather than held: one object less per connection. */
+export class CoalescingWriter {
+  // Which tick this is: bumped at the end of every tick in which something was written.
+  static #tick = 0;
+  static #endScheduled = false;
+  // Writers corked in this tick, uncorked at its end.
+  static #corkedWriters: CoalescingWriter[] = [];
+
+  static #endTick(): void {
+    CoalescingWriter.#tick++;
+    CoalescingWriter.#endScheduled = false;
+    const writers = CoalescingWriter.#corkedWriters;
+    CoalescingWriter.#corkedWriters = [];
+    for (const writer of writers) writer.#uncork();
+  }
+
+  readonly #stream: Duplex;
+  #lastWriteTick = -1;
+  #lastCorkTick = -1;
+  // Corked by us and not yet uncorked.
+  #corked = false;
+
+  constructor(stream: Duplex) {
+    this.#stream = stream;
+  }
+
+  /** The stream written to. */
+  protected get stream(): Duplex {
+    return this.#stream;
+  }
+
+  /**
+   * Writes `bytes`, corked if it is not the first write to the stream this
+   * tick. Returns what `stream.write()` returns (false above its
+   * high-water mark, corked bytes included: backpressure is unchanged).
+   */
+  protected writeCoalesced(bytes: Uint8Array, callback: () => void): boolean {
+    const stream = this.#stream;
+    const tick = CoalescingWriter.#tick;
+    if (this.#lastWriteTick !== tick) {
+      this.#lastWriteTick = tick;
+      if (!CoalescingWriter.#endScheduled) {
+        CoalescingWriter.#endScheduled = true;
+        // After the current callback and before any further I/O.
+        process.nextTick(CoalescingWriter.#endTick);
+      }
+    } else if (this.#lastCorkTick !== tick) {
+      // Corked once a tick at most: after an early uncork, later writes go straight to the stream.
+      this.#lastCorkTick = tick;
+      this.#corked = true;
+      stream.cork();
+      CoalescingWriter.#corkedWriters.push(this);
+    }
+    const accepted = stream.write(bytes, callback);
+    if (this.#corked && stream.writableLength >= COALESCE_LIMIT) this.#uncork();
+    return accepted;
+  }
+
+  #uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    // Of a stream ended or destroyed since, this does nothing harmful.
+    this.#stream.uncork();
+  }
+}
