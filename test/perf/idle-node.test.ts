@@ -6,10 +6,12 @@
  * child process, so only the server's side is in the measure; Node's own
  * socket objects (about 1.3 KiB) are.
  *
- * About 2.8-2.9 KiB here for both (ws 8.x: 2.8 KiB the same way; before
- * issue 13's cuts 7.8 KiB through handleUpgrade, 10.5 KiB through the
- * server object, which kept each request's IncomingMessage). The limit
- * leaves room for noise, not for a closure or a table more per connection.
+ * About 2.9-3.1 KiB here for both (500 connections, so fixed costs weigh
+ * more than at bench/e2e's 10,000, where handleUpgrade holds 2.74 KiB and
+ * ws 2.71; before issue 13's cuts 7.8 KiB through handleUpgrade, 10.5 KiB
+ * through the server object, which kept each request's IncomingMessage).
+ * The limit leaves room for noise, not for a closure or a table more per
+ * connection.
  */
 import http from 'node:http';
 import type net from 'node:net';
