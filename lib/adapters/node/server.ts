@@ -89,6 +89,17 @@ class Tracked implements WriteBuffer, ConnectionWatcher {
 // HTTP/2 connections' drivers, for the `open` and `close` listeners they
 // share (a driver calls its listeners with itself as `this`).
 const trackedByDriver = new WeakMap<object, Tracked>();
+/**
+ * The record of an open connection, for a broadcast's slow-client check:
+ * over HTTP/1.1 the watcher of its attachment, over HTTP/2 the WeakMap
+ * entry above. Looked up, not kept in a map of its own: one entry less
+ * per idle connection.
+ */
+function trackedOf(driver: ServerDriver): Tracked | undefined {
+  const watcher = attachmentOfDriver(driver)?.watcher;
+  return watcher instanceof Tracked ? watcher : trackedByDriver.get(driver);
+}
+
 // Set by WebSocketServer's static block (they reach the server's private state).
 let connectionOpened: (tracked: Tracked) => void;
 let connectionClosed: (tracked: Tracked) => void;
@@ -130,8 +141,6 @@ export class WebSocketServer {
   readonly #limits: ResolvedOptions;
   readonly #extensions: readonly Extension[];
   readonly #clients = new Set<ServerDriver>();
-  // The transport's outgoing buffer of each open connection, for a broadcast's slow-client check.
-  readonly #openBuffers = new Map<ServerDriver, WriteBuffer>();
   readonly #tracked = new Set<Tracked>();
   /** For each server served: removes the listeners `serve()` added to it. */
   readonly #served = new Map<ServableServer, () => void>();
@@ -170,10 +179,9 @@ export class WebSocketServer {
     data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage,
     options: ServerBroadcastOptions = {},
   ): BroadcastResult {
-    const buffers = this.#openBuffers;
     const open = [...this.#clients].filter((driver) => driver !== options.except && driver.readyState === ReadyState.OPEN);
     return broadcastTo(open, data, options, {
-      pending: (driver) => buffers.get(driver)?.pending() ?? 0,
+      pending: (driver) => trackedOf(driver)?.pending() ?? 0,
       write: (driver, message) => driver.sendPrepared(message),
       close: (driver) => driver.close(CloseCode.POLICY_VIOLATION, 'too slow'),
     });
@@ -452,13 +460,11 @@ export class WebSocketServer {
       const driver = tracked.driver;
       if (driver === null || driver.readyState !== ReadyState.OPEN) return;
       tracked.server.#clients.add(driver);
-      tracked.server.#openBuffers.set(driver, tracked);
     };
     connectionClosed = (tracked) => {
       const driver = tracked.driver;
       if (driver !== null) {
         tracked.server.#clients.delete(driver);
-        tracked.server.#openBuffers.delete(driver);
       }
       tracked.server.#untrack(tracked);
     };
