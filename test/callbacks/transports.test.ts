@@ -74,9 +74,10 @@ describe('writeBuffer(stream)', () => {
     buffer.onFlush(() => seen.push(buffer.pending()));
     socket.write(new Uint8Array(5));
     socket.write(new Uint8Array(3));
-    expect(buffer.pending()).toBe(8);
-    // The second write reaches the stream at the end of the tick (tick-coalescer.ts).
+    // The second write is held to the end of the tick (tick-coalescer.ts): not yet offered, not pending.
+    expect(buffer.pending()).toBe(5);
     await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(buffer.pending()).toBe(8);
     release();
     await expect.poll(() => seen).toEqual([3]);
     release();

@@ -80,8 +80,10 @@ export function terminate(driver: object): boolean {
  * - each chunk read is passed to `driver.parse()`, which takes ownership
  *   of it (Node hands every read a fresh Buffer, so this is safe); the
  *   stream is corked meanwhile, so what the driver writes while it
- *   handles that read leaves as one writev when `parse()` returns (and
- *   counts in `bufferedAmount` until then);
+ *   handles that read leaves as one writev when `parse()` returns, or at
+ *   the end of the tick (at most 64 KiB is held, and held bytes do not
+ *   count in `bufferedAmount`: held-bytes.ts; end a connection with
+ *   {@link terminate}, which hands them on, not `stream.destroy()`);
  * - the stream ending or closing calls `driver.transportClosed()`
  *   (`close` with 1006 if no close handshake completed); the stream
  *   failing (a reset, a refused connection, a TLS error) calls

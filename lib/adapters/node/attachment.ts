@@ -23,6 +23,7 @@ import type { Duplex } from 'node:stream';
 import type { Listener } from '../../emitter.js';
 import type { CloseEvent, DriverEventMap } from '../../events.js';
 import type { ProtocolError } from '../../errors.js';
+import { hold, release, unsentBytes } from './held-bytes.js';
 import { deadlineKeeper, type DeadlineKeeper, type DeadlineSettings } from '../../connection/deadlines.js';
 
 /** What an {@link Attachment} needs of a driver; every wsdriver driver has it. */
@@ -65,7 +66,7 @@ export function flushedAttached(stream: Duplex): void {
   // A send refused for a maxBufferedBytes below the stream's high-water
   // mark waits for the buffer to empty, which Node's `drain` does not report.
   const attachment = attachmentOf(stream);
-  if (attachment !== undefined && stream.writableLength === 0) attachment.driver.transportDrained();
+  if (attachment !== undefined && unsentBytes(stream) === 0) attachment.driver.transportDrained();
 }
 
 /**
@@ -262,14 +263,15 @@ function onStreamData(this: Duplex, chunk: Uint8Array): void {
   if (attachment === undefined) return;
   // What the driver writes while it handles one read (a large frame's
   // header and payload, the answers to a batch of small messages) goes
-  // to the kernel as one writev when the read is done: one system call,
-  // and no header alone in a TCP segment of its own (Nagle is off).
-  // Nothing waits for a later tick.
-  this.cork();
+  // to the kernel as one writev when the read is done (or, if the tick
+  // coalescer holds it too, at the end of the tick): one system call, and
+  // no header alone in a TCP segment of its own (Nagle is off). What is
+  // held does not count as unsent (held-bytes.ts).
+  hold(this);
   try {
     attachment.driver.parse(chunk);
   } finally {
-    this.uncork();
+    release(this);
   }
 }
 function onStreamEnd(this: Duplex): void {

@@ -8,6 +8,7 @@
  * @module
  */
 import type { Duplex } from 'node:stream';
+import { unsentBytes } from './held-bytes.js';
 import type { Listener } from '../../emitter.js';
 import type { DriverEventMap } from '../../events.js';
 import { writeBuffer } from './write-buffer.js';
@@ -34,7 +35,7 @@ export function applyBackpressure(driver: BackpressuredDriver, stream: Duplex): 
   // for a maxBufferedBytes below the stream's high-water mark waits for
   // the buffer to empty instead (streamSocket reports every flush).
   const offFlush = writeBuffer(stream).onFlush(() => {
-    if (stream.writableLength === 0) driver.transportDrained();
+    if (unsentBytes(stream) === 0) driver.transportDrained();
   });
   const onPause = () => {
     stream.pause();

@@ -13,6 +13,7 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { unsentBytes } from './held-bytes.js';
 import tls from 'node:tls';
 import { checkCloseArguments } from '../../connection/base-driver.js';
 import { ReadyState } from '../../connection/connection-state.js';
@@ -73,7 +74,7 @@ class Tracked implements WriteBuffer, ConnectionWatcher {
   }
 
   pending(): number {
-    return this.transport.destroyed ? 0 : this.transport.writableLength;
+    return unsentBytes(this.transport);
   }
 
   onFlush(listener: () => void): () => void {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Duplex } from 'node:stream';
+import { unsentBytes } from './held-bytes.js';
 import type { Socket, SocketInfo } from '../../events.js';
 import { CoalescingWriter } from './tick-coalescer.js';
 import { reportFlush } from './write-buffer.js';
@@ -44,7 +45,6 @@ class StreamSocket extends CoalescingWriter implements Socket {
   }
 
   get bufferedAmount(): number {
-    const stream = this.stream;
-    return stream.destroyed ? 0 : stream.writableLength;
+    return unsentBytes(this.stream);
   }
 }

@@ -14,14 +14,7 @@
  * @module
  */
 import type { Duplex } from 'node:stream';
-
-/**
- * Bytes held corked at most: past them the stream is uncorked at once, so
- * a burst of large messages is not held back, and `writableLength` (a
- * broadcast's slow-client check, `bufferedAmount`) counts little that the
- * transport was never offered.
- */
-export const COALESCE_LIMIT = 64 * 1024;
+import { hold, noteWritten, release, unsentBytes } from './held-bytes.js';
 
 /** Writes to one stream, coalescing those of a tick after the first. Subclassed rather than held: one object less per connection. */
 export class CoalescingWriter {
@@ -36,7 +29,14 @@ export class CoalescingWriter {
     CoalescingWriter.#endScheduled = false;
     const writers = CoalescingWriter.#corkedWriters;
     CoalescingWriter.#corkedWriters = [];
-    for (const writer of writers) writer.#uncork();
+    // One stream's fault must not leave the others corked.
+    for (const writer of writers) {
+      try {
+        writer.#uncork();
+      } catch {
+        // Reported by the stream itself (its 'error'); nothing to add here.
+      }
+    }
   }
 
   readonly #stream: Duplex;
@@ -73,18 +73,21 @@ export class CoalescingWriter {
       // Corked once a tick at most: after an early uncork, later writes go straight to the stream.
       this.#lastCorkTick = tick;
       this.#corked = true;
-      stream.cork();
+      hold(stream);
       CoalescingWriter.#corkedWriters.push(this);
     }
     const accepted = stream.write(bytes, callback);
-    if (this.#corked && stream.writableLength >= COALESCE_LIMIT) this.#uncork();
-    return accepted;
+    // Past HOLD_LIMIT this uncorks the stream at once.
+    noteWritten(stream, bytes.length);
+    // Node answers false above the high-water mark, held bytes included;
+    // the contract's answer is about what the transport has not taken.
+    return accepted || unsentBytes(stream) < stream.writableHighWaterMark;
   }
 
   #uncork(): void {
     if (!this.#corked) return;
     this.#corked = false;
     // Of a stream ended or destroyed since, this does nothing harmful.
-    this.#stream.uncork();
+    release(this.#stream);
   }
 }

@@ -10,6 +10,7 @@
  * @module
  */
 import type { Duplex } from 'node:stream';
+import { unsentBytes } from './held-bytes.js';
 import type { WriteBuffer } from '../callbacks/write-buffer.js';
 import { flushedAttached } from './attachment.js';
 
@@ -31,7 +32,8 @@ export function reportFlush(stream: Duplex): void {
 /**
  * The outgoing buffer of `stream` (a `net.Socket`, `tls.TLSSocket` or any
  * `Duplex`), to pass to `bindHandler` or `ClientGroup.bind`. `pending()`
- * is `stream.writableLength`. Flushes are seen for what the driver writes
+ * is `stream.writableLength`, less what the adapter holds corked for the
+ * rest of the tick (held-bytes.ts). Flushes are seen for what the driver writes
  * through `streamSocket` (as `attach` and `handleUpgrade` set up),
  * and for other writes when Node emits `drain`.
  */
@@ -48,8 +50,7 @@ class StreamWriteBuffer implements WriteBuffer {
   }
 
   pending(): number {
-    const stream = this.#stream;
-    return stream.destroyed ? 0 : stream.writableLength;
+    return unsentBytes(this.#stream);
   }
 
   onFlush(listener: () => void): () => void {
