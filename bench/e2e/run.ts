@@ -268,8 +268,11 @@ async function main(): Promise<void> {
   if (PUBLISH) publish(results, seconds, load);
 }
 
-const fmt = (value: number, digits = 1) =>
-  value >= 1e6 ? `${(value / 1e6).toFixed(2)} M` : value >= 1e4 ? `${(value / 1e3).toFixed(1)} k` : value.toFixed(digits);
+// A figure a server did not produce (no latency sample from a server too slow to finish one broadcast) prints blank.
+const fmt = (value: number | undefined, digits = 1) =>
+  value === undefined || !Number.isFinite(value)
+    ? ''
+    : value >= 1e6 ? `${(value / 1e6).toFixed(2)} M` : value >= 1e4 ? `${(value / 1e3).toFixed(1)} k` : value.toFixed(digits);
 
 /** Median figure of `kind`, and its ratio to `reference`: the median of per-repetition ratios, with their range. */
 function compare(byServer: Record<string, Record<string, number>[]>, kind: string, reference: string, key: string) {
