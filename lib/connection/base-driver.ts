@@ -433,7 +433,7 @@ export abstract class BaseDriver {
       if (chunk.length === 0 || this.state.kind === 'closed') return;
       this.deadlines?.heard();
       if (this.inputPaused) {
-        this.#holdWhilePaused(chunk);
+        this.holdWhilePaused(chunk);
         return;
       }
       if (this.#started) {
@@ -457,8 +457,13 @@ export abstract class BaseDriver {
     early.append(chunk);
   }
 
-  /** Input while paused: held unread, up to maxPausedBytes. */
-  #holdWhilePaused(chunk: Uint8Array): void {
+  /**
+   * Input while paused: held unread, up to maxPausedBytes (then the
+   * connection fails with 1009). Also for a request head not yet read.
+   *
+   * @internal
+   */
+  protected holdWhilePaused(chunk: Uint8Array): void {
     // Before start() the chunk is the caller's until copied (see parse()).
     if (this.inputGate.hold(this.#started ? chunk : chunk.slice())) return;
     this.inputGate.clear();
@@ -832,7 +837,7 @@ export abstract class BaseDriver {
   /** Reads one chunk; what a pause left unread is held in the gate. */
   #read(chunk: Uint8Array): void {
     const rest = this.receive(chunk);
-    if (rest !== undefined && rest.length > 0) this.#holdWhilePaused(rest);
+    if (rest !== undefined && rest.length > 0) this.holdWhilePaused(rest);
   }
 
   /**
@@ -854,7 +859,7 @@ export abstract class BaseDriver {
       const held = this.#heldInput;
       if (held === null || i >= held.length) return;
       const chunk = held[i++]!;
-      if (this.inputPaused) this.#holdWhilePaused(chunk);
+      if (this.inputPaused) this.holdWhilePaused(chunk);
       else this.#read(chunk);
     }
   }

@@ -117,10 +117,8 @@ export class DraftSelectingServerDriver extends BaseDriver implements HttpServer
       const head = this.#head;
       if (head === null || this.state.kind === 'closed') return;
       if (this.inputPaused) {
-        // Paused before the request arrived: held unread (copied: the caller's chunk is not ours until read).
-        if (this.inputGate.hold(toBytes(bytes).slice())) return;
-        this.inputGate.clear();
-        this.failConnection(protocolError('PAUSED_INPUT_TOO_LARGE', { max: this.options.maxPausedBytes }));
+        // Paused before the request arrived: held unread, as any paused input.
+        this.holdWhilePaused(toBytes(bytes));
         return;
       }
       const result = head.push(toBytes(bytes));
