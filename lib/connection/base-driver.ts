@@ -14,7 +14,8 @@ import { EventHub, type Listener } from '../emitter.js';
 import { ByteAccumulator } from '../frame/byte-accumulator.js';
 import type { PreparedMessage } from '../frame/prepared-message.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
-import { errorResponse } from '../http/serialize.js';
+import { errorResponse, unreadableHeadResponse } from '../http/serialize.js';
+import type { RequestHead, RequestHeadParser } from '../http/head-parser.js';
 import { QUEUED_ENTRY_OVERHEAD, type ResolvedOptions } from '../options.js';
 import { CONNECTING, FAILING, OPEN, readyStateOf, type ClosingState, type ConnectionState, type ReadyState } from './connection-state.js';
 import type { DriverEventMap, Socket } from '../events.js';
@@ -455,6 +456,30 @@ export abstract class BaseDriver {
       return;
     }
     early.append(chunk);
+  }
+
+  /**
+   * `Driver.server`'s first stage: feeds one chunk to the request-head
+   * parser. Returns the head and the bytes after it once complete; null
+   * while it is incomplete, held (paused), or refused: a head that cannot
+   * be read is answered 431 or 400 (RFC 6585 §5) and fails the connection.
+   *
+   * @internal
+   */
+  protected readRequestHead(parser: RequestHeadParser, bytes: Uint8Array): { readonly head: RequestHead; readonly rest: Uint8Array } | null {
+    if (this.inputPaused) {
+      // Paused before the request arrived: held unread, as any paused input.
+      this.holdWhilePaused(toBytes(bytes));
+      return null;
+    }
+    const result = parser.push(toBytes(bytes));
+    if (result.kind === 'incomplete') return null;
+    if (result.kind === 'error') {
+      this.socket.write(unreadableHeadResponse(result.error));
+      this.failConnection(result.error);
+      return null;
+    }
+    return result;
   }
 
   /**

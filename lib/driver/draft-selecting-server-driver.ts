@@ -15,15 +15,13 @@
  *
  * @module
  */
-import { protocolError, type ProtocolError } from '../errors.js';
+import type { ProtocolError } from '../errors.js';
 import { RequestHeadParser, type HeaderFields } from '../http/head-parser.js';
 import { requestFromHead, type RackEnv } from '../http/request.js';
-import { unreadableHeadResponse } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { ExtensionStack } from '../extensions/extension-stack.js';
 import { encodeClosePayload } from '../frame/close-payload.js';
-import { toBytes } from '../bytes.js';
 import type { PreparedMessage } from '../frame/prepared-message.js';
 import { BaseDriver, type SendCallback } from '../connection/base-driver.js';
 import type { DeadlineKeeper } from '../connection/deadlines.js';
@@ -116,18 +114,9 @@ export class DraftSelectingServerDriver extends BaseDriver implements HttpServer
     this.hub.run(() => {
       const head = this.#head;
       if (head === null || this.state.kind === 'closed') return;
-      if (this.inputPaused) {
-        // Paused before the request arrived: held unread, as any paused input.
-        this.holdWhilePaused(toBytes(bytes));
-        return;
-      }
-      const result = head.push(toBytes(bytes));
-      if (result.kind === 'incomplete') return;
+      const result = this.readRequestHead(head, bytes);
+      if (result === null) return;
       this.#head = null;
-      if (result.kind === 'error') {
-        this.#failRequest(result.error);
-        return;
-      }
       const chosen = selectServerDriver(requestFromHead(result.head), this.socket, this.options, this.hub);
       this.#handOver(chosen);
       this.#delegate = chosen;
@@ -286,10 +275,6 @@ export class DraftSelectingServerDriver extends BaseDriver implements HttpServer
     }
   }
 
-  #failRequest(error: ProtocolError): void {
-    this.socket.write(unreadableHeadResponse(error));
-    this.failConnection(error);
-  }
 
   // --- BaseDriver's hooks, for the stage before the request arrives ---
 

@@ -16,12 +16,9 @@
  *
  * @module
  */
-import { protocolError, type ProtocolError } from '../errors.js';
 import { RequestHeadParser, type HeaderFields } from '../http/head-parser.js';
 import { requestFromHead, type HandshakeRequest, type RackEnv } from '../http/request.js';
-import { unreadableHeadResponse } from '../http/serialize.js';
 import type { ResolvedOptions } from '../options.js';
-import { toBytes } from '../bytes.js';
 import { PauseReason } from '../connection/input-gate.js';
 import { ReadyState } from '../connection/connection-state.js';
 import type { Socket } from '../events.js';
@@ -105,18 +102,9 @@ export class HybiHttpServerDriver extends HybiServerBase<HandshakeRequest | null
   #readHead(bytes: Uint8Array): void {
     const head = this.#head;
     if (head === null || this.state.kind === 'closed') return;
-    if (this.inputPaused) {
-      // Paused before the request arrived: held unread, as any paused input.
-      this.holdWhilePaused(toBytes(bytes));
-      return;
-    }
-    const result = head.push(toBytes(bytes));
-    if (result.kind === 'incomplete') return;
+    const result = this.readRequestHead(head, bytes);
+    if (result === null) return;
     this.#head = null;
-    if (result.kind === 'error') {
-      this.#failRequest(result.error);
-      return;
-    }
     this.request = requestFromHead(result.head);
     // Bytes that came with the head are read once the `connect` listeners
     // have had their chance to call start(): then they are frames, not
@@ -132,8 +120,4 @@ export class HybiHttpServerDriver extends HybiServerBase<HandshakeRequest | null
     for (const chunk of afterHead) super.parse(chunk);
   }
 
-  #failRequest(error: ProtocolError): void {
-    this.socket.write(unreadableHeadResponse(error));
-    this.failConnection(error);
-  }
 }
