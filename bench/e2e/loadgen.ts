@@ -90,6 +90,26 @@ async function openAll(port: number, raw: boolean, count: number, deflate: boole
   return sockets;
 }
 
+/**
+ * Warm-up, then the timed window between the `start` and `end`
+ * checkpoints (run.ts samples the server at each); `timing` marks the
+ * window for the caller's counters. Returns its length and this process's
+ * CPU time (user + system, µs) over it.
+ */
+async function timedWindow(workload: { readonly warmupMs: number; readonly windowMs: number }, timing: (on: boolean) => void): Promise<{ windowMs: number; cpu: number }> {
+  await sleep(workload.warmupMs);
+  await checkpoint('start');
+  const cpuBefore = process.cpuUsage();
+  const start = performance.now();
+  timing(true);
+  await sleep(workload.windowMs);
+  timing(false);
+  const windowMs = performance.now() - start;
+  const cpu = process.cpuUsage(cpuBefore);
+  await checkpoint('end');
+  return { windowMs, cpu: cpu.user + cpu.system };
+}
+
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
@@ -150,16 +170,7 @@ async function echo(sockets: net.Socket[], raw: boolean, workload: Extract<Workl
     send();
   }
   await checked;
-  await sleep(workload.warmupMs);
-  await checkpoint('start');
-  const cpuBefore = process.cpuUsage();
-  const start = performance.now();
-  timing = true;
-  await sleep(workload.windowMs);
-  timing = false;
-  const windowMs = performance.now() - start;
-  const cpu = process.cpuUsage(cpuBefore);
-  await checkpoint('end');
+  const { windowMs, cpu } = await timedWindow(workload, (on) => (timing = on));
   running = false;
   const deadline = performance.now() + 5000;
   while (outstanding > 0 && performance.now() < deadline) await sleep(5);
@@ -170,7 +181,7 @@ async function echo(sockets: net.Socket[], raw: boolean, workload: Extract<Workl
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
     p999: percentile(sorted, 0.999),
-    cpu: cpu.user + cpu.system,
+    cpu,
   };
 }
 
@@ -220,16 +231,7 @@ async function broadcast(sockets: net.Socket[], raw: boolean, workload: Extract<
     socket.resume();
   }
   for (let i = 0; i < workload.inFlight; i++) ask();
-  await sleep(workload.warmupMs);
-  await checkpoint('start');
-  const cpuBefore = process.cpuUsage();
-  const start = performance.now();
-  timing = true;
-  await sleep(workload.windowMs);
-  timing = false;
-  const windowMs = performance.now() - start;
-  const cpu = process.cpuUsage(cpuBefore);
-  await checkpoint('end');
+  const { windowMs, cpu } = await timedWindow(workload, (on) => (timing = on));
   running = false;
   // The figure is the window's; what is still in flight only has to arrive (a slow server may take long).
   const deadline = performance.now() + 30_000;
@@ -238,7 +240,7 @@ async function broadcast(sockets: net.Socket[], raw: boolean, workload: Extract<
   // Connections still open, compressors (with permessage-deflate) made: what each connection holds.
   await checkpoint('held');
   const sorted = Float64Array.from(latencies).sort();
-  return { messages: deliveries, windowMs, cpu: cpu.user + cpu.system, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
+  return { messages: deliveries, windowMs, cpu, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
 }
 
 async function partial(sockets: net.Socket[], workload: Extract<Workload, { type: 'partial' }>): Promise<Partial<LoadResult>> {
