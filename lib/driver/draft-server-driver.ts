@@ -93,7 +93,12 @@ export class DraftServerDriver extends HybiHttpServerDriver {
     // A header set before the request named the draft may be one the draft
     // writes itself: the caller's mistake, reported once parse() is done
     // (the draft leaves it out of its response).
-    for (const [name] of this.outgoingHeaders.entries()) this.hub.call(() => draft.checkHeader(name));
+    for (const [name] of this.#extraHeaders()) this.hub.call(() => draft.checkHeader(name));
+  }
+
+  /** The headers added with `setHeader()`; made only if there are any (most connections add none). */
+  #extraHeaders(): ReadonlyArray<readonly [string, string]> {
+    return this.outgoingHeaderLines === '' ? [] : this.outgoingHeaders.entries();
   }
 
   // --- the protocol hooks: the draft's once chosen, else RFC 6455's ---
@@ -103,7 +108,7 @@ export class DraftServerDriver extends HybiHttpServerDriver {
   }
 
   protected override handshake(): boolean {
-    return this.#draft === null ? super.handshake() : this.#draft.handshake(this.outgoingHeaders.entries());
+    return this.#draft === null ? super.handshake() : this.#draft.handshake(this.#extraHeaders());
   }
 
   protected override receive(bytes: Uint8Array): Uint8Array | void {
