@@ -35,7 +35,6 @@ export function enableDrafts(): void {
 
 enableDrafts();
 
-// Types only: the drivers come from Driver.server and Driver.rack.
-export type { DraftServerDriver } from '../driver/draft-server-driver.js';
+// The drivers come from Driver.server and Driver.rack (types HttpServerDriver and ServerSideDriver).
 export { draftVersionOf } from './select-draft-protocol.js';
 export type { HixieVersion } from './hixie-handshake.js';
