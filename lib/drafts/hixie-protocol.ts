@@ -17,7 +17,7 @@ import type { HandshakeRequest } from '../http/request.js';
 import { encodeHead, errorResponse } from '../http/serialize.js';
 import { selectSubprotocol } from '../handshake/server-handshake.js';
 import type { ResolvedOptions } from '../options.js';
-import { HixieFrameParser } from './hixie-frame-parser.js';
+import { HixieFrameParser, type HixieFrameSink } from './hixie-frame-parser.js';
 import { checkDraftRequest, DRAFT_MANAGED_HEADERS, draftResponseHead, type HixieVersion } from './hixie-handshake.js';
 
 const encoder = new TextEncoder();
@@ -32,8 +32,11 @@ export function encodeTextFrame(message: string): Uint8Array {
   return frame;
 }
 
-/** The part both drafts share; see the module comment. */
-export abstract class HixieProtocol implements DraftProtocol {
+/**
+ * The part both drafts share; see the module comment. It is also what its
+ * frame parser reports to: no closures per connection.
+ */
+export abstract class HixieProtocol implements DraftProtocol, HixieFrameSink {
   abstract readonly version: HixieVersion;
   /**
    * The driver this part serves.
@@ -68,14 +71,17 @@ export abstract class HixieProtocol implements DraftProtocol {
     this.headers = request.headers;
     this.#url = url;
     this.#protocols = options.protocols;
-    this.parser = new HixieFrameParser(
-      {
-        onText: (text) => host.message(text),
-        onClosingFrame: () => this.onClosingFrame(),
-        onFrameError: (error) => host.fail(error),
-      },
-      { maxLength: options.maxLength, closingFrame },
-    );
+    this.parser = new HixieFrameParser(this, { maxLength: options.maxLength, closingFrame });
+  }
+
+  /** A text message arrived. */
+  onText(text: string): void {
+    this.host.message(text);
+  }
+
+  /** The client broke the framing rules or a limit. */
+  onFrameError(error: ProtocolError): void {
+    this.host.fail(error);
   }
 
   get retainedBytes(): number {
@@ -121,7 +127,7 @@ export abstract class HixieProtocol implements DraftProtocol {
   /** The response head is written: open, or wait for the rest of the handshake. */
   protected abstract afterResponseHead(): void;
   /** draft-76: the client sent 0xFF 0x00. */
-  protected abstract onClosingFrame(): void;
+  abstract onClosingFrame(): void;
   abstract closeOpenConnection(code: number, reason: string): void;
 
   receive(bytes: Uint8Array): void {

@@ -42,7 +42,7 @@ export class Hixie75Protocol extends HixieProtocol {
     this.host.finish(code, reason, true);
   }
 
-  protected onClosingFrame(): void {
+  onClosingFrame(): void {
     // Not reached: the parser reports closing frames only for draft-76.
   }
 }

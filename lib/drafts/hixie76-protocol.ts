@@ -87,7 +87,7 @@ export class Hixie76Protocol extends HixieProtocol {
     this.host.enterClosing({ kind: 'closing', by: 'us', ours: { code, reason }, oursSent: true, theirs: null });
   }
 
-  protected onClosingFrame(): void {
+  onClosingFrame(): void {
     const state = this.host.state;
     if (state.kind === 'closing' && state.by === 'us') {
       this.host.finish(state.ours.code, state.ours.reason, true);
