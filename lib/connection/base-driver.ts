@@ -4,8 +4,10 @@
  * messages queued until the connection opens, and the rule that the
  * `close` event fires exactly once.
  *
- * Protocol drivers (RFC 6455, the hixie drafts) fill in the abstract
- * methods; nothing here knows about frames.
+ * Protocol drivers (RFC 6455's, lib/hybi/) fill in the abstract methods;
+ * the server driver that may speak a hixie draft passes them on to the
+ * draft's protocol part (`DraftProtocol`, server-side.ts). Nothing here
+ * knows about frames.
  *
  * @module
  */
