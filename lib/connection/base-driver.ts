@@ -305,7 +305,10 @@ export abstract class BaseDriver {
             this.#handshakeTimedOut();
             break;
           case 'ping':
-            if (this.state.kind === 'open') this.sendPing(new Uint8Array(0), undefined);
+            // A protocol without pings (the hixie drafts) sends none, so no
+            // pong can be late: keepalive stops rather than failing a
+            // healthy connection with PONG_TIMEOUT.
+            if (this.state.kind !== 'open' || !this.sendPing(new Uint8Array(0), undefined)) clock.stopKeepalive();
             break;
           case 'pong':
             this.failConnection(protocolError('PONG_TIMEOUT', {}));
@@ -739,7 +742,9 @@ export abstract class BaseDriver {
     return message.text !== null ? this.sendText(message.text) : this.sendBinary(message.payload);
   }
   /**
-   * Sends a ping on the open connection, registering `callback` for its pong.
+   * Sends a ping on the open connection, registering `callback` for its
+   * pong. False if nothing was sent: the protocol version has no pings, or
+   * too many callbacks wait.
    *
    * @internal
    */
