@@ -93,8 +93,17 @@ export interface DraftProtocol {
   checkHeader(name: string): void;
   /** Checks the request and writes the response; false if it was refused (400). */
   handshake(extraHeaders: ReadonlyArray<readonly [string, string]>): boolean;
-  /** Bytes received after `start()`. */
-  receive(bytes: Uint8Array): void;
+  /**
+   * Set while delivery is paused: `receive()` stops at the next frame and
+   * returns the rest of its chunk unread (docs/flow-control.md).
+   */
+  holdRest: boolean;
+  /**
+   * Bytes received after `start()`. Returns what it left unread because
+   * `holdRest` was set while it read, if anything; the driver holds that
+   * and gives it back on resume.
+   */
+  receive(bytes: Uint8Array): Uint8Array | void;
   /** Writes a text message on the open connection. */
   sendText(message: string): boolean;
   /** Throws if `close(code, reason)` is a caller mistake for the draft. */

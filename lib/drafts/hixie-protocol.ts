@@ -130,8 +130,16 @@ export abstract class HixieProtocol implements DraftProtocol, HixieFrameSink {
   abstract onClosingFrame(): void;
   abstract closeOpenConnection(code: number, reason: string): void;
 
-  receive(bytes: Uint8Array): void {
-    this.parser.push(bytes);
+  get holdRest(): boolean {
+    return this.parser.holdRest;
+  }
+
+  set holdRest(hold: boolean) {
+    this.parser.holdRest = hold;
+  }
+
+  receive(bytes: Uint8Array): Uint8Array | void {
+    return this.parser.push(bytes);
   }
 
   sendText(message: string): boolean {

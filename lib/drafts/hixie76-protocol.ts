@@ -62,12 +62,9 @@ export class Hixie76Protocol extends HixieProtocol {
     this.#key3Length = 0;
   }
 
-  override receive(bytes: Uint8Array): void {
+  override receive(bytes: Uint8Array): Uint8Array | void {
     const key3 = this.#key3;
-    if (key3 === null) {
-      this.parser.push(bytes);
-      return;
-    }
+    if (key3 === null) return this.parser.push(bytes);
     const taken = Math.min(KEY3_LENGTH - this.#key3Length, bytes.length);
     key3.set(bytes.subarray(0, taken), this.#key3Length);
     this.#key3Length += taken;
@@ -76,8 +73,9 @@ export class Hixie76Protocol extends HixieProtocol {
     const [value1, value2] = this.#keyValues;
     this.host.write(challengeAnswer(value1, value2, key3));
     this.host.open();
-    // Frames sent right behind key3; an `open` listener may have closed.
-    if (taken < bytes.length && this.host.state.kind !== 'closed') this.parser.push(bytes.subarray(taken));
+    // Frames sent right behind key3; an `open` listener may have closed,
+    // or paused (then the parser hands them back unread).
+    if (taken < bytes.length && this.host.state.kind !== 'closed') return this.parser.push(bytes.subarray(taken));
   }
 
   closeOpenConnection(code: number, reason: string): void {

@@ -90,6 +90,7 @@ export class DraftServerDriver extends HybiHttpServerDriver {
     const draft = draftProtocolFor(request, this.urlOf(request), this.options, new DraftServerDriver.#Host(this));
     if (draft === null) return;
     this.#draft = draft;
+    draft.holdRest = this.inputPaused;
     // A header set before the request named the draft may be one the draft
     // writes itself: the caller's mistake, reported once parse() is done
     // (the draft leaves it out of its response).
@@ -112,8 +113,17 @@ export class DraftServerDriver extends HybiHttpServerDriver {
   }
 
   protected override receive(bytes: Uint8Array): Uint8Array | void {
-    if (this.#draft === null) return super.receive(bytes);
-    this.#draft.receive(bytes);
+    return this.#draft === null ? super.receive(bytes) : this.#draft.receive(bytes);
+  }
+
+  protected override onInputPaused(): void {
+    super.onInputPaused();
+    if (this.#draft !== null) this.#draft.holdRest = true;
+  }
+
+  protected override onInputResumed(): void {
+    super.onInputResumed();
+    if (this.#draft !== null) this.#draft.holdRest = false;
   }
 
   protected override sendText(message: string): boolean {
