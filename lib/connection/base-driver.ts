@@ -31,7 +31,7 @@ import { outgoingBytes, toBytes, utf8Length } from '../bytes.js';
 type Queued =
   | { readonly kind: 'text'; readonly data: string; readonly done: SendCallback | undefined }
   | { readonly kind: 'binary'; readonly data: Uint8Array; readonly done: SendCallback | undefined }
-  | { readonly kind: 'ping'; readonly data: Uint8Array; readonly callback: (() => void) | undefined }
+  | { readonly kind: 'ping'; readonly data: Uint8Array; readonly callback: PingCallback | undefined }
   | { readonly kind: 'pong'; readonly data: Uint8Array };
 
 /**
@@ -39,6 +39,13 @@ type Queued =
  * error if the connection ended before it could be (docs/flow-control.md).
  */
 export type SendCallback = (error?: Error) => void;
+
+/**
+ * Called when the pong answering a ping arrives, or with an error if the
+ * ping was accepted while connecting but never sent (the connection closed
+ * first, or turned out to speak a hixie draft, which has no pings).
+ */
+export type PingCallback = (error?: Error) => void;
 
 const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
 
@@ -61,13 +68,31 @@ function checkSendCallback(done: unknown): void {
   if (done !== undefined && typeof done !== 'function') throw new TypeError('the send callback must be a function');
 }
 
-/** Tells a send's callback the connection ended before the message was sent. */
-function failSend(done: SendCallback): void {
-  queueMicrotask(() => done(new Error('the connection closed before the message was sent')));
+const CLOSED_BEFORE_SENT = 'the connection closed before the message was sent';
+
+/** Tells a callback its message or ping was never sent, and why. */
+function failSend(done: SendCallback | PingCallback, why: string = CLOSED_BEFORE_SENT): void {
+  queueMicrotask(() => done(new Error(why)));
+}
+
+/** The callback waiting on a queued item, if any. */
+function callbackOf(item: Queued): SendCallback | PingCallback | undefined {
+  switch (item.kind) {
+    case 'text':
+    case 'binary':
+      return item.done;
+    case 'ping':
+      return item.callback;
+    case 'pong':
+      return undefined;
+  }
 }
 
 function failQueued(queue: readonly Queued[]): void {
-  for (const item of queue) if ((item.kind === 'text' || item.kind === 'binary') && item.done !== undefined) failSend(item.done);
+  for (const item of queue) {
+    const done = callbackOf(item);
+    if (done !== undefined) failSend(done);
+  }
 }
 
 /** Shared machinery of all drivers; see the module comment. */
@@ -561,10 +586,12 @@ export abstract class BaseDriver {
 
   /**
    * Sends a ping, or queues it until open. `callback` runs when a pong with
-   * the same payload arrives. False if it cannot be sent, the version has
+   * the same payload arrives; a ping queued while connecting that is never
+   * sent (the connection closed first, or speaks a hixie draft) gets it
+   * with an error instead. False if it cannot be sent, the version has
    * no pings, or `maxPendingPings` callbacks are already waiting.
    */
-  ping(message: string | Uint8Array = '', callback?: () => void): boolean {
+  ping(message: string | Uint8Array = '', callback?: PingCallback): boolean {
     const data = toBytes(message);
     if (data.length > 125) throw new RangeError('ping payload is limited to 125 bytes');
     return this.hub.run(() => this.#sendOrQueue({ kind: 'ping', data, callback }, data.length));
@@ -792,9 +819,16 @@ export abstract class BaseDriver {
     if (queue !== null) {
       for (const item of queue) {
         const sent = this.#send(item);
-        if ((item.kind === 'text' || item.kind === 'binary') && item.done !== undefined) {
-          if (sent) this.settleWhenWritten(item.done);
-          else failSend(item.done);
+        const done = callbackOf(item);
+        if (done === undefined) continue;
+        // A ping's callback waits for its pong; a message's runs once written.
+        if (sent) {
+          if (item.kind !== 'ping') this.settleWhenWritten(done);
+        } else {
+          // Still open: the protocol has no such frame (a binary message or
+          // a ping on a hixie draft), or too many ping callbacks wait.
+          const what = item.kind === 'ping' ? 'ping' : `${item.kind} message`;
+          failSend(done, this.state.kind === 'open' ? `the ${this.version} connection cannot send a queued ${what}` : CLOSED_BEFORE_SENT);
         }
       }
     }

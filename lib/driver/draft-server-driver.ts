@@ -19,7 +19,7 @@ import type { HandshakeRequest } from '../http/request.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Extension } from '../extensions/extension.js';
 import type { PreparedMessage } from '../frame/prepared-message.js';
-import type { SendCallback } from '../connection/base-driver.js';
+import type { PingCallback, SendCallback } from '../connection/base-driver.js';
 import type { ClosingState, ConnectionState } from '../connection/connection-state.js';
 import type { DraftHost, DraftProtocol } from '../connection/server-side.js';
 import type { PieceHost, StreamedOut } from '../hybi/outgoing-message.js';
@@ -66,8 +66,12 @@ export class DraftServerDriver extends HybiHttpServerDriver {
     return this.#draft === null && super.binary(message, done);
   }
 
-  /** As {@link BaseDriver.ping}; always false once a draft is chosen. */
-  override ping(message?: string | Uint8Array, callback?: () => void): boolean {
+  /**
+   * As {@link BaseDriver.ping}; always false once a draft is chosen. A ping
+   * queued before the request named a draft is never sent: its callback
+   * gets an error when the connection opens.
+   */
+  override ping(message?: string | Uint8Array, callback?: PingCallback): boolean {
     return this.#draft === null && super.ping(message, callback);
   }
 

@@ -196,6 +196,31 @@ for (const [version, open] of [
       expect(decodeTextFrames(written.subarray(framesStart))).toEqual(['first', 'second', 'third']);
       // The drafts have no binary messages: the queued one is not sent, and its callback says so.
       expect(await binaryDone).toBeInstanceOf(Error);
+      expect((await binaryDone)?.message).toBe(`the ${version} connection cannot send a queued binary message`);
+    });
+
+    it('reports a ping queued before the head named the draft: never sent, its callback gets an error', async () => {
+      const { Driver } = await import('../../lib/index.js');
+      const { Recorder, latin1Bytes } = await import('../helpers/index.js');
+      const { draftRequestText, draft76Request } = await import('./draft-helpers.js');
+      const rec = new Recorder();
+      const driver = rec.attach(Driver.server(rec.socket, { allowDrafts: true }));
+      const calls: Array<Error | undefined> = [];
+      // Before the head nothing says which protocol: the ping queues as for RFC 6455.
+      expect(driver.ping('early', (error) => calls.push(error))).toBe(true);
+      expect(driver.text('after')).toBe(true);
+      driver.on('connect', () => driver.start());
+      driver.parse(latin1Bytes(version === 'hixie-75' ? draftRequestText() : draft76Request()));
+      if (version === 'hixie-76') driver.parse(new Uint8Array(8));
+      expect(driver.readyState).toBe(1);
+      await new Promise<void>((resolve) => queueMicrotask(resolve));
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toBeInstanceOf(Error);
+      expect(calls[0]!.message).toBe(`the ${version} connection cannot send a queued ping`);
+      // Nothing but the handshake and the text went out.
+      const written = rec.take();
+      const framesStart = new TextDecoder('latin1').decode(written).indexOf('\r\n\r\n') + 4 + (version === 'hixie-76' ? 16 : 0);
+      expect(decodeTextFrames(written.subarray(framesStart))).toEqual(['after']);
     });
   });
 }
