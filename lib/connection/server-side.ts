@@ -106,8 +106,6 @@ export interface DraftProtocol {
   receive(bytes: Uint8Array): Uint8Array | void;
   /** Writes a text message on the open connection. */
   sendText(message: string): boolean;
-  /** Throws if `close(code, reason)` is a caller mistake for the draft. */
-  checkClose(code: number, reason: string): void;
   /** Starts closing from the open state. */
   closeOpenConnection(code: number, reason: string): void;
   /** The connection failed or closed: read nothing more. */

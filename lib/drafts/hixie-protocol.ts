@@ -147,15 +147,6 @@ export abstract class HixieProtocol implements DraftProtocol, HixieFrameSink {
     return true;
   }
 
-  /**
-   * No close code or reason goes on the wire in either draft; they are
-   * only reported in this side's `close` event, so any integer and any
-   * string are accepted.
-   */
-  checkClose(code: number): void {
-    if (!Number.isInteger(code)) throw new TypeError('close() code must be an integer');
-  }
-
   /** Failing or closing a draft connection sends nothing: the parser just stops. */
   stop(): void {
     this.parser.stop();

@@ -151,10 +151,9 @@ export class DraftServerDriver extends HybiHttpServerDriver {
     return this.#draft === null && super.sendPong(message);
   }
 
-  protected override checkClose(code: number, reason: string): void {
-    if (this.#draft === null) super.checkClose(code, reason);
-    else this.#draft.checkClose(code, reason);
-  }
+  // close()'s code and reason are checked by RFC 6455's rule (checkClose)
+  // on a draft too: neither draft sends them, but a call that throws
+  // before the head must not be accepted once the head names a draft.
 
   protected override closeOpenConnection(code: number, reason: string): void {
     if (this.#draft === null) super.closeOpenConnection(code, reason);
