@@ -254,7 +254,7 @@ export abstract class BaseDriver {
     return this.sendFlow.bufferedAmount;
   }
 
-  /** True while delivery is paused (by `pause()`, or while a pong waits for the transport). */
+  /** True while delivery is paused (by `pause()`, or while a pong waits for the transport); false once closed. */
   get isPaused(): boolean {
     return this.inputPaused;
   }
@@ -842,11 +842,16 @@ export abstract class BaseDriver {
     const queue = this.#queue;
     this.#queue = null;
     this.#earlyInputBytes = null;
-    this.#gate?.clear();
+    // A pause ends with the connection: nothing is held or delivered any
+    // more, and the transport may be read to its end (a server waits for
+    // the client's FIN, RFC 6455 §7.1.1), so `resume` tells it so.
+    const wasPaused = this.inputPaused;
+    this.#gate = null;
     this.deadlines?.stop();
     this.deadlines = null;
     this.onClosed();
     if (queue !== null) failQueued(queue);
+    if (wasPaused) this.hub.emit('resume', {});
     this.hub.emit('close', { code, reason, wasClean });
   }
 

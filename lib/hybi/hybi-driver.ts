@@ -243,7 +243,7 @@ export abstract class HybiDriver extends BaseDriver {
     } else if (bytes.length > 0) {
       this.hub.emit('messagepiece', { data: bytes });
     }
-    return !this.inputGate.pausedBy(PauseReason.APPLICATION) && this.readyState !== 3;
+    return this.readyState !== 3 && !this.inputGate.pausedBy(PauseReason.APPLICATION);
   }
 
   /** A compressed piece is consumed: end the message after its last, then read on. */

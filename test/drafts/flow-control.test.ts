@@ -80,6 +80,19 @@ describe.each(['hixie-75', 'hixie-76'] as const)('pause() on %s', (version) => {
     expect(seen).toEqual(MESSAGES);
   });
 
+  it('close() while paused ends the pause: `resume` before `close`, isPaused false after', () => {
+    const { driver, rec } = opens[version]();
+    driver.pause();
+    driver.parse(FRAMES.slice());
+    driver.close();
+    // hixie-75 closes at once; hixie-76 reads what was held while it waits for the client's 0xFF 0x00.
+    expect(rec.messages).toEqual(version === 'hixie-75' ? [] : MESSAGES);
+    expect(driver.isPaused).toBe(false);
+    if (version === 'hixie-76') driver.parse(Uint8Array.of(0xff, 0x00));
+    expect(rec.types.filter((type) => type !== 'message')).toEqual(['pause', 'resume', 'close']);
+    expect(driver.isPaused).toBe(false);
+  });
+
   it('held input past maxPausedBytes fails the connection with PAUSED_INPUT_TOO_LARGE (1009)', () => {
     const { driver, rec } = opens[version]({ maxPausedBytes: 8 });
     pauseOnFirstMessage(driver);
