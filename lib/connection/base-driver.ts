@@ -31,8 +31,8 @@ import { outgoingBytes, toBytes, utf8Length } from '../bytes.js';
 type Queued =
   | { readonly kind: 'text'; readonly data: string; readonly done: SendCallback | undefined }
   | { readonly kind: 'binary'; readonly data: Uint8Array; readonly done: SendCallback | undefined }
-  | { readonly kind: 'ping'; readonly data: Uint8Array; readonly callback: PingCallback | undefined }
-  | { readonly kind: 'pong'; readonly data: Uint8Array };
+  | { readonly kind: 'ping'; readonly data: Uint8Array; readonly done: PingCallback | undefined }
+  | { readonly kind: 'pong'; readonly data: Uint8Array; readonly done?: undefined };
 
 /**
  * Called once a message has been handed to `socket.write()`, or with an
@@ -68,31 +68,13 @@ function checkSendCallback(done: unknown): void {
   if (done !== undefined && typeof done !== 'function') throw new TypeError('the send callback must be a function');
 }
 
-const CLOSED_BEFORE_SENT = 'the connection closed before the message was sent';
-
 /** Tells a callback its message or ping was never sent, and why. */
-function failSend(done: SendCallback | PingCallback, why: string = CLOSED_BEFORE_SENT): void {
+function failSend(done: SendCallback | PingCallback, why = 'the connection closed before the message was sent'): void {
   queueMicrotask(() => done(new Error(why)));
 }
 
-/** The callback waiting on a queued item, if any. */
-function callbackOf(item: Queued): SendCallback | PingCallback | undefined {
-  switch (item.kind) {
-    case 'text':
-    case 'binary':
-      return item.done;
-    case 'ping':
-      return item.callback;
-    case 'pong':
-      return undefined;
-  }
-}
-
 function failQueued(queue: readonly Queued[]): void {
-  for (const item of queue) {
-    const done = callbackOf(item);
-    if (done !== undefined) failSend(done);
-  }
+  for (const item of queue) if (item.done !== undefined) failSend(item.done);
 }
 
 /** Shared machinery of all drivers; see the module comment. */
@@ -330,10 +312,10 @@ export abstract class BaseDriver {
             this.#handshakeTimedOut();
             break;
           case 'ping':
-            // A protocol without pings (the hixie drafts) sends none, so no
-            // pong can be late: keepalive stops rather than failing a
-            // healthy connection with PONG_TIMEOUT.
-            if (this.state.kind !== 'open' || !this.sendPing(new Uint8Array(0), undefined)) clock.stopKeepalive();
+            // Sent only while open. A protocol without pings (the hixie
+            // drafts) sends none, so no pong can be late: keepalive stops
+            // rather than failing a healthy connection with PONG_TIMEOUT.
+            if (!this.sendPing(new Uint8Array(0), undefined)) clock.stopKeepalive();
             break;
           case 'pong':
             this.failConnection(protocolError('PONG_TIMEOUT', {}));
@@ -594,7 +576,7 @@ export abstract class BaseDriver {
   ping(message: string | Uint8Array = '', callback?: PingCallback): boolean {
     const data = toBytes(message);
     if (data.length > 125) throw new RangeError('ping payload is limited to 125 bytes');
-    return this.hub.run(() => this.#sendOrQueue({ kind: 'ping', data, callback }, data.length));
+    return this.hub.run(() => this.#sendOrQueue({ kind: 'ping', data, done: callback }, data.length));
   }
 
   /** Sends an unsolicited pong, or queues it until open. */
@@ -819,17 +801,13 @@ export abstract class BaseDriver {
     if (queue !== null) {
       for (const item of queue) {
         const sent = this.#send(item);
-        const done = callbackOf(item);
+        const done = item.done;
+        // Not sent while still open: the protocol has no such frame (a
+        // binary message or a ping on a hixie draft), or too many ping
+        // callbacks wait. A ping's callback otherwise waits for its pong.
         if (done === undefined) continue;
-        // A ping's callback waits for its pong; a message's runs once written.
-        if (sent) {
-          if (item.kind !== 'ping') this.settleWhenWritten(done);
-        } else {
-          // Still open: the protocol has no such frame (a binary message or
-          // a ping on a hixie draft), or too many ping callbacks wait.
-          const what = item.kind === 'ping' ? 'ping' : `${item.kind} message`;
-          failSend(done, this.state.kind === 'open' ? `the ${this.version} connection cannot send a queued ${what}` : CLOSED_BEFORE_SENT);
-        }
+        if (!sent) failSend(done, this.state.kind === 'open' ? `${item.kind} not sent on ${this.version}` : undefined);
+        else if (item.kind !== 'ping') this.settleWhenWritten(done);
       }
     }
     this.hub.emit('open', {});
@@ -941,7 +919,7 @@ export abstract class BaseDriver {
       case 'binary':
         return this.sendBinary(item.data);
       case 'ping':
-        return this.sendPing(item.data, item.callback);
+        return this.sendPing(item.data, item.done);
       case 'pong':
         return this.sendPong(item.data);
     }

@@ -18,17 +18,17 @@
  *
  * @module wsdriver/drafts
  */
-import { registerDraftDrivers } from '../driver/select-server-driver.js';
+import { registerDrafts } from '../driver/select-server-driver.js';
 import { draftProtocolFor, draftVersionOf } from './select-draft-protocol.js';
 import { DraftServerDriver } from '../driver/draft-server-driver.js';
 
 /**
- * Makes the draft drivers available to `Driver.server` and `Driver.rack`
+ * Makes the hixie drafts available to `Driver.server` and `Driver.rack`
  * (with `allowDrafts: true`). Importing this module already does it; the
  * call is for builds that would drop a bare import. Safe to call again.
  */
 export function enableDrafts(): void {
-  registerDraftDrivers(draftProtocolFor, (socket, options, request) =>
+  registerDrafts(draftVersionOf, draftProtocolFor, (socket, options, request) =>
     request !== null && draftVersionOf(request) === null ? null : new DraftServerDriver(socket, options, request),
   );
 }

@@ -25,7 +25,7 @@ import type { DraftHost, DraftProtocol } from '../connection/server-side.js';
 import type { PieceHost, StreamedOut } from '../hybi/outgoing-message.js';
 import type { Socket } from '../events.js';
 import { HybiHttpServerDriver } from './http-server-driver.js';
-import { draftProtocolFor } from './select-server-driver.js';
+import { draftProtocolFor, draftVersionFor } from './select-server-driver.js';
 
 /** A server driver that speaks RFC 6455 or, if the request names one, a hixie draft; see the module comment. */
 export class DraftServerDriver extends HybiHttpServerDriver {
@@ -91,6 +91,8 @@ export class DraftServerDriver extends HybiHttpServerDriver {
   }
 
   #takeDraft(request: HandshakeRequest): void {
+    // Most requests are RFC 6455's: no URL or host is made for them.
+    if (draftVersionFor(request) === null) return;
     const draft = draftProtocolFor(request, this.urlOf(request), this.options, new DraftServerDriver.#Host(this));
     if (draft === null) return;
     this.#draft = draft;

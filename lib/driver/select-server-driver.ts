@@ -4,10 +4,10 @@
  * `allowDrafts` is on and the drafts have been loaded.
  *
  * The drafts register themselves here when `wsdriver/drafts` is imported,
- * so applications that never use them do not bundle them: the draft
- * protocol parts, and the driver that takes one on once the request names
- * a draft (`Driver.server`'s with drafts allowed, which reads the request
- * before it knows the protocol).
+ * so applications that never use them do not bundle them: which draft a
+ * request speaks, the draft protocol parts, and the server driver that
+ * takes one on once the request names a draft (`Driver.server`'s with
+ * drafts allowed, which reads the request before it knows the protocol).
  *
  * @module
  */
@@ -29,13 +29,28 @@ import type { Socket } from '../events.js';
  */
 export type DraftServerFactory = (socket: Socket, options: ResolvedOptions, request: HandshakeRequest | null) => HttpServerDriver | null;
 
+let draftVersion: ((request: HandshakeRequest) => string | null) | null = null;
 let draftProtocols: DraftProtocolFactory | null = null;
 let draftServerFactory: DraftServerFactory | null = null;
 
-/** Called by `wsdriver/drafts` to make the drafts available. */
-export function registerDraftDrivers(protocols: DraftProtocolFactory, serverFactory: DraftServerFactory): void {
+/**
+ * Called by `wsdriver/drafts` to make the drafts available: which draft a
+ * request speaks, the protocol part for it, and the server driver that
+ * takes one on.
+ */
+export function registerDrafts(
+  versionOf: (request: HandshakeRequest) => string | null,
+  protocols: DraftProtocolFactory,
+  serverFactory: DraftServerFactory,
+): void {
+  draftVersion = versionOf;
   draftProtocols = protocols;
   draftServerFactory = serverFactory;
+}
+
+/** The draft a request speaks (`hixie-75`, `hixie-76`), or null if none (or the drafts are not loaded). */
+export function draftVersionFor(request: HandshakeRequest): string | null {
+  return draftVersion?.(request) ?? null;
 }
 
 /** The draft protocol part for a request, or null if it names no draft (or the drafts are not loaded). */
@@ -48,10 +63,10 @@ export function draftServerFor(socket: Socket, options: ResolvedOptions): HttpSe
   return options.allowDrafts && draftServerFactory !== null ? draftServerFactory(socket, options, null) : null;
 }
 
-/** Throws if `allowDrafts` is set but the draft drivers were not loaded. */
+/** Throws if `allowDrafts` is set but the drafts were not loaded. */
 export function checkDraftSupport(options: ResolvedOptions): void {
   if (options.allowDrafts && draftServerFactory === null) {
-    throw new Error("allowDrafts needs the draft drivers: import 'wsdriver/drafts' first");
+    throw new Error("allowDrafts needs the hixie drafts: import 'wsdriver/drafts' first");
   }
 }
 

@@ -195,7 +195,7 @@ describe('send callbacks around the handshake and the pipeline', () => {
     await microtask();
     expect(calls).toHaveLength(2);
     expect(calls[0]).toBe('pong a');
-    expect((calls[1] as Error).message).toBe('the hybi-13 connection cannot send a queued ping');
+    expect((calls[1] as Error).message).toBe('ping not sent on hybi-13');
   });
 
   it('with an extension, the callback waits until the pipeline wrote the message', async () => {
