@@ -93,6 +93,14 @@ describe.each(['hixie-75', 'hixie-76'] as const)('pause() on %s', (version) => {
     expect(driver.isPaused).toBe(false);
   });
 
+  it('transportClosed() from a message listener stops delivery of the rest of the chunk', () => {
+    const { driver, rec } = opens[version]();
+    driver.on('message', () => driver.transportClosed());
+    driver.parse(FRAMES.slice());
+    expect(rec.messages).toEqual(['m1']);
+    expect(rec.of('close')).toHaveLength(1);
+  });
+
   it('held input past maxPausedBytes fails the connection with PAUSED_INPUT_TOO_LARGE (1009)', () => {
     const { driver, rec } = opens[version]({ maxPausedBytes: 8 });
     pauseOnFirstMessage(driver);
