@@ -74,7 +74,7 @@ export abstract class HixieServerDriver extends BaseDriver implements ServerSide
     this.env = env ?? rackEnvFor(request);
     this.url = socket.url !== undefined ? String(socket.url) : websocketUrlFor(request);
     const sink: HixieFrameSink = {
-      onText: (text) => this.hub.emit('message', { data: text }),
+      onText: (text) => this.hub.emit('message', { data: text, type: 'text' }),
       onClosingFrame: () => this.onClosingFrame(),
       onFrameError: (error) => this.failConnection(error),
     };
@@ -163,8 +163,9 @@ export abstract class HixieServerDriver extends BaseDriver implements ServerSide
     this.parser.push(bytes);
   }
 
-  protected sendText(message: string): boolean {
-    this.socket.write(encodeTextFrame(message));
+  protected sendText(message: string | Uint8Array): boolean {
+    // Bytes (checked UTF-8) are rare here: decoded, then framed as a string is.
+    this.socket.write(encodeTextFrame(typeof message === 'string' ? message : new TextDecoder().decode(message)));
     return true;
   }
 

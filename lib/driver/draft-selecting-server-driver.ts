@@ -300,7 +300,7 @@ export class DraftSelectingServerDriver extends BaseDriver implements HttpServer
     return false;
   }
   protected receive(_bytes: Uint8Array): void {}
-  protected sendText(_message: string): boolean {
+  protected sendText(_message: string | Uint8Array): boolean {
     return false;
   }
   protected sendBinary(_message: Uint8Array): boolean {

@@ -33,6 +33,7 @@ import { FrameWriter } from '../frame/frame-encoder.js';
 import type { PreparedMessage } from '../frame/prepared-message.js';
 import { FrameParser, type FrameRules } from '../frame/frame-parser.js';
 import { Opcode } from '../frame/opcodes.js';
+import { Utf8Validator } from '../frame/utf8-validator.js';
 import type { ResolvedOptions } from '../options.js';
 import type { EventHub } from '../emitter.js';
 import type { DriverEventMap, Socket } from '../events.js';
@@ -120,6 +121,7 @@ export abstract class HybiDriver extends BaseDriver {
     const sink = new HybiDriver.#ReaderSink(this);
     const streaming = options.streamMessages;
     this.#reader = new MessageReader(sink, options.maxLength);
+    this.#reader.textAsString = options.decodeText;
     if (streaming) this.#reader.streaming = { sink, maxSize: options.maxStreamedMessageSize, compressed: false };
     const trace = options.trace;
     // The tracer comes from the option's value, so this module does not
@@ -217,7 +219,8 @@ export abstract class HybiDriver extends BaseDriver {
   #inflatePiece(piece: Uint8Array, fin: boolean): void {
     const codec = this.#codec!;
     const text = this.#flow.streamedType === 'text';
-    if (text) this.#flow.inflateDecoder ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    if (text && this.options.decodeText) this.#flow.inflateDecoder ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    else if (text) this.#flow.inflateCheck ??= new Utf8Validator();
     this.pauseInput(PauseReason.INFLATING);
     codec.decompressPiece(
       piece,
@@ -231,7 +234,16 @@ export abstract class HybiDriver extends BaseDriver {
   /** Inflated bytes of a streamed message; false to stop the inflater (paused or over). */
   #inflated(bytes: Uint8Array, text: boolean): boolean {
     if (this.state.kind === 'closed') return false;
-    if (text) {
+    const check = this.#flow.inflateCheck;
+    if (text && check !== null) {
+      // decodeText off: checked as it inflates (§8.1), delivered as bytes.
+      if (!check.push(bytes)) {
+        this.#flow.inflateCheck = null;
+        this.failConnection(protocolError('INVALID_UTF8', {}));
+        return false;
+      }
+      if (bytes.length > 0) this.hub.emit('messagepiece', { data: bytes });
+    } else if (text) {
       let decoded: string;
       try {
         decoded = this.#flow.inflateDecoder!.decode(bytes, { stream: true });
@@ -255,7 +267,14 @@ export abstract class HybiDriver extends BaseDriver {
       return;
     }
     if (fin) {
-      if (text) {
+      const check = this.#flow.inflateCheck;
+      this.#flow.inflateCheck = null;
+      if (text && check !== null) {
+        if (!check.end()) {
+          this.failConnection(protocolError('INVALID_UTF8', {}));
+          return;
+        }
+      } else if (text) {
         const decoder = this.#flow.inflateDecoder!;
         this.#flow.inflateDecoder = null;
         let rest: string;
@@ -285,7 +304,7 @@ export abstract class HybiDriver extends BaseDriver {
     flow.waiting = null;
     if (waiting === null) return;
     for (const item of waiting) {
-      const sent = item.opcode === Opcode.TEXT ? this.sendText(item.data as string) : this.sendBinary(item.data as Uint8Array);
+      const sent = item.opcode === Opcode.TEXT ? this.sendText(item.data) : this.sendBinary(item.data as Uint8Array);
       if (item.done === undefined) continue;
       if (sent) this.settleWhenWritten(item.done);
       else failCallback(item.done);
@@ -325,7 +344,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   protected override registerExtension(extension: Extension): boolean {
-    (this.#extensionStack ??= new ExtensionStack(this.options.maxLength)).add(extension);
+    (this.#extensionStack ??= new ExtensionStack(this.options.maxLength, this.options.decodeText)).add(extension);
     return true;
   }
 
@@ -477,11 +496,11 @@ export abstract class HybiDriver extends BaseDriver {
   #onMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
     const extensions = this.#extensions;
     if (extensions === null) {
-      this.hub.emit('message', { data });
+      this.hub.emit('message', { data, type: opcode === Opcode.TEXT ? 'text' : 'binary' });
       return;
     }
     // With extensions, the reader hands over every message as bytes.
-    extensions.incoming(opcode, rsv, data as Uint8Array, (result) => this.hub.run(() => this.#decoded(result)));
+    extensions.incoming(opcode, rsv, data as Uint8Array, (result, text) => this.hub.run(() => this.#decoded(result, text)));
   }
 
   #onControl(opcode: number, payload: Uint8Array): void {
@@ -502,15 +521,19 @@ export abstract class HybiDriver extends BaseDriver {
   // The base driver calls these in `open` only; a failure while the queue
   // is flushed at open can end the connection between two of them.
 
-  protected sendText(message: string): boolean {
+  protected sendText(message: string | Uint8Array): boolean {
     if (this.state.kind !== 'open') return false;
     const flow = this.#flowState;
+    const bytes = typeof message !== 'string';
     if (flow !== null) {
       flow.justQueued = null;
-      if (flow.outgoing !== null) return this.#wait(Opcode.TEXT, message);
+      // Bytes copied, as binary()'s below.
+      if (flow.outgoing !== null) return this.#wait(Opcode.TEXT, bytes ? copyBytes(message) : message);
     }
-    if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.TEXT, textEncoder.encode(message));
-    this.writer.text(message);
+    if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.TEXT, bytes ? copyBytes(message) : textEncoder.encode(message));
+    // Already UTF-8 (checked by text()): framed as binary() frames, with the text opcode.
+    if (bytes) this.writer.message(Opcode.TEXT, 0, message);
+    else this.writer.text(message);
     return true;
   }
 
@@ -675,14 +698,14 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   /** A received message out of the pipeline, in wire order. */
-  #decoded(result: string | Uint8Array | ProtocolError): void {
+  #decoded(result: string | Uint8Array | ProtocolError, text: boolean): void {
     const state = this.state;
     if (state.kind === 'closed' || (state.kind === 'closing' && state.by === 'failure')) return;
     if (result instanceof ProtocolError) {
       this.failConnection(result);
       return;
     }
-    this.hub.emit('message', { data: result });
+    this.hub.emit('message', { data: result, type: text ? 'text' : 'binary' });
     this.#pipelineProgress();
   }
 
@@ -785,6 +808,8 @@ class FlowState {
   // The type and text decoder of the streamed message being inflated.
   streamedType: 'text' | 'binary' = 'binary';
   inflateDecoder: TextDecoder | null = null;
+  // …or, with decodeText off, its UTF-8 check.
+  inflateCheck: Utf8Validator | null = null;
 }
 
 /** Tells a callback its message will not be sent. */
