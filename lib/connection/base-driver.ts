@@ -511,16 +511,16 @@ export abstract class BaseDriver {
    * flushed (docs/flow-control.md).
    */
   text(message: string | Uint8Array, done?: SendCallback): boolean {
-    if (typeof message !== 'string') checkTextBytes(message);
+    // Checks bytes at once, whatever the state.
+    const size = typeof message === 'string' ? 0 : textSize(message);
     checkSendCallback(done);
     // The queue is counted in bytes; the size matters only while connecting
     // or when something is already buffered.
     const state = this.state.kind;
-    if (state === 'open' && this.sendFlow.bufferedAmount !== 0 && !this.sendFlow.admits(textSize(message))) return false;
-    const size = state === 'connecting' ? textSize(message) : 0;
+    if (state === 'open' && this.sendFlow.bufferedAmount !== 0 && !this.sendFlow.admits(size || textSize(message))) return false;
     this.hub.enter();
     try {
-      const sent = state === 'open' ? this.sendText(message) : this.#sendOrQueue({ kind: 'text', data: message, done }, size);
+      const sent = state === 'open' ? this.sendText(message) : this.#sendOrQueue({ kind: 'text', data: message, done }, state === 'connecting' ? size || textSize(message) : 0);
       if (sent && done !== undefined && state === 'open') this.settleWhenWritten(done);
       return sent;
     } finally {
@@ -927,13 +927,9 @@ export abstract class BaseDriver {
   }
 }
 
-/** Bytes given to `text()` must be UTF-8 (RFC 6455 §5.6); a caller's mistake otherwise. */
-function checkTextBytes(message: unknown): void {
-  if (!(message instanceof Uint8Array)) throw new TypeError('text() takes a string or UTF-8 bytes (a Uint8Array)');
-  if (!isValidUtf8(message)) throw new TypeError('the bytes given to text() are not UTF-8');
-}
-
-/** A text message's payload size in bytes. */
+/** A text message's payload size in bytes; bytes given to `text()` must be UTF-8 (RFC 6455 §5.6), a caller's mistake otherwise. */
 function textSize(message: string | Uint8Array): number {
-  return typeof message === 'string' ? utf8Length(message) : message.length;
+  if (typeof message === 'string') return utf8Length(message);
+  if (!(message instanceof Uint8Array) || !isValidUtf8(message)) throw new TypeError('text() takes a string or UTF-8 bytes');
+  return message.length;
 }

@@ -33,7 +33,7 @@ import { FrameWriter } from '../frame/frame-encoder.js';
 import type { PreparedMessage } from '../frame/prepared-message.js';
 import { FrameParser, type FrameRules } from '../frame/frame-parser.js';
 import { Opcode } from '../frame/opcodes.js';
-import { Utf8Validator } from '../frame/utf8-validator.js';
+import { TextPieces } from '../frame/text-pieces.js';
 import type { ResolvedOptions } from '../options.js';
 import type { EventHub } from '../emitter.js';
 import type { DriverEventMap, Socket } from '../events.js';
@@ -218,74 +218,49 @@ export abstract class HybiDriver extends BaseDriver {
    */
   #inflatePiece(piece: Uint8Array, fin: boolean): void {
     const codec = this.#codec!;
-    const text = this.#flow.streamedType === 'text';
-    if (text && this.options.decodeText) this.#flow.inflateDecoder ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-    else if (text) this.#flow.inflateCheck ??= new Utf8Validator();
+    const flow = this.#flow;
+    if (flow.streamedType === 'text') flow.inflateText ??= new TextPieces(this.options.decodeText);
     this.pauseInput(PauseReason.INFLATING);
     codec.decompressPiece(
       piece,
       fin,
       this.options.maxStreamedMessageSize,
-      (bytes) => this.hub.run(() => this.#inflated(bytes, text)),
-      (error) => this.hub.run(() => this.#inflatedPiece(error, fin, text)),
+      (bytes) => this.hub.run(() => this.#inflated(bytes)),
+      (error) => this.hub.run(() => this.#inflatedPiece(error, fin)),
     );
   }
 
   /** Inflated bytes of a streamed message; false to stop the inflater (paused or over). */
-  #inflated(bytes: Uint8Array, text: boolean): boolean {
+  #inflated(bytes: Uint8Array): boolean {
     if (this.state.kind === 'closed') return false;
-    const check = this.#flow.inflateCheck;
-    if (text && check !== null) {
-      // decodeText off: checked as it inflates (§8.1), delivered as bytes.
-      if (!check.push(bytes)) {
-        this.#flow.inflateCheck = null;
-        this.failConnection(protocolError('INVALID_UTF8', {}));
-        return false;
-      }
-      if (bytes.length > 0) this.hub.emit('messagepiece', { data: bytes });
-    } else if (text) {
-      let decoded: string;
-      try {
-        decoded = this.#flow.inflateDecoder!.decode(bytes, { stream: true });
-      } catch {
-        this.#flow.inflateDecoder = null;
-        this.failConnection(protocolError('INVALID_UTF8', {}));
-        return false;
-      }
-      if (decoded.length > 0) this.hub.emit('messagepiece', { data: decoded });
-    } else if (bytes.length > 0) {
-      this.hub.emit('messagepiece', { data: bytes });
+    const text = this.#flow.inflateText;
+    const data = text === null ? bytes : text.next(bytes, false);
+    if (data === null) {
+      this.#flow.inflateText = null;
+      this.failConnection(protocolError('INVALID_UTF8', {}));
+      return false;
     }
+    if (data.length > 0) this.hub.emit('messagepiece', { data });
     return !this.inputGate.pausedBy(PauseReason.APPLICATION) && this.readyState !== 3;
   }
 
   /** A compressed piece is consumed: end the message after its last, then read on. */
-  #inflatedPiece(error: ProtocolError | null, fin: boolean, text: boolean): void {
+  #inflatedPiece(error: ProtocolError | null, fin: boolean): void {
     if (this.state.kind === 'closed') return;
     if (error !== null) {
       this.failConnection(error);
       return;
     }
     if (fin) {
-      const check = this.#flow.inflateCheck;
-      this.#flow.inflateCheck = null;
-      if (text && check !== null) {
-        if (!check.end()) {
-          this.failConnection(protocolError('INVALID_UTF8', {}));
-          return;
-        }
-      } else if (text) {
-        const decoder = this.#flow.inflateDecoder!;
-        this.#flow.inflateDecoder = null;
-        let rest: string;
-        try {
-          rest = decoder.decode();
-        } catch {
-          this.failConnection(protocolError('INVALID_UTF8', {}));
-          return;
-        }
-        if (rest.length > 0) this.hub.emit('messagepiece', { data: rest });
+      const text = this.#flow.inflateText;
+      this.#flow.inflateText = null;
+      // Text must end on a character boundary; a decoder flushes what it held.
+      const rest = text === null ? EMPTY : text.next(EMPTY, true);
+      if (rest === null) {
+        this.failConnection(protocolError('INVALID_UTF8', {}));
+        return;
       }
+      if (rest.length > 0) this.hub.emit('messagepiece', { data: rest });
       this.hub.emit('messageend', {});
     }
     this.resumeInput(PauseReason.INFLATING);
@@ -805,11 +780,9 @@ class FlowState {
   justQueued: WaitingMessage | null = null;
   // Compressed pieces of a streamed message still in the codec.
   codecPending = 0;
-  // The type and text decoder of the streamed message being inflated.
+  // The type of the streamed message being inflated, and the check (and decoder) of its text.
   streamedType: 'text' | 'binary' = 'binary';
-  inflateDecoder: TextDecoder | null = null;
-  // …or, with decodeText off, its UTF-8 check.
-  inflateCheck: Utf8Validator | null = null;
+  inflateText: TextPieces | null = null;
 }
 
 /** Tells a callback its message will not be sent. */

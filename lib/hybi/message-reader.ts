@@ -17,7 +17,8 @@ import { ANNOUNCED_FROM, ByteAccumulator } from '../frame/byte-accumulator.js';
 import type { FrameHandler, FrameHeader } from '../frame/frame-parser.js';
 import { Opcode, isControlOpcode } from '../frame/opcodes.js';
 import { TextAssembler } from '../frame/text-assembler.js';
-import { Utf8Validator, isValidUtf8 } from '../frame/utf8-validator.js';
+import { TextPieces } from '../frame/text-pieces.js';
+import { isValidUtf8 } from '../frame/utf8-validator.js';
 
 /** Receives what the reader assembles. */
 export interface MessageSink {
@@ -46,10 +47,8 @@ export interface StreamingRule {
 /** The streamed message being read. */
 interface StreamedMessage {
   readonly compressed: boolean;
-  /** Uncompressed text: decoded and checked as it arrives… */
-  readonly decoder: TextDecoder | null;
-  /** …or only checked, with `textAsString` off. */
-  readonly validator: Utf8Validator | null;
+  /** Uncompressed text: checked (and decoded, unless `textAsString` is off) as it arrives. */
+  readonly text: TextPieces | null;
 }
 
 /** Receives streamed messages (`streamMessages`): see {@link MessageReader.streaming}. */
@@ -83,8 +82,8 @@ export class MessageReader implements FrameHandler {
   // Made on the first message that arrives in pieces: an idle connection holds neither.
   #messageBytes: ByteAccumulator | null = null;
   #textAssembler: TextAssembler | null = null;
-  // Checks text kept as bytes that arrives in pieces.
-  #textCheck: Utf8Validator | null = null;
+  // Checks text kept as bytes that arrives in pieces (a bad piece fails the connection, which ends reading).
+  #textBytes: TextPieces | null = null;
   // A control frame's payload when it straddles chunks.
   #control: Uint8Array[] | null = null;
   /**
@@ -128,10 +127,6 @@ export class MessageReader implements FrameHandler {
 
   get #text(): TextAssembler {
     return (this.#textAssembler ??= new TextAssembler());
-  }
-
-  get #check(): Utf8Validator {
-    return (this.#textCheck ??= new Utf8Validator());
   }
 
   /** Bytes held for a message still being assembled. */
@@ -183,10 +178,7 @@ export class MessageReader implements FrameHandler {
   #startStreamed(opcode: number, compressed: boolean): void {
     const text = opcode === Opcode.TEXT;
     // Fatal: a bad sequence throws in the piece that completes it; the driver checks inflated text itself.
-    const checked = text && !compressed;
-    const decoder = checked && this.textAsString ? new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }) : null;
-    const validator = checked && !this.textAsString ? this.#check : null;
-    this.#current = { compressed, decoder, validator };
+    this.#current = { compressed, text: text && !compressed ? new TextPieces(this.textAsString) : null };
     this.streaming!.sink.onMessageStart(text ? 'text' : 'binary');
   }
 
@@ -203,21 +195,11 @@ export class MessageReader implements FrameHandler {
       sink.onCompressedPiece(piece, complete);
       return true;
     }
-    if (current.decoder !== null) {
-      let text: string;
-      try {
-        // §8.1: fails in the piece that holds the bad sequence; the last piece flushes.
-        text = current.decoder.decode(piece, { stream: !complete });
-      } catch {
-        return this.#fail(protocolError('INVALID_UTF8', {}));
-      }
+    if (current.text !== null) {
+      // §8.1: fails in the piece that holds the bad sequence; the last piece flushes.
+      const text = current.text.next(piece, complete);
+      if (text === null) return this.#fail(protocolError('INVALID_UTF8', {}));
       if (text.length > 0) sink.onMessagePiece(text);
-    } else if (current.validator !== null) {
-      // §8.1: fails in the piece that holds the bad sequence, or at an end inside a character.
-      if (!current.validator.push(piece) || (complete && !current.validator.end())) {
-        return this.#fail(protocolError('INVALID_UTF8', {}));
-      }
-      if (piece.length > 0) sink.onMessagePiece(piece);
     } else if (piece.length > 0) {
       sink.onMessagePiece(piece);
     }
@@ -249,8 +231,7 @@ export class MessageReader implements FrameHandler {
     this.#received += piece.length;
     if (checkText && !this.textAsString) {
       // §8.1: checked piece by piece, so a bad one fails now; kept as bytes.
-      const check = this.#check;
-      if (!check.push(piece) || (complete && !check.end())) {
+      if ((this.#textBytes ??= new TextPieces(false)).next(piece, complete) === null) {
         return this.#fail(protocolError('INVALID_UTF8', {}));
       }
     } else if (checkText) {
@@ -334,7 +315,6 @@ export class MessageReader implements FrameHandler {
     this.#current = null;
     this.#messageBytes?.reset();
     this.#textAssembler?.reset();
-    this.#textCheck?.reset();
     this.#sink.onReadError(error);
     return false;
   }
