@@ -4,19 +4,18 @@
  * @module
  */
 
-/**
- * Opcodes defined by RFC 6455; the rest are reserved. A const enum, so
- * that a bundler (and tsc) puts each number in place of its name: read as
- * an object's properties, the names stayed in every browser bundle.
- */
-export const enum Opcode {
-  CONTINUATION = 0x0,
-  TEXT = 0x1,
-  BINARY = 0x2,
-  CLOSE = 0x8,
-  PING = 0x9,
-  PONG = 0xa,
-}
+/** Opcodes defined by RFC 6455; the rest are reserved. */
+export const Opcode = {
+  CONTINUATION: 0x0,
+  TEXT: 0x1,
+  BINARY: 0x2,
+  CLOSE: 0x8,
+  PING: 0x9,
+  PONG: 0xa,
+} as const;
+
+/** One of the defined opcodes. */
+export type OpcodeValue = (typeof Opcode)[keyof typeof Opcode];
 
 /** Control frames have the high bit of the opcode set (RFC 6455 §5.5). */
 export function isControlOpcode(opcode: number): boolean {
