@@ -216,6 +216,8 @@ function figures(c: Case, s: Sample): Record<string, number> {
     serverCpuUsPerMsg: serverCpu / load.messages!,
     serverCpuPct: serverCpu / 1e4 / seconds,
     loadgenCpuPct: load.cpu! / 1e4 / seconds,
+    // Per message, the generator's own cost whatever else shares the machine: what tells whether it could keep up with a faster server.
+    loadgenCpuUsPerMsg: load.cpu! / load.messages!,
   };
   if (c.workload.type === 'echo') return { msgPerSec: rate, p50: load.p50!, p99: load.p99!, p999: load.p999!, ...common };
   // After the window, every connection open and (with permessage-deflate) its zlib streams made: memory per connection, after a full GC.
