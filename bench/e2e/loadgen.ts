@@ -204,11 +204,17 @@ async function echo(connections: Connection[], raw: boolean, workload: Extract<W
   }
   const { windowMs, cpu } = await timedWindow(workload, (on) => (timing = on));
   running = false;
-  const deadline = performance.now() + 5000;
-  while (outstanding > 0 && performance.now() < deadline) await sleep(5);
-  const failure = corrupted(counters, 'the expected reply') ?? repeated;
+  const settleLimitMs = workload.settleLimitMs ?? SETTLE_LIMIT_MS;
+  const deadline = performance.now() + settleLimitMs;
+  let failure: Error | null = null;
+  while (outstanding > 0 && failure === null && performance.now() < deadline) {
+    // A connection whose stream differed waits for nothing more: fail now.
+    failure = corrupted(counters, 'the expected reply');
+    await sleep(5);
+  }
+  failure ??= corrupted(counters, 'the expected reply') ?? repeated;
   if (failure !== null) throw failure;
-  if (outstanding > 0) throw new Error(`echo: ${outstanding} requests had no reply 5 s after the window`);
+  if (outstanding > 0) throw new Error(`echo: ${outstanding} requests had no reply ${settleLimitMs} ms after the window`);
   const [p50, p99, p999] = latencies.percentiles(0.5, 0.99, 0.999);
   return { messages: latencies.count, windowMs, p50, p99, p999, cpu };
 }
@@ -277,7 +283,8 @@ async function broadcast(connections: Connection[], raw: boolean, workload: Extr
   // The figure is the window's; what is still in flight only has to arrive. A server may take long (or never
   // finish): how long is reported, so a server that delivered nothing in the window shows why.
   const windowEnd = performance.now();
-  while (tally.completed < tally.asked && failure === null && performance.now() - windowEnd < SETTLE_LIMIT_MS) {
+  const settleLimitMs = workload.settleLimitMs ?? SETTLE_LIMIT_MS;
+  while (tally.completed < tally.asked && failure === null && performance.now() - windowEnd < settleLimitMs) {
     failure = corrupted(counters, 'the expected broadcast frame');
     await sleep(5);
   }

@@ -15,6 +15,8 @@ export type Workload =
       readonly binary: boolean;
       readonly warmupMs: number;
       readonly windowMs: number;
+      /** How long after the window the replies still due may take (default `SETTLE_LIMIT_MS`); one missing then fails the run. */
+      readonly settleLimitMs?: number;
     }
   | {
       readonly type: 'broadcast';
@@ -25,6 +27,8 @@ export type Workload =
       readonly inFlight: number;
       readonly warmupMs: number;
       readonly windowMs: number;
+      /** How long after the window the broadcasts in flight may take to reach every client (default `SETTLE_LIMIT_MS`); those that do not are reported. */
+      readonly settleLimitMs?: number;
     }
   | { readonly type: 'partial'; readonly connections: number; readonly announced: number; readonly sent: number };
 
@@ -59,7 +63,7 @@ export interface LoadResult {
   readonly cpu?: number;
 }
 
-/** How long after its window a broadcast workload waits for the broadcasts still in flight to reach every client. */
+/** How long after its window a workload waits for what is still in flight (echo replies, broadcasts) to arrive. */
 export const SETTLE_LIMIT_MS = 60_000;
 
 /** Connections being opened at once: the same for every server. */
