@@ -234,6 +234,9 @@ async function broadcast(connections: Connection[], raw: boolean, workload: Extr
   let timing = false;
   let deliveries = 0;
   let failure: Error | null = null;
+  // The window's end (asking stops there), and when the last broadcast asked for had reached every client.
+  let windowEnd = 0;
+  let settledAt = 0;
   const ask = () => {
     askedAt[tally.asked % tally.capacity] = performance.now();
     tally.ask();
@@ -254,6 +257,7 @@ async function broadcast(connections: Connection[], raw: boolean, workload: Extr
     if (timing) for (let k = tally.completed - finished; k < tally.completed; k++) latencies.add(now - askedAt[k % tally.capacity]!);
     // Asked only after the latencies are read: a new broadcast takes a finished one's slot.
     if (running) for (let i = 0; i < finished; i++) ask();
+    else if (tally.completed === tally.asked) settledAt = now;
   };
   for (const connection of connections) {
     let seen = 0;
@@ -278,11 +282,14 @@ async function broadcast(connections: Connection[], raw: boolean, workload: Extr
     }
   }
   for (let i = 0; i < workload.inFlight; i++) ask();
-  const { windowMs, cpu } = await timedWindow(workload, (on) => (timing = on));
-  running = false;
+  const { windowMs, cpu } = await timedWindow(workload, (on) => {
+    timing = on;
+    if (on) return;
+    running = false;
+    windowEnd = performance.now();
+  });
   // The figure is the window's; what is still in flight only has to arrive. A server may take long (or never
   // finish): how long is reported, so a server that delivered nothing in the window shows why.
-  const windowEnd = performance.now();
   const settleLimitMs = workload.settleLimitMs ?? SETTLE_LIMIT_MS;
   while (tally.completed < tally.asked && failure === null && performance.now() - windowEnd < settleLimitMs) {
     failure = corrupted(counters, 'the expected broadcast frame');
@@ -291,7 +298,7 @@ async function broadcast(connections: Connection[], raw: boolean, workload: Extr
   failure ??= corrupted(counters, 'the expected broadcast frame');
   if (failure !== null) throw failure;
   const unfinished = tally.asked - tally.completed;
-  const settleMs = unfinished === 0 ? performance.now() - windowEnd : undefined;
+  const settleMs = unfinished === 0 ? Math.max(0, settledAt - windowEnd) : undefined;
   // Connections still open, compressors (with permessage-deflate) made: what each connection holds.
   await checkpoint('held');
   const [p50, p99] = latencies.percentiles(0.5, 0.99);
