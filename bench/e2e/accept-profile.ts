@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -31,6 +31,9 @@ const here = fileURLToPath(import.meta.url);
 const args = process.argv.slice(2);
 const option = (key: string): string | undefined => args.find((a) => a.startsWith(`--${key}=`))?.slice(key.length + 3);
 
+/** With `--callgrind=DIR`: the server runs under callgrind, collecting only while the handshakes are opened. */
+const callgrindDir = option('callgrind');
+
 type Kind = 'wsdriver' | 'wsdriver-server' | 'ws' | 'bare';
 
 if (args[0] === '--bare-server') bareServer();
@@ -44,7 +47,14 @@ function bareServer(): void {
     const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
     socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    const head = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`;
+    const how = process.env.BARE_WRITE;
+    if (how === 'u8') socket.write(Uint8Array.from(head, (c) => c.charCodeAt(0)));
+    else if (how === 'buffer') socket.write(Buffer.from(head, 'latin1'));
+    else if (how === 'u8cb') socket.write(Uint8Array.from(head, (c) => c.charCodeAt(0)), () => {});
+    else if (how === 'cb') socket.write(head, () => {});
+    else if (how === 'micro') queueMicrotask(() => socket.write(head));
+    else socket.write(head);
   });
   server.listen({ port: 0, host: '127.0.0.1', backlog: LISTEN_BACKLOG }, () => {
     process.send!({ type: 'ready', port: (server.address() as net.AddressInfo).port });
@@ -61,8 +71,9 @@ function bareServer(): void {
 }
 
 /** Clock ticks of CPU (user + system) of each thread of `pid`, the main thread's under `main`. */
-function threadTicks(pid: number): { main: number; others: number } {
+function threadTicks(pid: number): { main: number; mainSystem: number; others: number } {
   let main = 0;
+  let mainSystem = 0;
   let others = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     let stat: string;
@@ -74,10 +85,14 @@ function threadTicks(pid: number): { main: number; others: number } {
     // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
-    if (Number(tid) === pid) main += ticks;
-    else others += ticks;
+    if (Number(tid) === pid) {
+      main += ticks;
+      mainSystem += Number(fields[12]);
+    } else {
+      others += ticks;
+    }
   }
-  return { main, others };
+  return { main, mainSystem, others };
 }
 
 function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
@@ -99,7 +114,11 @@ function spawnServer(kind: Kind, nodeArgs: string[]): ChildProcess {
   const env = { ...process.env };
   delete env.NODE_CHANNEL_FD;
   delete env.NODE_CHANNEL_SERIALIZATION_MODE;
-  return spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, ...nodeArgs, '--import', 'tsx', '--expose-gc', ...script], {
+  const prefix =
+    callgrindDir === undefined
+      ? []
+      : ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--smc-check=all-non-file', `--callgrind-out-file=${callgrindDir}/callgrind.${kind}.%p`];
+  return spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', ...prefix, process.execPath, ...nodeArgs, '--import', 'tsx', '--expose-gc', ...script], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env,
   });
@@ -139,6 +158,8 @@ interface Sample {
   /** Server CPU per accept, µs: all threads (process.cpuUsage), the main thread and the others (/proc, 10 ms ticks). */
   readonly total: number;
   readonly main: number;
+  /** The main thread's system time (in the kernel), µs. */
+  readonly mainSystem: number;
   readonly others: number;
   /** Wall time per accept, µs (load-dependent; for orientation only). */
   readonly wall: number;
@@ -156,9 +177,11 @@ async function measure(kind: Kind, count: number, nodeArgs: string[]): Promise<S
     };
     const before = await stats();
     const ticksBefore = threadTicks(pid);
+    if (callgrindDir !== undefined) execFileSync('callgrind_control', ['--instr=on', String(pid)]);
     const start = performance.now();
     const sockets = await openAll(port, count);
     const wall = performance.now() - start;
+    if (callgrindDir !== undefined) execFileSync('callgrind_control', ['--instr=off', String(pid)]);
     const after = await stats();
     const ticksAfter = threadTicks(pid);
     for (const socket of sockets) socket.destroy();
@@ -166,6 +189,7 @@ async function measure(kind: Kind, count: number, nodeArgs: string[]): Promise<S
     return {
       total: (after.cpu - before.cpu) / count,
       main: (ticksAfter.main - ticksBefore.main) * tickUs,
+      mainSystem: (ticksAfter.mainSystem - ticksBefore.mainSystem) * tickUs,
       others: (ticksAfter.others - ticksBefore.others) * tickUs,
       wall: (wall * 1000) / count,
     };
@@ -190,13 +214,13 @@ async function main(): Promise<void> {
   const fmt = (values: number[]) => `${median(values).toFixed(0).padStart(5)} (${Math.min(...values).toFixed(0)}-${Math.max(...values).toFixed(0)})`;
   console.log(`${count} handshakes, ${CONNECT_CONCURRENCY} at a time, ${reps} repetitions${nodeArgs.length > 0 ? `, server flags ${nodeArgs.join(' ')}` : ''}`);
   console.log('server CPU per accept, µs: median (range)');
-  console.log(`${'server'.padEnd(16)} ${'all threads'.padEnd(16)} ${'main thread'.padEnd(16)} ${'other threads'.padEnd(16)} ${'wall'.padEnd(16)} vs ws (all threads)`);
+  console.log(`${'server'.padEnd(16)} ${'all threads'.padEnd(16)} ${'main thread'.padEnd(16)} ${'of it in kernel'.padEnd(16)} ${'other threads'.padEnd(16)} ${'wall'.padEnd(16)} vs ws (all threads)`);
   const ws = samples.get('ws');
   for (const kind of kinds) {
     const list = samples.get(kind)!;
     const ratio = ws === undefined ? '' : fmt(list.map((s, i) => (100 * s.total) / ws[i]!.total)).replace(/(\d+)/g, (d) => (Number(d) / 100).toFixed(2));
     console.log(
-      `${kind.padEnd(16)} ${fmt(list.map((s) => s.total)).padEnd(16)} ${fmt(list.map((s) => s.main)).padEnd(16)} ${fmt(list.map((s) => s.others)).padEnd(16)} ${fmt(list.map((s) => s.wall)).padEnd(16)} ${ratio}`,
+      `${kind.padEnd(16)} ${fmt(list.map((s) => s.total)).padEnd(16)} ${fmt(list.map((s) => s.main)).padEnd(16)} ${fmt(list.map((s) => s.mainSystem)).padEnd(16)} ${fmt(list.map((s) => s.others)).padEnd(16)} ${fmt(list.map((s) => s.wall)).padEnd(16)} ${ratio}`,
     );
   }
 }
