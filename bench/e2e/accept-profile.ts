@@ -8,7 +8,7 @@
  * changes the figures little; servers interleaved, each repetition in a
  * rotated order, ratios as medians of per-repetition ratios.
  *
- *   npx tsx bench/e2e/accept-profile.ts [--n=4000] [--reps=5] [--only=wsdriver,ws] [--node-args="--max-lazy"]
+ *   npx tsx bench/e2e/accept-profile.ts [--n=4000] [--reps=5] [--only=wsdriver,ws] [--node-args="--max-lazy"] [--warmup=N] [--callgrind=DIR]
  *
  * `--node-args` go to every server process (V8 experiments: what the
  * helper-thread time is). Linux only (/proc).
@@ -33,6 +33,8 @@ const option = (key: string): string | undefined => args.find((a) => a.startsWit
 
 /** With `--callgrind=DIR`: the server runs under callgrind, collecting only while the handshakes are opened. */
 const callgrindDir = option('callgrind');
+/** With `--warmup=N`: N handshakes opened and closed before the measured ones. */
+const warmup = Number(option('warmup') ?? 0);
 
 type Kind = 'wsdriver' | 'wsdriver-server' | 'ws' | 'bare';
 
@@ -175,6 +177,11 @@ async function measure(kind: Kind, count: number, nodeArgs: string[]): Promise<S
       server.send({ type: 'stats', id: 0, gc: false });
       return (await nextMessage<{ stats: ServerStats }>(server, 'stats')).stats;
     };
+    if (warmup > 0) {
+      // Opened and closed before the measurement: what is left is the steady state, not the JIT's warm-up.
+      for (const socket of await openAll(port, warmup)) socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     const before = await stats();
     const ticksBefore = threadTicks(pid);
     if (callgrindDir !== undefined) execFileSync('callgrind_control', ['--instr=on', String(pid)]);
