@@ -38,13 +38,16 @@ import {
   splitOptions,
   withoutServerKeys,
   type AttachOptions,
+  type NodeDriverOptions,
   type Refusal,
   type ServerCloseOptions,
   type ServerDriver,
   type ServerOptions,
 } from './options.js';
 import { perMessageDeflate } from './permessage-deflate.js';
-import { handleUpgrade } from './upgrade.js';
+import { upgradeRequest } from './upgrade.js';
+import { withCommonValues } from './shared-state.js';
+import { normalizeRequest, type HandshakeRequest } from '../../http/request.js';
 import { describeExtendedConnect, describeUpgrade, type UpgradeRequest } from './upgrade-request.js';
 import { writeBuffer } from './write-buffer.js';
 
@@ -101,6 +104,10 @@ function trackedOf(driver: ServerDriver): Tracked | undefined {
   return watcher instanceof Tracked ? watcher : trackedByDriver.get(driver);
 }
 
+/** What the gate decided: refused, or admitted with the subprotocol `handleProtocols` chose (undefined without it). */
+type Gate = Refusal | { readonly protocol: string | null | undefined };
+const NO_PROTOCOL_CHOSEN: Gate = Object.freeze({ protocol: undefined });
+
 // Set by WebSocketServer's static block (they reach the server's private state).
 let connectionOpened: (tracked: Tracked) => void;
 let connectionClosed: (tracked: Tracked) => void;
@@ -139,6 +146,8 @@ export class WebSocketServer {
   readonly #options: ServerOptions;
   readonly #driverOptions: DriverOptions;
   readonly #attachOptions: AttachOptions;
+  /** Every connection's options when `handleProtocols` chooses nothing: one object, not one per connection. */
+  readonly #sharedConnectionOptions: NodeDriverOptions;
   readonly #limits: ResolvedOptions;
   readonly #extensions: readonly Extension[];
   readonly #clients = new Set<ServerDriver>();
@@ -157,6 +166,7 @@ export class WebSocketServer {
     this.#options = options;
     this.#driverOptions = driverOptions;
     this.#attachOptions = attachOptions;
+    this.#sharedConnectionOptions = this.#connectionOptions(undefined);
     const deflate = options.perMessageDeflate;
     this.#extensions =
       deflate === undefined || deflate === false ? [] : [perMessageDeflate(deflate === true ? {} : deflate)];
@@ -202,11 +212,16 @@ export class WebSocketServer {
     if (this.#closing !== null) throw new Error('the WebSocket server is closed');
     if (this.#served.has(server)) return this;
     const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      this.#admitUpgrade(request, socket, head).catch((error: unknown) => {
-        // A fault of this server's own: drop the request rather than leave it hanging.
+      // A fault of this server's own: drop the request rather than leave it hanging.
+      const fail = (error: unknown) => {
         socket.destroy();
         this.#reportError(error, undefined);
-      });
+      };
+      try {
+        this.#admitUpgrade(request, socket, head)?.catch(fail);
+      } catch (error) {
+        fail(error);
+      }
     };
     if (isHttp2Server(server)) {
       // RFC 8441 §3: without SETTINGS_ENABLE_CONNECT_PROTOCOL no client may send an extended CONNECT.
@@ -295,17 +310,59 @@ export class WebSocketServer {
     return done;
   }
 
-  async #admitUpgrade(message: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  /**
+   * Admits an upgrade request: at once, within the `upgrade` event, unless
+   * `verify` is given; then returns the wait for its verdict.
+   */
+  #admitUpgrade(message: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> | undefined {
     // node:http may reuse `head` once this event returns; Buffer#slice is a view, this copies.
     const early = Uint8Array.prototype.slice.call(head);
-    const request = describeUpgrade(message);
+    // Read once: the driver keeps `request`, the application sees its description.
+    const request = withCommonValues(normalizeRequest(message));
+    const described = describeUpgrade(request, message);
+    const tracked = new Tracked(this, socket, false);
+    this.#tracked.add(tracked);
+    const gate = this.#gate(described, Driver.isWebSocket(message));
+    if (gate instanceof Promise) return this.#admitVerified(tracked, gate, request, described, socket, early);
+    // node:http allows half-open sockets: a peer already gone is dropped.
+    if (socket.readableEnded || socket.destroyed) return void this.#destroy(tracked);
+    this.#admitNow(tracked, gate, request, described, socket, early);
+    return undefined;
+  }
+
+  /** The wait for `verify`'s verdict, the socket watched meanwhile. */
+  async #admitVerified(
+    tracked: Tracked,
+    verdict: Promise<Gate>,
+    request: HandshakeRequest,
+    described: UpgradeRequest,
+    socket: Duplex,
+    early: Uint8Array,
+  ): Promise<void> {
     // Until attach() takes over: a reset while `verify` runs must not crash the process.
     socket.on('error', ignore);
-    const tracked = new Tracked(this, socket, false);
-    const refuse = (refusal: Refusal) => {
+    // node:http allows half-open sockets: a peer that ends (or drops) the
+    // connection while `verify` runs is gone, and nothing else would notice.
+    const gone = () => this.#destroy(tracked);
+    socket.once('end', gone);
+    socket.once('close', gone);
+    if (socket.readableEnded || socket.destroyed) gone();
+    const gate = await verdict;
+    socket.off('end', gone);
+    socket.off('close', gone);
+    // Off before attach() adds its own: Node's listener array then stays two long.
+    socket.off('error', ignore);
+    if (socket.destroyed) return this.#untrack(tracked);
+    this.#admitNow(tracked, gate, request, described, socket, early);
+  }
+
+  /** The verdict is in: refused, or the connection made and handed to the handler. */
+  #admitNow(tracked: Tracked, gate: Gate, request: HandshakeRequest, described: UpgradeRequest, socket: Duplex, early: Uint8Array): void {
+    if ('status' in gate) {
       this.#untrack(tracked);
-      socket.off('error', ignore);
-      const response = refusalResponse(refusal);
+      // Read before the socket goes: a refused request's description may be read later.
+      void described.remoteAddress;
+      const response = refusalResponse(gate);
       if (!socket.writable) return void socket.destroy();
       socket.on('error', ignore);
       socket.end(response);
@@ -313,23 +370,11 @@ export class WebSocketServer {
       const timer = setTimeout(() => socket.destroy(), this.#attachOptions.closeTimeout ?? 30_000);
       timer.unref();
       socket.once('close', () => clearTimeout(timer));
-    };
-    this.#tracked.add(tracked);
-    // node:http allows half-open sockets: a peer that ends (or drops) the
-    // connection while `verify` runs is gone, and nothing else would notice.
-    const gone = () => this.#destroy(tracked);
-    socket.once('end', gone);
-    socket.once('close', gone);
-    if (socket.readableEnded || socket.destroyed) gone();
-    const gate = await this.#gate(request, Driver.isWebSocket(message));
-    socket.off('end', gone);
-    socket.off('close', gone);
-    if (socket.destroyed) return this.#untrack(tracked);
-    if ('status' in gate) return refuse(gate);
-    // Off before attach() adds its own: Node's listener array then stays two long.
-    socket.off('error', ignore);
-    const driver = handleUpgrade(message, socket, early, this.#connectionOptions(gate.protocol));
-    this.#connect(tracked, driver, request, socket);
+      return;
+    }
+    const options = gate.protocol === undefined ? this.#sharedConnectionOptions : this.#connectionOptions(gate.protocol);
+    const driver = upgradeRequest(request, socket, early, options);
+    this.#connect(tracked, driver, described, socket);
   }
 
   async #admitStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): Promise<void> {
@@ -365,22 +410,35 @@ export class WebSocketServer {
    * subprotocol. Returns the refusal, or the subprotocol chosen
    * (undefined: let the driver choose from `protocols`).
    */
-  async #gate(request: UpgradeRequest, isWebSocket: boolean): Promise<Refusal | { protocol: string | null | undefined }> {
+  /** Whether to admit `request`: at once, or (with `verify`) once its verdict is in. */
+  #gate(request: UpgradeRequest, isWebSocket: boolean): Gate | Promise<Gate> {
     if (this.#closing !== null) return { status: 503, message: 'The server is shutting down' };
-    const { path, verify, handleProtocols } = this.#options;
+    const { path, verify } = this.#options;
     if (path !== undefined && !(typeof path === 'function' ? path(request.path) : path === request.path)) {
       return { status: 404, message: `No WebSocket endpoint at ${request.path}` };
     }
     if (!isWebSocket) return { status: 400, message: 'Not a WebSocket handshake' };
+    return verify === undefined ? this.#chooseProtocol(request) : this.#verify(request, verify);
+  }
+
+  async #verify(request: UpgradeRequest, verify: NonNullable<ServerOptions['verify']>): Promise<Gate> {
     try {
-      if (verify !== undefined) {
-        const verdict = await verify(request);
-        if (verdict === false) return { status: 403 };
-        if (verdict !== true && verdict !== undefined) return checkRefusal(verdict);
-        // verify may have taken a while.
-        if (this.#closing !== null) return { status: 503, message: 'The server is shutting down' };
-      }
-      if (handleProtocols === undefined) return { protocol: undefined };
+      const verdict = await verify(request);
+      if (verdict === false) return { status: 403 };
+      if (verdict !== true && verdict !== undefined) return checkRefusal(verdict);
+    } catch (error) {
+      this.#reportError(error, request);
+      return { status: 500 };
+    }
+    // verify may have taken a while.
+    if (this.#closing !== null) return { status: 503, message: 'The server is shutting down' };
+    return this.#chooseProtocol(request);
+  }
+
+  #chooseProtocol(request: UpgradeRequest): Gate {
+    const { handleProtocols } = this.#options;
+    if (handleProtocols === undefined) return NO_PROTOCOL_CHOSEN;
+    try {
       const chosen = handleProtocols(request.protocols, request) ?? null;
       if (chosen !== null && !request.protocols.includes(chosen)) {
         throw new Error(`handleProtocols() chose ${JSON.stringify(chosen)}, which the client did not offer`);
@@ -392,8 +450,7 @@ export class WebSocketServer {
     }
   }
 
-  /** The options for one connection's adapter: the server's, with the chosen subprotocol. */
-  #connectionOptions(protocol: string | null | undefined) {
+  #connectionOptions(protocol: string | null | undefined): NodeDriverOptions {
     const options = { ...this.#driverOptions, ...this.#attachOptions };
     if (protocol !== undefined) options.protocols = protocol === null ? [] : [protocol];
     return options;

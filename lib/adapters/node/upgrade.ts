@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { checkDraftSupport, selectServerDriver } from '../../driver/select-server-driver.js';
-import { normalizeRequest } from '../../http/request.js';
+import { normalizeRequest, type HandshakeRequest } from '../../http/request.js';
 import type { ServerSideDriver } from '../../connection/server-side.js';
 import { attachChecked } from './attach.js';
 import type { NodeDriverOptions } from './options.js';
@@ -37,9 +37,14 @@ export function handleUpgrade(
   // between connections (shared-state.ts). The request is read here
   // (driver.env and driver.headers come from what was read): the
   // connection does not keep node:http's request, and all it references.
+  return upgradeRequest(withCommonValues(normalizeRequest(request)), socket, head, options);
+}
+
+/** {@link handleUpgrade} of a request already read (the server object reads it once for both itself and the driver). */
+export function upgradeRequest(request: HandshakeRequest, socket: Duplex, head: Uint8Array, options: NodeDriverOptions | undefined): ServerSideDriver {
   const settings = connectionSettings(options);
   checkDraftSupport(settings.driver);
-  const driver = selectServerDriver(withCommonValues(normalizeRequest(request)), streamSocket(socket), settings.driver);
+  const driver = selectServerDriver(request, streamSocket(socket), settings.driver);
   const attachment = attachChecked(driver, socket, settings.attach);
   // Held by the driver until start(); copied since node:http owns `head`
   // (Buffer#slice is a view: the typed-array slice copies).
