@@ -50,20 +50,15 @@ function bareServer(): void {
     socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
     const head = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`;
-    const how = process.env.BARE_WRITE;
-    if (how === 'u8') socket.write(Uint8Array.from(head, (c) => c.charCodeAt(0)));
-    else if (how === 'buffer') socket.write(Buffer.from(head, 'latin1'));
-    else if (how === 'u8cb') socket.write(Uint8Array.from(head, (c) => c.charCodeAt(0)), () => {});
-    else if (how === 'cb') socket.write(head, () => {});
-    else if (how === 'micro') queueMicrotask(() => socket.write(head));
-    else socket.write(head);
+    socket.write(head);
   });
   server.listen({ port: 0, host: '127.0.0.1', backlog: LISTEN_BACKLOG }, () => {
     process.send!({ type: 'ready', port: (server.address() as net.AddressInfo).port });
   });
-  process.on('message', (message: { type: string; id?: number }) => {
+  process.on('message', (message: { type: string; id?: number; gc?: boolean }) => {
     if (message.type === 'exit') process.exit(0);
     if (message.type !== 'stats') return;
+    if (message.gc === true) (globalThis as { gc?: () => void }).gc?.();
     const cpu = process.cpuUsage();
     const memory = process.memoryUsage();
     const stats: ServerStats = { cpu: cpu.user + cpu.system, rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external, arrayBuffers: memory.arrayBuffers };
@@ -165,6 +160,8 @@ interface Sample {
   readonly others: number;
   /** Wall time per accept, µs (load-dependent; for orientation only). */
   readonly wall: number;
+  /** Heap per open connection after a full GC, bytes. */
+  readonly heap: number;
 }
 
 async function measure(kind: Kind, count: number, nodeArgs: string[]): Promise<Sample> {
@@ -173,8 +170,8 @@ async function measure(kind: Kind, count: number, nodeArgs: string[]): Promise<S
     const { port } = await nextMessage<{ port: number }>(server, 'ready');
     // The server's bash wrapper exec'd node, so the pid is node's.
     const pid = server.pid!;
-    const stats = async (): Promise<ServerStats> => {
-      server.send({ type: 'stats', id: 0, gc: false });
+    const stats = async (gc = false): Promise<ServerStats> => {
+      server.send({ type: 'stats', id: 0, gc });
       return (await nextMessage<{ stats: ServerStats }>(server, 'stats')).stats;
     };
     if (warmup > 0) {
@@ -182,6 +179,7 @@ async function measure(kind: Kind, count: number, nodeArgs: string[]): Promise<S
       for (const socket of await openAll(port, warmup)) socket.destroy();
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    const heapBefore = (await stats(true)).heapUsed;
     const before = await stats();
     const ticksBefore = threadTicks(pid);
     if (callgrindDir !== undefined) execFileSync('callgrind_control', ['--instr=on', String(pid)]);
@@ -191,6 +189,7 @@ async function measure(kind: Kind, count: number, nodeArgs: string[]): Promise<S
     if (callgrindDir !== undefined) execFileSync('callgrind_control', ['--instr=off', String(pid)]);
     const after = await stats();
     const ticksAfter = threadTicks(pid);
+    const heapAfter = (await stats(true)).heapUsed;
     for (const socket of sockets) socket.destroy();
     const tickUs = 10_000 / count; // CLK_TCK is 100 on Linux
     return {
@@ -199,6 +198,7 @@ async function measure(kind: Kind, count: number, nodeArgs: string[]): Promise<S
       mainSystem: (ticksAfter.mainSystem - ticksBefore.mainSystem) * tickUs,
       others: (ticksAfter.others - ticksBefore.others) * tickUs,
       wall: (wall * 1000) / count,
+      heap: (heapAfter - heapBefore) / count,
     };
   } finally {
     server.send({ type: 'exit' });
@@ -221,13 +221,13 @@ async function main(): Promise<void> {
   const fmt = (values: number[]) => `${median(values).toFixed(0).padStart(5)} (${Math.min(...values).toFixed(0)}-${Math.max(...values).toFixed(0)})`;
   console.log(`${count} handshakes, ${CONNECT_CONCURRENCY} at a time, ${reps} repetitions${nodeArgs.length > 0 ? `, server flags ${nodeArgs.join(' ')}` : ''}`);
   console.log('server CPU per accept, µs: median (range)');
-  console.log(`${'server'.padEnd(16)} ${'all threads'.padEnd(16)} ${'main thread'.padEnd(16)} ${'of it in kernel'.padEnd(16)} ${'other threads'.padEnd(16)} ${'wall'.padEnd(16)} vs ws (all threads)`);
+  console.log(`${'server'.padEnd(16)} ${'all threads'.padEnd(16)} ${'main thread'.padEnd(16)} ${'of it in kernel'.padEnd(16)} ${'other threads'.padEnd(16)} ${'wall'.padEnd(16)} ${'heap/conn, B'.padEnd(18)} vs ws (all threads)`);
   const ws = samples.get('ws');
   for (const kind of kinds) {
     const list = samples.get(kind)!;
     const ratio = ws === undefined ? '' : fmt(list.map((s, i) => (100 * s.total) / ws[i]!.total)).replace(/(\d+)/g, (d) => (Number(d) / 100).toFixed(2));
     console.log(
-      `${kind.padEnd(16)} ${fmt(list.map((s) => s.total)).padEnd(16)} ${fmt(list.map((s) => s.main)).padEnd(16)} ${fmt(list.map((s) => s.mainSystem)).padEnd(16)} ${fmt(list.map((s) => s.others)).padEnd(16)} ${fmt(list.map((s) => s.wall)).padEnd(16)} ${ratio}`,
+      `${kind.padEnd(16)} ${fmt(list.map((s) => s.total)).padEnd(16)} ${fmt(list.map((s) => s.main)).padEnd(16)} ${fmt(list.map((s) => s.mainSystem)).padEnd(16)} ${fmt(list.map((s) => s.others)).padEnd(16)} ${fmt(list.map((s) => s.wall)).padEnd(16)} ${fmt(list.map((s) => s.heap)).padEnd(18)} ${ratio}`,
     );
   }
 }

@@ -150,7 +150,14 @@ export class WebSocketServer {
   readonly #sharedConnectionOptions: NodeDriverOptions;
   readonly #limits: ResolvedOptions;
   readonly #extensions: readonly Extension[];
+  /** The open connections (and those closing since they opened). */
   readonly #clients = new Set<ServerDriver>();
+  /**
+   * The connections not in `#clients`: in admission (verify), or made and
+   * not yet open. Each connection is in one set only (a set's entry is
+   * about 30 bytes, for the connection's life); `trackedOf` finds a
+   * client's record.
+   */
   readonly #tracked = new Set<Tracked>();
   /** For each server served: removes the listeners `serve()` added to it. */
   readonly #served = new Map<ServableServer, () => void>();
@@ -293,20 +300,20 @@ export class WebSocketServer {
     }
     // Checked before anything is closed, so a bad code leaves the server as it was.
     encodeClosePayload(code, reason);
-    const allClosed = this.#tracked.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#whenEmpty.push(resolve));
-    const timer =
-      this.#tracked.size === 0
-        ? undefined
-        : setTimeout(() => {
-            for (const tracked of [...this.#tracked]) this.#destroy(tracked);
-          }, timeout);
+    const empty = this.#isEmpty();
+    const allClosed = empty ? Promise.resolve() : new Promise<void>((resolve) => this.#whenEmpty.push(resolve));
+    const timer = empty
+      ? undefined
+      : setTimeout(() => {
+          for (const tracked of this.#everyTracked()) this.#destroy(tracked);
+        }, timeout);
     timer?.unref?.();
     const done = allClosed.then(() => {
       clearTimeout(timer);
       for (const server of [...this.#served.keys()]) this.unserve(server);
     });
     this.#closing = { code, reason, done };
-    for (const tracked of [...this.#tracked]) this.#shutDown(tracked, code, reason, undefined);
+    for (const tracked of this.#everyTracked()) this.#shutDown(tracked, code, reason, undefined);
     return done;
   }
 
@@ -517,13 +524,11 @@ export class WebSocketServer {
     connectionOpened = (tracked) => {
       const driver = tracked.driver;
       if (driver === null || driver.readyState !== ReadyState.OPEN) return;
+      // From one set to the other: see #tracked.
       tracked.server.#clients.add(driver);
+      tracked.server.#tracked.delete(tracked);
     };
     connectionClosed = (tracked) => {
-      const driver = tracked.driver;
-      if (driver !== null) {
-        tracked.server.#clients.delete(driver);
-      }
       tracked.server.#untrack(tracked);
     };
   }
@@ -538,9 +543,25 @@ export class WebSocketServer {
     if (tracked !== undefined) connectionClosed(tracked);
   }
 
+  /** The connection is over (or never was): out of whichever set holds it. */
   #untrack(tracked: Tracked): void {
-    if (!this.#tracked.delete(tracked) || this.#tracked.size > 0) return;
+    const wasClient = tracked.driver !== null && this.#clients.delete(tracked.driver);
+    if (!(this.#tracked.delete(tracked) || wasClient) || !this.#isEmpty()) return;
     for (const resolve of this.#whenEmpty.splice(0)) resolve();
+  }
+
+  #isEmpty(): boolean {
+    return this.#tracked.size === 0 && this.#clients.size === 0;
+  }
+
+  /** Every connection's record, copied (closing them changes the sets). */
+  #everyTracked(): Tracked[] {
+    const all = [...this.#tracked];
+    for (const driver of this.#clients) {
+      const tracked = trackedOf(driver);
+      if (tracked !== undefined) all.push(tracked);
+    }
+    return all;
   }
 
   #reportError(error: unknown, request: UpgradeRequest | undefined): void {
