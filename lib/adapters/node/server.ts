@@ -52,15 +52,16 @@ import { describeExtendedConnect, describeUpgrade, type UpgradeRequest } from '.
 import { writeBuffer } from './write-buffer.js';
 
 /**
- * A connection the server is responsible for, from its request to its
- * `close`. It is also the transport's outgoing buffer (for a broadcast's
- * slow-client check and a bound handler) and, over HTTP/1.1, what the
- * connection's attachment tells of `open` and `close`: one object per
- * connection for all three.
+ * A connection the server is responsible for, from its request until it
+ * opens (over HTTP/2, until its `close`). It is also the transport's
+ * outgoing buffer for a bound handler, and, over HTTP/1.1, what the
+ * connection's attachment tells of `open` and `close` until it opens.
+ * An open HTTP/1.1 connection keeps no record of its own (a server holds
+ * many idle ones): its driver is in `clients`, and the server finds its
+ * transport through its attachment (a record is made again to close it).
  */
 class Tracked implements WriteBuffer, ConnectionWatcher {
   driver: ServerDriver | null = null;
-  binding: Binding<ServerDriver> | null = null;
   /** The server tracking it. */
   readonly server: WebSocketServer;
   /**
@@ -93,15 +94,12 @@ class Tracked implements WriteBuffer, ConnectionWatcher {
 // HTTP/2 connections' drivers, for the `open` and `close` listeners they
 // share (a driver calls its listeners with itself as `this`).
 const trackedByDriver = new WeakMap<object, Tracked>();
-/**
- * The record of an open connection, for a broadcast's slow-client check:
- * over HTTP/1.1 the watcher of its attachment, over HTTP/2 the WeakMap
- * entry above. Looked up, not kept in a map of its own: one entry less
- * per idle connection.
- */
-function trackedOf(driver: ServerDriver): Tracked | undefined {
-  const watcher = attachmentOfDriver(driver)?.watcher;
-  return watcher instanceof Tracked ? watcher : trackedByDriver.get(driver);
+// The bindings of callback-object handlers (most handlers are functions, which have none).
+const bindingByDriver = new WeakMap<object, Binding<ServerDriver>>();
+
+/** A connection's transport: over HTTP/1.1 its attachment's stream, over HTTP/2 its record's stream. */
+function transportOf(driver: ServerDriver): Duplex | undefined {
+  return attachmentOfDriver(driver)?.stream ?? trackedByDriver.get(driver)?.transport;
 }
 
 /** What the gate decided: refused, or admitted with the subprotocol `handleProtocols` chose (undefined without it). */
@@ -199,7 +197,10 @@ export class WebSocketServer {
   ): BroadcastResult {
     const open = [...this.#clients].filter((driver) => driver !== options.except && driver.readyState === ReadyState.OPEN);
     return broadcastTo(open, data, options, {
-      pending: (driver) => trackedOf(driver)?.pending() ?? 0,
+      pending: (driver) => {
+        const transport = transportOf(driver);
+        return transport === undefined ? 0 : unsentBytes(transport);
+      },
       write: (driver, message) => driver.sendPrepared(message),
       close: (driver) => driver.close(CloseCode.POLICY_VIOLATION, 'too slow'),
     });
@@ -480,7 +481,7 @@ export class WebSocketServer {
     const { handler } = this.#options;
     try {
       const bound = typeof handler === 'function' ? handler(driver, request) : handler;
-      if (bound !== undefined && bound !== null) tracked.binding = bindHandler(driver, bound as Handler<ServerDriver>, tracked);
+      if (bound !== undefined && bound !== null) bindingByDriver.set(driver, bindHandler(driver, bound as Handler<ServerDriver>, tracked));
     } catch (error) {
       this.#reportError(error, request);
       // Before the handshake: HTTP/1.1 gets a 500; an HTTP/2 stream is reset.
@@ -502,7 +503,8 @@ export class WebSocketServer {
     const driver = tracked.driver;
     try {
       // A binding shuts a connection in its handshake down once it opens; so does this.
-      if (tracked.binding !== null) tracked.binding.shutdown(code, reason);
+      const binding = bindingByDriver.get(driver);
+      if (binding !== undefined) binding.shutdown(code, reason);
       else if (driver.readyState === ReadyState.CONNECTING) driver.once('open', () => driver.close(code, reason));
       else driver.close(code, reason);
     } catch (error) {
@@ -525,8 +527,12 @@ export class WebSocketServer {
       const driver = tracked.driver;
       if (driver === null || driver.readyState !== ReadyState.OPEN) return;
       // From one set to the other: see #tracked.
-      tracked.server.#clients.add(driver);
-      tracked.server.#tracked.delete(tracked);
+      const server = tracked.server;
+      server.#clients.add(driver);
+      server.#tracked.delete(tracked);
+      // Over HTTP/1.1 the record is let go: the server hears of `close` itself.
+      const attachment = attachmentOfDriver(driver);
+      if (attachment !== undefined && attachment.watcher === tracked) attachment.watcher = server.#clientWatcher;
     };
     connectionClosed = (tracked) => {
       tracked.server.#untrack(tracked);
@@ -546,23 +552,41 @@ export class WebSocketServer {
   /** The connection is over (or never was): out of whichever set holds it. */
   #untrack(tracked: Tracked): void {
     const wasClient = tracked.driver !== null && this.#clients.delete(tracked.driver);
-    if (!(this.#tracked.delete(tracked) || wasClient) || !this.#isEmpty()) return;
-    for (const resolve of this.#whenEmpty.splice(0)) resolve();
+    if (this.#tracked.delete(tracked) || wasClient) this.#settleIfEmpty();
   }
 
   #isEmpty(): boolean {
     return this.#tracked.size === 0 && this.#clients.size === 0;
   }
 
-  /** Every connection's record, copied (closing them changes the sets). */
+  /** Settles what `close()` returned once no connection is left. */
+  #settleIfEmpty(): void {
+    if (!this.#isEmpty()) return;
+    for (const resolve of this.#whenEmpty.splice(0)) resolve();
+  }
+
+  /** Every connection's record (made again for an open HTTP/1.1 one), copied: closing them changes the sets. */
   #everyTracked(): Tracked[] {
     const all = [...this.#tracked];
     for (const driver of this.#clients) {
-      const tracked = trackedOf(driver);
-      if (tracked !== undefined) all.push(tracked);
+      let tracked = trackedByDriver.get(driver);
+      if (tracked === undefined) {
+        const stream = attachmentOfDriver(driver)?.stream;
+        if (stream === undefined) continue;
+        tracked = new Tracked(this, stream, false);
+        tracked.driver = driver;
+      }
+      all.push(tracked);
     }
     return all;
   }
+
+  /** Told of an open HTTP/1.1 connection's `close` by its attachment. */
+  readonly #clientWatcher: ConnectionWatcher = {
+    connectionEvent: (driver, event) => {
+      if (event === 'close' && this.#clients.delete(driver as ServerDriver)) this.#settleIfEmpty();
+    },
+  };
 
   #reportError(error: unknown, request: UpgradeRequest | undefined): void {
     const { onError } = this.#options;
