@@ -12,6 +12,7 @@
  *   --reps=N                          repetitions (full 3, quick 1)
  *   --profile=DIR                     each server writes a V8 CPU profile of its timed window into DIR
  *   --in-flight=N                     broadcasts outstanding at once (default 32)
+ *   --server-flags=F[,F]              Node flags for the server processes (`--server-flags=--trace-gc`: their GCs on stdout)
  *
  * A fresh server process serves each workload of each repetition, so the
  * memory figures of one workload are not those left by the last. The
@@ -48,8 +49,15 @@ const only = option('only')?.split(',');
 const REPS = Number(option('reps') ?? (quick ? 1 : 3));
 const profileDir = option('profile');
 const IN_FLIGHT = Number(option('in-flight') ?? 32);
+const SERVER_FLAGS = option('server-flags')?.split(',') ?? [];
 const PUBLISH =
-  !quick && filter === undefined && only === undefined && option('reps') === undefined && profileDir === undefined && option('in-flight') === undefined;
+  !quick &&
+  filter === undefined &&
+  only === undefined &&
+  option('reps') === undefined &&
+  profileDir === undefined &&
+  option('in-flight') === undefined &&
+  SERVER_FLAGS.length === 0;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 /** Longest a single server's run of a workload may take before it is abandoned. */
@@ -104,8 +112,8 @@ function label(size: number): string {
 }
 
 /** A child process with the open-file soft limit raised to the hard one (10,000 sockets need it). */
-function spawnNode(script: string, argv: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, '--import', 'tsx', '--expose-gc', join(here, script), ...argv], {
+function spawnNode(script: string, argv: string[], env: NodeJS.ProcessEnv = {}, flags: readonly string[] = []): ChildProcess {
+  return spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, ...flags, '--import', 'tsx', '--expose-gc', join(here, script), ...argv], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: childEnv(env),
   });
@@ -157,7 +165,7 @@ async function runOne(loadgen: ChildProcess, kind: ServerKind, c: Case): Promise
   const config: ServerConfig = { kind, ...c.server };
   const env: NodeJS.ProcessEnv = kind === 'ws-noaddons' ? { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } : {};
   if (profileDir !== undefined) env.E2E_PROFILE = join(profileDir, `${kind} ${c.name.split(',')[0]}.cpuprofile`.replace(/[^\w.-]+/g, '-'));
-  const server = spawnNode('server.ts', [JSON.stringify(config)], env);
+  const server = spawnNode('server.ts', [JSON.stringify(config)], env, SERVER_FLAGS);
   const exited = new Promise((resolve) => server.once('exit', resolve));
   const timer = setTimeout(() => server.kill('SIGKILL'), STEP_TIMEOUT_MS);
   try {
