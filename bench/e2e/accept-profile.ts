@@ -4,14 +4,19 @@
  * fresh process, N handshakes opened into it from this process, and the
  * server's CPU time over those handshakes, per accept, split into its main
  * thread and its other threads (V8's compiler and GC helpers, libuv's pool)
- * from /proc. CPU time rather than accepts per second, so a loaded machine
+ * from /proc; and the heap each open connection holds after a full GC.
+ * CPU time rather than accepts per second, so a loaded machine
  * changes the figures little; servers interleaved, each repetition in a
  * rotated order, ratios as medians of per-repetition ratios.
  *
  *   npx tsx bench/e2e/accept-profile.ts [--n=4000] [--reps=5] [--only=wsdriver,ws] [--node-args="--max-lazy"] [--warmup=N] [--callgrind=DIR]
  *
  * `--node-args` go to every server process (V8 experiments: what the
- * helper-thread time is). Linux only (/proc).
+ * helper-thread time is). `--warmup=N` opens and closes N handshakes
+ * first (the steady state, past the JIT's warm-up). `--callgrind=DIR` runs
+ * each server under valgrind's callgrind with collection switched on only
+ * around the handshakes (bench/analysis.md, "The accept gap, measured").
+ * Linux only (/proc).
  *
  * @module
  */
