@@ -56,6 +56,7 @@ function stats(gc: boolean): ServerStats {
   const memory = process.memoryUsage();
   return {
     cpu: cpu.user + cpu.system,
+    atMs: Number(process.hrtime.bigint()) / 1e6,
     rss: memory.rss,
     heapUsed: memory.heapUsed,
     external: memory.external,
