@@ -66,7 +66,7 @@ function bareServer(): void {
     if (message.gc === true) (globalThis as { gc?: () => void }).gc?.();
     const cpu = process.cpuUsage();
     const memory = process.memoryUsage();
-    const stats: ServerStats = { cpu: cpu.user + cpu.system, rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external, arrayBuffers: memory.arrayBuffers };
+    const stats: ServerStats = { cpu: cpu.user + cpu.system, atMs: Number(process.hrtime.bigint()) / 1e6, rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external, arrayBuffers: memory.arrayBuffers };
     process.send!({ type: 'stats', id: message.id, stats });
   });
   process.on('disconnect', () => process.exit(0));
