@@ -104,8 +104,8 @@ export interface DraftProtocol {
    * and gives it back on resume.
    */
   receive(bytes: Uint8Array): Uint8Array | void;
-  /** Writes a text message on the open connection. */
-  sendText(message: string): boolean;
+  /** Writes a text message on the open connection (a string, or UTF-8 bytes `text()` has checked). */
+  sendText(message: string | Uint8Array): boolean;
   /** Starts closing from the open state. */
   closeOpenConnection(code: number, reason: string): void;
   /** The connection failed or closed: read nothing more. */
