@@ -13,6 +13,11 @@
  *
  *   npx tsx bench/e2e/echo-gc.ts [--reps=5] [--size=65536] [--conns=50] [--seconds=3] [--only=wsdriver,ws] [--flags=--trace-gc]
  *
+ * Besides `wsdriver` (`handleUpgrade`) and `ws`, `--only` takes `core`
+ * (`Driver.server` without the Node adapter, reads passed to `parse()`)
+ * and `core-recv` (the same, receiving only), to tell the adapter's part
+ * from the driver's.
+ *
  * `--flags` passes V8/Node flags to the children (for example
  * `--trace-gc-nvp`, `--no-memory-reducer`), whose own output then passes
  * through (`--trace-gc-verbose` shows the external memory at each GC).
@@ -69,7 +74,28 @@ async function child(name: string): Promise<void> {
   const require = createRequire(import.meta.url);
   const { WebSocket } = require('ws') as typeof import('ws');
   const node = (await import(pathToFileURL(BUILT_ENTRY.replace(/index\.js$/, 'adapters/node/index.js')).href)) as typeof import('../../lib/adapters/node/index.js');
+  const { Driver } = (await import(pathToFileURL(BUILT_ENTRY).href)) as typeof import('../../lib/index.js');
+  const requestHead = Buffer.from(`GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
   const echo = (socket: SlowSocket) => {
+    if (name === 'core' || name === 'core-recv') {
+      // The driver without the Node adapter: reads go straight to parse(),
+      // written bytes are held until the next turn, as the socket's are.
+      let held: Uint8Array[] = [];
+      const release = () => (held = []);
+      const write = (bytes: Uint8Array) => {
+        socket.written += bytes.length;
+        if (held.length === 0) setImmediate(release);
+        held.push(bytes);
+        return true;
+      };
+      const driver = Driver.server({ write }, { maxLength: 64 * 1024 * KiB });
+      driver.on('connect', () => driver.start());
+      if (name === 'core') driver.on('message', ({ data }) => driver.binary(data as Uint8Array));
+      else driver.on('message', ({ data }) => (socket.written += (data as Uint8Array).length));
+      driver.parse(requestHead);
+      socket.push = (bytes: Buffer) => (driver.parse(bytes), true);
+      return;
+    }
     if (name === 'ws') {
       const ws = new WebSocket(null as never, undefined, {});
       (ws as unknown as { setSocket(s: Duplex, h: Buffer, o: object): void }).setSocket(socket, Buffer.alloc(0), { allowSynchronousEvents: true, maxPayload: 64 * 1024 * KiB });
