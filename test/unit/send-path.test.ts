@@ -128,6 +128,29 @@ describe('the send path', () => {
       });
     });
 
+    it(`writes every text of 0 to 130 units, ASCII or with one non-ASCII unit anywhere, as one write of exactly its frame, as a ${role}`, () => {
+      // Short ASCII texts are written four units a step with the key as one
+      // word, then one at a time: every length (every tail), and a
+      // non-ASCII unit at every place in a step or the tail, which must
+      // leave the text to the encoder with nothing of the failed try sent.
+      const texts: string[] = [];
+      for (let n = 0; n <= 130; n++) {
+        const ascii = Array.from({ length: n }, (_, i) => String.fromCharCode(0x20 + ((i * 13 + n) % 95))).join('');
+        texts.push(ascii);
+        for (let at = 0; at < n; at++) texts.push(`${ascii.slice(0, at)}${at % 2 === 0 ? 'é' : '\u0080'}${ascii.slice(at + 1)}`);
+      }
+      const { sink, snapshots } = keepingSink();
+      const writer = new FrameWriter(sink, masked, Infinity);
+      for (const text of texts) writer.text(text);
+      expect(snapshots).toHaveLength(texts.length);
+      snapshots.forEach((bytes, i) => {
+        const [frame, ...rest] = decodeFrames(bytes);
+        expect(rest).toHaveLength(0);
+        expect(frame).toMatchObject({ fin: true, rsv: 0, opcode: Op.TEXT, masked });
+        expect(same(frame!.payload, encoder.encode(texts[i]!)), `text ${i} (${texts[i]!.length} units)`).toBe(true);
+      });
+    });
+
     it(`splits a short message longer than fragmentSize into fragments, as a ${role}`, () => {
       const { sink, wire } = keepingSink();
       const payload = Uint8Array.from({ length: 100 }, (_, i) => i);
