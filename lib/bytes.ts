@@ -51,3 +51,11 @@ export function outgoingBytes(data: Uint8Array | ArrayBuffer | ArrayBufferView):
 export function copyBytes(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
 }
+
+/** Writes the 32 bits of `value` big-endian at `at` (a typed array store keeps each low byte). */
+export function putUint32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = value >>> 16;
+  bytes[at + 2] = value >>> 8;
+  bytes[at + 3] = value;
+}

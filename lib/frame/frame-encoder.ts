@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { putUint32 } from '../bytes.js';
 import { freshBytes } from './fresh-bytes.js';
 import { applyMask, applyMaskTo } from './mask.js';
 import { writeMaskKey } from './mask-keys.js';
@@ -64,16 +65,8 @@ export function writeFrameHeader(
  * send path.
  */
 function writeLength64(target: Uint8Array, at: number, length: number): void {
-  const high = Math.floor(length / 0x100000000);
-  const low = length >>> 0;
-  target[at] = high >>> 24;
-  target[at + 1] = (high >>> 16) & 0xff;
-  target[at + 2] = (high >>> 8) & 0xff;
-  target[at + 3] = high & 0xff;
-  target[at + 4] = low >>> 24;
-  target[at + 5] = (low >>> 16) & 0xff;
-  target[at + 6] = (low >>> 8) & 0xff;
-  target[at + 7] = low & 0xff;
+  putUint32(target, at, Math.floor(length / 0x100000000));
+  putUint32(target, at + 4, length >>> 0);
 }
 
 /**

@@ -5,7 +5,7 @@
  * many frames (from however many connections) follow.
  */
 import { describe, expect, it } from 'vitest';
-import { FrameWriter } from '../../lib/frame/frame-encoder.js';
+import { FrameWriter, writeFrameHeader } from '../../lib/frame/frame-encoder.js';
 import { decodeFrames, Op } from '../helpers/index.js';
 
 const encoder = new TextEncoder();
@@ -190,6 +190,21 @@ describe('the send path', () => {
       expect(new TextDecoder().decode(new Uint8Array(frames.flatMap((f) => [...f.payload])))).toBe(text);
     });
   }
+
+  it('writes a 64-bit payload length big-endian, high word included (§5.2)', () => {
+    // No test can send 4 GiB: the header writer is asked directly.
+    for (const [length, bytes] of [
+      [2 ** 40 + 0x01020304, [0, 0, 1, 0, 1, 2, 3, 4]],
+      [2 ** 53 - 1, [0, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]],
+      [65536, [0, 0, 0, 0, 0, 1, 0, 0]],
+    ] as const) {
+      const header = new Uint8Array(14);
+      expect(writeFrameHeader(header, 0, true, 0, Op.BINARY, length, false)).toBe(10);
+      expect([...header.subarray(0, 10)]).toEqual([0x82, 127, ...bytes]);
+      expect(writeFrameHeader(header, 0, false, 0x40, Op.TEXT, length, true)).toBe(14);
+      expect([...header.subarray(0, 10)]).toEqual([0x41, 0x80 | 127, ...bytes]);
+    }
+  });
 
   it('sends a large server payload by reference after its header, and copies a small one', () => {
     const { sink, given } = keepingSink();
