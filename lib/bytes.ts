@@ -1,6 +1,7 @@
 /**
  * Byte and text helpers that every layer may use: turning the data a
- * caller passes into bytes, and counting a string's UTF-8 length.
+ * caller passes into bytes, counting a string's UTF-8 length, and writing
+ * a big-endian 32-bit number.
  *
  * @module
  */
