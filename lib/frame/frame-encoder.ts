@@ -11,7 +11,6 @@
  * @module
  */
 import { putUint32 } from '../bytes.js';
-import { freshBytes } from './fresh-bytes.js';
 import { applyMask, applyMaskTo } from './mask.js';
 import { writeMaskKey } from './mask-keys.js';
 import { Opcode } from './opcodes.js';
@@ -70,8 +69,9 @@ function writeLength64(target: Uint8Array, at: number, length: number): void {
 }
 
 /**
- * Encodes one whole frame into a new buffer: header, then the payload,
- * masked with a fresh key when `masked`. `payload` is not changed.
+ * Encodes one whole frame into a new buffer (made as the embedder makes
+ * outgoing bytes, see send-slab.ts): header, then the payload, masked with
+ * a fresh key when `masked`. `payload` is not changed.
  */
 export function encodeFrame(
   fin: boolean,
@@ -83,7 +83,7 @@ export function encodeFrame(
   const length = payload.length;
   const size = frameHeaderSize(length, masked);
   // Every byte is written: the header, then the payload.
-  const frame = freshBytes(size + length);
+  const frame = allocateFrame(size + length);
   const start = writeFrameHeader(frame, 0, fin, rsv, opcode, length, masked);
   if (!masked) frame.set(payload, start);
   else if (length > 0) applyMaskTo(payload, frame, start, frame.subarray(start - 4, start), 0);
@@ -142,16 +142,11 @@ export class FrameWriter {
       this.#sendSlab(at, start + length);
       return;
     }
-    if (masked) {
+    // A client masks into a buffer of its own (the caller's bytes must not
+    // change); a transport that needs one write per frame
+    // (Socket.wholeFrames) gets header and payload joined, one copy.
+    if (masked || this.#sink.wholeFrames === true) {
       this.#sink.write(encodeFrame(fin, rsv, opcode, payload, masked));
-      return;
-    }
-    // A transport that needs one write per frame (Socket.wholeFrames) gets
-    // header and payload joined, one copy.
-    if (this.#sink.wholeFrames === true) {
-      const frame = allocateFrame(frameHeaderSize(length, false) + length);
-      frame.set(payload, writeFrameHeader(frame, 0, fin, rsv, opcode, length, false));
-      this.#sink.write(frame);
       return;
     }
     const headerSize = frameHeaderSize(length, false);
