@@ -23,7 +23,7 @@
  * `node:http` and `node:http2`, permessage-deflate), `wsdriver/streams`
  * (WHATWG byte streams: Deno, Cloudflare Workers), `wsdriver/sockets`
  * (handler-style sockets: Bun), `wsdriver/callbacks` (`rack.upgrade`-style
- * callback objects); `wsdriver/drafts` adds the hixie-75/76 server drivers.
+ * callback objects); `wsdriver/drafts` adds the hixie-75/76 drafts to the server drivers.
  * {@link maskingImplementation} tells which masking kernel runs here.
  *
  * @module wsdriver

@@ -4,8 +4,10 @@
  * messages queued until the connection opens, and the rule that the
  * `close` event fires exactly once.
  *
- * Protocol drivers (RFC 6455, the hixie drafts) fill in the abstract
- * methods; nothing here knows about frames.
+ * Protocol drivers (RFC 6455's, lib/hybi/) fill in the abstract methods;
+ * the server driver that may speak a hixie draft passes them on to the
+ * draft's protocol part (`DraftProtocol`, server-side.ts). Nothing here
+ * knows about frames.
  *
  * @module
  */
@@ -26,7 +28,7 @@ import type { Extension, NegotiatedExtension } from '../extensions/extension.js'
 import { outgoingBytes, toBytes, utf8Length } from '../bytes.js';
 
 /** A message or control frame waiting for the connection to open. */
-export type Queued =
+type Queued =
   | { readonly kind: 'text'; readonly data: string; readonly done: SendCallback | undefined }
   | { readonly kind: 'binary'; readonly data: Uint8Array; readonly done: SendCallback | undefined }
   | { readonly kind: 'ping'; readonly data: Uint8Array; readonly callback: (() => void) | undefined }
@@ -90,7 +92,7 @@ export abstract class BaseDriver {
   protected agreedProtocol: string | null = null;
 
   /**
-   * Where events are emitted; with `allowDrafts`, `Driver.server` shares it with the driver it hands over to.
+   * Where events are emitted.
    *
    * @internal
    */
@@ -187,21 +189,19 @@ export abstract class BaseDriver {
 
   /**
    * Made through the subclasses; applications get drivers from the `Driver`
-   * factories, which check the options and share one event hub between
-   * `Driver.server` with `allowDrafts` and the driver it hands over to.
+   * factories, which check the options.
    *
    * @internal
    */
-  constructor(socket: Socket, options: ResolvedOptions, hub?: EventHub<DriverEventMap>) {
+  constructor(socket: Socket, options: ResolvedOptions) {
     if (socket === null || typeof socket !== 'object' || typeof socket.write !== 'function') {
       throw new TypeError('socket must be an object with a write(bytes) method');
     }
-    // With allowDrafts, Driver.server's protocol driver shares its flow: one transport, one count.
-    this.sendFlow = socket instanceof SendFlow ? socket : new SendFlow(socket, options.maxBufferedBytes);
+    this.sendFlow = new SendFlow(socket, options.maxBufferedBytes);
     this.socket = this.sendFlow;
     this.options = options;
-    // Listeners see the driver the application made as `this`, also after a hand-over.
-    this.hub = hub ?? new EventHub(this);
+    // Listeners see the driver as `this`.
+    this.hub = new EventHub(this);
   }
 
   /** 0 connecting, 1 open, 2 closing, 3 closed, as in the WebSocket API. */
@@ -773,20 +773,6 @@ export abstract class BaseDriver {
     this.state = next;
     this.deadlines?.closing();
     this.hub.emit('closing', {});
-  }
-
-  /**
-   * Empties the queue of messages sent before open and returns it, for a
-   * driver that takes over this one's connection (`Driver.server` with `allowDrafts`, once the
-   * request names the protocol).
-   *
-   * @internal
-   */
-  protected takeQueue(): readonly Queued[] {
-    const queue = this.#queue ?? [];
-    this.#queue = null;
-    this.#queuedBytes = 0;
-    return queue;
   }
 
   /** The handshake completed: flush the queue, then emit `open`. */

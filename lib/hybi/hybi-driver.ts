@@ -34,8 +34,7 @@ import type { PreparedMessage } from '../frame/prepared-message.js';
 import { FrameParser, type FrameRules } from '../frame/frame-parser.js';
 import { Opcode } from '../frame/opcodes.js';
 import type { ResolvedOptions } from '../options.js';
-import type { EventHub } from '../emitter.js';
-import type { DriverEventMap, Socket } from '../events.js';
+import type { Socket } from '../events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { ExtensionStack, extensionFailure, type EncodedMessage } from '../extensions/extension-stack.js';
 import type { PieceCodec } from '../extensions/piece-codec.js';
@@ -115,8 +114,8 @@ export abstract class HybiDriver extends BaseDriver {
    *
    * @internal
    */
-  constructor(role: 'server' | 'client', socket: Socket, options: ResolvedOptions, hub?: EventHub<DriverEventMap>) {
-    super(socket, options, hub);
+  constructor(role: 'server' | 'client', socket: Socket, options: ResolvedOptions) {
+    super(socket, options);
     const sink = new HybiDriver.#ReaderSink(this);
     const streaming = options.streamMessages;
     this.#reader = new MessageReader(sink, options.maxLength);
