@@ -14,6 +14,7 @@
 import { CloseCode, ProtocolError, protocolError, transportError } from '../errors.js';
 import { EventHub, type Listener } from '../emitter.js';
 import { ByteAccumulator } from '../frame/byte-accumulator.js';
+import { isValidUtf8 } from '../frame/utf8-validator.js';
 import type { PreparedMessage } from '../frame/prepared-message.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { errorResponse, unreadableHeadResponse } from '../http/serialize.js';
@@ -29,7 +30,7 @@ import { outgoingBytes, toBytes, utf8Length } from '../bytes.js';
 
 /** A message or control frame waiting for the connection to open. */
 type Queued =
-  | { readonly kind: 'text'; readonly data: string; readonly done: SendCallback | undefined }
+  | { readonly kind: 'text'; readonly data: string | Uint8Array; readonly done: SendCallback | undefined }
   | { readonly kind: 'binary'; readonly data: Uint8Array; readonly done: SendCallback | undefined }
   | { readonly kind: 'ping'; readonly data: Uint8Array; readonly callback: (() => void) | undefined }
   | { readonly kind: 'pong'; readonly data: Uint8Array };
@@ -500,18 +501,26 @@ export abstract class BaseDriver {
    * if it can no longer be sent or if it would take `bufferedAmount` past
    * `maxBufferedBytes` (wait for `drain`). `done` runs once the message has
    * been handed to the socket, or with an error if the connection ended first.
+   *
+   * `message` is a string, or text already encoded as UTF-8 bytes (what
+   * `decodeText: false` delivers): sent as they are, with no encoding
+   * step. The bytes are checked (RFC 6455 §5.6: a text frame's payload is
+   * UTF-8), and a `TypeError` is thrown if they are not UTF-8. They are
+   * held as `binary()` holds its argument: a large payload from a server
+   * goes to the socket by reference, so do not change it until it is
+   * flushed (docs/flow-control.md).
    */
-  text(message: string, done?: SendCallback): boolean {
-    if (typeof message !== 'string') throw new TypeError('text() takes a string');
+  text(message: string | Uint8Array, done?: SendCallback): boolean {
+    // Checks bytes at once, whatever the state.
+    const size = typeof message === 'string' ? 0 : textSize(message);
     checkSendCallback(done);
     // The queue is counted in bytes; the size matters only while connecting
     // or when something is already buffered.
     const state = this.state.kind;
-    if (state === 'open' && this.sendFlow.bufferedAmount !== 0 && !this.sendFlow.admits(utf8Length(message))) return false;
-    const size = state === 'connecting' ? utf8Length(message) : 0;
+    if (state === 'open' && this.sendFlow.bufferedAmount !== 0 && !this.sendFlow.admits(size || textSize(message))) return false;
     this.hub.enter();
     try {
-      const sent = state === 'open' ? this.sendText(message) : this.#sendOrQueue({ kind: 'text', data: message, done }, size);
+      const sent = state === 'open' ? this.sendText(message) : this.#sendOrQueue({ kind: 'text', data: message, done }, state === 'connecting' ? size || textSize(message) : 0);
       if (sent && done !== undefined && state === 'open') this.settleWhenWritten(done);
       return sent;
     } finally {
@@ -722,7 +731,7 @@ export abstract class BaseDriver {
    *
    * @internal
    */
-  protected abstract sendText(message: string): boolean;
+  protected abstract sendText(message: string | Uint8Array): boolean;
   /**
    * Sends a binary message on the open connection; false if it cannot be sent.
    *
@@ -902,4 +911,11 @@ export abstract class BaseDriver {
         return this.sendPong(item.data);
     }
   }
+}
+
+/** A text message's payload size in bytes; bytes given to `text()` must be UTF-8 (RFC 6455 §5.6), a caller's mistake otherwise. */
+function textSize(message: string | Uint8Array): number {
+  if (typeof message === 'string') return utf8Length(message);
+  if (!(message instanceof Uint8Array) || !isValidUtf8(message)) throw new TypeError('text() takes a string or UTF-8 bytes');
+  return message.length;
 }

@@ -95,8 +95,8 @@ export interface DraftProtocol {
   handshake(extraHeaders: ReadonlyArray<readonly [string, string]>): boolean;
   /** Bytes received after `start()`. */
   receive(bytes: Uint8Array): void;
-  /** Writes a text message on the open connection. */
-  sendText(message: string): boolean;
+  /** Writes a text message on the open connection (a string, or UTF-8 bytes `text()` has checked). */
+  sendText(message: string | Uint8Array): boolean;
   /** Throws if `close(code, reason)` is a caller mistake for the draft. */
   checkClose(code: number, reason: string): void;
   /** Starts closing from the open state. */

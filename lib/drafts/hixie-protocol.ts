@@ -134,8 +134,9 @@ export abstract class HixieProtocol implements DraftProtocol, HixieFrameSink {
     this.parser.push(bytes);
   }
 
-  sendText(message: string): boolean {
-    this.host.write(encodeTextFrame(message));
+  sendText(message: string | Uint8Array): boolean {
+    // Bytes (checked UTF-8) are rare here: decoded, then framed as a string is.
+    this.host.write(encodeTextFrame(typeof message === 'string' ? message : new TextDecoder().decode(message)));
     return true;
   }
 

@@ -116,7 +116,7 @@ export class DraftServerDriver extends HybiHttpServerDriver {
     this.#draft.receive(bytes);
   }
 
-  protected override sendText(message: string): boolean {
+  protected override sendText(message: string | Uint8Array): boolean {
     return this.#draft === null ? super.sendText(message) : this.#draft.sendText(message);
   }
 
@@ -185,7 +185,7 @@ export class DraftServerDriver extends HybiHttpServerDriver {
     }
 
     message(text: string): void {
-      this.#driver.hub.emit('message', { data: text });
+      this.#driver.hub.emit('message', { data: text, type: 'text' });
     }
 
     enterClosing(next: ClosingState): void {

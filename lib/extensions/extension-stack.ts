@@ -22,6 +22,7 @@
 import Extensions from 'websocket-extensions';
 import { CloseCode, ProtocolError, protocolError } from '../errors.js';
 import { isWireCloseCode } from '../frame/close-payload.js';
+import { isValidUtf8 } from '../frame/utf8-validator.js';
 import { Opcode } from '../frame/opcodes.js';
 import type { PreparedMessage } from '../frame/prepared-message.js';
 import { isToken, isValidHeaderValue } from '../http/tokens.js';
@@ -53,6 +54,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export class ExtensionStack {
   readonly #registry: Extensions;
   readonly #maxLength: number;
+  readonly #decodeText: boolean;
   readonly #negotiated: NegotiatedExtension[] = [];
   #allowedRsv = 0;
   #pendingIncoming = 0;
@@ -62,8 +64,13 @@ export class ExtensionStack {
   // Each extension's session by name, once negotiated, for pieceCodec.
   readonly #sessions = new Map<string, unknown>();
 
-  constructor(maxLength: number) {
+  /**
+   * `decodeText`: text out of the pipeline is delivered as a string, or,
+   * when false, as its bytes (checked as UTF-8 all the same).
+   */
+  constructor(maxLength: number, decodeText = true) {
     this.#maxLength = maxLength;
+    this.#decodeText = decodeText;
     this.#registry = new Extensions({ maxLength });
   }
 
@@ -174,10 +181,11 @@ export class ExtensionStack {
 
   /**
    * Runs a received message through the extensions, last added first.
-   * `done` gets the message for the application (a string for text) or
-   * the fault that must fail the connection; calls come in wire order.
+   * `done` gets the message for the application (a string for text,
+   * unless `decodeText` is off) and whether it is text, or the fault that
+   * must fail the connection; calls come in wire order.
    */
-  incoming(opcode: number, rsv: number, data: Uint8Array, done: (result: string | Uint8Array | ProtocolError) => void): void {
+  incoming(opcode: number, rsv: number, data: Uint8Array, done: (result: string | Uint8Array | ProtocolError, text: boolean) => void): void {
     const message: ExtensionMessage = {
       rsv1: (rsv & RSV1) !== 0,
       rsv2: (rsv & RSV2) !== 0,
@@ -192,7 +200,8 @@ export class ExtensionStack {
       this.#pendingIncoming--;
       this.#pendingIncomingBytes -= size;
       if (this.#closed) return;
-      done(error !== null || result === null ? extensionFailure(error) : this.#decode(result));
+      if (error !== null || result === null) done(extensionFailure(error), false);
+      else done(this.#decode(result), result.opcode === Opcode.TEXT);
     });
   }
 
@@ -228,6 +237,7 @@ export class ExtensionStack {
       return protocolError('MESSAGE_TOO_LONG', { length: data.length, max: this.#maxLength });
     }
     if (message.opcode !== Opcode.TEXT) return data;
+    if (!this.#decodeText) return isValidUtf8(data) ? data : protocolError('INVALID_UTF8', {});
     try {
       return decoder.decode(data);
     } catch {

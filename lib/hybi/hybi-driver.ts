@@ -33,6 +33,7 @@ import { FrameWriter } from '../frame/frame-encoder.js';
 import type { PreparedMessage } from '../frame/prepared-message.js';
 import { FrameParser, type FrameRules } from '../frame/frame-parser.js';
 import { Opcode } from '../frame/opcodes.js';
+import { TextPieces } from '../frame/text-pieces.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Socket } from '../events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
@@ -119,6 +120,7 @@ export abstract class HybiDriver extends BaseDriver {
     const sink = new HybiDriver.#ReaderSink(this);
     const streaming = options.streamMessages;
     this.#reader = new MessageReader(sink, options.maxLength);
+    this.#reader.textAsString = options.decodeText;
     if (streaming) this.#reader.streaming = { sink, maxSize: options.maxStreamedMessageSize, compressed: false };
     const trace = options.trace;
     // The tracer comes from the option's value, so this module does not
@@ -215,57 +217,49 @@ export abstract class HybiDriver extends BaseDriver {
    */
   #inflatePiece(piece: Uint8Array, fin: boolean): void {
     const codec = this.#codec!;
-    const text = this.#flow.streamedType === 'text';
-    if (text) this.#flow.inflateDecoder ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    const flow = this.#flow;
+    if (flow.streamedType === 'text') flow.inflateText ??= new TextPieces(this.options.decodeText);
     this.pauseInput(PauseReason.INFLATING);
     codec.decompressPiece(
       piece,
       fin,
       this.options.maxStreamedMessageSize,
-      (bytes) => this.hub.run(() => this.#inflated(bytes, text)),
-      (error) => this.hub.run(() => this.#inflatedPiece(error, fin, text)),
+      (bytes) => this.hub.run(() => this.#inflated(bytes)),
+      (error) => this.hub.run(() => this.#inflatedPiece(error, fin)),
     );
   }
 
   /** Inflated bytes of a streamed message; false to stop the inflater (paused or over). */
-  #inflated(bytes: Uint8Array, text: boolean): boolean {
+  #inflated(bytes: Uint8Array): boolean {
     if (this.state.kind === 'closed') return false;
-    if (text) {
-      let decoded: string;
-      try {
-        decoded = this.#flow.inflateDecoder!.decode(bytes, { stream: true });
-      } catch {
-        this.#flow.inflateDecoder = null;
-        this.failConnection(protocolError('INVALID_UTF8', {}));
-        return false;
-      }
-      if (decoded.length > 0) this.hub.emit('messagepiece', { data: decoded });
-    } else if (bytes.length > 0) {
-      this.hub.emit('messagepiece', { data: bytes });
+    const text = this.#flow.inflateText;
+    const data = text === null ? bytes : text.next(bytes, false);
+    if (data === null) {
+      this.#flow.inflateText = null;
+      this.failConnection(protocolError('INVALID_UTF8', {}));
+      return false;
     }
+    if (data.length > 0) this.hub.emit('messagepiece', { data });
     return !this.inputGate.pausedBy(PauseReason.APPLICATION) && this.readyState !== 3;
   }
 
   /** A compressed piece is consumed: end the message after its last, then read on. */
-  #inflatedPiece(error: ProtocolError | null, fin: boolean, text: boolean): void {
+  #inflatedPiece(error: ProtocolError | null, fin: boolean): void {
     if (this.state.kind === 'closed') return;
     if (error !== null) {
       this.failConnection(error);
       return;
     }
     if (fin) {
-      if (text) {
-        const decoder = this.#flow.inflateDecoder!;
-        this.#flow.inflateDecoder = null;
-        let rest: string;
-        try {
-          rest = decoder.decode();
-        } catch {
-          this.failConnection(protocolError('INVALID_UTF8', {}));
-          return;
-        }
-        if (rest.length > 0) this.hub.emit('messagepiece', { data: rest });
+      const text = this.#flow.inflateText;
+      this.#flow.inflateText = null;
+      // Text must end on a character boundary; a decoder flushes what it held.
+      const rest = text === null ? EMPTY : text.next(EMPTY, true);
+      if (rest === null) {
+        this.failConnection(protocolError('INVALID_UTF8', {}));
+        return;
       }
+      if (rest.length > 0) this.hub.emit('messagepiece', { data: rest });
       this.hub.emit('messageend', {});
     }
     this.resumeInput(PauseReason.INFLATING);
@@ -284,7 +278,7 @@ export abstract class HybiDriver extends BaseDriver {
     flow.waiting = null;
     if (waiting === null) return;
     for (const item of waiting) {
-      const sent = item.opcode === Opcode.TEXT ? this.sendText(item.data as string) : this.sendBinary(item.data as Uint8Array);
+      const sent = item.opcode === Opcode.TEXT ? this.sendText(item.data) : this.sendBinary(item.data as Uint8Array);
       if (item.done === undefined) continue;
       if (sent) this.settleWhenWritten(item.done);
       else failCallback(item.done);
@@ -324,7 +318,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   protected override registerExtension(extension: Extension): boolean {
-    (this.#extensionStack ??= new ExtensionStack(this.options.maxLength)).add(extension);
+    (this.#extensionStack ??= new ExtensionStack(this.options.maxLength, this.options.decodeText)).add(extension);
     return true;
   }
 
@@ -476,11 +470,11 @@ export abstract class HybiDriver extends BaseDriver {
   #onMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
     const extensions = this.#extensions;
     if (extensions === null) {
-      this.hub.emit('message', { data });
+      this.hub.emit('message', { data, type: opcode === Opcode.TEXT ? 'text' : 'binary' });
       return;
     }
     // With extensions, the reader hands over every message as bytes.
-    extensions.incoming(opcode, rsv, data as Uint8Array, (result) => this.hub.run(() => this.#decoded(result)));
+    extensions.incoming(opcode, rsv, data as Uint8Array, (result, text) => this.hub.run(() => this.#decoded(result, text)));
   }
 
   #onControl(opcode: number, payload: Uint8Array): void {
@@ -501,15 +495,19 @@ export abstract class HybiDriver extends BaseDriver {
   // The base driver calls these in `open` only; a failure while the queue
   // is flushed at open can end the connection between two of them.
 
-  protected sendText(message: string): boolean {
+  protected sendText(message: string | Uint8Array): boolean {
     if (this.state.kind !== 'open') return false;
     const flow = this.#flowState;
+    const bytes = typeof message !== 'string';
     if (flow !== null) {
       flow.justQueued = null;
-      if (flow.outgoing !== null) return this.#wait(Opcode.TEXT, message);
+      // Bytes copied, as binary()'s below.
+      if (flow.outgoing !== null) return this.#wait(Opcode.TEXT, bytes ? copyBytes(message) : message);
     }
-    if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.TEXT, textEncoder.encode(message));
-    this.writer.text(message);
+    if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.TEXT, bytes ? copyBytes(message) : textEncoder.encode(message));
+    // Already UTF-8 (checked by text()): framed as binary() frames, with the text opcode.
+    if (bytes) this.writer.message(Opcode.TEXT, 0, message);
+    else this.writer.text(message);
     return true;
   }
 
@@ -674,14 +672,14 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   /** A received message out of the pipeline, in wire order. */
-  #decoded(result: string | Uint8Array | ProtocolError): void {
+  #decoded(result: string | Uint8Array | ProtocolError, text: boolean): void {
     const state = this.state;
     if (state.kind === 'closed' || (state.kind === 'closing' && state.by === 'failure')) return;
     if (result instanceof ProtocolError) {
       this.failConnection(result);
       return;
     }
-    this.hub.emit('message', { data: result });
+    this.hub.emit('message', { data: result, type: text ? 'text' : 'binary' });
     this.#pipelineProgress();
   }
 
@@ -781,9 +779,9 @@ class FlowState {
   justQueued: WaitingMessage | null = null;
   // Compressed pieces of a streamed message still in the codec.
   codecPending = 0;
-  // The type and text decoder of the streamed message being inflated.
+  // The type of the streamed message being inflated, and the check (and decoder) of its text.
   streamedType: 'text' | 'binary' = 'binary';
-  inflateDecoder: TextDecoder | null = null;
+  inflateText: TextPieces | null = null;
 }
 
 /** Tells a callback its message will not be sent. */
