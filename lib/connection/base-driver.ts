@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError, protocolError, transportError } from '../errors.js';
+import { Close, ProtocolError, protocolError, transportError } from '../errors.js';
 import { EventHub, type Listener } from '../emitter.js';
 import { ByteAccumulator } from '../frame/byte-accumulator.js';
 import { isValidUtf8 } from '../frame/utf8-validator.js';
@@ -588,7 +588,7 @@ export abstract class BaseDriver {
    * at once. Returns false if the connection is already closing or closed.
    * Throws on a code that may not be sent or a reason over 123 bytes.
    */
-  close(code: number = CloseCode.NORMAL, reason = ''): boolean {
+  close(code: number = Close.NORMAL, reason = ''): boolean {
     checkCloseArguments(code, reason);
     this.checkClose(code, reason);
     return this.hub.run(() => {
@@ -619,12 +619,12 @@ export abstract class BaseDriver {
     this.hub.run(() => {
       if (this.state.kind === 'closed') return;
       if (cause === undefined) {
-        this.finish(CloseCode.ABNORMAL, '', false);
+        this.finish(Close.ABNORMAL, '', false);
         return;
       }
       const error = transportError(cause);
       this.hub.emit('error', error);
-      this.finish(CloseCode.ABNORMAL, error.message, false);
+      this.finish(Close.ABNORMAL, error.message, false);
     });
   }
 
@@ -643,7 +643,7 @@ export abstract class BaseDriver {
       if (this.#started || this.state.kind !== 'connecting') return false;
       this.#started = true;
       this.socket.write(errorResponse(status, message));
-      this.finish(CloseCode.ABNORMAL, message, false);
+      this.finish(Close.ABNORMAL, message, false);
       return true;
     });
   }

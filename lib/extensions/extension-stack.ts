@@ -20,7 +20,7 @@
  * @module
  */
 import Extensions from 'websocket-extensions';
-import { CloseCode, ProtocolError, protocolError } from '../errors.js';
+import { Close, ProtocolError, protocolError } from '../errors.js';
 import { isWireCloseCode } from '../frame/close-payload.js';
 import { isValidUtf8 } from '../frame/utf8-validator.js';
 import { Opcode } from '../frame/opcodes.js';
@@ -330,9 +330,9 @@ export function extensionFailure(error: unknown): ProtocolError {
   // close frame; such an error is treated as any other.
   if (error instanceof ProtocolError && isWireCloseCode(error.closeCode)) return error;
   const fields = (typeof error === 'object' && error !== null ? error : {}) as { closeCode?: unknown; code?: unknown };
-  let closeCode: number = CloseCode.INTERNAL_ERROR;
+  let closeCode: number = Close.INTERNAL_ERROR;
   if (typeof fields.closeCode === 'number' && isWireCloseCode(fields.closeCode)) closeCode = fields.closeCode;
-  else if (fields.code === 'Z_DATA_ERROR') closeCode = CloseCode.INVALID_DATA;
+  else if (fields.code === 'Z_DATA_ERROR') closeCode = Close.INVALID_DATA;
   const detail = error === null || error === undefined ? 'an extension returned no message' : messageOf(error);
   return protocolError('EXTENSION_ERROR', { detail }, error instanceof Error ? { closeCode, cause: error } : { closeCode });
 }

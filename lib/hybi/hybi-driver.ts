@@ -23,7 +23,7 @@
  * @module
  */
 import { copyBytes } from '../bytes.js';
-import { CloseCode, ProtocolError, protocolError } from '../errors.js';
+import { Close, ProtocolError, protocolError } from '../errors.js';
 import { BaseDriver, type SendCallback } from '../connection/base-driver.js';
 import type { CloseFrame, ConnectionState } from '../connection/connection-state.js';
 import { PauseReason } from '../connection/input-gate.js';
@@ -64,7 +64,7 @@ function frameRulesFor(role: 'server' | 'client', options: ResolvedOptions): Fra
   const rules: FrameRules = {
     role,
     requireMasking: options.requireMasking,
-    unmaskedCloseCode: options.compat?.unmaskedFrameCloseCode ?? CloseCode.PROTOCOL_ERROR,
+    unmaskedCloseCode: options.compat?.unmaskedFrameCloseCode ?? Close.PROTOCOL_ERROR,
     // A streamed message's frames are bounded by its own limit (the reader checks which applies).
     maxLength: options.streamMessages ? Math.max(options.maxLength, options.maxStreamedMessageSize) : options.maxLength,
   };
@@ -356,7 +356,7 @@ export abstract class HybiDriver extends BaseDriver {
     } catch (cause) {
       const message = cause instanceof Error ? cause.message : String(cause);
       if (cause instanceof SyntaxError) {
-        return { status: 400, error: protocolError('HANDSHAKE_BAD_EXTENSION', { detail: message }, { closeCode: CloseCode.PROTOCOL_ERROR }) };
+        return { status: 400, error: protocolError('HANDSHAKE_BAD_EXTENSION', { detail: message }, { closeCode: Close.PROTOCOL_ERROR }) };
       }
       return { status: 500, error: protocolError('EXTENSION_ERROR', { detail: `extension negotiation failed: ${message}` }) };
     }
@@ -737,7 +737,7 @@ export abstract class HybiDriver extends BaseDriver {
 
   /** Writes a close frame; the callers above decide whether one may still be sent. */
   #writeClose(code: number, reason: string): void {
-    this.writer.frame(true, 0, Opcode.CLOSE, code === CloseCode.NO_STATUS ? EMPTY : this.#encodeClose(code, reason));
+    this.writer.frame(true, 0, Opcode.CLOSE, code === Close.NO_STATUS ? EMPTY : this.#encodeClose(code, reason));
   }
 
   #encodeClose(code: number, reason: string): Uint8Array {
