@@ -69,8 +69,15 @@ function checkSendCallback(done: unknown): void {
   if (done !== undefined && typeof done !== 'function') throw new TypeError('the send callback must be a function');
 }
 
-/** Tells a callback its message or ping was never sent, and why. */
-function failSend(done: SendCallback | PingCallback, why = 'the connection closed before the message was sent'): void {
+/** Why a callback's message was never sent, unless a failure site says more. */
+export const CLOSED_BEFORE_SENT = 'the connection closed before the message was sent';
+
+/**
+ * Tells a callback its message, piece or ping was never sent, and why.
+ *
+ * @internal
+ */
+export function failSend(done: (error?: Error) => void, why = CLOSED_BEFORE_SENT): void {
   queueMicrotask(() => done(new Error(why)));
 }
 

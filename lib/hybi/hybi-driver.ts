@@ -24,7 +24,7 @@
  */
 import { copyBytes } from '../bytes.js';
 import { Close, ProtocolError, protocolError } from '../errors.js';
-import { BaseDriver, type SendCallback } from '../connection/base-driver.js';
+import { BaseDriver, CLOSED_BEFORE_SENT, failSend, type SendCallback } from '../connection/base-driver.js';
 import type { CloseFrame, ConnectionState } from '../connection/connection-state.js';
 import { PauseReason } from '../connection/input-gate.js';
 import { selectSubprotocol } from '../handshake/server-handshake.js';
@@ -282,7 +282,7 @@ export abstract class HybiDriver extends BaseDriver {
       const sent = item.opcode === Opcode.TEXT ? this.sendText(item.data) : this.sendBinary(item.data as Uint8Array);
       if (item.done === undefined) continue;
       if (sent) this.settleWhenWritten(item.done);
-      else failCallback(item.done);
+      else failSend(item.done);
     }
   }
 
@@ -645,11 +645,8 @@ export abstract class HybiDriver extends BaseDriver {
     this.#flowState = null;
     if (flow !== null) {
       flow.outgoing?.stop();
-      if (flow.waiting !== null) for (const item of flow.waiting) if (item.done !== undefined) failCallback(item.done);
-      if (flow.pipelineCallbacks !== null) {
-        const error = new Error('the connection closed before the message was sent');
-        for (const done of flow.pipelineCallbacks.values()) queueMicrotask(() => done(error));
-      }
+      if (flow.waiting !== null) for (const item of flow.waiting) if (item.done !== undefined) failSend(item.done);
+      if (flow.pipelineCallbacks !== null) for (const done of flow.pipelineCallbacks.values()) failSend(done);
     }
     this.#extensionStack?.close();
   }
@@ -689,7 +686,7 @@ export abstract class HybiDriver extends BaseDriver {
     // Messages sent before our close frame still go out while it is held;
     // nothing goes out after it, nor while failing.
     if (!this.#mayWritePipelined()) {
-      this.#settleNextFromPipeline(new Error('the connection closed before the message was sent'));
+      this.#settleNextFromPipeline(new Error(CLOSED_BEFORE_SENT));
       return;
     }
     if (result instanceof ProtocolError) {
@@ -783,11 +780,6 @@ class FlowState {
   // The type of the streamed message being inflated, and the check (and decoder) of its text.
   streamedType: 'text' | 'binary' = 'binary';
   inflateText: TextPieces | null = null;
-}
-
-/** Tells a callback its message will not be sent. */
-function failCallback(done: SendCallback): void {
-  queueMicrotask(() => done(new Error('the connection closed before the message was sent')));
 }
 
 /** Cuts an error message to fit a close frame's 123-byte reason. */
