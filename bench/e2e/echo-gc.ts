@@ -11,12 +11,19 @@
  *   PerformanceObserver (no V8 flags needed);
  * - external memory (`process.memoryUsage().arrayBuffers`) at the end.
  *
- *   npx tsx bench/e2e/echo-gc.ts [--reps=5] [--size=65536] [--conns=50] [--seconds=3] [--only=wsdriver,ws] [--flags=--trace-gc]
+ *   npx tsx bench/e2e/echo-gc.ts [--reps=5] [--size=65536] [--conns=50] [--seconds=3] [--messages=N] [--ballast=MB] [--only=wsdriver,ws] [--flags=--trace-gc]
  *
  * Besides `wsdriver` (`handleUpgrade`) and `ws`, `--only` takes `core`
  * (`Driver.server` without the Node adapter, reads passed to `parse()`)
  * and `core-recv` (the same, receiving only), to tell the adapter's part
  * from the driver's.
+ *
+ * `--messages=N` runs a fixed number of messages instead of a fixed time
+ * (with `--flags=--single-threaded-gc` the counts then vary less from
+ * run to run). `--ballast=MB` keeps about that many megabytes of small
+ * objects alive in each child before the run: the old generation of these
+ * near-empty processes sits at about 8.4 MB, and how often V8 marks it
+ * depends on its size (bench/analysis.md, "Echo, session 4").
  *
  * `--flags` passes V8/Node flags to the children (for example
  * `--trace-gc-nvp`, `--no-memory-reducer`), whose own output then passes
@@ -36,6 +43,7 @@ import { createRequire } from 'node:module';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { BUILT_ENTRY, ensureBuilt } from '../built.js';
 import { median } from '../stats.js';
 import { KEY, clientFrame } from './wire.js';
@@ -112,6 +120,9 @@ async function child(name: string): Promise<void> {
     driver.on('message', ({ data, type }) => (type === 'text' ? driver.text(data) : driver.binary(data as Uint8Array)));
     driver.start();
   };
+  // Long-lived objects standing in for an application's own state: about
+  // 64 bytes each (an object and a short string), 16,384 per megabyte.
+  const ballast = Array.from({ length: Number(arg('ballast') ?? 0) * 16 * KiB }, (_, i) => ({ index: i, name: String(i) }));
   const sockets = Array.from({ length: CONNS }, () => new SlowSocket());
   for (const socket of sockets) echo(socket);
   await new Promise(setImmediate);
@@ -129,8 +140,9 @@ async function child(name: string): Promise<void> {
   const before = sockets.reduce((sum, s) => sum + s.written, 0);
   const start = process.cpuUsage();
   const until = performance.now() + SECONDS * 1000;
+  const limit = Number(arg('messages') ?? Infinity);
   let messages = 0;
-  while (performance.now() < until) {
+  while (limit === Infinity ? performance.now() < until : messages < limit) {
     for (const socket of sockets) {
       // Each read a fresh Buffer, as a socket's are.
       for (let at = 0; at < frame.length; at += READ) socket.push(Buffer.from(frame.subarray(at, at + READ)));
@@ -144,11 +156,13 @@ async function child(name: string): Promise<void> {
   observer.disconnect();
   const echoed = sockets.reduce((sum, s) => sum + s.written, 0) - before;
   if (echoed < (messages - CONNS) * SIZE) throw new Error(`echoed ${echoed} bytes for ${messages} messages`);
-  const result = { messages, cpuUs: (used.user + used.system) / messages, major, minor, arrayBuffersMB: process.memoryUsage().arrayBuffers / 1e6 };
+  const oldSpaces = getHeapSpaceStatistics().filter((space) => !space.space_name.startsWith('new'));
+  const oldGenerationMB = oldSpaces.reduce((sum, space) => sum + space.space_used_size, 0) / 1e6;
+  const result = { messages, cpuUs: (used.user + used.system) / messages, major, minor, arrayBuffersMB: process.memoryUsage().arrayBuffers / 1e6, oldGenerationMB, ballast: ballast.length };
   console.log(`RESULT ${JSON.stringify(result)}`);
 }
 
-type Result = { messages: number; cpuUs: number; major: number; minor: number; arrayBuffersMB: number };
+type Result = { messages: number; cpuUs: number; major: number; minor: number; arrayBuffersMB: number; oldGenerationMB: number };
 
 function parent(): void {
   ensureBuilt();
@@ -166,11 +180,11 @@ function parent(): void {
       if (flags.length > 0) process.stdout.write(run.stdout.replace(line, ''));
       const result = JSON.parse(line.slice(7)) as Result;
       results[name]!.push(result);
-      console.log(`rep ${rep + 1} ${name}: ${result.messages} msgs, ${result.cpuUs.toFixed(1)} µs/msg, ${result.major} major, ${result.minor} minor GCs, ${result.arrayBuffersMB.toFixed(1)} MB arrayBuffers`);
+      console.log(`rep ${rep + 1} ${name}: ${result.messages} msgs, ${result.cpuUs.toFixed(1)} µs/msg, ${result.major} major, ${result.minor} minor GCs, ${result.arrayBuffersMB.toFixed(1)} MB arrayBuffers, old generation ${result.oldGenerationMB.toFixed(2)} MB`);
     }
   }
   const cell = (xs: number[], digits: number) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
-  console.log(`\n${CONNS} connections, ${SIZE} B binary echo, ${SECONDS} s per run, median of ${REPS} (low-high); Node ${process.version} ${flags.join(' ')}`);
+  console.log(`\n${CONNS} connections, ${SIZE} B binary echo, ${Number.isFinite(Number(arg('messages'))) ? `${arg('messages')} messages` : `${SECONDS} s`} per run, ${arg('ballast') ?? 0} MB ballast, median of ${REPS} (low-high); Node ${process.version} ${flags.join(' ')}`);
   console.log('| server | messages | CPU µs / msg | mark-compacts | scavenges | mark-compacts / 1,000 msgs | scavenges / 1,000 msgs |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const name of names) {
