@@ -71,12 +71,12 @@ const RSV1 = 0x40;
  * Frame handler that assembles messages; see the module comment.
  *
  * At most 15 fields, the private-method brand counted: V8 sizes a class's
- * instances from the first seven it makes, and if none of those is alive
- * when the seventh is made (short connections, a full GC between), every
- * later instance gets no in-object fields; a 16th field defined through a
- * private name then turns each new reader into a dictionary, and every field
- * read into a hash lookup (bench/analysis.md, "Small receive rows after large
- * text"; test/perf/object-shapes.test.ts).
+ * instances from the first few it makes (seven in Node 20), and if none of
+ * those is alive when the last is made (short connections, a full GC
+ * between), every later instance gets no in-object fields; a 16th field
+ * defined through a private name then turns each new reader into a
+ * dictionary, and every field read into a hash lookup (bench/analysis.md,
+ * "Small receive rows after large text"; test/perf/object-shapes.test.ts).
  */
 export class MessageReader implements FrameHandler {
   readonly #sink: MessageSink;
@@ -99,10 +99,10 @@ export class MessageReader implements FrameHandler {
   /**
    * How text messages are handed over: `'string'`, checked and decoded
    * (`decodeText`, the default); `'bytes'`, checked and kept as bytes
-   * (`decodeText: false`); `'raw'`, raw bytes as with RSV bits set,
-   * while an extension is active, since extensions see bytes and text is
-   * checked only after they have decoded it. (One field, not two flags:
-   * see the class comment.)
+   * (`decodeText: false`); `'raw'`, unchecked bytes as with RSV bits set,
+   * while an extension is active (extensions see bytes, and text is
+   * checked only after they have decoded it). One field, not two flags:
+   * see the class comment.
    */
   text: 'string' | 'bytes' | 'raw' = 'string';
   /**
