@@ -127,6 +127,28 @@ describe('callbacks over node:net on 127.0.0.1', () => {
     await expect.poll(() => closes).toEqual([4000]);
   });
 
+  it('with decodeText: false, echoes text kept as bytes as text with write(data, type), binary as binary', async () => {
+    const seen: Array<[string, boolean]> = [];
+    const echoTyped: Handler = {
+      onMessage(client, data, type) {
+        seen.push([type, data instanceof Uint8Array]);
+        client.write(data, type);
+      },
+    };
+    const { port } = await callbackServer(echoTyped, new ClientGroup(), { decodeText: false });
+    const peer = await wsClient(`ws://127.0.0.1:${port}/`);
+    peer.socket.send('héllo 😀');
+    peer.socket.send(Uint8Array.of(0, 1, 255));
+    peer.socket.send('');
+    await expect.poll(() => peer.messages.length).toBe(3);
+    expect(peer.messages).toEqual(['héllo 😀', Uint8Array.of(0, 1, 255), '']);
+    expect(seen).toEqual([
+      ['text', true],
+      ['binary', true],
+      ['text', true],
+    ]);
+  });
+
   it("hands a connection reset to onClose: 1006, not clean, the reset's message as the reason", async () => {
     const closes: Array<{ code: number; reason: string; wasClean: boolean }> = [];
     const { port } = await callbackServer({ ...echo, onClose: (_client, event) => void closes.push(event) });
