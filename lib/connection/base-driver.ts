@@ -26,7 +26,7 @@ import type { DeadlineClock, DeadlineKeeper } from './deadlines.js';
 import { InputGate, PauseReason } from './input-gate.js';
 import { SendFlow } from './send-flow.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
-import { outgoingBytes, toBytes, utf8Length } from '../bytes.js';
+import { copyBytes, outgoingBytes, toBytes, utf8Length } from '../bytes.js';
 
 /** A message or control frame waiting for the connection to open. */
 type Queued =
@@ -537,7 +537,7 @@ export abstract class BaseDriver {
     if (state === 'open' && this.sendFlow.bufferedAmount !== 0 && !this.sendFlow.admits(size || textSize(message))) return false;
     this.hub.enter();
     try {
-      const sent = state === 'open' ? this.sendText(message) : this.#sendOrQueue({ kind: 'text', data: message, done }, state === 'connecting' ? size || textSize(message) : 0);
+      const sent = state === 'open' ? this.sendText(message) : this.#sendOrQueue({ kind: 'text', data: queuedText(message), done }, state === 'connecting' ? size || textSize(message) : 0);
       if (sent && done !== undefined && state === 'open') this.settleWhenWritten(done);
       return sent;
     } finally {
@@ -940,6 +940,11 @@ export abstract class BaseDriver {
         return this.sendPong(item.data);
     }
   }
+}
+
+/** Text to queue until open: bytes are copied, so that what `text()` checked is what is sent, whatever the caller does with them meanwhile. */
+function queuedText(message: string | Uint8Array): string | Uint8Array {
+  return typeof message === 'string' ? message : copyBytes(message);
 }
 
 /** A text message's payload size in bytes; bytes given to `text()` must be UTF-8 (RFC 6455 §5.6), a caller's mistake otherwise. */
