@@ -537,7 +537,8 @@ export abstract class BaseDriver {
     if (state === 'open' && this.sendFlow.bufferedAmount !== 0 && !this.sendFlow.admits(size || textSize(message))) return false;
     this.hub.enter();
     try {
-      const sent = state === 'open' ? this.sendText(message) : this.#sendOrQueue({ kind: 'text', data: queuedText(message), done }, state === 'connecting' ? size || textSize(message) : 0);
+      // Bytes queued until open are copied: what was checked above is what is sent, whatever the caller does meanwhile.
+      const sent = state === 'open' ? this.sendText(message) : this.#sendOrQueue({ kind: 'text', data: size ? copyBytes(message as Uint8Array) : message, done }, state === 'connecting' ? size || textSize(message) : 0);
       if (sent && done !== undefined && state === 'open') this.settleWhenWritten(done);
       return sent;
     } finally {
@@ -940,11 +941,6 @@ export abstract class BaseDriver {
         return this.sendPong(item.data);
     }
   }
-}
-
-/** Text to queue until open: bytes are copied, so that what `text()` checked is what is sent, whatever the caller does with them meanwhile. */
-function queuedText(message: string | Uint8Array): string | Uint8Array {
-  return typeof message === 'string' ? message : copyBytes(message);
 }
 
 /** A text message's payload size in bytes; bytes given to `text()` must be UTF-8 (RFC 6455 §5.6), a caller's mistake otherwise. */

@@ -16,7 +16,8 @@
  * place, leaving the public `CloseCode` object out; 25,982 with the short
  * ASCII text written four units a step (issue 10's dropped send rows);
  * 26,000 with the draft fixes (a ping never sent reports it; a pause ends
- * with the connection), after one failSend replaced three copies.
+ * with the connection), after one failSend replaced three copies;
+ * 25,995 with `text(bytes)` copying what it queues before open.
  * `wsdriver/callbacks`
  * within 3.2 KB (it must not pull the error catalogue in for `CloseCode`),
  * and no bundle reaches for a Node module.
