@@ -239,9 +239,9 @@ describe('callbacks: the client object while open', () => {
     pair.connect();
     pair.serverRec.take();
     expect(() => client.write(Uint8Array.of(0x61, 0xc0, 0xaf), 'text')).toThrow(TypeError);
-    expect(() => client.write('text', 'binary')).toThrow(/string as binary/);
-    expect(() => client.write(new PreparedMessage('text'), 'binary')).toThrow(/prepared text message as binary/);
-    expect(() => client.write(new PreparedMessage(Uint8Array.of(1)), 'text')).toThrow(/prepared binary message as text/);
+    expect(() => client.write('text', 'binary')).toThrow(/'binary'\): data is text/);
+    expect(() => client.write(new PreparedMessage('text'), 'binary')).toThrow(/'binary'\): data is text/);
+    expect(() => client.write(new PreparedMessage(Uint8Array.of(1)), 'text')).toThrow(/'text'\): data is binary/);
     expect(() => client.write(Uint8Array.of(1), 'ping' as never)).toThrow(TypeError);
     expect(pair.serverRec.take()).toHaveLength(0);
     expect(client.isOpen()).toBe(true);

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ClientGroup, bindHandler, type Client, type Handler } from '../../lib/adapters/callbacks/index.js';
+import { ClientGroup, PreparedMessage, bindHandler, type Client, type Handler } from '../../lib/adapters/callbacks/index.js';
 import { attach, handleUpgrade, streamSocket, writeBuffer } from '../../lib/adapters/node/index.js';
 import { runOverStreams } from '../../lib/adapters/streams/index.js';
 import { Driver, type DriverOptions } from '../../lib/index.js';
@@ -147,6 +147,22 @@ describe('callbacks over node:net on 127.0.0.1', () => {
       ['binary', true],
       ['text', true],
     ]);
+  });
+
+  it('with decodeText: false, relays text kept as bytes to every client as text: a broadcast of new PreparedMessage(data, type)', async () => {
+    const group = new ClientGroup();
+    const relay: Handler = {
+      onMessage: (_client, data, type) => void group.broadcast(new PreparedMessage(data, type)),
+    };
+    const { port } = await callbackServer(relay, group, { decodeText: false });
+    const a = await wsClient(`ws://127.0.0.1:${port}/`);
+    const b = await wsClient(`ws://127.0.0.1:${port}/`);
+    a.socket.send('héllo ✓');
+    await expect.poll(() => b.messages.length).toBe(1);
+    b.socket.send(Uint8Array.of(1, 2));
+    await expect.poll(() => a.messages.length).toBe(2);
+    await expect.poll(() => b.messages.length).toBe(2);
+    for (const peer of [a, b]) expect(peer.messages).toEqual(['héllo ✓', Uint8Array.of(1, 2)]);
   });
 
   it("hands a connection reset to onClose: 1006, not clean, the reset's message as the reason", async () => {

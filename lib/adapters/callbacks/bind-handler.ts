@@ -182,7 +182,7 @@ export function bindHandler<D extends BindableDriver>(driver: D, handler: Handle
 function checkWriteType(data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage, type: unknown): void {
   if (type !== 'text' && type !== 'binary') throw new TypeError("write() type must be 'text' or 'binary'");
   const own = typeof data === 'string' ? 'text' : data instanceof PreparedMessage ? (data.text !== null ? 'text' : 'binary') : null;
-  if (own !== null && own !== type) throw new TypeError(`write() cannot send a ${typeof data === 'string' ? 'string' : `prepared ${own} message`} as ${type}`);
+  if (own !== null && own !== type) throw new TypeError(`write(data, '${type}'): data is ${own}, a string or a PreparedMessage keeps its type`);
 }
 
 /** Bytes given as an `ArrayBuffer` or any view, as a `Uint8Array` over the same memory. */
