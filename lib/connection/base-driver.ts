@@ -537,7 +537,7 @@ export abstract class BaseDriver {
     if (state === 'open' && this.sendFlow.bufferedAmount !== 0 && !this.sendFlow.admits(size || textSize(message))) return false;
     this.hub.enter();
     try {
-      // Bytes queued until open are copied: what was checked above is what is sent, whatever the caller does meanwhile.
+      // Bytes queued until open are copied (size is 0 for a string): what was checked above is what is sent, whatever the caller does meanwhile.
       const sent = state === 'open' ? this.sendText(message) : this.#sendOrQueue({ kind: 'text', data: size ? copyBytes(message as Uint8Array) : message, done }, state === 'connecting' ? size || textSize(message) : 0);
       if (sent && done !== undefined && state === 'open') this.settleWhenWritten(done);
       return sent;

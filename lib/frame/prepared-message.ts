@@ -33,7 +33,7 @@ export class PreparedMessage {
   readonly frame: Uint8Array;
   /** The payload: the UTF-8 text or the bytes (a view into {@link frame}). */
   readonly payload: Uint8Array;
-  // The text as given, for connections that send it their usual way.
+  // The text (as given, or decoded from the bytes), for connections that send it their usual way.
   readonly #text: string | null;
 
   /**

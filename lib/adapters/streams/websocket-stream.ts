@@ -213,9 +213,9 @@ export function webSocketStream(driver: StreamableDriver, options: WebSocketStre
 
 /**
  * The messages of a {@link webSocketStream} as an async iterator: strings
- * and `Uint8Array`s (or {@link TypedMessage}s with `withType`), in order, until the connection closes cleanly; it
- * throws the `WebSocketError` of an unclean close. Not pulling pauses the
- * driver, as with the readable stream.
+ * and `Uint8Array`s (or {@link TypedMessage}s with `withType`), in order,
+ * until the connection closes cleanly; it throws the `WebSocketError` of an
+ * unclean close. Not pulling pauses the driver, as with the readable stream.
  */
 export async function* messages<M>(stream: WebSocketStreamLike<M>): AsyncGenerator<M, void, undefined> {
   const { readable } = await stream.opened;
