@@ -362,6 +362,29 @@ describe("callbacks under node:http's upgrade event", () => {
   });
 });
 
+describe("handleUpgrade with decodeText: false, bound to a handler", () => {
+  it('hands text to onMessage as bytes with type text, and write(data, type) sends it back as text to a ws client', async () => {
+    const seen: string[] = [];
+    const handler: Handler = {
+      onMessage(client, data, type) {
+        seen.push(`${type} ${data instanceof Uint8Array ? 'bytes' : 'string'}`);
+        client.write(data, type);
+      },
+    };
+    const server = cleanup.server(http.createServer((_request, response) => response.writeHead(426).end()));
+    server.on('upgrade', (request, socket, head) => {
+      bindHandler(handleUpgrade(request, socket, head, { decodeText: false }), handler, writeBuffer(socket));
+    });
+    const port = await listen(server);
+    const peer = await wsClient(`ws://127.0.0.1:${port}/`);
+    peer.socket.send('ünï ✓');
+    peer.socket.send(Uint8Array.of(5));
+    await expect.poll(() => peer.messages.length).toBe(2);
+    expect(peer.messages).toEqual(['ünï ✓', Uint8Array.of(5)]);
+    expect(seen).toEqual(['text bytes', 'binary bytes']);
+  });
+});
+
 describe('callbacks over WHATWG streams', () => {
   it('counts a write as pending until the sink has taken it; no onDrained is owed unless pending was seen', async () => {
     const held: Array<() => void> = [];
