@@ -575,7 +575,8 @@ export abstract class BaseDriver {
     if (state === 'open' && !this.sendFlow.admits(data.length)) return false;
     this.hub.enter();
     try {
-      const sent = state === 'open' ? this.sendBinary(data) : this.#sendOrQueue({ kind: 'binary', data, done }, data.length);
+      // Queued until open as a copy, as text(bytes) is: the caller may reuse its buffer meanwhile (docs/flow-control.md, ownership).
+      const sent = state === 'open' ? this.sendBinary(data) : this.#sendOrQueue({ kind: 'binary', data: state === 'connecting' ? copyBytes(data) : data, done }, data.length);
       if (sent && done !== undefined && state === 'open') this.settleWhenWritten(done);
       return sent;
     } finally {

@@ -304,3 +304,22 @@ describe('text(bytes) queued before open', () => {
     expect(pair.server.readyState).toBe(1);
   });
 });
+
+describe('binary(bytes) queued before open', () => {
+  it('sends the bytes as they were at the call, though the caller reuses its buffer before open', () => {
+    const pair = new Pair();
+    const got = received(pair.server);
+    const small = Uint8Array.from([1, 2, 3, 4]);
+    const large = new Uint8Array(20_000).fill(7);
+    pair.client.binary(small);
+    pair.client.binary(large);
+    small.fill(0xff);
+    large.fill(0xff);
+    pair.connect();
+    pair.flush();
+    expect(got).toEqual([
+      ['binary', Uint8Array.from([1, 2, 3, 4])],
+      ['binary', new Uint8Array(20_000).fill(7)],
+    ]);
+  });
+});
