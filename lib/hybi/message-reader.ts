@@ -230,7 +230,7 @@ export class MessageReader implements FrameHandler {
     if (this.#current !== null) return this.#streamedPayload(piece, complete);
     const opcode = this.#messageOpcode;
     const rsv = this.#messageRsv;
-    const checkText = opcode === Opcode.TEXT && rsv === 0 && this.text !== 'raw';
+    const checkText = this.#checksText();
     if (complete && this.#received === 0) {
       // The whole message is this one piece: no copy, one decoding pass.
       this.#messageOpcode = 0;
@@ -272,7 +272,7 @@ export class MessageReader implements FrameHandler {
     // Fragments are joined at the message's end anyway, and text checked
     // here is validated piece by piece, to fail fast (§8.1).
     if (isControlOpcode(header.opcode) || !header.fin || this.#received !== 0 || this.#current !== null) return false;
-    return !(this.#messageOpcode === Opcode.TEXT && this.#messageRsv === 0 && this.text !== 'raw');
+    return !this.#checksText();
   }
 
   onFrameError(error: ProtocolError): void {
