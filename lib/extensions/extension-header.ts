@@ -78,7 +78,10 @@ export function parseExtensionHeader(header: string | undefined): ExtensionEntry
         value = DECIMAL.test(text) ? Number(text) : text;
         skipSpace();
       }
-      params[key] = Object.hasOwn(params, key) ? ([params[key], value].flat() as ExtensionParamValue[]) : value;
+      const earlier = Object.hasOwn(params, key) ? params[key]! : undefined;
+      if (earlier === undefined) params[key] = value;
+      else if (Array.isArray(earlier)) earlier.push(value);
+      else params[key] = [earlier, value];
     }
     entries.push({ name, params });
     if (at === end) return entries;
