@@ -59,8 +59,11 @@ async function bundleAndProbe(entry: string, sideEffects: unknown): Promise<{ re
 describe('wsdriver/drafts in a bundle', () => {
   it('package.json lists the drafts entry files as having side effects', () => {
     // The browser build's drafts entry too, and its chunks: esbuild puts its
-    // runtime helpers in a chunk that each entry imports bare.
+    // runtime helpers in a chunk that each entry imports bare. (The Node
+    // entry is listed for its own load-time call: test/adapters/node-side-effects.test.ts.)
     expect(packageJson['sideEffects']).toEqual([
+      './dist/esm/adapters/node/index.js',
+      './dist/cjs/adapters/node/index.js',
       './dist/esm/drafts/index.js',
       './dist/cjs/drafts/index.js',
       './dist/browser/drafts.js',

@@ -1,0 +1,60 @@
+// `wsdriver/node` does something as it loads: it has the core allocate the
+// buffers it writes in full without their zero fill (unfilled-memory.ts).
+// package.json's `sideEffects` must name that entry, or a bundler honouring
+// the field may drop the call from an application that imports the entry
+// only for the adapters it bundles separately, or for that effect alone.
+// Checked with esbuild against a scratch copy of the package (package.json
+// plus lib/ transpiled to dist/esm), so it needs no prior build.
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = path.resolve(import.meta.dirname, '../..');
+let scratch = '';
+let packageJson: Record<string, unknown> = {};
+
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'wsdriver-node-entry-'));
+  const pkgDir = path.join(scratch, 'node_modules', 'wsdriver');
+  packageJson = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
+  const sources = (await readdir(path.join(root, 'lib'), { recursive: true }))
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
+    .map((file) => path.join(root, 'lib', file));
+  await build({ entryPoints: sources, outdir: path.join(pkgDir, 'dist', 'esm'), outbase: path.join(root, 'lib'), format: 'esm', logLevel: 'silent' });
+});
+
+afterAll(async () => {
+  if (scratch !== '') await rm(scratch, { recursive: true, force: true });
+});
+
+async function bundle(entry: string, sideEffects: unknown): Promise<string> {
+  await writeFile(path.join(scratch, 'node_modules', 'wsdriver', 'package.json'), JSON.stringify({ ...packageJson, sideEffects }));
+  const out = await build({
+    stdin: { contents: entry, resolveDir: scratch, loader: 'js' },
+    bundle: true,
+    nodePaths: [path.join(root, 'node_modules')],
+    format: 'esm',
+    platform: 'node',
+    treeShaking: true,
+    write: false,
+    logLevel: 'error',
+  });
+  return out.outputFiles[0]!.text;
+}
+
+describe("wsdriver/node's load-time call survives bundling", () => {
+  it('kept for a bare import, as package.json lists the entry', async () => {
+    expect(await bundle("import 'wsdriver/node';", packageJson['sideEffects'])).toContain('allocUnsafeSlow');
+  });
+
+  it('kept for an app that imports one adapter from it', async () => {
+    expect(await bundle("import { attach } from 'wsdriver/node'; globalThis.out = attach;", packageJson['sideEffects'])).toContain('allocUnsafeSlow');
+  });
+
+  it('would be dropped if the entry were not listed', async () => {
+    const unlisted = (packageJson['sideEffects'] as string[]).filter((file) => !file.includes('adapters/node'));
+    expect(await bundle("import 'wsdriver/node';", unlisted)).not.toContain('allocUnsafeSlow');
+  });
+});
