@@ -9,7 +9,8 @@
 import { frameHeaderSize, writeFrameHeader } from './frame-encoder.js';
 import { Opcode } from './opcodes.js';
 
-const encoder = new TextEncoder();
+// Marked pure so that a bundle which never prepares a message drops it.
+const encoder = /* @__PURE__ */ new TextEncoder();
 
 /**
  * A text or binary message with its server frame (RFC 6455 §5.2: one

@@ -184,8 +184,9 @@ function concatPieces(pieces: readonly Uint8Array[]): Uint8Array {
   return whole;
 }
 
-const encoder = new TextEncoder();
-const EMPTY = new Uint8Array(0);
+// Marked pure, as the constants below: a bundle that never streams a message out drops them.
+const encoder = /* @__PURE__ */ new TextEncoder();
+const EMPTY = /* @__PURE__ */ new Uint8Array(0);
 
 /** One message being sent in pieces; made by `startMessage(driver, type)`. */
 export class OutgoingMessage {
