@@ -62,7 +62,11 @@ class Stage {
       if (failure) {
         // Named for the log: "permessage-deflate: invalid stored block lengths".
         const named = failure instanceof Error ? failure : new Error(String(failure));
-        named.message = `${this.name}: ${named.message}`;
+        try {
+          named.message = `${this.name}: ${named.message}`;
+        } catch {
+          // A frozen error keeps its own message.
+        }
         slot.error = named;
         this.#failed[direction] = true;
       }

@@ -91,24 +91,22 @@ describe('ExtensionPipeline', () => {
     expect(out).toHaveLength(2);
   });
 
-  it('a session that throws fails the message; one that calls back twice counts once', () => {
-    const { b, pipeline, out, done } = setup();
-    const thrower = { ...b, processOutgoingMessage: () => {
+  it('a session that throws fails the message; one that calls back twice counts once; a frozen error passes unnamed', () => {
+    const out: Array<string | Error> = [];
+    const done = (error: Error | null, result: ExtensionMessage | null) => out.push(error ?? text(result));
+    const session = (incoming: ExtensionSession['processIncomingMessage']): ExtensionSession => ({ processIncomingMessage: incoming, processOutgoingMessage: () => {} });
+    new ExtensionPipeline([{ name: 'x-t', session: session(() => {
       throw new Error('boom');
-    }, processIncomingMessage: () => {}, close: () => {} };
-    const solo = new ExtensionPipeline([{ name: 'x-t', session: thrower }]);
-    solo.outgoing(message('1'), done);
+    }) }]).incoming(message('1'), done);
     expect(out).toEqual([expect.objectContaining({ message: 'x-t: boom' })]);
-    pipeline.outgoing(message('2'), done);
-    const twice = new ExtensionPipeline([{ name: 'x-2', session: {
-      processIncomingMessage: (m: ExtensionMessage, cb: ExtensionCallback) => {
-        cb(null, m);
-        cb(null, m);
-      },
-      processOutgoingMessage: () => {},
-    } }]);
-    twice.incoming(message('3'), done);
-    expect(out.slice(1)).toEqual(['3']);
+    new ExtensionPipeline([{ name: 'x-2', session: session((m, cb) => {
+      cb(null, m);
+      cb(null, m);
+    }) }]).incoming(message('2'), done);
+    expect(out.slice(1)).toEqual(['2']);
+    const frozen = Object.freeze(new Error('frozen'));
+    new ExtensionPipeline([{ name: 'x-f', session: session((_m, cb) => cb(frozen, null)) }]).incoming(message('3'), done);
+    expect(out.slice(2)).toEqual([frozen]);
   });
 
   it('close drops what is under way and closes each session once it has answered what it was given', () => {

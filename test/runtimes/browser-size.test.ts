@@ -9,7 +9,7 @@
  * of their own, left out of an app that does not import them; 25,566 bytes
  * once `Driver.server` was no longer a second driver in front of the
  * RFC 6455 one; 25,977 after the adapters' and compat's core additions;
- * 23,667 once extension negotiation and the message pipeline were written
+ * 23,672 once extension negotiation and the message pipeline were written
  * here, 2.3 KB of gzip smaller than the websocket-extensions dependency
  * they replace, and the optional modules' top-level constants were marked
  * pure).
