@@ -1,6 +1,7 @@
 /**
  * Byte and text helpers that every layer may use: turning the data a
- * caller passes into bytes, and counting a string's UTF-8 length.
+ * caller passes into bytes, counting a string's UTF-8 length, and writing
+ * a big-endian 32-bit number.
  *
  * @module
  */
@@ -50,4 +51,12 @@ export function outgoingBytes(data: Uint8Array | ArrayBuffer | ArrayBufferView):
 /** A plain Uint8Array copy of `bytes`, whatever Uint8Array subclass they are. */
 export function copyBytes(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
+}
+
+/** Writes the 32 bits of `value` big-endian at `at` (a typed array store keeps each low byte). */
+export function putUint32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = value >>> 16;
+  bytes[at + 2] = value >>> 8;
+  bytes[at + 3] = value;
 }

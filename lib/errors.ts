@@ -43,6 +43,30 @@ export const CloseCode = {
 } as const;
 
 /**
+ * The same codes as {@link CloseCode}, for the library's own use: a const
+ * enum, so that a bundler puts each number in place of its name and an app
+ * that never imports `CloseCode` leaves that object out (the test of the
+ * error catalogue holds the two to the same names and values).
+ * @internal
+ */
+export const enum Close {
+  NORMAL = 1000,
+  GOING_AWAY = 1001,
+  PROTOCOL_ERROR = 1002,
+  UNACCEPTABLE = 1003,
+  NO_STATUS = 1005,
+  ABNORMAL = 1006,
+  INVALID_DATA = 1007,
+  POLICY_VIOLATION = 1008,
+  TOO_LARGE = 1009,
+  EXTENSION_REQUIRED = 1010,
+  INTERNAL_ERROR = 1011,
+  SERVICE_RESTART = 1012,
+  TRY_AGAIN_LATER = 1013,
+  BAD_GATEWAY = 1014,
+}
+
+/**
  * A close code: one of the named {@link CloseCode} values, or any other
  * number in 3000-4999 (registered and private-use codes).
  */
@@ -126,8 +150,6 @@ function entry<Facts>(closeCode: number, section: string, message: (facts: Facts
   return { closeCode, section, message };
 }
 
-const C = CloseCode;
-
 /**
  * Every fault a driver reports: its stable code, close code, the rule it
  * enforces and its message. Exactly the {@link ErrorCode}s: a code
@@ -138,63 +160,63 @@ const C = CloseCode;
  */
 export const ERROR_CATALOGUE = /* @__PURE__ */ (() => ({
   // HTTP heads
-  HTTP_HEAD_TOO_LARGE: entry(C.TOO_LARGE, 'RFC 9110 §5.4', said),
-  HTTP_TOO_MANY_HEADERS: entry(C.TOO_LARGE, 'RFC 9110 §5.4', said),
-  HTTP_MALFORMED: entry(C.PROTOCOL_ERROR, 'RFC 9112 §2.2', said),
+  HTTP_HEAD_TOO_LARGE: entry(Close.TOO_LARGE, 'RFC 9110 §5.4', said),
+  HTTP_TOO_MANY_HEADERS: entry(Close.TOO_LARGE, 'RFC 9110 §5.4', said),
+  HTTP_MALFORMED: entry(Close.PROTOCOL_ERROR, 'RFC 9112 §2.2', said),
   // opening handshake
-  HANDSHAKE_BAD_REQUEST: entry(C.PROTOCOL_ERROR, 'RFC 6455 §4.2.1', said),
-  HANDSHAKE_UNSUPPORTED_VERSION: entry(C.PROTOCOL_ERROR, 'RFC 6455 §4.4', said),
-  HANDSHAKE_BAD_RESPONSE: entry(C.PROTOCOL_ERROR, 'RFC 6455 §4.1', said),
-  HANDSHAKE_UNEXPECTED_STATUS: entry(C.PROTOCOL_ERROR, 'RFC 6455 §4.1', (f: { status: string | number }) => `unexpected response status: ${f.status}`),
-  HANDSHAKE_BAD_ACCEPT: entry(C.PROTOCOL_ERROR, 'RFC 6455 §4.1', () => 'Sec-WebSocket-Accept mismatch'),
+  HANDSHAKE_BAD_REQUEST: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §4.2.1', said),
+  HANDSHAKE_UNSUPPORTED_VERSION: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §4.4', said),
+  HANDSHAKE_BAD_RESPONSE: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §4.1', said),
+  HANDSHAKE_UNEXPECTED_STATUS: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §4.1', (f: { status: string | number }) => `unexpected response status: ${f.status}`),
+  HANDSHAKE_BAD_ACCEPT: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §4.1', () => 'Sec-WebSocket-Accept mismatch'),
   HANDSHAKE_BAD_PROTOCOL: entry(
-    C.PROTOCOL_ERROR,
+    Close.PROTOCOL_ERROR,
     'RFC 6455 §4.1',
     (f: { chosen: string }) => `server chose subprotocol ${JSON.stringify(f.chosen)}, which was not offered`,
   ),
   // A client refusing the server's answer sends 1010 (§7.4.1); a server
   // refusing a malformed offer answers 400 and reports 1002.
-  HANDSHAKE_BAD_EXTENSION: entry(C.EXTENSION_REQUIRED, 'RFC 6455 §9.1', said),
-  HANDSHAKE_REJECTED: entry(C.PROTOCOL_ERROR, 'RFC 6455 §4.1', said),
+  HANDSHAKE_BAD_EXTENSION: entry(Close.EXTENSION_REQUIRED, 'RFC 6455 §9.1', said),
+  HANDSHAKE_REJECTED: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §4.1', said),
   // framing
-  RESERVED_BITS: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.2', (f: { rsv: number; continuation: boolean }) =>
+  RESERVED_BITS: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §5.2', (f: { rsv: number; continuation: boolean }) =>
     f.continuation ? `reserved bits ${hex(f.rsv)} set on a continuation frame` : `reserved bits ${hex(f.rsv)} set with no extension claiming them`,
   ),
-  RESERVED_OPCODE: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.2', (f: { opcode: number }) => `reserved opcode ${hex(f.opcode)}`),
-  FRAGMENTED_CONTROL_FRAME: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.5', (f: { opcode: number }) => `control frame (opcode ${hex(f.opcode)}) is fragmented`),
-  CONTROL_FRAME_TOO_LONG: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.5', (f: { length: number }) => `control frame payload of ${f.length} bytes exceeds 125`),
-  UNMASKED_FRAME: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.1', () => 'client frame is not masked'),
-  MASKED_FRAME: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.1', () => 'server frame is masked'),
-  NON_MINIMAL_LENGTH: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.2', (f: { bits: 16 | 64 }) =>
+  RESERVED_OPCODE: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §5.2', (f: { opcode: number }) => `reserved opcode ${hex(f.opcode)}`),
+  FRAGMENTED_CONTROL_FRAME: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §5.5', (f: { opcode: number }) => `control frame (opcode ${hex(f.opcode)}) is fragmented`),
+  CONTROL_FRAME_TOO_LONG: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §5.5', (f: { length: number }) => `control frame payload of ${f.length} bytes exceeds 125`),
+  UNMASKED_FRAME: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §5.1', () => 'client frame is not masked'),
+  MASKED_FRAME: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §5.1', () => 'server frame is masked'),
+  NON_MINIMAL_LENGTH: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §5.2', (f: { bits: 16 | 64 }) =>
     `frame length uses ${f.bits} bits for a length under ${f.bits === 16 ? 126 : 65536}`,
   ),
-  LENGTH_OUT_OF_RANGE: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.2', () => 'frame length has its most significant bit set'),
-  MESSAGE_TOO_LONG: entry(C.TOO_LARGE, 'RFC 6455 §10.4', (f: { length: number; max: number; limit?: 'maxLength' | 'maxStreamedMessageSize' }) =>
+  LENGTH_OUT_OF_RANGE: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §5.2', () => 'frame length has its most significant bit set'),
+  MESSAGE_TOO_LONG: entry(Close.TOO_LARGE, 'RFC 6455 §10.4', (f: { length: number; max: number; limit?: 'maxLength' | 'maxStreamedMessageSize' }) =>
     `message of at least ${f.length} bytes exceeds ${f.limit ?? 'maxLength'} (${f.max})`,
   ),
-  UNEXPECTED_CONTINUATION: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.4', () => 'continuation frame with no message to continue'),
-  EXPECTED_CONTINUATION: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.4', () => 'new data frame while a fragmented message is unfinished'),
-  INVALID_UTF8: entry(C.INVALID_DATA, 'RFC 6455 §8.1', () => 'text message is not valid UTF-8'),
-  INVALID_CLOSE_CODE: entry(C.PROTOCOL_ERROR, 'RFC 6455 §7.4', (f: { code: number }) => `invalid close code ${f.code}`),
-  INVALID_CLOSE_PAYLOAD: entry(C.PROTOCOL_ERROR, 'RFC 6455 §5.5.1', () => 'close frame payload of 1 byte cannot hold a status code'),
-  INVALID_CLOSE_REASON: entry(C.INVALID_DATA, 'RFC 6455 §5.5.1', () => 'close reason is not valid UTF-8'),
-  INPUT_BEFORE_START_TOO_LARGE: entry(C.TOO_LARGE, 'RFC 6455 §10.4', (f: { max: number }) => `more than maxLength (${f.max}) bytes arrived before start()`),
+  UNEXPECTED_CONTINUATION: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §5.4', () => 'continuation frame with no message to continue'),
+  EXPECTED_CONTINUATION: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §5.4', () => 'new data frame while a fragmented message is unfinished'),
+  INVALID_UTF8: entry(Close.INVALID_DATA, 'RFC 6455 §8.1', () => 'text message is not valid UTF-8'),
+  INVALID_CLOSE_CODE: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §7.4', (f: { code: number }) => `invalid close code ${f.code}`),
+  INVALID_CLOSE_PAYLOAD: entry(Close.PROTOCOL_ERROR, 'RFC 6455 §5.5.1', () => 'close frame payload of 1 byte cannot hold a status code'),
+  INVALID_CLOSE_REASON: entry(Close.INVALID_DATA, 'RFC 6455 §5.5.1', () => 'close reason is not valid UTF-8'),
+  INPUT_BEFORE_START_TOO_LARGE: entry(Close.TOO_LARGE, 'RFC 6455 §10.4', (f: { max: number }) => `more than maxLength (${f.max}) bytes arrived before start()`),
   // flow control and deadlines (docs/flow-control.md)
-  PAUSED_INPUT_TOO_LARGE: entry(C.TOO_LARGE, 'RFC 6455 §10.4', (f: { max: number }) => `more than maxPausedBytes (${f.max}) bytes arrived while paused`),
-  PING_FLOOD: entry(C.POLICY_VIOLATION, 'RFC 6455 §5.5.3', () => 'too many pings while our pongs could not be sent'),
+  PAUSED_INPUT_TOO_LARGE: entry(Close.TOO_LARGE, 'RFC 6455 §10.4', (f: { max: number }) => `more than maxPausedBytes (${f.max}) bytes arrived while paused`),
+  PING_FLOOD: entry(Close.POLICY_VIOLATION, 'RFC 6455 §5.5.3', () => 'too many pings while our pongs could not be sent'),
   // 1006: reported, never sent; a server that has not answered sends 408 (RFC 9110 §15.5.9).
-  HANDSHAKE_TIMEOUT: entry(C.ABNORMAL, 'RFC 6455 §4.1', () => 'the opening handshake did not complete in time'),
-  PONG_TIMEOUT: entry(C.INTERNAL_ERROR, 'RFC 6455 §5.5.2', () => 'no pong arrived in time for the keepalive ping'),
-  CLOSE_TIMEOUT: entry(C.ABNORMAL, 'RFC 6455 §7.1.1', () => 'the closing handshake did not finish in time'),
+  HANDSHAKE_TIMEOUT: entry(Close.ABNORMAL, 'RFC 6455 §4.1', () => 'the opening handshake did not complete in time'),
+  PONG_TIMEOUT: entry(Close.INTERNAL_ERROR, 'RFC 6455 §5.5.2', () => 'no pong arrived in time for the keepalive ping'),
+  CLOSE_TIMEOUT: entry(Close.ABNORMAL, 'RFC 6455 §7.1.1', () => 'the closing handshake did not finish in time'),
   // HTTP CONNECT proxy
-  PROXY_REFUSED: entry(C.PROTOCOL_ERROR, 'RFC 9110 §9.3.6', (f: { authority: string; status: string }) => `the proxy refused CONNECT ${f.authority}: ${f.status}`),
-  PROXY_CLOSED: entry(C.PROTOCOL_ERROR, 'RFC 9110 §9.3.6', (f: { authority: string }) => `the connection closed before the proxy opened a tunnel to ${f.authority}`),
+  PROXY_REFUSED: entry(Close.PROTOCOL_ERROR, 'RFC 9110 §9.3.6', (f: { authority: string; status: string }) => `the proxy refused CONNECT ${f.authority}: ${f.status}`),
+  PROXY_CLOSED: entry(Close.PROTOCOL_ERROR, 'RFC 9110 §9.3.6', (f: { authority: string }) => `the connection closed before the proxy opened a tunnel to ${f.authority}`),
   // extensions: 1011 for an extension's own failure; 1007 for data it cannot decode
-  EXTENSION_ERROR: entry(C.INTERNAL_ERROR, 'RFC 6455 §9', said),
+  EXTENSION_ERROR: entry(Close.INTERNAL_ERROR, 'RFC 6455 §9', said),
   // the transport under the driver failed (socket error, refused connection, TLS)
-  TRANSPORT_ERROR: entry(C.ABNORMAL, 'RFC 6455 §7.1.5', said),
+  TRANSPORT_ERROR: entry(Close.ABNORMAL, 'RFC 6455 §7.1.5', said),
   // legacy drafts
-  DRAFT_FRAME_ERROR: entry(C.PROTOCOL_ERROR, 'hixie-76 §5.3', said),
+  DRAFT_FRAME_ERROR: entry(Close.PROTOCOL_ERROR, 'hixie-76 §5.3', said),
 }) as const satisfies { readonly [K in ErrorCode]: unknown })();
 
 /** The facts a failure site gives for `code`'s message. */
@@ -214,7 +236,7 @@ export class ProtocolError extends Error {
   /** The close code sent to the peer (and reported in the `close` event). */
   readonly closeCode: number;
 
-  constructor(code: ErrorCode, message: string, closeCode: number = CloseCode.PROTOCOL_ERROR, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, closeCode: number = Close.PROTOCOL_ERROR, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.closeCode = closeCode;

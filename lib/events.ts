@@ -13,8 +13,12 @@ export interface MessageEvent {
   /**
    * The message: a string for text (already checked to be UTF-8), bytes
    * for binary. Binary data may be a view into a chunk given to `parse()`.
+   * With `decodeText: false`, text arrives as bytes too (checked UTF-8,
+   * possibly such a view): tell them apart by `type`.
    */
   readonly data: string | Uint8Array;
+  /** The message's type (opcode): `'text'` whether `data` is a string or UTF-8 bytes. */
+  readonly type: 'text' | 'binary';
 }
 
 /** A ping frame received; `data` is its payload. */
@@ -85,7 +89,8 @@ export interface MessagePieceEvent {
   /**
    * Text decoded so far (checked as UTF-8; a character split across
    * pieces arrives whole in the later one), or bytes: a view into a chunk
-   * given to `parse()`.
+   * given to `parse()`. With `decodeText: false`, text pieces are bytes
+   * too, checked as they arrive (a character may be split between two).
    */
   readonly data: string | Uint8Array;
 }

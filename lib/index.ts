@@ -23,7 +23,7 @@
  * `node:http` and `node:http2`, permessage-deflate), `wsdriver/streams`
  * (WHATWG byte streams: Deno, Cloudflare Workers), `wsdriver/sockets`
  * (handler-style sockets: Bun), `wsdriver/callbacks` (`rack.upgrade`-style
- * callback objects); `wsdriver/drafts` adds the hixie-75/76 server drivers.
+ * callback objects); `wsdriver/drafts` adds the hixie-75/76 drafts to the server drivers.
  * {@link maskingImplementation} tells which masking kernel runs here.
  *
  * @module wsdriver
@@ -39,7 +39,7 @@ export type { FramingDriverFor, FramingResponse, FramingRole } from './driver/fr
 export { isExtendedConnect } from './http2/extended-connect.js';
 export type { Http2HeaderInput } from './http2/extended-connect.js';
 /** The API every driver shares (a type: drivers come from the Driver factories). */
-export type { BaseDriver, SendCallback } from './connection/base-driver.js';
+export type { BaseDriver, PingCallback, SendCallback } from './connection/base-driver.js';
 export { deadlineKeeper, type DeadlineKeeper, type DeadlineSettings } from './connection/deadlines.js';
 /** A message sent in pieces: `startMessage(driver, type)` begins one. */
 export { startMessage, type OutgoingMessage, type PieceCallback } from './hybi/outgoing-message.js';

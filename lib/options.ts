@@ -106,6 +106,19 @@ export interface DriverOptions {
    */
   streamMessages?: boolean;
   /**
+   * Deliver text as a string (`true`, the default) or as its bytes
+   * (`false`): a `Uint8Array` of UTF-8, checked exactly as a string would
+   * be (RFC 6455 §8.1: 1007 in the piece that holds a bad sequence), with
+   * `type: 'text'` on the event. For an application that relays text or
+   * parses it from bytes (a proxy, a byte-level JSON parser): it skips
+   * the decode to a string, and `text(bytes)` sends such bytes back
+   * without an encode. Applies to `message` and, with `streamMessages`,
+   * to `messagepiece` (a character split between pieces is split in the
+   * bytes too). RFC 6455 connections only: the hixie drafts always
+   * deliver strings.
+   */
+  decodeText?: boolean;
+  /**
    * With `streamMessages`, the largest streamed message accepted (the sum
    * of its frames' payloads); `maxLength` does not apply to streamed
    * messages, since none of it is buffered. Larger fails with
@@ -183,6 +196,7 @@ export const DEFAULT_OPTIONS: Readonly<ResolvedOptions> = Object.freeze({
   maxBufferedBytes: 16 * 1024 * 1024,
   maxPausedBytes: 1024 * 1024,
   streamMessages: false,
+  decodeText: true,
   maxStreamedMessageSize: Infinity,
   allowDrafts: false,
   compat: null,
@@ -210,6 +224,7 @@ export function resolveOptions(options: DriverOptions | undefined): ResolvedOpti
       case 'requireMasking':
       case 'autoPong':
       case 'streamMessages':
+      case 'decodeText':
       case 'allowDrafts':
         if (typeof value !== 'boolean') throw new TypeError(`option '${key}' must be a boolean`);
         resolved[key] = value;
@@ -264,6 +279,7 @@ function copyOf(options: ResolvedOptions): { -readonly [K in keyof ResolvedOptio
     maxBufferedBytes: options.maxBufferedBytes,
     maxPausedBytes: options.maxPausedBytes,
     streamMessages: options.streamMessages,
+    decodeText: options.decodeText,
     maxStreamedMessageSize: options.maxStreamedMessageSize,
     allowDrafts: options.allowDrafts,
     compat: options.compat,

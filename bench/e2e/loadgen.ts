@@ -4,6 +4,14 @@
  * drives; run.ts reports its CPU beside the server's. It stays up for the
  * whole benchmark and takes one workload at a time over IPC.
  *
+ * What keeps it cheap: every socket reads through `onread` into one shared
+ * buffer (no `Buffer` and no stream event per read), replies and plain
+ * broadcasts are counted by their bytes against the one frame they must
+ * repeat, every byte checked with one `memcmp` per read
+ * ({@link RepeatedFrameCounter}), and a broadcast's completion is counted,
+ * not searched for ({@link BroadcastTally}); the clock is read per round
+ * trip and per broadcast, never per delivery.
+ *
  * At the instants the server must be measured (the start and end of a
  * timed window, connections held open), it sends `checkpoint` and waits for
  * `continue`: run.ts samples the server's CPU and memory in between.
@@ -11,12 +19,21 @@
  * @module
  */
 import net from 'node:net';
-import { CONNECT_CONCURRENCY, type LoadResult, type RunRequest, type Workload } from './shared.js';
-import { clientFrame, FrameScanner, handshakeRequest, serverFrame } from './wire.js';
+import { BroadcastTally } from './broadcast-tally.js';
+import { CONNECT_CONCURRENCY, type LoadResult, type RunRequest, SETTLE_LIMIT_MS, type Workload } from './shared.js';
+import { clientFrame, FrameScanner, handshakeRequest, RepeatedFrameCounter, RepeatedFrames, serverFrame } from './wire.js';
 
 const TEXT = 0x1;
 const BINARY = 0x2;
 const HEAD_END = Buffer.from('\r\n\r\n');
+/** The most one read takes from a socket; a busy client reads everything queued for it at once. */
+const READ_SIZE = 256 * 1024;
+/**
+ * The one buffer every socket reads into: a read's bytes are handled
+ * before the next read starts (one thread), so nothing is allocated per
+ * read. Whatever must outlive a read is copied out of it.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(READ_SIZE);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -32,62 +49,76 @@ function checkpoint(label: string): Promise<void> {
   });
 }
 
+/** Handles the first `length` bytes of the shared read buffer. */
+type Reader = (bytes: Buffer, length: number) => void;
+
+/** Bytes nobody waits for (idle and partial workloads: the server has no reason to send any) are dropped. */
+const ignore: Reader = () => {};
+
+/** A socket and whatever currently reads what arrives on it. */
+class Connection {
+  read: Reader = ignore;
+  constructor(readonly socket: net.Socket) {}
+}
+
 /** Opens one connection and, unless raw, completes the handshake; resolves once it is open. */
-function open(port: number, raw: boolean, request: Buffer): Promise<net.Socket> {
+function open(port: number, raw: boolean, request: Buffer): Promise<Connection> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
+    const socket = net.connect({
+      port,
+      host: '127.0.0.1',
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (length: number, bytes: Uint8Array) => {
+          connection.read(bytes as Buffer, length);
+          return true; // keep reading
+        },
+      },
+    });
+    const connection = new Connection(socket);
     socket.setNoDelay(true);
     socket.once('error', reject);
-    socket.once('connect', () => {
-      if (raw) {
-        // The raw server's one byte in place of a handshake response.
-        socket.once('data', (chunk: Buffer) => {
-          socket.off('error', reject);
-          socket.on('error', () => {});
-          if (chunk.length !== 1) return reject(new Error('the raw server sent more than its accept byte'));
-          socket.pause();
-          resolve(socket);
-        });
-        return;
-      }
-      let head = Buffer.alloc(0);
-      const onData = (chunk: Buffer) => {
-        head = Buffer.concat([head, chunk]);
-        const end = head.indexOf(HEAD_END);
-        if (end < 0) return;
-        socket.off('data', onData);
-        socket.off('error', reject);
-        socket.on('error', () => {});
-        if (!head.subarray(0, 12).toString().startsWith('HTTP/1.1 101')) {
-          socket.destroy();
-          return reject(new Error(`handshake refused: ${head.subarray(0, end).toString()}`));
-        }
-        if (end + 4 < head.length) {
-          socket.destroy();
-          return reject(new Error('bytes after the handshake response'));
-        }
-        socket.pause();
-        resolve(socket);
-      };
-      socket.on('data', onData);
-      socket.write(request);
-    });
+    const opened = () => {
+      socket.off('error', reject);
+      socket.on('error', () => {});
+      connection.read = ignore;
+      resolve(connection);
+    };
+    const fail = (message: string) => {
+      socket.destroy();
+      reject(new Error(message));
+    };
+    if (raw) {
+      // The raw server's one byte in place of a handshake response.
+      connection.read = (_, length) => (length === 1 ? opened() : fail('the raw server sent more than its accept byte'));
+      return;
+    }
+    let head = Buffer.alloc(0);
+    connection.read = (bytes, length) => {
+      head = Buffer.concat([head, bytes.subarray(0, length)]);
+      const end = head.indexOf(HEAD_END);
+      if (end < 0) return;
+      if (!head.subarray(0, 12).toString().startsWith('HTTP/1.1 101')) return fail(`handshake refused: ${head.subarray(0, end).toString()}`);
+      if (end + 4 < head.length) return fail('bytes after the handshake response');
+      opened();
+    };
+    socket.once('connect', () => socket.write(request));
   });
 }
 
 /** Opens `count` connections, `CONNECT_CONCURRENCY` at a time. */
-async function openAll(port: number, raw: boolean, count: number, deflate: boolean): Promise<net.Socket[]> {
+async function openAll(port: number, raw: boolean, count: number, deflate: boolean): Promise<Connection[]> {
   const request = handshakeRequest(deflate);
-  const sockets: net.Socket[] = [];
+  const connections: Connection[] = [];
   let next = 0;
   const lane = async () => {
     while (next < count) {
       next++;
-      sockets.push(await open(port, raw, request));
+      connections.push(await open(port, raw, request));
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONNECT_CONCURRENCY, count) }, lane));
-  return sockets;
+  return connections;
 }
 
 /**
@@ -110,143 +141,174 @@ async function timedWindow(workload: { readonly warmupMs: number; readonly windo
   return { windowMs, cpu: cpu.user + cpu.system };
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+/** Latencies in milliseconds, in a growing typed array (no boxed number per sample). */
+class Samples {
+  count = 0;
+  #values = new Float64Array(1 << 16);
+
+  add(ms: number): void {
+    if (this.count === this.#values.length) {
+      const larger = new Float64Array(this.count * 2);
+      larger.set(this.#values);
+      this.#values = larger;
+    }
+    this.#values[this.count++] = ms;
+  }
+
+  /** The p-quantiles (0..1) of the samples, undefined with none. */
+  percentiles(...ps: number[]): (number | undefined)[] {
+    const sorted = this.#values.subarray(0, this.count).sort();
+    return ps.map((p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]);
+  }
 }
 
-async function echo(sockets: net.Socket[], raw: boolean, workload: Extract<Workload, { type: 'echo' }>): Promise<Partial<LoadResult>> {
+/** The first connection whose stream differed from the expected frames, as an error; null when none did. */
+function corrupted(counters: readonly RepeatedFrameCounter[], what: string): Error | null {
+  const index = counters.findIndex((counter) => counter.mismatchAt >= 0);
+  if (index < 0) return null;
+  return new Error(`connection ${index}: byte ${counters[index]!.mismatchAt} of what the server sent is not ${what}`);
+}
+
+async function echo(connections: Connection[], raw: boolean, workload: Extract<Workload, { type: 'echo' }>): Promise<Partial<LoadResult>> {
   const payload = Buffer.alloc(workload.size, 'x');
   const opcode = workload.binary ? BINARY : TEXT;
   const request = raw ? payload : clientFrame(opcode, payload);
-  const expectedReply = raw ? payload : serverFrame(opcode, payload);
-  const expected = expectedReply.length;
+  // Every reply is this frame (raw: the payload again, in whatever pieces TCP cuts it into).
+  const expected = new RepeatedFrames(raw ? payload : serverFrame(opcode, payload), READ_SIZE);
+  const counters: RepeatedFrameCounter[] = [];
+  const latencies = new Samples();
   let running = true;
   let timing = false;
   let outstanding = 0;
-  let completed = 0;
-  let samples = new Float64Array(1 << 16);
-  const record = (ms: number) => {
-    if (completed === samples.length) {
-      const larger = new Float64Array(samples.length * 2);
-      larger.set(samples);
-      samples = larger;
-    }
-    samples[completed++] = ms;
-  };
-  let checked: Promise<void> = Promise.resolve();
-  for (const [index, socket] of sockets.entries()) {
-    let received = 0;
+  let repeated: Error | null = null;
+  for (const [index, connection] of connections.entries()) {
+    const { socket } = connection;
+    const counter = new RepeatedFrameCounter(expected);
+    counters.push(counter);
     let sentAt = 0;
-    // The first reply on the first connection is compared byte for byte.
-    let firstReply: Buffer[] | null = index === 0 ? [] : null;
-    if (firstReply !== null) {
-      checked = new Promise((resolve, reject) => {
-        socket.on('data', function check(chunk: Buffer) {
-          firstReply!.push(chunk);
-          const got = Buffer.concat(firstReply!);
-          if (got.length < expected) return;
-          socket.off('data', check);
-          firstReply = null;
-          if (!got.subarray(0, expected).equals(expectedReply)) reject(new Error('the echoed frame is not the expected bytes'));
-          else resolve();
-        });
-      });
-    }
     const send = () => {
       sentAt = performance.now();
       outstanding++;
       socket.write(request);
     };
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      while (received >= expected) {
-        received -= expected;
-        outstanding--;
-        if (timing) record(performance.now() - sentAt);
-        if (running) send();
-      }
-    });
-    socket.resume();
+    connection.read = (bytes, length) => {
+      const replies = counter.push(bytes, length);
+      if (replies === 0) return;
+      // One request is outstanding per connection: more than one reply is a reply sent twice.
+      if (replies > 1) repeated ??= new Error(`connection ${index}: ${replies} replies to one request`);
+      outstanding -= replies;
+      if (timing) latencies.add(performance.now() - sentAt);
+      if (running) send();
+    };
     send();
   }
-  await checked;
   const { windowMs, cpu } = await timedWindow(workload, (on) => (timing = on));
   running = false;
-  const deadline = performance.now() + 5000;
-  while (outstanding > 0 && performance.now() < deadline) await sleep(5);
-  const sorted = samples.subarray(0, completed).sort();
-  return {
-    messages: completed,
-    windowMs,
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    p999: percentile(sorted, 0.999),
-    cpu,
-  };
+  const settleLimitMs = workload.settleLimitMs ?? SETTLE_LIMIT_MS;
+  const deadline = performance.now() + settleLimitMs;
+  let failure: Error | null = null;
+  while (outstanding > 0 && failure === null && performance.now() < deadline) {
+    // A connection whose stream differed waits for nothing more: fail now.
+    failure = corrupted(counters, 'the expected reply');
+    await sleep(5);
+  }
+  failure ??= corrupted(counters, 'the expected reply') ?? repeated;
+  if (failure !== null) throw failure;
+  if (outstanding > 0) throw new Error(`echo: ${outstanding} requests had no reply ${settleLimitMs} ms after the window`);
+  const [p50, p99, p999] = latencies.percentiles(0.5, 0.99, 0.999);
+  return { messages: latencies.count, windowMs, p50, p99, p999, cpu };
 }
 
-async function broadcast(sockets: net.Socket[], raw: boolean, workload: Extract<Workload, { type: 'broadcast' }>): Promise<Partial<LoadResult>> {
+async function broadcast(connections: Connection[], raw: boolean, workload: Extract<Workload, { type: 'broadcast' }>): Promise<Partial<LoadResult>> {
   const trigger = raw ? Buffer.from('b') : clientFrame(TEXT, Buffer.from('b'));
-  const clients = sockets.length;
-  // Clients that have received the k-th broadcast, by k.
-  const reached: number[] = [];
+  const message = Buffer.alloc(workload.size, 'x');
+  // Without permessage-deflate every broadcast is the same frame (raw: the same payload), checked byte for byte.
+  const expected = new RepeatedFrames(raw ? message : serverFrame(TEXT, message), READ_SIZE);
+  const counters: RepeatedFrameCounter[] = [];
+  const tally = new BroadcastTally(connections.length, workload.inFlight);
+  // When broadcast k was asked for, at k % capacity; its latency is until the last client has it.
+  const askedAt = new Float64Array(tally.capacity);
+  const latencies = new Samples();
+  const asker = connections[0]!.socket;
   let running = true;
-  let asked = 0;
-  let done = 0;
   let timing = false;
   let deliveries = 0;
-  // When the k-th broadcast was asked for; its latency is until the last client has it.
-  const askedAt: number[] = [];
-  const latencies: number[] = [];
+  let failure: Error | null = null;
+  // The window's end (asking stops there), and when the last broadcast asked for had reached every client.
+  let windowEnd = 0;
+  let settledAt = 0;
   const ask = () => {
-    askedAt[asked++] = performance.now();
-    sockets[0]!.write(trigger);
+    askedAt[tally.asked % tally.capacity] = performance.now();
+    tally.ask();
+    asker.write(trigger);
   };
-  const delivered = (index: number) => {
-    reached[index] = (reached[index] ?? 0) + 1;
-    if (timing) deliveries++;
-    if (reached[index] !== clients) return;
-    done++;
-    if (timing) latencies.push(performance.now() - askedAt[index]!);
-    if (running) ask();
-  };
-  for (const socket of sockets) {
-    let seen = 0;
-    if (raw) {
-      let bytes = 0;
-      socket.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        while (bytes >= workload.size) {
-          bytes -= workload.size;
-          delivered(seen++);
-        }
-      });
-    } else {
-      const scanner = new FrameScanner();
-      socket.on('data', (chunk: Buffer) => {
-        const count = scanner.push(chunk);
-        for (let i = 0; i < count; i++) delivered(seen++);
-      });
+  /** A client that had `before` broadcasts received `count` more. */
+  const received = (before: number, count: number) => {
+    if (timing) deliveries += count;
+    let finished: number;
+    try {
+      finished = tally.received(before, count);
+    } catch (error) {
+      failure ??= error as Error;
+      return;
     }
-    socket.resume();
+    if (finished === 0) return;
+    const now = performance.now();
+    if (timing) for (let k = tally.completed - finished; k < tally.completed; k++) latencies.add(now - askedAt[k % tally.capacity]!);
+    // Asked only after the latencies are read: a new broadcast takes a finished one's slot.
+    if (running) for (let i = 0; i < finished; i++) ask();
+    else if (tally.completed === tally.asked) settledAt = now;
+  };
+  for (const connection of connections) {
+    let seen = 0;
+    if (workload.deflate) {
+      // Compressed frames are not compared (each server's compressor has its own output); their headers are read to count them.
+      const scanner = new FrameScanner();
+      connection.read = (bytes, length) => {
+        const count = scanner.push(bytes.subarray(0, length));
+        if (count === 0) return;
+        received(seen, count);
+        seen += count;
+      };
+    } else {
+      const counter = new RepeatedFrameCounter(expected);
+      counters.push(counter);
+      connection.read = (bytes, length) => {
+        const count = counter.push(bytes, length);
+        if (count === 0) return;
+        received(seen, count);
+        seen += count;
+      };
+    }
   }
   for (let i = 0; i < workload.inFlight; i++) ask();
-  const { windowMs, cpu } = await timedWindow(workload, (on) => (timing = on));
-  running = false;
-  // The figure is the window's; what is still in flight only has to arrive (a slow server may take long).
-  const deadline = performance.now() + 30_000;
-  while (done < asked && performance.now() < deadline) await sleep(5);
-  if (done < asked) throw new Error(`broadcast: ${asked - done} broadcasts had not reached every client 30 s after the window`);
+  const { windowMs, cpu } = await timedWindow(workload, (on) => {
+    timing = on;
+    if (on) return;
+    running = false;
+    windowEnd = performance.now();
+  });
+  // The figure is the window's; what is still in flight only has to arrive. A server may take long (or never
+  // finish): how long is reported, so a server that delivered nothing in the window shows why.
+  const settleLimitMs = workload.settleLimitMs ?? SETTLE_LIMIT_MS;
+  while (tally.completed < tally.asked && failure === null && performance.now() - windowEnd < settleLimitMs) {
+    failure = corrupted(counters, 'the expected broadcast frame');
+    await sleep(5);
+  }
+  failure ??= corrupted(counters, 'the expected broadcast frame');
+  if (failure !== null) throw failure;
+  const unfinished = tally.asked - tally.completed;
+  const settleMs = unfinished === 0 ? Math.max(0, settledAt - windowEnd) : undefined;
   // Connections still open, compressors (with permessage-deflate) made: what each connection holds.
   await checkpoint('held');
-  const sorted = Float64Array.from(latencies).sort();
-  return { messages: deliveries, windowMs, cpu, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
+  const [p50, p99] = latencies.percentiles(0.5, 0.99);
+  return { messages: deliveries, windowMs, cpu, p50, p99, settleMs, unfinished };
 }
 
-async function partial(sockets: net.Socket[], workload: Extract<Workload, { type: 'partial' }>): Promise<Partial<LoadResult>> {
+async function partial(connections: Connection[], workload: Extract<Workload, { type: 'partial' }>): Promise<Partial<LoadResult>> {
   const frame = clientFrame(BINARY, Buffer.alloc(workload.sent, 'p'), workload.announced);
   const start = performance.now();
-  await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.write(frame, resolve))));
+  await Promise.all(connections.map(({ socket }) => new Promise((resolve) => socket.write(frame, resolve))));
   const sendMs = performance.now() - start;
   // The kernel's buffers still hold a little; let the server read it.
   await sleep(300);
@@ -257,7 +319,7 @@ async function partial(sockets: net.Socket[], workload: Extract<Workload, { type
 async function run(request: RunRequest): Promise<LoadResult> {
   const { workload, raw, port } = request;
   const started = performance.now();
-  const sockets = await openAll(port, raw, workload.connections, workload.type === 'broadcast' && workload.deflate);
+  const connections = await openAll(port, raw, workload.connections, workload.type === 'broadcast' && workload.deflate);
   const connectMs = performance.now() - started;
   try {
     let result: Partial<LoadResult>;
@@ -265,15 +327,15 @@ async function run(request: RunRequest): Promise<LoadResult> {
       await checkpoint('held');
       result = {};
     } else if (workload.type === 'echo') {
-      result = await echo(sockets, raw, workload);
+      result = await echo(connections, raw, workload);
     } else if (workload.type === 'broadcast') {
-      result = await broadcast(sockets, raw, workload);
+      result = await broadcast(connections, raw, workload);
     } else {
-      result = await partial(sockets, workload);
+      result = await partial(connections, workload);
     }
     return { connectMs, ...result };
   } finally {
-    for (const socket of sockets) socket.destroy();
+    for (const { socket } of connections) socket.destroy();
   }
 }
 

@@ -12,6 +12,7 @@
  *   --reps=N                          repetitions (full 3, quick 1)
  *   --profile=DIR                     each server writes a V8 CPU profile of its timed window into DIR
  *   --in-flight=N                     broadcasts outstanding at once (default 32)
+ *   --server-flags=F[,F]              Node flags for the server processes (`--server-flags=--trace-gc`: their GCs on stdout)
  *
  * A fresh server process serves each workload of each repetition, so the
  * memory figures of one workload are not those left by the last. The
@@ -32,6 +33,7 @@ import {
   CONNECT_CONCURRENCY,
   LISTEN_BACKLOG,
   type LoadResult,
+  SETTLE_LIMIT_MS,
   type RunRequest,
   type ServerConfig,
   type ServerKind,
@@ -48,8 +50,15 @@ const only = option('only')?.split(',');
 const REPS = Number(option('reps') ?? (quick ? 1 : 3));
 const profileDir = option('profile');
 const IN_FLIGHT = Number(option('in-flight') ?? 32);
+const SERVER_FLAGS = option('server-flags')?.split(',') ?? [];
 const PUBLISH =
-  !quick && filter === undefined && only === undefined && option('reps') === undefined && profileDir === undefined && option('in-flight') === undefined;
+  !quick &&
+  filter === undefined &&
+  only === undefined &&
+  option('reps') === undefined &&
+  profileDir === undefined &&
+  option('in-flight') === undefined &&
+  SERVER_FLAGS.length === 0;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 /** Longest a single server's run of a workload may take before it is abandoned. */
@@ -104,8 +113,8 @@ function label(size: number): string {
 }
 
 /** A child process with the open-file soft limit raised to the hard one (10,000 sockets need it). */
-function spawnNode(script: string, argv: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, '--import', 'tsx', '--expose-gc', join(here, script), ...argv], {
+function spawnNode(script: string, argv: string[], env: NodeJS.ProcessEnv = {}, flags: readonly string[] = []): ChildProcess {
+  return spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, ...flags, '--import', 'tsx', '--expose-gc', join(here, script), ...argv], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: childEnv(env),
   });
@@ -157,7 +166,7 @@ async function runOne(loadgen: ChildProcess, kind: ServerKind, c: Case): Promise
   const config: ServerConfig = { kind, ...c.server };
   const env: NodeJS.ProcessEnv = kind === 'ws-noaddons' ? { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } : {};
   if (profileDir !== undefined) env.E2E_PROFILE = join(profileDir, `${kind} ${c.name.split(',')[0]}.cpuprofile`.replace(/[^\w.-]+/g, '-'));
-  const server = spawnNode('server.ts', [JSON.stringify(config)], env);
+  const server = spawnNode('server.ts', [JSON.stringify(config)], env, SERVER_FLAGS);
   const exited = new Promise((resolve) => server.once('exit', resolve));
   const timer = setTimeout(() => server.kill('SIGKILL'), STEP_TIMEOUT_MS);
   try {
@@ -211,11 +220,16 @@ function figures(c: Case, s: Sample): Record<string, number> {
   }
   const seconds = load.windowMs! / 1000;
   const serverCpu = at.end!.cpu - at.start!.cpu;
+  // The server's own time between reading its CPU at the two checkpoints: longer than the window when its event loop was
+  // blocked and it answered late (websocket-driver with permessage-deflate to 1,000 clients), which would overstate its CPU share.
+  const serverSeconds = (at.end!.atMs - at.start!.atMs) / 1000;
   const rate = load.messages! / seconds;
   const common = {
     serverCpuUsPerMsg: serverCpu / load.messages!,
-    serverCpuPct: serverCpu / 1e4 / seconds,
+    serverCpuPct: serverCpu / 1e4 / serverSeconds,
     loadgenCpuPct: load.cpu! / 1e4 / seconds,
+    // Per message, the generator's own cost whatever else shares the machine: what tells whether it could keep up with a faster server.
+    loadgenCpuUsPerMsg: load.cpu! / load.messages!,
   };
   if (c.workload.type === 'echo') return { msgPerSec: rate, p50: load.p50!, p99: load.p99!, p999: load.p999!, ...common };
   // After the window, every connection open and (with permessage-deflate) its zlib streams made: memory per connection, after a full GC.
@@ -225,6 +239,8 @@ function figures(c: Case, s: Sample): Record<string, number> {
     // From asking for a broadcast until the last client has it (with the others in flight queued ahead of it).
     p50: load.p50!,
     p99: load.p99!,
+    // After the window, until what was still in flight had reached every client; Infinity when it had not within the limit.
+    settleMs: load.settleMs ?? Infinity,
     ...common,
     rssPerConnKiB: (held.rss - base.rss) / n / KiB,
     heapPerConnKiB: (held.heapUsed - base.heapUsed) / n / KiB,
@@ -292,10 +308,13 @@ function rowsOf(c: Case, byServer: Record<string, Record<string, number>[]>): st
   ];
   for (const [kind, samples] of Object.entries(byServer)) {
     const medians = keys.map((key) => median(samples.map((f) => f[key]!)));
-    const toWs = compare(byServer, kind, 'ws', headline);
-    const toRaw = compare(byServer, kind, 'raw', headline);
+    // A server that completed nothing in the window has no rate to compare (it is not "0× as fast": settleMs says how slow).
+    const none = higherIsBetter(c) && medians[0] === 0;
+    const toWs = none ? undefined : compare(byServer, kind, 'ws', headline);
+    const toRaw = none ? undefined : compare(byServer, kind, 'raw', headline);
+    const cells = medians.map((m, i) => (i === 0 && none ? 'none in the window' : keys[i] === 'settleMs' && m === Infinity ? `> ${SETTLE_LIMIT_MS / 1000} s` : fmt(m, m < 10 ? 2 : 1)));
     lines.push(
-      `| ${kind} | ${medians.map((m) => fmt(m, m < 10 ? 2 : 1)).join(' | ')} | ${toWs ? `${toWs.ratio.toFixed(2)}×` : ''} | ${
+      `| ${kind} | ${cells.join(' | ')} | ${toWs ? `${toWs.ratio.toFixed(2)}×` : ''} | ${
         toWs && samples.length > 1 ? `${toWs.low.toFixed(2)}-${toWs.high.toFixed(2)}` : ''
       } | ${toRaw ? `${toRaw.ratio.toFixed(2)}×` : ''} |`,
     );
@@ -318,7 +337,7 @@ function publish(results: { name: string; figures: Record<string, Record<string,
     START,
     '## End to end: servers through real sockets (`npm run bench:e2e`)',
     '',
-    `Machine: ${machine}; ${date}; ${seconds.toFixed(0)} s; load average (1 min) ${load}. Each server in its own process on 127.0.0.1 (listen backlog ${LISTEN_BACKLOG}), a fresh one for each workload and repetition; the load generator in another process opens ${CONNECT_CONCURRENCY} connections at a time and sends frames encoded before the run. ${REPS} interleaved repetitions: figures are medians, a ratio is the median of per-repetition ratios, "range" their lowest and highest. Memory is read after a full GC in the server, as growth over the freshly listening process, per connection. CPU is user + system over the timed window. Broadcast: every message goes to every client; ws, websocket-driver and raw write each socket once per message, wsdriver's Node adapter hands the writes to one socket within a tick to it as one \`writev\`; the load generator keeps ${IN_FLIGHT} broadcasts outstanding; p50 and p99 are milliseconds from asking for a broadcast until the last client has it; rssPerConnKiB, heapPerConnKiB and externalPerConnKiB are read after the window, after a full GC, every connection still open. With permessage-deflate, wsdriver and ws bound the zlib jobs running at once (\`concurrencyLimit\`) at their default, 10. "raw" is a \`node:net\` echo of the same payload bytes with no framing: the limit line.`,
+    `Machine: ${machine}; ${date}; ${seconds.toFixed(0)} s; load average (1 min) ${load}. Each server in its own process on 127.0.0.1 (listen backlog ${LISTEN_BACKLOG}), a fresh one for each workload and repetition; the load generator in another process opens ${CONNECT_CONCURRENCY} connections at a time and sends frames encoded before the run; it reads every socket into one shared buffer and counts echo replies and plain broadcasts by their bytes against the one frame they repeat, every byte compared (compressed broadcasts by their frame headers); loadgenCpuUsPerMsg is its CPU per message. ${REPS} interleaved repetitions: figures are medians, a ratio is the median of per-repetition ratios, "range" their lowest and highest. Memory is read after a full GC in the server, as growth over the freshly listening process, per connection. CPU is user + system over the timed window (serverCpuPct over the server's own time between the two checkpoints, longer when a blocked event loop answered late). Broadcast: every message goes to every client; ws, websocket-driver and raw write each socket once per message, wsdriver's Node adapter hands the writes to one socket within a tick to it as one \`writev\`; the load generator keeps ${IN_FLIGHT} broadcasts outstanding; p50 and p99 are milliseconds from asking for a broadcast until the last client has it; settleMs is how long after the window the broadcasts still in flight took to reach every client (\`> ${SETTLE_LIMIT_MS / 1000} s\`: not within that limit), and a server that completed no delivery in the window shows \"none in the window\"; rssPerConnKiB, heapPerConnKiB and externalPerConnKiB are read after the window, after a full GC, every connection still open. With permessage-deflate, wsdriver and ws bound the zlib jobs running at once (\`concurrencyLimit\`) at their default, 10. "raw" is a \`node:net\` echo of the same payload bytes with no framing: the limit line.`,
     '',
     ...results.flatMap((r) => rowsOf(CASES.find((c) => c.name === r.name)!, r.figures)),
     END,

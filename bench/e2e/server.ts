@@ -14,6 +14,11 @@
  * ws reads WS_NO_BUFFER_UTIL / WS_NO_UTF_8_VALIDATE when first loaded, so
  * run.ts sets them in the environment of the "ws-noaddons" process.
  *
+ * wsdriver's echo sends text back as ws's does, as the checked bytes it
+ * arrived in (`decodeText: false`, `text(bytes)`); with BENCH_ECHO_TEXT=strings
+ * it decodes each text message to a string and encodes it again, as an
+ * application that reads the text does (to measure what that costs).
+ *
  * @module
  */
 import { writeFileSync } from 'node:fs';
@@ -31,6 +36,14 @@ const broadcastText = 'x'.repeat(config.broadcastSize ?? 16);
 const broadcastBytes = Buffer.from(broadcastText);
 // Large enough for the partial-message workload's 60 MiB announcement; ws's default is 100 MiB.
 const MAX_MESSAGE = 64 * 1024 * 1024;
+// Text echoed as bytes (the default) or through a string: see the module comment.
+const DECODE_TEXT = process.env.BENCH_ECHO_TEXT === 'strings';
+
+/** Echoes a message as it came: text as text, binary as binary (text as a string or as bytes, as `decodeText` delivers it). */
+function echo(driver: { text(data: string | Uint8Array): boolean; binary(data: Uint8Array): boolean }, { data, type }: { data: string | Uint8Array; type: 'text' | 'binary' }): void {
+  if (type === 'text') driver.text(data);
+  else driver.binary(data as Uint8Array);
+}
 
 /** CPU and memory now; with `gc`, after two full collections (memory then counts only what is live). */
 function stats(gc: boolean): ServerStats {
@@ -43,6 +56,7 @@ function stats(gc: boolean): ServerStats {
   const memory = process.memoryUsage();
   return {
     cpu: cpu.user + cpu.system,
+    atMs: Number(process.hrtime.bigint()) / 1e6,
     rss: memory.rss,
     heapUsed: memory.heapUsed,
     external: memory.external,
@@ -77,10 +91,10 @@ async function wsdriverServer(): Promise<net.Server> {
   const server = http.createServer();
   server.on('upgrade', (request, socket, head) => {
     if (!Driver.isWebSocket(request)) return socket.destroy();
-    const driver = node.handleUpgrade(request, socket, head, { maxLength: MAX_MESSAGE });
+    const driver = node.handleUpgrade(request, socket, head, { maxLength: MAX_MESSAGE, decodeText: DECODE_TEXT });
     if (deflate !== null) driver.addExtension(deflate);
     if (config.mode === 'echo') {
-      driver.on('message', ({ data }) => (typeof data === 'string' ? driver.text(data) : driver.binary(data)));
+      driver.on('message', (event) => echo(driver, event));
     } else {
       driver.on('open', () => open.add(driver));
       driver.on('close', () => open.delete(driver));
@@ -101,10 +115,11 @@ async function wsdriverObjectServer(): Promise<net.Server> {
   const server = http.createServer();
   const wss = new node.WebSocketServer({
     maxLength: MAX_MESSAGE,
+    decodeText: DECODE_TEXT,
     perMessageDeflate: config.deflate ? { noContextTakeover: true } : false,
     handler: (driver) => {
       if (config.mode === 'echo') {
-        driver.on('message', ({ data }) => (typeof data === 'string' ? driver.text(data) : driver.binary(data)));
+        driver.on('message', (event) => echo(driver, event));
       } else {
         // Framed once for everyone by the server object's own broadcast.
         driver.on('message', () => void wss.broadcast(new PreparedMessage(broadcastText), { slowClient: 'queue' }));

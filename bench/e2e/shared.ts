@@ -15,6 +15,8 @@ export type Workload =
       readonly binary: boolean;
       readonly warmupMs: number;
       readonly windowMs: number;
+      /** How long after the window the replies still due may take (default `SETTLE_LIMIT_MS`); one missing then fails the run. */
+      readonly settleLimitMs?: number;
     }
   | {
       readonly type: 'broadcast';
@@ -25,6 +27,8 @@ export type Workload =
       readonly inFlight: number;
       readonly warmupMs: number;
       readonly windowMs: number;
+      /** How long after the window the broadcasts in flight may take to reach every client (default `SETTLE_LIMIT_MS`); those that do not are reported. */
+      readonly settleLimitMs?: number;
     }
   | { readonly type: 'partial'; readonly connections: number; readonly announced: number; readonly sent: number };
 
@@ -46,11 +50,21 @@ export interface LoadResult {
   readonly p50?: number;
   readonly p99?: number;
   readonly p999?: number;
+  /**
+   * Broadcast: milliseconds from the end of the window until every broadcast
+   * asked for had reached every client; undefined when some never did
+   * within the load generator's limit (`unfinished` says how many).
+   */
+  readonly settleMs?: number;
+  readonly unfinished?: number;
   /** Partial: milliseconds until every connection's bytes were handed to the kernel. */
   readonly sendMs?: number;
   /** The load generator's own CPU over the window, microseconds. */
   readonly cpu?: number;
 }
+
+/** How long after its window a workload waits for what is still in flight (echo replies, broadcasts) to arrive. */
+export const SETTLE_LIMIT_MS = 60_000;
 
 /** Connections being opened at once: the same for every server. */
 export const CONNECT_CONCURRENCY = 100;
@@ -73,6 +87,12 @@ export interface ServerConfig {
 export interface ServerStats {
   /** Microseconds of CPU (user + system) since the process started. */
   readonly cpu: number;
+  /**
+   * When the server read its CPU (the system's monotonic clock, ms): a
+   * server whose event loop is blocked answers a checkpoint late, and its
+   * CPU is then over a longer time than the load generator's window.
+   */
+  readonly atMs: number;
   readonly rss: number;
   readonly heapUsed: number;
   readonly external: number;

@@ -105,3 +105,77 @@ export class FrameScanner {
     return this.messages - before;
   }
 }
+
+/**
+ * What a stream holding one frame sent again and again looks like: the
+ * frame repeated until it covers a frame plus the longest chunk a read can
+ * return, so that any chunk, starting anywhere in a frame, is one
+ * comparison with a piece of it. Made once per workload and shared by
+ * every connection's {@link RepeatedFrameCounter}.
+ */
+export class RepeatedFrames {
+  readonly frameLength: number;
+  readonly bytes: Buffer;
+
+  constructor(frame: Uint8Array, longestChunk: number) {
+    if (frame.length === 0) throw new RangeError('an empty frame cannot be counted');
+    this.frameLength = frame.length;
+    const copies = Math.ceil((frame.length + longestChunk) / frame.length) + 1;
+    this.bytes = Buffer.allocUnsafe(copies * frame.length);
+    for (let at = 0; at < this.bytes.length; at += frame.length) this.bytes.set(frame, at);
+  }
+}
+
+/**
+ * Counts the frames in a stream that should hold nothing but one expected
+ * frame, again and again (echo replies to one request; a broadcast's
+ * unmasked, uncompressed frames, the same for every message), and checks
+ * every byte: the count is the bytes received over the frame's length, the
+ * check one `compare` (a `memcmp`) per chunk against {@link RepeatedFrames}.
+ * Reading frame headers one by one cost the load generator more than the
+ * server spent sending them. A stream that differs anywhere stops being
+ * counted and says where it first differed; a frame that never arrives
+ * leaves the count short, which the load generator reports as a message
+ * that never came.
+ */
+export class RepeatedFrameCounter {
+  /** Whole frames received. */
+  frames = 0;
+  /** Stream offset of the first byte that is not the expected one, or -1. */
+  mismatchAt = -1;
+  readonly #expected: RepeatedFrames;
+  /** Bytes of the current frame already received. */
+  #phase = 0;
+
+  constructor(expected: RepeatedFrames) {
+    this.#expected = expected;
+  }
+
+  /** Feeds the first `length` bytes of `chunk`; returns how many frames they completed (0 once the stream has differed). */
+  push(chunk: Buffer, length = chunk.length): number {
+    if (this.mismatchAt >= 0) return 0;
+    const { bytes, frameLength } = this.#expected;
+    // Every piece starts at `phase` < frameLength and the reference is a frame plus the longest chunk long, so one piece is the usual case.
+    for (let at = 0, phase = this.#phase; at < length; ) {
+      const step = Math.min(length - at, bytes.length - phase);
+      if (bytes.compare(chunk, at, at + step, phase, phase + step) !== 0) {
+        this.mismatchAt = this.frames * frameLength + this.#phase + firstDifference(chunk, at, bytes, phase, step);
+        return 0;
+      }
+      at += step;
+      phase = (phase + step) % frameLength;
+    }
+    const total = this.#phase + length;
+    const completed = Math.floor(total / frameLength);
+    this.#phase = total - completed * frameLength;
+    this.frames += completed;
+    return completed;
+  }
+}
+
+/** Offset, from `at`, of the first byte of `chunk` that differs from `reference` at `from` (within `length` bytes). */
+function firstDifference(chunk: Buffer, at: number, reference: Buffer, from: number, length: number): number {
+  let i = 0;
+  while (i < length && chunk[at + i] === reference[from + i]) i++;
+  return at + i;
+}

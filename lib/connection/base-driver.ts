@@ -4,14 +4,17 @@
  * messages queued until the connection opens, and the rule that the
  * `close` event fires exactly once.
  *
- * Protocol drivers (RFC 6455, the hixie drafts) fill in the abstract
- * methods; nothing here knows about frames.
+ * Protocol drivers (RFC 6455's, lib/hybi/) fill in the abstract methods;
+ * the server driver that may speak a hixie draft passes them on to the
+ * draft's protocol part (`DraftProtocol`, server-side.ts). Nothing here
+ * knows about frames.
  *
  * @module
  */
-import { CloseCode, ProtocolError, protocolError, transportError } from '../errors.js';
+import { Close, ProtocolError, protocolError, transportError } from '../errors.js';
 import { EventHub, type Listener } from '../emitter.js';
 import { ByteAccumulator } from '../frame/byte-accumulator.js';
+import { isValidUtf8 } from '../frame/utf8-validator.js';
 import type { PreparedMessage } from '../frame/prepared-message.js';
 import { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { errorResponse, unreadableHeadResponse } from '../http/serialize.js';
@@ -26,17 +29,24 @@ import type { Extension, NegotiatedExtension } from '../extensions/extension.js'
 import { outgoingBytes, toBytes, utf8Length } from '../bytes.js';
 
 /** A message or control frame waiting for the connection to open. */
-export type Queued =
-  | { readonly kind: 'text'; readonly data: string; readonly done: SendCallback | undefined }
+type Queued =
+  | { readonly kind: 'text'; readonly data: string | Uint8Array; readonly done: SendCallback | undefined }
   | { readonly kind: 'binary'; readonly data: Uint8Array; readonly done: SendCallback | undefined }
-  | { readonly kind: 'ping'; readonly data: Uint8Array; readonly callback: (() => void) | undefined }
-  | { readonly kind: 'pong'; readonly data: Uint8Array };
+  | { readonly kind: 'ping'; readonly data: Uint8Array; readonly done: PingCallback | undefined }
+  | { readonly kind: 'pong'; readonly data: Uint8Array; readonly done?: undefined };
 
 /**
  * Called once a message has been handed to `socket.write()`, or with an
  * error if the connection ended before it could be (docs/flow-control.md).
  */
 export type SendCallback = (error?: Error) => void;
+
+/**
+ * Called when the pong answering a ping arrives, or with an error if the
+ * ping was accepted while connecting but never sent (the connection closed
+ * first, or turned out to speak a hixie draft, which has no pings).
+ */
+export type PingCallback = (error?: Error) => void;
 
 const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
 
@@ -59,13 +69,20 @@ function checkSendCallback(done: unknown): void {
   if (done !== undefined && typeof done !== 'function') throw new TypeError('the send callback must be a function');
 }
 
-/** Tells a send's callback the connection ended before the message was sent. */
-function failSend(done: SendCallback): void {
-  queueMicrotask(() => done(new Error('the connection closed before the message was sent')));
+/** Why a callback's message was never sent, unless a failure site says more. */
+export const CLOSED_BEFORE_SENT = 'the connection closed before the message was sent';
+
+/**
+ * Tells a callback its message, piece or ping was never sent, and why.
+ *
+ * @internal
+ */
+export function failSend(done: (error?: Error) => void, why = CLOSED_BEFORE_SENT): void {
+  queueMicrotask(() => done(new Error(why)));
 }
 
 function failQueued(queue: readonly Queued[]): void {
-  for (const item of queue) if ((item.kind === 'text' || item.kind === 'binary') && item.done !== undefined) failSend(item.done);
+  for (const item of queue) if (item.done !== undefined) failSend(item.done);
 }
 
 /** Shared machinery of all drivers; see the module comment. */
@@ -90,7 +107,7 @@ export abstract class BaseDriver {
   protected agreedProtocol: string | null = null;
 
   /**
-   * Where events are emitted; with `allowDrafts`, `Driver.server` shares it with the driver it hands over to.
+   * Where events are emitted.
    *
    * @internal
    */
@@ -187,21 +204,19 @@ export abstract class BaseDriver {
 
   /**
    * Made through the subclasses; applications get drivers from the `Driver`
-   * factories, which check the options and share one event hub between
-   * `Driver.server` with `allowDrafts` and the driver it hands over to.
+   * factories, which check the options.
    *
    * @internal
    */
-  constructor(socket: Socket, options: ResolvedOptions, hub?: EventHub<DriverEventMap>) {
+  constructor(socket: Socket, options: ResolvedOptions) {
     if (socket === null || typeof socket !== 'object' || typeof socket.write !== 'function') {
       throw new TypeError('socket must be an object with a write(bytes) method');
     }
-    // With allowDrafts, Driver.server's protocol driver shares its flow: one transport, one count.
-    this.sendFlow = socket instanceof SendFlow ? socket : new SendFlow(socket, options.maxBufferedBytes);
+    this.sendFlow = new SendFlow(socket, options.maxBufferedBytes);
     this.socket = this.sendFlow;
     this.options = options;
-    // Listeners see the driver the application made as `this`, also after a hand-over.
-    this.hub = hub ?? new EventHub(this);
+    // Listeners see the driver as `this`.
+    this.hub = new EventHub(this);
   }
 
   /** 0 connecting, 1 open, 2 closing, 3 closed, as in the WebSocket API. */
@@ -229,7 +244,7 @@ export abstract class BaseDriver {
     return this.sendFlow.bufferedAmount;
   }
 
-  /** True while delivery is paused (by `pause()`, or while a pong waits for the transport). */
+  /** True while delivery is paused (by `pause()`, or while a pong waits for the transport); false once closed. */
   get isPaused(): boolean {
     return this.inputPaused;
   }
@@ -305,7 +320,10 @@ export abstract class BaseDriver {
             this.#handshakeTimedOut();
             break;
           case 'ping':
-            if (this.state.kind === 'open') this.sendPing(new Uint8Array(0), undefined);
+            // Sent only while open. A protocol without pings (the hixie
+            // drafts) sends none, so no pong can be late: keepalive stops
+            // rather than failing a healthy connection with PONG_TIMEOUT.
+            if (!this.sendPing(new Uint8Array(0), undefined)) clock.stopKeepalive();
             break;
           case 'pong':
             this.failConnection(protocolError('PONG_TIMEOUT', {}));
@@ -500,18 +518,26 @@ export abstract class BaseDriver {
    * if it can no longer be sent or if it would take `bufferedAmount` past
    * `maxBufferedBytes` (wait for `drain`). `done` runs once the message has
    * been handed to the socket, or with an error if the connection ended first.
+   *
+   * `message` is a string, or text already encoded as UTF-8 bytes (what
+   * `decodeText: false` delivers): sent as they are, with no encoding
+   * step. The bytes are checked (RFC 6455 §5.6: a text frame's payload is
+   * UTF-8), and a `TypeError` is thrown if they are not UTF-8. They are
+   * held as `binary()` holds its argument: a large payload from a server
+   * goes to the socket by reference, so do not change it until it is
+   * flushed (docs/flow-control.md).
    */
-  text(message: string, done?: SendCallback): boolean {
-    if (typeof message !== 'string') throw new TypeError('text() takes a string');
+  text(message: string | Uint8Array, done?: SendCallback): boolean {
+    // Checks bytes at once, whatever the state.
+    const size = typeof message === 'string' ? 0 : textSize(message);
     checkSendCallback(done);
     // The queue is counted in bytes; the size matters only while connecting
     // or when something is already buffered.
     const state = this.state.kind;
-    if (state === 'open' && this.sendFlow.bufferedAmount !== 0 && !this.sendFlow.admits(utf8Length(message))) return false;
-    const size = state === 'connecting' ? utf8Length(message) : 0;
+    if (state === 'open' && this.sendFlow.bufferedAmount !== 0 && !this.sendFlow.admits(size || textSize(message))) return false;
     this.hub.enter();
     try {
-      const sent = state === 'open' ? this.sendText(message) : this.#sendOrQueue({ kind: 'text', data: message, done }, size);
+      const sent = state === 'open' ? this.sendText(message) : this.#sendOrQueue({ kind: 'text', data: message, done }, state === 'connecting' ? size || textSize(message) : 0);
       if (sent && done !== undefined && state === 'open') this.settleWhenWritten(done);
       return sent;
     } finally {
@@ -558,13 +584,15 @@ export abstract class BaseDriver {
 
   /**
    * Sends a ping, or queues it until open. `callback` runs when a pong with
-   * the same payload arrives. False if it cannot be sent, the version has
+   * the same payload arrives; a ping queued while connecting that is never
+   * sent (the connection closed first, or speaks a hixie draft) gets it
+   * with an error instead. False if it cannot be sent, the version has
    * no pings, or `maxPendingPings` callbacks are already waiting.
    */
-  ping(message: string | Uint8Array = '', callback?: () => void): boolean {
+  ping(message: string | Uint8Array = '', callback?: PingCallback): boolean {
     const data = toBytes(message);
     if (data.length > 125) throw new RangeError('ping payload is limited to 125 bytes');
-    return this.hub.run(() => this.#sendOrQueue({ kind: 'ping', data, callback }, data.length));
+    return this.hub.run(() => this.#sendOrQueue({ kind: 'ping', data, done: callback }, data.length));
   }
 
   /** Sends an unsolicited pong, or queues it until open. */
@@ -579,7 +607,7 @@ export abstract class BaseDriver {
    * at once. Returns false if the connection is already closing or closed.
    * Throws on a code that may not be sent or a reason over 123 bytes.
    */
-  close(code: number = CloseCode.NORMAL, reason = ''): boolean {
+  close(code: number = Close.NORMAL, reason = ''): boolean {
     checkCloseArguments(code, reason);
     this.checkClose(code, reason);
     return this.hub.run(() => {
@@ -610,12 +638,12 @@ export abstract class BaseDriver {
     this.hub.run(() => {
       if (this.state.kind === 'closed') return;
       if (cause === undefined) {
-        this.finish(CloseCode.ABNORMAL, '', false);
+        this.finish(Close.ABNORMAL, '', false);
         return;
       }
       const error = transportError(cause);
       this.hub.emit('error', error);
-      this.finish(CloseCode.ABNORMAL, error.message, false);
+      this.finish(Close.ABNORMAL, error.message, false);
     });
   }
 
@@ -634,7 +662,7 @@ export abstract class BaseDriver {
       if (this.#started || this.state.kind !== 'connecting') return false;
       this.#started = true;
       this.socket.write(errorResponse(status, message));
-      this.finish(CloseCode.ABNORMAL, message, false);
+      this.finish(Close.ABNORMAL, message, false);
       return true;
     });
   }
@@ -722,7 +750,7 @@ export abstract class BaseDriver {
    *
    * @internal
    */
-  protected abstract sendText(message: string): boolean;
+  protected abstract sendText(message: string | Uint8Array): boolean;
   /**
    * Sends a binary message on the open connection; false if it cannot be sent.
    *
@@ -739,7 +767,9 @@ export abstract class BaseDriver {
     return message.text !== null ? this.sendText(message.text) : this.sendBinary(message.payload);
   }
   /**
-   * Sends a ping on the open connection, registering `callback` for its pong.
+   * Sends a ping on the open connection, registering `callback` for its
+   * pong. False if nothing was sent: the protocol version has no pings, or
+   * too many callbacks wait.
    *
    * @internal
    */
@@ -775,20 +805,6 @@ export abstract class BaseDriver {
     this.hub.emit('closing', {});
   }
 
-  /**
-   * Empties the queue of messages sent before open and returns it, for a
-   * driver that takes over this one's connection (`Driver.server` with `allowDrafts`, once the
-   * request names the protocol).
-   *
-   * @internal
-   */
-  protected takeQueue(): readonly Queued[] {
-    const queue = this.#queue ?? [];
-    this.#queue = null;
-    this.#queuedBytes = 0;
-    return queue;
-  }
-
   /** The handshake completed: flush the queue, then emit `open`. */
   protected openConnection(): void {
     this.state = OPEN;
@@ -801,10 +817,13 @@ export abstract class BaseDriver {
     if (queue !== null) {
       for (const item of queue) {
         const sent = this.#send(item);
-        if ((item.kind === 'text' || item.kind === 'binary') && item.done !== undefined) {
-          if (sent) this.settleWhenWritten(item.done);
-          else failSend(item.done);
-        }
+        const done = item.done;
+        // Not sent while still open: the protocol has no such frame (a
+        // binary message or a ping on a hixie draft), or too many ping
+        // callbacks wait. A ping's callback otherwise waits for its pong.
+        if (done === undefined) continue;
+        if (!sent) failSend(done, this.state.kind === 'open' ? `${item.kind} not sent on ${this.version}` : undefined);
+        else if (item.kind !== 'ping') this.settleWhenWritten(done);
       }
     }
     this.hub.emit('open', {});
@@ -817,11 +836,16 @@ export abstract class BaseDriver {
     const queue = this.#queue;
     this.#queue = null;
     this.#earlyInputBytes = null;
-    this.#gate?.clear();
+    // A pause ends with the connection: nothing is held or delivered any
+    // more, and the transport may be read to its end (a server waits for
+    // the client's FIN, RFC 6455 §7.1.1), so `resume` tells it so.
+    const wasPaused = this.inputPaused;
+    this.#gate = null;
     this.deadlines?.stop();
     this.deadlines = null;
     this.onClosed();
     if (queue !== null) failQueued(queue);
+    if (wasPaused) this.hub.emit('resume', {});
     this.hub.emit('close', { code, reason, wasClean });
   }
 
@@ -911,9 +935,16 @@ export abstract class BaseDriver {
       case 'binary':
         return this.sendBinary(item.data);
       case 'ping':
-        return this.sendPing(item.data, item.callback);
+        return this.sendPing(item.data, item.done);
       case 'pong':
         return this.sendPong(item.data);
     }
   }
+}
+
+/** A text message's payload size in bytes; bytes given to `text()` must be UTF-8 (RFC 6455 §5.6), a caller's mistake otherwise. */
+function textSize(message: string | Uint8Array): number {
+  if (typeof message === 'string') return utf8Length(message);
+  if (!(message instanceof Uint8Array) || !isValidUtf8(message)) throw new TypeError('text() takes a string or UTF-8 bytes');
+  return message.length;
 }

@@ -126,6 +126,16 @@ export class DeadlineClock {
     if (this.#settings.closeTimeout > 0 && this.#closeAt === null) this.#closeAt = PENDING;
   }
 
+  /**
+   * The keepalive ping `advance()` asked for was not sent: the connection
+   * has no pings (a hixie draft). Keepalive stops, and the pong deadline
+   * that ping armed is dropped; other deadlines (closing) still run.
+   */
+  stopKeepalive(): void {
+    this.#pingAt = null;
+    this.#pongAt = null;
+  }
+
   /** A pong arrived: the ping it may answer is no longer late. */
   pongReceived(): void {
     this.#pongAt = null;
@@ -162,7 +172,9 @@ export class DeadlineClock {
       this.#pingAt = now + settings.pingInterval;
       const heard = this.#heard;
       this.#heard = false;
-      // A ping still waiting for its pong is not repeated.
+      // A ping still waiting for its pong is not repeated. The pong
+      // deadline is armed before the ping is sent: a synchronous transport
+      // may bring the pong back from inside the write.
       if (heard || this.#pongAt !== null) return null;
       if (settings.pingTimeout > 0) this.#pongAt = now + settings.pingTimeout;
       return 'ping';

@@ -11,15 +11,18 @@
  */
 import { ByteAccumulator } from '../frame/byte-accumulator.js';
 
-/** Who asked for the pause; input flows when nobody does. */
-export const PauseReason = {
+/**
+ * Who asked for the pause; input flows when nobody does. A const enum, as
+ * `Opcode`: bundlers put the numbers in place of the names.
+ */
+export const enum PauseReason {
   /** `driver.pause()`. */
-  APPLICATION: 1,
+  APPLICATION = 1,
   /** A pong waits for the transport to drain (RFC 6455 §5.5.3). */
-  PENDING_PONG: 2,
+  PENDING_PONG = 2,
   /** A piece of a compressed message is being inflated: the next waits for it. */
-  INFLATING: 4,
-} as const;
+  INFLATING = 4,
+}
 
 /** Paused or not, and the input held meanwhile. */
 export class InputGate {

@@ -33,11 +33,7 @@ export class SendFlow implements Socket {
     return this.#socket.wholeFrames === true;
   }
 
-  /**
-   * Hands `bytes` to the transport; returns the transport's own answer
-   * (false: backed up), so a SendFlow over another (with allowDrafts, Driver.server's
-   * protocol driver over its own) sees exactly what the transport said.
-   */
+  /** Hands `bytes` to the transport; returns the transport's own answer (false: backed up). */
   write(bytes: Uint8Array): boolean {
     const accepted = this.#socket.write(bytes) !== false;
     if (!accepted) this.#backedUp = true;

@@ -1,16 +1,17 @@
 /**
  * What a server-side driver offers beyond the common API, whatever its
- * protocol version, and the shape of the factory through which the draft
- * drivers plug in (`wsdriver/drafts` registers one with the driver layer).
+ * protocol version, and the shape of the draft protocol part through which
+ * the hixie drafts plug in (`wsdriver/drafts` registers a factory for it
+ * with the driver layer).
  *
  * @module
  */
-import type { EventHub } from '../emitter.js';
-import type { DriverEventMap, Socket } from '../events.js';
+import type { ProtocolError } from '../errors.js';
 import type { HeaderFields } from '../http/head-parser.js';
 import type { HandshakeRequest, RackEnv } from '../http/request.js';
 import type { ResolvedOptions } from '../options.js';
 import type { BaseDriver } from './base-driver.js';
+import type { ClosingState, ConnectionState } from './connection-state.js';
 
 /** What every server-side driver offers beyond the common API. */
 export interface ServerSide {
@@ -54,13 +55,66 @@ export interface HttpServerSide {
 /** What `Driver.server` returns, whatever protocol the request turns out to speak. */
 export type HttpServerDriver = BaseDriver & HttpServerSide;
 
-/** Makes `Driver.server`'s driver when drafts are allowed (registered by `wsdriver/drafts`). */
-export type DraftServerFactory = (socket: Socket, options: ResolvedOptions) => HttpServerDriver;
+/**
+ * What a draft protocol part may do to the driver it serves: the driver
+ * keeps the state, the queue, the listeners and the deadlines; the part
+ * writes bytes and asks for the moves between states.
+ */
+export interface DraftHost {
+  /** Where the connection stands. */
+  readonly state: ConnectionState;
+  /** Writes bytes to the transport. */
+  write(bytes: Uint8Array): void;
+  /** The subprotocol agreed in the handshake. */
+  agree(protocol: string | null): void;
+  /** The handshake completed: send the queue, emit `open`. */
+  open(): void;
+  /** A text message arrived. */
+  message(text: string): void;
+  /** Open → closing: the closing handshake began. */
+  enterClosing(next: ClosingState): void;
+  /** The peer broke the protocol: report and close. */
+  fail(error: ProtocolError): void;
+  /** Ends the connection and emits `close`. */
+  finish(code: number, reason: string, wasClean: boolean): void;
+}
 
-/** Builds a draft driver for a request, or returns null if it is not a draft request. */
-export type DraftDriverFactory = (
-  request: HandshakeRequest,
-  socket: Socket,
-  options: ResolvedOptions,
-  hub: EventHub<DriverEventMap> | undefined,
-) => ServerSideDriver | null;
+/**
+ * A pre-RFC protocol (the hixie drafts, lib/drafts/) as a part of
+ * `Driver.server`'s or `Driver.rack`'s driver: the hooks that differ from
+ * RFC 6455 once the request names the draft. Text messages only.
+ */
+export interface DraftProtocol {
+  /** `hixie-75` or `hixie-76`. */
+  readonly version: string;
+  /** Bytes of received input held (a text frame not yet ended). */
+  readonly retainedBytes: number;
+  /** Throws if `setHeader(name)` names a header the draft writes itself. */
+  checkHeader(name: string): void;
+  /** Checks the request and writes the response; false if it was refused (400). */
+  handshake(extraHeaders: ReadonlyArray<readonly [string, string]>): boolean;
+  /**
+   * Set while delivery is paused: `receive()` stops at the next frame and
+   * returns the rest of its chunk unread (docs/flow-control.md).
+   */
+  holdRest: boolean;
+  /**
+   * Bytes received after `start()`. Returns what it left unread because
+   * `holdRest` was set while it read, if anything; the driver holds that
+   * and gives it back on resume.
+   */
+  receive(bytes: Uint8Array): Uint8Array | void;
+  /** Writes a text message on the open connection (a string, or UTF-8 bytes `text()` has checked). */
+  sendText(message: string | Uint8Array): boolean;
+  /** Starts closing from the open state. */
+  closeOpenConnection(code: number, reason: string): void;
+  /** The connection failed or closed: read nothing more. */
+  stop(): void;
+}
+
+/**
+ * Makes the draft part for a request, or null if the request is not a
+ * draft's (registered by `wsdriver/drafts`). `url` is the connection's URL,
+ * sent back as the draft's Location.
+ */
+export type DraftProtocolFactory = (request: HandshakeRequest, url: string, options: ResolvedOptions, host: DraftHost) => DraftProtocol | null;

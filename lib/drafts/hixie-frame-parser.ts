@@ -78,6 +78,13 @@ export class HixieFrameParser {
     this.#closingFrame = options.closingFrame;
   }
 
+  /**
+   * Set while delivery is paused (a listener called `pause()`): `push()`
+   * stops at the next frame boundary and returns the rest of its chunk
+   * unread, as RFC 6455's frame parser does.
+   */
+  holdRest = false;
+
   /** True once the parser has stopped reading. */
   get stopped(): boolean {
     return this.#stage === 'stopped';
@@ -89,17 +96,19 @@ export class HixieFrameParser {
   }
 
   /**
-   * Reads `bytes`. Text may be kept as views into them until its frame
-   * ends, so the caller must not reuse the buffer.
+   * Reads `bytes`; returns what it left unread because `holdRest` was set
+   * meanwhile, if anything. Text may be kept as views into them until its
+   * frame ends, so the caller must not reuse the buffer.
    */
-  push(bytes: Uint8Array): void {
+  push(bytes: Uint8Array): Uint8Array | undefined {
     const end = bytes.length;
     let at = 0;
-    // The sink may stop the parser (a listener closing the driver), so the
-    // stage is read afresh on every turn.
+    // The sink may stop the parser (a listener closing the driver) or
+    // pause delivery, so the stage and holdRest are read afresh on every turn.
     while (at < end && this.#stage !== 'stopped') {
       switch (this.#stage) {
         case 'frame-type':
+          if (this.holdRest) return bytes.subarray(at);
           at = this.#readFrameType(bytes, at);
           break;
         case 'sentinel':
@@ -113,6 +122,7 @@ export class HixieFrameParser {
           break;
       }
     }
+    return undefined;
   }
 
   /** Stops reading and drops whatever was held. */

@@ -127,7 +127,7 @@ export function draftResponseHead(version: HixieVersion, response: DraftResponse
   );
 }
 
-/** Header names the draft drivers write themselves; `setHeader()` refuses them. */
+/** Header names a draft's response writes itself; `setHeader()` refuses them. */
 export const DRAFT_MANAGED_HEADERS: ReadonlySet<string> = new Set([
   'websocket-origin',
   'websocket-location',

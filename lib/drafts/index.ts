@@ -18,24 +18,23 @@
  *
  * @module wsdriver/drafts
  */
-import { registerDraftDrivers } from '../driver/select-server-driver.js';
-import { selectDraftDriver } from './select-draft-driver.js';
-import { DraftSelectingServerDriver } from '../driver/draft-selecting-server-driver.js';
+import { registerDrafts } from '../driver/select-server-driver.js';
+import { draftProtocolFor, draftVersionOf } from './select-draft-protocol.js';
+import { DraftServerDriver } from '../driver/draft-server-driver.js';
 
 /**
- * Makes the draft drivers available to `Driver.server` and `Driver.rack`
+ * Makes the hixie drafts available to `Driver.server` and `Driver.rack`
  * (with `allowDrafts: true`). Importing this module already does it; the
  * call is for builds that would drop a bare import. Safe to call again.
  */
 export function enableDrafts(): void {
-  registerDraftDrivers(selectDraftDriver, (socket, options) => new DraftSelectingServerDriver(socket, options));
+  registerDrafts(draftVersionOf, draftProtocolFor, (socket, options, request) =>
+    request !== null && draftVersionOf(request) === null ? null : new DraftServerDriver(socket, options, request),
+  );
 }
 
 enableDrafts();
 
-// Types only: the drivers come from Driver.server and Driver.rack.
-export type { Hixie75ServerDriver } from './hixie75-server-driver.js';
-export type { Hixie76ServerDriver } from './hixie76-server-driver.js';
-export type { HixieServerDriver } from './hixie-server-driver.js';
-export { draftVersionOf } from './select-draft-driver.js';
+// The drivers come from Driver.server and Driver.rack (types HttpServerDriver and ServerSideDriver).
+export { draftVersionOf } from './select-draft-protocol.js';
 export type { HixieVersion } from './hixie-handshake.js';

@@ -11,8 +11,9 @@
  * to accept or `reject()` to refuse. Bytes that came with the head are
  * read once the `connect` listeners have run.
  *
- * With `allowDrafts`, `Driver.server` makes a {@link DraftSelectingServerDriver}
- * instead, which picks the protocol once the head is in.
+ * With `allowDrafts`, `Driver.server` makes a {@link DraftServerDriver},
+ * this driver with a hixie draft's protocol part taken on once the head
+ * names a draft.
  *
  * @module
  */
@@ -33,13 +34,14 @@ export class HybiHttpServerDriver extends HybiServerBase<HandshakeRequest | null
   #afterHead: Uint8Array[] | null = null;
 
   /**
-   * Made by `Driver.server`, which checks the options; use that.
+   * Made by `Driver.server`, which checks the options; use that. Given the
+   * `request` (`Driver.rack`'s draft driver), it has no head to read.
    *
    * @internal
    */
-  constructor(socket: Socket, options: ResolvedOptions) {
-    super(null, socket, options);
-    this.#head = new RequestHeadParser(options);
+  constructor(socket: Socket, options: ResolvedOptions, request: HandshakeRequest | null = null) {
+    super(request, socket, options);
+    this.#head = request === null ? new RequestHeadParser(options) : null;
   }
 
   /** The request as a Rack-style env; null until `connect`. */
@@ -99,13 +101,22 @@ export class HybiHttpServerDriver extends HybiServerBase<HandshakeRequest | null
     this.#head = null;
   }
 
+  /**
+   * Hook: the request head is in, `connect` is about to fire.
+   *
+   * @internal
+   */
+  protected requestArrived(_request: HandshakeRequest): void {}
+
   #readHead(bytes: Uint8Array): void {
     const head = this.#head;
     if (head === null || this.state.kind === 'closed') return;
     const result = this.readRequestHead(head, bytes);
     if (result === null) return;
     this.#head = null;
-    this.request = requestFromHead(result.head);
+    const request = requestFromHead(result.head);
+    this.request = request;
+    this.requestArrived(request);
     // Bytes that came with the head are read once the `connect` listeners
     // have had their chance to call start(): then they are frames, not
     // input held before start() (which maxLength bounds). Input a
@@ -119,5 +130,4 @@ export class HybiHttpServerDriver extends HybiServerBase<HandshakeRequest | null
     }
     for (const chunk of afterHead) super.parse(chunk);
   }
-
 }

@@ -7,8 +7,7 @@
  *
  * @module
  */
-import type { EventHub } from '../emitter.js';
-import type { DriverEventMap, Socket } from '../events.js';
+import type { Socket } from '../events.js';
 import type { HeaderFields } from '../http/head-parser.js';
 import { rackEnvFor, websocketUrlFor, type HandshakeRequest, type RackEnv } from '../http/request.js';
 import { encodeHead, errorResponse } from '../http/serialize.js';
@@ -29,7 +28,7 @@ export abstract class HybiServerBase<Request extends HandshakeRequest | null> ex
    */
   protected request: Request;
   // The env and URL, built on first access: most servers never read them.
-  #env: RackEnv | null;
+  #env: RackEnv | null = null;
   #url: string | null;
 
   /**
@@ -38,10 +37,9 @@ export abstract class HybiServerBase<Request extends HandshakeRequest | null> ex
    *
    * @internal
    */
-  constructor(request: Request, socket: Socket, options: ResolvedOptions, hub?: EventHub<DriverEventMap>, env?: RackEnv) {
-    super('server', socket, options, hub);
+  constructor(request: Request, socket: Socket, options: ResolvedOptions) {
+    super('server', socket, options);
     this.request = request;
-    this.#env = env ?? null;
     this.#url = socket.url !== undefined ? String(socket.url) : null;
   }
 

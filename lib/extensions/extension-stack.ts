@@ -20,8 +20,9 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError, protocolError } from '../errors.js';
+import { Close, ProtocolError, protocolError } from '../errors.js';
 import { isWireCloseCode } from '../frame/close-payload.js';
+import { isValidUtf8 } from '../frame/utf8-validator.js';
 import { Opcode } from '../frame/opcodes.js';
 import type { PreparedMessage } from '../frame/prepared-message.js';
 import { isToken, isValidHeaderValue } from '../http/tokens.js';
@@ -58,6 +59,7 @@ function claimedRsv(extension: Extension): number {
 /** The extensions of one connection; see the module comment. */
 export class ExtensionStack {
   readonly #maxLength: number;
+  readonly #decodeText: boolean;
   // Given to every session the extensions create.
   readonly #options: ExtensionOptions;
   readonly #extensions: Extension[] = [];
@@ -72,8 +74,13 @@ export class ExtensionStack {
   #pendingOutgoing = 0;
   #closed = false;
 
-  constructor(maxLength: number) {
+  /**
+   * `decodeText`: text out of the pipeline is delivered as a string, or,
+   * when false, as its bytes (checked as UTF-8 all the same).
+   */
+  constructor(maxLength: number, decodeText = true) {
     this.#maxLength = maxLength;
+    this.#decodeText = decodeText;
     this.#options = { maxLength };
   }
 
@@ -223,10 +230,11 @@ export class ExtensionStack {
 
   /**
    * Runs a received message through the extensions, last added first.
-   * `done` gets the message for the application (a string for text) or
-   * the fault that must fail the connection; calls come in wire order.
+   * `done` gets the message for the application (a string for text,
+   * unless `decodeText` is off) and whether it is text, or the fault that
+   * must fail the connection; calls come in wire order.
    */
-  incoming(opcode: number, rsv: number, data: Uint8Array, done: (result: string | Uint8Array | ProtocolError) => void): void {
+  incoming(opcode: number, rsv: number, data: Uint8Array, done: (result: string | Uint8Array | ProtocolError, text: boolean) => void): void {
     const message: ExtensionMessage = {
       rsv1: (rsv & RSV1) !== 0,
       rsv2: (rsv & RSV2) !== 0,
@@ -241,7 +249,8 @@ export class ExtensionStack {
       this.#pendingIncoming--;
       this.#pendingIncomingBytes -= size;
       if (this.#closed) return;
-      done(error !== null || result === null ? extensionFailure(error) : this.#decode(result));
+      if (error !== null || result === null) done(extensionFailure(error), false);
+      else done(this.#decode(result), result.opcode === Opcode.TEXT);
     });
   }
 
@@ -277,6 +286,7 @@ export class ExtensionStack {
       return protocolError('MESSAGE_TOO_LONG', { length: data.length, max: this.#maxLength });
     }
     if (message.opcode !== Opcode.TEXT) return data;
+    if (!this.#decodeText) return isValidUtf8(data) ? data : protocolError('INVALID_UTF8', {});
     try {
       return decoder.decode(data);
     } catch {
@@ -312,9 +322,9 @@ export function extensionFailure(error: unknown): ProtocolError {
   // close frame; such an error is treated as any other.
   if (error instanceof ProtocolError && isWireCloseCode(error.closeCode)) return error;
   const fields = (typeof error === 'object' && error !== null ? error : {}) as { closeCode?: unknown; code?: unknown };
-  let closeCode: number = CloseCode.INTERNAL_ERROR;
+  let closeCode: number = Close.INTERNAL_ERROR;
   if (typeof fields.closeCode === 'number' && isWireCloseCode(fields.closeCode)) closeCode = fields.closeCode;
-  else if (fields.code === 'Z_DATA_ERROR') closeCode = CloseCode.INVALID_DATA;
+  else if (fields.code === 'Z_DATA_ERROR') closeCode = Close.INVALID_DATA;
   const detail = error === null || error === undefined ? 'an extension returned no message' : messageOf(error);
   return protocolError('EXTENSION_ERROR', { detail }, error instanceof Error ? { closeCode, cause: error } : { closeCode });
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError, protocolError } from '../errors.js';
+import { Close, ProtocolError, protocolError } from '../errors.js';
 import { isValidUtf8 } from './utf8-validator.js';
 
 /**
@@ -32,7 +32,7 @@ const encoder = new TextEncoder();
 
 /** Reads a received close frame's payload, or says what is wrong with it. */
 export function parseClosePayload(payload: Uint8Array): ClosePayload | ProtocolError {
-  if (payload.length === 0) return { code: CloseCode.NO_STATUS, reason: '' };
+  if (payload.length === 0) return { code: Close.NO_STATUS, reason: '' };
   if (payload.length === 1) {
     return protocolError('INVALID_CLOSE_PAYLOAD', {});
   }

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { CloseCode, ProtocolError, protocolError } from '../errors.js';
+import { Close, ProtocolError, protocolError } from '../errors.js';
 import { freshBytes } from './fresh-bytes.js';
 import { applyMask, applyMaskTo } from './mask.js';
 import { isControlOpcode, isKnownOpcode } from './opcodes.js';
@@ -296,7 +296,7 @@ export class FrameParser {
     if (this.#rules.role === 'server') {
       // §5.1: "The server MUST close the connection upon receiving a frame that is not masked."
       if (!header.masked && this.#rules.requireMasking) {
-        return this.#fail(protocolError('UNMASKED_FRAME', {}, { closeCode: this.#rules.unmaskedCloseCode ?? CloseCode.PROTOCOL_ERROR }));
+        return this.#fail(protocolError('UNMASKED_FRAME', {}, { closeCode: this.#rules.unmaskedCloseCode ?? Close.PROTOCOL_ERROR }));
       }
     } else if (header.masked) {
       // §5.1: "A client MUST close a connection if it detects a masked frame."

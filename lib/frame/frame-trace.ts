@@ -44,7 +44,7 @@ export interface FrameTrace {
 /** Called with each frame; see {@link DriverOptions.trace}. */
 export type FrameTraceListener = (frame: FrameTrace) => void;
 
-// Made by a call marked pure, so that a bundle which never traces drops it.
+// Made by a call marked pure, so an app that never traces drops the table too.
 const NAMES: Record<number, FrameTrace['opcode']> = /* @__PURE__ */ (() => ({
   [Opcode.CONTINUATION]: 'continuation',
   [Opcode.TEXT]: 'text',

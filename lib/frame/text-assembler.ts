@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { Utf8Validator } from './utf8-validator.js';
+import { Utf8Validator, incompleteTail, sequenceLength } from './utf8-validator.js';
 
 // Pieces of at least this many bytes are decoded natively as they arrive.
 const LARGE_PIECE = 1024;
@@ -28,26 +28,6 @@ const FLUSH_AT = 16 * 1024;
 const FIRST_CAPACITY = 256;
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** Bytes of the UTF-8 sequence that `lead` starts (0 for a continuation byte). */
-function sequenceLength(lead: number): number {
-  return lead < 0x80 ? 1 : lead < 0xc0 ? 0 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
-}
-
-/**
- * Where the incomplete character at the end of `bytes[0, end)` starts, or
- * `end` if the bytes end on a character boundary (or are invalid there:
- * the decoder will say so).
- */
-function incompleteTail(bytes: Uint8Array, end: number): number {
-  const stop = Math.max(0, end - 3);
-  for (let i = end - 1; i >= stop; i--) {
-    const length = sequenceLength(bytes[i]!);
-    if (length === 0) continue;
-    return i + length > end ? i : end;
-  }
-  return end;
-}
 
 /** Assembles one text message at a time; see the module comment. */
 export class TextAssembler {

@@ -22,7 +22,6 @@ export const VERSION_HEADER = `Sec-WebSocket-Version: ${SUPPORTED_VERSIONS.join(
  */
 export function checkHandshakeRequest(request: HandshakeRequest): ProtocolError | null {
   const headers = request.headers;
-  const bad = (detail: string) => protocolError('HANDSHAKE_BAD_REQUEST', { detail });
   if (request.method !== 'GET') return bad(`handshake method is ${request.method}, not GET`);
   if (request.httpVersion !== null && !isAtLeastHttp11(request.httpVersion)) {
     return bad(`handshake is HTTP/${request.httpVersion}; HTTP/1.1 or later is required`);
@@ -40,7 +39,13 @@ export function checkHandshakeRequest(request: HandshakeRequest): ProtocolError 
   return null;
 }
 
+// A function, not a closure made on every call.
+function bad(detail: string): ProtocolError {
+  return protocolError('HANDSHAKE_BAD_REQUEST', { detail });
+}
+
 function isAtLeastHttp11(version: string): boolean {
+  if (version === '1.1') return true; // nearly every request: no split, no arrays
   const [major = 0, minor = 0] = version.split('.').map(Number);
   return major > 1 || (major === 1 && minor >= 1);
 }

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { putUint32 } from '../bytes.js';
 
 // The message schedule, reused: a server hashes one key per accept.
 const w = new Int32Array(80);
@@ -67,14 +68,6 @@ export function sha1(message: Uint8Array): Uint8Array {
   putUint32(digest, 12, h3);
   putUint32(digest, 16, h4);
   return digest;
-}
-
-/** Writes `value` big-endian at `at`. */
-function putUint32(bytes: Uint8Array, at: number, value: number): void {
-  bytes[at] = value >>> 24;
-  bytes[at + 1] = value >>> 16;
-  bytes[at + 2] = value >>> 8;
-  bytes[at + 3] = value;
 }
 
 function rotl(x: number, n: number): number {

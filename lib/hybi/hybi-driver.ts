@@ -23,8 +23,8 @@
  * @module
  */
 import { copyBytes } from '../bytes.js';
-import { CloseCode, ProtocolError, protocolError } from '../errors.js';
-import { BaseDriver, type SendCallback } from '../connection/base-driver.js';
+import { Close, ProtocolError, protocolError } from '../errors.js';
+import { BaseDriver, CLOSED_BEFORE_SENT, failSend, type SendCallback } from '../connection/base-driver.js';
 import type { CloseFrame, ConnectionState } from '../connection/connection-state.js';
 import { PauseReason } from '../connection/input-gate.js';
 import { selectSubprotocol } from '../handshake/server-handshake.js';
@@ -33,9 +33,9 @@ import { FrameWriter } from '../frame/frame-encoder.js';
 import type { PreparedMessage } from '../frame/prepared-message.js';
 import { FrameParser, type FrameRules } from '../frame/frame-parser.js';
 import { Opcode } from '../frame/opcodes.js';
+import { TextPieces } from '../frame/text-pieces.js';
 import type { ResolvedOptions } from '../options.js';
-import type { EventHub } from '../emitter.js';
-import type { DriverEventMap, Socket } from '../events.js';
+import type { Socket } from '../events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { ExtensionStack, extensionFailure, type EncodedMessage } from '../extensions/extension-stack.js';
 import type { PieceCodec } from '../extensions/piece-codec.js';
@@ -64,7 +64,7 @@ function frameRulesFor(role: 'server' | 'client', options: ResolvedOptions): Fra
   const rules: FrameRules = {
     role,
     requireMasking: options.requireMasking,
-    unmaskedCloseCode: options.compat?.unmaskedFrameCloseCode ?? CloseCode.PROTOCOL_ERROR,
+    unmaskedCloseCode: options.compat?.unmaskedFrameCloseCode ?? Close.PROTOCOL_ERROR,
     // A streamed message's frames are bounded by its own limit (the reader checks which applies).
     maxLength: options.streamMessages ? Math.max(options.maxLength, options.maxStreamedMessageSize) : options.maxLength,
   };
@@ -115,11 +115,12 @@ export abstract class HybiDriver extends BaseDriver {
    *
    * @internal
    */
-  constructor(role: 'server' | 'client', socket: Socket, options: ResolvedOptions, hub?: EventHub<DriverEventMap>) {
-    super(socket, options, hub);
+  constructor(role: 'server' | 'client', socket: Socket, options: ResolvedOptions) {
+    super(socket, options);
     const sink = new HybiDriver.#ReaderSink(this);
     const streaming = options.streamMessages;
     this.#reader = new MessageReader(sink, options.maxLength);
+    this.#reader.textAsString = options.decodeText;
     if (streaming) this.#reader.streaming = { sink, maxSize: options.maxStreamedMessageSize, compressed: false };
     const trace = options.trace;
     // The tracer comes from the option's value, so this module does not
@@ -216,57 +217,50 @@ export abstract class HybiDriver extends BaseDriver {
    */
   #inflatePiece(piece: Uint8Array, fin: boolean): void {
     const codec = this.#codec!;
-    const text = this.#flow.streamedType === 'text';
-    if (text) this.#flow.inflateDecoder ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    const flow = this.#flow;
+    if (flow.streamedType === 'text') flow.inflateText ??= new TextPieces(this.options.decodeText);
     this.pauseInput(PauseReason.INFLATING);
     codec.decompressPiece(
       piece,
       fin,
       this.options.maxStreamedMessageSize,
-      (bytes) => this.hub.run(() => this.#inflated(bytes, text)),
-      (error) => this.hub.run(() => this.#inflatedPiece(error, fin, text)),
+      (bytes) => this.hub.run(() => this.#inflated(bytes)),
+      (error) => this.hub.run(() => this.#inflatedPiece(error, fin)),
     );
   }
 
   /** Inflated bytes of a streamed message; false to stop the inflater (paused or over). */
-  #inflated(bytes: Uint8Array, text: boolean): boolean {
+  #inflated(bytes: Uint8Array): boolean {
     if (this.state.kind === 'closed') return false;
-    if (text) {
-      let decoded: string;
-      try {
-        decoded = this.#flow.inflateDecoder!.decode(bytes, { stream: true });
-      } catch {
-        this.#flow.inflateDecoder = null;
-        this.failConnection(protocolError('INVALID_UTF8', {}));
-        return false;
-      }
-      if (decoded.length > 0) this.hub.emit('messagepiece', { data: decoded });
-    } else if (bytes.length > 0) {
-      this.hub.emit('messagepiece', { data: bytes });
+    const text = this.#flow.inflateText;
+    const data = text === null ? bytes : text.next(bytes, false);
+    if (data === null) {
+      this.#flow.inflateText = null;
+      this.failConnection(protocolError('INVALID_UTF8', {}));
+      return false;
     }
-    return !this.inputGate.pausedBy(PauseReason.APPLICATION) && this.readyState !== 3;
+    if (data.length > 0) this.hub.emit('messagepiece', { data });
+    // A listener may have closed the connection, and with it the pause.
+    return this.readyState !== 3 && !this.inputGate.pausedBy(PauseReason.APPLICATION);
   }
 
   /** A compressed piece is consumed: end the message after its last, then read on. */
-  #inflatedPiece(error: ProtocolError | null, fin: boolean, text: boolean): void {
+  #inflatedPiece(error: ProtocolError | null, fin: boolean): void {
     if (this.state.kind === 'closed') return;
     if (error !== null) {
       this.failConnection(error);
       return;
     }
     if (fin) {
-      if (text) {
-        const decoder = this.#flow.inflateDecoder!;
-        this.#flow.inflateDecoder = null;
-        let rest: string;
-        try {
-          rest = decoder.decode();
-        } catch {
-          this.failConnection(protocolError('INVALID_UTF8', {}));
-          return;
-        }
-        if (rest.length > 0) this.hub.emit('messagepiece', { data: rest });
+      const text = this.#flow.inflateText;
+      this.#flow.inflateText = null;
+      // Text must end on a character boundary; a decoder flushes what it held.
+      const rest = text === null ? EMPTY : text.next(EMPTY, true);
+      if (rest === null) {
+        this.failConnection(protocolError('INVALID_UTF8', {}));
+        return;
       }
+      if (rest.length > 0) this.hub.emit('messagepiece', { data: rest });
       this.hub.emit('messageend', {});
     }
     this.resumeInput(PauseReason.INFLATING);
@@ -285,10 +279,10 @@ export abstract class HybiDriver extends BaseDriver {
     flow.waiting = null;
     if (waiting === null) return;
     for (const item of waiting) {
-      const sent = item.opcode === Opcode.TEXT ? this.sendText(item.data as string) : this.sendBinary(item.data as Uint8Array);
+      const sent = item.opcode === Opcode.TEXT ? this.sendText(item.data) : this.sendBinary(item.data as Uint8Array);
       if (item.done === undefined) continue;
       if (sent) this.settleWhenWritten(item.done);
-      else failCallback(item.done);
+      else failSend(item.done);
     }
   }
 
@@ -325,7 +319,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   protected override registerExtension(extension: Extension): boolean {
-    (this.#extensionStack ??= new ExtensionStack(this.options.maxLength)).add(extension);
+    (this.#extensionStack ??= new ExtensionStack(this.options.maxLength, this.options.decodeText)).add(extension);
     return true;
   }
 
@@ -363,7 +357,7 @@ export abstract class HybiDriver extends BaseDriver {
     } catch (cause) {
       const message = cause instanceof Error ? cause.message : String(cause);
       if (cause instanceof SyntaxError) {
-        return { status: 400, error: protocolError('HANDSHAKE_BAD_EXTENSION', { detail: message }, { closeCode: CloseCode.PROTOCOL_ERROR }) };
+        return { status: 400, error: protocolError('HANDSHAKE_BAD_EXTENSION', { detail: message }, { closeCode: Close.PROTOCOL_ERROR }) };
       }
       return { status: 500, error: protocolError('EXTENSION_ERROR', { detail: `extension negotiation failed: ${message}` }) };
     }
@@ -477,11 +471,11 @@ export abstract class HybiDriver extends BaseDriver {
   #onMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
     const extensions = this.#extensions;
     if (extensions === null) {
-      this.hub.emit('message', { data });
+      this.hub.emit('message', { data, type: opcode === Opcode.TEXT ? 'text' : 'binary' });
       return;
     }
     // With extensions, the reader hands over every message as bytes.
-    extensions.incoming(opcode, rsv, data as Uint8Array, (result) => this.hub.run(() => this.#decoded(result)));
+    extensions.incoming(opcode, rsv, data as Uint8Array, (result, text) => this.hub.run(() => this.#decoded(result, text)));
   }
 
   #onControl(opcode: number, payload: Uint8Array): void {
@@ -502,15 +496,19 @@ export abstract class HybiDriver extends BaseDriver {
   // The base driver calls these in `open` only; a failure while the queue
   // is flushed at open can end the connection between two of them.
 
-  protected sendText(message: string): boolean {
+  protected sendText(message: string | Uint8Array): boolean {
     if (this.state.kind !== 'open') return false;
     const flow = this.#flowState;
+    const bytes = typeof message !== 'string';
     if (flow !== null) {
       flow.justQueued = null;
-      if (flow.outgoing !== null) return this.#wait(Opcode.TEXT, message);
+      // Bytes copied, as binary()'s below.
+      if (flow.outgoing !== null) return this.#wait(Opcode.TEXT, bytes ? copyBytes(message) : message);
     }
-    if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.TEXT, textEncoder.encode(message));
-    this.writer.text(message);
+    if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.TEXT, bytes ? copyBytes(message) : textEncoder.encode(message));
+    // Already UTF-8 (checked by text()): framed as binary() frames, with the text opcode.
+    if (bytes) this.writer.message(Opcode.TEXT, 0, message);
+    else this.writer.text(message);
     return true;
   }
 
@@ -647,11 +645,8 @@ export abstract class HybiDriver extends BaseDriver {
     this.#flowState = null;
     if (flow !== null) {
       flow.outgoing?.stop();
-      if (flow.waiting !== null) for (const item of flow.waiting) if (item.done !== undefined) failCallback(item.done);
-      if (flow.pipelineCallbacks !== null) {
-        const error = new Error('the connection closed before the message was sent');
-        for (const done of flow.pipelineCallbacks.values()) queueMicrotask(() => done(error));
-      }
+      if (flow.waiting !== null) for (const item of flow.waiting) if (item.done !== undefined) failSend(item.done);
+      if (flow.pipelineCallbacks !== null) for (const done of flow.pipelineCallbacks.values()) failSend(done);
     }
     this.#extensionStack?.close();
   }
@@ -675,14 +670,14 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   /** A received message out of the pipeline, in wire order. */
-  #decoded(result: string | Uint8Array | ProtocolError): void {
+  #decoded(result: string | Uint8Array | ProtocolError, text: boolean): void {
     const state = this.state;
     if (state.kind === 'closed' || (state.kind === 'closing' && state.by === 'failure')) return;
     if (result instanceof ProtocolError) {
       this.failConnection(result);
       return;
     }
-    this.hub.emit('message', { data: result });
+    this.hub.emit('message', { data: result, type: text ? 'text' : 'binary' });
     this.#pipelineProgress();
   }
 
@@ -691,7 +686,7 @@ export abstract class HybiDriver extends BaseDriver {
     // Messages sent before our close frame still go out while it is held;
     // nothing goes out after it, nor while failing.
     if (!this.#mayWritePipelined()) {
-      this.#settleNextFromPipeline(new Error('the connection closed before the message was sent'));
+      this.#settleNextFromPipeline(new Error(CLOSED_BEFORE_SENT));
       return;
     }
     if (result instanceof ProtocolError) {
@@ -740,7 +735,7 @@ export abstract class HybiDriver extends BaseDriver {
 
   /** Writes a close frame; the callers above decide whether one may still be sent. */
   #writeClose(code: number, reason: string): void {
-    this.writer.frame(true, 0, Opcode.CLOSE, code === CloseCode.NO_STATUS ? EMPTY : this.#encodeClose(code, reason));
+    this.writer.frame(true, 0, Opcode.CLOSE, code === Close.NO_STATUS ? EMPTY : this.#encodeClose(code, reason));
   }
 
   #encodeClose(code: number, reason: string): Uint8Array {
@@ -782,14 +777,9 @@ class FlowState {
   justQueued: WaitingMessage | null = null;
   // Compressed pieces of a streamed message still in the codec.
   codecPending = 0;
-  // The type and text decoder of the streamed message being inflated.
+  // The type of the streamed message being inflated, and the check (and decoder) of its text.
   streamedType: 'text' | 'binary' = 'binary';
-  inflateDecoder: TextDecoder | null = null;
-}
-
-/** Tells a callback its message will not be sent. */
-function failCallback(done: SendCallback): void {
-  queueMicrotask(() => done(new Error('the connection closed before the message was sent')));
+  inflateText: TextPieces | null = null;
 }
 
 /** Cuts an error message to fit a close frame's 123-byte reason. */

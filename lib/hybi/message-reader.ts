@@ -7,6 +7,8 @@
  * pass by a fatal `TextDecoder`. Text that arrives in pieces is validated
  * piece by piece (so a bad fragment fails the connection when it arrives)
  * by a {@link TextAssembler}, which decodes large pieces as they come.
+ * With `decodeText` off, text is checked the same way (a whole message in
+ * one pass, pieces as they arrive) but delivered as its bytes.
  *
  * @module
  */
@@ -15,12 +17,14 @@ import { ANNOUNCED_FROM, ByteAccumulator } from '../frame/byte-accumulator.js';
 import type { FrameHandler, FrameHeader } from '../frame/frame-parser.js';
 import { Opcode, isControlOpcode } from '../frame/opcodes.js';
 import { TextAssembler } from '../frame/text-assembler.js';
+import { TextPieces } from '../frame/text-pieces.js';
+import { isValidUtf8 } from '../frame/utf8-validator.js';
 
 /** Receives what the reader assembles. */
 export interface MessageSink {
   /**
-   * A complete data message. With `rsv` 0, text arrives as a validated
-   * string; with RSV bits set (an extension's message, compressed say)
+   * A complete data message. With `rsv` 0, text arrives validated, as a
+   * string (or its bytes, with `textAsString` off); with RSV bits set (an extension's message, compressed say)
    * the bytes arrive as received, for the extension to decode.
    */
   onMessage(opcode: number, rsv: number, data: string | Uint8Array): void;
@@ -43,8 +47,8 @@ export interface StreamingRule {
 /** The streamed message being read. */
 interface StreamedMessage {
   readonly compressed: boolean;
-  /** Uncompressed text: decoded and checked as it arrives. */
-  readonly decoder: TextDecoder | null;
+  /** Uncompressed text: checked (and decoded, unless `textAsString` is off) as it arrives. */
+  readonly text: TextPieces | null;
 }
 
 /** Receives streamed messages (`streamMessages`): see {@link MessageReader.streaming}. */
@@ -78,6 +82,8 @@ export class MessageReader implements FrameHandler {
   // Made on the first message that arrives in pieces: an idle connection holds neither.
   #messageBytes: ByteAccumulator | null = null;
   #textAssembler: TextAssembler | null = null;
+  // Checks text kept as bytes that arrives in pieces (a bad piece fails the connection, which ends reading).
+  #textBytes: TextPieces | null = null;
   // A control frame's payload when it straddles chunks.
   #control: Uint8Array[] | null = null;
   /**
@@ -86,6 +92,11 @@ export class MessageReader implements FrameHandler {
    * and text is validated only after they have decoded it.
    */
   textAsBytes = false;
+  /**
+   * Text this reader checks is delivered as a string (`decodeText`, the
+   * default) or, when off, as its checked bytes.
+   */
+  textAsString = true;
   /**
    * Messages delivered piece by piece (`streamMessages`), or null for
    * whole messages. Messages with RSV bits, and all messages while
@@ -158,7 +169,7 @@ export class MessageReader implements FrameHandler {
       return true;
     }
     // A large message in one frame: its size is known, so its buffer can be made exact (see ByteAccumulator).
-    if (header.fin && opcode !== Opcode.CONTINUATION && header.length >= ANNOUNCED_FROM && !this.#checksText()) {
+    if (header.fin && opcode !== Opcode.CONTINUATION && header.length >= ANNOUNCED_FROM && !(this.#checksText() && this.textAsString)) {
       this.#message.expect(header.length);
     }
     return true;
@@ -167,8 +178,7 @@ export class MessageReader implements FrameHandler {
   #startStreamed(opcode: number, compressed: boolean): void {
     const text = opcode === Opcode.TEXT;
     // Fatal: a bad sequence throws in the piece that completes it; the driver checks inflated text itself.
-    const decoder = text && !compressed ? new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }) : null;
-    this.#current = { compressed, decoder };
+    this.#current = { compressed, text: text && !compressed ? new TextPieces(this.textAsString) : null };
     this.streaming!.sink.onMessageStart(text ? 'text' : 'binary');
   }
 
@@ -185,14 +195,10 @@ export class MessageReader implements FrameHandler {
       sink.onCompressedPiece(piece, complete);
       return true;
     }
-    if (current.decoder !== null) {
-      let text: string;
-      try {
-        // §8.1: fails in the piece that holds the bad sequence; the last piece flushes.
-        text = current.decoder.decode(piece, { stream: !complete });
-      } catch {
-        return this.#fail(protocolError('INVALID_UTF8', {}));
-      }
+    if (current.text !== null) {
+      // §8.1: fails in the piece that holds the bad sequence; the last piece flushes.
+      const text = current.text.next(piece, complete);
+      if (text === null) return this.#fail(protocolError('INVALID_UTF8', {}));
       if (text.length > 0) sink.onMessagePiece(text);
     } else if (piece.length > 0) {
       sink.onMessagePiece(piece);
@@ -223,7 +229,12 @@ export class MessageReader implements FrameHandler {
       return this.#deliver(opcode, rsv, piece, checkText);
     }
     this.#received += piece.length;
-    if (checkText) {
+    if (checkText && !this.textAsString) {
+      // §8.1: checked piece by piece, so a bad one fails now; kept as bytes.
+      if ((this.#textBytes ??= new TextPieces(false)).next(piece, complete) === null) {
+        return this.#fail(protocolError('INVALID_UTF8', {}));
+      }
+    } else if (checkText) {
       // Validated (and mostly decoded) piece by piece, so a bad one fails now.
       if (!this.#text.push(piece)) {
         return this.#fail(protocolError('INVALID_UTF8', {}));
@@ -261,7 +272,8 @@ export class MessageReader implements FrameHandler {
   }
 
   #deliver(opcode: number, rsv: number, data: Uint8Array, text: boolean): boolean {
-    if (!text) {
+    if (!text || !this.textAsString) {
+      if (text && !isValidUtf8(data)) return this.#fail(protocolError('INVALID_UTF8', {}));
       this.#sink.onMessage(opcode, rsv, data);
       return true;
     }

@@ -22,6 +22,7 @@ import { utf8Length } from '../bytes.js';
 import { Utf8Validator } from '../frame/utf8-validator.js';
 import { Opcode } from '../frame/opcodes.js';
 import type { ConnectionState } from '../connection/connection-state.js';
+import { failSend } from '../connection/base-driver.js';
 import type { PieceCodec } from '../extensions/piece-codec.js';
 
 /** Called once a piece has been handed to the socket, or with an error. */
@@ -76,11 +77,6 @@ export interface PieceHost {
 // RFC 7692 §6: the per-message compressed bit, on a message's first frame.
 const RSV1 = 0x40;
 
-/** Tells a callback its piece will not be sent. */
-function failCallback(done: PieceCallback): void {
-  queueMicrotask(() => done(new Error('the connection closed before the message was sent')));
-}
-
 /**
  * Starts a message sent in pieces on `driver`: `write(piece)` sends each
  * as a frame, `end(piece?)` the last. Pings, pongs and close may go
@@ -111,16 +107,16 @@ function sinkFor(host: PieceHost, type: 'text' | 'binary'): PieceSink {
         host.run(() => {
           host.compressing(-1, piece.length);
           if (host.state() === 'closed') {
-            if (done !== undefined) failCallback(done);
+            if (done !== undefined) failSend(done);
             return;
           }
           if (error !== null || bytes === null) {
-            if (done !== undefined) failCallback(done);
+            if (done !== undefined) failSend(done);
             host.failed(error);
             return;
           }
           if (!host.mayWrite()) {
-            if (done !== undefined) failCallback(done);
+            if (done !== undefined) failSend(done);
             return;
           }
           host.frame(fin, first ? RSV1 : 0, opcode, bytes, done);
@@ -184,7 +180,8 @@ function concatPieces(pieces: readonly Uint8Array[]): Uint8Array {
   return whole;
 }
 
-// Marked pure, as the constants below: a bundle that never streams a message out drops them.
+// Pure: an app that never streams a message out drops them with the rest of
+// this module (the browser build's shared chunks keep an unmarked `new`).
 const encoder = /* @__PURE__ */ new TextEncoder();
 const EMPTY = /* @__PURE__ */ new Uint8Array(0);
 

@@ -88,7 +88,7 @@ type ProxyState =
   | { readonly kind: 'failed'; readonly error: ProtocolError };
 
 const OPTION_KEYS = new Set(['headers']);
-// Marked pure: a bundle that never uses the proxy drops it.
+// Pure: an app that never imports httpProxy drops it (see outgoing-message.ts).
 const EMPTY = /* @__PURE__ */ new Uint8Array(0);
 
 /** A CONNECT request through an HTTP proxy; see the module comment. */

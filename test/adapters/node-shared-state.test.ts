@@ -3,7 +3,7 @@
  * resolved options, and the common header values of a request.
  */
 import { describe, expect, it } from 'vitest';
-import { sharedOptions, withCommonValues } from '../../lib/adapters/node/shared-state.js';
+import { connectionSettings, sharedOptions, withCommonValues } from '../../lib/adapters/node/shared-state.js';
 import { normalizeRequest } from '../../lib/http/request.js';
 import { DEFAULT_OPTIONS } from '../../lib/options.js';
 
@@ -20,6 +20,35 @@ describe('options shared between connections', () => {
   it('a bad value still throws when the same options were resolved before', () => {
     sharedOptions({ maxLength: 10 });
     expect(() => sharedOptions({ maxLength: 10, fragmentSize: 0 })).toThrow(RangeError);
+  });
+});
+
+describe("handleUpgrade's settings per connection", () => {
+  it('options with the same entries as last time, in a fresh object, get the same settings', () => {
+    const one = connectionSettings({ maxLength: 1000, closeTimeout: 50 });
+    expect(connectionSettings({ maxLength: 1000, closeTimeout: 50 })).toBe(one);
+    expect(one.driver.maxLength).toBe(1000);
+    expect(one.attach.closeTimeout).toBe(50);
+    expect(one.attach.handshakeTimeout).toBe(30_000);
+    expect(connectionSettings({ maxLength: 1000, closeTimeout: 60 }).attach.closeTimeout).toBe(60);
+    expect(connectionSettings({ maxLength: 1000 }).attach.closeTimeout).toBe(30_000);
+    expect(connectionSettings(undefined).driver).toBe(DEFAULT_OPTIONS);
+  });
+
+  it('a protocols array changed in place since last time is read again', () => {
+    const protocols = ['chat'];
+    expect(connectionSettings({ protocols }).driver.protocols).toEqual(['chat']);
+    protocols.push('superchat');
+    expect(connectionSettings({ protocols }).driver.protocols).toEqual(['chat', 'superchat']);
+  });
+
+  it('a bad value throws, whatever came before, and is not remembered', () => {
+    connectionSettings({ maxLength: 10 });
+    expect(() => connectionSettings({ maxLength: 10, fragmentSize: 0 })).toThrow(RangeError);
+    expect(() => connectionSettings({ maxLength: 10, fragmentSize: 0 })).toThrow(RangeError);
+    expect(() => connectionSettings({ maxLength: 10, pingInterval: -1 })).toThrow(RangeError);
+    expect(() => connectionSettings({ maxLength: 10, nonsense: 1 } as object)).toThrow(TypeError);
+    expect(connectionSettings({ maxLength: 10 }).driver.maxLength).toBe(10);
   });
 });
 

@@ -156,6 +156,24 @@ describe('runOverStreams', () => {
     expect(await closed).toBe(1000);
   });
 
+  it('a driver closed while paused reads its readable side to the end: done resolves when the peer ends it', async () => {
+    let toServer!: ReadableStreamDefaultController<Uint8Array>;
+    const serverEnd: ByteStreamPair = {
+      readable: new ReadableStream<Uint8Array>({ start: (controller) => void (toServer = controller) }),
+      writable: new WritableStream<Uint8Array>(),
+    };
+    const server = runOverStreams(serverEnd, (socket) => Driver.server(socket));
+    server.driver.pause();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    server.driver.close();
+    // The peer sends a little more, then ends its side.
+    toServer.enqueue(new Uint8Array(10));
+    toServer.close();
+    const outcome = await Promise.race([server.done.then(() => 'done'), new Promise((resolve) => setTimeout(() => resolve('still waiting'), 2_000))]);
+    expect(outcome).toBe('done');
+    expect(server.driver.isPaused).toBe(false);
+  });
+
   it('keeps pumping after an application listener throws, and reports the error', async () => {
     const [clientEnd, serverEnd] = streamPipe();
     const server = runOverStreams(serverEnd, (socket) => Driver.server(socket));

@@ -51,6 +51,24 @@ describe.each(BASIC_CHUNKINGS)('callbacks on a server driver bound before its ha
     ]);
   });
 
+  it(`passes the message type, so text kept as bytes (decodeText: false) is told from binary (${label})`, () => {
+    const server = openServer({ decodeText: false });
+    const got: Array<[string | Uint8Array, string]> = [];
+    bindHandler(server.driver, {
+      onMessage(client, data, type) {
+        got.push([Uint8Array.from(data as Uint8Array), type]);
+        // Text kept as bytes goes back as text.
+        if (type === 'text') client.driver.text(data);
+      },
+    });
+    feed(server.driver, Uint8Array.from([...clientFrame(Op.TEXT, 'héllo'), ...clientFrame(Op.BINARY, Uint8Array.of(9))]), chunking);
+    expect(got).toEqual([
+      [new TextEncoder().encode('héllo'), 'text'],
+      [Uint8Array.of(9), 'binary'],
+    ]);
+    expect(server.rec.takeFrames().map((f) => [f.opcode, new TextDecoder().decode(f.payload)])).toEqual([[Op.TEXT, 'héllo']]);
+  });
+
   it(`delivers a message fragmented across frames as one onMessage (${label})`, () => {
     const server = openServer();
     const log = new LoggingHandler();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Driver } from '../../lib/index.js';
 import { BASIC_CHUNKINGS, chunkingName, concat, feed } from '../helpers/index.js';
 import { CLOSING_FRAME, draft76Request, draftRequestText, draftServer, open75, open76, sentinelFrame } from './draft-helpers.js';
 
@@ -162,6 +163,30 @@ describe('hixie-76 closing handshake (0xFF 0x00)', () => {
 
   it('close() throws on a code that is not an integer', () => {
     const { driver } = open76();
-    expect(() => driver.close(1000.5, '')).toThrow(TypeError);
+    expect(() => driver.close(1000.5, '')).toThrow(RangeError);
+  });
+});
+
+// One rule for close()'s arguments, whatever the stage: before the head
+// (when nothing says which protocol), once the head names a draft, and
+// open. Neither draft sends a code, but what throws must not depend on
+// when the call is made.
+describe.each(['hixie-75', 'hixie-76'] as const)("%s: close()'s code and reason are checked as RFC 6455's at every stage", (version) => {
+  const request = version === 'hixie-75' ? draftRequestText() : draft76Request();
+  const stages = {
+    'before the head': () => Driver.server({ write: () => {} }, { allowDrafts: true }),
+    'the head in, not started': () => draftServer(request).driver,
+    open: () => (version === 'hixie-75' ? open75() : open76()).driver,
+  };
+
+  it.each(Object.keys(stages) as Array<keyof typeof stages>)('%s', (stage) => {
+    const driver = stages[stage]();
+    for (const code of [1005, 1006, 1015, 1004, 999, 2000, 5000, 1000.5]) {
+      expect(() => driver.close(code), `close(${code})`).toThrow(RangeError);
+    }
+    expect(() => driver.close(1000, 'x'.repeat(124))).toThrow(RangeError);
+    expect(driver.readyState).toBe(stage === 'open' ? 1 : 0);
+    // A code that may be sent, with a 123-byte reason, is accepted.
+    expect(driver.close(4000, 'x'.repeat(123))).toBe(true);
   });
 });

@@ -171,6 +171,57 @@ for (const [version, open] of [
       const written = rec.take();
       expect(decodeTextFrames(written.subarray(written.lastIndexOf(0x00)))).toEqual(['queued']);
     });
+
+    it('sends text queued before the head named the draft, in the one queue, and fails a binary send callback', async () => {
+      const { Driver } = await import('../../lib/index.js');
+      const { Recorder, latin1Bytes } = await import('../helpers/index.js');
+      const { draftRequestText, draft76Request } = await import('./draft-helpers.js');
+      const rec = new Recorder();
+      const driver = rec.attach(Driver.server(rec.socket, { allowDrafts: true }));
+      // Before the head nothing says which protocol: these queue as for RFC 6455.
+      expect(driver.text('first')).toBe(true);
+      const binaryDone = new Promise<Error | undefined>((resolve) => driver.binary(bytes(1, 2), resolve));
+      expect(driver.text('second')).toBe(true);
+      driver.parse(latin1Bytes(version === 'hixie-75' ? draftRequestText() : draft76Request()));
+      expect(driver.version).toBe(version);
+      // Once the head named a draft, the same object answers as the draft.
+      expect(driver.binary(bytes(3))).toBe(false);
+      expect(driver.text('third')).toBe(true);
+      driver.start();
+      if (version === 'hixie-76') driver.parse(new Uint8Array(8));
+      expect(driver.readyState).toBe(1);
+      const written = rec.take();
+      // After the response head (and hixie-76's 16-byte answer).
+      const framesStart = new TextDecoder('latin1').decode(written).indexOf('\r\n\r\n') + 4 + (version === 'hixie-76' ? 16 : 0);
+      expect(decodeTextFrames(written.subarray(framesStart))).toEqual(['first', 'second', 'third']);
+      // The drafts have no binary messages: the queued one is not sent, and its callback says so.
+      expect(await binaryDone).toBeInstanceOf(Error);
+      expect((await binaryDone)?.message).toBe(`binary not sent on ${version}`);
+    });
+
+    it('reports a ping queued before the head named the draft: never sent, its callback gets an error', async () => {
+      const { Driver } = await import('../../lib/index.js');
+      const { Recorder, latin1Bytes } = await import('../helpers/index.js');
+      const { draftRequestText, draft76Request } = await import('./draft-helpers.js');
+      const rec = new Recorder();
+      const driver = rec.attach(Driver.server(rec.socket, { allowDrafts: true }));
+      const calls: Array<Error | undefined> = [];
+      // Before the head nothing says which protocol: the ping queues as for RFC 6455.
+      expect(driver.ping('early', (error) => calls.push(error))).toBe(true);
+      expect(driver.text('after')).toBe(true);
+      driver.on('connect', () => driver.start());
+      driver.parse(latin1Bytes(version === 'hixie-75' ? draftRequestText() : draft76Request()));
+      if (version === 'hixie-76') driver.parse(new Uint8Array(8));
+      expect(driver.readyState).toBe(1);
+      await new Promise<void>((resolve) => queueMicrotask(resolve));
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toBeInstanceOf(Error);
+      expect(calls[0]!.message).toBe(`ping not sent on ${version}`);
+      // Nothing but the handshake and the text went out.
+      const written = rec.take();
+      const framesStart = new TextDecoder('latin1').decode(written).indexOf('\r\n\r\n') + 4 + (version === 'hixie-76' ? 16 : 0);
+      expect(decodeTextFrames(written.subarray(framesStart))).toEqual(['after']);
+    });
   });
 }
 

@@ -2,29 +2,25 @@
 // alone, and must stay out of bundles that never import them. Checked with
 // esbuild against a scratch copy of the package (package.json plus lib/
 // transpiled to dist/esm), so it needs no prior build.
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeScratchPackage, type ScratchPackage } from '../helpers/scratch-package.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 let scratch = '';
 let packageJson: Record<string, unknown> = {};
+let made: ScratchPackage | null = null;
 
 beforeAll(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'wsdriver-drafts-'));
-  const pkgDir = path.join(scratch, 'node_modules', 'wsdriver');
-  packageJson = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
-  const sources = (await readdir(path.join(root, 'lib'), { recursive: true }))
-    .filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))
-    .map((file) => path.join(root, 'lib', file));
-  await build({ entryPoints: sources, outdir: path.join(pkgDir, 'dist', 'esm'), outbase: path.join(root, 'lib'), format: 'esm', logLevel: 'silent' });
+  made = await makeScratchPackage('wsdriver-drafts-');
+  ({ dir: scratch, packageJson } = made);
 });
 
 afterAll(async () => {
-  if (scratch !== '') await rm(scratch, { recursive: true, force: true });
+  await made?.remove();
 });
 
 /** Bundles `entry` against the scratch package with `sideEffects` as given, runs it, returns probe(). */

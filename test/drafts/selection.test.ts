@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Driver } from '../../lib/index.js';
 import { HybiServerDriver } from '../../lib/driver/hybi-server-driver.js';
 import { draftVersionOf } from '../../lib/drafts/index.js';
-import { Hixie75ServerDriver } from '../../lib/drafts/hixie75-server-driver.js';
-import { Hixie76ServerDriver } from '../../lib/drafts/hixie76-server-driver.js';
+import { DraftServerDriver } from '../../lib/driver/draft-server-driver.js';
 import { latin1Bytes, Recorder, requestHeadText, SAMPLE_KEY } from '../helpers/index.js';
 import { draft76Request, draftRequestText, FAYE76, rackEnvFromHead } from './draft-helpers.js';
 
@@ -59,15 +58,34 @@ describe('version selection with allowDrafts', () => {
     const fetchRequest = new Request('http://example.com/socket', { headers });
     for (const env of [message, fetchRequest]) {
       const { driver } = viaRack(env, true);
-      expect(driver).toBeInstanceOf(Hixie76ServerDriver);
+      expect(driver).toBeInstanceOf(DraftServerDriver);
       expect(driver.version).toBe('hixie-76');
     }
   });
 
-  it('gives the concrete classes from Driver.rack', () => {
-    expect(viaRack(rackEnvFromHead(REQUESTS['hixie-75']), true).driver).toBeInstanceOf(Hixie75ServerDriver);
-    expect(viaRack(rackEnvFromHead(REQUESTS['hixie-76']), true).driver).toBeInstanceOf(Hixie76ServerDriver);
+  it('gives the draft server driver from Driver.rack for a draft request only', () => {
+    for (const version of ['hixie-75', 'hixie-76'] as const) {
+      const { driver } = viaRack(rackEnvFromHead(REQUESTS[version]), true);
+      expect(driver).toBeInstanceOf(DraftServerDriver);
+      expect(driver.version).toBe(version);
+    }
     expect(viaRack(rackEnvFromHead(REQUESTS['hybi-13']), true).driver).toBeInstanceOf(HybiServerDriver);
+    expect(viaRack(rackEnvFromHead(REQUESTS['hybi-13']), true).driver).not.toBeInstanceOf(DraftServerDriver);
+  });
+
+  it('Driver.server gives one driver whatever the request names: the same object speaks the draft', () => {
+    for (const [version, request] of Object.entries(REQUESTS)) {
+      const rec = new Recorder();
+      const driver = rec.attach(Driver.server(rec.socket, { allowDrafts: true }));
+      expect(driver).toBeInstanceOf(DraftServerDriver);
+      let connectedAs: unknown = null;
+      driver.on('connect', function (this: unknown) {
+        connectedAs = this;
+      });
+      driver.parse(latin1Bytes(request));
+      expect(connectedAs).toBe(driver);
+      expect(driver.version).toBe(version);
+    }
   });
 
   it('sends a request with Sec-WebSocket-Key but no version to the RFC 6455 driver, which answers 426', () => {

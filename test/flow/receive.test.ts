@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Driver } from '../../lib/index.js';
+import '../../lib/drafts/index.js';
 import { MAX_PINGS_WHILE_BACKED_UP } from '../../lib/hybi/pending-pong.js';
 import {
   BASIC_CHUNKINGS,
@@ -86,6 +87,20 @@ describe.each(ROLES)('$name pause and resume', (role: Role) => {
     expect(rec.of('close')[0]).toMatchObject({ code: 1000, wasClean: true });
   });
 
+  it('a pause ends with the connection: `resume` before `close`, then isPaused is false', () => {
+    for (const end of ['transportClosed', 'PAUSED_INPUT_TOO_LARGE'] as const) {
+      const { driver, rec } = open({ maxPausedBytes: 16 });
+      driver.pause();
+      if (end === 'transportClosed') driver.transportClosed();
+      else driver.parse(texts(10));
+      expect(driver.isPaused, end).toBe(false);
+      expect(rec.types.filter((t) => t !== 'error'), end).toEqual(['pause', 'resume', 'close']);
+      // Nothing is left to resume.
+      driver.resume();
+      expect(rec.types.at(-1), end).toBe('close');
+    }
+  });
+
   it('pause and resume are idempotent: one event each', () => {
     const { driver, rec } = open();
     driver.pause();
@@ -93,6 +108,41 @@ describe.each(ROLES)('$name pause and resume', (role: Role) => {
     driver.resume();
     driver.resume();
     expect(rec.types).toEqual(['pause', 'resume']);
+  });
+});
+
+// Paused before the connection opened, then closed: the pause ends too,
+// for every driver (RFC 6455 server with or without allowDrafts, before
+// and after the request head; client before the response).
+describe('a pause ends with the connection before it opened', () => {
+  const REQUEST = requestHead();
+  const cases = {
+    'Driver.server, before the head': () => Driver.server(new Recorder().socket),
+    'Driver.server with allowDrafts, before the head': () => Driver.server(new Recorder().socket, { allowDrafts: true }),
+    'Driver.server, the head in': () => {
+      const driver = Driver.server(new Recorder().socket);
+      driver.parse(REQUEST);
+      return driver;
+    },
+    'Driver.client, started': () => {
+      const driver = Driver.client(new Recorder({ url: 'ws://example.com/' }).socket);
+      driver.start();
+      return driver;
+    },
+  };
+
+  it.each(Object.keys(cases) as Array<keyof typeof cases>)('%s: close() while paused', (name) => {
+    const driver = cases[name]();
+    const rec = new Recorder();
+    rec.attach(driver);
+    driver.pause();
+    expect(driver.isPaused).toBe(true);
+    expect(driver.close()).toBe(true);
+    expect(driver.readyState).toBe(3);
+    expect(driver.isPaused).toBe(false);
+    expect(rec.types).toEqual(['pause', 'resume', 'close']);
+    driver.resume();
+    expect(rec.types).toEqual(['pause', 'resume', 'close']);
   });
 });
 

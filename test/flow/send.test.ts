@@ -168,6 +168,36 @@ describe('send callbacks around the handshake and the pipeline', () => {
     expect(calls[0]).toBeInstanceOf(Error);
   });
 
+  it('a ping queued before open gets an error if the connection ends first; one sent waits for its pong', async () => {
+    const pair = new Pair();
+    const calls: unknown[] = [];
+    expect(pair.client.ping('early', (error) => calls.push(error ?? 'pong'))).toBe(true);
+    pair.client.close();
+    await microtask();
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toBeInstanceOf(Error);
+    expect((calls[0] as Error).message).toBe('the connection closed before the message was sent');
+
+    const open = new Pair();
+    const answered: unknown[] = [];
+    open.client.ping('early', (error) => answered.push(error ?? 'pong'));
+    open.connect();
+    await microtask();
+    expect(answered).toEqual(['pong']);
+  });
+
+  it('a ping queued before open past maxPendingPings gets an error when the connection opens', async () => {
+    const pair = new Pair({ client: { maxPendingPings: 1 } });
+    const calls: unknown[] = [];
+    expect(pair.client.ping('a', (error) => calls.push(error ?? 'pong a'))).toBe(true);
+    expect(pair.client.ping('b', (error) => calls.push(error ?? 'pong b'))).toBe(true);
+    pair.connect();
+    await microtask();
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toBe('pong a');
+    expect((calls[1] as Error).message).toBe('ping not sent on hybi-13');
+  });
+
   it('with an extension, the callback waits until the pipeline wrote the message', async () => {
     const pair = new Pair();
     const extension = new GatedExtension('x-xor', false);

@@ -15,7 +15,7 @@ export interface OpenDriver {
   on<K extends keyof DriverEventMap>(type: K, listener: (event: DriverEventMap[K]) => void): unknown;
   off<K extends keyof DriverEventMap>(type: K, listener: (event: DriverEventMap[K]) => void): unknown;
   parse(bytes: Uint8Array): void;
-  text(message: string): boolean;
+  text(message: string | Uint8Array): boolean;
   binary(message: Uint8Array): boolean;
   ping(message?: string | Uint8Array, callback?: () => void): boolean;
   pong(message?: string | Uint8Array): boolean;

@@ -112,7 +112,7 @@ describe.skipIf(!hasWebsockets)('wsdriver client → Python websockets server', 
 
   it('runs the ping() callback when Python answers', async () => {
     const { driver } = await start();
-    await new Promise<void>((resolve) => expect(driver.ping('py?', resolve)).toBe(true));
+    await new Promise<void>((resolve, reject) => expect(driver.ping('py?', (error) => (error ? reject(error) : resolve()))).toBe(true));
   });
 
   it.each([
@@ -159,7 +159,7 @@ describe.skipIf(!hasWebsockets)('Python websockets client → wsdriver server', 
 
   it('runs the ping() callback when Python answers', async () => {
     const { driver } = await start();
-    await new Promise<void>((resolve) => expect(driver.ping('py?', resolve)).toBe(true));
+    await new Promise<void>((resolve, reject) => expect(driver.ping('py?', (error) => (error ? reject(error) : resolve()))).toBe(true));
   });
 
   it.each([

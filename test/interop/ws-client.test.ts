@@ -175,7 +175,7 @@ describe('ws client → wsdriver server: ping and pong', () => {
     const driver = await server.nextDriver();
     const wsPing = once<Buffer>(ws, 'ping');
     const pong = next(driver, 'pong');
-    const answered = new Promise<void>((resolve) => expect(driver.ping('beat 1', resolve)).toBe(true));
+    const answered = new Promise<void>((resolve, reject) => expect(driver.ping('beat 1', (error) => (error ? reject(error) : resolve()))).toBe(true));
     await answered;
     expect((await wsPing).toString()).toBe('beat 1');
     expect(Buffer.from((await pong).data).toString()).toBe('beat 1');

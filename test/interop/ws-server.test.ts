@@ -181,7 +181,7 @@ describe('wsdriver client → ws server: ping and pong', () => {
     const peer = await server.nextPeer();
     const atServer = once<Buffer>(peer, 'ping');
     const pong = next(driver, 'pong');
-    await new Promise<void>((resolve) => expect(driver.ping('beat', resolve)).toBe(true));
+    await new Promise<void>((resolve, reject) => expect(driver.ping('beat', (error) => (error ? reject(error) : resolve()))).toBe(true));
     expect((await atServer).toString()).toBe('beat');
     expect(Buffer.from((await pong).data).toString()).toBe('beat');
   });

@@ -6,7 +6,8 @@
  * child process, so only the server's side is in the measure; Node's own
  * socket objects (about 1.3 KiB) are.
  *
- * About 2.9-3.1 KiB here for both (500 connections, so fixed costs weigh
+ * About 2.9-3.1 KiB here through handleUpgrade, whose test keeps two
+ * listener closures per connection, and 2.7 through the server object (500 connections, so fixed costs weigh
  * more than at bench/e2e's 10,000, where handleUpgrade holds 2.74 KiB and
  * ws 2.71; before issue 13's cuts 7.8 KiB through handleUpgrade, 10.5 KiB
  * through the server object, which kept each request's IncomingMessage).
@@ -32,6 +33,10 @@ afterEach(() => cleanup.run());
 const PEER = fileURLToPath(new URL('./peers/idle-clients.mjs', import.meta.url));
 const COUNT = 500;
 const LIMIT = 3.5 * 1024;
+// The server object keeps no record or set entry of its own per open
+// connection, nor Node's cached peer address (about 2.7 KiB here; it held
+// 3.3 KiB with them): this limit fails if they come back.
+const SERVER_LIMIT = 3 * 1024;
 
 function heapAfterGc(): number {
   gc();
@@ -54,8 +59,10 @@ async function listen(server: http.Server): Promise<number> {
 
 /** Heap per connection held open by `count` idle clients, after a warm-up round. */
 async function heapPerConnection(port: number, opened: () => number): Promise<number> {
-  // One-off allocations (compiled code, caches) happen before the baseline.
-  const warm = spawnPeer(cleanup, process.execPath, [PEER, String(port), '20']);
+  // One-off allocations (compiled code, caches) happen before the baseline:
+  // 200 connections, so that optimised code is in place before it even on a
+  // loaded machine (with 20, compiled code counted toward the connections).
+  const warm = spawnPeer(cleanup, process.execPath, [PEER, String(port), '200']);
   expect(await firstLine(warm)).toBe('held');
   warm.kill();
   await new Promise((resolve) => warm.once('exit', resolve));
@@ -81,7 +88,7 @@ describe('heap held per idle connection, Node adapter, real sockets', () => {
     expect(perConnection).toBeLessThan(LIMIT);
   });
 
-  it(`through WebSocketServer: under ${LIMIT / 1024} KiB`, async () => {
+  it(`through WebSocketServer: under ${SERVER_LIMIT / 1024} KiB`, async () => {
     // A handler function that adds its own listeners, as bench/e2e's server
     // does: a callback object would add the binding's own state (see
     // bench/analysis.md, the idle workload).
@@ -90,6 +97,6 @@ describe('heap held per idle connection, Node adapter, real sockets', () => {
     wss.serve(server);
     cleanup.add(() => wss.close(1001, '', { timeout: 100 }));
     const perConnection = await heapPerConnection(await listen(server), () => wss.clients.size);
-    expect(perConnection).toBeLessThan(LIMIT);
+    expect(perConnection).toBeLessThan(SERVER_LIMIT);
   });
 });

@@ -31,6 +31,17 @@ describe('the error catalogue', () => {
     expect([...used].filter((code) => !(code in ERROR_CATALOGUE))).toEqual([]);
   });
 
+  it('Close, the const enum the library uses, has exactly the names and values of the public CloseCode', async () => {
+    // A const enum compiled on its own (as here) is an object with a
+    // reverse entry per value; its names are the non-numeric keys. Read
+    // by name: TypeScript allows a const enum only in member accesses.
+    const module: Record<string, unknown> = await import('../../lib/errors.js');
+    const close = module['Close'] as Record<string, string | number>;
+    const names = Object.keys(close).filter((key) => Number.isNaN(Number(key)));
+    expect(names.sort()).toEqual(Object.keys(CloseCode).sort());
+    for (const [name, value] of Object.entries(CloseCode)) expect(close[name], name).toBe(value);
+  });
+
   it('makes the error from the code and the facts', () => {
     const error = protocolError('MESSAGE_TOO_LONG', { length: 2000, max: 1000 });
     expect(error).toBeInstanceOf(ProtocolError);

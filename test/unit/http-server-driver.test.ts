@@ -5,9 +5,10 @@ import { latin1Bytes } from '../helpers/http.js';
 import { BASIC_CHUNKINGS, clientFrame, concat, decodeFrames, feed, Op, Recorder, requestHead } from '../helpers/index.js';
 import { QUEUED_ENTRY_OVERHEAD } from '../../lib/options.js';
 
-// Driver.server makes one of two drivers: the RFC 6455 driver, which reads
-// the head as its first stage, or, with allowDrafts, the driver that picks
-// the protocol once the head is in. Before and at `connect` they behave alike.
+// Driver.server makes the RFC 6455 driver, which reads the head as its
+// first stage; with allowDrafts, the same driver able to take on a hixie
+// draft's protocol part once the head names one. Before and at `connect`
+// they behave alike.
 const SERVER_KINDS: ReadonlyArray<readonly [string, DriverOptions]> = [
   ['RFC 6455 only', {}],
   ['with allowDrafts', { allowDrafts: true }],
@@ -17,15 +18,15 @@ const hixie75Request =
   'GET /demo HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\nUpgrade: WebSocket\r\nOrigin: http://example.com\r\n\r\n';
 
 describe('Driver.server: headers set before the request arrives', () => {
-  it('reports a header the chosen draft driver refuses after set-up, leaving a working driver', () => {
+  it('reports a header the draft named by the request refuses once the head is in, leaving a working driver', () => {
     const written: Uint8Array[] = [];
     const driver = Driver.server({ write: (bytes) => written.push(bytes) }, { allowDrafts: true });
-    // Accepted by the generic check, refused by the hixie-75 driver, which sets it itself.
+    // Accepted by the generic check, refused by hixie-75, which sets it itself.
     driver.setHeader('WebSocket-Origin', 'http://evil.example');
     let connected = 0;
     driver.on('connect', () => connected++);
     expect(() => driver.parse(latin1Bytes(hixie75Request))).toThrow(TypeError);
-    // The request was still taken in: the driver behind it exists and works.
+    // The request was still taken in: the driver speaks hixie-75 and works.
     expect(connected).toBe(1);
     expect(driver.version).toBe('hixie-75');
     expect(driver.start()).toBe(true);
@@ -83,7 +84,7 @@ describe.each(SERVER_KINDS)('Driver.server: frames in the same chunk as the requ
 });
 
 describe.each(SERVER_KINDS)('Driver.server before the request arrives: one driver, one queue (%s)', (_kind, kindOptions) => {
-  it('checks arguments as every driver does, and queues within maxQueuedBytes for the protocol driver', () => {
+  it('checks arguments as every driver does, and queues within maxQueuedBytes until open', () => {
     const rec = new Recorder();
     // Room for 10 bytes in two messages, each also counting its entry's overhead.
     const driver = rec.attach(Driver.server(rec.socket, { ...kindOptions, maxQueuedBytes: 10 + 2 * QUEUED_ENTRY_OVERHEAD }));
@@ -92,7 +93,7 @@ describe.each(SERVER_KINDS)('Driver.server before the request arrives: one drive
     expect(() => driver.close(1005)).toThrow(RangeError);
     expect(driver.text('12345')).toBe(true);
     expect(driver.binary(Uint8Array.of(1, 2, 3, 4, 5))).toBe(true);
-    // The queue is full: the protocol driver takes it over with its budget spent.
+    // The queue is full, and stays so once the request is in: one queue, one budget.
     expect(driver.text('x')).toBe(false);
     driver.on('connect', () => {
       expect(driver.text('x')).toBe(false);

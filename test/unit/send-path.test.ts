@@ -5,7 +5,7 @@
  * many frames (from however many connections) follow.
  */
 import { describe, expect, it } from 'vitest';
-import { FrameWriter } from '../../lib/frame/frame-encoder.js';
+import { FrameWriter, writeFrameHeader } from '../../lib/frame/frame-encoder.js';
 import { decodeFrames, Op } from '../helpers/index.js';
 
 const encoder = new TextEncoder();
@@ -128,6 +128,29 @@ describe('the send path', () => {
       });
     });
 
+    it(`writes every text of 0 to 130 units, ASCII or with one non-ASCII unit anywhere, as one write of exactly its frame, as a ${role}`, () => {
+      // Short ASCII texts are written four units a step with the key as one
+      // word, then one at a time: every length (every tail), and a
+      // non-ASCII unit at every place in a step or the tail, which must
+      // leave the text to the encoder with nothing of the failed try sent.
+      const texts: string[] = [];
+      for (let n = 0; n <= 130; n++) {
+        const ascii = Array.from({ length: n }, (_, i) => String.fromCharCode(0x20 + ((i * 13 + n) % 95))).join('');
+        texts.push(ascii);
+        for (let at = 0; at < n; at++) texts.push(`${ascii.slice(0, at)}${at % 2 === 0 ? 'é' : '\u0080'}${ascii.slice(at + 1)}`);
+      }
+      const { sink, snapshots } = keepingSink();
+      const writer = new FrameWriter(sink, masked, Infinity);
+      for (const text of texts) writer.text(text);
+      expect(snapshots).toHaveLength(texts.length);
+      snapshots.forEach((bytes, i) => {
+        const [frame, ...rest] = decodeFrames(bytes);
+        expect(rest).toHaveLength(0);
+        expect(frame).toMatchObject({ fin: true, rsv: 0, opcode: Op.TEXT, masked });
+        expect(same(frame!.payload, encoder.encode(texts[i]!)), `text ${i} (${texts[i]!.length} units)`).toBe(true);
+      });
+    });
+
     it(`splits a short message longer than fragmentSize into fragments, as a ${role}`, () => {
       const { sink, wire } = keepingSink();
       const payload = Uint8Array.from({ length: 100 }, (_, i) => i);
@@ -167,6 +190,21 @@ describe('the send path', () => {
       expect(new TextDecoder().decode(new Uint8Array(frames.flatMap((f) => [...f.payload])))).toBe(text);
     });
   }
+
+  it('writes a 64-bit payload length big-endian, high word included (§5.2)', () => {
+    // No test can send 4 GiB: the header writer is asked directly.
+    for (const [length, bytes] of [
+      [2 ** 40 + 0x01020304, [0, 0, 1, 0, 1, 2, 3, 4]],
+      [2 ** 53 - 1, [0, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]],
+      [65536, [0, 0, 0, 0, 0, 1, 0, 0]],
+    ] as const) {
+      const header = new Uint8Array(14);
+      expect(writeFrameHeader(header, 0, true, 0, Op.BINARY, length, false)).toBe(10);
+      expect([...header.subarray(0, 10)]).toEqual([0x82, 127, ...bytes]);
+      expect(writeFrameHeader(header, 0, false, 0x40, Op.TEXT, length, true)).toBe(14);
+      expect([...header.subarray(0, 10)]).toEqual([0x41, 0x80 | 127, ...bytes]);
+    }
+  });
 
   it('sends a large server payload by reference after its header, and copies a small one', () => {
     const { sink, given } = keepingSink();

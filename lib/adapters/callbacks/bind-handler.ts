@@ -63,9 +63,11 @@ export interface Handler<D extends BindableDriver = BindableDriver> {
   /**
    * A whole message: a string for text, a `Uint8Array` for binary. The
    * bytes are the application's to keep: unlike the `rack.upgrade`
-   * proposal's recyclable buffer, wsdriver never reuses them.
+   * proposal's recyclable buffer, wsdriver never reuses them. `type` tells
+   * text from binary when the driver delivers text as bytes
+   * (`decodeText: false`; send such text back with `client.driver.text(data)`).
    */
-  onMessage?(client: Client<D>, data: string | Uint8Array): void;
+  onMessage?(client: Client<D>, data: string | Uint8Array, type: 'text' | 'binary'): void;
   /**
    * `client.pending()` was seen above 0, or a `client.write()` was refused
    * for `maxBufferedBytes`, and the transport has flushed everything since.
@@ -203,7 +205,7 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
 
   readonly #onOpenEvent = () => this.#open();
   readonly #onMessageEvent = (event: MessageEvent) => {
-    if (this.#opened && !this.#closed) this.#invoke(() => this.handler.onMessage?.(this, event.data));
+    if (this.#opened && !this.#closed) this.#invoke(() => this.handler.onMessage?.(this, event.data, event.type));
   };
   readonly #onCloseEvent = (event: CloseEvent) => this.#finish(event);
   // The driver's own drain: after a write refused for maxBufferedBytes.

@@ -103,7 +103,18 @@ export function terminate(driver: object): boolean {
  * message-oriented protocol wants, and resumes a paused stream.
  */
 export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, options: AttachOptions = {}): D {
-  const settings = checkAttachOptions(options);
+  attachChecked(driver, stream, checkAttachOptions(options)).armDeadline();
+  return driver;
+}
+
+/**
+ * What {@link attach} does, with settings already checked, except arming
+ * the timer of the first deadline: the caller calls `armDeadline()` when
+ * it is sure to be wanted. `handleUpgrade` arms it after `start()`, which
+ * opens a connection (and so drops its handshake deadline) as a rule:
+ * then no Node timer is made and cleared for each accepted connection.
+ */
+export function attachChecked(driver: AttachableDriver, stream: Duplex, settings: CheckedAttachOptions): Attachment {
   if (stream.readableEncoding !== null) {
     throw new TypeError('the stream has an encoding set; a driver needs the raw bytes');
   }
@@ -117,5 +128,5 @@ export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, op
   // A stream handed over after its peer ended or closed it: no event will come.
   if (stream.destroyed) driver.transportClosed();
   else if (stream.readableEnded) attachment.ended();
-  return driver;
+  return attachment;
 }

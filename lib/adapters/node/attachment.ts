@@ -122,10 +122,9 @@ export class Attachment {
     stream.on('close', onStreamClose);
   }
 
-  /** Turns the driver's deadlines on and arms the timer for the first. */
+  /** Turns the driver's deadlines on; the timer for the first is armed by `armDeadline()`. */
   startDeadlines(settings: AttachmentSettings): void {
     this.driver.useDeadlines(keeperFor(settings), Date.now());
-    this.armDeadline();
   }
 
   /** The driver's `error`: only the first counts. */

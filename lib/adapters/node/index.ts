@@ -17,11 +17,14 @@
  *
  * @module wsdriver/node
  */
+import { useNodeUtf8Check } from './native-utf8.js';
 import { useNodeUnfilledMemory } from './unfilled-memory.js';
 
-// Buffers the engine fills itself skip the zero fill on Node (a call, not a
-// bare import: package.json declares the adapter free of side effects).
+// Buffers the engine fills itself skip the zero fill on Node, and UTF-8 is
+// checked natively (calls, not bare imports: package.json declares the
+// adapter free of side effects).
 useNodeUnfilledMemory();
+useNodeUtf8Check();
 export { attach, terminate, DEFAULT_CLOSE_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, type AttachableDriver } from './attach.js';
 export { connect } from './connect.js';
 export { handleUpgrade } from './upgrade.js';

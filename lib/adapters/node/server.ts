@@ -38,26 +38,30 @@ import {
   splitOptions,
   withoutServerKeys,
   type AttachOptions,
+  type NodeDriverOptions,
   type Refusal,
   type ServerCloseOptions,
   type ServerDriver,
   type ServerOptions,
 } from './options.js';
 import { perMessageDeflate } from './permessage-deflate.js';
-import { handleUpgrade } from './upgrade.js';
+import { upgradeRequest } from './upgrade.js';
+import { withCommonValues } from './shared-state.js';
+import { normalizeRequest, type HandshakeRequest } from '../../http/request.js';
 import { describeExtendedConnect, describeUpgrade, type UpgradeRequest } from './upgrade-request.js';
 import { writeBuffer } from './write-buffer.js';
 
 /**
- * A connection the server is responsible for, from its request to its
- * `close`. It is also the transport's outgoing buffer (for a broadcast's
- * slow-client check and a bound handler) and, over HTTP/1.1, what the
- * connection's attachment tells of `open` and `close`: one object per
- * connection for all three.
+ * A connection the server is responsible for, from its request until it
+ * opens (over HTTP/2, until its `close`). It is also the transport's
+ * outgoing buffer for a bound handler, and, over HTTP/1.1, what the
+ * connection's attachment tells of `open` and `close` until it opens.
+ * An open HTTP/1.1 connection keeps no record of its own (a server holds
+ * many idle ones): its driver is in `clients`, and the server finds its
+ * transport through its attachment (a record is made again to close it).
  */
 class Tracked implements WriteBuffer, ConnectionWatcher {
   driver: ServerDriver | null = null;
-  binding: Binding<ServerDriver> | null = null;
   /** The server tracking it. */
   readonly server: WebSocketServer;
   /**
@@ -90,16 +94,17 @@ class Tracked implements WriteBuffer, ConnectionWatcher {
 // HTTP/2 connections' drivers, for the `open` and `close` listeners they
 // share (a driver calls its listeners with itself as `this`).
 const trackedByDriver = new WeakMap<object, Tracked>();
-/**
- * The record of an open connection, for a broadcast's slow-client check:
- * over HTTP/1.1 the watcher of its attachment, over HTTP/2 the WeakMap
- * entry above. Looked up, not kept in a map of its own: one entry less
- * per idle connection.
- */
-function trackedOf(driver: ServerDriver): Tracked | undefined {
-  const watcher = attachmentOfDriver(driver)?.watcher;
-  return watcher instanceof Tracked ? watcher : trackedByDriver.get(driver);
+// The bindings of callback-object handlers (most handlers are functions, which have none).
+const bindingByDriver = new WeakMap<object, Binding<ServerDriver>>();
+
+/** A connection's transport: over HTTP/1.1 its attachment's stream, over HTTP/2 its record's stream. */
+function transportOf(driver: ServerDriver): Duplex | undefined {
+  return attachmentOfDriver(driver)?.stream ?? trackedByDriver.get(driver)?.transport;
 }
+
+/** What the gate decided: refused, or admitted with the subprotocol `handleProtocols` chose (undefined without it). */
+type Gate = Refusal | { readonly protocol: string | null | undefined };
+const NO_PROTOCOL_CHOSEN: Gate = Object.freeze({ protocol: undefined });
 
 // Set by WebSocketServer's static block (they reach the server's private state).
 let connectionOpened: (tracked: Tracked) => void;
@@ -139,9 +144,18 @@ export class WebSocketServer {
   readonly #options: ServerOptions;
   readonly #driverOptions: DriverOptions;
   readonly #attachOptions: AttachOptions;
+  /** Every connection's options when `handleProtocols` chooses nothing: one object, not one per connection. */
+  readonly #sharedConnectionOptions: NodeDriverOptions;
   readonly #limits: ResolvedOptions;
   readonly #extensions: readonly Extension[];
+  /** The open connections (and those closing since they opened). */
   readonly #clients = new Set<ServerDriver>();
+  /**
+   * The connections not in `#clients`: in admission (verify), or made and
+   * not yet open. Each connection is in one set only (a set's entry is
+   * about 30 bytes, for the connection's life); `trackedOf` finds a
+   * client's record.
+   */
   readonly #tracked = new Set<Tracked>();
   /** For each server served: removes the listeners `serve()` added to it. */
   readonly #served = new Map<ServableServer, () => void>();
@@ -157,6 +171,7 @@ export class WebSocketServer {
     this.#options = options;
     this.#driverOptions = driverOptions;
     this.#attachOptions = attachOptions;
+    this.#sharedConnectionOptions = this.#connectionOptions(undefined);
     const deflate = options.perMessageDeflate;
     this.#extensions =
       deflate === undefined || deflate === false ? [] : [perMessageDeflate(deflate === true ? {} : deflate)];
@@ -182,7 +197,10 @@ export class WebSocketServer {
   ): BroadcastResult {
     const open = [...this.#clients].filter((driver) => driver !== options.except && driver.readyState === ReadyState.OPEN);
     return broadcastTo(open, data, options, {
-      pending: (driver) => trackedOf(driver)?.pending() ?? 0,
+      pending: (driver) => {
+        const transport = transportOf(driver);
+        return transport === undefined ? 0 : unsentBytes(transport);
+      },
       write: (driver, message) => driver.sendPrepared(message),
       close: (driver) => driver.close(CloseCode.POLICY_VIOLATION, 'too slow'),
     });
@@ -202,11 +220,16 @@ export class WebSocketServer {
     if (this.#closing !== null) throw new Error('the WebSocket server is closed');
     if (this.#served.has(server)) return this;
     const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      this.#admitUpgrade(request, socket, head).catch((error: unknown) => {
-        // A fault of this server's own: drop the request rather than leave it hanging.
+      // A fault of this server's own: drop the request rather than leave it hanging.
+      const fail = (error: unknown) => {
         socket.destroy();
         this.#reportError(error, undefined);
-      });
+      };
+      try {
+        this.#admitUpgrade(request, socket, head)?.catch(fail);
+      } catch (error) {
+        fail(error);
+      }
     };
     if (isHttp2Server(server)) {
       // RFC 8441 §3: without SETTINGS_ENABLE_CONNECT_PROTOCOL no client may send an extended CONNECT.
@@ -278,34 +301,76 @@ export class WebSocketServer {
     }
     // Checked before anything is closed, so a bad code leaves the server as it was.
     encodeClosePayload(code, reason);
-    const allClosed = this.#tracked.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#whenEmpty.push(resolve));
-    const timer =
-      this.#tracked.size === 0
-        ? undefined
-        : setTimeout(() => {
-            for (const tracked of [...this.#tracked]) this.#destroy(tracked);
-          }, timeout);
+    const empty = this.#isEmpty();
+    const allClosed = empty ? Promise.resolve() : new Promise<void>((resolve) => this.#whenEmpty.push(resolve));
+    const timer = empty
+      ? undefined
+      : setTimeout(() => {
+          for (const tracked of this.#everyTracked()) this.#destroy(tracked);
+        }, timeout);
     timer?.unref?.();
     const done = allClosed.then(() => {
       clearTimeout(timer);
       for (const server of [...this.#served.keys()]) this.unserve(server);
     });
     this.#closing = { code, reason, done };
-    for (const tracked of [...this.#tracked]) this.#shutDown(tracked, code, reason, undefined);
+    for (const tracked of this.#everyTracked()) this.#shutDown(tracked, code, reason, undefined);
     return done;
   }
 
-  async #admitUpgrade(message: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  /**
+   * Admits an upgrade request: at once, within the `upgrade` event, unless
+   * `verify` is given; then returns the wait for its verdict.
+   */
+  #admitUpgrade(message: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> | undefined {
     // node:http may reuse `head` once this event returns; Buffer#slice is a view, this copies.
     const early = Uint8Array.prototype.slice.call(head);
-    const request = describeUpgrade(message);
+    // Read once: the driver keeps `request`, the application sees its description.
+    const request = withCommonValues(normalizeRequest(message));
+    const described = describeUpgrade(request, message);
+    const tracked = new Tracked(this, socket, false);
+    this.#tracked.add(tracked);
+    const gate = this.#gate(described, Driver.isWebSocket(message));
+    if (gate instanceof Promise) return this.#admitVerified(tracked, gate, request, described, socket, early);
+    // node:http allows half-open sockets: a peer already gone is dropped.
+    if (socket.readableEnded || socket.destroyed) return void this.#destroy(tracked);
+    this.#admitNow(tracked, gate, request, described, socket, early);
+    return undefined;
+  }
+
+  /** The wait for `verify`'s verdict, the socket watched meanwhile. */
+  async #admitVerified(
+    tracked: Tracked,
+    verdict: Promise<Gate>,
+    request: HandshakeRequest,
+    described: UpgradeRequest,
+    socket: Duplex,
+    early: Uint8Array,
+  ): Promise<void> {
     // Until attach() takes over: a reset while `verify` runs must not crash the process.
     socket.on('error', ignore);
-    const tracked = new Tracked(this, socket, false);
-    const refuse = (refusal: Refusal) => {
+    // node:http allows half-open sockets: a peer that ends (or drops) the
+    // connection while `verify` runs is gone, and nothing else would notice.
+    const gone = () => this.#destroy(tracked);
+    socket.once('end', gone);
+    socket.once('close', gone);
+    if (socket.readableEnded || socket.destroyed) gone();
+    const gate = await verdict;
+    socket.off('end', gone);
+    socket.off('close', gone);
+    // Off before attach() adds its own: Node's listener array then stays two long.
+    socket.off('error', ignore);
+    if (socket.destroyed) return this.#untrack(tracked);
+    this.#admitNow(tracked, gate, request, described, socket, early);
+  }
+
+  /** The verdict is in: refused, or the connection made and handed to the handler. */
+  #admitNow(tracked: Tracked, gate: Gate, request: HandshakeRequest, described: UpgradeRequest, socket: Duplex, early: Uint8Array): void {
+    if ('status' in gate) {
       this.#untrack(tracked);
-      socket.off('error', ignore);
-      const response = refusalResponse(refusal);
+      // Read before the socket goes: a refused request's description may be read later.
+      void described.remoteAddress;
+      const response = refusalResponse(gate);
       if (!socket.writable) return void socket.destroy();
       socket.on('error', ignore);
       socket.end(response);
@@ -313,23 +378,11 @@ export class WebSocketServer {
       const timer = setTimeout(() => socket.destroy(), this.#attachOptions.closeTimeout ?? 30_000);
       timer.unref();
       socket.once('close', () => clearTimeout(timer));
-    };
-    this.#tracked.add(tracked);
-    // node:http allows half-open sockets: a peer that ends (or drops) the
-    // connection while `verify` runs is gone, and nothing else would notice.
-    const gone = () => this.#destroy(tracked);
-    socket.once('end', gone);
-    socket.once('close', gone);
-    if (socket.readableEnded || socket.destroyed) gone();
-    const gate = await this.#gate(request, Driver.isWebSocket(message));
-    socket.off('end', gone);
-    socket.off('close', gone);
-    if (socket.destroyed) return this.#untrack(tracked);
-    if ('status' in gate) return refuse(gate);
-    // Off before attach() adds its own: Node's listener array then stays two long.
-    socket.off('error', ignore);
-    const driver = handleUpgrade(message, socket, early, this.#connectionOptions(gate.protocol));
-    this.#connect(tracked, driver, request, socket);
+      return;
+    }
+    const options = gate.protocol === undefined ? this.#sharedConnectionOptions : this.#connectionOptions(gate.protocol);
+    const driver = upgradeRequest(request, socket, early, options);
+    this.#connect(tracked, driver, described, socket);
   }
 
   async #admitStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): Promise<void> {
@@ -365,22 +418,35 @@ export class WebSocketServer {
    * subprotocol. Returns the refusal, or the subprotocol chosen
    * (undefined: let the driver choose from `protocols`).
    */
-  async #gate(request: UpgradeRequest, isWebSocket: boolean): Promise<Refusal | { protocol: string | null | undefined }> {
+  /** Whether to admit `request`: at once, or (with `verify`) once its verdict is in. */
+  #gate(request: UpgradeRequest, isWebSocket: boolean): Gate | Promise<Gate> {
     if (this.#closing !== null) return { status: 503, message: 'The server is shutting down' };
-    const { path, verify, handleProtocols } = this.#options;
+    const { path, verify } = this.#options;
     if (path !== undefined && !(typeof path === 'function' ? path(request.path) : path === request.path)) {
       return { status: 404, message: `No WebSocket endpoint at ${request.path}` };
     }
     if (!isWebSocket) return { status: 400, message: 'Not a WebSocket handshake' };
+    return verify === undefined ? this.#chooseProtocol(request) : this.#verify(request, verify);
+  }
+
+  async #verify(request: UpgradeRequest, verify: NonNullable<ServerOptions['verify']>): Promise<Gate> {
     try {
-      if (verify !== undefined) {
-        const verdict = await verify(request);
-        if (verdict === false) return { status: 403 };
-        if (verdict !== true && verdict !== undefined) return checkRefusal(verdict);
-        // verify may have taken a while.
-        if (this.#closing !== null) return { status: 503, message: 'The server is shutting down' };
-      }
-      if (handleProtocols === undefined) return { protocol: undefined };
+      const verdict = await verify(request);
+      if (verdict === false) return { status: 403 };
+      if (verdict !== true && verdict !== undefined) return checkRefusal(verdict);
+    } catch (error) {
+      this.#reportError(error, request);
+      return { status: 500 };
+    }
+    // verify may have taken a while.
+    if (this.#closing !== null) return { status: 503, message: 'The server is shutting down' };
+    return this.#chooseProtocol(request);
+  }
+
+  #chooseProtocol(request: UpgradeRequest): Gate {
+    const { handleProtocols } = this.#options;
+    if (handleProtocols === undefined) return NO_PROTOCOL_CHOSEN;
+    try {
       const chosen = handleProtocols(request.protocols, request) ?? null;
       if (chosen !== null && !request.protocols.includes(chosen)) {
         throw new Error(`handleProtocols() chose ${JSON.stringify(chosen)}, which the client did not offer`);
@@ -392,8 +458,7 @@ export class WebSocketServer {
     }
   }
 
-  /** The options for one connection's adapter: the server's, with the chosen subprotocol. */
-  #connectionOptions(protocol: string | null | undefined) {
+  #connectionOptions(protocol: string | null | undefined): NodeDriverOptions {
     const options = { ...this.#driverOptions, ...this.#attachOptions };
     if (protocol !== undefined) options.protocols = protocol === null ? [] : [protocol];
     return options;
@@ -416,7 +481,7 @@ export class WebSocketServer {
     const { handler } = this.#options;
     try {
       const bound = typeof handler === 'function' ? handler(driver, request) : handler;
-      if (bound !== undefined && bound !== null) tracked.binding = bindHandler(driver, bound as Handler<ServerDriver>, tracked);
+      if (bound !== undefined && bound !== null) bindingByDriver.set(driver, bindHandler(driver, bound as Handler<ServerDriver>, tracked));
     } catch (error) {
       this.#reportError(error, request);
       // Before the handshake: HTTP/1.1 gets a 500; an HTTP/2 stream is reset.
@@ -438,7 +503,8 @@ export class WebSocketServer {
     const driver = tracked.driver;
     try {
       // A binding shuts a connection in its handshake down once it opens; so does this.
-      if (tracked.binding !== null) tracked.binding.shutdown(code, reason);
+      const binding = bindingByDriver.get(driver);
+      if (binding !== undefined) binding.shutdown(code, reason);
       else if (driver.readyState === ReadyState.CONNECTING) driver.once('open', () => driver.close(code, reason));
       else driver.close(code, reason);
     } catch (error) {
@@ -460,13 +526,15 @@ export class WebSocketServer {
     connectionOpened = (tracked) => {
       const driver = tracked.driver;
       if (driver === null || driver.readyState !== ReadyState.OPEN) return;
-      tracked.server.#clients.add(driver);
+      // From one set to the other: see #tracked.
+      const server = tracked.server;
+      server.#clients.add(driver);
+      server.#tracked.delete(tracked);
+      // Over HTTP/1.1 the record is let go: the server hears of `close` itself.
+      const attachment = attachmentOfDriver(driver);
+      if (attachment !== undefined && attachment.watcher === tracked) attachment.watcher = server.#clientWatcher;
     };
     connectionClosed = (tracked) => {
-      const driver = tracked.driver;
-      if (driver !== null) {
-        tracked.server.#clients.delete(driver);
-      }
       tracked.server.#untrack(tracked);
     };
   }
@@ -481,10 +549,44 @@ export class WebSocketServer {
     if (tracked !== undefined) connectionClosed(tracked);
   }
 
+  /** The connection is over (or never was): out of whichever set holds it. */
   #untrack(tracked: Tracked): void {
-    if (!this.#tracked.delete(tracked) || this.#tracked.size > 0) return;
+    const wasClient = tracked.driver !== null && this.#clients.delete(tracked.driver);
+    if (this.#tracked.delete(tracked) || wasClient) this.#settleIfEmpty();
+  }
+
+  #isEmpty(): boolean {
+    return this.#tracked.size === 0 && this.#clients.size === 0;
+  }
+
+  /** Settles what `close()` returned once no connection is left. */
+  #settleIfEmpty(): void {
+    if (!this.#isEmpty()) return;
     for (const resolve of this.#whenEmpty.splice(0)) resolve();
   }
+
+  /** Every connection's record (made again for an open HTTP/1.1 one), copied: closing them changes the sets. */
+  #everyTracked(): Tracked[] {
+    const all = [...this.#tracked];
+    for (const driver of this.#clients) {
+      let tracked = trackedByDriver.get(driver);
+      if (tracked === undefined) {
+        const stream = attachmentOfDriver(driver)?.stream;
+        if (stream === undefined) continue;
+        tracked = new Tracked(this, stream, false);
+        tracked.driver = driver;
+      }
+      all.push(tracked);
+    }
+    return all;
+  }
+
+  /** Told of an open HTTP/1.1 connection's `close` by its attachment. */
+  readonly #clientWatcher: ConnectionWatcher = {
+    connectionEvent: (driver, event) => {
+      if (event === 'close' && this.#clients.delete(driver as ServerDriver)) this.#settleIfEmpty();
+    },
+  };
 
   #reportError(error: unknown, request: UpgradeRequest | undefined): void {
     const { onError } = this.#options;

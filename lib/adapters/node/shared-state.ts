@@ -10,6 +10,53 @@
  */
 import type { HandshakeRequest } from '../../http/request.js';
 import { DEFAULT_OPTIONS, resolveOptions, type DriverOptions, type ResolvedOptions } from '../../options.js';
+import { checkAttachOptions, type CheckedAttachOptions } from './attach.js';
+import { splitOptions, type NodeDriverOptions } from './options.js';
+
+/** What one connection is made with: the driver's options and the adapter's timing options, checked. */
+export interface ConnectionSettings {
+  readonly driver: ResolvedOptions;
+  readonly attach: CheckedAttachOptions;
+}
+
+// The last options given, as a snapshot of their own entries (arrays
+// copied), and what they were checked into.
+let lastGiven: { readonly entries: ReadonlyArray<readonly [string, unknown]>; readonly settings: ConnectionSettings } | null = null;
+
+/**
+ * `options` split, resolved and checked, as `handleUpgrade` needs them; a
+ * bad value throws. A server passes every upgrade the same options (often
+ * a fresh object each time): options with the same entries as last time
+ * get last time's settings without every check being run again.
+ */
+export function connectionSettings(options: NodeDriverOptions | undefined): ConnectionSettings {
+  const last = lastGiven;
+  if (last !== null && sameEntries(options ?? {}, last.entries)) return last.settings;
+  const [driverOptions, attachOptions] = splitOptions(options);
+  const settings = { driver: sharedOptions(driverOptions), attach: checkAttachOptions(attachOptions) };
+  lastGiven = {
+    entries: Object.entries(options ?? {}).map(([key, value]) => [key, Array.isArray(value) ? [...(value as unknown[])] : value] as const),
+    settings,
+  };
+  return settings;
+}
+
+function sameEntries(options: object, entries: ReadonlyArray<readonly [string, unknown]>): boolean {
+  let count = 0;
+  for (const key in options) {
+    if (!Object.hasOwn(options, key)) return false;
+    count++;
+  }
+  if (count !== entries.length) return false;
+  for (const [key, was] of entries) {
+    if (!Object.hasOwn(options, key)) return false;
+    const value = (options as Record<string, unknown>)[key];
+    if (value === was) continue;
+    // An array (protocols) is compared by its elements, as it was copied.
+    if (!Array.isArray(value) || !Array.isArray(was) || value.length !== was.length || value.some((item, i) => item !== was[i])) return false;
+  }
+  return true;
+}
 
 let lastResolved: ResolvedOptions | null = null;
 
@@ -39,13 +86,18 @@ function sameOptions(a: ResolvedOptions, b: ResolvedOptions): boolean {
 // for each request; these are kept once, not once per connection.
 const COMMON_VALUES = new Map(['websocket', 'Upgrade', 'upgrade', '13', '1.1', 'keep-alive, Upgrade'].map((value) => [value, value]));
 
-/** `request`, its common header values (and HTTP version) replaced by one shared string each. */
+/**
+ * `request`, its common header values (and HTTP version) replaced by one
+ * shared string each, in place: `request` must be a fresh one of the
+ * caller's (from `normalizeRequest`).
+ */
 export function withCommonValues(request: HandshakeRequest): HandshakeRequest {
   const headers = request.headers;
-  for (const name of Object.keys(headers)) {
+  for (const name in headers) {
     const common = COMMON_VALUES.get(headers[name]!);
     if (common !== undefined) headers[name] = common;
   }
   const version = request.httpVersion === null ? undefined : COMMON_VALUES.get(request.httpVersion);
-  return version === undefined ? request : { ...request, httpVersion: version };
+  if (version !== undefined) (request as { httpVersion: string | null }).httpVersion = version;
+  return request;
 }

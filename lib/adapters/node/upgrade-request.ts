@@ -9,7 +9,6 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { IncomingMessage } from 'node:http';
 import { ProtocolError } from '../../errors.js';
 import type { HandshakeRequest } from '../../http/request.js';
-import { normalizeRequest } from '../../http/request.js';
 import { handshakeRequestOf, readHeaderFields } from '../../http2/extended-connect.js';
 import { splitHeaderList } from '../../http/tokens.js';
 import type { HeadLimits } from '../../http/head-parser.js';
@@ -20,7 +19,12 @@ export interface UpgradeRequest extends HandshakeRequest {
   readonly path: string;
   /** The subprotocols the client offered (`Sec-WebSocket-Protocol`), in its order. */
   readonly protocols: readonly string[];
-  /** The peer's IP address, if the transport knows it. */
+  /**
+   * The peer's IP address, if the transport knows it. Read from the socket
+   * when first asked (a connection does not keep it otherwise): ask while
+   * the connection is open, in `verify` or the handler; once the socket has
+   * closed, a first reading is undefined.
+   */
   readonly remoteAddress: string | undefined;
   /**
    * The Node object the request came as: the `IncomingMessage` of an
@@ -30,9 +34,9 @@ export interface UpgradeRequest extends HandshakeRequest {
   readonly source: IncomingMessage | ServerHttp2Stream;
 }
 
-/** Describes an HTTP/1.1 upgrade request. */
-export function describeUpgrade(request: IncomingMessage): UpgradeRequest {
-  return withOffers(normalizeRequest(request), request.socket?.remoteAddress, request);
+/** Describes an HTTP/1.1 upgrade request, `request` being what was read of `message`. */
+export function describeUpgrade(request: HandshakeRequest, message: IncomingMessage): UpgradeRequest {
+  return new DescribedRequest(request, message);
 }
 
 /**
@@ -42,17 +46,42 @@ export function describeUpgrade(request: IncomingMessage): UpgradeRequest {
 export function describeExtendedConnect(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, limits: HeadLimits): UpgradeRequest | null {
   const fields = readHeaderFields(headers, limits);
   if (fields instanceof ProtocolError) return null;
-  return withOffers(handshakeRequestOf(fields), stream.session?.socket?.remoteAddress, stream);
+  return new DescribedRequest(handshakeRequestOf(fields), stream);
 }
 
-function withOffers(request: HandshakeRequest, remoteAddress: string | undefined, source: IncomingMessage | ServerHttp2Stream): UpgradeRequest {
-  const query = request.target.indexOf('?');
-  const offered = request.headers['sec-websocket-protocol'];
-  return {
-    ...request,
-    path: query < 0 ? request.target : request.target.slice(0, query),
-    protocols: Object.freeze(offered === undefined ? [] : splitHeaderList(offered)),
-    remoteAddress,
-    source,
-  };
+// A class, so `remoteAddress` can be read when asked: reading it makes
+// Node cache the peer's address on the socket (about 85 bytes for the
+// connection's life, and a getpeername() call), which most connections never need.
+class DescribedRequest implements UpgradeRequest {
+  readonly method: string;
+  readonly target: string;
+  readonly httpVersion: string | null;
+  readonly headers: HandshakeRequest['headers'];
+  readonly scheme: 'http' | 'https';
+  readonly path: string;
+  readonly protocols: readonly string[];
+  readonly source: IncomingMessage | ServerHttp2Stream;
+  #remoteAddress: string | undefined | null = null;
+
+  constructor(request: HandshakeRequest, source: IncomingMessage | ServerHttp2Stream) {
+    this.method = request.method;
+    this.target = request.target;
+    this.httpVersion = request.httpVersion;
+    this.headers = request.headers;
+    this.scheme = request.scheme;
+    const query = request.target.indexOf('?');
+    this.path = query < 0 ? request.target : request.target.slice(0, query);
+    const offered = request.headers['sec-websocket-protocol'];
+    this.protocols = Object.freeze(offered === undefined ? [] : splitHeaderList(offered));
+    this.source = source;
+  }
+
+  get remoteAddress(): string | undefined {
+    if (this.#remoteAddress === null) {
+      const source = this.source;
+      const socket = 'session' in source ? source.session?.socket : source.socket;
+      this.#remoteAddress = socket?.remoteAddress;
+    }
+    return this.#remoteAddress;
+  }
 }

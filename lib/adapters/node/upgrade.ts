@@ -8,11 +8,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { checkDraftSupport, selectServerDriver } from '../../driver/select-server-driver.js';
-import { normalizeRequest } from '../../http/request.js';
+import { normalizeRequest, type HandshakeRequest } from '../../http/request.js';
 import type { ServerSideDriver } from '../../connection/server-side.js';
-import { attach } from './attach.js';
-import { splitOptions, type NodeDriverOptions } from './options.js';
-import { sharedOptions, withCommonValues } from './shared-state.js';
+import { attachChecked } from './attach.js';
+import type { NodeDriverOptions } from './options.js';
+import { connectionSettings, withCommonValues } from './shared-state.js';
 import { streamSocket } from './stream-socket.js';
 
 /**
@@ -33,18 +33,27 @@ export function handleUpgrade(
   head: Uint8Array,
   options?: NodeDriverOptions,
 ): ServerSideDriver {
-  const [driverOptions, attachOptions] = splitOptions(options);
   // What Driver.rack does, with the options and header values shared
   // between connections (shared-state.ts). The request is read here
   // (driver.env and driver.headers come from what was read): the
   // connection does not keep node:http's request, and all it references.
-  const resolved = sharedOptions(driverOptions);
-  checkDraftSupport(resolved);
-  const driver = selectServerDriver(withCommonValues(normalizeRequest(request)), streamSocket(socket), resolved);
-  attach(driver, socket, attachOptions);
+  return upgradeRequest(withCommonValues(normalizeRequest(request)), socket, head, options);
+}
+
+/** {@link handleUpgrade} of a request already read (the server object reads it once for both itself and the driver). */
+export function upgradeRequest(request: HandshakeRequest, socket: Duplex, head: Uint8Array, options: NodeDriverOptions | undefined): ServerSideDriver {
+  const settings = connectionSettings(options);
+  checkDraftSupport(settings.driver);
+  const driver = selectServerDriver(request, streamSocket(socket), settings.driver);
+  const attachment = attachChecked(driver, socket, settings.attach);
   // Held by the driver until start(); copied since node:http owns `head`
   // (Buffer#slice is a view: the typed-array slice copies).
   if (head.length > 0) driver.parse(Uint8Array.prototype.slice.call(head));
-  queueMicrotask(() => driver.start());
+  queueMicrotask(() => {
+    driver.start();
+    // Armed only now: start() opens the connection as a rule, which drops
+    // the handshake deadline, and then no timer is made at all.
+    attachment.armDeadline();
+  });
   return driver;
 }

@@ -3,19 +3,17 @@
  * `Sec-WebSocket-Key1` or `Sec-WebSocket-Key2` is hixie-76 (one without the
  * other is then refused with a clear 400); any other `Upgrade: WebSocket`
  * request without `Sec-WebSocket-Version` or `Sec-WebSocket-Key` is
- * hixie-75. Everything else goes to the RFC 6455 driver, which answers a
- * faulty request with 400 or 426.
+ * hixie-75. Everything else is RFC 6455's, which answers a faulty request
+ * with 400 or 426.
  *
  * @module
  */
-import type { EventHub } from '../emitter.js';
-import type { DriverEventMap, Socket } from '../events.js';
-import type { ServerSideDriver } from '../connection/server-side.js';
+import type { DraftHost, DraftProtocol } from '../connection/server-side.js';
 import type { HandshakeRequest } from '../http/request.js';
 import { hasToken } from '../http/tokens.js';
 import type { ResolvedOptions } from '../options.js';
-import { Hixie75ServerDriver } from './hixie75-server-driver.js';
-import { Hixie76ServerDriver } from './hixie76-server-driver.js';
+import { Hixie75Protocol } from './hixie75-protocol.js';
+import { Hixie76Protocol } from './hixie76-protocol.js';
 
 /** The draft a request speaks, or null if it is not a draft request. */
 export function draftVersionOf(request: HandshakeRequest): 'hixie-75' | 'hixie-76' | null {
@@ -28,22 +26,17 @@ export function draftVersionOf(request: HandshakeRequest): 'hixie-75' | 'hixie-7
 }
 
 /**
- * Builds the draft driver for a request, or returns null (see the module
- * comment). Registered with the server factories when this module loads.
+ * The draft protocol part for a request, or null (see the module comment).
+ * Registered with the server driver layer when `wsdriver/drafts` loads.
  *
  * @internal
  */
-export function selectDraftDriver(
-  request: HandshakeRequest,
-  socket: Socket,
-  options: ResolvedOptions,
-  hub: EventHub<DriverEventMap> | undefined,
-): ServerSideDriver | null {
+export function draftProtocolFor(request: HandshakeRequest, url: string, options: ResolvedOptions, host: DraftHost): DraftProtocol | null {
   switch (draftVersionOf(request)) {
     case 'hixie-76':
-      return new Hixie76ServerDriver(request, socket, options, hub);
+      return new Hixie76Protocol(request, url, options, host);
     case 'hixie-75':
-      return new Hixie75ServerDriver(request, socket, options, hub);
+      return new Hixie75Protocol(request, url, options, host);
     default:
       return null;
   }

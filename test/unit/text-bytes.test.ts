@@ -1,0 +1,227 @@
+// Text as bytes: `decodeText: false` delivers a text message as its UTF-8
+// bytes, checked as strictly and as early as a string (RFC 6455 §8.1), and
+// `text(bytes)` sends UTF-8 bytes as a text frame without an encode
+// (checked too: §5.6 says a text frame's payload is UTF-8).
+import { isUtf8 } from 'node:buffer';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Driver } from '../../lib/index.js';
+import { Utf8Validator, isValidUtf8, useNativeUtf8Check } from '../../lib/frame/utf8-validator.js';
+import { BASIC_CHUNKINGS, bytesOf, concat, feed, Op, Pair, readClosePayload, Recorder, ROLES, type Role } from '../helpers/index.js';
+import { INVALID, VALID } from '../helpers/utf8-cases.js';
+
+const BYTES = { decodeText: false } as const;
+
+type Message = [type: string, data: string | Uint8Array];
+
+/** The messages `driver` delivers from now on, each as [type, data copied]. */
+function received(driver: { on(type: 'message', listener: (event: { type: string; data: string | Uint8Array }) => void): unknown }): Message[] {
+  const messages: Message[] = [];
+  driver.on('message', (event) => messages.push([event.type, typeof event.data === 'string' ? event.data : Uint8Array.from(event.data)]));
+  return messages;
+}
+
+function expect1007(rec: Recorder, driver: { readyState: number }): void {
+  expect(rec.messages).toEqual([]);
+  expect(rec.of('error')).toEqual([expect.objectContaining({ code: 'INVALID_UTF8', closeCode: 1007 })]);
+  const frames = rec.takeFrames();
+  expect(frames.map((f) => f.opcode)).toEqual([Op.CLOSE]);
+  expect(readClosePayload(frames[0]!.payload).code).toBe(1007);
+  expect(driver.readyState).toBe(3);
+}
+
+// Both UTF-8 checks of the core: the JavaScript loop, and a native whole-buffer check as the Node adapter supplies.
+const CHECKS = [
+  ['the JavaScript check', null],
+  ['a native check (buffer.isUtf8)', isUtf8],
+] as const;
+
+describe.each(CHECKS)('UTF-8 through %s', (_name, native) => {
+  afterEach(() => useNativeUtf8Check(null));
+
+  it('the streaming validator agrees with a fatal TextDecoder on every case, cut at every byte, padded past the native threshold', () => {
+    useNativeUtf8Check(native);
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    const cases = [...VALID.map(([, text]) => bytesOf(text)), ...INVALID.map(([, bytes]) => Uint8Array.from(bytes))];
+    for (const core of cases) {
+      for (const pad of [0, 70]) {
+        const bytes = concat(new Uint8Array(pad).fill(0x61), core, new Uint8Array(pad).fill(0x62));
+        let expected = true;
+        try {
+          decoder.decode(bytes);
+        } catch {
+          expected = false;
+        }
+        expect(isValidUtf8(bytes)).toBe(expected);
+        for (let cut = 0; cut <= bytes.length; cut++) {
+          const validator = new Utf8Validator();
+          const ok = validator.push(bytes.subarray(0, cut)) && validator.push(bytes.subarray(cut)) && validator.end();
+          expect(ok, `cut at ${cut} of ${Array.from(bytes)}`).toBe(expected);
+        }
+      }
+    }
+  });
+
+  describe.each(ROLES)('$name with decodeText: false', (role: Role) => {
+    describe.each(BASIC_CHUNKINGS)('fed %s', (chunking) => {
+      it('delivers text as its bytes with type "text", binary with type "binary"', () => {
+        useNativeUtf8Check(native);
+        const { driver } = role.open(BYTES);
+        const got = received(driver);
+        feed(driver, concat(role.peerFrame(Op.TEXT, 'héllo'), role.peerFrame(Op.BINARY, Uint8Array.of(1, 2))), chunking);
+        expect(got).toEqual([
+          ['text', bytesOf('héllo')],
+          ['binary', Uint8Array.of(1, 2)],
+        ]);
+      });
+
+      it.each(VALID)('delivers %s fragmented at every byte boundary as the same bytes', (_name, text) => {
+        useNativeUtf8Check(native);
+        const bytes = bytesOf(text);
+        for (let cut = 0; cut <= bytes.length; cut++) {
+          const { driver } = role.open(BYTES);
+          const got = received(driver);
+          feed(driver, concat(role.peerFrame(Op.TEXT, bytes.subarray(0, cut), { fin: false }), role.peerFrame(Op.CONTINUATION, bytes.subarray(cut))), chunking);
+          expect(got).toEqual([['text', bytes]]);
+        }
+      });
+
+      it.each(INVALID)('fails %s with 1007, in one frame and fragmented', (_name, bad) => {
+        useNativeUtf8Check(native);
+        const one = role.open(BYTES);
+        feed(one.driver, role.peerFrame(Op.TEXT, Uint8Array.from(bad)), chunking);
+        expect1007(one.rec, one.driver);
+        const data = concat(bytesOf('ok '), Uint8Array.from(bad));
+        const two = role.open(BYTES);
+        feed(two.driver, concat(role.peerFrame(Op.TEXT, data.subarray(0, 2), { fin: false }), role.peerFrame(Op.CONTINUATION, data.subarray(2))), chunking);
+        expect1007(two.rec, two.driver);
+      });
+
+      it('fails fast: in the fragment that holds the bad byte, before the message ends', () => {
+        useNativeUtf8Check(native);
+        const { driver, rec } = role.open(BYTES);
+        feed(driver, role.peerFrame(Op.TEXT, 'valid start', { fin: false }), chunking);
+        expect(rec.events).toEqual([]);
+        feed(driver, role.peerFrame(Op.CONTINUATION, Uint8Array.of(0xc0, 0xaf), { fin: false }), chunking);
+        expect1007(rec, driver);
+      });
+    });
+
+    it('a large one-frame text message across reads: the bytes, exact-size; a bad byte fails before the frame ends', () => {
+      useNativeUtf8Check(native);
+      const text = 'ünïcödé 😀 '.repeat(6000);
+      const { driver } = role.open(BYTES);
+      const events: Array<{ type: string; data: string | Uint8Array }> = [];
+      driver.on('message', (event) => events.push(event));
+      feed(driver, role.peerFrame(Op.TEXT, text), { sizes: [1000, 65536] });
+      expect(events.map((event) => event.type)).toEqual(['text']);
+      const data = events[0]!.data as Uint8Array;
+      expect(new TextDecoder().decode(data)).toBe(text);
+      // Gathered into an exact-size buffer of its own, as binary is.
+      expect(data.byteLength).toBe(data.buffer.byteLength);
+
+      const bad = bytesOf(text);
+      bad[5000] = 0xff;
+      const second = role.open(BYTES);
+      const frame = role.peerFrame(Op.TEXT, bad);
+      second.driver.parse(frame.slice(0, 2000));
+      expect(second.rec.events).toEqual([]);
+      second.driver.parse(frame.slice(2000, 8000));
+      expect1007(second.rec, second.driver);
+    });
+
+    it('with streamMessages: pieces are checked bytes; a character may be split between them; a bad one fails with 1007', () => {
+      useNativeUtf8Check(native);
+      const { driver } = role.open({ decodeText: false, streamMessages: true });
+      const pieces: Uint8Array[] = [];
+      const types: string[] = [];
+      let ends = 0;
+      driver.on('messagestart', (event) => types.push(event.type));
+      driver.on('messagepiece', (event) => pieces.push(Uint8Array.from(event.data as Uint8Array)));
+      driver.on('messageend', () => ends++);
+      const bytes = bytesOf('a😀b'.repeat(40));
+      feed(driver, concat(role.peerFrame(Op.TEXT, bytes.subarray(0, 2), { fin: false }), role.peerFrame(Op.CONTINUATION, bytes.subarray(2))), 'bytewise');
+      expect(types).toEqual(['text']);
+      expect(pieces.length).toBeGreaterThan(1);
+      expect(concat(...pieces)).toEqual(bytes);
+      expect(ends).toBe(1);
+
+      const bad = role.open({ decodeText: false, streamMessages: true });
+      feed(bad.driver, concat(role.peerFrame(Op.TEXT, Uint8Array.of(0x61, 0xf0, 0x9f), { fin: false }), role.peerFrame(Op.CONTINUATION, Uint8Array.of(0x41))), 'whole');
+      expect(bad.rec.of('error')).toEqual([expect.objectContaining({ code: 'INVALID_UTF8', closeCode: 1007 })]);
+    });
+  });
+});
+
+describe.each(ROLES)('$name text(bytes)', (role: Role) => {
+  it('sends UTF-8 bytes as one text frame, as they are', () => {
+    const { driver, rec } = role.open();
+    const small = bytesOf('héllo');
+    const large = bytesOf('ü'.repeat(20_000));
+    expect(driver.text(small)).toBe(true);
+    expect(driver.text(large)).toBe(true);
+    const frames = rec.takeFrames();
+    expect(frames.map((f) => [f.opcode, f.fin, f.masked])).toEqual([
+      [Op.TEXT, true, role.masks],
+      [Op.TEXT, true, role.masks],
+    ]);
+    expect(frames[0]!.payload).toEqual(small);
+    expect(frames[1]!.payload).toEqual(large);
+  });
+
+  it('throws a TypeError, sending nothing, for bytes that are not UTF-8 and for other values', () => {
+    const { driver, rec } = role.open();
+    for (const [, bad] of INVALID) expect(() => driver.text(Uint8Array.from(bad))).toThrow(TypeError);
+    expect(() => driver.text(new ArrayBuffer(2) as never)).toThrow(TypeError);
+    expect(() => driver.text(123 as never)).toThrow(TypeError);
+    expect(rec.take()).toHaveLength(0);
+    expect(driver.readyState).toBe(1);
+  });
+
+  it('splits bytes into fragments of fragmentSize, text opcode first', () => {
+    const { driver, rec } = role.open({ fragmentSize: 4 });
+    driver.text(bytesOf('abcdefghij'));
+    expect(rec.takeFrames().map((f) => [f.opcode, f.fin])).toEqual([
+      [Op.TEXT, false],
+      [Op.CONTINUATION, false],
+      [Op.CONTINUATION, true],
+    ]);
+  });
+});
+
+describe('text(bytes) before open, and an echo of bytes', () => {
+  it('a client queues bytes before open and sends them as text once open', () => {
+    const pair = new Pair({ server: BYTES });
+    const got = received(pair.server);
+    pair.client.text(bytesOf('queued ✓'));
+    pair.connect();
+    pair.flush();
+    expect(got).toEqual([['text', bytesOf('queued ✓')]]);
+  });
+
+  it('a server echoing what decodeText: false delivers sends the text back unchanged', () => {
+    const pair = new Pair({ server: BYTES }).connect();
+    pair.server.on('message', (event) => (event.type === 'text' ? pair.server.text(event.data) : pair.server.binary(event.data as Uint8Array)));
+    const texts = ['', 'a', 'ünïcödé 😀', 'x'.repeat(70_000)];
+    for (const text of texts) pair.client.text(text);
+    pair.flush();
+    expect(pair.clientRec.messages).toEqual(texts);
+  });
+});
+
+describe('the type of message events with decodeText on (the default)', () => {
+  it('text is a string with type "text", binary bytes with type "binary"', () => {
+    const pair = new Pair().connect();
+    const got = received(pair.server);
+    pair.client.text('hi');
+    pair.client.binary(Uint8Array.of(7));
+    pair.flush();
+    expect(got).toEqual([
+      ['text', 'hi'],
+      ['binary', Uint8Array.of(7)],
+    ]);
+  });
+
+  it('Driver.server rejects a decodeText that is not a boolean', () => {
+    expect(() => Driver.server(new Recorder().socket, { decodeText: 'no' as never })).toThrow(TypeError);
+  });
+});
