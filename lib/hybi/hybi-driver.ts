@@ -28,6 +28,7 @@ import { BaseDriver, CLOSED_BEFORE_SENT, failSend, type SendCallback } from '../
 import type { CloseFrame, ConnectionState } from '../connection/connection-state.js';
 import { PauseReason } from '../connection/input-gate.js';
 import type { SendFlow } from '../connection/send-flow.js';
+import type { EventHub } from '../emitter.js';
 import { selectSubprotocol } from '../handshake/server-handshake.js';
 import { encodeClosePayload, parseClosePayload } from '../frame/close-payload.js';
 import { FrameWriter } from '../frame/frame-encoder.js';
@@ -36,7 +37,7 @@ import { FrameParser, type FrameRules } from '../frame/frame-parser.js';
 import { Opcode } from '../frame/opcodes.js';
 import { TextPieces } from '../frame/text-pieces.js';
 import type { ResolvedOptions } from '../options.js';
-import type { Socket } from '../events.js';
+import type { DriverEventMap, Socket } from '../events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
 import { ExtensionStack, type EncodedMessage } from '../extensions/extension-stack.js';
 import type { PieceCodec } from '../extensions/piece-codec.js';
@@ -97,11 +98,10 @@ export interface PieceAccess {
   /** The extension session that compresses piece by piece, if any. */
   codec(driver: HybiDriver): PieceCodec | null;
   state(driver: HybiDriver): ConnectionState['kind'];
-  /** Runs work as the driver runs its own (events emitted after it returns). */
-  run<T>(driver: HybiDriver, work: () => T): T;
+  // The driver's parts made with it, which stay for its life.
+  hub(driver: HybiDriver): EventHub<DriverEventMap>;
   sendFlow(driver: HybiDriver): SendFlow;
-  /** Writes one frame. */
-  frame(driver: HybiDriver, fin: boolean, rsv: number, opcode: number, payload: Uint8Array): void;
+  writer(driver: HybiDriver): FrameWriter;
   /** Sends a whole message through the extensions. */
   whole(driver: HybiDriver, opcode: number, data: Uint8Array): void;
   /** Sends a whole message as `text()`/`binary()` would; false if it cannot go. */
@@ -159,9 +159,9 @@ export abstract class HybiDriver extends BaseDriver {
       extensions: (driver) => driver.#extensions,
       codec: (driver) => driver.#codec,
       state: (driver) => driver.state.kind,
-      run: (driver, work) => driver.hub.run(work),
+      hub: (driver) => driver.hub,
       sendFlow: (driver) => driver.sendFlow,
-      frame: (driver, fin, rsv, opcode, payload) => driver.writer.frame(fin, rsv, opcode, payload),
+      writer: (driver) => driver.writer,
       whole: (driver, opcode, data) => driver.#sendThroughExtensions(opcode, data),
       send: (driver, opcode, data) => (opcode === Opcode.TEXT ? driver.sendText(data) : driver.sendBinary(data as Uint8Array)),
       settle: (driver, done) => driver.settleWhenWritten(done),

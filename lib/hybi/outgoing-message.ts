@@ -110,7 +110,10 @@ function hostOf(driver: HybiDriver): PieceHost {
   const access = pieceAccess;
   const extensions = access.extensions(driver);
   const codec = access.codec(driver);
-  const run = <T>(work: () => T): T => access.run(driver, work);
+  const hub = access.hub(driver);
+  const sendFlow = access.sendFlow(driver);
+  const writer = access.writer(driver);
+  const run = <T>(work: () => T): T => hub.run(work);
   return {
     // With extensions, which work on whole messages, the pieces are
     // gathered and go through the pipeline at the end, unless the
@@ -120,7 +123,7 @@ function hostOf(driver: HybiDriver): PieceHost {
     run,
     state: () => access.state(driver),
     frame: (fin, rsv, opcode, payload, done) => {
-      access.frame(driver, fin, rsv, opcode, payload);
+      writer.frame(fin, rsv, opcode, payload);
       // Handed to the socket: settled on a microtask, as any message sent
       // while open (a piece is never behind a streamed message or in the pipeline).
       if (done !== undefined) queueMicrotask(() => done());
@@ -131,11 +134,11 @@ function hostOf(driver: HybiDriver): PieceHost {
       access.whole(driver, opcode, data);
       if (done !== undefined) access.settle(driver, done);
     },
-    admits: (size) => access.sendFlow(driver).bufferedAmount === 0 || access.sendFlow(driver).admits(size),
+    admits: (size) => sendFlow.bufferedAmount === 0 || sendFlow.admits(size),
     released: (message) => run(() => releaseWaiting(driver, message)),
     compressing: (change, bytes) => {
       access.flow(driver).codecPending += change;
-      access.sendFlow(driver).heldBytes += change * bytes;
+      sendFlow.heldBytes += change * bytes;
     },
     failed: (error) => access.fail(driver, extensionFailure(error)),
     mayWrite: () => access.mayWrite(driver),

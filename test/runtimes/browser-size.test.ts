@@ -21,7 +21,7 @@
  * wsdriver's own (lib/extensions/extension-header.ts,
  * extension-pipeline.ts) instead of the websocket-extensions package, now
  * a dev dependency only: 2.2 KB of gzip less, the extension interface
- * unchanged); 23,625 once what a message sent in pieces needs of the
+ * unchanged); 23,614 once what a message sent in pieces needs of the
  * driver (its host, the release of messages that waited) moved to
  * outgoing-message.ts, reached through the driver's static-block
  * accessors (PieceAccess) rather than public members.
