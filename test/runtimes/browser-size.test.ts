@@ -17,6 +17,9 @@
  * ASCII text written four units a step (issue 10's dropped send rows);
  * 26,000 with the draft fixes (a ping never sent reports it; a pause ends
  * with the connection), after one failSend replaced three copies;
+ * 25,995 with `text(bytes)` copying what it queues before open; 25,999
+ * once `PreparedMessage` took bytes as text (none of its code is in this
+ * bundle, yet 4 bytes more). Branch i10-bundle, measured before those two:
  * 23,775 once extension negotiation and the message pipeline were
  * wsdriver's own (lib/extensions/extension-header.ts,
  * extension-pipeline.ts) instead of the websocket-extensions package, now
@@ -24,9 +27,10 @@
  * unchanged); 23,614 once what a message sent in pieces needs of the
  * driver (its host, the release of messages that waited) moved to
  * outgoing-message.ts, reached through the driver's static-block
- * accessors (PieceAccess) rather than public members.
- * `wsdriver/callbacks`
- * within 3.2 KB (it must not pull the error catalogue in for `CloseCode`),
+ * accessors (PieceAccess) rather than public members; 23,626 with all of
+ * it merged. `wsdriver/callbacks`
+ * within 3.2 KB (3,194 bytes with `write(data, type)` and text bytes in
+ * `PreparedMessage`) (it must not pull the error catalogue in for `CloseCode`),
  * and no bundle reaches for a Node module.
  */
 import { describe, expect, it } from 'vitest';
