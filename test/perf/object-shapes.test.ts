@@ -69,3 +69,39 @@ describe('per-connection objects of the receive path', () => {
     }
   });
 });
+
+describe('per-connection objects of the drivers and adapters', () => {
+  // connection-shapes.child.ts makes each connection as users do (the
+  // Driver factories, framingDriver, bindHandler, permessage-deflate, attach
+  // and streamSocket over loopback TCP, WebSocketServer over node:http),
+  // takes it through a handshake, messages and a close, and checks that no
+  // object of the last connection is still reachable before the next.
+  it('stay fast-property objects once V8 has sized them with no instance alive', () => {
+    const child = spawnSync(
+      process.execPath,
+      ['--allow-natives-syntax', '--expose-gc', '--import', 'tsx', fileURLToPath(new URL('connection-shapes.child.ts', import.meta.url))],
+      { cwd: root, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(child.stderr).toBe('');
+    const result = JSON.parse(child.stdout) as Record<string, boolean[]>;
+    const objects = [
+      'Driver.server',
+      'Driver.client',
+      'BoundClient',
+      'DeflateSession (server)',
+      'DeflateSession (client)',
+      'Driver.rack',
+      'framingDriver server',
+      'framingDriver client',
+      'Driver.server (hixie-75)',
+      'attach server driver',
+      'attach client driver',
+      'Attachment (server)',
+      'Attachment (client)',
+      'streamSocket (server)',
+      'streamSocket (client)',
+      'WebSocketServer driver',
+    ];
+    expect(result).toEqual(Object.fromEntries(objects.map((name) => [name, Array(10).fill(true)])));
+  });
+});
