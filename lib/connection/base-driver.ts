@@ -130,7 +130,7 @@ export abstract class BaseDriver {
    * @internal
    */
   protected get inputGate(): InputGate {
-    return (this.#gate ??= new InputGate(this.options.maxPausedBytes));
+    return (this.gate ??= new InputGate(this.options.maxPausedBytes));
   }
   /**
    * True while input is paused; never makes the gate.
@@ -138,10 +138,10 @@ export abstract class BaseDriver {
    * @internal
    */
   protected get inputPaused(): boolean {
-    return this.#gate !== null && this.#gate.paused;
+    return this.gate !== null && this.gate.paused;
   }
   // Made on the first pause: an idle connection that never pauses holds none.
-  #gate: InputGate | null = null;
+  private gate: InputGate | null = null;
   /**
    * The deadlines, once `useDeadlines()` turned them on.
    *
@@ -164,14 +164,14 @@ export abstract class BaseDriver {
    */
   protected readonly options: ResolvedOptions;
   // Made on the first setHeader(): most connections add none.
-  #outgoingHeaders: OutgoingHeaders | null = null;
+  private ownHeaders: OutgoingHeaders | null = null;
   /**
    * Headers added with `setHeader()`, for the handshake.
    *
    * @internal
    */
   protected get outgoingHeaders(): OutgoingHeaders {
-    return (this.#outgoingHeaders ??= new OutgoingHeaders());
+    return (this.ownHeaders ??= new OutgoingHeaders());
   }
   /**
    * The headers added with `setHeader()` as header lines; '' for none.
@@ -179,7 +179,7 @@ export abstract class BaseDriver {
    * @internal
    */
   protected get outgoingHeaderLines(): string {
-    return this.#outgoingHeaders?.serialize() ?? '';
+    return this.ownHeaders?.serialize() ?? '';
   }
   /**
    * Where the connection stands; `readyState` is derived from it.
@@ -188,19 +188,19 @@ export abstract class BaseDriver {
    */
   protected state: ConnectionState = CONNECTING;
 
-  #started = false;
+  private handshakeStarted = false;
   // Input before start(), copied: one accumulator rather than one array
   // per chunk, so a peer trickling bytes cannot pin more than about twice
   // what it sent (see ByteAccumulator). Made on first need.
-  #earlyInputBytes: ByteAccumulator | null = null;
+  private earlyInputBytes: ByteAccumulator | null = null;
   // Input is read one chunk at a time: a chunk passed to parse() from a
   // listener while another is being read (a synchronous transport, say)
   // waits here and is read next, so the stream keeps its order. Made on
   // first need, as is the queue.
-  #reading = false;
-  #heldInput: Uint8Array[] | null = null;
-  #queue: Queued[] | null = null;
-  #queuedBytes = 0;
+  private reading = false;
+  private heldInput: Uint8Array[] | null = null;
+  private queue: Queued[] | null = null;
+  private queuedBytes = 0;
 
   /**
    * Made through the subclasses; applications get drivers from the `Driver`
@@ -231,7 +231,7 @@ export abstract class BaseDriver {
    * server can watch it; every part is bounded by an option.
    */
   get retainedBytes(): number {
-    return (this.#earlyInputBytes?.retainedBytes ?? 0) + (this.#gate?.retainedBytes ?? 0);
+    return (this.earlyInputBytes?.retainedBytes ?? 0) + (this.gate?.retainedBytes ?? 0);
   }
 
   /**
@@ -263,7 +263,7 @@ export abstract class BaseDriver {
   /** Delivers again: reads what was held, then emits `resume`. */
   resume(): void {
     this.hub.run(() => {
-      if (this.#gate?.pausedBy(PauseReason.APPLICATION) === true) this.onApplicationResume();
+      if (this.gate?.pausedBy(PauseReason.APPLICATION) === true) this.onApplicationResume();
       this.resumeInput(PauseReason.APPLICATION);
     });
   }
@@ -339,8 +339,8 @@ export abstract class BaseDriver {
   #handshakeTimedOut(): void {
     if (this.state.kind !== 'connecting') return;
     // RFC 9110 §15.5.9: 408, the server would not wait any longer for the request.
-    if (this.answersHttp && !this.#started) {
-      this.#started = true;
+    if (this.answersHttp && !this.handshakeStarted) {
+      this.handshakeStarted = true;
       this.socket.write(errorResponse(408, 'Request Timeout'));
     }
     this.#endWithoutClose(protocolError('HANDSHAKE_TIMEOUT', {}));
@@ -392,7 +392,7 @@ export abstract class BaseDriver {
    * control characters, or a header the driver negotiates itself.
    */
   setHeader(name: string, value: string | number): void {
-    if (this.#started) throw new Error('setHeader() must be called before start()');
+    if (this.handshakeStarted) throw new Error('setHeader() must be called before start()');
     this.outgoingHeaders.set(name, value);
   }
 
@@ -406,7 +406,7 @@ export abstract class BaseDriver {
    * extension or a name already added.
    */
   addExtension(extension: Extension): boolean {
-    if (this.#started) throw new Error('addExtension() must be called before start()');
+    if (this.handshakeStarted) throw new Error('addExtension() must be called before start()');
     return this.registerExtension(extension);
   }
 
@@ -421,19 +421,19 @@ export abstract class BaseDriver {
    */
   start(): boolean {
     return this.hub.run(() => {
-      if (this.#started || this.state.kind === 'closed') return false;
-      this.#started = true;
+      if (this.handshakeStarted || this.state.kind === 'closed') return false;
+      this.handshakeStarted = true;
       // Input from before start() comes first, then any that an `open`
       // listener passes to parse() during the handshake.
-      if (this.#earlyInputBytes !== null && this.#earlyInputBytes.length > 0) this.#heldInput = [this.#earlyInputBytes.take()];
-      this.#reading = true;
+      if (this.earlyInputBytes !== null && this.earlyInputBytes.length > 0) this.heldInput = [this.earlyInputBytes.take()];
+      this.reading = true;
       try {
         const sent = this.handshake();
         this.#readHeldInput();
         return sent;
       } finally {
-        this.#heldInput = null;
-        this.#reading = false;
+        this.heldInput = null;
+        this.reading = false;
       }
     });
   }
@@ -455,7 +455,7 @@ export abstract class BaseDriver {
         this.holdWhilePaused(chunk);
         return;
       }
-      if (this.#started) {
+      if (this.handshakeStarted) {
         this.#receive(chunk);
         return;
       }
@@ -467,7 +467,7 @@ export abstract class BaseDriver {
 
   /** Input before start(), held until then; bounded, so a peer cannot grow it forever. */
   #holdBeforeStart(chunk: Uint8Array): void {
-    const early = (this.#earlyInputBytes ??= new ByteAccumulator());
+    const early = (this.earlyInputBytes ??= new ByteAccumulator());
     if (early.length + chunk.length > this.options.maxLength) {
       early.reset();
       this.failConnection(protocolError('INPUT_BEFORE_START_TOO_LARGE', { max: this.options.maxLength }));
@@ -508,7 +508,7 @@ export abstract class BaseDriver {
    */
   protected holdWhilePaused(chunk: Uint8Array): void {
     // Before start() the chunk is the caller's until copied (see parse()).
-    if (this.inputGate.hold(this.#started ? chunk : chunk.slice())) return;
+    if (this.inputGate.hold(this.handshakeStarted ? chunk : chunk.slice())) return;
     this.inputGate.clear();
     this.failConnection(protocolError('PAUSED_INPUT_TOO_LARGE', { max: this.options.maxPausedBytes }));
   }
@@ -661,8 +661,8 @@ export abstract class BaseDriver {
       throw new RangeError('reject() takes a 4xx or 5xx status');
     }
     return this.hub.run(() => {
-      if (this.#started || this.state.kind !== 'connecting') return false;
-      this.#started = true;
+      if (this.handshakeStarted || this.state.kind !== 'connecting') return false;
+      this.handshakeStarted = true;
       this.socket.write(errorResponse(status, message));
       this.finish(Close.ABNORMAL, message, false);
       return true;
@@ -721,9 +721,9 @@ export abstract class BaseDriver {
    * @internal
    */
   protected resumeInput(reason: number): void {
-    if (this.state.kind === 'closed' || this.#gate === null || !this.#gate.resume(reason)) return;
+    if (this.state.kind === 'closed' || this.gate === null || !this.gate.resume(reason)) return;
     this.onInputResumed();
-    if (!this.#started) {
+    if (!this.handshakeStarted) {
       const held = this.inputGate.take();
       if (held !== null) this.#holdBeforeStart(held);
     } else {
@@ -813,9 +813,9 @@ export abstract class BaseDriver {
     this.deadlines?.opened();
     // Nothing left to time: an idle connection need not keep its clock.
     if (this.deadlines?.doneAtOpen === true) this.deadlines = null;
-    const queue = this.#queue;
-    this.#queue = null;
-    this.#queuedBytes = 0;
+    const queue = this.queue;
+    this.queue = null;
+    this.queuedBytes = 0;
     if (queue !== null) {
       for (const item of queue) {
         const sent = this.#send(item);
@@ -835,14 +835,14 @@ export abstract class BaseDriver {
   protected finish(code: number, reason: string, wasClean: boolean): void {
     if (this.state.kind === 'closed') return;
     this.state = { kind: 'closed', code, reason, wasClean };
-    const queue = this.#queue;
-    this.#queue = null;
-    this.#earlyInputBytes = null;
+    const queue = this.queue;
+    this.queue = null;
+    this.earlyInputBytes = null;
     // A pause ends with the connection: nothing is held or delivered any
     // more, and the transport may be read to its end (a server waits for
     // the client's FIN, RFC 6455 §7.1.1), so `resume` tells it so.
     const wasPaused = this.inputPaused;
-    this.#gate = null;
+    this.gate = null;
     this.deadlines?.stop();
     this.deadlines = null;
     this.onClosed();
@@ -871,17 +871,17 @@ export abstract class BaseDriver {
   }
 
   #receive(chunk: Uint8Array | null): void {
-    if (this.#reading) {
-      if (chunk !== null) (this.#heldInput ??= []).push(chunk);
+    if (this.reading) {
+      if (chunk !== null) (this.heldInput ??= []).push(chunk);
       return;
     }
-    this.#reading = true;
+    this.reading = true;
     try {
       if (chunk !== null) this.#read(chunk);
       this.#readHeldInput();
     } finally {
-      this.#heldInput = null;
-      this.#reading = false;
+      this.heldInput = null;
+      this.reading = false;
     }
   }
 
@@ -893,21 +893,21 @@ export abstract class BaseDriver {
 
   /**
    * Reads, in order, input a pause held back and chunks that arrived while
-   * another was read; the caller has set #reading. While paused, chunks
+   * another was read; the caller has set reading. While paused, chunks
    * join the gate, behind what it already holds.
    */
   #readHeldInput(): void {
     let i = 0;
     while (this.state.kind !== 'closed') {
       if (!this.inputPaused) {
-        const fromGate = this.#gate?.take() ?? null;
+        const fromGate = this.gate?.take() ?? null;
         if (fromGate !== null) {
           this.#read(fromGate);
           continue;
         }
       }
       // A listener may add to the list while it is read: the loop reaches it.
-      const held = this.#heldInput;
+      const held = this.heldInput;
       if (held === null || i >= held.length) return;
       const chunk = held[i++]!;
       if (this.inputPaused) this.holdWhilePaused(chunk);
@@ -921,9 +921,9 @@ export abstract class BaseDriver {
         return this.#send(item);
       case 'connecting':
         // Counted with its entry's overhead, so empty messages are bounded too.
-        if (this.#queuedBytes + size + QUEUED_ENTRY_OVERHEAD > this.options.maxQueuedBytes) return false;
-        this.#queuedBytes += size + QUEUED_ENTRY_OVERHEAD;
-        (this.#queue ??= []).push(item);
+        if (this.queuedBytes + size + QUEUED_ENTRY_OVERHEAD > this.options.maxQueuedBytes) return false;
+        this.queuedBytes += size + QUEUED_ENTRY_OVERHEAD;
+        (this.queue ??= []).push(item);
         return true;
       default:
         return false;

@@ -30,7 +30,7 @@ import { draftProtocolFor, draftVersionFor } from './select-server-driver.js';
 export class DraftServerDriver extends HybiHttpServerDriver {
   // The draft's part once the request names a draft; null before the
   // request is known, and for an RFC 6455 request.
-  #draft: DraftProtocol | null = null;
+  private draft: DraftProtocol | null = null;
 
   /**
    * Made by `Driver.server` (`request` null: read from the input) and
@@ -40,21 +40,21 @@ export class DraftServerDriver extends HybiHttpServerDriver {
    */
   constructor(socket: Socket, options: ResolvedOptions, request: HandshakeRequest | null) {
     super(socket, options, request);
-    if (request !== null) this.#takeDraft(request);
+    if (request !== null) this.takeDraft(request);
   }
 
   /** The protocol version: `hixie-75` or `hixie-76` for a draft, else as RFC 6455's. */
   override get version(): string {
-    return this.#draft?.version ?? super.version;
+    return this.draft?.version ?? super.version;
   }
 
   override get retainedBytes(): number {
-    return super.retainedBytes + (this.#draft?.retainedBytes ?? 0);
+    return super.retainedBytes + (this.draft?.retainedBytes ?? 0);
   }
 
   /** As {@link BaseDriver.setHeader}; once a draft is chosen, its Origin, Location and Protocol headers are refused too. */
   override setHeader(name: string, value: string | number): void {
-    this.#draft?.checkHeader(name);
+    this.draft?.checkHeader(name);
     super.setHeader(name, value);
   }
 
@@ -62,7 +62,7 @@ export class DraftServerDriver extends HybiHttpServerDriver {
 
   /** As {@link BaseDriver.binary}; always false once a draft is chosen. */
   override binary(message: Uint8Array | ArrayBuffer | ArrayBufferView, done?: SendCallback): boolean {
-    return this.#draft === null && super.binary(message, done);
+    return this.draft === null && super.binary(message, done);
   }
 
   /**
@@ -71,85 +71,85 @@ export class DraftServerDriver extends HybiHttpServerDriver {
    * gets an error when the connection opens.
    */
   override ping(message?: string | Uint8Array, callback?: PingCallback): boolean {
-    return this.#draft === null && super.ping(message, callback);
+    return this.draft === null && super.ping(message, callback);
   }
 
   /** As {@link BaseDriver.pong}; always false once a draft is chosen. */
   override pong(message?: string | Uint8Array): boolean {
-    return this.#draft === null && super.pong(message);
+    return this.draft === null && super.pong(message);
   }
 
   /** @internal As `HybiDriver.mayStartMessage`; false on a draft, which streams nothing. */
   override mayStartMessage(): boolean {
-    return this.#draft === null && super.mayStartMessage();
+    return this.draft === null && super.mayStartMessage();
   }
 
   /** The request is in: the draft it names, if any, takes over the protocol. */
   protected override requestArrived(request: HandshakeRequest): void {
-    this.#takeDraft(request);
+    this.takeDraft(request);
   }
 
-  #takeDraft(request: HandshakeRequest): void {
+  private takeDraft(request: HandshakeRequest): void {
     // Most requests are RFC 6455's: no URL or host is made for them.
     if (draftVersionFor(request) === null) return;
     const draft = draftProtocolFor(request, this.urlOf(request), this.options, new DraftServerDriver.#Host(this));
     if (draft === null) return;
-    this.#draft = draft;
+    this.draft = draft;
     draft.holdRest = this.inputPaused;
     // A header set before the request named the draft may be one the draft
     // writes itself: the caller's mistake, reported once parse() is done
     // (the draft leaves it out of its response).
-    for (const [name] of this.#extraHeaders()) this.hub.call(() => draft.checkHeader(name));
+    for (const [name] of this.extraHeaders()) this.hub.call(() => draft.checkHeader(name));
   }
 
   /** The headers added with `setHeader()`; made only if there are any (most connections add none). */
-  #extraHeaders(): ReadonlyArray<readonly [string, string]> {
+  private extraHeaders(): ReadonlyArray<readonly [string, string]> {
     return this.outgoingHeaderLines === '' ? [] : this.outgoingHeaders.entries();
   }
 
   // --- the protocol hooks: the draft's once chosen, else RFC 6455's ---
 
   protected override registerExtension(extension: Extension): boolean {
-    return this.#draft === null && super.registerExtension(extension);
+    return this.draft === null && super.registerExtension(extension);
   }
 
   protected override handshake(): boolean {
-    return this.#draft === null ? super.handshake() : this.#draft.handshake(this.#extraHeaders());
+    return this.draft === null ? super.handshake() : this.draft.handshake(this.extraHeaders());
   }
 
   protected override receive(bytes: Uint8Array): Uint8Array | void {
-    return this.#draft === null ? super.receive(bytes) : this.#draft.receive(bytes);
+    return this.draft === null ? super.receive(bytes) : this.draft.receive(bytes);
   }
 
   protected override onInputPaused(): void {
     super.onInputPaused();
-    if (this.#draft !== null) this.#draft.holdRest = true;
+    if (this.draft !== null) this.draft.holdRest = true;
   }
 
   protected override onInputResumed(): void {
     super.onInputResumed();
-    if (this.#draft !== null) this.#draft.holdRest = false;
+    if (this.draft !== null) this.draft.holdRest = false;
   }
 
   protected override sendText(message: string | Uint8Array): boolean {
-    return this.#draft === null ? super.sendText(message) : this.#draft.sendText(message);
+    return this.draft === null ? super.sendText(message) : this.draft.sendText(message);
   }
 
   protected override sendBinary(message: Uint8Array): boolean {
-    return this.#draft === null && super.sendBinary(message);
+    return this.draft === null && super.sendBinary(message);
   }
 
   protected override sendPreparedFrame(message: PreparedMessage): boolean {
-    if (this.#draft === null) return super.sendPreparedFrame(message);
-    return message.text !== null && this.#draft.sendText(message.text);
+    if (this.draft === null) return super.sendPreparedFrame(message);
+    return message.text !== null && this.draft.sendText(message.text);
   }
 
   protected override sendPing(message: Uint8Array, callback: (() => void) | undefined): boolean {
-    return this.#draft === null && super.sendPing(message, callback);
+    return this.draft === null && super.sendPing(message, callback);
   }
 
   protected override sendPong(message: Uint8Array): boolean {
-    return this.#draft === null && super.sendPong(message);
+    return this.draft === null && super.sendPong(message);
   }
 
   // close()'s code and reason are checked by RFC 6455's rule (checkClose)
@@ -157,19 +157,19 @@ export class DraftServerDriver extends HybiHttpServerDriver {
   // before the head must not be accepted once the head names a draft.
 
   protected override closeOpenConnection(code: number, reason: string): void {
-    if (this.#draft === null) super.closeOpenConnection(code, reason);
-    else this.#draft.closeOpenConnection(code, reason);
+    if (this.draft === null) super.closeOpenConnection(code, reason);
+    else this.draft.closeOpenConnection(code, reason);
   }
 
   protected override sendFailure(error: ProtocolError, prior: ConnectionState): void {
     // Failing a draft connection sends nothing: the transport is simply ended.
-    if (this.#draft === null) super.sendFailure(error, prior);
-    else this.#draft.stop();
+    if (this.draft === null) super.sendFailure(error, prior);
+    else this.draft.stop();
   }
 
   protected override onClosed(): void {
     super.onClosed();
-    this.#draft?.stop();
+    this.draft?.stop();
   }
 
   // What the draft's part may do to this driver (DraftHost): one small

@@ -60,26 +60,26 @@ export abstract class FramingDriver extends HybiDriver {
   readonly version = 'hybi-13';
   /** Which end this driver is: `'client'` masks every frame it sends (RFC 6455 §5.3), `'server'` never does and, unless `requireMasking` is off, refuses unmasked frames (§5.1). */
   abstract override readonly role: FramingRole;
-  #started = false;
-  #negotiated = false;
+  private hasStarted = false;
+  private hasNegotiated = false;
 
   /** True once `start()` has been called. */
   protected get started(): boolean {
-    return this.#started;
+    return this.hasStarted;
   }
 
   /** True once the headers were computed: the extensions and headers are then fixed. */
   protected get negotiated(): boolean {
-    return this.#negotiated;
+    return this.hasNegotiated;
   }
 
   /** Records that the handshake headers were made (or refused): no more headers or extensions. */
   protected markNegotiated(): void {
-    this.#negotiated = true;
+    this.hasNegotiated = true;
   }
 
   override start(): boolean {
-    this.#started = true;
+    this.hasStarted = true;
     return super.start();
   }
 
@@ -89,7 +89,7 @@ export abstract class FramingDriver extends HybiDriver {
    * throws on a header HTTP/2 forbids (`connection`, `keep-alive`, …).
    */
   override setHeader(name: string, value: string | number): void {
-    if (this.#negotiated) throw new Error('setHeader() must be called before the handshake headers are made');
+    if (this.hasNegotiated) throw new Error('setHeader() must be called before the handshake headers are made');
     if (typeof name === 'string' && CONNECTION_SPECIFIC_HEADERS.has(name.toLowerCase())) {
       throw new TypeError(`header ${name} is connection-specific and not allowed in HTTP/2 (RFC 9113 §8.2.2)`);
     }
@@ -98,7 +98,7 @@ export abstract class FramingDriver extends HybiDriver {
 
   /** As {@link BaseDriver.addExtension}; call before `respond()`/`requestHeaders()`. */
   override addExtension(extension: Extension): boolean {
-    if (this.#negotiated) throw new Error('addExtension() must be called before the handshake headers are made');
+    if (this.hasNegotiated) throw new Error('addExtension() must be called before the handshake headers are made');
     return super.addExtension(extension);
   }
 
@@ -147,15 +147,15 @@ export class FramingServerDriver extends FramingDriver {
     this.markNegotiated();
     return this.hub.run(() => {
       const fields = readHeaderFields(request, this.options);
-      if (fields instanceof ProtocolError) return this.#refuse(fields.code === 'HANDSHAKE_BAD_REQUEST' ? 400 : 431, fields);
+      if (fields instanceof ProtocolError) return this.refuse(fields.code === 'HANDSHAKE_BAD_REQUEST' ? 400 : 431, fields);
       this.headers = fields;
       const handshake = handshakeRequestOf(fields);
       this.env = rackEnvFor(handshake);
       this.url ??= websocketUrlFor(handshake);
       const fault = checkExtendedConnectRequest(fields);
-      if (fault !== null) return this.#refuse(fault.status, fault.error);
+      if (fault !== null) return this.refuse(fault.status, fault.error);
       const negotiated = this.negotiateOffers(fields['sec-websocket-protocol'], fields['sec-websocket-extensions']);
-      if ('error' in negotiated) return this.#refuse(negotiated.status, negotiated.error);
+      if ('error' in negotiated) return this.refuse(negotiated.status, negotiated.error);
       return {
         status: 200,
         headers: extendedConnectResponseHeaders(this.protocol, negotiated.extensions, this.outgoingHeaders),
@@ -164,7 +164,7 @@ export class FramingServerDriver extends FramingDriver {
     });
   }
 
-  #refuse(status: number, error: ProtocolError): FramingResponse {
+  private refuse(status: number, error: ProtocolError): FramingResponse {
     // RFC 6455 §4.4: tell the client which version we speak. (426, the
     // HTTP/1.1 status, asks for an Upgrade, which HTTP/2 does not have.)
     const headers: HeaderFields =
@@ -186,7 +186,7 @@ export class FramingClientDriver extends FramingDriver {
   statusCode: number | null = null;
   /** The response's header fields by lower-case name, once `acceptResponse()` has them. */
   headers: HeaderFields = createHeaderFields();
-  #awaitingResponse = false;
+  private awaitingResponse = false;
 
   /**
    * Made by `framingDriver(socket, 'client')`, which checks the options; use that.
@@ -214,7 +214,7 @@ export class FramingClientDriver extends FramingDriver {
     if (this.started) throw new Error('requestHeaders() must be called before start()');
     this.markNegotiated();
     const headers = extendedConnectRequestHeaders(this.target, this.options.protocols, this.offerExtensions(), this.outgoingHeaders);
-    this.#awaitingResponse = true;
+    this.awaitingResponse = true;
     return headers;
   }
 
@@ -226,8 +226,8 @@ export class FramingClientDriver extends FramingDriver {
    * 1010, since the server already considers the connection open).
    */
   acceptResponse(response: Http2HeaderInput): boolean {
-    if (!this.#awaitingResponse) throw new Error('acceptResponse() reads the answer to requestHeaders(): call that first, and this once');
-    this.#awaitingResponse = false;
+    if (!this.awaitingResponse) throw new Error('acceptResponse() reads the answer to requestHeaders(): call that first, and this once');
+    this.awaitingResponse = false;
     return this.hub.run(() => {
       if (this.state.kind === 'closed') return false;
       const fields = readHeaderFields(response, this.options);
@@ -257,14 +257,14 @@ export class FramingClientDriver extends FramingDriver {
   abortHandshake(reason: string, cause?: unknown): boolean {
     return this.hub.run(() => {
       if (this.state.kind !== 'connecting') return false;
-      this.#awaitingResponse = false;
+      this.awaitingResponse = false;
       this.failHandshake(protocolError('HANDSHAKE_REJECTED', { detail: reason }, cause === undefined ? undefined : { cause }));
       return true;
     });
   }
 
   override start(): boolean {
-    if (this.#awaitingResponse) throw new Error('the request is out: pass the response to acceptResponse(), which starts the connection');
+    if (this.awaitingResponse) throw new Error('the request is out: pass the response to acceptResponse(), which starts the connection');
     return super.start();
   }
 

@@ -28,10 +28,10 @@ import { HybiServerBase } from './hybi-server-driver.js';
 /** RFC 6455 server driver that parses the HTTP request itself; see the module comment. */
 export class HybiHttpServerDriver extends HybiServerBase<HandshakeRequest | null> {
   // The request head as it arrives; null once it is in (or the driver closed).
-  #head: RequestHeadParser | null;
+  private headParser: RequestHeadParser | null;
   // Input after the request head, while `connect` listeners run: read once
-  // they return (see #readHead()).
-  #afterHead: Uint8Array[] | null = null;
+  // they return (see readHead()).
+  private afterHead: Uint8Array[] | null = null;
 
   /**
    * Made by `Driver.server`, which checks the options; use that. Given the
@@ -41,7 +41,7 @@ export class HybiHttpServerDriver extends HybiServerBase<HandshakeRequest | null
    */
   constructor(socket: Socket, options: ResolvedOptions, request: HandshakeRequest | null = null) {
     super(request, socket, options);
-    this.#head = request === null ? new RequestHeadParser(options) : null;
+    this.headParser = request === null ? new RequestHeadParser(options) : null;
   }
 
   /** The request as a Rack-style env; null until `connect`. */
@@ -61,13 +61,13 @@ export class HybiHttpServerDriver extends HybiServerBase<HandshakeRequest | null
 
   /** Bytes of received input held: a partial request head, then as {@link BaseDriver.retainedBytes}. */
   override get retainedBytes(): number {
-    return super.retainedBytes + (this.#head?.retainedBytes ?? 0);
+    return super.retainedBytes + (this.headParser?.retainedBytes ?? 0);
   }
 
   /** Feeds received bytes: first the request head, then frames. */
   override parse(bytes: Uint8Array): void {
-    if (this.#head !== null) this.hub.run(() => this.#readHead(bytes));
-    else if (this.#afterHead !== null) this.#afterHead.push(bytes);
+    if (this.headParser !== null) this.hub.run(() => this.readHead(bytes));
+    else if (this.afterHead !== null) this.afterHead.push(bytes);
     else super.parse(bytes);
   }
 
@@ -83,7 +83,7 @@ export class HybiHttpServerDriver extends HybiServerBase<HandshakeRequest | null
 
   /** As {@link BaseDriver.resume}; before the request arrived, the input held is read as the head. */
   override resume(): void {
-    if (this.#head === null) {
+    if (this.headParser === null) {
       super.resume();
       return;
     }
@@ -98,7 +98,7 @@ export class HybiHttpServerDriver extends HybiServerBase<HandshakeRequest | null
 
   protected override onClosed(): void {
     super.onClosed();
-    this.#head = null;
+    this.headParser = null;
   }
 
   /**
@@ -108,12 +108,12 @@ export class HybiHttpServerDriver extends HybiServerBase<HandshakeRequest | null
    */
   protected requestArrived(_request: HandshakeRequest): void {}
 
-  #readHead(bytes: Uint8Array): void {
-    const head = this.#head;
+  private readHead(bytes: Uint8Array): void {
+    const head = this.headParser;
     if (head === null || this.state.kind === 'closed') return;
     const result = this.readRequestHead(head, bytes);
     if (result === null) return;
-    this.#head = null;
+    this.headParser = null;
     const request = requestFromHead(result.head);
     this.request = request;
     this.requestArrived(request);
@@ -122,11 +122,11 @@ export class HybiHttpServerDriver extends HybiServerBase<HandshakeRequest | null
     // input held before start() (which maxLength bounds). Input a
     // listener passes to parse() meanwhile queues behind them.
     const afterHead: Uint8Array[] = result.rest.length > 0 ? [result.rest] : [];
-    this.#afterHead = afterHead;
+    this.afterHead = afterHead;
     try {
       this.hub.emit('connect', {});
     } finally {
-      this.#afterHead = null;
+      this.afterHead = null;
     }
     for (const chunk of afterHead) super.parse(chunk);
   }

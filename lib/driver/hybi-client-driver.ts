@@ -33,12 +33,12 @@ export class HybiClientDriver extends HybiDriver {
   /** The parsed target URL (host, port, secure) for transports and proxies. */
   readonly target: WebSocketUrl;
 
-  readonly #key = generateKey();
-  #response: ResponseHeadParser | null;
-  #proxy: Tunnel | null = null;
+  private readonly key = generateKey();
+  private responseParser: ResponseHeadParser | null;
+  private proxy: Tunnel | null = null;
   // With a proxy, the handshake waits for the tunnel: 'held' if start()
   // came first, sent once the proxy's connect listeners have run.
-  #tunnel: 'direct' | 'waiting' | 'held' | 'open' = 'direct';
+  private tunnel: 'direct' | 'waiting' | 'held' | 'open' = 'direct';
 
   /**
    * Made by `Driver.client`, which checks the options; use that.
@@ -50,12 +50,12 @@ export class HybiClientDriver extends HybiDriver {
     if (socket.url === undefined) throw new TypeError('a client socket needs a url (ws: or wss:)');
     this.target = parseWebSocketUrl(socket.url);
     this.url = this.target.href;
-    this.#response = new ResponseHeadParser(options);
+    this.responseParser = new ResponseHeadParser(options);
   }
 
   /** Received bytes the driver holds: a partial response head, a partial message. */
   override get retainedBytes(): number {
-    return super.retainedBytes + (this.#response?.retainedBytes ?? 0);
+    return super.retainedBytes + (this.responseParser?.retainedBytes ?? 0);
   }
 
   /**
@@ -67,25 +67,25 @@ export class HybiClientDriver extends HybiDriver {
    * @internal
    */
   useTunnel<P extends Tunnel>(make: (link: ProxyLink) => P): P {
-    if (this.#tunnel !== 'direct') throw new Error('this driver already has a proxy');
+    if (this.tunnel !== 'direct') throw new Error('this driver already has a proxy');
     const proxy = make({
       target: this.target,
       socket: this.socket,
       limits: this.options,
       // ws: the tunnel carries our stream; wss: TLS sits between.
       forward: this.target.secure ? null : (bytes) => this.parse(bytes),
-      opened: () => this.#tunnelOpened(),
+      opened: () => this.tunnelOpened(),
       failed: (error) => this.hub.run(() => this.failConnection(error)),
     });
-    this.#proxy = proxy;
-    this.#tunnel = 'waiting';
+    this.proxy = proxy;
+    this.tunnel = 'waiting';
     return proxy;
   }
 
   protected handshake(): boolean {
     // Never before the tunnel: for wss: it would go to the proxy in clear.
-    if (this.#tunnel === 'waiting') {
-      this.#tunnel = 'held';
+    if (this.tunnel === 'waiting') {
+      this.tunnel = 'held';
       return true;
     }
     let offer: string | null;
@@ -98,19 +98,19 @@ export class HybiClientDriver extends HybiDriver {
       this.failConnection(protocolError('EXTENSION_ERROR', { detail: `extension negotiation failed: ${message}` }, { cause }));
       return false;
     }
-    const head = clientRequestHead(this.target, this.#key, this.options.protocols, offer, this.outgoingHeaders);
+    const head = clientRequestHead(this.target, this.key, this.options.protocols, offer, this.outgoingHeaders);
     this.socket.write(encodeHead(head));
     return true;
   }
 
   /** @internal Bytes after `start()`: the response head, then frames; returns what a pause left unread. */
   protected override receive(bytes: Uint8Array): Uint8Array | void {
-    const response = this.#response;
+    const response = this.responseParser;
     // What the parser leaves unread when a listener pauses is handed back.
     if (response === null) return this.parser.push(bytes);
     const result = response.push(bytes);
     if (result.kind === 'incomplete') return;
-    this.#response = null;
+    this.responseParser = null;
     if (result.kind === 'error') {
       this.failHandshake(result.error);
       return;
@@ -118,7 +118,7 @@ export class HybiClientDriver extends HybiDriver {
     const head = result.head;
     this.statusCode = head.statusCode;
     this.headers = head.headers;
-    const accepted = checkHandshakeResponse(head, this.#key, this.options.protocols);
+    const accepted = checkHandshakeResponse(head, this.key, this.options.protocols);
     if (accepted instanceof ProtocolError) {
       this.failHandshake(accepted);
       return;
@@ -137,12 +137,12 @@ export class HybiClientDriver extends HybiDriver {
   /** @internal The connection closed: a proxy still opening its tunnel is told the transport ended. */
   protected override onClosed(): void {
     super.onClosed();
-    this.#proxy?.transportClosed();
+    this.proxy?.transportClosed();
   }
 
-  #tunnelOpened(): void {
-    const held = this.#tunnel === 'held';
-    this.#tunnel = 'open';
+  private tunnelOpened(): void {
+    const held = this.tunnel === 'held';
+    this.tunnel = 'open';
     if (held && this.state.kind === 'connecting') this.handshake();
   }
 

@@ -28,8 +28,8 @@ export abstract class HybiServerBase<Request extends HandshakeRequest | null> ex
    */
   protected request: Request;
   // The env and URL, built on first access: most servers never read them.
-  #env: RackEnv | null = null;
-  #url: string | null;
+  private rackEnv: RackEnv | null = null;
+  private requestUrl: string | null;
 
   /**
    * Made through the concrete drivers, which the `Driver` factories create;
@@ -40,7 +40,7 @@ export abstract class HybiServerBase<Request extends HandshakeRequest | null> ex
   constructor(request: Request, socket: Socket, options: ResolvedOptions) {
     super('server', socket, options);
     this.request = request;
-    this.#url = socket.url !== undefined ? String(socket.url) : null;
+    this.requestUrl = socket.url !== undefined ? String(socket.url) : null;
   }
 
   /** `hybi-13`, or `hybi-7`/`hybi-8` for those drafts' clients; '' until the request is known. */
@@ -57,7 +57,7 @@ export abstract class HybiServerBase<Request extends HandshakeRequest | null> ex
    * @internal
    */
   protected envOf(request: HandshakeRequest): RackEnv {
-    return (this.#env ??= rackEnvFor(request));
+    return (this.rackEnv ??= rackEnvFor(request));
   }
 
   /**
@@ -66,7 +66,7 @@ export abstract class HybiServerBase<Request extends HandshakeRequest | null> ex
    * @internal
    */
   protected urlOf(request: HandshakeRequest): string {
-    return (this.#url ??= websocketUrlFor(request));
+    return (this.requestUrl ??= websocketUrlFor(request));
   }
 
   /** A server that has not answered by the handshake deadline answers 408. */

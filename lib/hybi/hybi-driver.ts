@@ -136,38 +136,38 @@ export abstract class HybiDriver extends BaseDriver {
   // held 0.45 KiB less, but the benchmark's passes on a fresh connection
   // ran 2-3 times slower (V8 deoptimized the hot path again and again,
   // "weak objects"); see bench/analysis.md.
-  readonly #reader: MessageReader;
+  private readonly reader: MessageReader;
   // Made on the first ping sent with a callback: an idle connection holds none.
-  #pingCallbacks: Map<string, Array<() => void>> | null = null;
-  #pendingPings = 0;
-  // Extensions added with addExtension(); #extensions is set only once the
+  private pingCallbacks: Map<string, Array<() => void>> | null = null;
+  private pendingPings = 0;
+  // Extensions added with addExtension(); agreedExtensions is set only once the
   // handshake made one active, and is what switches on the pipeline.
-  #extensionStack: ExtensionStack | null = null;
-  #extensions: ExtensionStack | null = null;
+  private extensionStack: ExtensionStack | null = null;
+  private agreedExtensions: ExtensionStack | null = null;
   // The extension session that compresses piece by piece, when streaming
   // goes through it (docs/flow-control.md).
-  #codec: PieceCodec | null = null;
+  private codec: PieceCodec | null = null;
   // Flow-control and streaming state, made on first need: an idle
   // connection holds none (see FlowState).
-  #flowState: FlowState | null = null;
+  private flowState: FlowState | null = null;
 
   static {
     // See PieceAccess: what startMessage() reaches of a driver, and only it.
     pieceAccess = {
-      flow: (driver) => driver.#flow,
-      flowState: (driver) => driver.#flowState,
-      extensions: (driver) => driver.#extensions,
-      codec: (driver) => driver.#codec,
+      flow: (driver) => driver.flow,
+      flowState: (driver) => driver.flowState,
+      extensions: (driver) => driver.agreedExtensions,
+      codec: (driver) => driver.codec,
       state: (driver) => driver.state.kind,
       hub: (driver) => driver.hub,
       sendFlow: (driver) => driver.sendFlow,
       writer: (driver) => driver.writer,
-      whole: (driver, opcode, data) => driver.#sendThroughExtensions(opcode, data),
+      whole: (driver, opcode, data) => driver.sendThroughExtensions(opcode, data),
       send: (driver, opcode, data) => (opcode === Opcode.TEXT ? driver.sendText(data) : driver.sendBinary(data as Uint8Array)),
       settle: (driver, done) => driver.settleWhenWritten(done),
       fail: (driver, error) => driver.failConnection(error),
-      mayWrite: (driver) => driver.#mayWritePipelined(),
-      written: (driver) => driver.#pipelineProgress(),
+      mayWrite: (driver) => driver.mayWritePipelined(),
+      written: (driver) => driver.pipelineProgress(),
     };
   }
 
@@ -181,13 +181,13 @@ export abstract class HybiDriver extends BaseDriver {
     super(socket, options);
     const sink = new HybiDriver.#ReaderSink(this);
     const streaming = options.streamMessages;
-    this.#reader = new MessageReader(sink, options.maxLength);
-    this.#reader.text = options.decodeText ? 'string' : 'bytes';
-    if (streaming) this.#reader.streaming = { sink, maxSize: options.maxStreamedMessageSize, compressed: false };
+    this.reader = new MessageReader(sink, options.maxLength);
+    this.reader.text = options.decodeText ? 'string' : 'bytes';
+    if (streaming) this.reader.streaming = { sink, maxSize: options.maxStreamedMessageSize, compressed: false };
     const trace = options.trace;
     // The tracer comes from the option's value, so this module does not
     // import the formatter (lib/frame/frame-trace.ts).
-    this.parser = new FrameParser(trace === null ? this.#reader : trace.reading(this.#reader), frameRulesFor(role, options));
+    this.parser = new FrameParser(trace === null ? this.reader : trace.reading(this.reader), frameRulesFor(role, options));
     // §5.3: a client masks every frame it sends; a server never does.
     // Through this.socket, which sees the transport's backpressure.
     this.writer =
@@ -197,12 +197,12 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   /** The flow-control and streaming state, made now if needed. */
-  get #flow(): FlowState {
-    return (this.#flowState ??= new FlowState());
+  private get flow(): FlowState {
+    return (this.flowState ??= new FlowState());
   }
 
   override get retainedBytes(): number {
-    return super.retainedBytes + this.parser.retainedBytes + this.#reader.retainedBytes + (this.#extensions?.retainedBytes ?? 0);
+    return super.retainedBytes + this.parser.retainedBytes + this.reader.retainedBytes + (this.agreedExtensions?.retainedBytes ?? 0);
   }
 
   protected receive(bytes: Uint8Array): Uint8Array | void {
@@ -218,10 +218,10 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   protected override onTransportDrained(): void {
-    const payload = this.#flowState?.pendingPong?.take() ?? null;
+    const payload = this.flowState?.pendingPong?.take() ?? null;
     if (payload === null) return;
     this.sendFlow.heldBytes -= payload.length;
-    if (this.state.kind === 'open') this.#sendFrame(Opcode.PONG, payload);
+    if (this.state.kind === 'open') this.sendFrame(Opcode.PONG, payload);
     this.resumeInput(PauseReason.PENDING_PONG);
   }
 
@@ -241,27 +241,27 @@ export abstract class HybiDriver extends BaseDriver {
    * UTF-8 on the way, §8.1). Input waits while the piece inflates, and the
    * inflater stops while the application has paused delivery.
    */
-  #inflatePiece(piece: Uint8Array, fin: boolean): void {
-    const codec = this.#codec!;
-    const flow = this.#flow;
+  private inflatePiece(piece: Uint8Array, fin: boolean): void {
+    const codec = this.codec!;
+    const flow = this.flow;
     if (flow.streamedType === 'text') flow.inflateText ??= new TextPieces(this.options.decodeText);
     this.pauseInput(PauseReason.INFLATING);
     codec.decompressPiece(
       piece,
       fin,
       this.options.maxStreamedMessageSize,
-      (bytes) => this.hub.run(() => this.#inflated(bytes)),
-      (error) => this.hub.run(() => this.#inflatedPiece(error, fin)),
+      (bytes) => this.hub.run(() => this.inflated(bytes)),
+      (error) => this.hub.run(() => this.inflatedPiece(error, fin)),
     );
   }
 
   /** Inflated bytes of a streamed message; false to stop the inflater (paused or over). */
-  #inflated(bytes: Uint8Array): boolean {
+  private inflated(bytes: Uint8Array): boolean {
     if (this.state.kind === 'closed') return false;
-    const text = this.#flow.inflateText;
+    const text = this.flow.inflateText;
     const data = text === null ? bytes : text.next(bytes, false);
     if (data === null) {
-      this.#flow.inflateText = null;
+      this.flow.inflateText = null;
       this.failConnection(protocolError('INVALID_UTF8', {}));
       return false;
     }
@@ -271,15 +271,15 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   /** A compressed piece is consumed: end the message after its last, then read on. */
-  #inflatedPiece(error: ProtocolError | null, fin: boolean): void {
+  private inflatedPiece(error: ProtocolError | null, fin: boolean): void {
     if (this.state.kind === 'closed') return;
     if (error !== null) {
       this.failConnection(error);
       return;
     }
     if (fin) {
-      const text = this.#flow.inflateText;
-      this.#flow.inflateText = null;
+      const text = this.flow.inflateText;
+      this.flow.inflateText = null;
       // Text must end on a character boundary; a decoder flushes what it held.
       const rest = text === null ? EMPTY : text.next(EMPTY, true);
       if (rest === null) {
@@ -293,43 +293,43 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   protected override onApplicationResume(): void {
-    this.#codec?.resumeOutput();
+    this.codec?.resumeOutput();
   }
 
   /** Queues a whole message behind the streamed one. */
-  #wait(opcode: number, data: string | Uint8Array): boolean {
+  private wait(opcode: number, data: string | Uint8Array): boolean {
     const item: WaitingMessage = { opcode, data, done: undefined };
-    const flow = this.#flow;
+    const flow = this.flow;
     (flow.waiting ??= []).push(item);
     flow.justQueued = item;
     return true;
   }
 
   protected override settleWhenWritten(done: SendCallback): void {
-    const queued = this.#flowState?.justQueued ?? null;
+    const queued = this.flowState?.justQueued ?? null;
     if (queued !== null) {
       // The message waits behind a streamed one: settled when it goes.
-      this.#flow.justQueued = null;
+      this.flow.justQueued = null;
       queued.done = done;
       return;
     }
-    if (this.#extensions === null) {
+    if (this.agreedExtensions === null) {
       super.settleWhenWritten(done);
       return;
     }
-    // The message just sent is number #pipelineSent - 1 in the pipeline.
-    const flow = this.#flow;
+    // The message just sent is number pipelineSent - 1 in the pipeline.
+    const flow = this.flow;
     const index = flow.pipelineSent - 1;
     if (flow.pipelineWritten > index) super.settleWhenWritten(done);
     else (flow.pipelineCallbacks ??= new Map()).set(index, done);
   }
 
   override get extensions(): readonly NegotiatedExtension[] {
-    return this.#extensions?.negotiated ?? NO_EXTENSIONS;
+    return this.agreedExtensions?.negotiated ?? NO_EXTENSIONS;
   }
 
   protected override registerExtension(extension: Extension): boolean {
-    (this.#extensionStack ??= new ExtensionStack(this.options.maxLength, this.options.decodeText)).add(extension);
+    (this.extensionStack ??= new ExtensionStack(this.options.maxLength, this.options.decodeText)).add(extension);
     return true;
   }
 
@@ -341,10 +341,10 @@ export abstract class HybiDriver extends BaseDriver {
    * SyntaxError on a malformed offer.
    */
   protected respondToExtensions(offer: string | undefined): string | null {
-    const stack = this.#extensionStack;
+    const stack = this.extensionStack;
     if (stack === null) return null;
     const header = stack.respond(offer);
-    this.#useExtensions(stack);
+    this.useExtensions(stack);
     return header;
   }
 
@@ -388,7 +388,7 @@ export abstract class HybiDriver extends BaseDriver {
 
   /** Client: the Sec-WebSocket-Extensions offer, or null. */
   protected offerExtensions(): string | null {
-    return this.#extensionStack?.offer() ?? null;
+    return this.extensionStack?.offer() ?? null;
   }
 
   /**
@@ -397,7 +397,7 @@ export abstract class HybiDriver extends BaseDriver {
    * offered fails the connection).
    */
   protected acceptExtensions(header: string | undefined): ProtocolError | null {
-    const stack = this.#extensionStack;
+    const stack = this.extensionStack;
     if (stack === null) {
       if (header === undefined || header.trim() === '') return null;
       return protocolError('HANDSHAKE_BAD_EXTENSION', {
@@ -405,7 +405,7 @@ export abstract class HybiDriver extends BaseDriver {
       });
     }
     const error = stack.accept(header);
-    if (error === null) this.#useExtensions(stack);
+    if (error === null) this.useExtensions(stack);
     return error;
   }
 
@@ -415,23 +415,23 @@ export abstract class HybiDriver extends BaseDriver {
    * (1010, §7.4.1) before the connection ends.
    */
   protected failExtensionNegotiation(error: ProtocolError): void {
-    this.#writeClose(error.closeCode, this.#failureReason(error));
+    this.writeClose(error.closeCode, this.failureReason(error));
     this.failConnection(error);
   }
 
-  #useExtensions(stack: ExtensionStack): void {
+  private useExtensions(stack: ExtensionStack): void {
     if (!stack.active) return;
-    this.#extensions = stack;
+    this.agreedExtensions = stack;
     // §5.2: RSV bits are allowed where an active extension claims them.
     this.parser.allowedRsv = stack.allowedRsv;
     // Text is validated after the extensions have decoded it.
-    this.#reader.text = 'raw';
+    this.reader.text = 'raw';
     // Streamed messages go through the extension piece by piece only if it
     // is the only one and can (wsdriver's own permessage-deflate); else whole.
     const codec = stack.pieceCodec;
     if (codec !== null) {
-      this.#codec = codec;
-      const streaming = this.#reader.streaming;
+      this.codec = codec;
+      const streaming = this.reader.streaming;
       if (streaming !== null) streaming.compressed = true;
     }
   }
@@ -447,11 +447,11 @@ export abstract class HybiDriver extends BaseDriver {
     }
 
     onMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
-      this.#driver.#onMessage(opcode, rsv, data);
+      this.#driver.onMessage(opcode, rsv, data);
     }
 
     onControl(opcode: number, payload: Uint8Array): void {
-      this.#driver.#onControl(opcode, payload);
+      this.#driver.onControl(opcode, payload);
     }
 
     onReadError(error: ProtocolError): void {
@@ -459,12 +459,12 @@ export abstract class HybiDriver extends BaseDriver {
     }
 
     onMessageStart(type: 'text' | 'binary'): void {
-      this.#driver.#flow.streamedType = type;
+      this.#driver.flow.streamedType = type;
       this.#driver.hub.emit('messagestart', { type });
     }
 
     onCompressedPiece(piece: Uint8Array, fin: boolean): void {
-      this.#driver.#inflatePiece(piece, fin);
+      this.#driver.inflatePiece(piece, fin);
     }
 
     onMessagePiece(data: string | Uint8Array): void {
@@ -478,26 +478,26 @@ export abstract class HybiDriver extends BaseDriver {
 
   // --- what the reader assembled ---
 
-  #onMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
-    const extensions = this.#extensions;
+  private onMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
+    const extensions = this.agreedExtensions;
     if (extensions === null) {
       this.hub.emit('message', { data, type: opcode === Opcode.TEXT ? 'text' : 'binary' });
       return;
     }
     // With extensions, the reader hands over every message as bytes.
-    extensions.incoming(opcode, rsv, data as Uint8Array, (result, text) => this.hub.run(() => this.#decoded(result, text)));
+    extensions.incoming(opcode, rsv, data as Uint8Array, (result, text) => this.hub.run(() => this.decoded(result, text)));
   }
 
-  #onControl(opcode: number, payload: Uint8Array): void {
+  private onControl(opcode: number, payload: Uint8Array): void {
     if (opcode === Opcode.CLOSE) {
-      this.#receivedClose(payload);
+      this.receivedClose(payload);
     } else if (opcode === Opcode.PING) {
       this.hub.emit('ping', { data: payload });
-      if (this.options.autoPong && this.state.kind === 'open') this.#answerPing(payload);
+      if (this.options.autoPong && this.state.kind === 'open') this.answerPing(payload);
     } else {
       this.deadlines?.pongReceived();
       this.hub.emit('pong', { data: payload });
-      this.#runPingCallbacks(payload);
+      this.runPingCallbacks(payload);
     }
   }
 
@@ -508,14 +508,14 @@ export abstract class HybiDriver extends BaseDriver {
 
   protected sendText(message: string | Uint8Array): boolean {
     if (this.state.kind !== 'open') return false;
-    const flow = this.#flowState;
+    const flow = this.flowState;
     const bytes = typeof message !== 'string';
     if (flow !== null) {
       flow.justQueued = null;
       // Bytes copied, as binary()'s below.
-      if (flow.outgoing !== null) return this.#wait(Opcode.TEXT, bytes ? copyBytes(message) : message);
+      if (flow.outgoing !== null) return this.wait(Opcode.TEXT, bytes ? copyBytes(message) : message);
     }
-    if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.TEXT, bytes ? copyBytes(message) : textEncoder.encode(message));
+    if (this.agreedExtensions !== null) return this.sendThroughExtensions(Opcode.TEXT, bytes ? copyBytes(message) : textEncoder.encode(message));
     // Already UTF-8 (checked by text()): framed as binary() frames, with the text opcode.
     if (bytes) this.writer.message(Opcode.TEXT, 0, message);
     else this.writer.text(message);
@@ -524,15 +524,15 @@ export abstract class HybiDriver extends BaseDriver {
 
   protected sendBinary(message: Uint8Array): boolean {
     if (this.state.kind !== 'open') return false;
-    const flow = this.#flowState;
+    const flow = this.flowState;
     if (flow !== null) {
       flow.justQueued = null;
       // Copied: the caller may reuse its buffer before the streamed message ends.
-      if (flow.outgoing !== null) return this.#wait(Opcode.BINARY, copyBytes(message));
+      if (flow.outgoing !== null) return this.wait(Opcode.BINARY, copyBytes(message));
     }
     // Copied: the pipeline may read it after binary() returns, and the
     // caller is free to reuse its buffer by then.
-    if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.BINARY, copyBytes(message));
+    if (this.agreedExtensions !== null) return this.sendThroughExtensions(Opcode.BINARY, copyBytes(message));
     this.writer.message(Opcode.BINARY, 0, message);
     return true;
   }
@@ -540,9 +540,9 @@ export abstract class HybiDriver extends BaseDriver {
   /** The shared frame as it is, where this connection can write it; see {@link PreparedMessage}. */
   protected override sendPreparedFrame(message: PreparedMessage): boolean {
     if (this.state.kind !== 'open') return false;
-    if (this.#extensions !== null) {
+    if (this.agreedExtensions !== null) {
       // The extension may share one encoded form across connections (see ExtensionMessage.prepared).
-      return this.#sendThroughExtensions(message.opcode, message.payload, message);
+      return this.sendThroughExtensions(message.opcode, message.payload, message);
     }
     // A client masks with its own key; a traced connection reports each frame as it encodes it.
     if (this.role !== 'server' || message.payload.length > this.options.fragmentSize || this.options.trace !== null) {
@@ -555,25 +555,25 @@ export abstract class HybiDriver extends BaseDriver {
   protected sendPing(message: Uint8Array, callback: (() => void) | undefined): boolean {
     if (this.state.kind !== 'open') return false;
     if (callback !== undefined) {
-      if (this.#pendingPings >= this.options.maxPendingPings) return false;
+      if (this.pendingPings >= this.options.maxPendingPings) return false;
       const key = payloadKey(message);
-      const callbacks = (this.#pingCallbacks ??= new Map());
+      const callbacks = (this.pingCallbacks ??= new Map());
       const list = callbacks.get(key);
       if (list === undefined) callbacks.set(key, [callback]);
       else list.push(callback);
-      this.#pendingPings++;
+      this.pendingPings++;
     }
-    this.#sendFrame(Opcode.PING, message);
+    this.sendFrame(Opcode.PING, message);
     return true;
   }
 
   protected sendPong(message: Uint8Array): boolean {
-    return this.#sendFrame(Opcode.PONG, message);
+    return this.sendFrame(Opcode.PONG, message);
   }
 
   protected checkClose(code: number, reason: string): void {
     // Throws a RangeError for a code that may not be sent or a long reason.
-    this.#encodeClose(code, reason);
+    this.encodeClose(code, reason);
   }
 
   // --- the closing handshake: one method per move ---
@@ -583,12 +583,12 @@ export abstract class HybiDriver extends BaseDriver {
     // Messages already accepted by text()/binary() go out first (§5.5.1:
     // nothing may follow the close frame, so they could not go after it).
     // Compressed pieces of a streamed message still in the codec count as in the pipeline.
-    const held = this.#extensions !== null && (!this.#extensions.outgoingIdle || (this.#flowState?.codecPending ?? 0) > 0);
+    const held = this.agreedExtensions !== null && (!this.agreedExtensions.outgoingIdle || (this.flowState?.codecPending ?? 0) > 0);
     // Closing before the frame is written: a synchronous transport may feed
     // the peer's answer back into parse() from inside write(), and that
     // answer must not be answered with a second close frame (§5.5.1).
     this.enterClosing({ kind: 'closing', by: 'us', ours: { code, reason }, oursSent: !held, theirs: null });
-    if (!held) this.#writeClose(code, reason);
+    if (!held) this.writeClose(code, reason);
   }
 
   /**
@@ -599,12 +599,12 @@ export abstract class HybiDriver extends BaseDriver {
   protected sendFailure(error: ProtocolError, prior: ConnectionState): void {
     const oursSent = prior.kind === 'closing' && prior.by === 'us' && prior.oursSent;
     if ((prior.kind === 'open' || prior.kind === 'closing') && !oursSent) {
-      this.#writeClose(error.closeCode, this.#failureReason(error));
+      this.writeClose(error.closeCode, this.failureReason(error));
     }
   }
 
   /** The peer's close frame: completes the closing handshake, or is held (closing) while the pipeline is busy. */
-  #receivedClose(payload: Uint8Array): void {
+  private receivedClose(payload: Uint8Array): void {
     const theirs = (this.options.compat?.readClose ?? parseClosePayload)(payload);
     if (theirs instanceof ProtocolError) {
       this.failConnection(theirs);
@@ -612,7 +612,7 @@ export abstract class HybiDriver extends BaseDriver {
     }
     // §5.5.1: the peer sends nothing after its close frame; nothing more is read.
     this.parser.stop();
-    const extensions = this.#extensions;
+    const extensions = this.agreedExtensions;
     if (extensions !== null && !(extensions.incomingIdle && extensions.outgoingIdle)) {
       // Messages before this close frame are still in the pipeline: deliver
       // and send them first (§5.5.1 lets the answer wait for the current message).
@@ -621,57 +621,57 @@ export abstract class HybiDriver extends BaseDriver {
       else if (state.kind === 'closing' && state.by === 'us') this.state = { ...state, theirs };
       return;
     }
-    this.#acknowledgeClose(theirs);
+    this.acknowledgeClose(theirs);
   }
 
   /** Progress in the pipeline while closing: a held close frame of ours goes out, a held close of theirs completes. */
-  #pipelineProgress(): void {
+  private pipelineProgress(): void {
     const state = this.state;
     if (state.kind !== 'closing' || state.by === 'failure') return;
-    const extensions = this.#extensions!;
-    if (state.by === 'us' && !state.oursSent && extensions.outgoingIdle && (this.#flowState?.codecPending ?? 0) === 0) {
+    const extensions = this.agreedExtensions!;
+    if (state.by === 'us' && !state.oursSent && extensions.outgoingIdle && (this.flowState?.codecPending ?? 0) === 0) {
       this.state = { ...state, oursSent: true };
-      this.#writeClose(state.ours.code, state.ours.reason);
+      this.writeClose(state.ours.code, state.ours.reason);
     }
-    if (state.theirs !== null && extensions.incomingIdle && extensions.outgoingIdle && (this.#flowState?.codecPending ?? 0) === 0) this.#acknowledgeClose(state.theirs);
+    if (state.theirs !== null && extensions.incomingIdle && extensions.outgoingIdle && (this.flowState?.codecPending ?? 0) === 0) this.acknowledgeClose(state.theirs);
   }
 
   /** Closing → closed, cleanly: the peer's close frame is answered unless ours was sent first (§5.5.1), then `close`. */
-  #acknowledgeClose(theirs: CloseFrame): void {
+  private acknowledgeClose(theirs: CloseFrame): void {
     const state = this.state;
     if (state.kind === 'open' || (state.kind === 'closing' && state.by === 'peer')) {
       // §5.5.1: the answer typically echoes the status code received.
-      this.#writeClose(theirs.code, this.options.compat?.echoCloseReason ? theirs.reason : '');
+      this.writeClose(theirs.code, this.options.compat?.echoCloseReason ? theirs.reason : '');
     }
     this.finish(theirs.code, theirs.reason, true);
   }
 
   protected override onClosed(): void {
     this.parser.stop();
-    this.#pingCallbacks = null;
-    this.#pendingPings = 0;
+    this.pingCallbacks = null;
+    this.pendingPings = 0;
     this.sendFlow.heldBytes = 0;
-    const flow = this.#flowState;
-    this.#flowState = null;
+    const flow = this.flowState;
+    this.flowState = null;
     if (flow !== null) {
       flow.outgoing?.stop();
       if (flow.waiting !== null) for (const item of flow.waiting) if (item.done !== undefined) failSend(item.done);
       if (flow.pipelineCallbacks !== null) for (const done of flow.pipelineCallbacks.values()) failSend(done);
     }
-    this.#extensionStack?.close();
+    this.extensionStack?.close();
   }
 
   // --- the extension pipeline ---
 
-  #sendThroughExtensions(opcode: number, data: Uint8Array, prepared?: PreparedMessage): boolean {
-    this.#flow.pipelineSent++;
-    this.#extensions!.outgoing(opcode, data, (result) => this.hub.run(() => this.#encoded(result)), prepared);
+  private sendThroughExtensions(opcode: number, data: Uint8Array, prepared?: PreparedMessage): boolean {
+    this.flow.pipelineSent++;
+    this.agreedExtensions!.outgoing(opcode, data, (result) => this.hub.run(() => this.encoded(result)), prepared);
     return true;
   }
 
   /** The next message out of the pipeline was written (or dropped): settle its callback. */
-  #settleNextFromPipeline(error: Error | undefined): void {
-    const flow = this.#flow;
+  private settleNextFromPipeline(error: Error | undefined): void {
+    const flow = this.flow;
     const index = flow.pipelineWritten++;
     const done = flow.pipelineCallbacks?.get(index);
     if (done === undefined) return;
@@ -680,7 +680,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   /** A received message out of the pipeline, in wire order. */
-  #decoded(result: string | Uint8Array | ProtocolError, text: boolean): void {
+  private decoded(result: string | Uint8Array | ProtocolError, text: boolean): void {
     const state = this.state;
     if (state.kind === 'closed' || (state.kind === 'closing' && state.by === 'failure')) return;
     if (result instanceof ProtocolError) {
@@ -688,29 +688,29 @@ export abstract class HybiDriver extends BaseDriver {
       return;
     }
     this.hub.emit('message', { data: result, type: text ? 'text' : 'binary' });
-    this.#pipelineProgress();
+    this.pipelineProgress();
   }
 
   /** A message to send out of the pipeline, in send order. */
-  #encoded(result: EncodedMessage | ProtocolError): void {
+  private encoded(result: EncodedMessage | ProtocolError): void {
     // Messages sent before our close frame still go out while it is held;
     // nothing goes out after it, nor while failing.
-    if (!this.#mayWritePipelined()) {
-      this.#settleNextFromPipeline(new Error(CLOSED_BEFORE_SENT));
+    if (!this.mayWritePipelined()) {
+      this.settleNextFromPipeline(new Error(CLOSED_BEFORE_SENT));
       return;
     }
     if (result instanceof ProtocolError) {
-      this.#settleNextFromPipeline(result);
+      this.settleNextFromPipeline(result);
       this.failConnection(result);
       return;
     }
     this.writer.message(result.opcode, result.rsv, result.data);
-    this.#settleNextFromPipeline(undefined);
-    this.#pipelineProgress();
+    this.settleNextFromPipeline(undefined);
+    this.pipelineProgress();
   }
 
   /** True while what left the pipeline (or the piece codec) may still be written: before our close frame went out. */
-  #mayWritePipelined(): boolean {
+  private mayWritePipelined(): boolean {
     const state = this.state;
     return !(state.kind === 'closed' || (state.kind === 'closing' && (state.by === 'failure' || (state.by === 'us' && state.oursSent))));
   }
@@ -719,13 +719,13 @@ export abstract class HybiDriver extends BaseDriver {
    * Answers a ping at once, or, while the transport is backed up, keeps
    * one pong for the latest ping and stops reading until it drains.
    */
-  #answerPing(payload: Uint8Array): void {
+  private answerPing(payload: Uint8Array): void {
     if (!this.sendFlow.backedUp) {
-      this.#flowState?.pendingPong?.answeredAtOnce();
-      this.#sendFrame(Opcode.PONG, payload);
+      this.flowState?.pendingPong?.answeredAtOnce();
+      this.sendFrame(Opcode.PONG, payload);
       return;
     }
-    const pending = (this.#flow.pendingPong ??= new PendingPong());
+    const pending = (this.flow.pendingPong ??= new PendingPong());
     this.sendFlow.heldBytes -= pending.size;
     if (!pending.defer(payload)) {
       pending.take();
@@ -737,34 +737,34 @@ export abstract class HybiDriver extends BaseDriver {
     this.pauseInput(PauseReason.PENDING_PONG);
   }
 
-  #sendFrame(opcode: number, payload: Uint8Array): boolean {
+  private sendFrame(opcode: number, payload: Uint8Array): boolean {
     if (this.state.kind !== 'open') return false;
     this.writer.frame(true, 0, opcode, payload);
     return true;
   }
 
   /** Writes a close frame; the callers above decide whether one may still be sent. */
-  #writeClose(code: number, reason: string): void {
-    this.writer.frame(true, 0, Opcode.CLOSE, code === Close.NO_STATUS ? EMPTY : this.#encodeClose(code, reason));
+  private writeClose(code: number, reason: string): void {
+    this.writer.frame(true, 0, Opcode.CLOSE, code === Close.NO_STATUS ? EMPTY : this.encodeClose(code, reason));
   }
 
-  #encodeClose(code: number, reason: string): Uint8Array {
+  private encodeClose(code: number, reason: string): Uint8Array {
     return (this.options.compat?.encodeClose ?? encodeClosePayload)(code, reason);
   }
 
   /** The reason in the close frame that fails the connection. */
-  #failureReason(error: ProtocolError): string {
+  private failureReason(error: ProtocolError): string {
     return this.options.compat?.failureReason(error) ?? truncateReason(error.message);
   }
 
-  #runPingCallbacks(payload: Uint8Array): void {
-    if (this.#pendingPings === 0 || this.#pingCallbacks === null) return;
+  private runPingCallbacks(payload: Uint8Array): void {
+    if (this.pendingPings === 0 || this.pingCallbacks === null) return;
     const key = payloadKey(payload);
-    const callbacks = this.#pingCallbacks.get(key);
+    const callbacks = this.pingCallbacks.get(key);
     if (callbacks === undefined) return;
     // A pong may answer several pings with the same payload (§5.5.3).
-    this.#pingCallbacks.delete(key);
-    this.#pendingPings -= callbacks.length;
+    this.pingCallbacks.delete(key);
+    this.pendingPings -= callbacks.length;
     for (const callback of callbacks) this.hub.call(callback);
   }
 }

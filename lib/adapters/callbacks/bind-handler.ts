@@ -222,15 +222,13 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
   #heldClose: CloseEvent | null = null;
   /** `pending()` was seen above 0: `onDrained` is owed. */
   #drainOwed = false;
-  #stopFlushListener: (() => void) | null = null;
-
-  readonly #onOpenEvent = () => this.#open();
-  readonly #onMessageEvent = (event: MessageEvent) => {
-    if (this.#opened && !this.#closed) this.#invoke(() => this.handler.onMessage?.(this, event.data, event.type));
-  };
-  readonly #onCloseEvent = (event: CloseEvent) => this.#finish(event);
-  // The driver's own drain: after a write refused for maxBufferedBytes.
-  readonly #onDrainEvent = () => this.#flushed();
+  /**
+   * Removes the listeners this binding added to the driver and the write
+   * buffer. One field for them all: a class defined through private names
+   * stays a fast-property object only up to 15 fields, brand counted
+   * (test/perf/object-shapes.test.ts).
+   */
+  #unbind: (() => void) | null = null;
 
   constructor(driver: D, handler: Handler<D>, buffer: WriteBuffer | undefined, onFinished: (() => void) | undefined) {
     if (driver === null || typeof driver !== 'object' || typeof driver.on !== 'function') {
@@ -257,11 +255,25 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
       this.#closed = true;
       return;
     }
-    driver.on('open', this.#onOpenEvent);
-    driver.on('message', this.#onMessageEvent);
-    driver.on('close', this.#onCloseEvent);
-    driver.on('drain', this.#onDrainEvent);
-    if (buffer !== undefined) this.#stopFlushListener = buffer.onFlush(() => this.#flushed());
+    const onOpen = () => this.#open();
+    const onMessage = (event: MessageEvent) => {
+      if (this.#opened && !this.#closed) this.#invoke(() => this.handler.onMessage?.(this, event.data, event.type));
+    };
+    const onClose = (event: CloseEvent) => this.#finish(event);
+    // The transport's flush, and the driver's own drain (after a write refused for maxBufferedBytes).
+    const onFlushed = () => this.#flushed();
+    driver.on('open', onOpen);
+    driver.on('message', onMessage);
+    driver.on('close', onClose);
+    driver.on('drain', onFlushed);
+    const stopFlushListener = buffer?.onFlush(onFlushed);
+    this.#unbind = () => {
+      driver.off('open', onOpen);
+      driver.off('message', onMessage);
+      driver.off('close', onClose);
+      driver.off('drain', onFlushed);
+      stopFlushListener?.();
+    };
     // A closing driver is only followed to its close: it will never be open for this handler.
     if (readyState === ReadyState.OPEN) this.#open();
   }
@@ -390,12 +402,8 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
     if (this.#closed) return;
     this.#closed = true;
     this.#drainOwed = false;
-    this.driver.off('open', this.#onOpenEvent);
-    this.driver.off('message', this.#onMessageEvent);
-    this.driver.off('close', this.#onCloseEvent);
-    this.driver.off('drain', this.#onDrainEvent);
-    this.#stopFlushListener?.();
-    this.#stopFlushListener = null;
+    this.#unbind?.();
+    this.#unbind = null;
     if (!this.#opened) {
       this.#onFinished?.();
       return;

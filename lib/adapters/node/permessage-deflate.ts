@@ -265,34 +265,34 @@ interface DecompressJob {
  * context spans messages), the rest wait in order.
  */
 class DeflateSession implements PieceCodec {
-  readonly #settings: Settings;
-  readonly #maxLength: number;
-  #agreement: Agreement | null = null;
-  #inflater: zlib.InflateRaw | null = null;
-  #deflater: zlib.DeflateRaw | null = null;
+  protected readonly settings: Settings;
+  private readonly maxLength: number;
+  private agreement: Agreement | null = null;
+  private inflater: zlib.InflateRaw | null = null;
+  private deflater: zlib.DeflateRaw | null = null;
   // Whole messages and streamed pieces share each direction's queue, so
   // they keep their order through the one zlib stream.
-  readonly #incoming: Array<Job | DecompressJob> = [];
-  readonly #outgoing: Array<Job | CompressJob> = [];
+  private readonly incoming: Array<Job | DecompressJob> = [];
+  private readonly outgoing: Array<Job | CompressJob> = [];
   // Inflated bytes of the streamed message so far, for its limit.
-  #streamedInflated = 0;
+  private streamedInflated = 0;
   // The inflater paused because a streamed piece's reader stopped taking output.
-  #outputStopped: zlib.InflateRaw | null = null;
-  #inflating = false;
-  #deflating = false;
+  private outputStopped: zlib.InflateRaw | null = null;
+  private inflating = false;
+  private deflating = false;
   // The limiter slot each running job holds, given back once: by the job's
   // end, or by close() (a closed zlib stream may never call back).
-  #inflateSlot: (() => void) | null = null;
-  #deflateSlot: (() => void) | null = null;
-  #closed = false;
+  private inflateSlot: (() => void) | null = null;
+  private deflateSlot: (() => void) | null = null;
+  private closed = false;
 
   constructor(settings: Settings, maxLength: number) {
-    this.#settings = settings;
-    this.#maxLength = maxLength;
+    this.settings = settings;
+    this.maxLength = maxLength;
   }
 
   protected agree(agreement: Agreement): void {
-    this.#agreement = agreement;
+    this.agreement = agreement;
   }
 
   processIncomingMessage(message: ExtensionMessage, callback: ExtensionCallback): void {
@@ -301,26 +301,26 @@ class DeflateSession implements PieceCodec {
       callback(null, message);
       return;
     }
-    this.#incoming.push({ message, callback });
+    this.incoming.push({ message, callback });
     this.#nextInflate();
   }
 
   processOutgoingMessage(message: ExtensionMessage, callback: ExtensionCallback): void {
-    if (message.data.length < this.#settings.threshold) {
+    if (message.data.length < this.settings.threshold) {
       callback(null, message);
       return;
     }
     const prepared = message.prepared;
-    if (prepared !== undefined && this.#agreement!.ownNoContextTakeover) {
+    if (prepared !== undefined && this.agreement!.ownNoContextTakeover) {
       this.#sharedDeflate(prepared, message, callback);
       return;
     }
-    this.#outgoing.push({ message, callback });
+    this.outgoing.push({ message, callback });
     this.#nextDeflate();
   }
 
   compressPiece(piece: Uint8Array, fin: boolean, done: (error: Error | null, bytes: Uint8Array | null) => void): void {
-    this.#outgoing.push({ piece, fin, done });
+    this.outgoing.push({ piece, fin, done });
     this.#nextDeflate();
   }
 
@@ -331,33 +331,33 @@ class DeflateSession implements PieceCodec {
     output: (bytes: Uint8Array) => boolean,
     done: (error: ProtocolError | null) => void,
   ): void {
-    this.#incoming.push({ piece, fin, limit, output, done });
+    this.incoming.push({ piece, fin, limit, output, done });
     this.#nextInflate();
   }
 
   resumeOutput(): void {
-    const inflater = this.#outputStopped;
-    this.#outputStopped = null;
+    const inflater = this.outputStopped;
+    this.outputStopped = null;
     if (inflater === null) return;
-    if (this.#inflateSlot !== null) {
+    if (this.inflateSlot !== null) {
       inflater.resume();
       return;
     }
     // The slot was given back when the output stopped: wait for one again.
-    this.#settings.limiter.run((slot) => {
-      if (this.#closed || this.#inflater !== inflater) {
+    this.settings.limiter.run((slot) => {
+      if (this.closed || this.inflater !== inflater) {
         slot();
         return;
       }
-      this.#inflateSlot = once(slot);
+      this.inflateSlot = once(slot);
       inflater.resume();
     });
   }
 
   /** Gives back the slot the inflation in progress holds, if it holds one. */
   #releaseInflateSlot(): void {
-    const slot = this.#inflateSlot;
-    this.#inflateSlot = null;
+    const slot = this.inflateSlot;
+    this.inflateSlot = null;
     slot?.();
   }
 
@@ -368,11 +368,11 @@ class DeflateSession implements PieceCodec {
    * §7.2.1 with a fresh compressor each message).
    */
   #sharedDeflate(prepared: PreparedMessage, message: ExtensionMessage, callback: ExtensionCallback): void {
-    const settings = this.#settings;
-    const key = `${this.#agreement!.ownWindowBits}/${settings.level}/${settings.memLevel}/${settings.strategy}`;
+    const settings = this.settings;
+    const key = `${this.agreement!.ownWindowBits}/${settings.level}/${settings.memLevel}/${settings.strategy}`;
     const { prepared: _, ...own } = message;
     const compressHere = (): void => {
-      this.#outgoing.push({ message: own, callback });
+      this.outgoing.push({ message: own, callback });
       this.#nextDeflate();
     };
     let forms = sharedForms.get(prepared);
@@ -386,11 +386,11 @@ class DeflateSession implements PieceCodec {
     }
     const made: SharedForm = { data: null, waiting: [] };
     forms.set(key, made);
-    this.#outgoing.push({
+    this.outgoing.push({
       message: own,
       callback: (error, result) => {
         // A closed session's compressor was destroyed mid-message: its output is not to be shared.
-        const data = error === null && result !== null && !this.#closed ? result.data : null;
+        const data = error === null && result !== null && !this.closed ? result.data : null;
         if (data !== null) made.data = data;
         else forms.delete(key);
         const waiting = made.waiting;
@@ -403,15 +403,15 @@ class DeflateSession implements PieceCodec {
   }
 
   close(): void {
-    this.#closed = true;
-    this.#incoming.length = 0;
-    this.#outgoing.length = 0;
-    this.#inflater?.close();
-    this.#deflater?.close();
-    this.#inflater = null;
-    this.#deflater = null;
+    this.closed = true;
+    this.incoming.length = 0;
+    this.outgoing.length = 0;
+    this.inflater?.close();
+    this.deflater?.close();
+    this.inflater = null;
+    this.deflater = null;
     this.#releaseInflateSlot();
-    this.#deflateSlot?.();
+    this.deflateSlot?.();
   }
 
   /**
@@ -429,30 +429,30 @@ class DeflateSession implements PieceCodec {
       settled = true;
       inflater.off('data', onData);
       inflater.off('error', onError);
-      if (this.#outputStopped === inflater) this.#outputStopped = null;
+      if (this.outputStopped === inflater) this.outputStopped = null;
       if (error !== null) {
         inflater.on('error', ignore);
         inflater.close();
-        if (this.#inflater === inflater) this.#inflater = null;
-        this.#streamedInflated = 0;
+        if (this.inflater === inflater) this.inflater = null;
+        this.streamedInflated = 0;
       } else if (job.fin) {
-        this.#streamedInflated = 0;
+        this.streamedInflated = 0;
         if (agreement.peerNoContextTakeover) inflater.reset();
       }
-      this.#inflating = false;
+      this.inflating = false;
       this.#releaseInflateSlot();
       job.done(error);
       this.#nextInflate();
     };
     const onData = (chunk: Uint8Array): void => {
       if (settled) return;
-      this.#streamedInflated += chunk.length;
-      if (this.#streamedInflated > job.limit) {
-        finish(protocolError('MESSAGE_TOO_LONG', { length: this.#streamedInflated, max: job.limit, limit: 'maxStreamedMessageSize' }));
+      this.streamedInflated += chunk.length;
+      if (this.streamedInflated > job.limit) {
+        finish(protocolError('MESSAGE_TOO_LONG', { length: this.streamedInflated, max: job.limit, limit: 'maxStreamedMessageSize' }));
         return;
       }
       if (!job.output(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
-        this.#outputStopped = inflater;
+        this.outputStopped = inflater;
         inflater.pause();
         // A paused reader may stay paused for long: its slot goes to other
         // connections' zlib jobs meanwhile (resumeOutput takes one again).
@@ -486,9 +486,9 @@ class DeflateSession implements PieceCodec {
       if (error !== null) {
         deflater.on('error', ignore);
         deflater.close();
-        if (this.#deflater === deflater) this.#deflater = null;
+        if (this.deflater === deflater) this.deflater = null;
       }
-      this.#deflating = false;
+      this.deflating = false;
       release();
       if (error !== null) {
         job.done(protocolError('EXTENSION_ERROR', { detail: `compression failed: ${error.message}` }), null);
@@ -512,27 +512,27 @@ class DeflateSession implements PieceCodec {
   }
 
   #nextInflate(): void {
-    if (this.#inflating || this.#closed || this.#incoming.length === 0) return;
-    this.#inflating = true;
-    this.#settings.limiter.run((release) => this.#inflate(release));
+    if (this.inflating || this.closed || this.incoming.length === 0) return;
+    this.inflating = true;
+    this.settings.limiter.run((release) => this.#inflate(release));
   }
 
   #inflate(slot: () => void): void {
-    const job = this.#incoming.shift();
-    if (job === undefined || this.#closed) {
-      this.#inflating = false;
+    const job = this.incoming.shift();
+    if (job === undefined || this.closed) {
+      this.inflating = false;
       slot();
       return;
     }
-    this.#inflateSlot = once(slot);
-    const agreement = this.#agreement!;
+    this.inflateSlot = once(slot);
+    const agreement = this.agreement!;
     // Window bits 8 are read with 9: zlib's raw deflate has long used 9 for 8.
-    const inflater = (this.#inflater ??= this.#settings.zlib.createInflateRaw({ windowBits: Math.max(9, agreement.peerWindowBits) }));
+    const inflater = (this.inflater ??= this.settings.zlib.createInflateRaw({ windowBits: Math.max(9, agreement.peerWindowBits) }));
     if (!('message' in job)) {
       this.#inflatePiece(job, inflater, agreement);
       return;
     }
-    const maxLength = this.#maxLength;
+    const maxLength = this.maxLength;
     const chunks: Uint8Array[] = [];
     let length = 0;
     let settled = false;
@@ -546,11 +546,11 @@ class DeflateSession implements PieceCodec {
         // The stream is stopped mid-message: it cannot serve another.
         inflater.on('error', ignore);
         inflater.close();
-        if (this.#inflater === inflater) this.#inflater = null;
+        if (this.inflater === inflater) this.inflater = null;
       } else if (agreement.peerNoContextTakeover) {
         inflater.reset();
       }
-      this.#inflating = false;
+      this.inflating = false;
       this.#releaseInflateSlot();
       if (error !== null) {
         job.callback(error, null);
@@ -579,22 +579,22 @@ class DeflateSession implements PieceCodec {
   }
 
   #nextDeflate(): void {
-    if (this.#deflating || this.#closed || this.#outgoing.length === 0) return;
-    this.#deflating = true;
-    this.#settings.limiter.run((release) => this.#deflate(release));
+    if (this.deflating || this.closed || this.outgoing.length === 0) return;
+    this.deflating = true;
+    this.settings.limiter.run((release) => this.#deflate(release));
   }
 
   #deflate(slot: () => void): void {
-    const job = this.#outgoing.shift();
-    if (job === undefined || this.#closed) {
-      this.#deflating = false;
+    const job = this.outgoing.shift();
+    if (job === undefined || this.closed) {
+      this.deflating = false;
       slot();
       return;
     }
-    const release = (this.#deflateSlot = once(slot));
-    const agreement = this.#agreement!;
-    const settings = this.#settings;
-    const deflater = (this.#deflater ??= settings.zlib.createDeflateRaw({
+    const release = (this.deflateSlot = once(slot));
+    const agreement = this.agreement!;
+    const settings = this.settings;
+    const deflater = (this.deflater ??= settings.zlib.createDeflateRaw({
       windowBits: agreement.ownWindowBits,
       level: settings.level,
       memLevel: settings.memLevel,
@@ -616,11 +616,11 @@ class DeflateSession implements PieceCodec {
       if (error !== null) {
         deflater.on('error', ignore);
         deflater.close();
-        if (this.#deflater === deflater) this.#deflater = null;
+        if (this.deflater === deflater) this.deflater = null;
       } else if (agreement.ownNoContextTakeover) {
         deflater.reset();
       }
-      this.#deflating = false;
+      this.deflating = false;
       release();
       if (error !== null) {
         job.callback(protocolError('EXTENSION_ERROR', { detail: `compression failed: ${error.message}` }), null);
@@ -645,33 +645,26 @@ class DeflateSession implements PieceCodec {
 }
 
 class ServerSession extends DeflateSession implements ExtensionServerSession {
-  readonly #response: ExtensionParams;
+  private readonly response: ExtensionParams;
 
   constructor(settings: Settings, maxLength: number, response: ExtensionParams, agreement: Agreement) {
     super(settings, maxLength);
-    this.#response = response;
+    this.response = response;
     this.agree(agreement);
   }
 
   generateResponse(): ExtensionParams {
-    return this.#response;
+    return this.response;
   }
 }
 
 class ClientSession extends DeflateSession implements ExtensionClientSession {
-  readonly #settings: Settings;
-
-  constructor(settings: Settings, maxLength: number) {
-    super(settings, maxLength);
-    this.#settings = settings;
-  }
-
   generateOffer(): ExtensionParams {
-    return clientOffer(this.#settings);
+    return clientOffer(this.settings);
   }
 
   activate(params: ExtensionParams): boolean {
-    const agreement = acceptResponse(params, this.#settings);
+    const agreement = acceptResponse(params, this.settings);
     if (agreement === null) return false;
     this.agree(agreement);
     return true;
