@@ -4,13 +4,15 @@
  * them, one at a time with a full GC before each (so none is alive when V8
  * ends slack tracking for their classes), takes each through a handshake, a
  * text and a binary message each way and a close, and prints, per object,
- * `%HasFastProperties` for each connection.
+ * `%HasFastProperties` for each connection. Each `make` returns only once
+ * its connection is over on both ends, so nothing of it stays reachable.
  */
+import http from 'node:http';
 import net from 'node:net';
 import { Driver, framingDriver, type FramingClientDriver, type FramingServerDriver, type Socket } from '../../lib/index.js';
 import { enableDrafts } from '../../lib/drafts/index.js';
 import { bindHandler } from '../../lib/adapters/callbacks/index.js';
-import { attach, handleUpgrade, perMessageDeflate, streamSocket, WebSocketServer } from '../../lib/adapters/node/index.js';
+import { attach, perMessageDeflate, streamSocket, WebSocketServer } from '../../lib/adapters/node/index.js';
 import { attachmentOfDriver } from '../../lib/adapters/node/attachment.js';
 import type { Extension } from '../../lib/extensions/extension.js';
 
@@ -61,8 +63,9 @@ function exchange(a: Sender, b: Sender): void {
   a.close();
 }
 
-function closeOf(driver: { on(event: 'close', listener: () => void): unknown }): Promise<void> {
-  return new Promise((resolve) => driver.on('close', () => resolve()));
+/** The `close` event of a driver or a socket. */
+function closeOf(emitter: { on(event: 'close', listener: () => void): unknown }): Promise<void> {
+  return new Promise((resolve) => emitter.on('close', () => resolve()));
 }
 
 /** A session factory's products, recorded: the extension as given, sessions kept in `made`. */
@@ -158,7 +161,7 @@ async function overTcp(tcp: net.Server, port: number): Promise<Objects> {
   server.on('message', (event) => void server.text(String(event.data)));
   const clientSocket = streamSocket(clientTcp, { url: `ws://127.0.0.1:${port}/` });
   const client = attach(Driver.client(clientSocket), clientTcp);
-  const closed = Promise.all([new Promise((r) => server.on('close', r)), new Promise((r) => client.on('close', r)), new Promise((r) => clientTcp.on('close', r)), new Promise((r) => serverTcp.on('close', r))]);
+  const closed = Promise.all([closeOf(server), closeOf(client), closeOf(clientTcp), closeOf(serverTcp)]);
   client.on('open', () => client.text('hello'));
   client.on('message', () => client.close());
   client.start();
@@ -173,20 +176,20 @@ async function overTcp(tcp: net.Server, port: number): Promise<Objects> {
   };
 }
 
-/** `WebSocketServer` on a loopback HTTP server, with a bound handler and permessage-deflate; the client over `handleUpgrade`'s sibling, `attach`. */
-async function overServer(wss: WebSocketServer, port: number, seen: object[]): Promise<Objects> {
+/** A connection to a `WebSocketServer` on a loopback `node:http` server (permessage-deflate, a callback-object handler): its driver, record and attachment. */
+async function overServer(port: number, seen: unknown[]): Promise<Objects> {
   const tcp = net.connect(port, '127.0.0.1');
   const client = attach(Driver.client(streamSocket(tcp, { url: `ws://127.0.0.1:${port}/` })), tcp);
   client.addExtension(perMessageDeflate());
-  const closed = Promise.all([new Promise((r) => client.on('close', r)), new Promise((r) => tcp.on('close', r))]);
+  const closed = Promise.all([closeOf(client), closeOf(tcp)]);
   client.on('open', () => client.text('hello'));
   client.on('message', () => client.close());
   client.start();
   await closed;
-  const served = seen.pop()!;
-  // The server's side closes after the client's: wait for it.
-  await new Promise((r) => setTimeout(r, 20));
-  return { 'WebSocketServer driver': served };
+  const [served, record, servedClosed] = seen.splice(0) as [ReturnType<typeof Driver.rack>, object, Promise<unknown>];
+  // The server's side (driver and socket) closes after the client's.
+  await servedClosed;
+  return { 'WebSocketServer driver': served, 'WebSocketServer record': record, 'WebSocketServer attachment': attachmentOfDriver(served)! };
 }
 
 enableDrafts();
@@ -201,17 +204,22 @@ const tcpPort = (tcp.address() as net.AddressInfo).port;
 await check(() => overTcp(tcp, tcpPort));
 tcp.close();
 
-const http = await import('node:http');
-const seen: object[] = [];
-const wss = new WebSocketServer({ perMessageDeflate: true, handler: (driver) => (seen.push(driver), { onMessage: (c, data) => void c.write(data) }) });
+const seen: unknown[] = [];
+const wss = new WebSocketServer({
+  perMessageDeflate: true,
+  handler: (driver) => {
+    const attachment = attachmentOfDriver(driver)!;
+    seen.push(driver, attachment.watcher, Promise.all([closeOf(driver), closeOf(attachment.stream)]));
+    return { onMessage: (client, data) => void client.write(data) };
+  },
+});
 const httpServer = http.createServer();
 wss.serve(httpServer);
 httpServer.listen(0, '127.0.0.1');
 await new Promise((r) => httpServer.once('listening', r));
 const httpPort = (httpServer.address() as net.AddressInfo).port;
-await check(() => overServer(wss, httpPort, seen));
+await check(() => overServer(httpPort, seen));
 await wss.close();
 httpServer.close();
-void handleUpgrade;
 
 console.log(JSON.stringify(result));

@@ -74,7 +74,8 @@ describe('per-connection objects of the drivers and adapters', () => {
   // connection-shapes.child.ts makes each connection as users do (the
   // Driver factories, framingDriver, bindHandler, permessage-deflate, attach
   // and streamSocket over loopback TCP, WebSocketServer over node:http),
-  // takes it through a handshake, messages and a close, and checks that no
+  // takes it through a handshake, messages and a close (WebSocketServer's
+  // record of a connection is taken while its handshake runs), checks that no
   // object of the last connection is still reachable before the next.
   it('stay fast-property objects once V8 has sized them with no instance alive', () => {
     const child = spawnSync(
@@ -101,6 +102,8 @@ describe('per-connection objects of the drivers and adapters', () => {
       'streamSocket (server)',
       'streamSocket (client)',
       'WebSocketServer driver',
+      'WebSocketServer record',
+      'WebSocketServer attachment',
     ];
     expect(result).toEqual(Object.fromEntries(objects.map((name) => [name, Array(10).fill(true)])));
   });
