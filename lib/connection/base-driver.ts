@@ -85,7 +85,17 @@ function failQueued(queue: readonly Queued[]): void {
   for (const item of queue) if (item.done !== undefined) failSend(item.done);
 }
 
-/** Shared machinery of all drivers; see the module comment. */
+/**
+ * Shared machinery of all drivers; see the module comment.
+ *
+ * The drivers' state is in TypeScript `private` fields, not `#` ones, and
+ * the derived drivers have no `#` methods: a driver has over 30 fields,
+ * and V8 makes an object a dictionary (a hash lookup per field read) once
+ * more than 15 of its properties were defined through private names, as
+ * soon as it has sized the class with no instance alive (the seventh
+ * connection after six closed ones). BaseDriver's own `#` methods are fine:
+ * their brand is the object's first property. test/perf/object-shapes.test.ts.
+ */
 export abstract class BaseDriver {
   /** The protocol version spoken: `hybi-13`, `hybi-8`, `hybi-7`, `hixie-76` or `hixie-75`. */
   abstract readonly version: string;

@@ -264,6 +264,8 @@ interface DecompressJob {
  * runs one message at a time through its zlib stream (the stream's
  * context spans messages), the rest wait in order.
  */
+// TypeScript `private` fields, not `#` ones: with its subclasses' fields a
+// session is past the 15 private-name fields V8 keeps fast (see BaseDriver).
 class DeflateSession implements PieceCodec {
   protected readonly settings: Settings;
   private readonly maxLength: number;
