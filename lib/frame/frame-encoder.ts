@@ -99,6 +99,13 @@ const SHORT_TEXT = 128;
 const encoder = new TextEncoder();
 
 /**
+ * `fragmentSize` Infinity as the writer keeps it: the largest small
+ * integer V8 stores unboxed, above the UTF-8 length of any string, so
+ * only a binary payload can exceed it (message() checks for it).
+ */
+const NO_FRAGMENT_LIMIT = 2 ** 31 - 1;
+
+/**
  * Sends messages and control frames as frames through `sink.write()`.
  *
  * A frame of at most {@link SLAB_ITEM_LIMIT} bytes is built whole in the
@@ -113,9 +120,12 @@ export class FrameWriter {
   // The socket itself rather than a closure around it: one object less per connection.
   readonly #sink: Socket;
   readonly #masked: boolean;
+  // Infinity is kept as NO_FRAGMENT_LIMIT: a small integer is stored in
+  // the object itself, a fraction or Infinity in a number box of its own
+  // (16 bytes more per connection).
   readonly #fragmentSize: number;
   /**
-   * Messages of up to this many bytes take the short path (#shortFrame); -1
+   * Messages of up to this many bytes take the short path (shortFrame); -1
    * for none. A client masks, and a writer that reports every frame (the
    * tracer overrides frame()) sends each through frame().
    */
@@ -124,7 +134,7 @@ export class FrameWriter {
   constructor(sink: Socket, masked: boolean, fragmentSize: number) {
     this.#sink = sink;
     this.#masked = masked;
-    this.#fragmentSize = fragmentSize;
+    this.#fragmentSize = fragmentSize === Infinity ? NO_FRAGMENT_LIMIT : fragmentSize;
     this.#shortLimit = masked || this.frame !== FrameWriter.prototype.frame ? -1 : Math.min(MAX_SHORT_PAYLOAD, fragmentSize);
   }
 
@@ -139,7 +149,7 @@ export class FrameWriter {
       const start = writeFrameHeader(slab, at, fin, rsv, opcode, length, masked);
       if (!masked) slab.set(payload, start);
       else if (length > 0) applyMaskTo(payload, slab, start, slab.subarray(start - 4, start), 0);
-      this.#sendSlab(at, start + length);
+      this.sendSlab(at, start + length);
       return;
     }
     // A client masks into a buffer of its own (the caller's bytes must not
@@ -152,7 +162,7 @@ export class FrameWriter {
     const headerSize = frameHeaderSize(length, false);
     const at = slabRoom(headerSize);
     writeFrameHeader(slabBytes(), at, fin, rsv, opcode, length, false);
-    this.#sendSlab(at, at + headerSize);
+    this.sendSlab(at, at + headerSize);
     this.#sink.write(payload);
   }
 
@@ -167,11 +177,11 @@ export class FrameWriter {
    */
   message(opcode: number, rsv: number, payload: Uint8Array): void {
     if (payload.length <= this.#shortLimit) {
-      this.#shortFrame(0x80 | rsv | opcode, payload);
+      this.shortFrame(0x80 | rsv | opcode, payload);
       return;
     }
     const size = this.#fragmentSize;
-    if (payload.length <= size) {
+    if (payload.length <= size || size === NO_FRAGMENT_LIMIT) {
       this.frame(true, rsv, opcode, payload);
       return;
     }
@@ -190,7 +200,7 @@ export class FrameWriter {
   /** Sends a text message. */
   text(text: string): void {
     const length = text.length;
-    if (length <= SHORT_TEXT && length <= this.#fragmentSize && this.#shortAscii(text)) return;
+    if (length <= SHORT_TEXT && length <= this.#fragmentSize && this.shortAscii(text)) return;
     // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 for 2).
     const bound = length * 3;
     const masked = this.#masked;
@@ -210,13 +220,13 @@ export class FrameWriter {
       const start = payloadAt - frameHeaderSize(written, masked);
       writeFrameHeader(slab, start, true, 0, Opcode.TEXT, written, masked);
       if (masked) applyMask(slab.subarray(payloadAt, payloadAt + written), slab.subarray(payloadAt - 4, payloadAt), 0);
-      this.#sendSlab(start, payloadAt + written);
+      this.sendSlab(start, payloadAt + written);
       return;
     }
     // Longer ASCII text is encoded straight into its frame: one buffer, one write.
-    if (length <= this.#fragmentSize && this.#wholeAsciiText(text)) return;
+    if (length <= this.#fragmentSize && this.wholeAsciiText(text)) return;
     const bytes = encoder.encode(text);
-    if (bytes.length <= this.#fragmentSize) this.#ownPayload(Opcode.TEXT, bytes);
+    if (bytes.length <= this.#fragmentSize) this.ownPayload(Opcode.TEXT, bytes);
     else this.message(Opcode.TEXT, 0, bytes);
   }
 
@@ -226,14 +236,14 @@ export class FrameWriter {
    * in the slab and written once. The most frequent send there is, kept to
    * a few lines so the JIT inlines all of it into text() and binary().
    */
-  #shortFrame(first: number, payload: Uint8Array): void {
+  private shortFrame(first: number, payload: Uint8Array): void {
     const length = payload.length;
     const at = slabRoom(2 + length);
     const slab = slabBytes();
     slab[at] = first;
     slab[at + 1] = length;
     slab.set(payload, at + 2);
-    // #sendSlab's three lines, here rather than one more call.
+    // sendSlab's three lines, here rather than one more call.
     const end = at + 2 + length;
     const frame = slabSlice(at, end);
     claimSlab(end);
@@ -241,7 +251,7 @@ export class FrameWriter {
   }
 
   /** Claims the slab up to `end` and writes the frame at `start`. */
-  #sendSlab(start: number, end: number): void {
+  private sendSlab(start: number, end: number): void {
     const frame = slabSlice(start, end);
     // Claimed before write(): a write that sends again must not build over this frame.
     claimSlab(end);
@@ -254,7 +264,7 @@ export class FrameWriter {
    * written after its header, so it is never copied; joined to its header
    * when the transport wants whole frames.
    */
-  #ownPayload(opcode: number, payload: Uint8Array): void {
+  private ownPayload(opcode: number, payload: Uint8Array): void {
     const length = payload.length;
     const masked = this.#masked;
     if (this.#sink.wholeFrames === true) {
@@ -266,7 +276,7 @@ export class FrameWriter {
     const slab = slabBytes();
     const start = writeFrameHeader(slab, at, true, 0, opcode, length, masked);
     if (masked) applyMask(payload, slab.subarray(start - 4, start), 0);
-    this.#sendSlab(at, start);
+    this.sendSlab(at, start);
     this.#sink.write(payload);
   }
 
@@ -276,7 +286,7 @@ export class FrameWriter {
    * encoder confirms by reading the whole text into exactly that room. False
    * if it did not fit (some of it is not ASCII): nothing was written.
    */
-  #wholeAsciiText(text: string): boolean {
+  private wholeAsciiText(text: string): boolean {
     const length = text.length;
     const masked = this.#masked;
     const headerSize = frameHeaderSize(length, masked);
@@ -295,7 +305,7 @@ export class FrameWriter {
    * not ASCII (nothing was claimed; the slab's free room may hold a partial
    * frame, which the next frame overwrites).
    */
-  #shortAscii(text: string): boolean {
+  private shortAscii(text: string): boolean {
     const length = text.length;
     const masked = this.#masked;
     const at = slabRoom(frameHeaderSize(length, masked) + length);
@@ -323,7 +333,7 @@ export class FrameWriter {
       if (c >= 0x80) return false;
       frame[start + i] = c ^ (key >>> ((i & 3) << 3));
     }
-    this.#sendSlab(at, start + length);
+    this.sendSlab(at, start + length);
     return true;
   }
 }

@@ -32,7 +32,7 @@ export class CoalescingWriter {
     // One stream's fault must not leave the others corked.
     for (const writer of writers) {
       try {
-        writer.#uncork();
+        writer.uncork();
       } catch {
         // Reported by the stream itself (its 'error'); nothing to add here.
       }
@@ -84,7 +84,7 @@ export class CoalescingWriter {
     return accepted || unsentBytes(stream) < stream.writableHighWaterMark;
   }
 
-  #uncork(): void {
+  private uncork(): void {
     if (!this.#corked) return;
     this.#corked = false;
     // Of a stream ended or destroyed since, this does nothing harmful.
