@@ -67,9 +67,13 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // RFC 7692 §6: the per-message compressed bit.
 const RSV1 = 0x40;
 
-/** Frame handler that assembles messages; see the module comment. */
-export class MessageReader implements FrameHandler {
-  readonly #sink: MessageSink;
+/**
+ * Frame handler that assembles messages; see the module comment. What it
+ * assembles goes to its own {@link MessageSink} methods, which the driver's
+ * subclass implements: the reader is the sink, not an object beside it
+ * (one object less per connection).
+ */
+export abstract class MessageReader implements FrameHandler, MessageSink {
   readonly #maxLength: number;
   // The frame being read.
   #frameOpcode = 0;
@@ -108,10 +112,13 @@ export class MessageReader implements FrameHandler {
   // The streamed message in progress, or null.
   #current: StreamedMessage | null = null;
 
-  constructor(sink: MessageSink, maxLength: number) {
-    this.#sink = sink;
+  constructor(maxLength: number) {
     this.#maxLength = maxLength;
   }
+
+  abstract onMessage(opcode: number, rsv: number, data: string | Uint8Array): void;
+  abstract onControl(opcode: number, payload: Uint8Array): void;
+  abstract onReadError(error: ProtocolError): void;
 
   /** True if the message starting with this header is delivered in pieces. */
   private streams(opcode: number, rsv: number): boolean {
@@ -245,7 +252,7 @@ export class MessageReader implements FrameHandler {
         return this.fail(protocolError('INVALID_UTF8', {}));
       }
       this.endMessage();
-      this.#sink.onMessage(opcode, rsv, text);
+      this.onMessage(opcode, rsv, text);
       return true;
     }
     this.message.append(piece);
@@ -268,13 +275,13 @@ export class MessageReader implements FrameHandler {
   }
 
   onFrameError(error: ProtocolError): void {
-    this.#sink.onReadError(error);
+    this.onReadError(error);
   }
 
   private deliver(opcode: number, rsv: number, data: Uint8Array, text: boolean): boolean {
     if (!text || !this.textAsString) {
       if (text && !isValidUtf8(data)) return this.fail(protocolError('INVALID_UTF8', {}));
-      this.#sink.onMessage(opcode, rsv, data);
+      this.onMessage(opcode, rsv, data);
       return true;
     }
     let string: string;
@@ -283,7 +290,7 @@ export class MessageReader implements FrameHandler {
     } catch {
       return this.fail(protocolError('INVALID_UTF8', {}));
     }
-    this.#sink.onMessage(opcode, rsv, string);
+    this.onMessage(opcode, rsv, string);
     return true;
   }
 
@@ -306,7 +313,7 @@ export class MessageReader implements FrameHandler {
       }
       this.#control = null;
     }
-    this.#sink.onControl(this.#frameOpcode, payload);
+    this.onControl(this.#frameOpcode, payload);
     return true;
   }
 
@@ -315,7 +322,7 @@ export class MessageReader implements FrameHandler {
     this.#current = null;
     this.#messageBytes?.reset();
     this.#textAssembler?.reset();
-    this.#sink.onReadError(error);
+    this.onReadError(error);
     return false;
   }
 }
