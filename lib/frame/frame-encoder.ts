@@ -125,7 +125,7 @@ export class FrameWriter {
   // (16 bytes more per connection).
   readonly #fragmentSize: number;
   /**
-   * Messages of up to this many bytes take the short path (shortFrame); -1
+   * Messages of up to this many bytes take the short path (#shortFrame); -1
    * for none. A client masks, and a writer that reports every frame (the
    * tracer overrides frame()) sends each through frame().
    */
@@ -149,7 +149,7 @@ export class FrameWriter {
       const start = writeFrameHeader(slab, at, fin, rsv, opcode, length, masked);
       if (!masked) slab.set(payload, start);
       else if (length > 0) applyMaskTo(payload, slab, start, slab.subarray(start - 4, start), 0);
-      this.sendSlab(at, start + length);
+      this.#sendSlab(at, start + length);
       return;
     }
     // A client masks into a buffer of its own (the caller's bytes must not
@@ -162,7 +162,7 @@ export class FrameWriter {
     const headerSize = frameHeaderSize(length, false);
     const at = slabRoom(headerSize);
     writeFrameHeader(slabBytes(), at, fin, rsv, opcode, length, false);
-    this.sendSlab(at, at + headerSize);
+    this.#sendSlab(at, at + headerSize);
     this.#sink.write(payload);
   }
 
@@ -177,7 +177,7 @@ export class FrameWriter {
    */
   message(opcode: number, rsv: number, payload: Uint8Array): void {
     if (payload.length <= this.#shortLimit) {
-      this.shortFrame(0x80 | rsv | opcode, payload);
+      this.#shortFrame(0x80 | rsv | opcode, payload);
       return;
     }
     const size = this.#fragmentSize;
@@ -200,7 +200,7 @@ export class FrameWriter {
   /** Sends a text message. */
   text(text: string): void {
     const length = text.length;
-    if (length <= SHORT_TEXT && length <= this.#fragmentSize && this.shortAscii(text)) return;
+    if (length <= SHORT_TEXT && length <= this.#fragmentSize && this.#shortAscii(text)) return;
     // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair: 4 for 2).
     const bound = length * 3;
     const masked = this.#masked;
@@ -220,13 +220,13 @@ export class FrameWriter {
       const start = payloadAt - frameHeaderSize(written, masked);
       writeFrameHeader(slab, start, true, 0, Opcode.TEXT, written, masked);
       if (masked) applyMask(slab.subarray(payloadAt, payloadAt + written), slab.subarray(payloadAt - 4, payloadAt), 0);
-      this.sendSlab(start, payloadAt + written);
+      this.#sendSlab(start, payloadAt + written);
       return;
     }
     // Longer ASCII text is encoded straight into its frame: one buffer, one write.
-    if (length <= this.#fragmentSize && this.wholeAsciiText(text)) return;
+    if (length <= this.#fragmentSize && this.#wholeAsciiText(text)) return;
     const bytes = encoder.encode(text);
-    if (bytes.length <= this.#fragmentSize) this.ownPayload(Opcode.TEXT, bytes);
+    if (bytes.length <= this.#fragmentSize) this.#ownPayload(Opcode.TEXT, bytes);
     else this.message(Opcode.TEXT, 0, bytes);
   }
 
@@ -236,14 +236,14 @@ export class FrameWriter {
    * in the slab and written once. The most frequent send there is, kept to
    * a few lines so the JIT inlines all of it into text() and binary().
    */
-  private shortFrame(first: number, payload: Uint8Array): void {
+  #shortFrame(first: number, payload: Uint8Array): void {
     const length = payload.length;
     const at = slabRoom(2 + length);
     const slab = slabBytes();
     slab[at] = first;
     slab[at + 1] = length;
     slab.set(payload, at + 2);
-    // sendSlab's three lines, here rather than one more call.
+    // #sendSlab's three lines, here rather than one more call.
     const end = at + 2 + length;
     const frame = slabSlice(at, end);
     claimSlab(end);
@@ -251,7 +251,7 @@ export class FrameWriter {
   }
 
   /** Claims the slab up to `end` and writes the frame at `start`. */
-  private sendSlab(start: number, end: number): void {
+  #sendSlab(start: number, end: number): void {
     const frame = slabSlice(start, end);
     // Claimed before write(): a write that sends again must not build over this frame.
     claimSlab(end);
@@ -264,7 +264,7 @@ export class FrameWriter {
    * written after its header, so it is never copied; joined to its header
    * when the transport wants whole frames.
    */
-  private ownPayload(opcode: number, payload: Uint8Array): void {
+  #ownPayload(opcode: number, payload: Uint8Array): void {
     const length = payload.length;
     const masked = this.#masked;
     if (this.#sink.wholeFrames === true) {
@@ -276,7 +276,7 @@ export class FrameWriter {
     const slab = slabBytes();
     const start = writeFrameHeader(slab, at, true, 0, opcode, length, masked);
     if (masked) applyMask(payload, slab.subarray(start - 4, start), 0);
-    this.sendSlab(at, start);
+    this.#sendSlab(at, start);
     this.#sink.write(payload);
   }
 
@@ -286,7 +286,7 @@ export class FrameWriter {
    * encoder confirms by reading the whole text into exactly that room. False
    * if it did not fit (some of it is not ASCII): nothing was written.
    */
-  private wholeAsciiText(text: string): boolean {
+  #wholeAsciiText(text: string): boolean {
     const length = text.length;
     const masked = this.#masked;
     const headerSize = frameHeaderSize(length, masked);
@@ -305,7 +305,7 @@ export class FrameWriter {
    * not ASCII (nothing was claimed; the slab's free room may hold a partial
    * frame, which the next frame overwrites).
    */
-  private shortAscii(text: string): boolean {
+  #shortAscii(text: string): boolean {
     const length = text.length;
     const masked = this.#masked;
     const at = slabRoom(frameHeaderSize(length, masked) + length);
@@ -333,7 +333,7 @@ export class FrameWriter {
       if (c >= 0x80) return false;
       frame[start + i] = c ^ (key >>> ((i & 3) << 3));
     }
-    this.sendSlab(at, start + length);
+    this.#sendSlab(at, start + length);
     return true;
   }
 }

@@ -20,8 +20,8 @@ import { applyMask, applyMaskTo } from './mask.js';
 import { isControlOpcode, isKnownOpcode } from './opcodes.js';
 
 /**
- * The header of the frame being read: the parser itself, updated in place
- * for each frame. Read it during the callback, do not keep it.
+ * The header of the frame being read. One object per parser, updated in
+ * place for each frame: read it during the callback, do not keep it.
  */
 export interface FrameHeader {
   fin: boolean;
@@ -80,14 +80,8 @@ const enum Phase {
 }
 
 /** Reads frames out of a byte stream; see the module comment. */
-export class FrameParser implements FrameHeader {
-  // The current frame's header is the parser's own fields, not an object
-  // of its own: one object less per connection (a server holds many).
-  fin = false;
-  rsv = 0;
-  opcode = 0;
-  masked = false;
-  length = 0;
+export class FrameParser {
+  readonly header: FrameHeader = { fin: false, rsv: 0, opcode: 0, masked: false, length: 0 };
   /**
    * Which RSV bits an active extension claims, as a mask of the first
    * byte's 0x70 bits; frames with other RSV bits set are rejected.
@@ -112,11 +106,6 @@ export class FrameParser implements FrameHeader {
   constructor(handler: FrameHandler, rules: FrameRules) {
     this.#handler = handler;
     this.#rules = rules;
-  }
-
-  /** The header of the frame being read: the parser itself (see {@link FrameHeader}). */
-  get header(): FrameHeader {
-    return this;
   }
 
   /** True once a rule was broken or a callback asked to stop. */
@@ -154,7 +143,7 @@ export class FrameParser implements FrameHeader {
         const take = Math.min(this.#remaining, end - pos);
         const piece = chunk.subarray(pos, pos + take);
         pos += take;
-        if (this.#whole !== null || (take < this.#remaining && this.#remaining === this.length && this.startWhole())) {
+        if (this.#whole !== null || (take < this.#remaining && this.#remaining === this.header.length && this.startWhole())) {
           this.#remaining -= take;
           if (!this.gather(piece)) {
             this.stop();
@@ -163,7 +152,7 @@ export class FrameParser implements FrameHeader {
           continue;
         }
         this.#remaining -= take;
-        if (this.masked) {
+        if (this.header.masked) {
           const key = this.#maskKey;
           KEY[0] = key >>> 24;
           KEY[1] = (key >>> 16) & 0xff;
@@ -189,7 +178,7 @@ export class FrameParser implements FrameHeader {
 
   /** The current frame spans chunks: gather it whole if the handler wants that and it is small enough. */
   private startWhole(): boolean {
-    const header: FrameHeader = this;
+    const header = this.header;
     if (header.length > WHOLE_FRAME_LIMIT || !this.#handler.wantsWholeFrame(header)) return false;
     // Every byte is written (unmasked in) before the frame is handed on.
     this.#whole = freshBytes(header.length);
@@ -201,7 +190,7 @@ export class FrameParser implements FrameHeader {
   private gather(piece: Uint8Array): boolean {
     const whole = this.#whole!;
     const at = this.#wholeUsed;
-    if (this.masked) {
+    if (this.header.masked) {
       const key = this.#maskKey;
       KEY[0] = key >>> 24;
       KEY[1] = (key >>> 16) & 0xff;
@@ -243,7 +232,7 @@ export class FrameParser implements FrameHeader {
   }
 
   private startPayload(pos: number): number {
-    const header: FrameHeader = this;
+    const header = this.header;
     if (!this.#handler.onFrameHeader(header)) {
       this.stop();
       return -1;
@@ -265,7 +254,7 @@ export class FrameParser implements FrameHeader {
   private decodeHeader(bytes: Uint8Array, at: number): boolean {
     const b0 = bytes[at]!;
     const b1 = bytes[at + 1]!;
-    const header: FrameHeader = this;
+    const header = this.header;
     header.fin = (b0 & 0x80) !== 0;
     header.rsv = b0 & 0x70;
     header.opcode = b0 & 0x0f;

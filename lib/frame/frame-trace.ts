@@ -129,9 +129,8 @@ export class TracingFrameHandler implements FrameHandler {
   }
 
   onFrameHeader(header: FrameHeader): boolean {
-    // The parser updates its header in place (it is the parser): keep a copy of the five fields.
-    const { fin, rsv, opcode, masked, length } = header;
-    this.#header = { fin, rsv, opcode, masked, length };
+    // The parser reuses its header object: keep a copy.
+    this.#header = { ...header };
     this.#headLength = 0;
     return this.#inner.onFrameHeader(header);
   }
