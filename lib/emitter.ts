@@ -91,7 +91,7 @@ export class EventHub<M extends object> {
       try {
         current.call(this.#owner, event);
       } catch (error) {
-        this.report(error);
+        this.#report(error);
       }
       return;
     }
@@ -99,7 +99,7 @@ export class EventHub<M extends object> {
       try {
         current[i]!.call(this.#owner, event);
       } catch (error) {
-        this.report(error);
+        this.#report(error);
       }
     }
   }
@@ -109,7 +109,7 @@ export class EventHub<M extends object> {
     try {
       callback();
     } catch (error) {
-      this.report(error);
+      this.#report(error);
     }
   }
 
@@ -145,7 +145,7 @@ export class EventHub<M extends object> {
     }
   }
 
-  private report(error: unknown): void {
+  #report(error: unknown): void {
     if (this.#depth > 0) {
       (this.#caught ??= []).push(error);
     } else {

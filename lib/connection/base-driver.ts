@@ -319,7 +319,7 @@ export abstract class BaseDriver {
         if (expired === null) return;
         switch (expired) {
           case 'handshake':
-            this.handshakeTimedOut();
+            this.#handshakeTimedOut();
             break;
           case 'ping':
             // Sent only while open. A protocol without pings (the hixie
@@ -331,25 +331,25 @@ export abstract class BaseDriver {
             this.failConnection(protocolError('PONG_TIMEOUT', {}));
             break;
           case 'close':
-            this.endWithoutClose(protocolError('CLOSE_TIMEOUT', {}));
+            this.#endWithoutClose(protocolError('CLOSE_TIMEOUT', {}));
             break;
         }
       }
     });
   }
 
-  private handshakeTimedOut(): void {
+  #handshakeTimedOut(): void {
     if (this.state.kind !== 'connecting') return;
     // RFC 9110 §15.5.9: 408, the server would not wait any longer for the request.
     if (this.answersHttp && !this.#started) {
       this.#started = true;
       this.socket.write(errorResponse(408, 'Request Timeout'));
     }
-    this.endWithoutClose(protocolError('HANDSHAKE_TIMEOUT', {}));
+    this.#endWithoutClose(protocolError('HANDSHAKE_TIMEOUT', {}));
   }
 
   /** Reports `error` and ends with its code, sending no close frame (the transport is to be dropped). */
-  private endWithoutClose(error: ProtocolError): void {
+  #endWithoutClose(error: ProtocolError): void {
     if (this.state.kind === 'closed') return;
     this.hub.emit('error', error);
     this.finish(error.closeCode, error.message, false);
@@ -431,7 +431,7 @@ export abstract class BaseDriver {
       this.#reading = true;
       try {
         const sent = this.handshake();
-        this.readHeldInput();
+        this.#readHeldInput();
         return sent;
       } finally {
         this.#heldInput = null;
@@ -458,17 +458,17 @@ export abstract class BaseDriver {
         return;
       }
       if (this.#started) {
-        this.readInOrder(chunk);
+        this.#receive(chunk);
         return;
       }
-      this.holdBeforeStart(chunk.slice());
+      this.#holdBeforeStart(chunk.slice());
     } finally {
       this.hub.exit();
     }
   }
 
   /** Input before start(), held until then; bounded, so a peer cannot grow it forever. */
-  private holdBeforeStart(chunk: Uint8Array): void {
+  #holdBeforeStart(chunk: Uint8Array): void {
     const early = (this.#earlyInputBytes ??= new ByteAccumulator());
     if (early.length + chunk.length > this.options.maxLength) {
       early.reset();
@@ -540,7 +540,7 @@ export abstract class BaseDriver {
     this.hub.enter();
     try {
       // Bytes queued until open are copied (size is 0 for a string): what was checked above is what is sent, whatever the caller does meanwhile.
-      const sent = state === 'open' ? this.sendText(message) : this.sendOrQueue({ kind: 'text', data: size ? copyBytes(message as Uint8Array) : message, done }, state === 'connecting' ? size || textSize(message) : 0);
+      const sent = state === 'open' ? this.sendText(message) : this.#sendOrQueue({ kind: 'text', data: size ? copyBytes(message as Uint8Array) : message, done }, state === 'connecting' ? size || textSize(message) : 0);
       if (sent && done !== undefined && state === 'open') this.settleWhenWritten(done);
       return sent;
     } finally {
@@ -578,7 +578,7 @@ export abstract class BaseDriver {
     this.hub.enter();
     try {
       // Queued until open as a copy, as text(bytes) is: the caller may reuse its buffer meanwhile (docs/flow-control.md, ownership).
-      const sent = state === 'open' ? this.sendBinary(data) : this.sendOrQueue({ kind: 'binary', data: state === 'connecting' ? copyBytes(data) : data, done }, data.length);
+      const sent = state === 'open' ? this.sendBinary(data) : this.#sendOrQueue({ kind: 'binary', data: state === 'connecting' ? copyBytes(data) : data, done }, data.length);
       if (sent && done !== undefined && state === 'open') this.settleWhenWritten(done);
       return sent;
     } finally {
@@ -596,14 +596,14 @@ export abstract class BaseDriver {
   ping(message: string | Uint8Array = '', callback?: PingCallback): boolean {
     const data = toBytes(message);
     if (data.length > 125) throw new RangeError('ping payload is limited to 125 bytes');
-    return this.hub.run(() => this.sendOrQueue({ kind: 'ping', data, done: callback }, data.length));
+    return this.hub.run(() => this.#sendOrQueue({ kind: 'ping', data, done: callback }, data.length));
   }
 
   /** Sends an unsolicited pong, or queues it until open. */
   pong(message: string | Uint8Array = ''): boolean {
     const data = toBytes(message);
     if (data.length > 125) throw new RangeError('pong payload is limited to 125 bytes');
-    return this.hub.run(() => this.sendOrQueue({ kind: 'pong', data }, data.length));
+    return this.hub.run(() => this.#sendOrQueue({ kind: 'pong', data }, data.length));
   }
 
   /**
@@ -727,10 +727,10 @@ export abstract class BaseDriver {
     this.onInputResumed();
     if (!this.#started) {
       const held = this.inputGate.take();
-      if (held !== null) this.holdBeforeStart(held);
+      if (held !== null) this.#holdBeforeStart(held);
     } else {
       // Reads the gate first (or leaves it to the read loop already running).
-      this.readInOrder(null);
+      this.#receive(null);
     }
     // Reading the held input may have paused again (a pong in it, say) or
     // ended the connection; the state is read afresh.
@@ -820,7 +820,7 @@ export abstract class BaseDriver {
     this.#queuedBytes = 0;
     if (queue !== null) {
       for (const item of queue) {
-        const sent = this.send(item);
+        const sent = this.#send(item);
         const done = item.done;
         // Not sent while still open: the protocol has no such frame (a
         // binary message or a ping on a hixie draft), or too many ping
@@ -872,15 +872,15 @@ export abstract class BaseDriver {
     this.finish(error.closeCode, error.message, false);
   }
 
-  private readInOrder(chunk: Uint8Array | null): void {
+  #receive(chunk: Uint8Array | null): void {
     if (this.#reading) {
       if (chunk !== null) (this.#heldInput ??= []).push(chunk);
       return;
     }
     this.#reading = true;
     try {
-      if (chunk !== null) this.read(chunk);
-      this.readHeldInput();
+      if (chunk !== null) this.#read(chunk);
+      this.#readHeldInput();
     } finally {
       this.#heldInput = null;
       this.#reading = false;
@@ -888,7 +888,7 @@ export abstract class BaseDriver {
   }
 
   /** Reads one chunk; what a pause left unread is held in the gate. */
-  private read(chunk: Uint8Array): void {
+  #read(chunk: Uint8Array): void {
     const rest = this.receive(chunk);
     if (rest !== undefined && rest.length > 0) this.holdWhilePaused(rest);
   }
@@ -898,13 +898,13 @@ export abstract class BaseDriver {
    * another was read; the caller has set #reading. While paused, chunks
    * join the gate, behind what it already holds.
    */
-  private readHeldInput(): void {
+  #readHeldInput(): void {
     let i = 0;
     while (this.state.kind !== 'closed') {
       if (!this.inputPaused) {
         const fromGate = this.#gate?.take() ?? null;
         if (fromGate !== null) {
-          this.read(fromGate);
+          this.#read(fromGate);
           continue;
         }
       }
@@ -913,14 +913,14 @@ export abstract class BaseDriver {
       if (held === null || i >= held.length) return;
       const chunk = held[i++]!;
       if (this.inputPaused) this.holdWhilePaused(chunk);
-      else this.read(chunk);
+      else this.#read(chunk);
     }
   }
 
-  private sendOrQueue(item: Queued, size: number): boolean {
+  #sendOrQueue(item: Queued, size: number): boolean {
     switch (this.state.kind) {
       case 'open':
-        return this.send(item);
+        return this.#send(item);
       case 'connecting':
         // Counted with its entry's overhead, so empty messages are bounded too.
         if (this.#queuedBytes + size + QUEUED_ENTRY_OVERHEAD > this.options.maxQueuedBytes) return false;
@@ -932,7 +932,7 @@ export abstract class BaseDriver {
     }
   }
 
-  private send(item: Queued): boolean {
+  #send(item: Queued): boolean {
     switch (item.kind) {
       case 'text':
         return this.sendText(item.data);

@@ -20,10 +20,7 @@ import { checkHandshakeRequest, serverResponseHead, VERSION_HEADER } from '../ha
  * given at construction or (`Request` including null) read later.
  */
 export abstract class HybiServerBase<Request extends HandshakeRequest | null> extends HybiDriver {
-  // A getter, not a field: one slot less in every connection.
-  get role(): 'server' {
-    return 'server';
-  }
+  readonly role = 'server';
   /**
    * The handshake request; null while `Driver.server` is still reading it.
    *

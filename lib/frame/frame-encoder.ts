@@ -99,13 +99,6 @@ const SHORT_TEXT = 128;
 const encoder = new TextEncoder();
 
 /**
- * `fragmentSize` Infinity as the writer keeps it: the largest small
- * integer V8 stores unboxed, above the UTF-8 length of any string, so
- * only a binary payload can exceed it (message() checks for it).
- */
-const NO_FRAGMENT_LIMIT = 2 ** 31 - 1;
-
-/**
  * Sends messages and control frames as frames through `sink.write()`.
  *
  * A frame of at most {@link SLAB_ITEM_LIMIT} bytes is built whole in the
@@ -120,9 +113,6 @@ export class FrameWriter {
   // The socket itself rather than a closure around it: one object less per connection.
   readonly #sink: Socket;
   readonly #masked: boolean;
-  // Infinity is kept as NO_FRAGMENT_LIMIT: a small integer is stored in
-  // the object itself, a fraction or Infinity in a number box of its own
-  // (16 bytes more per connection).
   readonly #fragmentSize: number;
   /**
    * Messages of up to this many bytes take the short path (#shortFrame); -1
@@ -134,7 +124,7 @@ export class FrameWriter {
   constructor(sink: Socket, masked: boolean, fragmentSize: number) {
     this.#sink = sink;
     this.#masked = masked;
-    this.#fragmentSize = fragmentSize === Infinity ? NO_FRAGMENT_LIMIT : fragmentSize;
+    this.#fragmentSize = fragmentSize;
     this.#shortLimit = masked || this.frame !== FrameWriter.prototype.frame ? -1 : Math.min(MAX_SHORT_PAYLOAD, fragmentSize);
   }
 
@@ -181,7 +171,7 @@ export class FrameWriter {
       return;
     }
     const size = this.#fragmentSize;
-    if (payload.length <= size || size === NO_FRAGMENT_LIMIT) {
+    if (payload.length <= size) {
       this.frame(true, rsv, opcode, payload);
       return;
     }

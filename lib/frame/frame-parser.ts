@@ -143,9 +143,9 @@ export class FrameParser {
         const take = Math.min(this.#remaining, end - pos);
         const piece = chunk.subarray(pos, pos + take);
         pos += take;
-        if (this.#whole !== null || (take < this.#remaining && this.#remaining === this.header.length && this.startWhole())) {
+        if (this.#whole !== null || (take < this.#remaining && this.#remaining === this.header.length && this.#startWhole())) {
           this.#remaining -= take;
-          if (!this.gather(piece)) {
+          if (!this.#gather(piece)) {
             this.stop();
             return undefined;
           }
@@ -167,7 +167,7 @@ export class FrameParser {
           return undefined;
         }
       } else if (this.#phase === Phase.Header) {
-        pos = this.readHeader(chunk, pos);
+        pos = this.#readHeader(chunk, pos);
         if (pos < 0) return undefined;
       } else {
         return undefined;
@@ -177,7 +177,7 @@ export class FrameParser {
   }
 
   /** The current frame spans chunks: gather it whole if the handler wants that and it is small enough. */
-  private startWhole(): boolean {
+  #startWhole(): boolean {
     const header = this.header;
     if (header.length > WHOLE_FRAME_LIMIT || !this.#handler.wantsWholeFrame(header)) return false;
     // Every byte is written (unmasked in) before the frame is handed on.
@@ -187,7 +187,7 @@ export class FrameParser {
   }
 
   /** Copies (and unmasks) a piece into the frame being gathered; hands it on once complete. */
-  private gather(piece: Uint8Array): boolean {
+  #gather(piece: Uint8Array): boolean {
     const whole = this.#whole!;
     const at = this.#wholeUsed;
     if (this.header.masked) {
@@ -208,14 +208,14 @@ export class FrameParser {
   }
 
   /** Reads a header at `pos`; returns the next position, or -1 to stop. */
-  private readHeader(chunk: Uint8Array, pos: number): number {
+  #readHeader(chunk: Uint8Array, pos: number): number {
     let at = pos;
     const available = chunk.length - pos;
     if (this.#scratchLength === 0 && available >= 2) {
       const size = headerSize(chunk[pos + 1]!);
       if (available >= size) {
-        if (!this.decodeHeader(chunk, pos)) return -1;
-        return this.startPayload(pos + size);
+        if (!this.#decodeHeader(chunk, pos)) return -1;
+        return this.#startPayload(pos + size);
       }
     }
     // Slow path: gather the header into the scratch buffer.
@@ -227,11 +227,11 @@ export class FrameParser {
     }
     if (this.#scratchLength < needed) return chunk.length;
     this.#scratchLength = 0;
-    if (!this.decodeHeader(scratch, 0)) return -1;
-    return this.startPayload(at);
+    if (!this.#decodeHeader(scratch, 0)) return -1;
+    return this.#startPayload(at);
   }
 
-  private startPayload(pos: number): number {
+  #startPayload(pos: number): number {
     const header = this.header;
     if (!this.#handler.onFrameHeader(header)) {
       this.stop();
@@ -251,7 +251,7 @@ export class FrameParser {
   }
 
   /** Decodes and checks the header at `bytes[at]`; false after reporting an error. */
-  private decodeHeader(bytes: Uint8Array, at: number): boolean {
+  #decodeHeader(bytes: Uint8Array, at: number): boolean {
     const b0 = bytes[at]!;
     const b1 = bytes[at + 1]!;
     const header = this.header;
@@ -265,15 +265,15 @@ export class FrameParser {
       length = (bytes[offset]! << 8) | bytes[offset + 1]!;
       offset += 2;
       // RFC 6455 §5.2: "the minimal number of bytes MUST be used".
-      if (length < 126) return this.fail(protocolError('NON_MINIMAL_LENGTH', { bits: 16 }));
+      if (length < 126) return this.#fail(protocolError('NON_MINIMAL_LENGTH', { bits: 16 }));
     } else if (length === 127) {
       const high = readUint32(bytes, offset);
       const low = readUint32(bytes, offset + 4);
       offset += 8;
       // §5.2: "the most significant bit MUST be 0".
-      if (high >= 0x80000000) return this.fail(protocolError('LENGTH_OUT_OF_RANGE', {}));
+      if (high >= 0x80000000) return this.#fail(protocolError('LENGTH_OUT_OF_RANGE', {}));
       if (high === 0 && low < 65536) {
-        return this.fail(protocolError('NON_MINIMAL_LENGTH', { bits: 64 }));
+        return this.#fail(protocolError('NON_MINIMAL_LENGTH', { bits: 64 }));
       }
       // Past 2^53 the sum is inexact, but also past any allowed maxLength.
       length = high * 0x100000000 + low;
@@ -281,35 +281,35 @@ export class FrameParser {
     header.length = length;
 
     if (!isKnownOpcode(header.opcode)) {
-      return this.fail(protocolError('RESERVED_OPCODE', { opcode: header.opcode }));
+      return this.#fail(protocolError('RESERVED_OPCODE', { opcode: header.opcode }));
     }
     const control = isControlOpcode(header.opcode);
     // §5.2: RSV bits must be 0 unless an extension defines them.
     if (header.rsv !== 0 && (control || (header.rsv & ~this.allowedRsv) !== 0)) {
-      return this.fail(protocolError('RESERVED_BITS', { rsv: header.rsv, continuation: false }));
+      return this.#fail(protocolError('RESERVED_BITS', { rsv: header.rsv, continuation: false }));
     }
     if (control) {
       // §5.5: control frames carry at most 125 bytes and are never fragmented.
-      if (!header.fin) return this.fail(protocolError('FRAGMENTED_CONTROL_FRAME', { opcode: header.opcode }));
-      if (length > 125) return this.fail(protocolError('CONTROL_FRAME_TOO_LONG', { length }));
+      if (!header.fin) return this.#fail(protocolError('FRAGMENTED_CONTROL_FRAME', { opcode: header.opcode }));
+      if (length > 125) return this.#fail(protocolError('CONTROL_FRAME_TOO_LONG', { length }));
     }
     if (this.#rules.role === 'server') {
       // §5.1: "The server MUST close the connection upon receiving a frame that is not masked."
       if (!header.masked && this.#rules.requireMasking) {
-        return this.fail(protocolError('UNMASKED_FRAME', {}, { closeCode: this.#rules.unmaskedCloseCode ?? Close.PROTOCOL_ERROR }));
+        return this.#fail(protocolError('UNMASKED_FRAME', {}, { closeCode: this.#rules.unmaskedCloseCode ?? Close.PROTOCOL_ERROR }));
       }
     } else if (header.masked) {
       // §5.1: "A client MUST close a connection if it detects a masked frame."
-      return this.fail(protocolError('MASKED_FRAME', {}));
+      return this.#fail(protocolError('MASKED_FRAME', {}));
     }
     // maxLength bounds data; control frames are already capped at 125 bytes,
     // and a close frame must stay readable however low maxLength is set.
-    if (!control && length > this.#rules.maxLength) return this.fail(protocolError('MESSAGE_TOO_LONG', { length, max: this.#rules.maxLength }));
+    if (!control && length > this.#rules.maxLength) return this.#fail(protocolError('MESSAGE_TOO_LONG', { length, max: this.#rules.maxLength }));
     if (header.masked) this.#maskKey = readUint32(bytes, offset);
     return true;
   }
 
-  private fail(error: ProtocolError): false {
+  #fail(error: ProtocolError): false {
     this.stop();
     this.#handler.onFrameError(error);
     return false;

@@ -134,7 +134,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   /** The flow-control and streaming state, made now if needed. */
-  private get flow(): FlowState {
+  get #flow(): FlowState {
     return (this.#flowState ??= new FlowState());
   }
 
@@ -158,7 +158,7 @@ export abstract class HybiDriver extends BaseDriver {
     const payload = this.#flowState?.pendingPong?.take() ?? null;
     if (payload === null) return;
     this.sendFlow.heldBytes -= payload.length;
-    if (this.state.kind === 'open') this.sendFrame(Opcode.PONG, payload);
+    if (this.state.kind === 'open') this.#sendFrame(Opcode.PONG, payload);
     this.resumeInput(PauseReason.PENDING_PONG);
   }
 
@@ -191,20 +191,20 @@ export abstract class HybiDriver extends BaseDriver {
       },
       whole: (opcode, data, done) => {
         if (this.#flowState !== null) this.#flowState.justQueued = null;
-        this.sendThroughExtensions(opcode, data);
+        this.#sendThroughExtensions(opcode, data);
         if (done !== undefined) this.settleWhenWritten(done);
       },
       admits: (size) => this.sendFlow.bufferedAmount === 0 || this.sendFlow.admits(size),
-      released: (message) => run(() => this.releaseOutgoing(message)),
+      released: (message) => run(() => this.#releaseOutgoing(message)),
       compressing: (change, bytes) => {
-        this.flow.codecPending += change;
+        this.#flow.codecPending += change;
         this.sendFlow.heldBytes += change * bytes;
       },
       failed: (error) => this.failConnection(extensionFailure(error)),
-      mayWrite: () => this.mayWritePipelined(),
-      written: () => this.pipelineProgress(),
+      mayWrite: () => this.#mayWritePipelined(),
+      written: () => this.#pipelineProgress(),
     });
-    this.flow.outgoing = message;
+    this.#flow.outgoing = message;
     return message;
   }
 
@@ -214,27 +214,27 @@ export abstract class HybiDriver extends BaseDriver {
    * UTF-8 on the way, §8.1). Input waits while the piece inflates, and the
    * inflater stops while the application has paused delivery.
    */
-  private inflatePiece(piece: Uint8Array, fin: boolean): void {
+  #inflatePiece(piece: Uint8Array, fin: boolean): void {
     const codec = this.#codec!;
-    const flow = this.flow;
+    const flow = this.#flow;
     if (flow.streamedType === 'text') flow.inflateText ??= new TextPieces(this.options.decodeText);
     this.pauseInput(PauseReason.INFLATING);
     codec.decompressPiece(
       piece,
       fin,
       this.options.maxStreamedMessageSize,
-      (bytes) => this.hub.run(() => this.inflated(bytes)),
-      (error) => this.hub.run(() => this.inflatedPiece(error, fin)),
+      (bytes) => this.hub.run(() => this.#inflated(bytes)),
+      (error) => this.hub.run(() => this.#inflatedPiece(error, fin)),
     );
   }
 
   /** Inflated bytes of a streamed message; false to stop the inflater (paused or over). */
-  private inflated(bytes: Uint8Array): boolean {
+  #inflated(bytes: Uint8Array): boolean {
     if (this.state.kind === 'closed') return false;
-    const text = this.flow.inflateText;
+    const text = this.#flow.inflateText;
     const data = text === null ? bytes : text.next(bytes, false);
     if (data === null) {
-      this.flow.inflateText = null;
+      this.#flow.inflateText = null;
       this.failConnection(protocolError('INVALID_UTF8', {}));
       return false;
     }
@@ -244,15 +244,15 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   /** A compressed piece is consumed: end the message after its last, then read on. */
-  private inflatedPiece(error: ProtocolError | null, fin: boolean): void {
+  #inflatedPiece(error: ProtocolError | null, fin: boolean): void {
     if (this.state.kind === 'closed') return;
     if (error !== null) {
       this.failConnection(error);
       return;
     }
     if (fin) {
-      const text = this.flow.inflateText;
-      this.flow.inflateText = null;
+      const text = this.#flow.inflateText;
+      this.#flow.inflateText = null;
       // Text must end on a character boundary; a decoder flushes what it held.
       const rest = text === null ? EMPTY : text.next(EMPTY, true);
       if (rest === null) {
@@ -270,7 +270,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   /** The streamed message ended: the whole messages that waited go, in order. */
-  private releaseOutgoing(message: StreamedOut): void {
+  #releaseOutgoing(message: StreamedOut): void {
     const flow = this.#flowState;
     if (flow === null || flow.outgoing !== message) return;
     flow.outgoing = null;
@@ -286,9 +286,9 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   /** Queues a whole message behind the streamed one. */
-  private wait(opcode: number, data: string | Uint8Array): boolean {
+  #wait(opcode: number, data: string | Uint8Array): boolean {
     const item: WaitingMessage = { opcode, data, done: undefined };
-    const flow = this.flow;
+    const flow = this.#flow;
     (flow.waiting ??= []).push(item);
     flow.justQueued = item;
     return true;
@@ -298,7 +298,7 @@ export abstract class HybiDriver extends BaseDriver {
     const queued = this.#flowState?.justQueued ?? null;
     if (queued !== null) {
       // The message waits behind a streamed one: settled when it goes.
-      this.flow.justQueued = null;
+      this.#flow.justQueued = null;
       queued.done = done;
       return;
     }
@@ -307,7 +307,7 @@ export abstract class HybiDriver extends BaseDriver {
       return;
     }
     // The message just sent is number #pipelineSent - 1 in the pipeline.
-    const flow = this.flow;
+    const flow = this.#flow;
     const index = flow.pipelineSent - 1;
     if (flow.pipelineWritten > index) super.settleWhenWritten(done);
     else (flow.pipelineCallbacks ??= new Map()).set(index, done);
@@ -333,7 +333,7 @@ export abstract class HybiDriver extends BaseDriver {
     const stack = this.#extensionStack;
     if (stack === null) return null;
     const header = stack.respond(offer);
-    this.useExtensions(stack);
+    this.#useExtensions(stack);
     return header;
   }
 
@@ -394,7 +394,7 @@ export abstract class HybiDriver extends BaseDriver {
       });
     }
     const error = stack.accept(header);
-    if (error === null) this.useExtensions(stack);
+    if (error === null) this.#useExtensions(stack);
     return error;
   }
 
@@ -404,11 +404,11 @@ export abstract class HybiDriver extends BaseDriver {
    * (1010, §7.4.1) before the connection ends.
    */
   protected failExtensionNegotiation(error: ProtocolError): void {
-    this.writeClose(error.closeCode, this.failureReason(error));
+    this.#writeClose(error.closeCode, this.#failureReason(error));
     this.failConnection(error);
   }
 
-  private useExtensions(stack: ExtensionStack): void {
+  #useExtensions(stack: ExtensionStack): void {
     if (!stack.active) return;
     this.#extensions = stack;
     // §5.2: RSV bits are allowed where an active extension claims them.
@@ -437,11 +437,11 @@ export abstract class HybiDriver extends BaseDriver {
     }
 
     onMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
-      this.#driver.onMessage(opcode, rsv, data);
+      this.#driver.#onMessage(opcode, rsv, data);
     }
 
     onControl(opcode: number, payload: Uint8Array): void {
-      this.#driver.onControl(opcode, payload);
+      this.#driver.#onControl(opcode, payload);
     }
 
     onReadError(error: ProtocolError): void {
@@ -449,12 +449,12 @@ export abstract class HybiDriver extends BaseDriver {
     }
 
     onMessageStart(type: 'text' | 'binary'): void {
-      this.#driver.flow.streamedType = type;
+      this.#driver.#flow.streamedType = type;
       this.#driver.hub.emit('messagestart', { type });
     }
 
     onCompressedPiece(piece: Uint8Array, fin: boolean): void {
-      this.#driver.inflatePiece(piece, fin);
+      this.#driver.#inflatePiece(piece, fin);
     }
 
     onMessagePiece(data: string | Uint8Array): void {
@@ -468,26 +468,26 @@ export abstract class HybiDriver extends BaseDriver {
 
   // --- what the reader assembled ---
 
-  private onMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
+  #onMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
     const extensions = this.#extensions;
     if (extensions === null) {
       this.hub.emit('message', { data, type: opcode === Opcode.TEXT ? 'text' : 'binary' });
       return;
     }
     // With extensions, the reader hands over every message as bytes.
-    extensions.incoming(opcode, rsv, data as Uint8Array, (result, text) => this.hub.run(() => this.decoded(result, text)));
+    extensions.incoming(opcode, rsv, data as Uint8Array, (result, text) => this.hub.run(() => this.#decoded(result, text)));
   }
 
-  private onControl(opcode: number, payload: Uint8Array): void {
+  #onControl(opcode: number, payload: Uint8Array): void {
     if (opcode === Opcode.CLOSE) {
-      this.receivedClose(payload);
+      this.#receivedClose(payload);
     } else if (opcode === Opcode.PING) {
       this.hub.emit('ping', { data: payload });
-      if (this.options.autoPong && this.state.kind === 'open') this.answerPing(payload);
+      if (this.options.autoPong && this.state.kind === 'open') this.#answerPing(payload);
     } else {
       this.deadlines?.pongReceived();
       this.hub.emit('pong', { data: payload });
-      this.runPingCallbacks(payload);
+      this.#runPingCallbacks(payload);
     }
   }
 
@@ -503,9 +503,9 @@ export abstract class HybiDriver extends BaseDriver {
     if (flow !== null) {
       flow.justQueued = null;
       // Bytes copied, as binary()'s below.
-      if (flow.outgoing !== null) return this.wait(Opcode.TEXT, bytes ? copyBytes(message) : message);
+      if (flow.outgoing !== null) return this.#wait(Opcode.TEXT, bytes ? copyBytes(message) : message);
     }
-    if (this.#extensions !== null) return this.sendThroughExtensions(Opcode.TEXT, bytes ? copyBytes(message) : textEncoder.encode(message));
+    if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.TEXT, bytes ? copyBytes(message) : textEncoder.encode(message));
     // Already UTF-8 (checked by text()): framed as binary() frames, with the text opcode.
     if (bytes) this.writer.message(Opcode.TEXT, 0, message);
     else this.writer.text(message);
@@ -518,11 +518,11 @@ export abstract class HybiDriver extends BaseDriver {
     if (flow !== null) {
       flow.justQueued = null;
       // Copied: the caller may reuse its buffer before the streamed message ends.
-      if (flow.outgoing !== null) return this.wait(Opcode.BINARY, copyBytes(message));
+      if (flow.outgoing !== null) return this.#wait(Opcode.BINARY, copyBytes(message));
     }
     // Copied: the pipeline may read it after binary() returns, and the
     // caller is free to reuse its buffer by then.
-    if (this.#extensions !== null) return this.sendThroughExtensions(Opcode.BINARY, copyBytes(message));
+    if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.BINARY, copyBytes(message));
     this.writer.message(Opcode.BINARY, 0, message);
     return true;
   }
@@ -532,7 +532,7 @@ export abstract class HybiDriver extends BaseDriver {
     if (this.state.kind !== 'open') return false;
     if (this.#extensions !== null) {
       // The extension may share one encoded form across connections (see ExtensionMessage.prepared).
-      return this.sendThroughExtensions(message.opcode, message.payload, message);
+      return this.#sendThroughExtensions(message.opcode, message.payload, message);
     }
     // A client masks with its own key; a traced connection reports each frame as it encodes it.
     if (this.role !== 'server' || message.payload.length > this.options.fragmentSize || this.options.trace !== null) {
@@ -553,17 +553,17 @@ export abstract class HybiDriver extends BaseDriver {
       else list.push(callback);
       this.#pendingPings++;
     }
-    this.sendFrame(Opcode.PING, message);
+    this.#sendFrame(Opcode.PING, message);
     return true;
   }
 
   protected sendPong(message: Uint8Array): boolean {
-    return this.sendFrame(Opcode.PONG, message);
+    return this.#sendFrame(Opcode.PONG, message);
   }
 
   protected checkClose(code: number, reason: string): void {
     // Throws a RangeError for a code that may not be sent or a long reason.
-    this.encodeClose(code, reason);
+    this.#encodeClose(code, reason);
   }
 
   // --- the closing handshake: one method per move ---
@@ -578,7 +578,7 @@ export abstract class HybiDriver extends BaseDriver {
     // the peer's answer back into parse() from inside write(), and that
     // answer must not be answered with a second close frame (§5.5.1).
     this.enterClosing({ kind: 'closing', by: 'us', ours: { code, reason }, oursSent: !held, theirs: null });
-    if (!held) this.writeClose(code, reason);
+    if (!held) this.#writeClose(code, reason);
   }
 
   /**
@@ -589,12 +589,12 @@ export abstract class HybiDriver extends BaseDriver {
   protected sendFailure(error: ProtocolError, prior: ConnectionState): void {
     const oursSent = prior.kind === 'closing' && prior.by === 'us' && prior.oursSent;
     if ((prior.kind === 'open' || prior.kind === 'closing') && !oursSent) {
-      this.writeClose(error.closeCode, this.failureReason(error));
+      this.#writeClose(error.closeCode, this.#failureReason(error));
     }
   }
 
   /** The peer's close frame: completes the closing handshake, or is held (closing) while the pipeline is busy. */
-  private receivedClose(payload: Uint8Array): void {
+  #receivedClose(payload: Uint8Array): void {
     const theirs = (this.options.compat?.readClose ?? parseClosePayload)(payload);
     if (theirs instanceof ProtocolError) {
       this.failConnection(theirs);
@@ -611,27 +611,27 @@ export abstract class HybiDriver extends BaseDriver {
       else if (state.kind === 'closing' && state.by === 'us') this.state = { ...state, theirs };
       return;
     }
-    this.acknowledgeClose(theirs);
+    this.#acknowledgeClose(theirs);
   }
 
   /** Progress in the pipeline while closing: a held close frame of ours goes out, a held close of theirs completes. */
-  private pipelineProgress(): void {
+  #pipelineProgress(): void {
     const state = this.state;
     if (state.kind !== 'closing' || state.by === 'failure') return;
     const extensions = this.#extensions!;
     if (state.by === 'us' && !state.oursSent && extensions.outgoingIdle && (this.#flowState?.codecPending ?? 0) === 0) {
       this.state = { ...state, oursSent: true };
-      this.writeClose(state.ours.code, state.ours.reason);
+      this.#writeClose(state.ours.code, state.ours.reason);
     }
-    if (state.theirs !== null && extensions.incomingIdle && extensions.outgoingIdle && (this.#flowState?.codecPending ?? 0) === 0) this.acknowledgeClose(state.theirs);
+    if (state.theirs !== null && extensions.incomingIdle && extensions.outgoingIdle && (this.#flowState?.codecPending ?? 0) === 0) this.#acknowledgeClose(state.theirs);
   }
 
   /** Closing → closed, cleanly: the peer's close frame is answered unless ours was sent first (§5.5.1), then `close`. */
-  private acknowledgeClose(theirs: CloseFrame): void {
+  #acknowledgeClose(theirs: CloseFrame): void {
     const state = this.state;
     if (state.kind === 'open' || (state.kind === 'closing' && state.by === 'peer')) {
       // §5.5.1: the answer typically echoes the status code received.
-      this.writeClose(theirs.code, this.options.compat?.echoCloseReason ? theirs.reason : '');
+      this.#writeClose(theirs.code, this.options.compat?.echoCloseReason ? theirs.reason : '');
     }
     this.finish(theirs.code, theirs.reason, true);
   }
@@ -653,15 +653,15 @@ export abstract class HybiDriver extends BaseDriver {
 
   // --- the extension pipeline ---
 
-  private sendThroughExtensions(opcode: number, data: Uint8Array, prepared?: PreparedMessage): boolean {
-    this.flow.pipelineSent++;
-    this.#extensions!.outgoing(opcode, data, (result) => this.hub.run(() => this.encoded(result)), prepared);
+  #sendThroughExtensions(opcode: number, data: Uint8Array, prepared?: PreparedMessage): boolean {
+    this.#flow.pipelineSent++;
+    this.#extensions!.outgoing(opcode, data, (result) => this.hub.run(() => this.#encoded(result)), prepared);
     return true;
   }
 
   /** The next message out of the pipeline was written (or dropped): settle its callback. */
-  private settleNextFromPipeline(error: Error | undefined): void {
-    const flow = this.flow;
+  #settleNextFromPipeline(error: Error | undefined): void {
+    const flow = this.#flow;
     const index = flow.pipelineWritten++;
     const done = flow.pipelineCallbacks?.get(index);
     if (done === undefined) return;
@@ -670,7 +670,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   /** A received message out of the pipeline, in wire order. */
-  private decoded(result: string | Uint8Array | ProtocolError, text: boolean): void {
+  #decoded(result: string | Uint8Array | ProtocolError, text: boolean): void {
     const state = this.state;
     if (state.kind === 'closed' || (state.kind === 'closing' && state.by === 'failure')) return;
     if (result instanceof ProtocolError) {
@@ -678,29 +678,29 @@ export abstract class HybiDriver extends BaseDriver {
       return;
     }
     this.hub.emit('message', { data: result, type: text ? 'text' : 'binary' });
-    this.pipelineProgress();
+    this.#pipelineProgress();
   }
 
   /** A message to send out of the pipeline, in send order. */
-  private encoded(result: EncodedMessage | ProtocolError): void {
+  #encoded(result: EncodedMessage | ProtocolError): void {
     // Messages sent before our close frame still go out while it is held;
     // nothing goes out after it, nor while failing.
-    if (!this.mayWritePipelined()) {
-      this.settleNextFromPipeline(new Error(CLOSED_BEFORE_SENT));
+    if (!this.#mayWritePipelined()) {
+      this.#settleNextFromPipeline(new Error(CLOSED_BEFORE_SENT));
       return;
     }
     if (result instanceof ProtocolError) {
-      this.settleNextFromPipeline(result);
+      this.#settleNextFromPipeline(result);
       this.failConnection(result);
       return;
     }
     this.writer.message(result.opcode, result.rsv, result.data);
-    this.settleNextFromPipeline(undefined);
-    this.pipelineProgress();
+    this.#settleNextFromPipeline(undefined);
+    this.#pipelineProgress();
   }
 
   /** True while what left the pipeline (or the piece codec) may still be written: before our close frame went out. */
-  private mayWritePipelined(): boolean {
+  #mayWritePipelined(): boolean {
     const state = this.state;
     return !(state.kind === 'closed' || (state.kind === 'closing' && (state.by === 'failure' || (state.by === 'us' && state.oursSent))));
   }
@@ -709,13 +709,13 @@ export abstract class HybiDriver extends BaseDriver {
    * Answers a ping at once, or, while the transport is backed up, keeps
    * one pong for the latest ping and stops reading until it drains.
    */
-  private answerPing(payload: Uint8Array): void {
+  #answerPing(payload: Uint8Array): void {
     if (!this.sendFlow.backedUp) {
       this.#flowState?.pendingPong?.answeredAtOnce();
-      this.sendFrame(Opcode.PONG, payload);
+      this.#sendFrame(Opcode.PONG, payload);
       return;
     }
-    const pending = (this.flow.pendingPong ??= new PendingPong());
+    const pending = (this.#flow.pendingPong ??= new PendingPong());
     this.sendFlow.heldBytes -= pending.size;
     if (!pending.defer(payload)) {
       pending.take();
@@ -727,27 +727,27 @@ export abstract class HybiDriver extends BaseDriver {
     this.pauseInput(PauseReason.PENDING_PONG);
   }
 
-  private sendFrame(opcode: number, payload: Uint8Array): boolean {
+  #sendFrame(opcode: number, payload: Uint8Array): boolean {
     if (this.state.kind !== 'open') return false;
     this.writer.frame(true, 0, opcode, payload);
     return true;
   }
 
   /** Writes a close frame; the callers above decide whether one may still be sent. */
-  private writeClose(code: number, reason: string): void {
-    this.writer.frame(true, 0, Opcode.CLOSE, code === Close.NO_STATUS ? EMPTY : this.encodeClose(code, reason));
+  #writeClose(code: number, reason: string): void {
+    this.writer.frame(true, 0, Opcode.CLOSE, code === Close.NO_STATUS ? EMPTY : this.#encodeClose(code, reason));
   }
 
-  private encodeClose(code: number, reason: string): Uint8Array {
+  #encodeClose(code: number, reason: string): Uint8Array {
     return (this.options.compat?.encodeClose ?? encodeClosePayload)(code, reason);
   }
 
   /** The reason in the close frame that fails the connection. */
-  private failureReason(error: ProtocolError): string {
+  #failureReason(error: ProtocolError): string {
     return this.options.compat?.failureReason(error) ?? truncateReason(error.message);
   }
 
-  private runPingCallbacks(payload: Uint8Array): void {
+  #runPingCallbacks(payload: Uint8Array): void {
     if (this.#pendingPings === 0 || this.#pingCallbacks === null) return;
     const key = payloadKey(payload);
     const callbacks = this.#pingCallbacks.get(key);

@@ -121,18 +121,18 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
   abstract onReadError(error: ProtocolError): void;
 
   /** True if the message starting with this header is delivered in pieces. */
-  private streams(opcode: number, rsv: number): boolean {
+  #streams(opcode: number, rsv: number): boolean {
     const streaming = this.streaming;
     if (streaming === null || (opcode !== Opcode.TEXT && opcode !== Opcode.BINARY)) return false;
     if (streaming.compressed) return rsv === 0 || rsv === RSV1;
     return rsv === 0 && !this.textAsBytes;
   }
 
-  private get message(): ByteAccumulator {
+  get #message(): ByteAccumulator {
     return (this.#messageBytes ??= new ByteAccumulator());
   }
 
-  private get text(): TextAssembler {
+  get #text(): TextAssembler {
     return (this.#textAssembler ??= new TextAssembler());
   }
 
@@ -149,40 +149,40 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     if (opcode === Opcode.CONTINUATION) {
       // §5.4: a continuation belongs to a message already started.
       if (this.#messageOpcode === 0) {
-        return this.fail(protocolError('UNEXPECTED_CONTINUATION', {}));
+        return this.#fail(protocolError('UNEXPECTED_CONTINUATION', {}));
       }
       if (header.rsv !== 0) {
         // RFC 7692 §6: per-message bits go on the first frame only.
-        return this.fail(protocolError('RESERVED_BITS', { rsv: header.rsv, continuation: true }));
+        return this.#fail(protocolError('RESERVED_BITS', { rsv: header.rsv, continuation: true }));
       }
     } else {
       // §5.4: a new data message may not start inside a fragmented one.
       if (this.#messageOpcode !== 0) {
-        return this.fail(protocolError('EXPECTED_CONTINUATION', {}));
+        return this.#fail(protocolError('EXPECTED_CONTINUATION', {}));
       }
       this.#messageOpcode = opcode;
       this.#messageRsv = header.rsv;
-      if (this.streams(opcode, header.rsv)) this.startStreamed(opcode, header.rsv === RSV1);
+      if (this.#streams(opcode, header.rsv)) this.#startStreamed(opcode, header.rsv === RSV1);
     }
     const total = this.#received + header.length;
     const streamed = this.#current !== null;
     const limit = streamed ? this.streaming!.maxSize : this.#maxLength;
     if (total > limit) {
       const name = streamed ? 'maxStreamedMessageSize' : 'maxLength';
-      return this.fail(protocolError('MESSAGE_TOO_LONG', { length: total, max: limit, limit: name }));
+      return this.#fail(protocolError('MESSAGE_TOO_LONG', { length: total, max: limit, limit: name }));
     }
     if (streamed) {
       this.#received = total;
       return true;
     }
     // A large message in one frame: its size is known, so its buffer can be made exact (see ByteAccumulator).
-    if (header.fin && opcode !== Opcode.CONTINUATION && header.length >= ANNOUNCED_FROM && !(this.checksText() && this.textAsString)) {
-      this.message.expect(header.length);
+    if (header.fin && opcode !== Opcode.CONTINUATION && header.length >= ANNOUNCED_FROM && !(this.#checksText() && this.textAsString)) {
+      this.#message.expect(header.length);
     }
     return true;
   }
 
-  private startStreamed(opcode: number, compressed: boolean): void {
+  #startStreamed(opcode: number, compressed: boolean): void {
     const text = opcode === Opcode.TEXT;
     // Fatal: a bad sequence throws in the piece that completes it; the driver checks inflated text itself.
     this.#current = { compressed, text: text && !compressed ? new TextPieces(this.textAsString) : null };
@@ -190,13 +190,13 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
   }
 
   /** A piece of a streamed message: delivered at once, text decoded as far as it is complete. */
-  private streamedPayload(piece: Uint8Array, complete: boolean): boolean {
+  #streamedPayload(piece: Uint8Array, complete: boolean): boolean {
     const sink = this.streaming!.sink;
     const current = this.#current!;
     if (current.compressed) {
       if (complete) {
         this.#current = null;
-        this.endMessage();
+        this.#endMessage();
       }
       // Inflated, checked and delivered by the driver, which ends the message.
       sink.onCompressedPiece(piece, complete);
@@ -205,63 +205,63 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     if (current.text !== null) {
       // §8.1: fails in the piece that holds the bad sequence; the last piece flushes.
       const text = current.text.next(piece, complete);
-      if (text === null) return this.fail(protocolError('INVALID_UTF8', {}));
+      if (text === null) return this.#fail(protocolError('INVALID_UTF8', {}));
       if (text.length > 0) sink.onMessagePiece(text);
     } else if (piece.length > 0) {
       sink.onMessagePiece(piece);
     }
     if (complete) {
       this.#current = null;
-      this.endMessage();
+      this.#endMessage();
       sink.onMessageEnd();
     }
     return true;
   }
 
   /** Whether the current message is text this reader validates (rather than bytes it hands on). */
-  private checksText(): boolean {
+  #checksText(): boolean {
     return this.#messageOpcode === Opcode.TEXT && this.#messageRsv === 0 && !this.textAsBytes;
   }
 
   onFramePayload(piece: Uint8Array, last: boolean): boolean {
-    if (isControlOpcode(this.#frameOpcode)) return this.controlPayload(piece, last);
+    if (isControlOpcode(this.#frameOpcode)) return this.#controlPayload(piece, last);
     const complete = last && this.#frameFin;
-    if (this.#current !== null) return this.streamedPayload(piece, complete);
+    if (this.#current !== null) return this.#streamedPayload(piece, complete);
     const opcode = this.#messageOpcode;
     const rsv = this.#messageRsv;
     const checkText = opcode === Opcode.TEXT && rsv === 0 && !this.textAsBytes;
     if (complete && this.#received === 0) {
       // The whole message is this one piece: no copy, one decoding pass.
       this.#messageOpcode = 0;
-      return this.deliver(opcode, rsv, piece, checkText);
+      return this.#deliver(opcode, rsv, piece, checkText);
     }
     this.#received += piece.length;
     if (checkText && !this.textAsString) {
       // §8.1: checked piece by piece, so a bad one fails now; kept as bytes.
       if ((this.#textBytes ??= new TextPieces(false)).next(piece, complete) === null) {
-        return this.fail(protocolError('INVALID_UTF8', {}));
+        return this.#fail(protocolError('INVALID_UTF8', {}));
       }
     } else if (checkText) {
       // Validated (and mostly decoded) piece by piece, so a bad one fails now.
-      if (!this.text.push(piece)) {
-        return this.fail(protocolError('INVALID_UTF8', {}));
+      if (!this.#text.push(piece)) {
+        return this.#fail(protocolError('INVALID_UTF8', {}));
       }
       if (!complete) return true;
-      const text = this.text.finish();
+      const text = this.#text.finish();
       if (text === null) {
-        return this.fail(protocolError('INVALID_UTF8', {}));
+        return this.#fail(protocolError('INVALID_UTF8', {}));
       }
-      this.endMessage();
+      this.#endMessage();
       this.onMessage(opcode, rsv, text);
       return true;
     }
-    this.message.append(piece);
+    this.#message.append(piece);
     if (!complete) return true;
-    this.endMessage();
-    return this.deliver(opcode, rsv, this.message.take(), false);
+    this.#endMessage();
+    return this.#deliver(opcode, rsv, this.#message.take(), false);
   }
 
-  private endMessage(): void {
+  #endMessage(): void {
     this.#messageOpcode = 0;
     this.#received = 0;
   }
@@ -278,9 +278,9 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     this.onReadError(error);
   }
 
-  private deliver(opcode: number, rsv: number, data: Uint8Array, text: boolean): boolean {
+  #deliver(opcode: number, rsv: number, data: Uint8Array, text: boolean): boolean {
     if (!text || !this.textAsString) {
-      if (text && !isValidUtf8(data)) return this.fail(protocolError('INVALID_UTF8', {}));
+      if (text && !isValidUtf8(data)) return this.#fail(protocolError('INVALID_UTF8', {}));
       this.onMessage(opcode, rsv, data);
       return true;
     }
@@ -288,13 +288,13 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     try {
       string = decoder.decode(data);
     } catch {
-      return this.fail(protocolError('INVALID_UTF8', {}));
+      return this.#fail(protocolError('INVALID_UTF8', {}));
     }
     this.onMessage(opcode, rsv, string);
     return true;
   }
 
-  private controlPayload(piece: Uint8Array, last: boolean): boolean {
+  #controlPayload(piece: Uint8Array, last: boolean): boolean {
     if (!last) {
       (this.#control ??= []).push(piece.slice());
       return true;
@@ -317,7 +317,7 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     return true;
   }
 
-  private fail(error: ProtocolError): false {
+  #fail(error: ProtocolError): false {
     this.#received = 0;
     this.#current = null;
     this.#messageBytes?.reset();
