@@ -181,7 +181,7 @@ export abstract class HybiDriver extends BaseDriver {
     super(socket, options);
     const reader = new HybiDriver.#Reader(this, options.maxLength);
     this.#reader = reader;
-    reader.textAsString = options.decodeText;
+    reader.text = options.decodeText ? 'string' : 'bytes';
     if (options.streamMessages) reader.streaming = { sink: reader, maxSize: options.maxStreamedMessageSize, compressed: false };
     const trace = options.trace;
     // The tracer comes from the option's value, so this module does not
@@ -424,7 +424,7 @@ export abstract class HybiDriver extends BaseDriver {
     // §5.2: RSV bits are allowed where an active extension claims them.
     this.parser.allowedRsv = stack.allowedRsv;
     // Text is validated after the extensions have decoded it.
-    this.#reader.textAsBytes = true;
+    this.#reader.text = 'raw';
     // Streamed messages go through the extension piece by piece only if it
     // is the only one and can (wsdriver's own permessage-deflate); else whole.
     const codec = stack.pieceCodec;
