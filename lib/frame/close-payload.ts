@@ -6,7 +6,6 @@
  */
 import { Close, ProtocolError, protocolError } from '../errors.js';
 import { isValidUtf8 } from './utf8-validator.js';
-import { toBytes } from '../bytes.js';
 
 /**
  * True if `code` may travel in a close frame: 1000-1003 and 1007-1014
@@ -29,6 +28,7 @@ export interface ClosePayload {
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const encoder = new TextEncoder();
 
 /** Reads a received close frame's payload, or says what is wrong with it. */
 export function parseClosePayload(payload: Uint8Array): ClosePayload | ProtocolError {
@@ -57,7 +57,7 @@ export function encodeClosePayload(code: number, reason: string): Uint8Array {
   if (!isWireCloseCode(code)) {
     throw new RangeError(`close code ${code} may not be sent (use 1000-1003, 1007-1014 or 3000-4999)`);
   }
-  const reasonBytes = toBytes(reason);
+  const reasonBytes = encoder.encode(reason);
   if (reasonBytes.length > 123) {
     throw new RangeError(`close reason is ${reasonBytes.length} bytes of UTF-8; at most 123 fit in a close frame`);
   }

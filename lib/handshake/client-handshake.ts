@@ -9,7 +9,6 @@ import type { ResponseHead } from '../http/head-parser.js';
 import type { OutgoingHeaders } from '../http/outgoing-headers.js';
 import { hasToken, splitHeaderList } from '../http/tokens.js';
 import { acceptKeyFor, base64 } from './accept-key.js';
-import { toBytes } from '../bytes.js';
 
 /** A ws: or wss: URL, checked and split into what the request needs. */
 export interface WebSocketUrl {
@@ -84,7 +83,7 @@ export function basicCredentials(username: string, password: string): string {
   if (hasControlCharacter(username) || hasControlCharacter(password)) {
     throw new TypeError('credentials may not contain control characters (RFC 7617 §2)');
   }
-  return 'Basic ' + base64(toBytes(`${username}:${password}`));
+  return 'Basic ' + base64(new TextEncoder().encode(`${username}:${password}`));
 }
 
 function hasControlCharacter(text: string): boolean {

@@ -5,7 +5,6 @@
  * @module
  */
 import type { ProtocolError } from '../errors.js';
-import { toBytes } from '../bytes.js';
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   101: 'Switching Protocols',
@@ -39,7 +38,7 @@ export function encodeHead(text: string): Uint8Array {
  * websocket as the protocol to upgrade to.
  */
 export function errorResponse(status: number, message: string, extraHeaders = ''): Uint8Array {
-  const body = toBytes(message + '\n');
+  const body = new TextEncoder().encode(message + '\n');
   // RFC 9110 §15.5.22: a 426 MUST carry Upgrade; §7.8: whoever sends
   // Upgrade also sends the "upgrade" connection option.
   const upgrade = status === 426;
