@@ -182,7 +182,7 @@ export abstract class HybiDriver extends BaseDriver {
     const sink = new HybiDriver.#ReaderSink(this);
     const streaming = options.streamMessages;
     this.#reader = new MessageReader(sink, options.maxLength);
-    this.#reader.textAsString = options.decodeText;
+    this.#reader.text = options.decodeText ? 'string' : 'bytes';
     if (streaming) this.#reader.streaming = { sink, maxSize: options.maxStreamedMessageSize, compressed: false };
     const trace = options.trace;
     // The tracer comes from the option's value, so this module does not
@@ -425,7 +425,7 @@ export abstract class HybiDriver extends BaseDriver {
     // §5.2: RSV bits are allowed where an active extension claims them.
     this.parser.allowedRsv = stack.allowedRsv;
     // Text is validated after the extensions have decoded it.
-    this.#reader.textAsBytes = true;
+    this.#reader.text = 'raw';
     // Streamed messages go through the extension piece by piece only if it
     // is the only one and can (wsdriver's own permessage-deflate); else whole.
     const codec = stack.pieceCodec;
