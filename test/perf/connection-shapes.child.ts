@@ -98,7 +98,15 @@ async function serverAndClient(): Promise<Objects> {
   client.start();
   exchange(client, server);
   await closed;
-  return { 'Driver.server': server, 'Driver.client': client, BoundClient: binding.client, 'DeflateSession (server)': sessions[1] ?? {}, 'DeflateSession (client)': sessions[0] ?? {} };
+  return {
+    'Driver.server': server,
+    'Driver.client': client,
+    BoundClient: binding.client,
+    'DeflateSession (server)': sessions[1] ?? {},
+    'DeflateSession (client)': sessions[0] ?? {},
+    // The driver's extensions and their negotiation (a private field: no public name reaches it).
+    ExtensionStack: (server as unknown as { extensionStack: object }).extensionStack,
+  };
 }
 
 /** `Driver.rack` over a request parsed elsewhere (a Rack env). */

@@ -102,6 +102,7 @@ describe('per-connection objects of the drivers and adapters', () => {
       'BoundClient',
       'DeflateSession (server)',
       'DeflateSession (client)',
+      'ExtensionStack',
       'Driver.rack',
       'framingDriver server',
       'framingDriver client',
