@@ -447,11 +447,11 @@ export abstract class HybiDriver extends BaseDriver {
     }
 
     onMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
-      this.#driver.onMessage(opcode, rsv, data);
+      this.#driver.receivedMessage(opcode, rsv, data);
     }
 
     onControl(opcode: number, payload: Uint8Array): void {
-      this.#driver.onControl(opcode, payload);
+      this.#driver.receivedControl(opcode, payload);
     }
 
     onReadError(error: ProtocolError): void {
@@ -478,7 +478,7 @@ export abstract class HybiDriver extends BaseDriver {
 
   // --- what the reader assembled ---
 
-  private onMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
+  private receivedMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
     const extensions = this.agreedExtensions;
     if (extensions === null) {
       const text = opcode === Opcode.TEXT;
@@ -492,7 +492,7 @@ export abstract class HybiDriver extends BaseDriver {
     extensions.incoming(opcode, rsv, data as Uint8Array, (result, text) => this.hub.run(() => this.decoded(result, text)));
   }
 
-  private onControl(opcode: number, payload: Uint8Array): void {
+  private receivedControl(opcode: number, payload: Uint8Array): void {
     if (opcode === Opcode.CLOSE) {
       this.receivedClose(payload);
     } else if (opcode === Opcode.PING) {
