@@ -28,7 +28,11 @@
  * driver (its host, the release of messages that waited) moved to
  * outgoing-message.ts, reached through the driver's static-block
  * accessors (PieceAccess) rather than public members; 23,626 with all of
- * it merged. `wsdriver/callbacks`
+ * it merged; 24,008 (from 23,640) once the drivers' state was in
+ * TypeScript `private` fields, whose names are not minified, rather than
+ * `#` ones (V8 keeps an object with more than 15 private-name fields fast
+ * only while an instance is alive: test/perf/object-shapes.test.ts;
+ * branch i10-shapes). `wsdriver/callbacks`
  * within 3.2 KB (3,194 bytes with `write(data, type)` and text bytes in
  * `PreparedMessage`) (it must not pull the error catalogue in for `CloseCode`),
  * and no bundle reaches for a Node module.
