@@ -6,8 +6,8 @@
  */
 import { HybiClientDriver } from './hybi-client-driver.js';
 import { createFramingDriver, type FramingDriverFor, type FramingRole } from './framing-driver.js';
-import { normalizeRequest, type RequestSource } from '../http/request.js';
-import { hasToken } from '../http/tokens.js';
+import { normalizeRequest, type IncomingMessageLike, type RackEnv, type RequestSource } from '../http/request.js';
+import { asksForWebSocket } from '../handshake/server-handshake.js';
 import { resolveOptions, type DriverOptions } from '../options.js';
 import type { Socket } from '../events.js';
 import { HybiHttpServerDriver } from './http-server-driver.js';
@@ -54,6 +54,15 @@ export const Driver = {
    * header names `websocket`. Takes the same request shapes as `rack`.
    */
   isWebSocket(request: RequestSource): boolean {
+    // A Node request (`IncomingMessage`: headers as a plain object by
+    // lower-case name) is read for the three fields the answer needs, not
+    // normalized whole: a server asks this of every request it upgrades.
+    const fields = (request as IncomingMessageLike | null)?.headers;
+    const connection = fields?.connection;
+    const upgrade = fields?.upgrade;
+    if (typeof connection === 'string' && typeof upgrade === 'string' && typeof (request as RackEnv).REQUEST_METHOD !== 'string') {
+      return asksForWebSocket((request as IncomingMessageLike).method ?? 'GET', connection, upgrade);
+    }
     let normalized;
     try {
       normalized = normalizeRequest(request);
@@ -61,11 +70,7 @@ export const Driver = {
       return false;
     }
     const headers = normalized.headers;
-    return (
-      normalized.method === 'GET' &&
-      hasToken(headers['connection'], 'upgrade') &&
-      hasToken(headers['upgrade'], 'websocket')
-    );
+    return asksForWebSocket(normalized.method, headers['connection'], headers['upgrade']);
   },
 } as const;
 

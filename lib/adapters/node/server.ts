@@ -17,7 +17,7 @@ import { unsentBytes } from './held-bytes.js';
 import tls from 'node:tls';
 import { checkCloseArguments } from '../../connection/base-driver.js';
 import { ReadyState } from '../../connection/connection-state.js';
-import { Driver } from '../../driver/factories.js';
+import { asksForWebSocket } from '../../handshake/server-handshake.js';
 import { CloseCode } from '../../errors.js';
 import type { Extension } from '../../extensions/extension.js';
 import { encodeClosePayload } from '../../frame/close-payload.js';
@@ -330,7 +330,7 @@ export class WebSocketServer {
     const described = describeUpgrade(request, message);
     const tracked = new Tracked(this, socket, false);
     this.#tracked.add(tracked);
-    const gate = this.#gate(described, Driver.isWebSocket(message));
+    const gate = this.#gate(described, asksForWebSocket(request.method, request.headers['connection'], request.headers['upgrade']));
     if (gate instanceof Promise) return this.#admitVerified(tracked, gate, request, described, socket, early);
     // node:http allows half-open sockets: a peer already gone is dropped.
     if (socket.readableEnded || socket.destroyed) return void this.#destroy(tracked);
