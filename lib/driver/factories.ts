@@ -6,7 +6,8 @@
  */
 import { HybiClientDriver } from './hybi-client-driver.js';
 import { createFramingDriver, type FramingDriverFor, type FramingRole } from './framing-driver.js';
-import { normalizeRequest, type IncomingMessageLike, type RackEnv, type RequestSource } from '../http/request.js';
+import { normalizeRequest, type HandshakeRequest, type IncomingMessageLike, type RackEnv, type RequestSource } from '../http/request.js';
+import type { HeaderFields } from '../http/head-parser.js';
 import { asksForWebSocket } from '../handshake/server-handshake.js';
 import { resolveOptions, type DriverOptions } from '../options.js';
 import type { Socket } from '../events.js';
@@ -55,22 +56,19 @@ export const Driver = {
    */
   isWebSocket(request: RequestSource): boolean {
     // A Node request (`IncomingMessage`: headers as a plain object by
-    // lower-case name) is read for the three fields the answer needs, not
-    // normalized whole: a server asks this of every request it upgrades.
-    const fields = (request as IncomingMessageLike | null)?.headers;
-    const connection = fields?.connection;
-    const upgrade = fields?.upgrade;
-    if (typeof connection === 'string' && typeof upgrade === 'string' && typeof (request as RackEnv).REQUEST_METHOD !== 'string') {
-      return asksForWebSocket((request as IncomingMessageLike).method ?? 'GET', connection, upgrade);
+    // lower-case name) is read as it is, not normalized whole: a server
+    // asks this of every request it upgrades.
+    let read: IncomingMessageLike | HandshakeRequest = request as IncomingMessageLike;
+    const fields = read?.headers;
+    if (typeof fields?.connection !== 'string' || typeof fields.upgrade !== 'string' || typeof (request as RackEnv).REQUEST_METHOD === 'string') {
+      try {
+        read = normalizeRequest(request);
+      } catch {
+        return false;
+      }
     }
-    let normalized;
-    try {
-      normalized = normalizeRequest(request);
-    } catch {
-      return false;
-    }
-    const headers = normalized.headers;
-    return asksForWebSocket(normalized.method, headers['connection'], headers['upgrade']);
+    const headers = read.headers as HeaderFields;
+    return asksForWebSocket(read.method ?? 'GET', headers['connection'], headers['upgrade']);
   },
 } as const;
 
