@@ -51,8 +51,13 @@ export function upgradeRequest(request: HandshakeRequest, socket: Duplex, head: 
   if (head.length > 0) driver.parse(Uint8Array.prototype.slice.call(head));
   queueMicrotask(() => {
     driver.start();
-    // Armed only now: start() opens the connection as a rule, which drops
-    // the handshake deadline, and then no timer is made at all.
+    // Only now: start() opens the connection as a rule, which ends the
+    // handshake deadline, and then, without keepalive, the driver has no
+    // deadline left (the close deadline is the attachment's own): no
+    // clock, no timer. A handshake still under way (a hixie-76 request
+    // waiting for its key) is timed from here, in the same tick.
+    if (driver.readyState === 1 && settings.attach.pingInterval === 0) return;
+    attachment.startDeadlines(settings.attach);
     attachment.armDeadline();
   });
   return driver;
