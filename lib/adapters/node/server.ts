@@ -221,14 +221,11 @@ export class WebSocketServer {
     if (this.#served.has(server)) return this;
     const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       // A fault of this server's own: drop the request rather than leave it hanging.
-      const fail = (error: unknown) => {
-        socket.destroy();
-        this.#reportError(error, undefined);
-      };
+      // (A closure only for a request that waits for `verify`.)
       try {
-        this.#admitUpgrade(request, socket, head)?.catch(fail);
+        this.#admitUpgrade(request, socket, head)?.catch((error: unknown) => this.#failUpgrade(socket, error));
       } catch (error) {
-        fail(error);
+        this.#failUpgrade(socket, error);
       }
     };
     if (isHttp2Server(server)) {
@@ -316,6 +313,12 @@ export class WebSocketServer {
     this.#closing = { code, reason, done };
     for (const tracked of this.#everyTracked()) this.#shutDown(tracked, code, reason, undefined);
     return done;
+  }
+
+  /** Drops a request this server failed on, and reports the fault. */
+  #failUpgrade(socket: Duplex, error: unknown): void {
+    socket.destroy();
+    this.#reportError(error, undefined);
   }
 
   /**
