@@ -77,5 +77,6 @@ function startUpgraded(driver: ServerSideDriver, attachment: Attachment, setting
   // its key) is timed from here, in the same tick.
   if (driver.readyState === 1 && settings.pingInterval === 0) return;
   attachment.startDeadlines(settings);
-  attachment.armDeadline();
+  // A keepalive started at open is counted from now; then the timer is armed.
+  attachment.tick();
 }
