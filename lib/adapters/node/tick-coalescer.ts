@@ -16,8 +16,6 @@
 import type { Duplex } from 'node:stream';
 import { hold, noteWritten, release, unsentBytes } from './held-bytes.js';
 
-const settled = Promise.resolve();
-
 /** Writes to one stream, coalescing those of a tick after the first. Subclassed rather than held: one object less per connection. */
 export class CoalescingWriter {
   // Which tick this is: bumped at the end of every tick in which something was written.
@@ -68,11 +66,8 @@ export class CoalescingWriter {
       this.#lastWriteTick = tick;
       if (!CoalescingWriter.#endScheduled) {
         CoalescingWriter.#endScheduled = true;
-        // After the current callback (and its process.nextTick callbacks)
-        // and before any further I/O: a settled promise's `then` is a bare
-        // V8 microtask, where process.nextTick makes a tick object with
-        // async ids, on every accept's one write.
-        settled.then(CoalescingWriter.#endTick);
+        // After the current callback and before any further I/O.
+        process.nextTick(CoalescingWriter.#endTick);
       }
     } else if (this.#lastCorkTick !== tick) {
       // Corked once a tick at most: after an early uncork, later writes go straight to the stream.
