@@ -11,8 +11,7 @@
 //   dist/browser/  the portable entries (those with a "browser" condition)
 //              bundled by esbuild as ES modules that a page or a module
 //              Worker imports by path, with no bundler or import map: the
-//              dependencies (CommonJS websocket-extensions, @noble/hashes)
-//              are resolved here, and code shared by the entries goes into
+//              dependency (@noble/hashes) is resolved here, and code shared by the entries goes into
 //              chunks, so each module exists once, as in dist/esm.
 //
 // Entry points come from package.json "exports" (scripts/entries.mjs); the

@@ -26,7 +26,7 @@ import type { DeadlineClock, DeadlineKeeper } from './deadlines.js';
 import { InputGate, PauseReason } from './input-gate.js';
 import { SendFlow } from './send-flow.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
-import { outgoingBytes, toBytes, utf8Length } from '../bytes.js';
+import { copyBytes, outgoingBytes, toBytes, utf8Length } from '../bytes.js';
 
 /** A message or control frame waiting for the connection to open. */
 type Queued =
@@ -545,7 +545,8 @@ export abstract class BaseDriver {
     if (state === 'open' && this.sendFlow.bufferedAmount !== 0 && !this.sendFlow.admits(size || textSize(message))) return false;
     this.hub.enter();
     try {
-      const sent = state === 'open' ? this.sendText(message) : this.#sendOrQueue({ kind: 'text', data: message, done }, state === 'connecting' ? size || textSize(message) : 0);
+      // Bytes queued until open are copied (size is 0 for a string): what was checked above is what is sent, whatever the caller does meanwhile.
+      const sent = state === 'open' ? this.sendText(message) : this.#sendOrQueue({ kind: 'text', data: size ? copyBytes(message as Uint8Array) : message, done }, state === 'connecting' ? size || textSize(message) : 0);
       if (sent && done !== undefined && state === 'open') this.settleWhenWritten(done);
       return sent;
     } finally {
@@ -582,7 +583,8 @@ export abstract class BaseDriver {
     if (state === 'open' && !this.sendFlow.admits(data.length)) return false;
     this.hub.enter();
     try {
-      const sent = state === 'open' ? this.sendBinary(data) : this.#sendOrQueue({ kind: 'binary', data, done }, data.length);
+      // Queued until open as a copy, as text(bytes) is: the caller may reuse its buffer meanwhile (docs/flow-control.md, ownership).
+      const sent = state === 'open' ? this.sendBinary(data) : this.#sendOrQueue({ kind: 'binary', data: state === 'connecting' ? copyBytes(data) : data, done }, data.length);
       if (sent && done !== undefined && state === 'open') this.settleWhenWritten(done);
       return sent;
     } finally {

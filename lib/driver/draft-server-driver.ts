@@ -22,7 +22,6 @@ import type { PreparedMessage } from '../frame/prepared-message.js';
 import type { PingCallback, SendCallback } from '../connection/base-driver.js';
 import type { ClosingState, ConnectionState } from '../connection/connection-state.js';
 import type { DraftHost, DraftProtocol } from '../connection/server-side.js';
-import type { PieceHost, StreamedOut } from '../hybi/outgoing-message.js';
 import type { Socket } from '../events.js';
 import { HybiHttpServerDriver } from './http-server-driver.js';
 import { draftProtocolFor, draftVersionFor } from './select-server-driver.js';
@@ -80,9 +79,9 @@ export class DraftServerDriver extends HybiHttpServerDriver {
     return this.#draft === null && super.pong(message);
   }
 
-  /** @internal As `HybiDriver.beginMessage`; null on a draft, which streams nothing. */
-  override beginMessage<M extends StreamedOut>(make: (host: PieceHost) => M): M | null {
-    return this.#draft === null ? super.beginMessage(make) : null;
+  /** @internal As `HybiDriver.mayStartMessage`; false on a draft, which streams nothing. */
+  override mayStartMessage(): boolean {
+    return this.#draft === null && super.mayStartMessage();
   }
 
   /** The request is in: the draft it names, if any, takes over the protocol. */

@@ -1,14 +1,15 @@
-/// <reference path="../../types/websocket-extensions.d.ts" />
 /**
- * The glue between a driver and faye's `websocket-extensions` framework:
- * the extensions added to one connection, their negotiation through
- * `Sec-WebSocket-Extensions` (RFC 6455 §9), the RSV bits they claim (§5.2),
- * and the message pipeline through their sessions.
+ * The extensions added to one connection: their negotiation through
+ * `Sec-WebSocket-Extensions` (RFC 6455 §9), the RSV bits they claim
+ * (§5.2), and the message pipeline through their sessions
+ * (extension-pipeline.ts). Extensions speak the interface of faye's
+ * `websocket-extensions` framework (extension.ts), which this module
+ * implements, so any extension written for it works.
  *
- * The framework keeps messages in wire order in each direction, however
- * late each session calls back; this class counts what is still inside the
- * pipeline so the driver can hold a close frame until the messages before
- * it have gone through. Control frames never enter the pipeline, so a slow
+ * The pipeline keeps messages in wire order in each direction, however
+ * late each session calls back; this class counts what is still inside it
+ * so the driver can hold a close frame until the messages before it have
+ * gone through. Control frames never enter the pipeline, so a slow
  * extension cannot delay a ping, a pong or a close (extensions of type
  * `permessage` only ever see data messages).
  *
@@ -19,21 +20,15 @@
  *
  * @module
  */
-import Extensions from 'websocket-extensions';
 import { Close, ProtocolError, protocolError } from '../errors.js';
 import { isWireCloseCode } from '../frame/close-payload.js';
 import { isValidUtf8 } from '../frame/utf8-validator.js';
 import { Opcode } from '../frame/opcodes.js';
 import type { PreparedMessage } from '../frame/prepared-message.js';
 import { isToken, isValidHeaderValue } from '../http/tokens.js';
-import type {
-  Extension,
-  ExtensionClientSession,
-  ExtensionMessage,
-  ExtensionParams,
-  ExtensionServerSession,
-  NegotiatedExtension,
-} from './extension.js';
+import type { Extension, ExtensionClientSession, ExtensionMessage, ExtensionOptions, ExtensionSession, NegotiatedExtension } from './extension.js';
+import { parseExtensionHeader, serializeExtension } from './extension-header.js';
+import { ExtensionPipeline } from './extension-pipeline.js';
 import { isPieceCodec, type PieceCodec } from './piece-codec.js';
 
 const RSV1 = 0x40;
@@ -48,21 +43,36 @@ export interface EncodedMessage {
   readonly data: Uint8Array;
 }
 
+/** A session negotiated for the connection. */
+interface Active {
+  readonly name: string;
+  readonly session: ExtensionSession;
+}
+
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The RSV bits an extension claims, as 0x70 bits of a frame's first byte. */
+function claimedRsv(extension: Extension): number {
+  return (extension.rsv1 ? RSV1 : 0) | (extension.rsv2 ? RSV2 : 0) | (extension.rsv3 ? RSV3 : 0);
+}
 
 /** The extensions of one connection; see the module comment. */
 export class ExtensionStack {
-  readonly #registry: Extensions;
   readonly #maxLength: number;
   readonly #decodeText: boolean;
+  // Given to every session the extensions create.
+  readonly #options: ExtensionOptions;
+  readonly #extensions: Extension[] = [];
+  // Client: the session of each extension that made an offer, by name.
+  #offered = new Map<string, { readonly extension: Extension; readonly session: ExtensionClientSession }>();
   readonly #negotiated: NegotiatedExtension[] = [];
+  #active: Active[] = [];
+  #pipeline: ExtensionPipeline | null = null;
   #allowedRsv = 0;
   #pendingIncoming = 0;
   #pendingIncomingBytes = 0;
   #pendingOutgoing = 0;
   #closed = false;
-  // Each extension's session by name, once negotiated, for pieceCodec.
-  readonly #sessions = new Map<string, unknown>();
 
   /**
    * `decodeText`: text out of the pipeline is delivered as a string, or,
@@ -71,7 +81,7 @@ export class ExtensionStack {
   constructor(maxLength: number, decodeText = true) {
     this.#maxLength = maxLength;
     this.#decodeText = decodeText;
-    this.#registry = new Extensions({ maxLength });
+    this.#options = { maxLength };
   }
 
   /** Registers an extension. Throws a TypeError if it is malformed or its name is taken. */
@@ -84,8 +94,14 @@ export class ExtensionStack {
     if (typeof extension.createClientSession !== 'function' || typeof extension.createServerSession !== 'function') {
       throw new TypeError(`extension ${extension.name} must have createClientSession() and createServerSession()`);
     }
-    // websocket-extensions checks `type`, the RSV flags and that the name is new.
-    this.#registry.add(this.#recording(extension));
+    if (extension.type !== 'permessage') throw new TypeError('extension.type must be "permessage"');
+    if (typeof extension.rsv1 !== 'boolean' || typeof extension.rsv2 !== 'boolean' || typeof extension.rsv3 !== 'boolean') {
+      throw new TypeError('extension.rsv1, rsv2 and rsv3 must be true or false');
+    }
+    if (this.#extensions.some((added) => added.name === extension.name)) {
+      throw new TypeError(`An extension with name "${extension.name}" is already registered`);
+    }
+    this.#extensions.push(extension);
   }
 
   /** What was negotiated, in the order the response listed it. */
@@ -114,8 +130,7 @@ export class ExtensionStack {
    * and streamed messages then go through the pipeline whole.
    */
   get pieceCodec(): PieceCodec | null {
-    if (this.#negotiated.length !== 1) return null;
-    const session = this.#sessions.get(this.#negotiated[0]!.name);
+    const session = this.#active.length === 1 ? this.#active[0]!.session : null;
     return isPieceCodec(session) ? session : null;
   }
 
@@ -137,7 +152,17 @@ export class ExtensionStack {
 
   /** Client: the offer to send, or null when no extension offers anything. */
   offer(): string | null {
-    return checkHeader(this.#registry.generateOffer());
+    const offers: string[] = [];
+    this.#offered.clear();
+    for (const extension of this.#extensions) {
+      const session = extension.createClientSession(this.#options);
+      if (!session) continue;
+      this.#offered.set(extension.name, { extension, session });
+      // An array offers alternatives, in order of preference.
+      const params = session.generateOffer();
+      for (const alternative of params ? [params].flat() : []) offers.push(serializeExtension(extension.name, alternative));
+    }
+    return checkHeader(offers.length > 0 ? offers.join(', ') : null);
   }
 
   /**
@@ -149,12 +174,26 @@ export class ExtensionStack {
    */
   accept(header: string | undefined): ProtocolError | null {
     try {
-      this.#registry.activate(header);
+      for (const { name, params } of parseExtensionHeader(header)) {
+        const offered = this.#offered.get(name);
+        if (offered === undefined) throw new Error(`Server sent an extension response for unknown extension "${name}"`);
+        // §9.1: a response names each extension at most once, and no two may claim one RSV bit.
+        if (this.#negotiated.some((entry) => entry.name === name)) throw new Error(`Server sent two responses for "${name}"`);
+        if ((claimedRsv(offered.extension) & this.#allowedRsv) !== 0) {
+          throw new Error(`Server sent two extension responses that use the same RSV bit, the second for "${name}"`);
+        }
+        if (offered.session.activate(params) !== true) {
+          throw new Error(`Server sent unacceptable extension parameters: ${serializeExtension(name, params)}`);
+        }
+        this.#activate(offered.extension, offered.session, params);
+      }
     } catch (error) {
       this.#negotiated.length = 0;
+      this.#active = [];
+      this.#allowedRsv = 0;
       return protocolError('HANDSHAKE_BAD_EXTENSION', { detail: `Sec-WebSocket-Extensions: ${messageOf(error)}` });
     }
-    this.#activated();
+    this.#pipeline = new ExtensionPipeline(this.#active);
     return null;
   }
 
@@ -164,17 +203,27 @@ export class ExtensionStack {
    * SyntaxError if the offer is malformed.
    */
   respond(offer: string | undefined): string | null {
-    const header = checkHeader(this.#registry.generateResponse(offer));
-    this.#activated();
-    return header;
+    const offers = parseExtensionHeader(offer);
+    const response: string[] = [];
+    // In the order the extensions were added; one that needs an RSV bit already claimed is left out.
+    for (const extension of this.#extensions) {
+      const alternatives = offers.filter((entry) => entry.name === extension.name).map((entry) => entry.params);
+      if (alternatives.length === 0 || (claimedRsv(extension) & this.#allowedRsv) !== 0) continue;
+      const session = extension.createServerSession(alternatives, this.#options);
+      if (!session) continue;
+      const params = session.generateResponse();
+      this.#activate(extension, session, params);
+      response.push(serializeExtension(extension.name, params));
+    }
+    this.#pipeline = new ExtensionPipeline(this.#active);
+    return checkHeader(response.length > 0 ? response.join(', ') : null);
   }
 
-  #activated(): void {
-    // Ask the framework which bits its active sessions claim (validFrameRsv),
-    // once, so the frame parser checks a plain mask per frame.
-    const claims = (rsv1: boolean, rsv2: boolean, rsv3: boolean): boolean =>
-      this.#registry.validFrameRsv({ opcode: Opcode.TEXT, rsv1, rsv2, rsv3 });
-    this.#allowedRsv = (claims(true, false, false) ? RSV1 : 0) | (claims(false, true, false) ? RSV2 : 0) | (claims(false, false, true) ? RSV3 : 0);
+  /** Records an extension as negotiated, with its parameters, and claims its RSV bits. */
+  #activate(extension: Extension, session: ExtensionSession, params: NegotiatedExtension['params']): void {
+    this.#negotiated.push(Object.freeze({ name: extension.name, params: Object.freeze({ ...params }) }));
+    this.#active.push({ name: extension.name, session });
+    this.#allowedRsv |= claimedRsv(extension);
   }
 
   // --- the pipeline ---
@@ -196,7 +245,7 @@ export class ExtensionStack {
     const size = data.length;
     this.#pendingIncoming++;
     this.#pendingIncomingBytes += size;
-    this.#registry.processIncomingMessage(message, (error, result) => {
+    this.#pipeline!.incoming(message, (error, result) => {
       this.#pendingIncoming--;
       this.#pendingIncomingBytes -= size;
       if (this.#closed) return;
@@ -212,9 +261,9 @@ export class ExtensionStack {
   outgoing(opcode: number, data: Uint8Array, done: (result: EncodedMessage | ProtocolError) => void, prepared?: PreparedMessage): void {
     const message: ExtensionMessage = { rsv1: false, rsv2: false, rsv3: false, opcode, data };
     // Offered only to a lone extension: another one's output could not be shared.
-    if (prepared !== undefined && this.negotiated.length === 1) message.prepared = prepared;
+    if (prepared !== undefined && this.#active.length === 1) message.prepared = prepared;
     this.#pendingOutgoing++;
-    this.#registry.processOutgoingMessage(message, (error, result) => {
+    this.#pipeline!.outgoing(message, (error, result) => {
       this.#pendingOutgoing--;
       if (this.#closed) return;
       done(error !== null || result === null ? extensionFailure(error) : this.#encode(result));
@@ -225,7 +274,7 @@ export class ExtensionStack {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#registry.close(() => {});
+    this.#pipeline?.close();
   }
 
   #decode(message: ExtensionMessage): string | Uint8Array | ProtocolError {
@@ -259,63 +308,6 @@ export class ExtensionStack {
     }
     return { opcode: message.opcode, rsv, data };
   }
-
-  /**
-   * Wraps an extension so that the parameters it agrees to are recorded
-   * for `driver.extensions`; sessions are otherwise passed through as-is.
-   */
-  #recording(extension: Extension): Extensions.Extension {
-    const name = extension.name;
-    const negotiated = this.#negotiated;
-    const sessions = this.#sessions;
-    const record = (params: ExtensionParams, session: unknown) => {
-      negotiated.push(Object.freeze({ name, params: Object.freeze({ ...params }) }));
-      sessions.set(name, session);
-    };
-    return {
-      name,
-      type: extension.type,
-      rsv1: extension.rsv1,
-      rsv2: extension.rsv2,
-      rsv3: extension.rsv3,
-      createClientSession(options) {
-        const session = extension.createClientSession(options);
-        if (session === null || session === undefined) return null;
-        return {
-          generateOffer: () => session.generateOffer(),
-          activate(params) {
-            // §9.1: a response names each extension at most once.
-            if (negotiated.some((entry) => entry.name === name)) return false;
-            const accepted = session.activate(params);
-            if (accepted === true) record(params, session);
-            return accepted;
-          },
-          ...passThrough(session),
-        } satisfies Extensions.ClientSession;
-      },
-      createServerSession(offers, options) {
-        const session = extension.createServerSession(offers, options);
-        if (session === null || session === undefined) return null;
-        return {
-          generateResponse() {
-            const params = session.generateResponse();
-            record(params, session);
-            return params;
-          },
-          ...passThrough(session),
-        } satisfies Extensions.ServerSession;
-      },
-    };
-  }
-}
-
-/** The message-processing half of a session, delegated. */
-function passThrough(session: ExtensionClientSession | ExtensionServerSession): Extensions.Session {
-  return {
-    processIncomingMessage: (message, callback) => session.processIncomingMessage(message, callback),
-    processOutgoingMessage: (message, callback) => session.processOutgoingMessage(message, callback),
-    close: () => session.close?.(),
-  };
 }
 
 /**

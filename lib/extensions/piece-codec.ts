@@ -1,8 +1,8 @@
 /**
  * What an extension's session offers so a message can go through it in
  * pieces instead of whole (docs/flow-control.md, "Streamed messages"):
- * `websocket-extensions`' pipeline works on whole messages only. wsdriver's
- * own permessage-deflate implements it; a connection whose only
+ * the `websocket-extensions` interface's pipeline works on whole messages
+ * only. wsdriver's own permessage-deflate implements it; a connection whose only
  * negotiated extension does streams messages through it, any other falls
  * back to whole messages.
  *

@@ -9,8 +9,10 @@
 import { frameHeaderSize, writeFrameHeader } from './frame-encoder.js';
 import { Opcode } from './opcodes.js';
 
-// Marked pure so that a bundle which never prepares a message drops it.
+// Marked pure so that a bundle which never prepares a message drops them.
 const encoder = /* @__PURE__ */ new TextEncoder();
+// Fatal: bytes prepared as text must be UTF-8 (RFC 6455 §5.6); a leading U+FEFF is text, not a mark.
+const strictDecoder = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * A text or binary message with its server frame (RFC 6455 §5.2: one
@@ -31,27 +33,21 @@ export class PreparedMessage {
   readonly frame: Uint8Array;
   /** The payload: the UTF-8 text or the bytes (a view into {@link frame}). */
   readonly payload: Uint8Array;
-  // The text as given, for connections that send it their usual way.
+  // The text (as given, or decoded from the bytes), for connections that send it their usual way.
   readonly #text: string | null;
 
-  /** Prepares `data`: a string is sent as a text message, bytes as a binary one. */
-  constructor(data: string | Uint8Array | ArrayBuffer | ArrayBufferView) {
-    let bytes: Uint8Array;
-    if (typeof data === 'string') {
-      this.opcode = Opcode.TEXT;
-      this.#text = data;
-      bytes = encoder.encode(data);
-    } else if (data instanceof ArrayBuffer) {
-      this.opcode = Opcode.BINARY;
-      this.#text = null;
-      bytes = new Uint8Array(data);
-    } else if (ArrayBuffer.isView(data)) {
-      this.opcode = Opcode.BINARY;
-      this.#text = null;
-      bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    } else {
-      throw new TypeError('PreparedMessage takes a string (text) or bytes (binary)');
-    }
+  /**
+   * Prepares `data`: a string is sent as a text message, bytes as a binary
+   * one, or as `type` says: `'text'` prepares UTF-8 bytes (such as
+   * `decodeText: false` delivers) as a text message, with no encoding step
+   * (a TypeError if they are not UTF-8). A string with `'binary'` is a TypeError.
+   */
+  constructor(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, type?: 'text' | 'binary') {
+    const isString = typeof data === 'string';
+    if (type !== undefined && type !== 'text' && (type !== 'binary' || isString)) throw new TypeError("PreparedMessage type must be 'text', or 'binary' for bytes");
+    const bytes = isString ? encoder.encode(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
+    if (bytes === null) throw new TypeError('PreparedMessage takes a string (text) or bytes (binary, or text with type "text")');
+    this.opcode = isString || type === 'text' ? Opcode.TEXT : Opcode.BINARY;
     const length = bytes.length;
     const headerSize = frameHeaderSize(length, false);
     const frame = new Uint8Array(headerSize + length);
@@ -59,10 +55,23 @@ export class PreparedMessage {
     frame.set(bytes, headerSize);
     this.frame = frame;
     this.payload = frame.subarray(headerSize);
+    this.#text = isString ? data : type === 'text' ? decodeText(this.payload) : null;
   }
 
   /** The text of a text message; null for a binary one. */
   get text(): string | null {
     return this.#text;
+  }
+}
+
+/**
+ * Bytes prepared as text, checked (RFC 6455 §5.6: a text frame's payload is
+ * UTF-8) and decoded once, for the connections that cannot write the frame.
+ */
+function decodeText(payload: Uint8Array): string {
+  try {
+    return strictDecoder.decode(payload);
+  } catch {
+    throw new TypeError('PreparedMessage: the bytes of a text message are not UTF-8');
   }
 }

@@ -27,6 +27,8 @@ import { Close, ProtocolError, protocolError } from '../errors.js';
 import { BaseDriver, CLOSED_BEFORE_SENT, failSend, type SendCallback } from '../connection/base-driver.js';
 import type { CloseFrame, ConnectionState } from '../connection/connection-state.js';
 import { PauseReason } from '../connection/input-gate.js';
+import type { SendFlow } from '../connection/send-flow.js';
+import type { EventHub } from '../emitter.js';
 import { selectSubprotocol } from '../handshake/server-handshake.js';
 import { encodeClosePayload, parseClosePayload } from '../frame/close-payload.js';
 import { FrameWriter } from '../frame/frame-encoder.js';
@@ -35,16 +37,16 @@ import { FrameParser, type FrameRules } from '../frame/frame-parser.js';
 import { Opcode } from '../frame/opcodes.js';
 import { TextPieces } from '../frame/text-pieces.js';
 import type { ResolvedOptions } from '../options.js';
-import type { Socket } from '../events.js';
+import type { DriverEventMap, Socket } from '../events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
-import { ExtensionStack, extensionFailure, type EncodedMessage } from '../extensions/extension-stack.js';
+import { ExtensionStack, type EncodedMessage } from '../extensions/extension-stack.js';
 import type { PieceCodec } from '../extensions/piece-codec.js';
 import { MessageReader, type MessageSink, type StreamedMessageSink } from './message-reader.js';
 import { PendingPong } from './pending-pong.js';
-import type { PieceHost, StreamedOut } from './outgoing-message.js';
+import type { StreamedOut } from './outgoing-message.js';
 
-/** A whole message waiting for a streamed one to end. */
-interface WaitingMessage {
+/** A whole message waiting for a streamed one to end. @internal */
+export interface WaitingMessage {
   readonly opcode: number;
   readonly data: string | Uint8Array;
   done: SendCallback | undefined;
@@ -75,6 +77,46 @@ function frameRulesFor(role: 'server' | 'client', options: ResolvedOptions): Fra
 function payloadKey(payload: Uint8Array): string {
   return String.fromCharCode.apply(null, payload as unknown as number[]);
 }
+
+/**
+ * What a message sent in pieces needs inside an RFC 6455 driver, lent by
+ * {@link HybiDriver}'s static block to `startMessage()`
+ * (lib/hybi/outgoing-message.ts): the code for pieces lives in that
+ * module, so a bundle that never streams a message out leaves it out,
+ * and these members stay private to the driver instead of public on every
+ * driver's type.
+ *
+ * @internal
+ */
+export interface PieceAccess {
+  /** The flow-control and streaming state, made now if it was not. */
+  flow(driver: HybiDriver): FlowState;
+  /** The same, or null if it was never needed. */
+  flowState(driver: HybiDriver): FlowState | null;
+  /** The negotiated extensions, if any is active. */
+  extensions(driver: HybiDriver): ExtensionStack | null;
+  /** The extension session that compresses piece by piece, if any. */
+  codec(driver: HybiDriver): PieceCodec | null;
+  state(driver: HybiDriver): ConnectionState['kind'];
+  // The driver's parts made with it, which stay for its life.
+  hub(driver: HybiDriver): EventHub<DriverEventMap>;
+  sendFlow(driver: HybiDriver): SendFlow;
+  writer(driver: HybiDriver): FrameWriter;
+  /** Sends a whole message through the extensions. */
+  whole(driver: HybiDriver, opcode: number, data: Uint8Array): void;
+  /** Sends a whole message as `text()`/`binary()` would; false if it cannot go. */
+  send(driver: HybiDriver, opcode: number, data: string | Uint8Array): boolean;
+  /** Settles `done` once what was just sent is written. */
+  settle(driver: HybiDriver, done: SendCallback): void;
+  fail(driver: HybiDriver, error: ProtocolError): void;
+  /** False once nothing more may be written (our close frame went out, or failing). */
+  mayWrite(driver: HybiDriver): boolean;
+  /** Something left the pipeline or the codec: a close frame held for it may go. */
+  written(driver: HybiDriver): void;
+}
+
+/** @internal Set by HybiDriver's static block; see {@link PieceAccess}. */
+export let pieceAccess: PieceAccess;
 
 /** Framing and closing for RFC 6455 drivers; see the module comment. */
 export abstract class HybiDriver extends BaseDriver {
@@ -108,6 +150,26 @@ export abstract class HybiDriver extends BaseDriver {
   // Flow-control and streaming state, made on first need: an idle
   // connection holds none (see FlowState).
   #flowState: FlowState | null = null;
+
+  static {
+    // See PieceAccess: what startMessage() reaches of a driver, and only it.
+    pieceAccess = {
+      flow: (driver) => driver.#flow,
+      flowState: (driver) => driver.#flowState,
+      extensions: (driver) => driver.#extensions,
+      codec: (driver) => driver.#codec,
+      state: (driver) => driver.state.kind,
+      hub: (driver) => driver.hub,
+      sendFlow: (driver) => driver.sendFlow,
+      writer: (driver) => driver.writer,
+      whole: (driver, opcode, data) => driver.#sendThroughExtensions(opcode, data),
+      send: (driver, opcode, data) => (opcode === Opcode.TEXT ? driver.sendText(data) : driver.sendBinary(data as Uint8Array)),
+      settle: (driver, done) => driver.settleWhenWritten(done),
+      fail: (driver, error) => driver.failConnection(error),
+      mayWrite: (driver) => driver.#mayWritePipelined(),
+      written: (driver) => driver.#pipelineProgress(),
+    };
+  }
 
   /**
    * Made through the concrete drivers, which the `Driver` factories create;
@@ -164,49 +226,13 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   /**
-   * Starts a message sent in pieces, for `startMessage()`
-   * (lib/hybi/outgoing-message.ts), which brings the code for pieces, so a
-   * bundle that never streams a message out leaves it out. `make` gets
-   * what the message needs of this driver. Null if the connection is not
-   * open; throws if a streamed message is already being sent.
+   * Whether a message may start being sent in pieces (`startMessage()`):
+   * the connection is open. A draft connection overrides it.
    *
    * @internal
    */
-  beginMessage<M extends StreamedOut>(make: (host: PieceHost) => M): M | null {
-    if (this.#flowState?.outgoing != null) throw new Error('a streamed message is already being sent: end() it first');
-    if (this.state.kind !== 'open') return null;
-    const extensions = this.#extensions;
-    const codec = this.#codec;
-    const run = <T>(work: () => T): T => this.hub.run(work);
-    const message = make({
-      // With extensions, which work on whole messages, the pieces are
-      // gathered and go through the pipeline at the end, unless the
-      // extension's piece codec is idle and can take them as they come.
-      codec: extensions !== null && codec !== null && extensions.outgoingIdle && (this.#flowState?.codecPending ?? 0) === 0 ? codec : null,
-      gathers: extensions !== null,
-      run,
-      state: () => this.state.kind,
-      frame: (fin, rsv, opcode, payload, done) => {
-        this.writer.frame(fin, rsv, opcode, payload);
-        if (done !== undefined) super.settleWhenWritten(done);
-      },
-      whole: (opcode, data, done) => {
-        if (this.#flowState !== null) this.#flowState.justQueued = null;
-        this.#sendThroughExtensions(opcode, data);
-        if (done !== undefined) this.settleWhenWritten(done);
-      },
-      admits: (size) => this.sendFlow.bufferedAmount === 0 || this.sendFlow.admits(size),
-      released: (message) => run(() => this.#releaseOutgoing(message)),
-      compressing: (change, bytes) => {
-        this.#flow.codecPending += change;
-        this.sendFlow.heldBytes += change * bytes;
-      },
-      failed: (error) => this.failConnection(extensionFailure(error)),
-      mayWrite: () => this.#mayWritePipelined(),
-      written: () => this.#pipelineProgress(),
-    });
-    this.#flow.outgoing = message;
-    return message;
+  mayStartMessage(): boolean {
+    return this.state.kind === 'open';
   }
 
   /**
@@ -268,22 +294,6 @@ export abstract class HybiDriver extends BaseDriver {
 
   protected override onApplicationResume(): void {
     this.#codec?.resumeOutput();
-  }
-
-  /** The streamed message ended: the whole messages that waited go, in order. */
-  #releaseOutgoing(message: StreamedOut): void {
-    const flow = this.#flowState;
-    if (flow === null || flow.outgoing !== message) return;
-    flow.outgoing = null;
-    const waiting = flow.waiting;
-    flow.waiting = null;
-    if (waiting === null) return;
-    for (const item of waiting) {
-      const sent = item.opcode === Opcode.TEXT ? this.sendText(item.data) : this.sendBinary(item.data as Uint8Array);
-      if (item.done === undefined) continue;
-      if (sent) this.settleWhenWritten(item.done);
-      else failSend(item.done);
-    }
   }
 
   /** Queues a whole message behind the streamed one. */
@@ -762,8 +772,10 @@ export abstract class HybiDriver extends BaseDriver {
 /**
  * What flow control and streamed messages keep per connection, in one
  * object made on first need (an idle connection holds none).
+ *
+ * @internal
  */
-class FlowState {
+export class FlowState {
   // The pong owed while the transport is backed up (§5.5.3).
   pendingPong: PendingPong | null = null;
   // Send callbacks of messages in the extension pipeline, by their number in send order.

@@ -12,9 +12,11 @@
  * throw.
  *
  * `startMessage(driver, type)` is a function of its own, and the code that
- * frames, compresses or gathers the pieces lives here, so an application
- * that never streams a message out leaves this module out of its bundle;
- * the driver lends what the pieces need (`PieceHost`).
+ * frames, compresses or gathers the pieces lives here, with what the
+ * pieces need of the driver (`PieceHost`, made through the RFC 6455
+ * driver's `PieceAccess`) and the release of the whole messages that
+ * waited for one, so an application that never streams a message out
+ * leaves it all out of its bundle.
  *
  * @module
  */
@@ -24,6 +26,8 @@ import { Opcode } from '../frame/opcodes.js';
 import type { ConnectionState } from '../connection/connection-state.js';
 import { failSend } from '../connection/base-driver.js';
 import type { PieceCodec } from '../extensions/piece-codec.js';
+import { extensionFailure } from '../extensions/extension-stack.js';
+import { pieceAccess, type HybiDriver } from './hybi-driver.js';
 
 /** Called once a piece has been handed to the socket, or with an error. */
 export type PieceCallback = (error?: Error) => void;
@@ -45,7 +49,7 @@ export interface StreamedOut {
 }
 
 /**
- * What a driver lends a message sent in pieces (`beginMessage()`): the
+ * What a message sent in pieces needs of its driver (`hostOf()`): the
  * pieces go straight to the wire, through the extension's piece `codec`,
  * or, when extensions are negotiated and the codec cannot take them
  * (`gathers`), gathered and sent whole at the end.
@@ -91,8 +95,71 @@ export function startMessage(driver: object, type: 'text' | 'binary'): OutgoingM
     throw new TypeError('startMessage() takes a driver and a type: startMessage(driver, type)');
   }
   if (type !== 'text' && type !== 'binary') throw new TypeError("startMessage() takes 'text' or 'binary'");
-  const streaming = driver as { beginMessage?(make: (host: PieceHost) => OutgoingMessage): OutgoingMessage | null };
-  return streaming.beginMessage?.((host) => new OutgoingMessage(sinkFor(host, type), type)) ?? null;
+  // Any driver may come here; only an RFC 6455 one (a HybiDriver) streams.
+  const hybi = driver as HybiDriver;
+  if (typeof hybi.mayStartMessage !== 'function') return null;
+  if (pieceAccess.flowState(hybi)?.outgoing != null) throw new Error('a streamed message is already being sent: end() it first');
+  if (!hybi.mayStartMessage()) return null;
+  const message = new OutgoingMessage(sinkFor(hostOf(hybi), type), type);
+  pieceAccess.flow(hybi).outgoing = message;
+  return message;
+}
+
+/** What a message sent in pieces needs of `driver`. */
+function hostOf(driver: HybiDriver): PieceHost {
+  const access = pieceAccess;
+  const extensions = access.extensions(driver);
+  const codec = access.codec(driver);
+  const hub = access.hub(driver);
+  const sendFlow = access.sendFlow(driver);
+  const writer = access.writer(driver);
+  const run = <T>(work: () => T): T => hub.run(work);
+  return {
+    // With extensions, which work on whole messages, the pieces are
+    // gathered and go through the pipeline at the end, unless the
+    // extension's piece codec is idle and can take them as they come.
+    codec: extensions !== null && codec !== null && extensions.outgoingIdle && (access.flowState(driver)?.codecPending ?? 0) === 0 ? codec : null,
+    gathers: extensions !== null,
+    run,
+    state: () => access.state(driver),
+    frame: (fin, rsv, opcode, payload, done) => {
+      writer.frame(fin, rsv, opcode, payload);
+      // Handed to the socket: settled on a microtask, as any message sent
+      // while open (a piece is never behind a streamed message or in the pipeline).
+      if (done !== undefined) queueMicrotask(() => done());
+    },
+    whole: (opcode, data, done) => {
+      const flow = access.flowState(driver);
+      if (flow !== null) flow.justQueued = null;
+      access.whole(driver, opcode, data);
+      if (done !== undefined) access.settle(driver, done);
+    },
+    admits: (size) => sendFlow.bufferedAmount === 0 || sendFlow.admits(size),
+    released: (message) => run(() => releaseWaiting(driver, message)),
+    compressing: (change, bytes) => {
+      access.flow(driver).codecPending += change;
+      sendFlow.heldBytes += change * bytes;
+    },
+    failed: (error) => access.fail(driver, extensionFailure(error)),
+    mayWrite: () => access.mayWrite(driver),
+    written: () => access.written(driver),
+  };
+}
+
+/** The streamed message ended: the whole messages that waited for it go, in order. */
+function releaseWaiting(driver: HybiDriver, message: StreamedOut): void {
+  const flow = pieceAccess.flowState(driver);
+  if (flow === null || flow.outgoing !== message) return;
+  flow.outgoing = null;
+  const waiting = flow.waiting;
+  flow.waiting = null;
+  if (waiting === null) return;
+  for (const item of waiting) {
+    const sent = pieceAccess.send(driver, item.opcode, item.data);
+    if (item.done === undefined) continue;
+    if (sent) pieceAccess.settle(driver, item.done);
+    else failSend(item.done);
+  }
 }
 
 function sinkFor(host: PieceHost, type: 'text' | 'binary'): PieceSink {

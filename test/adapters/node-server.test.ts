@@ -201,6 +201,32 @@ describe('WebSocketServer over node:http', () => {
     expect(other.socket.extensions).toBe('');
   });
 
+  it('passes decodeText: false to every connection: the handler gets text as bytes with its type and writes it back as text', async () => {
+    const types: string[] = [];
+    const { url } = await httpServer({
+      decodeText: false,
+      handler: {
+        onMessage(client, data, type) {
+          types.push(`${type}:${data instanceof Uint8Array ? 'bytes' : 'string'}`);
+          client.write(data, type);
+        },
+      },
+    });
+    const peer = new WebSocket(`${url}/`);
+    cleanup.add(() => peer.terminate());
+    const got: Array<[string, boolean]> = [];
+    peer.on('message', (data: Buffer, isBinary) => got.push([isBinary ? data.toString('hex') : String(data), isBinary]));
+    await once(peer, 'open');
+    peer.send('ünï ✓');
+    peer.send(Buffer.from([1, 2]));
+    await expect.poll(() => got.length).toBe(2);
+    expect(got).toEqual([
+      ['ünï ✓', false],
+      ['0102', true],
+    ]);
+    expect(types).toEqual(['text:bytes', 'binary:bytes']);
+  });
+
   it('applies the driver options to every connection (maxLength)', async () => {
     const { url } = await httpServer({ handler: echo, maxLength: 10 });
     const client = wsClient(`${url}/`);

@@ -4,7 +4,7 @@
  * onDrained against a counting write buffer, and shutdown.
  */
 import { describe, expect, it } from 'vitest';
-import { bindHandler, type Client, type Handler } from '../../lib/adapters/callbacks/index.js';
+import { bindHandler, PreparedMessage, type Client, type Handler } from '../../lib/adapters/callbacks/index.js';
 import { Driver } from '../../lib/index.js';
 import {
   BASIC_CHUNKINGS,
@@ -58,7 +58,7 @@ describe.each(BASIC_CHUNKINGS)('callbacks on a server driver bound before its ha
       onMessage(client, data, type) {
         got.push([Uint8Array.from(data as Uint8Array), type]);
         // Text kept as bytes goes back as text.
-        if (type === 'text') client.driver.text(data);
+        if (type === 'text') client.write(data, type);
       },
     });
     feed(server.driver, Uint8Array.from([...clientFrame(Op.TEXT, 'héllo'), ...clientFrame(Op.BINARY, Uint8Array.of(9))]), chunking);
@@ -218,6 +218,33 @@ describe('callbacks: the client object while open', () => {
     expect(() => client.write({ toString: () => 'x' } as never)).toThrow(TypeError);
     expect(() => client.write(null as never)).toThrow(TypeError);
     expect(pair.serverRec.take()).toHaveLength(0);
+  });
+
+  it('write(data, type) sends bytes as text (UTF-8 as they are) or binary as asked; a string with type text as text', () => {
+    const { pair, client } = boundPair();
+    pair.connect();
+    const utf8 = new TextEncoder().encode('ünï ✓');
+    expect(client.write(utf8, 'text')).toBe(true);
+    expect(client.write(utf8.buffer, 'text')).toBe(true);
+    expect(client.write(new DataView(utf8.buffer, 2, 3), 'text')).toBe(true);
+    expect(client.write(utf8, 'binary')).toBe(true);
+    expect(client.write('plain', 'text')).toBe(true);
+    expect(client.write(new PreparedMessage('prepared'), 'text')).toBe(true);
+    pair.flush();
+    expect(pair.clientRec.messages).toEqual(['ünï ✓', 'ünï ✓', 'nï', utf8, 'plain', 'prepared']);
+  });
+
+  it('write(data, type) throws a TypeError, sending nothing, for bytes that are not UTF-8 as text, a string or prepared text as binary, and an unknown type', () => {
+    const { pair, client } = boundPair();
+    pair.connect();
+    pair.serverRec.take();
+    expect(() => client.write(Uint8Array.of(0x61, 0xc0, 0xaf), 'text')).toThrow(TypeError);
+    expect(() => client.write('text', 'binary')).toThrow(/'binary'\): data is text/);
+    expect(() => client.write(new PreparedMessage('text'), 'binary')).toThrow(/'binary'\): data is text/);
+    expect(() => client.write(new PreparedMessage(Uint8Array.of(1)), 'text')).toThrow(/'text'\): data is binary/);
+    expect(() => client.write(Uint8Array.of(1), 'ping' as never)).toThrow(TypeError);
+    expect(pair.serverRec.take()).toHaveLength(0);
+    expect(client.isOpen()).toBe(true);
   });
 
   it('exposes the subprotocol agreed in the handshake', () => {

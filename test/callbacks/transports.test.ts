@@ -8,7 +8,7 @@ import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ClientGroup, bindHandler, type Client, type Handler } from '../../lib/adapters/callbacks/index.js';
+import { ClientGroup, PreparedMessage, bindHandler, type Client, type Handler } from '../../lib/adapters/callbacks/index.js';
 import { attach, handleUpgrade, streamSocket, writeBuffer } from '../../lib/adapters/node/index.js';
 import { runOverStreams } from '../../lib/adapters/streams/index.js';
 import { Driver, type DriverOptions } from '../../lib/index.js';
@@ -125,6 +125,44 @@ describe('callbacks over node:net on 127.0.0.1', () => {
     peer.socket.close(4000, 'done');
     expect((await peer.closed).code).toBe(4000);
     await expect.poll(() => closes).toEqual([4000]);
+  });
+
+  it('with decodeText: false, echoes text kept as bytes as text with write(data, type), binary as binary', async () => {
+    const seen: Array<[string, boolean]> = [];
+    const echoTyped: Handler = {
+      onMessage(client, data, type) {
+        seen.push([type, data instanceof Uint8Array]);
+        client.write(data, type);
+      },
+    };
+    const { port } = await callbackServer(echoTyped, new ClientGroup(), { decodeText: false });
+    const peer = await wsClient(`ws://127.0.0.1:${port}/`);
+    peer.socket.send('héllo 😀');
+    peer.socket.send(Uint8Array.of(0, 1, 255));
+    peer.socket.send('');
+    await expect.poll(() => peer.messages.length).toBe(3);
+    expect(peer.messages).toEqual(['héllo 😀', Uint8Array.of(0, 1, 255), '']);
+    expect(seen).toEqual([
+      ['text', true],
+      ['binary', true],
+      ['text', true],
+    ]);
+  });
+
+  it('with decodeText: false, relays text kept as bytes to every client as text: a broadcast of new PreparedMessage(data, type)', async () => {
+    const group = new ClientGroup();
+    const relay: Handler = {
+      onMessage: (_client, data, type) => void group.broadcast(new PreparedMessage(data, type)),
+    };
+    const { port } = await callbackServer(relay, group, { decodeText: false });
+    const a = await wsClient(`ws://127.0.0.1:${port}/`);
+    const b = await wsClient(`ws://127.0.0.1:${port}/`);
+    a.socket.send('héllo ✓');
+    await expect.poll(() => b.messages.length).toBe(1);
+    b.socket.send(Uint8Array.of(1, 2));
+    await expect.poll(() => a.messages.length).toBe(2);
+    await expect.poll(() => b.messages.length).toBe(2);
+    for (const peer of [a, b]) expect(peer.messages).toEqual(['héllo ✓', Uint8Array.of(1, 2)]);
   });
 
   it("hands a connection reset to onClose: 1006, not clean, the reset's message as the reason", async () => {
@@ -321,6 +359,29 @@ describe("callbacks under node:http's upgrade event", () => {
     const closed = once<number>(socket, 'close');
     await group.shutdown();
     expect(await closed).toBe(1001);
+  });
+});
+
+describe("handleUpgrade with decodeText: false, bound to a handler", () => {
+  it('hands text to onMessage as bytes with type text, and write(data, type) sends it back as text to a ws client', async () => {
+    const seen: string[] = [];
+    const handler: Handler = {
+      onMessage(client, data, type) {
+        seen.push(`${type} ${data instanceof Uint8Array ? 'bytes' : 'string'}`);
+        client.write(data, type);
+      },
+    };
+    const server = cleanup.server(http.createServer((_request, response) => response.writeHead(426).end()));
+    server.on('upgrade', (request, socket, head) => {
+      bindHandler(handleUpgrade(request, socket, head, { decodeText: false }), handler, writeBuffer(socket));
+    });
+    const port = await listen(server);
+    const peer = await wsClient(`ws://127.0.0.1:${port}/`);
+    peer.socket.send('ünï ✓');
+    peer.socket.send(Uint8Array.of(5));
+    await expect.poll(() => peer.messages.length).toBe(2);
+    expect(peer.messages).toEqual(['ünï ✓', Uint8Array.of(5)]);
+    expect(seen).toEqual(['text bytes', 'binary bytes']);
   });
 });
 

@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WsClient, { WebSocketServer } from 'ws';
 import { hasChromium, launchChromium, type LaunchedChromium } from '../helpers/chromium.js';
@@ -31,13 +32,13 @@ beforeAll(async () => {
 }, 180_000);
 
 /** A faye-websocket server that echoes, and closes with 4002 on 'close-me'. */
-async function startFayeServer(secure?: Certificate) {
+async function startFayeServer(secure?: Certificate, options?: object) {
   const server = track(secure ? https.createServer({ key: secure.key, cert: secure.cert }) : http.createServer());
   const closes = new Inbox<{ code: number; reason: string }>();
   const versions: string[] = [];
   server.on('upgrade', (request, socket, body) => {
     if (!Faye.isWebSocket(request)) return socket.destroy();
-    const ws = new Faye(request, socket, body);
+    const ws = options ? new Faye(request, socket, body, [], options) : new Faye(request, socket, body);
     versions.push(ws.version);
     ws.on('message', (event: { data: string | Buffer }) => {
       if (event.data === 'close-me') ws.close(4002, 'server bye');
@@ -162,6 +163,39 @@ describe('faye-websocket on the compat package', () => {
       expect(await server.closes.next()).toEqual({ code: 4003, reason: 'ws client bye' });
     } finally {
       await closeServer(server.server);
+    }
+  });
+
+  // The compat package bundles wsdriver's own extension negotiation and
+  // pipeline (no websocket-extensions inside): faye's permessage-deflate,
+  // given through faye-websocket's `extensions` option, must still plug in.
+  it("with faye's permessage-deflate on both ends, and against ws's: negotiated, text and binary intact", async () => {
+    const deflate = createRequire(import.meta.url)('permessage-deflate');
+    const server = await startFayeServer(undefined, { extensions: [deflate] });
+    const wsServer = track(http.createServer());
+    const wss = new WebSocketServer({ server: wsServer, perMessageDeflate: { threshold: 0 } });
+    const wsExtensions: string[] = [];
+    wss.on('connection', (socket) => {
+      wsExtensions.push(socket.extensions);
+      socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
+    });
+    const wsPort = await listen(wsServer);
+    try {
+      for (const url of [`ws://127.0.0.1:${server.port}/chat`, `ws://127.0.0.1:${wsPort}/`]) {
+        const peer = await openFayeClient(url, { extensions: [deflate] });
+        expect(peer.client.headers['sec-websocket-extensions']).toMatch(/^permessage-deflate\b/);
+        await exchange(peer);
+        const large = 'compress me '.repeat(5_000);
+        peer.client.send(large);
+        expect(await peer.messages.next()).toBe(large);
+        peer.client.close(4001, 'client bye');
+        expect(await peer.closes.next()).toEqual({ code: 4001, reason: 'client bye' });
+      }
+      expect(await server.closes.next()).toEqual({ code: 4001, reason: 'client bye' });
+      expect(wsExtensions).toEqual([expect.stringMatching(/^permessage-deflate\b/)]);
+    } finally {
+      await closeServer(server.server);
+      await closeServer(wsServer);
     }
   });
 

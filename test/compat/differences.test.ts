@@ -107,6 +107,18 @@ describe('followed: websocket-driver behaviour the compat layer reproduces', () 
       expect(s.events).toEqual(['open', 'message buffer 0102', 'ping pi', 'pong po']);
     });
 
+    it(`${name}: text() of a Buffer or an array of numbers sends those bytes as a text frame, no decode`, () => {
+      const s = serve(lib);
+      s.driver.text(Buffer.from('héllo ✓'));
+      s.driver.text([104, 105]);
+      s.driver.frame(Buffer.from('ünï'), 'text');
+      expect(s.frames().map((f) => [f.opcode, Buffer.from(f.payload).toString()])).toEqual([
+        [1, 'héllo ✓'],
+        [1, 'hi'],
+        [1, 'ünï'],
+      ]);
+    });
+
     it(`${name}: messages queued before open are written before 'open' fires`, () => {
       const driver: any = lib.http(request());
       const order: string[] = [];
@@ -296,6 +308,19 @@ describe('kept: where the compat layer keeps wsdriver behaviour', () => {
     const [code, reason] = readClose(s.frames()[0]!.payload);
     expect(code).toBe(4000);
     expect(Buffer.byteLength(reason)).toBe(122);
+  });
+
+  it('text-bytes-utf8: bytes given to text() that are not UTF-8 go out with U+FFFD for each bad sequence (websocket-driver sends them, and the peer fails with 1007)', () => {
+    const bad = Buffer.from([0x61, 0xff, 0x62]);
+    const ours = serve(compat);
+    const theirs = serve(real);
+    for (const s of [ours, theirs]) s.driver.text(bad);
+    expect(Buffer.from(theirs.frames()[0]!.payload)).toEqual(bad);
+    expect(Buffer.from(ours.frames()[0]!.payload).toString()).toBe('a\ufffdb');
+    // A Uint8Array that is not a Buffer is sent as a Buffer is (websocket-driver throws on it).
+    ours.driver.text(new TextEncoder().encode('ok ✓'));
+    expect(() => theirs.driver.text(new TextEncoder().encode('ok ✓'))).toThrow();
+    expect(Buffer.from(ours.frames()[1]!.payload).toString()).toBe('ok ✓');
   });
 
   it('client-always-masks: masking: false is ignored, every client frame is masked (RFC 6455 §5.3)', () => {

@@ -83,7 +83,8 @@ async function echoServer(
     if (options.onStream?.(stream) === false) return;
     const driver = handleHttp2Stream(stream, headers, options.driver);
     driver.on('error', () => {});
-    driver.on('message', (event) => (typeof event.data === 'string' ? driver.text(event.data) : driver.binary(event.data)));
+    // By type, not by value: with decodeText: false text arrives as bytes and goes back as text.
+    driver.on('message', (event) => (event.type === 'text' ? driver.text(event.data) : driver.binary(event.data as Uint8Array)));
     options.setup?.(driver);
     setup.drivers.push(driver);
   });
@@ -184,6 +185,30 @@ describe.skipIf(!opensslHere).each(TRANSPORTS)('WebSocket over $name', (transpor
       await streamClosed(server.streams[0]!);
       // Both sides ended the stream: an orderly close, not a reset (RFC 8441 §5).
       expect(server.streams[0]!.rstCode).toBe(http2.constants.NGHTTP2_NO_ERROR);
+    });
+
+    it('with decodeText: false on both ends, text goes as UTF-8 bytes and comes back as text, told from binary by type', async () => {
+      const server = await echoServer(transport, { driver: { decodeText: false } });
+      const client = connectHttp2(await session(transport, server.port), urlFor(server.port), { decodeText: false });
+      await next(client, 'open');
+      const got: Array<[string, string]> = [];
+      client.on('message', (event) => got.push([event.type, Buffer.from(event.data as Uint8Array).toString('hex')]));
+      const utf8 = Buffer.from('ünï ✓');
+      client.text(utf8);
+      client.binary(utf8);
+      client.text(new Uint8Array(0));
+      await expect.poll(() => got.length).toBe(3);
+      expect(got).toEqual([
+        ['text', utf8.toString('hex')],
+        ['binary', utf8.toString('hex')],
+        ['text', ''],
+      ]);
+      // A client that decodes gets the same text as a string.
+      const decoding = connectHttp2(await session(transport, server.port), urlFor(server.port));
+      await next(decoding, 'open');
+      const echoed = messages(decoding, 1);
+      decoding.text(utf8);
+      expect(await echoed).toEqual(['ünï ✓']);
     });
 
     it('closes cleanly when the server starts the closing handshake', async () => {

@@ -42,6 +42,27 @@ describe('PreparedMessage', () => {
     expect(Array.from(new PreparedMessage(Uint8Array.of(7, 8).buffer).payload)).toEqual([7, 8]);
   });
 
+  it('prepares UTF-8 bytes as a text message with type "text": the same frame as the string, the text decoded once (a leading U+FEFF kept)', () => {
+    for (const text of ['', 'héllo ✓', '\ufeffmarked', 'ü'.repeat(40_000)]) {
+      const bytes = encoder.encode(text);
+      const prepared = new PreparedMessage(bytes, 'text');
+      expect(prepared.frame).toEqual(new PreparedMessage(text).frame);
+      expect(prepared.opcode).toBe(Op.TEXT);
+      expect(prepared.text).toBe(text);
+    }
+    // An offset view sends its own bytes only; an explicit type that agrees changes nothing.
+    const larger = concat(Uint8Array.of(0xff), encoder.encode('mid'), Uint8Array.of(0xff));
+    expect(new PreparedMessage(larger.subarray(1, 4), 'text').text).toBe('mid');
+    expect(new PreparedMessage(Uint8Array.of(1), 'binary').frame).toEqual(serverFrame(Op.BINARY, Uint8Array.of(1)));
+    expect(new PreparedMessage('s', 'text').text).toBe('s');
+  });
+
+  it('refuses bytes that are not UTF-8 as text, a string as binary, and an unknown type', () => {
+    expect(() => new PreparedMessage(Uint8Array.of(0x61, 0xc0, 0xaf), 'text')).toThrow(/not UTF-8/);
+    expect(() => new PreparedMessage('text', 'binary')).toThrow(/'binary' for bytes/);
+    expect(() => new PreparedMessage(Uint8Array.of(1), 'ping' as never)).toThrow(TypeError);
+  });
+
   it('refuses anything but a string or bytes', () => {
     expect(() => new PreparedMessage(42 as unknown as string)).toThrow(TypeError);
     const { driver } = openServer();
@@ -73,6 +94,20 @@ describe('driver.sendPrepared()', () => {
     const [frame] = rec.takeFrames();
     expect(frame).toMatchObject({ opcode: Op.TEXT, masked: true });
     expect(new TextDecoder().decode(frame!.payload)).toBe('from a client');
+  });
+
+  it('bytes prepared as text go out as text where the shared frame cannot: a client, a smaller fragmentSize', () => {
+    const prepared = new PreparedMessage(encoder.encode('ünï ✓'), 'text');
+    const client = openClient();
+    client.driver.sendPrepared(prepared);
+    const server = openServer({ fragmentSize: 4 });
+    server.driver.sendPrepared(prepared);
+    const [masked] = client.rec.takeFrames();
+    expect(masked).toMatchObject({ opcode: Op.TEXT, masked: true });
+    expect(new TextDecoder().decode(masked!.payload)).toBe('ünï ✓');
+    const fragments = server.rec.takeFrames();
+    expect(fragments[0]!.opcode).toBe(Op.TEXT);
+    expect(new TextDecoder().decode(concat(...fragments.map((f) => f.payload)))).toBe('ünï ✓');
   });
 
   it('a connection with a smaller fragmentSize sends it in fragments', () => {

@@ -225,3 +225,101 @@ describe('the type of message events with decodeText on (the default)', () => {
     expect(() => Driver.server(new Recorder().socket, { decodeText: 'no' as never })).toThrow(TypeError);
   });
 });
+
+describe.each(ROLES)('$name text(bytes): edge cases', (role: Role) => {
+  it('an empty Uint8Array is one empty text frame, FIN set', () => {
+    const { driver, rec } = role.open();
+    expect(driver.text(new Uint8Array(0))).toBe(true);
+    const frames = rec.takeFrames();
+    expect(frames.map((f) => [f.opcode, f.fin, f.payload.length])).toEqual([[Op.TEXT, true, 0]]);
+  });
+
+  it('a view with an offset into a larger buffer sends its own bytes only, and leaves the buffer as it was', () => {
+    for (const size of [5, 20_000]) {
+      const { driver, rec } = role.open();
+      const text = bytesOf('é'.repeat(size));
+      // Invalid bytes either side: only the view is checked and sent.
+      const larger = concat(Uint8Array.of(0xff, 0xfe, 0xfd), text, Uint8Array.of(0xc0));
+      const before = Uint8Array.from(larger);
+      expect(driver.text(larger.subarray(3, 3 + text.length))).toBe(true);
+      expect(rec.takeFrames().map((f) => [f.opcode, f.payload])).toEqual([[Op.TEXT, text]]);
+      expect(larger).toEqual(before);
+    }
+  });
+
+  it('a view of a SharedArrayBuffer is checked and sent as any other bytes, small and large', () => {
+    for (const size of [5, 20_000]) {
+      const { driver, rec } = role.open();
+      const text = bytesOf('ü'.repeat(size));
+      const shared = new Uint8Array(new SharedArrayBuffer(text.length + 4), 2, text.length);
+      shared.set(text);
+      expect(driver.text(shared)).toBe(true);
+      expect(rec.takeFrames().map((f) => [f.opcode, f.payload])).toEqual([[Op.TEXT, text]]);
+      shared[0] = 0xff;
+      expect(() => driver.text(shared)).toThrow(TypeError);
+      expect(rec.take()).toHaveLength(0);
+    }
+  });
+
+  it('bytes changed after the call do not change what was sent, up to 16 KiB (copied into the frame at once)', () => {
+    const { driver, rec } = role.open();
+    const bytes = bytesOf('héllo');
+    driver.text(bytes);
+    bytes.fill(0xff);
+    expect(rec.takeFrames()[0]!.payload).toEqual(bytesOf('héllo'));
+  });
+
+  it('bytes that are not UTF-8 are refused before open and while closing too: a TypeError, nothing queued or sent', () => {
+    const bad = Uint8Array.of(0x61, 0xed, 0xa0, 0x80); // an encoded surrogate, RFC 3629 §3
+    const pair = new Pair();
+    const sender = role.name === 'client' ? pair.client : pair.server;
+    const rec = role.name === 'client' ? pair.clientRec : pair.serverRec;
+    const peerRec = role.name === 'client' ? pair.serverRec : pair.clientRec;
+    expect(() => sender.text(bad)).toThrow(/UTF-8/);
+    pair.connect();
+    pair.flush();
+    expect(peerRec.messages).toEqual([]);
+    rec.take();
+    sender.close(1000, '');
+    expect(() => sender.text(bad)).toThrow(TypeError);
+  });
+});
+
+describe('text(bytes) queued before open', () => {
+  it('sends the bytes as they were at the call, though the caller changes them before open (the check holds for what is sent)', () => {
+    const pair = new Pair({ server: BYTES });
+    const got = received(pair.server);
+    const small = bytesOf('queued ✓');
+    const large = bytesOf('ü'.repeat(20_000));
+    pair.client.text(small);
+    pair.client.text(large);
+    small.fill(0xff);
+    large.fill(0xff);
+    pair.connect();
+    pair.flush();
+    expect(got).toEqual([
+      ['text', bytesOf('queued ✓')],
+      ['text', bytesOf('ü'.repeat(20_000))],
+    ]);
+    expect(pair.server.readyState).toBe(1);
+  });
+});
+
+describe('binary(bytes) queued before open', () => {
+  it('sends the bytes as they were at the call, though the caller reuses its buffer before open', () => {
+    const pair = new Pair();
+    const got = received(pair.server);
+    const small = Uint8Array.from([1, 2, 3, 4]);
+    const large = new Uint8Array(20_000).fill(7);
+    pair.client.binary(small);
+    pair.client.binary(large);
+    small.fill(0xff);
+    large.fill(0xff);
+    pair.connect();
+    pair.flush();
+    expect(got).toEqual([
+      ['binary', Uint8Array.from([1, 2, 3, 4])],
+      ['binary', new Uint8Array(20_000).fill(7)],
+    ]);
+  });
+});

@@ -36,8 +36,8 @@ export interface BindableDriver {
   on<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): unknown;
   /** Unsubscribes once the connection is over, so a finished binding holds nothing. */
   off<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): unknown;
-  /** Sends `client.write()` of a string as a text message. */
-  text(message: string): boolean;
+  /** Sends `client.write()` of a string as a text message, and of bytes with type `'text'`. */
+  text(message: string | Uint8Array): boolean;
   /** Sends `client.write()` of bytes as a binary message. */
   binary(message: Uint8Array | ArrayBuffer | ArrayBufferView): boolean;
   /** Sends `client.write()` of a {@link PreparedMessage}; a driver without it sends the message as text or binary. */
@@ -65,7 +65,8 @@ export interface Handler<D extends BindableDriver = BindableDriver> {
    * bytes are the application's to keep: unlike the `rack.upgrade`
    * proposal's recyclable buffer, wsdriver never reuses them. `type` tells
    * text from binary when the driver delivers text as bytes
-   * (`decodeText: false`; send such text back with `client.driver.text(data)`).
+   * (`decodeText: false`); `client.write(data, type)` sends such text back
+   * as text.
    */
   onMessage?(client: Client<D>, data: string | Uint8Array, type: 'text' | 'binary'): void;
   /**
@@ -97,8 +98,14 @@ export interface Client<D extends BindableDriver = BindableDriver> {
    * the transport holds more than the driver's `maxBufferedBytes` (then
    * `onDrained` follows once it has flushed: write again there). Throws a
    * TypeError on anything else.
+   *
+   * `type` overrides the choice by value, as `onMessage` passes it:
+   * `'text'` sends bytes as a text message (UTF-8 as they are, no encoding
+   * step; a TypeError, sending nothing, if they are not UTF-8, RFC 6455
+   * §5.6), `'binary'` takes bytes only. A {@link PreparedMessage} keeps
+   * its own type: a different `type` is a TypeError.
    */
-  write(data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage): boolean;
+  write(data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage, type?: 'text' | 'binary'): boolean;
   /**
    * Starts the closing handshake (default code 1000). Messages already
    * written go out first: the close frame follows them on the wire. Does
@@ -169,6 +176,20 @@ export interface Binding<D extends BindableDriver = BindableDriver> {
  */
 export function bindHandler<D extends BindableDriver>(driver: D, handler: Handler<D>, buffer?: WriteBuffer): Binding<D> {
   return new BoundClient(driver, handler, buffer, undefined).binding;
+}
+
+/** Throws a TypeError unless `data` can be written as `type` (see {@link Client.write}); text bytes are checked by `text()` itself. */
+function checkWriteType(data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage, type: unknown): void {
+  if (type !== 'text' && type !== 'binary') throw new TypeError("write() type must be 'text' or 'binary'");
+  const own = typeof data === 'string' ? 'text' : data instanceof PreparedMessage ? (data.text !== null ? 'text' : 'binary') : null;
+  if (own !== null && own !== type) throw new TypeError(`write(data, '${type}'): data is ${own}, a string or a PreparedMessage keeps its type`);
+}
+
+/** Bytes given as an `ArrayBuffer` or any view, as a `Uint8Array` over the same memory. */
+function asUint8Array(data: Uint8Array | ArrayBuffer | ArrayBufferView): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** Throws unless `shutdown(code, reason)` can be sent in a close frame. */
@@ -259,14 +280,21 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
     return env ?? null;
   }
 
-  write(data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage): boolean {
+  write(data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage, type?: 'text' | 'binary'): boolean {
     const isText = typeof data === 'string';
     const isPrepared = data instanceof PreparedMessage;
     if (!isText && !isPrepared && !ArrayBuffer.isView(data) && !(data instanceof ArrayBuffer)) {
       throw new TypeError('write() takes a string (sent as text), bytes (sent as binary) or a PreparedMessage');
     }
+    if (type !== undefined) checkWriteType(data, type);
     if (this.#closed || this.#closeAsked) return false;
-    const sent = isText ? this.driver.text(data) : isPrepared ? this.#writePrepared(data) : this.driver.binary(data);
+    const sent = isText
+      ? this.driver.text(data)
+      : isPrepared
+        ? this.#writePrepared(data)
+        : type === 'text'
+          ? this.driver.text(asUint8Array(data))
+          : this.driver.binary(data);
     if (sent) this.#notePending();
     // Refused for maxBufferedBytes: the driver emits drain once the transport has taken it all.
     // (A refusal for another reason, binary on a hixie draft, leaves nothing buffered.)

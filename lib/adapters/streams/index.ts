@@ -203,9 +203,12 @@ export {
   webSocketStream,
   WebSocketStreamError,
   type StreamableDriver,
+  type TypedMessage,
   type WebSocketCloseInfo,
+  type WebSocketStreamChunk,
   type WebSocketStreamLike,
   type WebSocketStreamOpenInfo,
+  type WebSocketStreamOptions,
 } from './websocket-stream.js';
 // Types this entry point's functions take, declared elsewhere.
 export type { SocketInfo } from '../../events.js';

@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { isUtf8 } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import type { CloseEvent as EngineCloseEvent, DriverEventMap, Extension, Listener, ProtocolError, Socket } from '../../../lib/index.js';
 import { CloseEvent, MessageEvent, OpenEvent, PingEvent, PongEvent } from './events.js';
@@ -27,7 +28,7 @@ export interface EngineDriver {
   on<K extends keyof DriverEventMap>(type: K, listener: Listener<DriverEventMap[K]>): unknown;
   start(): boolean;
   parse(bytes: Uint8Array): void;
-  text(message: string): boolean;
+  text(message: string | Uint8Array): boolean;
   binary(message: Uint8Array): boolean;
   ping(message?: string | Uint8Array, callback?: () => void): boolean;
   pong(message?: string | Uint8Array): boolean;
@@ -40,6 +41,7 @@ const STATES = ['connecting', 'open', 'closing', 'closed'] as const;
 // websocket-driver keeps one callback per ping payload, unbounded; here at most this many payloads wait.
 const MAX_PING_CALLBACKS = 1024;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const utf8Replacing = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** The bytes as a Buffer: itself if it is one (every frame the engine writes is), else a view of the same memory. */
 export function asBuffer(bytes: Uint8Array): Buffer {
@@ -54,6 +56,20 @@ function pingKey(payload: Uint8Array): string {
   } catch {
     return 'fn:null';
   }
+}
+
+/**
+ * What websocket-driver's `text()` sends, as the engine takes it: a string,
+ * or bytes (a Buffer, any Uint8Array, an array of numbers) as they are, with
+ * no decode. websocket-driver sends bytes that are not UTF-8 unchecked, and
+ * the peer fails the connection (1007): here each bad sequence becomes
+ * U+FFFD (`text-bytes-utf8`), as a Buffer's `toString()` does.
+ */
+function textOf(message: unknown): string | Uint8Array {
+  if (typeof message === 'string') return message;
+  const bytes = message instanceof Uint8Array ? message : Array.isArray(message) ? Buffer.from(message as number[]) : null;
+  if (bytes === null) return String(message);
+  return isUtf8(bytes) ? bytes : utf8Replacing.decode(bytes);
 }
 
 /** Turns what websocket-driver's `binary()`/`frame()` accept into bytes. */
@@ -157,10 +173,13 @@ export abstract class LegacyDriver extends EventEmitter implements StreamDriver 
     this.engine.parse(chunk);
   }
 
-  /** Sends a text message (queued until open); false once closing. */
-  text(message: string): boolean {
+  /**
+   * Sends a text message (queued until open); false once closing. Bytes
+   * (a Buffer, as websocket-driver takes) are sent as they are when UTF-8.
+   */
+  text(message: string | Buffer | Uint8Array | number[]): boolean {
     // The engine refuses it once closing (false), as websocket-driver does: no check of our own on the hot path.
-    return this.engine.text(typeof message === 'string' ? message : String(message));
+    return this.engine.text(typeof message === 'string' ? message : textOf(message));
   }
 
   /** Sends a binary message (queued until open); false once closing. */
@@ -211,7 +230,7 @@ export abstract class LegacyDriver extends EventEmitter implements StreamDriver 
       case 'binary':
         return this.binary(buffer as Buffer);
       case 'text':
-        return this.text(String(buffer));
+        return this.text(typeof buffer === 'number' ? String(buffer) : buffer);
       default:
         return typeof buffer === 'string' || typeof buffer === 'number' ? this.text(String(buffer)) : this.binary(buffer);
     }

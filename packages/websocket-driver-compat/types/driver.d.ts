@@ -99,7 +99,8 @@ declare namespace driver {
     getState(): 'connecting' | 'open' | 'closing' | 'closed' | null;
     start(): boolean;
     parse(chunk: Buffer | Uint8Array): void;
-    text(message: string): boolean;
+    /** A string, or bytes (a Buffer, as websocket-driver takes) sent as they are when UTF-8 (`text-bytes-utf8`). */
+    text(message: string | Buffer | Uint8Array | number[]): boolean;
     binary(message: Buffer | Uint8Array | number[] | string): boolean;
     ping(message?: string | Buffer | null, callback?: () => void): boolean;
     pong(message?: string | Buffer | null): boolean;
