@@ -2,6 +2,7 @@
 // Driver.server (which parses the request head itself) and Driver.rack.
 import { describe, expect, it } from 'vitest';
 import { Driver, type DriverOptions } from '../../lib/index.js';
+import { hasToken } from '../../lib/http/tokens.js';
 import {
   acceptFor,
   BASIC_CHUNKINGS,
@@ -471,5 +472,23 @@ describe('server handshake across chunk splits', () => {
     const { driver, head } = serve({}, undefined, chunking);
     expect(head!.status).toBe(101);
     expect(driver.readyState).toBe(1);
+  });
+});
+
+describe('hasToken', () => {
+  // The lone-token shortcut must answer as the list does, whatever the token
+  // (the fuzz target found '' in '' answered true by an earlier shortcut).
+  it.each([
+    ['Upgrade', 'upgrade', true],
+    ['WebSocket', 'websocket', true],
+    ['keep-alive, Upgrade', 'upgrade', true],
+    ['upgrad ', 'upgrade', false],
+    ['upgrades', 'upgrade', false],
+    ['', '', false],
+    [' a', ' a', false],
+    ['a,b', 'a,b', false],
+    [',', ',', false],
+  ])('hasToken(%j, %j) is %s', (value, token, expected) => {
+    expect(hasToken(value, token)).toBe(expected);
   });
 });
