@@ -530,7 +530,10 @@ export abstract class BaseDriver {
    * `message` is a string, or text already encoded as UTF-8 bytes (what
    * `decodeText: false` delivers): sent as they are, with no encoding
    * step. The bytes are checked (RFC 6455 §5.6: a text frame's payload is
-   * UTF-8), and a `TypeError` is thrown if they are not UTF-8. They are
+   * UTF-8), and a `TypeError` is thrown if they are not UTF-8; the bytes
+   * of the text message being delivered, given back during its own
+   * `message` event (an echo, a relay), were checked on receipt and are
+   * not checked again (so do not change them before you send them). They are
    * held as `binary()` holds its argument: a large payload from a server
    * goes to the socket by reference, so do not change it until it is
    * flushed (docs/flow-control.md).

@@ -73,7 +73,8 @@ export function allocateFrame(size: number): Uint8Array {
  */
 export function slabRoom(size: number): number {
   if (slab.length - used < size) {
-    slab = new Uint8Array(Math.max(SLAB_SIZE, size));
+    // Not zero-filled where the embedder can skip that: a region is handed on only once written.
+    slab = freshBytes(Math.max(SLAB_SIZE, size));
     slabBuffer = slab.buffer as ArrayBuffer;
     used = 0;
   }

@@ -139,8 +139,24 @@ export class Utf8Validator {
   }
 }
 
-/** True if `bytes` is, on its own, valid UTF-8. */
+// The bytes of the text message being delivered now, checked on receipt:
+// given back to `text()` during their own message event (an echo, a relay
+// to other connections) they are not checked again. Held only during the
+// event, so no message outlives it here.
+let deliveredText: string | Uint8Array | null = null;
+
+/**
+ * Marks the checked text being delivered now (a string, which no bytes
+ * equal, when it was decoded); null once the event is over.
+ * @internal
+ */
+export function markDeliveredText(text: string | Uint8Array | null): void {
+  deliveredText = text;
+}
+
+/** True if `bytes` is valid UTF-8 on its own (or is the text being delivered, checked on receipt). */
 export function isValidUtf8(bytes: Uint8Array): boolean {
+  if (bytes === deliveredText) return true;
   if (nativeCheck !== null) return nativeCheck(bytes);
   const validator = new Utf8Validator();
   return validator.push(bytes) && validator.end();

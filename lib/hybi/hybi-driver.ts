@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { copyBytes } from '../bytes.js';
+import { copyBytes, toBytes } from '../bytes.js';
 import { Close, ProtocolError, protocolError } from '../errors.js';
 import { BaseDriver, CLOSED_BEFORE_SENT, failSend, type SendCallback } from '../connection/base-driver.js';
 import type { CloseFrame, ConnectionState } from '../connection/connection-state.js';
@@ -36,6 +36,7 @@ import type { PreparedMessage } from '../frame/prepared-message.js';
 import { FrameParser, type FrameRules } from '../frame/frame-parser.js';
 import { Opcode } from '../frame/opcodes.js';
 import { TextPieces } from '../frame/text-pieces.js';
+import { markDeliveredText } from '../frame/utf8-validator.js';
 import type { ResolvedOptions } from '../options.js';
 import type { DriverEventMap, Socket } from '../events.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
@@ -54,7 +55,6 @@ export interface WaitingMessage {
 
 const EMPTY = new Uint8Array(0);
 const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
-const textEncoder = new TextEncoder();
 
 /** Ping payloads as map keys: one char per byte. */
 // The rules of the last options and role seen: a server's connections share one object.
@@ -182,7 +182,7 @@ export abstract class HybiDriver extends BaseDriver {
     const sink = new HybiDriver.#ReaderSink(this);
     const streaming = options.streamMessages;
     this.#reader = new MessageReader(sink, options.maxLength);
-    this.#reader.textAsString = options.decodeText;
+    this.#reader.text = options.decodeText ? 'string' : 'bytes';
     if (streaming) this.#reader.streaming = { sink, maxSize: options.maxStreamedMessageSize, compressed: false };
     const trace = options.trace;
     // The tracer comes from the option's value, so this module does not
@@ -425,7 +425,7 @@ export abstract class HybiDriver extends BaseDriver {
     // §5.2: RSV bits are allowed where an active extension claims them.
     this.parser.allowedRsv = stack.allowedRsv;
     // Text is validated after the extensions have decoded it.
-    this.#reader.textAsBytes = true;
+    this.#reader.text = 'raw';
     // Streamed messages go through the extension piece by piece only if it
     // is the only one and can (wsdriver's own permessage-deflate); else whole.
     const codec = stack.pieceCodec;
@@ -481,7 +481,11 @@ export abstract class HybiDriver extends BaseDriver {
   #onMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
     const extensions = this.#extensions;
     if (extensions === null) {
-      this.hub.emit('message', { data, type: opcode === Opcode.TEXT ? 'text' : 'binary' });
+      const text = opcode === Opcode.TEXT;
+      // Text the reader checked: given back to text() as bytes during the event (an echo, a relay), not checked again.
+      markDeliveredText(text ? data : null);
+      this.hub.emit('message', { data, type: text ? 'text' : 'binary' });
+      markDeliveredText(null);
       return;
     }
     // With extensions, the reader hands over every message as bytes.
@@ -515,7 +519,7 @@ export abstract class HybiDriver extends BaseDriver {
       // Bytes copied, as binary()'s below.
       if (flow.outgoing !== null) return this.#wait(Opcode.TEXT, bytes ? copyBytes(message) : message);
     }
-    if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.TEXT, bytes ? copyBytes(message) : textEncoder.encode(message));
+    if (this.#extensions !== null) return this.#sendThroughExtensions(Opcode.TEXT, bytes ? copyBytes(message) : toBytes(message));
     // Already UTF-8 (checked by text()): framed as binary() frames, with the text opcode.
     if (bytes) this.writer.message(Opcode.TEXT, 0, message);
     else this.writer.text(message);
@@ -796,7 +800,7 @@ export class FlowState {
 
 /** Cuts an error message to fit a close frame's 123-byte reason. */
 function truncateReason(message: string): string {
-  const bytes = new TextEncoder().encode(message);
+  const bytes = toBytes(message);
   if (bytes.length <= 123) return message;
   // Error messages are ASCII; cut on a character boundary all the same.
   let end = 123;

@@ -24,7 +24,7 @@ import { isValidUtf8 } from '../frame/utf8-validator.js';
 export interface MessageSink {
   /**
    * A complete data message. With `rsv` 0, text arrives validated, as a
-   * string (or its bytes, with `textAsString` off); with RSV bits set (an extension's message, compressed say)
+   * string (or its bytes: see {@link MessageReader.text}); with RSV bits set (an extension's message, compressed say)
    * the bytes arrive as received, for the extension to decode.
    */
   onMessage(opcode: number, rsv: number, data: string | Uint8Array): void;
@@ -47,7 +47,7 @@ export interface StreamingRule {
 /** The streamed message being read. */
 interface StreamedMessage {
   readonly compressed: boolean;
-  /** Uncompressed text: checked (and decoded, unless `textAsString` is off) as it arrives. */
+  /** Uncompressed text: checked (and decoded, unless `text` is `'bytes'`) as it arrives. */
   readonly text: TextPieces | null;
 }
 
@@ -67,7 +67,17 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // RFC 7692 §6: the per-message compressed bit.
 const RSV1 = 0x40;
 
-/** Frame handler that assembles messages; see the module comment. */
+/**
+ * Frame handler that assembles messages; see the module comment.
+ *
+ * At most 15 fields, the private-method brand counted: V8 sizes a class's
+ * instances from the first few it makes (seven in Node 20), and if none of
+ * those is alive when the last is made (short connections, a full GC
+ * between), every later instance gets no in-object fields; a 16th field
+ * defined through a private name then turns each new reader into a
+ * dictionary, and every field read into a hash lookup (bench/analysis.md,
+ * "Small receive rows after large text"; test/perf/object-shapes.test.ts).
+ */
 export class MessageReader implements FrameHandler {
   readonly #sink: MessageSink;
   readonly #maxLength: number;
@@ -87,20 +97,18 @@ export class MessageReader implements FrameHandler {
   // A control frame's payload when it straddles chunks.
   #control: Uint8Array[] | null = null;
   /**
-   * Hand every text message over as raw bytes, unvalidated, as with RSV
-   * bits set: set when an extension is active, since extensions see bytes
-   * and text is validated only after they have decoded it.
+   * How text messages are handed over: `'string'`, checked and decoded
+   * (`decodeText`, the default); `'bytes'`, checked and kept as bytes
+   * (`decodeText: false`); `'raw'`, unchecked bytes as with RSV bits set,
+   * while an extension is active (extensions see bytes, and text is
+   * checked only after they have decoded it). One field, not two flags:
+   * see the class comment.
    */
-  textAsBytes = false;
-  /**
-   * Text this reader checks is delivered as a string (`decodeText`, the
-   * default) or, when off, as its checked bytes.
-   */
-  textAsString = true;
+  text: 'string' | 'bytes' | 'raw' = 'string';
   /**
    * Messages delivered piece by piece (`streamMessages`), or null for
-   * whole messages. Messages with RSV bits, and all messages while
-   * `textAsBytes` is set, are still assembled whole for the extensions,
+   * whole messages. Messages with RSV bits, and all messages while `text`
+   * is `'raw'`, are still assembled whole for the extensions,
    * unless `compressed` is set: then compressed (RSV1) messages stream too,
    * as received, for the driver to inflate.
    */
@@ -118,7 +126,7 @@ export class MessageReader implements FrameHandler {
     const streaming = this.streaming;
     if (streaming === null || (opcode !== Opcode.TEXT && opcode !== Opcode.BINARY)) return false;
     if (streaming.compressed) return rsv === 0 || rsv === RSV1;
-    return rsv === 0 && !this.textAsBytes;
+    return rsv === 0 && this.text !== 'raw';
   }
 
   get #message(): ByteAccumulator {
@@ -169,7 +177,7 @@ export class MessageReader implements FrameHandler {
       return true;
     }
     // A large message in one frame: its size is known, so its buffer can be made exact (see ByteAccumulator).
-    if (header.fin && opcode !== Opcode.CONTINUATION && header.length >= ANNOUNCED_FROM && !(this.#checksText() && this.textAsString)) {
+    if (header.fin && opcode !== Opcode.CONTINUATION && header.length >= ANNOUNCED_FROM && !(this.#checksText() && this.text === 'string')) {
       this.#message.expect(header.length);
     }
     return true;
@@ -178,7 +186,7 @@ export class MessageReader implements FrameHandler {
   #startStreamed(opcode: number, compressed: boolean): void {
     const text = opcode === Opcode.TEXT;
     // Fatal: a bad sequence throws in the piece that completes it; the driver checks inflated text itself.
-    this.#current = { compressed, text: text && !compressed ? new TextPieces(this.textAsString) : null };
+    this.#current = { compressed, text: text && !compressed ? new TextPieces(this.text === 'string') : null };
     this.streaming!.sink.onMessageStart(text ? 'text' : 'binary');
   }
 
@@ -213,7 +221,7 @@ export class MessageReader implements FrameHandler {
 
   /** Whether the current message is text this reader validates (rather than bytes it hands on). */
   #checksText(): boolean {
-    return this.#messageOpcode === Opcode.TEXT && this.#messageRsv === 0 && !this.textAsBytes;
+    return this.#messageOpcode === Opcode.TEXT && this.#messageRsv === 0 && this.text !== 'raw';
   }
 
   onFramePayload(piece: Uint8Array, last: boolean): boolean {
@@ -222,14 +230,14 @@ export class MessageReader implements FrameHandler {
     if (this.#current !== null) return this.#streamedPayload(piece, complete);
     const opcode = this.#messageOpcode;
     const rsv = this.#messageRsv;
-    const checkText = opcode === Opcode.TEXT && rsv === 0 && !this.textAsBytes;
+    const checkText = this.#checksText();
     if (complete && this.#received === 0) {
       // The whole message is this one piece: no copy, one decoding pass.
       this.#messageOpcode = 0;
       return this.#deliver(opcode, rsv, piece, checkText);
     }
     this.#received += piece.length;
-    if (checkText && !this.textAsString) {
+    if (checkText && this.text === 'bytes') {
       // §8.1: checked piece by piece, so a bad one fails now; kept as bytes.
       if ((this.#textBytes ??= new TextPieces(false)).next(piece, complete) === null) {
         return this.#fail(protocolError('INVALID_UTF8', {}));
@@ -264,16 +272,16 @@ export class MessageReader implements FrameHandler {
     // Fragments are joined at the message's end anyway, and text checked
     // here is validated piece by piece, to fail fast (§8.1).
     if (isControlOpcode(header.opcode) || !header.fin || this.#received !== 0 || this.#current !== null) return false;
-    return !(this.#messageOpcode === Opcode.TEXT && this.#messageRsv === 0 && !this.textAsBytes);
+    return !this.#checksText();
   }
 
   onFrameError(error: ProtocolError): void {
     this.#sink.onReadError(error);
   }
 
-  #deliver(opcode: number, rsv: number, data: Uint8Array, text: boolean): boolean {
-    if (!text || !this.textAsString) {
-      if (text && !isValidUtf8(data)) return this.#fail(protocolError('INVALID_UTF8', {}));
+  #deliver(opcode: number, rsv: number, data: Uint8Array, checkText: boolean): boolean {
+    if (!checkText || this.text === 'bytes') {
+      if (checkText && !isValidUtf8(data)) return this.#fail(protocolError('INVALID_UTF8', {}));
       this.#sink.onMessage(opcode, rsv, data);
       return true;
     }

@@ -208,6 +208,74 @@ describe('text(bytes) before open, and an echo of bytes', () => {
   });
 });
 
+describe('bytes a text message delivered, given back to text(): checked once', () => {
+  afterEach(() => useNativeUtf8Check(null));
+
+  /** A native check that counts the bytes it is asked about (by length). */
+  function countingCheck(): number[] {
+    const asked: number[] = [];
+    useNativeUtf8Check((bytes) => {
+      asked.push(bytes.length);
+      return isUtf8(bytes);
+    });
+    return asked;
+  }
+
+  it('an echo during the message event is not checked again; the same bytes after the event are', () => {
+    const asked = countingCheck();
+    const pair = new Pair({ server: BYTES }).connect();
+    let kept: Uint8Array | undefined;
+    pair.server.on('message', (event) => {
+      kept = event.data as Uint8Array;
+      pair.server.text(kept);
+    });
+    pair.client.text('ünïcödé echo');
+    pair.flush();
+    const length = bytesOf('ünïcödé echo').length;
+    // Checked on receipt only; the echo went out as it came.
+    expect(asked).toEqual([length]);
+    expect(pair.clientRec.messages).toEqual(['ünïcödé echo']);
+    // Outside its event the view is bytes of unknown origin again.
+    expect(pair.server.text(kept!)).toBe(true);
+    expect(asked).toEqual([length, length]);
+    kept![0] = 0xff;
+    expect(() => pair.server.text(kept!)).toThrow(TypeError);
+  });
+
+  it('during the event, other bytes are still checked: a bad buffer throws, binary bytes given to text() are checked', () => {
+    const asked = countingCheck();
+    const pair = new Pair({ server: BYTES }).connect();
+    const thrown: unknown[] = [];
+    pair.server.on('message', (event) => {
+      try {
+        pair.server.text(event.type === 'text' ? Uint8Array.of(0x61, 0xc3) : (event.data as Uint8Array));
+      } catch (error) {
+        thrown.push(error);
+      }
+    });
+    pair.client.text('fine');
+    pair.client.binary(Uint8Array.of(0xc3, 0x28));
+    pair.flush();
+    expect(thrown).toHaveLength(2);
+    expect(thrown.every((error) => error instanceof TypeError)).toBe(true);
+    // The text's receipt, the bad buffer, the binary bytes: a binary message is never marked as checked.
+    expect(asked).toEqual([4, 2, 2]);
+    expect(pair.clientRec.messages).toEqual([]);
+  });
+
+  it('a relay to another connection during the event sends the bytes unchecked, and exactly', () => {
+    const asked = countingCheck();
+    const from = new Pair({ server: BYTES }).connect();
+    const to = new Pair().connect();
+    from.server.on('message', (event) => to.server.text(event.data));
+    from.client.text('relayed ✓');
+    from.flush();
+    to.flush();
+    expect(asked).toEqual([bytesOf('relayed ✓').length]);
+    expect(to.clientRec.messages).toEqual(['relayed ✓']);
+  });
+});
+
 describe('the type of message events with decodeText on (the default)', () => {
   it('text is a string with type "text", binary bytes with type "binary"', () => {
     const pair = new Pair().connect();

@@ -61,6 +61,19 @@ export class CoalescingWriter {
    */
   protected writeCoalesced(bytes: Uint8Array, callback: () => void): boolean {
     const stream = this.#stream;
+    // A corked stream holds this write anyway (attach corks it while the
+    // driver handles a read: an echo, a reply): no tick to track then.
+    if (stream.writableCorked === 0) this.#coalesce(stream);
+    const accepted = stream.write(bytes, callback);
+    // Past HOLD_LIMIT this uncorks the stream at once.
+    noteWritten(stream, bytes.length);
+    // Node answers false above the high-water mark, held bytes included;
+    // the contract's answer is about what the transport has not taken.
+    return accepted || unsentBytes(stream) < stream.writableHighWaterMark;
+  }
+
+  /** Notes a write to the uncorked stream: the first of a tick goes out at once, a later one corks it until the tick ends. */
+  #coalesce(stream: Duplex): void {
     const tick = CoalescingWriter.#tick;
     if (this.#lastWriteTick !== tick) {
       this.#lastWriteTick = tick;
@@ -76,12 +89,6 @@ export class CoalescingWriter {
       hold(stream);
       CoalescingWriter.#corkedWriters.push(this);
     }
-    const accepted = stream.write(bytes, callback);
-    // Past HOLD_LIMIT this uncorks the stream at once.
-    noteWritten(stream, bytes.length);
-    // Node answers false above the high-water mark, held bytes included;
-    // the contract's answer is about what the transport has not taken.
-    return accepted || unsentBytes(stream) < stream.writableHighWaterMark;
   }
 
   #uncork(): void {
