@@ -113,11 +113,14 @@ export abstract class BaseDriver {
    */
   protected readonly hub: EventHub<DriverEventMap>;
   /**
-   * Where every byte this driver produces is written.
+   * Where every byte this driver produces is written: `sendFlow`, which
+   * writes to the application's socket (a getter, not a second field).
    *
    * @internal
    */
-  protected readonly socket: Socket;
+  protected get socket(): Socket {
+    return this.sendFlow;
+  }
   /**
    * The socket's backpressure as the driver sees it; `socket` writes through it.
    *
@@ -213,7 +216,6 @@ export abstract class BaseDriver {
       throw new TypeError('socket must be an object with a write(bytes) method');
     }
     this.sendFlow = new SendFlow(socket, options.maxBufferedBytes);
-    this.socket = this.sendFlow;
     this.options = options;
     // Listeners see the driver as `this`.
     this.hub = new EventHub(this);

@@ -179,11 +179,10 @@ export abstract class HybiDriver extends BaseDriver {
    */
   constructor(role: 'server' | 'client', socket: Socket, options: ResolvedOptions) {
     super(socket, options);
-    const sink = new HybiDriver.#ReaderSink(this);
-    const streaming = options.streamMessages;
-    this.#reader = new MessageReader(sink, options.maxLength);
-    this.#reader.text = options.decodeText ? 'string' : 'bytes';
-    if (streaming) this.#reader.streaming = { sink, maxSize: options.maxStreamedMessageSize, compressed: false };
+    const reader = new HybiDriver.#Reader(this, options.maxLength);
+    this.#reader = reader;
+    reader.text = options.decodeText ? 'string' : 'bytes';
+    if (options.streamMessages) reader.streaming = { sink: reader, maxSize: options.maxStreamedMessageSize, compressed: false };
     const trace = options.trace;
     // The tracer comes from the option's value, so this module does not
     // import the formatter (lib/frame/frame-trace.ts).
@@ -436,13 +435,14 @@ export abstract class HybiDriver extends BaseDriver {
     }
   }
 
-  // What the message reader reports to: one small object per connection
-  // rather than three closures. Declared in the class body to reach its
-  // private methods.
-  static readonly #ReaderSink = class implements MessageSink, StreamedMessageSink {
+  // The message reader, reporting to this driver: the reader is its own
+  // sink, so no object sits between them. Declared in the class body to
+  // reach the driver's private methods.
+  static readonly #Reader = class extends MessageReader implements StreamedMessageSink {
     readonly #driver: HybiDriver;
 
-    constructor(driver: HybiDriver) {
+    constructor(driver: HybiDriver, maxLength: number) {
+      super(maxLength);
       this.#driver = driver;
     }
 

@@ -125,6 +125,31 @@ describe('backpressure in attach', () => {
     stream.destroy();
   });
 
+  it('a send refused behind the unflushed handshake response gets its drain, and later flushes are still reported', async () => {
+    // The first writes' flush callback is let go of once they have flushed
+    // (an idle connection holds none): what it reports, and what the next
+    // one does, must not change.
+    const stream = new Duplex({
+      read() {},
+      write(_chunk, _encoding, callback) {
+        setImmediate(callback);
+      },
+    });
+    const env = { REQUEST_METHOD: 'GET', HTTP_HOST: 'example.com', HTTP_UPGRADE: 'websocket', HTTP_CONNECTION: 'Upgrade', HTTP_SEC_WEBSOCKET_KEY: 'dGhlIHNhbXBsZSBub25jZQ==', HTTP_SEC_WEBSOCKET_VERSION: '13' };
+    const driver = attach(Driver.rack(streamSocket(stream, { env }), { maxBufferedBytes: 100 }), stream);
+    driver.start();
+    // The 101 (about 130 bytes) is still unsent: a message is refused until it has gone.
+    expect(driver.bufferedAmount).toBeGreaterThan(100);
+    expect(driver.binary(new Uint8Array(90))).toBe(false);
+    await next(driver, 'drain');
+    expect(driver.bufferedAmount).toBe(0);
+    expect(driver.binary(new Uint8Array(90))).toBe(true);
+    expect(driver.binary(new Uint8Array(90))).toBe(false);
+    await next(driver, 'drain');
+    expect(driver.binary(new Uint8Array(90))).toBe(true);
+    stream.destroy();
+  });
+
   it('stops reading TCP while the driver is paused, and reads again on resume', async () => {
     const server = await wsdriverServer(cleanup, { maxPausedBytes: 256 * 1024 }, start);
     const tcp = await openRaw(server.port);

@@ -35,8 +35,19 @@ const { EventHub } = await load('emitter.ts');
 const sink = { onMessage() {}, onControl() {}, onReadError() {}, onFrameHeader() { return true; }, onFramePayload() { return true; }, wantsWholeFrame() { return false; }, onFrameError() {} };
 const rules = { role: 'server', requireMasking: true, maxLength: 1024 };
 const socket = { write() {} };
+// What HybiDriver makes: its own subclass of the reader, which is the sink
+// and adds one field (the driver).
+class DriverReader extends MessageReader {
+  #driver = null;
+  constructor() {
+    super(1024);
+  }
+  onMessage() {}
+  onControl() {}
+  onReadError() {}
+}
 const classes = {
-  MessageReader: () => new MessageReader(sink, 1024),
+  MessageReader: () => new DriverReader(),
   FrameParser: () => new FrameParser(sink, rules),
   FrameWriter: () => new FrameWriter(socket, false, 1024),
   TextAssembler: () => new TextAssembler(),

@@ -86,10 +86,17 @@ function sameOptions(a: ResolvedOptions, b: ResolvedOptions): boolean {
 // for each request; these are kept once, not once per connection.
 const COMMON_VALUES = new Map(['websocket', 'Upgrade', 'upgrade', '13', '1.1', 'keep-alive, Upgrade'].map((value) => [value, value]));
 
+// Values one server sees again and again, though no list can know them:
+// its Host and the path clients connect to. The last of each is kept, and
+// a request that repeats it shares that string (a comparison per request).
+let lastHost = '';
+let lastTarget = '';
+
 /**
  * `request`, its common header values (and HTTP version) replaced by one
  * shared string each, in place: `request` must be a fresh one of the
- * caller's (from `normalizeRequest`).
+ * caller's (from `normalizeRequest`). A Host and a target equal to the
+ * last request's share its strings too.
  */
 export function withCommonValues(request: HandshakeRequest): HandshakeRequest {
   const headers = request.headers;
@@ -98,6 +105,14 @@ export function withCommonValues(request: HandshakeRequest): HandshakeRequest {
     if (common !== undefined) headers[name] = common;
   }
   const version = request.httpVersion === null ? undefined : COMMON_VALUES.get(request.httpVersion);
-  if (version !== undefined) (request as { httpVersion: string | null }).httpVersion = version;
+  const mutable = request as { httpVersion: string | null; target: string };
+  if (version !== undefined) mutable.httpVersion = version;
+  const host = headers.host;
+  if (host !== undefined) {
+    if (host === lastHost) headers.host = lastHost;
+    else lastHost = host;
+  }
+  if (request.target === lastTarget) mutable.target = lastTarget;
+  else lastTarget = request.target;
   return request;
 }

@@ -28,23 +28,51 @@ export function streamSocket(stream: Duplex, init: SocketInfo = {}): Socket {
 class StreamSocket extends CoalescingWriter implements Socket {
   declare url?: string | URL;
   declare env?: unknown;
-  // Lets `writeBuffer(stream)` see every flush, not only Node's `drain`.
-  readonly #flushed: () => void;
+  // The callback every write passes, so `writeBuffer(stream)` and the
+  // attachment see every flush, not only Node's `drain`. A closure (Node
+  // calls it with nothing that names the stream), so it costs about 100
+  // bytes: undefined until the first write, which is the handshake's head,
+  // and null again once that write (and any sent with it) has flushed. An
+  // idle connection then holds none; the one made on the next write is
+  // kept for the connection's life.
+  #flushed: (() => void) | null | undefined = undefined;
 
   constructor(stream: Duplex, init: SocketInfo) {
     super(stream);
     if (init.url !== undefined) this.url = init.url;
     if (init.env !== undefined) this.env = init.env;
-    this.#flushed = () => reportFlush(stream);
   }
 
   // Node's return value is the socket contract's: false above the
   // stream's high-water mark, until its `drain` (attach reports it).
   write(bytes: Uint8Array): boolean {
-    return this.stream.writable ? this.writeCoalesced(bytes, this.#flushed) : true;
+    if (!this.stream.writable) return true;
+    let flushed = this.#flushed;
+    if (flushed == null) {
+      flushed = this.#flushed = flushReporter(this.stream, flushed === undefined ? this : null);
+    }
+    return this.writeCoalesced(bytes, flushed);
+  }
+
+  /** The first writes' reporter, once they have all flushed: let go of it. */
+  static dropFirstReporter(socket: StreamSocket, reporter: () => void): void {
+    if (socket.#flushed === reporter && unsentBytes(socket.stream) === 0) socket.#flushed = null;
   }
 
   get bufferedAmount(): number {
     return unsentBytes(this.stream);
   }
+}
+
+/**
+ * The write callback of one stream. With `first`, the reporter of the
+ * first writes, which lets `first` drop it once they have flushed.
+ */
+function flushReporter(stream: Duplex, first: StreamSocket | null): () => void {
+  if (first === null) return () => reportFlush(stream);
+  const reporter = (): void => {
+    reportFlush(stream);
+    StreamSocket.dropFirstReporter(first, reporter);
+  };
+  return reporter;
 }
