@@ -25,6 +25,22 @@ async function openRaw(port: number): Promise<net.Socket> {
   return tcp;
 }
 
+
+/**
+ * A rack-style server driver (maxBufferedBytes 100) attached to a transport
+ * that takes each write on the next turn, never above Node's 16 KiB mark here.
+ */
+function slowRackDriver() {
+  const stream = new Duplex({
+    read() {},
+    write(_chunk, _encoding, callback) {
+      setImmediate(callback);
+    },
+  });
+  const env = { REQUEST_METHOD: 'GET', HTTP_HOST: 'example.com', HTTP_UPGRADE: 'websocket', HTTP_CONNECTION: 'Upgrade', HTTP_SEC_WEBSOCKET_KEY: 'dGhlIHNhbXBsZSBub25jZQ==', HTTP_SEC_WEBSOCKET_VERSION: '13' };
+  const driver = attach(Driver.rack(streamSocket(stream, { env }), { maxBufferedBytes: 100 }), stream);
+  return { stream, driver };
+}
 describe('the handshake deadline in attach', () => {
   it('answers a head trickling past handshakeTimeout with 408 and ends TCP', async () => {
     const server = await wsdriverServer(cleanup, {}, start, { handshakeTimeout: 150 });
@@ -107,15 +123,7 @@ describe('backpressure in attach', () => {
   });
 
   it('a send refused under a maxBufferedBytes below the stream\'s high-water mark still gets its drain', async () => {
-    // A transport that takes each write on the next turn, never above Node's 16 KiB mark here.
-    const stream = new Duplex({
-      read() {},
-      write(_chunk, _encoding, callback) {
-        setImmediate(callback);
-      },
-    });
-    const env = { REQUEST_METHOD: 'GET', HTTP_HOST: 'example.com', HTTP_UPGRADE: 'websocket', HTTP_CONNECTION: 'Upgrade', HTTP_SEC_WEBSOCKET_KEY: 'dGhlIHNhbXBsZSBub25jZQ==', HTTP_SEC_WEBSOCKET_VERSION: '13' };
-    const driver = attach(Driver.rack(streamSocket(stream, { env }), { maxBufferedBytes: 100 }), stream);
+    const { stream, driver } = slowRackDriver();
     driver.start();
     await new Promise((resolve) => setImmediate(resolve));
     expect(driver.binary(new Uint8Array(90))).toBe(true);
@@ -129,14 +137,7 @@ describe('backpressure in attach', () => {
     // The first writes' flush callback is let go of once they have flushed
     // (an idle connection holds none): what it reports, and what the next
     // one does, must not change.
-    const stream = new Duplex({
-      read() {},
-      write(_chunk, _encoding, callback) {
-        setImmediate(callback);
-      },
-    });
-    const env = { REQUEST_METHOD: 'GET', HTTP_HOST: 'example.com', HTTP_UPGRADE: 'websocket', HTTP_CONNECTION: 'Upgrade', HTTP_SEC_WEBSOCKET_KEY: 'dGhlIHNhbXBsZSBub25jZQ==', HTTP_SEC_WEBSOCKET_VERSION: '13' };
-    const driver = attach(Driver.rack(streamSocket(stream, { env }), { maxBufferedBytes: 100 }), stream);
+    const { stream, driver } = slowRackDriver();
     driver.start();
     // The 101 (about 130 bytes) is still unsent: a message is refused until it has gone.
     expect(driver.bufferedAmount).toBeGreaterThan(100);
