@@ -345,7 +345,7 @@ function run(scenario: Scenario, make: (log: string[]) => Implementation): Trace
 type Excuse =
   /** websocket-extensions writes a value its own reader cannot read back (no quotes, a lost backslash). */
   | 'faye-writes-unreadable-value'
-  /** The two readers disagree on a header: outer spaces, obs-fold, quoted pairs; see `headerDifference`. */
+  /** The two readers disagree on a header: outer spaces, obs-fold, empty list elements, quoted pairs; see `headerDifference`. */
   | 'header-grammar'
   /** A response naming one extension twice: websocket-extensions activates it twice (RFC 6455 §9.1 forbids it). */
   | 'response-names-extension-twice'
@@ -408,6 +408,7 @@ function headerDifference(header: string): string | null {
   if (JSON.stringify(ws) === JSON.stringify(faye)) return null;
   if (/^[ \t]|[ \t]$/.test(header)) return 'outer spaces';
   if (header.includes('\r\n')) return 'obs-fold';
+  if (/(^|,)[ \t]*(,|$)/.test(header)) return 'empty list element';
   if (/"[^"]*\\/.test(header)) return 'quoted pair';
   return `unexplained: wsdriver ${JSON.stringify(ws)}, websocket-extensions ${JSON.stringify(faye)}`;
 }
