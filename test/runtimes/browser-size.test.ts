@@ -28,7 +28,7 @@
  * driver (its host, the release of messages that waited) moved to
  * outgoing-message.ts, reached through the driver's static-block
  * accessors (PieceAccess) rather than public members; 23,626 with all of
- * it merged; 23,738 with the accept path's cuts (issue 13, i13-accept2:
+ * it merged; 23,756 with the accept path's cuts (issue 13, i13-accept2:
  * `isWebSocket` reading a Node request's three fields, 57 B; the
  * `useNativeSha1` hook, 18 B; an ASCII head by TextEncoder). `wsdriver/callbacks`
  * within 3.2 KB (3,194 bytes with `write(data, type)` and text bytes in
