@@ -321,7 +321,9 @@ export abstract class BaseDriver {
    */
   tick(now: number): void {
     if (typeof now !== 'number' || Number.isNaN(now)) throw new TypeError('now must be a number of milliseconds');
-    this.hub.run(() => {
+    // Called on every `open` by the adapters: no closure per call.
+    this.hub.enter();
+    try {
       for (;;) {
         const clock = this.deadlines;
         if (clock === null) return;
@@ -345,7 +347,9 @@ export abstract class BaseDriver {
             break;
         }
       }
-    });
+    } finally {
+      this.hub.exit();
+    }
   }
 
   #handshakeTimedOut(): void {
@@ -432,7 +436,9 @@ export abstract class BaseDriver {
    * rejection), a client its request. Returns true if a handshake was sent.
    */
   start(): boolean {
-    return this.hub.run(() => {
+    // enter/exit rather than hub.run(() => ...): no closure per connection.
+    this.hub.enter();
+    try {
       if (this.handshakeStarted || this.state.kind === 'closed') return false;
       this.handshakeStarted = true;
       // Input from before start() comes first, then any that an `open`
@@ -447,7 +453,9 @@ export abstract class BaseDriver {
         this.heldInput = null;
         this.reading = false;
       }
-    });
+    } finally {
+      this.hub.exit();
+    }
   }
 
   /**

@@ -6,8 +6,9 @@
  */
 import { HybiClientDriver } from './hybi-client-driver.js';
 import { createFramingDriver, type FramingDriverFor, type FramingRole } from './framing-driver.js';
-import { normalizeRequest, type RequestSource } from '../http/request.js';
-import { hasToken } from '../http/tokens.js';
+import { normalizeRequest, type HandshakeRequest, type IncomingMessageLike, type RackEnv, type RequestSource } from '../http/request.js';
+import type { HeaderFields } from '../http/head-parser.js';
+import { asksForWebSocket } from '../handshake/server-handshake.js';
 import { resolveOptions, type DriverOptions } from '../options.js';
 import type { Socket } from '../events.js';
 import { HybiHttpServerDriver } from './http-server-driver.js';
@@ -54,18 +55,20 @@ export const Driver = {
    * header names `websocket`. Takes the same request shapes as `rack`.
    */
   isWebSocket(request: RequestSource): boolean {
-    let normalized;
-    try {
-      normalized = normalizeRequest(request);
-    } catch {
-      return false;
+    // A Node request (`IncomingMessage`: headers as a plain object by
+    // lower-case name) is read as it is, not normalized whole: a server
+    // asks this of every request it upgrades.
+    let read: IncomingMessageLike | HandshakeRequest = request as IncomingMessageLike;
+    const fields = read?.headers;
+    if (typeof fields?.connection !== 'string' || typeof fields.upgrade !== 'string' || typeof (request as RackEnv).REQUEST_METHOD === 'string') {
+      try {
+        read = normalizeRequest(request);
+      } catch {
+        return false;
+      }
     }
-    const headers = normalized.headers;
-    return (
-      normalized.method === 'GET' &&
-      hasToken(headers['connection'], 'upgrade') &&
-      hasToken(headers['upgrade'], 'websocket')
-    );
+    const headers = read.headers as HeaderFields;
+    return asksForWebSocket(read.method ?? 'GET', headers['connection'], headers['upgrade']);
   },
 } as const;
 

@@ -61,7 +61,9 @@ export function parseExtensionHeader(header: string | undefined): ExtensionEntry
     throw invalid();
   };
   for (;;) {
-    skipSpace();
+    // Empty list elements are ignored (RFC 9110 §5.6.1.2), as a sender that merged values leaves them.
+    while (at < end && (header[at] === ',' || header.charCodeAt(at) === 0x20 || header.charCodeAt(at) === 0x09)) at++;
+    if (at === end) return entries;
     const name = token();
     const params: ExtensionParams = {};
     skipSpace();
@@ -86,7 +88,6 @@ export function parseExtensionHeader(header: string | undefined): ExtensionEntry
     entries.push({ name, params });
     if (at === end) return entries;
     if (header[at] !== ',') throw invalid();
-    at++;
   }
 }
 

@@ -157,10 +157,12 @@ export class ExtensionStack {
     for (const extension of this.#extensions) {
       const session = extension.createClientSession(this.#options);
       if (!session) continue;
-      this.#offered.set(extension.name, { extension, session });
       // An array offers alternatives, in order of preference.
       const params = session.generateOffer();
-      for (const alternative of params ? [params].flat() : []) offers.push(serializeExtension(extension.name, alternative));
+      const alternatives = params ? [params].flat() : [];
+      for (const alternative of alternatives) offers.push(serializeExtension(extension.name, alternative));
+      // A session that offered nothing was not offered: the server may not name it (RFC 6455 §9.1).
+      if (alternatives.length > 0) this.#offered.set(extension.name, { extension, session });
     }
     return checkHeader(offers.length > 0 ? offers.join(', ') : null);
   }

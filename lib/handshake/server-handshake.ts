@@ -39,6 +39,16 @@ export function checkHandshakeRequest(request: HandshakeRequest): ProtocolError 
   return null;
 }
 
+/**
+ * True if `request` asks for a WebSocket upgrade: a GET whose `Connection`
+ * header holds the `upgrade` token and whose `Upgrade` header names
+ * `websocket` (RFC 6455 §4.2.1, items 1, 3 and 4: what tells a WebSocket
+ * handshake from another request; the rest is checked when it is answered).
+ */
+export function asksForWebSocket(method: string, connection: string | undefined, upgrade: string | undefined): boolean {
+  return method === 'GET' && hasToken(connection, 'upgrade') && hasToken(upgrade, 'websocket');
+}
+
 // A function, not a closure made on every call.
 function bad(detail: string): ProtocolError {
   return protocolError('HANDSHAKE_BAD_REQUEST', { detail });

@@ -77,6 +77,9 @@ export function splitHeaderList(value: string): string[] {
 export function hasToken(value: string | undefined, token: string): boolean {
   if (value === undefined) return false;
   const wanted = token.toLowerCase();
+  // The usual value is the token alone ("websocket", "Upgrade"): no list to
+  // split. (A token holds no comma or space, so such a value is one element.)
+  if (value.length === wanted.length && value.toLowerCase() === wanted && isToken(wanted)) return true;
   for (const item of splitHeaderList(value)) {
     if (item.length === wanted.length && item.toLowerCase() === wanted) return true;
   }

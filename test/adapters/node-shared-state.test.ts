@@ -2,10 +2,15 @@
  * What handleUpgrade shares between connections (lib/adapters/node/shared-state.ts):
  * resolved options, and the common header values of a request.
  */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { connectionSettings, sharedOptions, withCommonValues } from '../../lib/adapters/node/shared-state.js';
 import { normalizeRequest } from '../../lib/http/request.js';
 import { DEFAULT_OPTIONS } from '../../lib/options.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('options shared between connections', () => {
   it('equal options resolve to one frozen object; different ones do not', () => {
@@ -64,5 +69,32 @@ describe('common header values', () => {
     expect(request.httpVersion).toBe('1.1');
     expect({ ...request.headers }).toEqual(message.headers);
     expect(request.target).toBe('/chat');
+  });
+});
+
+describe('strings shared between requests', () => {
+  it('keep no request target with a query (it may carry a credential) once its request is gone: searched for in a heap snapshot', () => {
+    // In a child process, so that the snapshot is small and only this request was ever made.
+    const script = `
+      import { getHeapSnapshot } from 'node:v8';
+      const { withCommonValues } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist/esm/adapters/node/shared-state.js')).href)});
+      const { normalizeRequest } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist/esm/http/request.js')).href)});
+      const nonce = Date.now();
+      // In a function, so that no module binding holds the last URL.
+      (() => {
+        for (const url of ['/plain' + nonce, '/ws?token=S3cr3t' + nonce]) {
+          withCommonValues(normalizeRequest({ method: 'GET', url, httpVersion: '1.1', headers: { host: 'h' } }));
+        }
+      })();
+      // V8 keeps the last regular expression's input (RegExp.input): not ours.
+      /x/.test('y');
+      globalThis.gc();
+      let text = '';
+      for await (const chunk of getHeapSnapshot()) text += chunk;
+      console.log(JSON.stringify({ plain: text.includes('/plain' + nonce), query: text.includes('S3cr3t' + nonce) }));
+    `;
+    const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    // The path without a query is kept (the probe can see a kept target); the one with a query is not.
+    expect(JSON.parse(out)).toEqual({ plain: true, query: false });
   });
 });

@@ -1,5 +1,7 @@
 // `wsdriver/node` does something as it loads: it has the core allocate the
-// buffers it writes in full without their zero fill (unfilled-memory.ts).
+// buffers it writes in full without their zero fill (unfilled-memory.ts),
+// check UTF-8 natively (native-utf8.ts) and hash accept keys with
+// node:crypto (native-sha1.ts).
 // package.json's `sideEffects` must name that entry, or a bundler honouring
 // the field may drop the call from an application that imports the entry
 // only for the adapters it bundles separately, or for that effect alone.
@@ -42,11 +44,15 @@ async function bundle(entry: string, sideEffects: unknown): Promise<string> {
 
 describe("wsdriver/node's load-time call survives bundling", () => {
   it('kept for a bare import, as package.json lists the entry', async () => {
-    expect(await bundle("import 'wsdriver/node';", packageJson['sideEffects'])).toContain('allocUnsafeSlow');
+    const code = await bundle("import 'wsdriver/node';", packageJson['sideEffects']);
+    expect(code).toContain('allocUnsafeSlow');
+    expect(code).toContain('createHash("sha1")');
   });
 
   it('kept for an app that imports one adapter from it', async () => {
-    expect(await bundle("import { attach } from 'wsdriver/node'; globalThis.out = attach;", packageJson['sideEffects'])).toContain('allocUnsafeSlow');
+    const code = await bundle("import { attach } from 'wsdriver/node'; globalThis.out = attach;", packageJson['sideEffects']);
+    expect(code).toContain('allocUnsafeSlow');
+    expect(code).toContain('createHash("sha1")');
   });
 
   it('would be dropped if the entry were not listed', async () => {

@@ -67,6 +67,50 @@ describe('handleUpgrade', () => {
     heads[0]!.head.fill(0);
   });
 
+  it('keeps no deadline for an open connection without keepalive, and times the first ping from open with it', async () => {
+    const plain = await upgradeServer();
+    const ws = new WebSocket(plain.url);
+    cleanup.add(() => ws.terminate());
+    await once(ws, 'open');
+    expect(plain.drivers[0]!.readyState).toBe(1);
+    expect(plain.drivers[0]!.deadline).toBeNull();
+
+    const keepalive = await upgradeServer({ pingInterval: 5_000 });
+    const pinged = new WebSocket(keepalive.url);
+    cleanup.add(() => pinged.terminate());
+    await once(pinged, 'open');
+    const until = keepalive.drivers[0]!.deadline! - Date.now();
+    expect(until).toBeGreaterThan(4_000);
+    expect(until).toBeLessThanOrEqual(5_000);
+  });
+
+  it("reports an open listener's exception as uncaught (not as a rejection), and the connection still opens", async () => {
+    const uncaught: unknown[] = [];
+    const rejected: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    const onRejected = (error: unknown) => rejected.push(error);
+    process.on('uncaughtException', onUncaught);
+    process.on('unhandledRejection', onRejected);
+    cleanup.add(() => {
+      process.off('uncaughtException', onUncaught);
+      process.off('unhandledRejection', onRejected);
+    });
+    const server = await upgradeServer({}, (driver) => {
+      driver.on('open', () => {
+        throw new Error('open listener failure');
+      });
+      echo(driver);
+    });
+    const ws = new WebSocket(server.url);
+    cleanup.add(() => ws.terminate());
+    await once(ws, 'open');
+    ws.send('still echoed');
+    const reply = await once(ws, 'message');
+    expect(String(reply)).toBe('still echoed');
+    expect(uncaught.map((error) => (error as Error).message)).toEqual(['open listener failure']);
+    expect(rejected).toEqual([]);
+  });
+
   it('opens for a ws client: listeners added after the call see open, and messages echo', async () => {
     const opened: string[] = [];
     const server = await upgradeServer({ protocols: ['chat'] }, (driver) => {

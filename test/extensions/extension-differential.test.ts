@@ -345,10 +345,12 @@ function run(scenario: Scenario, make: (log: string[]) => Implementation): Trace
 type Excuse =
   /** websocket-extensions writes a value its own reader cannot read back (no quotes, a lost backslash). */
   | 'faye-writes-unreadable-value'
-  /** The two readers disagree on a header: outer spaces, obs-fold, quoted pairs; see `headerDifference`. */
+  /** The two readers disagree on a header: outer spaces, obs-fold, empty list elements, quoted pairs; see `headerDifference`. */
   | 'header-grammar'
   /** A response naming one extension twice: websocket-extensions activates it twice (RFC 6455 §9.1 forbids it). */
   | 'response-names-extension-twice'
+  /** A response naming an extension whose session offered nothing: websocket-extensions activates it (RFC 6455 §9.1 forbids it). */
+  | 'response-names-unoffered'
   /** websocket-extensions finds `constructor`, `toString`… on Object.prototype, as if offered. */
   | 'object-prototype-name'
   /** websocket-extensions prefixes an error with the name of every session it passed, not only the one that failed. */
@@ -406,6 +408,7 @@ function headerDifference(header: string): string | null {
   if (JSON.stringify(ws) === JSON.stringify(faye)) return null;
   if (/^[ \t]|[ \t]$/.test(header)) return 'outer spaces';
   if (header.includes('\r\n')) return 'obs-fold';
+  if (/(^|,)[ \t]*(,|$)/.test(header)) return 'empty list element';
   if (/"[^"]*\\/.test(header)) return 'quoted pair';
   return `unexplained: wsdriver ${JSON.stringify(ws)}, websocket-extensions ${JSON.stringify(faye)}`;
 }
@@ -447,12 +450,20 @@ function compare(scenario: Scenario, ws: Trace, faye: Trace): void {
   const listed = read === 'invalid' ? [] : read.map((entry) => entry.name);
   // RFC 6455 §9.1: a response names each extension at most once; wsdriver holds the server to it.
   if (scenario.side === 'client' && new Set(listed).size < listed.length) expect(ws.accepted).toBe(false);
-  if (scenario.side === 'client' && ws.accepted !== faye.accepted) {
+  if (scenario.side === 'client' && ws.accepted !== faye.accepted && new Set(listed).size < listed.length) {
     // wsdriver refuses a response that names an extension twice; websocket-extensions
     // refuses it only when the extension claims an RSV bit, and otherwise runs its session twice.
     expect(ws.accepted).toBe(false);
     expect(new Set(listed).size).toBeLessThan(listed.length);
     excuse('response-names-extension-twice');
+    return;
+  }
+  if (scenario.side === 'client' && ws.accepted !== faye.accepted) {
+    // wsdriver refuses a response naming an extension whose session offered nothing; websocket-extensions activates it.
+    expect(ws.accepted).toBe(false);
+    const unoffered = scenario.extensions.filter((e) => e.makesSession && (e.offer === null || (Array.isArray(e.offer) && e.offer.length === 0)));
+    expect(listed.some((name) => unoffered.some((e) => e.name === name))).toBe(true);
+    excuse('response-names-unoffered');
     return;
   }
   expect(ws.accepted).toBe(faye.accepted);
@@ -634,6 +645,10 @@ describe('the extension stack against websocket-extensions', () => {
     const twice = run(s, fayeImplementation);
     expect(twice.accepted).toBe(true);
     expect(twice.log.filter((line) => line.startsWith('out#0 ok'))).toEqual(['out#0 ok opcode=2 rsv=0 m0<x-a><x-a>']);
+    // A response naming an extension whose session offered nothing: refused by wsdriver (§9.1); websocket-extensions activates it.
+    s = { ...base, side: 'client', header: 'x-a', extensions: [spec('x-a', { offer: null })] };
+    expect(run(s, wsdriverImplementation).accepted).toBe(false);
+    expect(run(s, fayeImplementation).accepted).toBe(true);
     // An extension named constructor, not offered: websocket-extensions creates a session for it.
     s = { ...base, side: 'server', header: 'x-a', extensions: [spec('constructor')] };
     expect(run(s, wsdriverImplementation).header).toBe(null);

@@ -42,7 +42,14 @@ describe('parseExtensionHeader', () => {
     expect(parseExtensionHeader('')).toEqual([]);
   });
 
-  it.each(['x; ;', 'x,', ',x', 'x;', 'x; a=', 'x; a="b', 'x; a="b\u0001"', 'x y', 'x; a=b=c', '"x"', 'x;; a', 'x, , y', 'x; a="\\é"'])(
+  it('ignores empty list elements (RFC 9110 §5.6.1.2: a sender that merged values leaves them)', () => {
+    expect(parseExtensionHeader('x,').map((e) => e.name)).toEqual(['x']);
+    expect(parseExtensionHeader(',x').map((e) => e.name)).toEqual(['x']);
+    expect(parseExtensionHeader('x, , y; a=1,\t,').map((e) => e.name)).toEqual(['x', 'y']);
+    expect(parseExtensionHeader(' , ,')).toEqual([]);
+  });
+
+  it.each(['x; ;', 'x;', 'x; a=', 'x; a="b', 'x; a="b\u0001"', 'x y', 'x; a=b=c', '"x"', 'x;; a', 'x; a="\\é"', 'x;, y'])(
     'throws a SyntaxError on %j',
     (header) => {
       expect(() => parseExtensionHeader(header)).toThrow(SyntaxError);

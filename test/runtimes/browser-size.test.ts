@@ -28,7 +28,10 @@
  * driver (its host, the release of messages that waited) moved to
  * outgoing-message.ts, reached through the driver's static-block
  * accessors (PieceAccess) rather than public members; 23,626 with all of
- * it merged; 24,008 (from 23,640) once the drivers' state was in
+ * it merged; 23,756 with the accept path's cuts (issue 13, i13-accept2:
+ * `isWebSocket` reading a Node request's three fields, 57 B; the
+ * `useNativeSha1` hook, 18 B; an ASCII head by TextEncoder); 24,120
+ * (from 23,756) once the drivers' state was in
  * TypeScript `private` fields, whose names are not minified, rather than
  * `#` ones (V8 keeps an object with more than 15 private-name fields fast
  * only while an instance is alive: test/perf/object-shapes.test.ts;

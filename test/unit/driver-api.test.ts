@@ -237,6 +237,16 @@ describe.each(ROLES)('$name setHeader()', (role: Role) => {
     driver.start();
     expect(() => driver.setHeader('X-Late', 'v')).toThrow();
   });
+
+  it('sends a Latin-1 value (obs-text) one byte per character, not as UTF-8', () => {
+    const { driver, rec } = make();
+    driver.setHeader('X-Name', 'Zoë \u00ff');
+    driver.start();
+    const bytes = rec.written;
+    const line = Uint8Array.from('X-Name: Zo\u00eb \u00ff\r\n', (c) => c.charCodeAt(0));
+    const at = bytes.findIndex((_, i) => line.every((b, j) => bytes[i + j] === b));
+    expect(at).toBeGreaterThan(0);
+  });
 });
 
 describe('options', () => {

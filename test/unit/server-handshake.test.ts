@@ -2,6 +2,7 @@
 // Driver.server (which parses the request head itself) and Driver.rack.
 import { describe, expect, it } from 'vitest';
 import { Driver, type DriverOptions } from '../../lib/index.js';
+import { hasToken } from '../../lib/http/tokens.js';
 import {
   acceptFor,
   BASIC_CHUNKINGS,
@@ -440,6 +441,11 @@ describe('Driver.isWebSocket', () => {
     ['an IncomingMessage-like request', { method: 'GET', url: '/', headers }],
     ['a Fetch Request', new Request('http://a/', { headers })],
     ['Fetch Headers', new Headers(headers)],
+    // Read without being normalized (a Node request), then the forms that need it.
+    ['an IncomingMessage-like request without a method', { url: '/', headers }],
+    ['a request with Connection repeated (an array)', { method: 'GET', headers: { upgrade: 'websocket', connection: ['keep-alive', 'Upgrade'] } }],
+    ['a request whose header names are not lower-case', { method: 'GET', headers: { Upgrade: 'websocket', Connection: 'Upgrade' } }],
+    ['a Connection list with tabs and empty items', { method: 'GET', headers: { upgrade: 'WebSocket', connection: ' ,\tupgrade ,' } }],
   ])('is true for %s asking to upgrade', (_name, request) => {
     expect(Driver.isWebSocket(request)).toBe(true);
   });
@@ -450,6 +456,10 @@ describe('Driver.isWebSocket', () => {
     ['Upgrade: h2c', { method: 'GET', url: '/', headers: { upgrade: 'h2c', connection: 'upgrade' } }],
     ['Connection: keep-alive', { method: 'GET', url: '/', headers: { upgrade: 'websocket', connection: 'keep-alive' } }],
     ['a Rack env without headers', { REQUEST_METHOD: 'GET' }],
+    ['a Rack env for a POST with a headers field', { REQUEST_METHOD: 'POST', HTTP_UPGRADE: 'websocket', HTTP_CONNECTION: 'upgrade', headers }],
+    ['Connection: upgrades', { method: 'GET', headers: { upgrade: 'websocket', connection: 'upgrades' } }],
+    ['Upgrade: websocket2', { method: 'GET', headers: { upgrade: 'websocket2', connection: 'upgrade' } }],
+    ['a HEAD', { method: 'HEAD', headers }],
     ['null', null],
     ['a string', 'GET / HTTP/1.1'],
   ])('is false for %s', (_name, request) => {
@@ -462,5 +472,23 @@ describe('server handshake across chunk splits', () => {
     const { driver, head } = serve({}, undefined, chunking);
     expect(head!.status).toBe(101);
     expect(driver.readyState).toBe(1);
+  });
+});
+
+describe('hasToken', () => {
+  // The lone-token shortcut must answer as the list does, whatever the token
+  // (the fuzz target found '' in '' answered true by an earlier shortcut).
+  it.each([
+    ['Upgrade', 'upgrade', true],
+    ['WebSocket', 'websocket', true],
+    ['keep-alive, Upgrade', 'upgrade', true],
+    ['upgrad ', 'upgrade', false],
+    ['upgrades', 'upgrade', false],
+    ['', '', false],
+    [' a', ' a', false],
+    ['a,b', 'a,b', false],
+    [',', ',', false],
+  ])('hasToken(%j, %j) is %s', (value, token, expected) => {
+    expect(hasToken(value, token)).toBe(expected);
   });
 });

@@ -1,9 +1,11 @@
 // The SHA-1 behind Sec-WebSocket-Accept (lib/handshake/sha1.ts), checked
-// against Node's OpenSSL-backed digest and the RFC 6455 §1.3 example.
+// against Node's OpenSSL-backed digest and the RFC 6455 §1.3 example; and
+// the embedder's digest that replaces it on Node (native-sha1.ts).
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { sha1 } from '../../lib/handshake/sha1.js';
-import { acceptKeyFor } from '../../lib/handshake/accept-key.js';
+import { acceptKeyFor, generateKey, useNativeSha1 } from '../../lib/handshake/accept-key.js';
+import { useNodeSha1 } from '../../lib/adapters/node/native-sha1.js';
 import { SAMPLE_ACCEPT, SAMPLE_KEY, seededRandom } from '../helpers/index.js';
 
 const reference = (bytes: Uint8Array): Uint8Array => new Uint8Array(createHash('sha1').update(bytes).digest());
@@ -25,5 +27,27 @@ describe('sha1', () => {
   it('gives the accept key of RFC 6455 §1.3', () => {
     expect(acceptKeyFor(SAMPLE_KEY)).toBe(SAMPLE_ACCEPT);
     expect(SAMPLE_ACCEPT).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+  });
+});
+
+describe('the accept key through an embedded digest', () => {
+  afterEach(() => useNativeSha1(null));
+
+  it('hands the digest the key with the §1.3 GUID appended, and answers what it returns', () => {
+    const seen: string[] = [];
+    useNativeSha1((text) => {
+      seen.push(text);
+      return 'digest';
+    });
+    expect(acceptKeyFor(SAMPLE_KEY)).toBe('digest');
+    expect(seen).toEqual([`${SAMPLE_KEY}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`]);
+  });
+
+  it("node:crypto's (wsdriver/node) gives the same keys as sha1.ts, the §1.3 example among them", () => {
+    const keys = [SAMPLE_KEY, ...Array.from({ length: 200 }, generateKey)];
+    const portable = keys.map(acceptKeyFor);
+    useNodeSha1();
+    expect(keys.map(acceptKeyFor)).toEqual(portable);
+    expect(acceptKeyFor(SAMPLE_KEY)).toBe(SAMPLE_ACCEPT);
   });
 });

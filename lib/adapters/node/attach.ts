@@ -103,16 +103,20 @@ export function terminate(driver: object): boolean {
  * message-oriented protocol wants, and resumes a paused stream.
  */
 export function attach<D extends AttachableDriver>(driver: D, stream: Duplex, options: AttachOptions = {}): D {
-  attachChecked(driver, stream, checkAttachOptions(options)).armDeadline();
+  const settings = checkAttachOptions(options);
+  const attachment = attachChecked(driver, stream, settings);
+  attachment.startDeadlines(settings);
+  attachment.armDeadline();
   return driver;
 }
 
 /**
- * What {@link attach} does, with settings already checked, except arming
- * the timer of the first deadline: the caller calls `armDeadline()` when
- * it is sure to be wanted. `handleUpgrade` arms it after `start()`, which
- * opens a connection (and so drops its handshake deadline) as a rule:
- * then no Node timer is made and cleared for each accepted connection.
+ * What {@link attach} does, with settings already checked, except turning
+ * on the driver's deadlines: the caller calls `startDeadlines(settings)`
+ * and then `armDeadline()` when they are sure to be wanted. `handleUpgrade`
+ * does so after `start()`, which opens a connection (and so ends its
+ * handshake deadline) as a rule: then an open connection without
+ * keepalive gets no deadline clock and no Node timer at all.
  */
 export function attachChecked(driver: AttachableDriver, stream: Duplex, settings: CheckedAttachOptions): Attachment {
   if (stream.readableEncoding !== null) {
@@ -124,7 +128,6 @@ export function attachChecked(driver: AttachableDriver, stream: Duplex, settings
   (stream as { setNoDelay?: (noDelay: boolean) => unknown }).setNoDelay?.(true);
   stream.resume();
   if (driver.isPaused) stream.pause();
-  attachment.startDeadlines(settings);
   // A stream handed over after its peer ended or closed it: no event will come.
   if (stream.destroyed) driver.transportClosed();
   else if (stream.readableEnded) attachment.ended();

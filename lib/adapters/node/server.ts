@@ -17,7 +17,7 @@ import { unsentBytes } from './held-bytes.js';
 import tls from 'node:tls';
 import { checkCloseArguments } from '../../connection/base-driver.js';
 import { ReadyState } from '../../connection/connection-state.js';
-import { Driver } from '../../driver/factories.js';
+import { asksForWebSocket } from '../../handshake/server-handshake.js';
 import { CloseCode } from '../../errors.js';
 import type { Extension } from '../../extensions/extension.js';
 import { encodeClosePayload } from '../../frame/close-payload.js';
@@ -221,14 +221,11 @@ export class WebSocketServer {
     if (this.#served.has(server)) return this;
     const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       // A fault of this server's own: drop the request rather than leave it hanging.
-      const fail = (error: unknown) => {
-        socket.destroy();
-        this.#reportError(error, undefined);
-      };
+      // (A closure only for a request that waits for `verify`.)
       try {
-        this.#admitUpgrade(request, socket, head)?.catch(fail);
+        this.#admitUpgrade(request, socket, head)?.catch((error: unknown) => this.#failUpgrade(socket, error));
       } catch (error) {
-        fail(error);
+        this.#failUpgrade(socket, error);
       }
     };
     if (isHttp2Server(server)) {
@@ -318,6 +315,12 @@ export class WebSocketServer {
     return done;
   }
 
+  /** Drops a request this server failed on, and reports the fault. */
+  #failUpgrade(socket: Duplex, error: unknown): void {
+    socket.destroy();
+    this.#reportError(error, undefined);
+  }
+
   /**
    * Admits an upgrade request: at once, within the `upgrade` event, unless
    * `verify` is given; then returns the wait for its verdict.
@@ -330,7 +333,7 @@ export class WebSocketServer {
     const described = describeUpgrade(request, message);
     const tracked = new Tracked(this, socket, false);
     this.#tracked.add(tracked);
-    const gate = this.#gate(described, Driver.isWebSocket(message));
+    const gate = this.#gate(described, asksForWebSocket(request.method, request.headers['connection'], request.headers['upgrade']));
     if (gate instanceof Promise) return this.#admitVerified(tracked, gate, request, described, socket, early);
     // node:http allows half-open sockets: a peer already gone is dropped.
     if (socket.readableEnded || socket.destroyed) return void this.#destroy(tracked);

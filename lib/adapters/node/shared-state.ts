@@ -87,8 +87,9 @@ function sameOptions(a: ResolvedOptions, b: ResolvedOptions): boolean {
 const COMMON_VALUES = new Map(['websocket', 'Upgrade', 'upgrade', '13', '1.1', 'keep-alive, Upgrade'].map((value) => [value, value]));
 
 // Values one server sees again and again, though no list can know them:
-// its Host and the path clients connect to. The last of each is kept, and
-// a request that repeats it shares that string (a comparison per request).
+// its Host and the path clients connect to. The last of each is kept (a
+// path only without a query), and a request that repeats it shares that
+// string (a comparison per request).
 let lastHost = '';
 let lastTarget = '';
 
@@ -112,7 +113,9 @@ export function withCommonValues(request: HandshakeRequest): HandshakeRequest {
     if (host === lastHost) headers.host = lastHost;
     else lastHost = host;
   }
+  // A target with a query may carry a credential (`/ws?token=...`): the
+  // module keeps none past its request.
   if (request.target === lastTarget) mutable.target = lastTarget;
-  else lastTarget = request.target;
+  else if (!request.target.includes('?')) lastTarget = request.target;
   return request;
 }

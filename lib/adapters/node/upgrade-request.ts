@@ -49,6 +49,8 @@ export function describeExtendedConnect(stream: ServerHttp2Stream, headers: Inco
   return new DescribedRequest(handshakeRequestOf(fields), stream);
 }
 
+const NO_PROTOCOLS: readonly string[] = Object.freeze([]);
+
 // A class, so `remoteAddress` can be read when asked: reading it makes
 // Node cache the peer's address on the socket (about 85 bytes for the
 // connection's life, and a getpeername() call), which most connections never need.
@@ -72,7 +74,7 @@ class DescribedRequest implements UpgradeRequest {
     const query = request.target.indexOf('?');
     this.path = query < 0 ? request.target : request.target.slice(0, query);
     const offered = request.headers['sec-websocket-protocol'];
-    this.protocols = Object.freeze(offered === undefined ? [] : splitHeaderList(offered));
+    this.protocols = offered === undefined ? NO_PROTOCOLS : Object.freeze(splitHeaderList(offered));
     this.source = source;
   }
 

@@ -10,7 +10,8 @@ import type { Duplex } from 'node:stream';
 import { checkDraftSupport, selectServerDriver } from '../../driver/select-server-driver.js';
 import { normalizeRequest, type HandshakeRequest } from '../../http/request.js';
 import type { ServerSideDriver } from '../../connection/server-side.js';
-import { attachChecked } from './attach.js';
+import { attachChecked, type CheckedAttachOptions } from './attach.js';
+import type { Attachment } from './attachment.js';
 import type { NodeDriverOptions } from './options.js';
 import { connectionSettings, withCommonValues } from './shared-state.js';
 import { streamSocket } from './stream-socket.js';
@@ -49,11 +50,33 @@ export function upgradeRequest(request: HandshakeRequest, socket: Duplex, head: 
   // Held by the driver until start(); copied since node:http owns `head`
   // (Buffer#slice is a view: the typed-array slice copies).
   if (head.length > 0) driver.parse(Uint8Array.prototype.slice.call(head));
-  queueMicrotask(() => {
-    driver.start();
-    // Armed only now: start() opens the connection as a rule, which drops
-    // the handshake deadline, and then no timer is made at all.
-    attachment.armDeadline();
+  settled.then(() => {
+    try {
+      startUpgraded(driver, attachment, settings.attach);
+    } catch (error) {
+      // As queueMicrotask would have it: a listener's exception is uncaught, not a rejection.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
   });
   return driver;
+}
+
+// The start is queued with a settled promise's `then`, a bare V8 microtask:
+// Node's queueMicrotask makes an AsyncResource and a bound function for
+// each, on every accept.
+const settled = Promise.resolve();
+
+function startUpgraded(driver: ServerSideDriver, attachment: Attachment, settings: CheckedAttachOptions): void {
+  driver.start();
+  // Only now: start() opens the connection as a rule, which ends the
+  // handshake deadline, and then, without keepalive, the driver has no
+  // deadline left (the close deadline is the attachment's own): no clock,
+  // no timer. A handshake still under way (a hixie-76 request waiting for
+  // its key) is timed from here, in the same tick.
+  if (driver.readyState === 1 && settings.pingInterval === 0) return;
+  attachment.startDeadlines(settings);
+  // A keepalive started at open is counted from now; then the timer is armed.
+  attachment.tick();
 }
