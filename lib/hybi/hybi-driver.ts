@@ -481,10 +481,11 @@ export abstract class HybiDriver extends BaseDriver {
   private receivedMessage(opcode: number, rsv: number, data: string | Uint8Array): void {
     const extensions = this.agreedExtensions;
     if (extensions === null) {
-      const text = opcode === Opcode.TEXT;
-      // Text the reader checked: given back to text() as bytes during the event (an echo, a relay), not checked again.
-      markDeliveredText(text ? data : null);
-      this.hub.emit('message', { data, type: text ? 'text' : 'binary' });
+      const type = opcode === Opcode.TEXT ? 'text' : 'binary';
+      if (type === 'binary' || typeof data === 'string') return void this.hub.emit('message', { data, type });
+      // Text the reader checked, as bytes: given back to text() during the event (an echo, a relay), not checked again.
+      markDeliveredText(data);
+      this.hub.emit('message', { data, type });
       markDeliveredText(null);
       return;
     }
