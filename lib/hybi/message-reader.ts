@@ -16,6 +16,7 @@ import { ProtocolError, protocolError } from '../errors.js';
 import { ANNOUNCED_FROM, ByteAccumulator } from '../frame/byte-accumulator.js';
 import type { FrameHandler, FrameHeader } from '../frame/frame-parser.js';
 import { Opcode, isControlOpcode } from '../frame/opcodes.js';
+import { decodeCheckedText } from '../frame/checked-text.js';
 import { TextAssembler } from '../frame/text-assembler.js';
 import { TextPieces } from '../frame/text-pieces.js';
 import { isValidUtf8 } from '../frame/utf8-validator.js';
@@ -64,6 +65,8 @@ export interface StreamedMessageSink {
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+// A whole message from this size is checked, then decoded by the embedder's decoder, where one is supplied.
+const CHECKED_DECODE_FROM = 1024;
 // RFC 7692 §6: the per-message compressed bit.
 const RSV1 = 0x40;
 
@@ -182,7 +185,7 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
       return true;
     }
     // A large message in one frame: its size is known, so its buffer can be made exact (see ByteAccumulator).
-    if (header.fin && opcode !== Opcode.CONTINUATION && header.length >= ANNOUNCED_FROM && !(this.#checksText() && this.text === 'string')) {
+    if (header.fin && opcode !== Opcode.CONTINUATION && header.length >= ANNOUNCED_FROM && !this.#assemblesText()) {
       this.#message.expect(header.length);
     }
     return true;
@@ -229,6 +232,11 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     return this.#messageOpcode === Opcode.TEXT && this.#messageRsv === 0 && this.text !== 'raw';
   }
 
+  /** Whether the current message is text decoded piece by piece by the {@link TextAssembler}, not gathered as bytes. */
+  #assemblesText(): boolean {
+    return this.#checksText() && this.text === 'string' && decodeCheckedText === null;
+  }
+
   onFramePayload(piece: Uint8Array, last: boolean): boolean {
     if (isControlOpcode(this.#frameOpcode)) return this.#controlPayload(piece, last);
     const complete = last && this.#frameFin;
@@ -242,8 +250,10 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
       return this.#deliver(opcode, rsv, piece, checkText);
     }
     this.#received += piece.length;
-    if (checkText && this.text === 'bytes') {
-      // §8.1: checked piece by piece, so a bad one fails now; kept as bytes.
+    const decode = decodeCheckedText;
+    if (checkText && (this.text === 'bytes' || decode !== null)) {
+      // §8.1: checked piece by piece, so a bad one fails now; gathered as
+      // bytes, and decoded once at the end when delivered as a string.
       if ((this.#textBytes ??= new TextPieces(false)).next(piece, complete) === null) {
         return this.#fail(protocolError('INVALID_UTF8', {}));
       }
@@ -264,7 +274,12 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     this.#message.append(piece);
     if (!complete) return true;
     this.#endMessage();
-    return this.#deliver(opcode, rsv, this.#message.take(), false);
+    const data = this.#message.take();
+    if (checkText && this.text === 'string') {
+      this.onMessage(opcode, rsv, decode!(data));
+      return true;
+    }
+    return this.#deliver(opcode, rsv, data, false);
   }
 
   #endMessage(): void {
@@ -291,10 +306,16 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
       return true;
     }
     let string: string;
-    try {
-      string = decoder.decode(data);
-    } catch {
-      return this.#fail(protocolError('INVALID_UTF8', {}));
+    const decode = decodeCheckedText;
+    if (decode !== null && data.length >= CHECKED_DECODE_FROM) {
+      if (!isValidUtf8(data)) return this.#fail(protocolError('INVALID_UTF8', {}));
+      string = decode(data);
+    } else {
+      try {
+        string = decoder.decode(data);
+      } catch {
+        return this.#fail(protocolError('INVALID_UTF8', {}));
+      }
     }
     this.onMessage(opcode, rsv, string);
     return true;

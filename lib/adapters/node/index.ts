@@ -18,17 +18,19 @@
  * @module wsdriver/node
  */
 import { useNodeSha1 } from './native-sha1.js';
+import { useNodeTextDecoder } from './native-text.js';
 import { useNodeUtf8Check } from './native-utf8.js';
 import { useNodeOutgoingBuffers } from './outgoing-buffers.js';
 import { useNodeUnfilledMemory } from './unfilled-memory.js';
 
 // Buffers the engine fills itself skip the zero fill on Node, frames are
-// made as Buffers (what a stream writes), and UTF-8 is checked and accept
-// keys hashed natively (calls, not bare imports: package.json declares the
-// adapter free of side effects).
+// made as Buffers (what a stream writes), UTF-8 is checked and checked text
+// decoded natively, and accept keys hashed natively (calls, not bare
+// imports: package.json declares the adapter free of side effects).
 useNodeUnfilledMemory();
 useNodeOutgoingBuffers();
 useNodeUtf8Check();
+useNodeTextDecoder();
 useNodeSha1();
 export { attach, terminate, DEFAULT_CLOSE_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, type AttachableDriver } from './attach.js';
 export { connect } from './connect.js';

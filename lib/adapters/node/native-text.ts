@@ -1,0 +1,28 @@
+/**
+ * On Node, text already checked as UTF-8 is decoded without a second
+ * check: ASCII (`buffer.isAscii`, native, SIMD) as Latin-1, which copies
+ * bytes to characters one for one, anything else by `utf8Slice`. The
+ * core then gathers a text message's bytes as they arrive (checked piece
+ * by piece) and decodes them once at its end (lib/frame/checked-text.ts).
+ * Called by this adapter's entry point as it loads.
+ *
+ * @module
+ */
+import { isAscii } from 'node:buffer';
+import { useCheckedTextDecoder } from '../../frame/checked-text.js';
+
+// Buffer's own slice methods, called on any Uint8Array (they read it as a view).
+const { latin1Slice, utf8Slice } = Buffer.prototype as unknown as {
+  latin1Slice(this: Uint8Array, start: number, end: number): string;
+  utf8Slice(this: Uint8Array, start: number, end: number): string;
+};
+
+/** Decodes bytes known to be valid UTF-8. */
+function decodeChecked(bytes: Uint8Array): string {
+  return isAscii(bytes) ? latin1Slice.call(bytes, 0, bytes.length) : utf8Slice.call(bytes, 0, bytes.length);
+}
+
+/** Has the core decode checked text natively, once per message. */
+export function useNodeTextDecoder(): void {
+  useCheckedTextDecoder(decodeChecked);
+}
