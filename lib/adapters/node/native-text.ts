@@ -1,15 +1,19 @@
 /**
  * On Node, text already checked as UTF-8 is decoded without a second
  * check: ASCII (`buffer.isAscii`, native, SIMD) as Latin-1, which copies
- * bytes to characters one for one, anything else by `utf8Slice`. The
- * core then gathers a text message's bytes as they arrive (checked piece
- * by piece) and decodes them once at its end (lib/frame/checked-text.ts).
- * Called by this adapter's entry point as it loads.
+ * bytes to characters one for one (and from about 1 MB makes an external
+ * string, with no copy into V8's heap); other text through UTF-16 code
+ * units (utf16-from-utf8.ts), about twice as fast as V8's UTF-8 decoder.
+ * The core then gathers a text message's bytes as they arrive (checked
+ * piece by piece) and decodes them once at its end
+ * (lib/frame/checked-text.ts). Called by this adapter's entry point as it
+ * loads.
  *
  * @module
  */
 import { isAscii } from 'node:buffer';
 import { useCheckedTextDecoder } from '../../frame/checked-text.js';
+import { LITTLE_ENDIAN, utf16FromUtf8 } from './utf16-from-utf8.js';
 
 // Buffer's own slice methods, called on any Uint8Array (they read it as a view).
 const { latin1Slice, utf8Slice } = Buffer.prototype as unknown as {
@@ -19,7 +23,8 @@ const { latin1Slice, utf8Slice } = Buffer.prototype as unknown as {
 
 /** Decodes bytes known to be valid UTF-8. */
 function decodeChecked(bytes: Uint8Array): string {
-  return isAscii(bytes) ? latin1Slice.call(bytes, 0, bytes.length) : utf8Slice.call(bytes, 0, bytes.length);
+  if (isAscii(bytes)) return latin1Slice.call(bytes, 0, bytes.length);
+  return LITTLE_ENDIAN ? utf16FromUtf8(bytes) : utf8Slice.call(bytes, 0, bytes.length);
 }
 
 /** Has the core decode checked text natively, once per message. */
