@@ -2,14 +2,18 @@
  * The Node adapter's decoder of checked text (lib/adapters/node/native-text.ts,
  * utf16-from-utf8.ts): loading `wsdriver/node` installs it, and whatever
  * valid UTF-8 it is given, it must give the string a fatal `TextDecoder`
- * (BOM kept) gives, at every size and wherever a message is cut.
+ * (BOM kept) gives, at every size and wherever a message is cut; and a
+ * large text message, gathered as bytes, holds what arrived, not what its
+ * header announced.
  */
 import { fc, test } from '@fast-check/vitest';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import '../../lib/adapters/node/index.js';
 import { utf16FromUtf8 } from '../../lib/adapters/node/utf16-from-utf8.js';
 import { decodeCheckedText } from '../../lib/frame/checked-text.js';
-import { concat, feed, Op, ROLES } from '../helpers/index.js';
+import { clientFrame, concat, feed, Op, openServer, ROLES } from '../helpers/index.js';
 
 const reference = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
@@ -63,4 +67,62 @@ describe('with wsdriver/node loaded, checked text is decoded by the Node decoder
       }
     },
   );
+});
+
+describe('large text with wsdriver/node loaded', () => {
+  const MiB = 1 << 20;
+  /** The masked frame as 64 KiB chunks, each a fresh buffer, as a socket reads them. */
+  function chunks(bytes: Uint8Array, size = 64 * 1024): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (let at = 0; at < bytes.length; at += size) out.push(bytes.slice(at, at + size));
+    return out;
+  }
+
+  it('arrives as the text sent, ASCII and not, under and over the UTF-16 limit, in one frame and in 16 KiB fragments, and nothing stays held', () => {
+    for (const unit of ['a', 'é€😀x']) {
+      for (const size of [3 * MiB + 5, 5 * MiB]) {
+        const message = unit.repeat(Math.ceil(size / encoder.encode(unit).length));
+        const bytes = encoder.encode(message);
+        const { driver, rec } = openServer({ maxLength: 16 * MiB });
+        for (const chunk of chunks(clientFrame(Op.TEXT, bytes))) driver.parse(chunk);
+        const fragments: Uint8Array[] = [];
+        for (let at = 0; at < bytes.length; at += 16384) {
+          const end = Math.min(at + 16384, bytes.length);
+          fragments.push(clientFrame(at === 0 ? Op.TEXT : Op.CONTINUATION, bytes.subarray(at, end), { fin: end === bytes.length }));
+        }
+        for (const chunk of chunks(concat(...fragments))) driver.parse(chunk);
+        expect(rec.messages.length).toBe(2);
+        expect(rec.messages[0] === message && rec.messages[1] === message).toBe(true);
+        expect(driver.retainedBytes).toBe(0);
+      }
+    }
+  });
+
+  it('holds about what arrived when many are half-sent: 100 connections with 2 MiB of an announced 60 MiB text frame', () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const frame = clientFrame(Op.TEXT, new Uint8Array(2 * MiB).fill(0x61));
+    // The header announcing 60 MiB, with the frame's own mask key, then 2 MiB of payload.
+    const header = new Uint8Array(14);
+    header[0] = 0x81;
+    header[1] = 0x80 | 127;
+    new DataView(header.buffer).setUint32(6, 60 * MiB);
+    header.set(frame.subarray(frame.length - 2 * MiB - 4, frame.length - 2 * MiB), 10);
+    const body = frame.subarray(frame.length - 2 * MiB);
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    const drivers = [];
+    for (let i = 0; i < 100; i++) {
+      const { driver, rec } = openServer({ maxLength: 64 * MiB });
+      driver.parse(header.slice());
+      for (const chunk of chunks(body)) driver.parse(chunk);
+      expect(rec.of('error')).toEqual([]);
+      drivers.push(driver);
+    }
+    gc();
+    const perConnection = (process.memoryUsage().arrayBuffers - before) / drivers.length;
+    expect(perConnection).toBeGreaterThan(1.5 * MiB);
+    expect(perConnection).toBeLessThan(2.2 * MiB);
+    for (const driver of drivers) expect(driver.retainedBytes).toBeLessThan(2.2 * MiB);
+  });
 });

@@ -21,10 +21,15 @@ const { latin1Slice, utf8Slice } = Buffer.prototype as unknown as {
   utf8Slice(this: Uint8Array, start: number, end: number): string;
 };
 
+// Larger text goes to V8's decoder: the code units would take twice the
+// message's bytes again, on top of the bytes and the string.
+const UTF16_UP_TO = 4 * 1024 * 1024;
+
 /** Decodes bytes known to be valid UTF-8. */
 function decodeChecked(bytes: Uint8Array): string {
-  if (isAscii(bytes)) return latin1Slice.call(bytes, 0, bytes.length);
-  return LITTLE_ENDIAN ? utf16FromUtf8(bytes) : utf8Slice.call(bytes, 0, bytes.length);
+  const length = bytes.length;
+  if (isAscii(bytes)) return latin1Slice.call(bytes, 0, length);
+  return LITTLE_ENDIAN && length <= UTF16_UP_TO ? utf16FromUtf8(bytes) : utf8Slice.call(bytes, 0, length);
 }
 
 /** Has the core decode checked text natively, once per message. */
