@@ -48,6 +48,13 @@ export interface FrameHandler {
    * arrive (to validate each at once, say).
    */
   wantsWholeFrame(header: FrameHeader): boolean;
+  /**
+   * A piece of a frame being gathered whole, just unmasked into place:
+   * `frame[from, to)` (the last piece ends the frame). Called before the
+   * frame is handed on, so text can be checked as it arrives (RFC 6455
+   * §8.1); false to stop.
+   */
+  onGatheredPiece(frame: Uint8Array, from: number, to: number): boolean;
   /** The header broke a rule; the parser has stopped. */
   onFrameError(error: ProtocolError): void;
 }
@@ -201,6 +208,7 @@ export class FrameParser {
       whole.set(piece, at);
     }
     this.#wholeUsed = at + piece.length;
+    if (!this.#handler.onGatheredPiece(whole, at, this.#wholeUsed)) return false;
     if (this.#remaining > 0) return true;
     this.#whole = null;
     this.#phase = Phase.Header;

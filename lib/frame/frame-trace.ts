@@ -151,6 +151,10 @@ export class TracingFrameHandler implements FrameHandler {
     return this.#inner.wantsWholeFrame(header);
   }
 
+  onGatheredPiece(frame: Uint8Array, from: number, to: number): boolean {
+    return this.#inner.onGatheredPiece(frame, from, to);
+  }
+
   onFrameError(error: ProtocolError): void {
     this.#inner.onFrameError(error);
   }

@@ -67,6 +67,10 @@ export interface StreamedMessageSink {
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // A whole message from this size is checked, then decoded by the embedder's decoder, where one is supplied.
 const CHECKED_DECODE_FROM = 1024;
+// The text frame just gathered whole and checked piece by piece as it
+// arrived (see onGatheredPiece), so not checked again; parsing is
+// synchronous, so readers can share it.
+let checkedFrame: Uint8Array | null = null;
 // RFC 7692 §6: the per-message compressed bit.
 const RSV1 = 0x40;
 
@@ -289,10 +293,21 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
 
   wantsWholeFrame(header: FrameHeader): boolean {
     // Only a frame that is the whole message: gathering saves the join.
-    // Fragments are joined at the message's end anyway, and text checked
-    // here is validated piece by piece, to fail fast (§8.1).
+    // Fragments are joined at the message's end anyway. Text is checked
+    // piece by piece as it is gathered, to fail fast (§8.1); text the
+    // assembler decodes as it arrives is not gathered.
     if (isControlOpcode(header.opcode) || !header.fin || this.#received !== 0 || this.#current !== null) return false;
-    return !this.#checksText();
+    return !this.#assemblesText();
+  }
+
+  onGatheredPiece(frame: Uint8Array, from: number, to: number): boolean {
+    if (!this.#checksText()) return true;
+    // §8.1: a bad piece fails now, before the rest of the frame arrives.
+    if ((this.#textBytes ??= new TextPieces(false)).next(frame.subarray(from, to), to === frame.length) === null) {
+      return this.#fail(protocolError('INVALID_UTF8', {}));
+    }
+    if (to === frame.length) checkedFrame = frame;
+    return true;
   }
 
   onFrameError(error: ProtocolError): void {
@@ -300,15 +315,17 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
   }
 
   #deliver(opcode: number, rsv: number, data: Uint8Array, checkText: boolean): boolean {
+    const checked = data === checkedFrame;
+    checkedFrame = null;
     if (!checkText || this.text === 'bytes') {
-      if (checkText && !isValidUtf8(data)) return this.#fail(protocolError('INVALID_UTF8', {}));
+      if (checkText && !checked && !isValidUtf8(data)) return this.#fail(protocolError('INVALID_UTF8', {}));
       this.onMessage(opcode, rsv, data);
       return true;
     }
     let string: string;
     const decode = decodeCheckedText;
-    if (decode !== null && data.length >= CHECKED_DECODE_FROM) {
-      if (!isValidUtf8(data)) return this.#fail(protocolError('INVALID_UTF8', {}));
+    if (decode !== null && (checked || data.length >= CHECKED_DECODE_FROM)) {
+      if (!checked && !isValidUtf8(data)) return this.#fail(protocolError('INVALID_UTF8', {}));
       string = decode(data);
     } else {
       try {

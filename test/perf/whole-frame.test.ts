@@ -87,6 +87,7 @@ describe('memory held for a frame that spans chunks', () => {
 describe('FrameParser asks whether to gather a frame whole', () => {
   class Handler implements FrameHandler {
     pieces: number[] = [];
+    gathered: Array<[number, number, string]> = [];
     asked = 0;
     constructor(readonly whole: boolean) {}
     onFrameHeader(): boolean {
@@ -100,6 +101,11 @@ describe('FrameParser asks whether to gather a frame whole', () => {
       this.asked++;
       return this.whole;
     }
+    onGatheredPiece(frame: Uint8Array, from: number, to: number): boolean {
+      // Unmasked in place by the time it is reported.
+      this.gathered.push([from, to, Buffer.from(frame.subarray(from, to)).equals(Buffer.from(pattern(10_000, 8).subarray(from, to))) ? 'unmasked' : 'not yet']);
+      return true;
+    }
     onFrameError(error: ProtocolError): void {
       throw error;
     }
@@ -107,12 +113,28 @@ describe('FrameParser asks whether to gather a frame whole', () => {
   const frame = ROLES[0]!.peerFrame(Op.BINARY, pattern(10_000, 8));
   const chunks = split(frame, { sizes: [3000] });
 
-  it('once per frame that spans chunks; yes: one piece', () => {
+  it('once per frame that spans chunks; yes: one piece, each part reported unmasked in place as it arrives', () => {
     const handler = new Handler(true);
     const parser = new FrameParser(handler, { role: 'server', requireMasking: true, maxLength: 1 << 20 });
     for (const chunk of chunks) parser.push(chunk);
     expect(handler.asked).toBe(1);
     expect(handler.pieces).toEqual([10_000]);
+    const header = frame.length - 10_000;
+    expect(handler.gathered).toEqual([
+      [0, 3000 - header, 'unmasked'],
+      [3000 - header, 6000 - header, 'unmasked'],
+      [6000 - header, 9000 - header, 'unmasked'],
+      [9000 - header, 10_000, 'unmasked'],
+    ]);
+  });
+
+  it('stops when a gathered part is refused, and never hands the frame on', () => {
+    const handler = new Handler(true);
+    handler.onGatheredPiece = (_frame, from) => from === 0;
+    const parser = new FrameParser(handler, { role: 'server', requireMasking: true, maxLength: 1 << 20 });
+    for (const chunk of chunks) parser.push(chunk);
+    expect(parser.stopped).toBe(true);
+    expect(handler.pieces).toEqual([]);
   });
 
   it('no: the pieces as they arrive', () => {
