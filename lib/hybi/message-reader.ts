@@ -8,15 +8,19 @@
  * piece by piece (so a bad fragment fails the connection when it arrives)
  * by a {@link TextAssembler}, which decodes large pieces as they come.
  * With `decodeText` off, text is checked the same way (a whole message in
- * one pass, pieces as they arrive) but delivered as its bytes.
+ * one pass, pieces as they arrive) but delivered as its bytes; where an
+ * embedder supplies a decoder of checked text (lib/frame/checked-text.ts),
+ * decoded text is gathered so too, and decoded once at the end. A text
+ * frame that spans reads is then gathered whole, each piece checked as
+ * the unmask writes it in ({@link MessageReader.onGatheredPiece}).
  *
  * @module
  */
 import { ProtocolError, protocolError } from '../errors.js';
 import { ANNOUNCED_FROM, ByteAccumulator } from '../frame/byte-accumulator.js';
+import { decodeCheckedText } from '../frame/checked-text.js';
 import type { FrameHandler, FrameHeader } from '../frame/frame-parser.js';
 import { Opcode, isControlOpcode } from '../frame/opcodes.js';
-import { decodeCheckedText } from '../frame/checked-text.js';
 import { TextAssembler } from '../frame/text-assembler.js';
 import { TextPieces } from '../frame/text-pieces.js';
 import { isValidUtf8 } from '../frame/utf8-validator.js';
