@@ -15,9 +15,10 @@
 
 /**
  * The supplied decoder of checked bytes, or null. Only ever given bytes
- * that are valid UTF-8 as a whole.
+ * that are valid UTF-8 as a whole; `ascii` is true when the check found
+ * them all under 0x80 (false: not known).
  */
-export let decodeCheckedText: ((bytes: Uint8Array) => string) | null = null;
+export let decodeCheckedText: ((bytes: Uint8Array, ascii: boolean) => string) | null = null;
 
 /**
  * Sets the decoder of bytes already checked as UTF-8 (it need not check
@@ -25,6 +26,6 @@ export let decodeCheckedText: ((bytes: Uint8Array) => string) | null = null;
  * kept); null goes back to the fatal `TextDecoder`.
  * @internal
  */
-export function useCheckedTextDecoder(decode: ((bytes: Uint8Array) => string) | null): void {
+export function useCheckedTextDecoder(decode: ((bytes: Uint8Array, ascii: boolean) => string) | null): void {
   decodeCheckedText = decode;
 }

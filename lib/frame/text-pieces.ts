@@ -15,6 +15,11 @@ export class TextPieces {
   readonly #decoder: TextDecoder | null;
   readonly #validator: Utf8Validator | null;
 
+  /** Whether the message the last piece ended was all ASCII, as far as the check saw (bytes mode only). */
+  get ascii(): boolean {
+    return this.#validator?.wasAscii === true;
+  }
+
   constructor(decode: boolean) {
     this.#decoder = decode ? new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }) : null;
     this.#validator = decode ? null : new Utf8Validator();

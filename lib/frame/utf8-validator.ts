@@ -20,15 +20,19 @@ const ASCII_WORDS_FROM = 64;
 const NATIVE_FROM = 64;
 
 let nativeCheck: ((bytes: Uint8Array) => boolean) | null = null;
+let nativeAscii: ((bytes: Uint8Array) => boolean) | null = null;
 
 /**
  * Sets a native check that `bytes`, on their own, are valid UTF-8 (the
- * same rules: RFC 3629, no surrogates, nothing past U+10FFFF); null goes
- * back to the JavaScript loop.
+ * same rules: RFC 3629, no surrogates, nothing past U+10FFFF), and
+ * optionally one that they are ASCII, tried first on pieces so that a
+ * message is known to be ASCII when it ends ({@link Utf8Validator.wasAscii});
+ * null goes back to the JavaScript loop.
  * @internal
  */
-export function useNativeUtf8Check(check: ((bytes: Uint8Array) => boolean) | null): void {
+export function useNativeUtf8Check(check: ((bytes: Uint8Array) => boolean) | null, ascii: ((bytes: Uint8Array) => boolean) | null = null): void {
   nativeCheck = check;
+  nativeAscii = ascii;
 }
 
 /** Bytes of the UTF-8 sequence that `lead` starts (0 for a continuation byte). */
@@ -57,6 +61,10 @@ export class Utf8Validator {
   #needed = 0;
   #lower = 0x80;
   #upper = 0xbf;
+  // Every byte since the last end or reset was under 0x80.
+  #ascii = true;
+  /** Whether the stream the last {@link Utf8Validator.end} ended was all ASCII (the decoder then need not scan it). */
+  wasAscii = false;
 
   /** Feeds more bytes; false as soon as the stream cannot be valid UTF-8. */
   push(bytes: Uint8Array): boolean {
@@ -67,7 +75,13 @@ export class Utf8Validator {
     const start = this.#needed;
     if (start !== 0 && !this.#push(bytes.subarray(0, start))) return false;
     const end = incompleteTail(bytes, bytes.length);
-    if (end > start && !nativeCheck(bytes.subarray(start, end))) return this.#fail();
+    if (end > start) {
+      const whole = bytes.subarray(start, end);
+      if (nativeAscii?.(whole) !== true) {
+        this.#ascii = false;
+        if (!nativeCheck(whole)) return this.#fail();
+      }
+    }
     return end === bytes.length || this.#push(bytes.subarray(Math.max(start, end)));
   }
 
@@ -93,6 +107,7 @@ export class Utf8Validator {
       const byte = bytes[i]!;
       if (needed === 0) {
         if (byte < 0x80) continue;
+        this.#ascii = false;
         if (byte >= 0xc2 && byte <= 0xdf) {
           needed = 1;
         } else if (byte >= 0xe0 && byte <= 0xef) {
@@ -122,6 +137,7 @@ export class Utf8Validator {
   /** True if the stream ended on a character boundary. Resets for reuse. */
   end(): boolean {
     const complete = this.#needed === 0;
+    this.wasAscii = this.#ascii;
     this.reset();
     return complete;
   }
@@ -131,6 +147,7 @@ export class Utf8Validator {
     this.#needed = 0;
     this.#lower = 0x80;
     this.#upper = 0xbf;
+    this.#ascii = true;
   }
 
   #fail(): false {

@@ -284,7 +284,7 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     this.#endMessage();
     const data = this.#message.take();
     if (checkText && this.text === 'string') {
-      this.onMessage(opcode, rsv, decode!(data));
+      this.onMessage(opcode, rsv, decode!(data, this.#textBytes!.ascii));
       return true;
     }
     return this.#deliver(opcode, rsv, data, false);
@@ -330,7 +330,7 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     const decode = decodeCheckedText;
     if (decode !== null && (checked || data.length >= CHECKED_DECODE_FROM)) {
       if (!checked && !isValidUtf8(data)) return this.#fail(protocolError('INVALID_UTF8', {}));
-      string = decode(data);
+      string = decode(data, checked && this.#textBytes!.ascii);
     } else {
       try {
         string = decoder.decode(data);

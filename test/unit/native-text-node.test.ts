@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import '../../lib/adapters/node/index.js';
 import { utf16FromUtf8 } from '../../lib/adapters/node/utf16-from-utf8.js';
 import { decodeCheckedText } from '../../lib/frame/checked-text.js';
+import { Utf8Validator } from '../../lib/frame/utf8-validator.js';
 import { clientFrame, concat, feed, Op, openServer, ROLES } from '../helpers/index.js';
 
 const reference = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -46,7 +47,28 @@ describe('utf16FromUtf8', () => {
 describe('with wsdriver/node loaded, checked text is decoded by the Node decoder', () => {
   it('is installed', () => {
     expect(decodeCheckedText).not.toBeNull();
-    expect(decodeCheckedText!(encoder.encode('a€😀'))).toBe('a€😀');
+    expect(decodeCheckedText!(encoder.encode('a€😀'), false)).toBe('a€😀');
+    expect(decodeCheckedText!(encoder.encode('plain'), true)).toBe('plain');
+  });
+
+  it('knows a message is ASCII from the checks of its pieces, and only then', () => {
+    const validator = new Utf8Validator();
+    const ascii = encoder.encode('a'.repeat(100));
+    expect(validator.push(ascii) && validator.push(ascii) && validator.end()).toBe(true);
+    expect(validator.wasAscii).toBe(true);
+    // One 2-byte character split between two large pieces: each side is checked by the loop, not natively.
+    const split = encoder.encode('a'.repeat(100) + 'é' + 'b'.repeat(100));
+    expect(validator.push(split.subarray(0, 101)) && validator.push(split.subarray(101)) && validator.end()).toBe(true);
+    expect(validator.wasAscii).toBe(false);
+    // Small pieces (the loop) and a native piece after them.
+    expect(validator.push(encoder.encode('ü')) && validator.push(ascii) && validator.end()).toBe(true);
+    expect(validator.wasAscii).toBe(false);
+    expect(validator.push(encoder.encode('x')) && validator.push(ascii) && validator.end()).toBe(true);
+    expect(validator.wasAscii).toBe(true);
+    // A failed message leaves nothing behind for the next.
+    expect(validator.push(Uint8Array.of(0xff))).toBe(false);
+    expect(validator.push(ascii) && validator.end()).toBe(true);
+    expect(validator.wasAscii).toBe(true);
   });
 
   test.prop([text, fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 5 })])(

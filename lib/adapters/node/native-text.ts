@@ -25,10 +25,10 @@ const { latin1Slice, utf8Slice } = Buffer.prototype as unknown as {
 // message's bytes again, on top of the bytes and the string.
 const UTF16_UP_TO = 4 * 1024 * 1024;
 
-/** Decodes bytes known to be valid UTF-8. */
-function decodeChecked(bytes: Uint8Array): string {
+/** Decodes bytes known to be valid UTF-8 (and to be ASCII, if `ascii`). */
+function decodeChecked(bytes: Uint8Array, ascii: boolean): string {
   const length = bytes.length;
-  if (isAscii(bytes)) return latin1Slice.call(bytes, 0, length);
+  if (ascii || isAscii(bytes)) return latin1Slice.call(bytes, 0, length);
   return LITTLE_ENDIAN && length <= UTF16_UP_TO ? utf16FromUtf8(bytes) : utf8Slice.call(bytes, 0, length);
 }
 

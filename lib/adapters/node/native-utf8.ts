@@ -7,10 +7,14 @@
  *
  * @module
  */
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { useNativeUtf8Check } from '../../frame/utf8-validator.js';
 
-/** Has the core check UTF-8 with `buffer.isUtf8`. */
+/**
+ * Has the core check UTF-8 with `buffer.isUtf8`, a piece with
+ * `buffer.isAscii` first: as fast on ASCII, and a message found all ASCII
+ * is then decoded with no further scan (native-text.ts).
+ */
 export function useNodeUtf8Check(): void {
-  useNativeUtf8Check(isUtf8);
+  useNativeUtf8Check(isUtf8, isAscii);
 }
