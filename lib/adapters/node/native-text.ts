@@ -1,6 +1,7 @@
 /**
  * On Node, text already checked as UTF-8 is decoded without a second
- * check: ASCII (`buffer.isAscii`, native, SIMD) as Latin-1, which copies
+ * check: ASCII (known from the checks of its pieces, native-utf8.ts, or
+ * found by `buffer.isAscii`, native, SIMD) as Latin-1, which copies
  * bytes to characters one for one (and from about 1 MB makes an external
  * string, with no copy into V8's heap); other text through UTF-16 code
  * units (utf16-from-utf8.ts), about twice as fast as V8's UTF-8 decoder.
