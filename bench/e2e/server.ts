@@ -38,6 +38,11 @@ const broadcastBytes = Buffer.from(broadcastText);
 const MAX_MESSAGE = 64 * 1024 * 1024;
 // Text echoed as bytes (the default) or through a string: see the module comment.
 const DECODE_TEXT = process.env.BENCH_ECHO_TEXT === 'strings';
+// An application's own state, when asked for (run.ts --ballast=MB): 16 Ki small
+// objects per megabyte, as bench/e2e/echo-gc.ts keeps; it grows the old
+// generation by about 1.5 MB per megabyte asked. Held by the global object,
+// so it lives as long as the process.
+(globalThis as { benchBallast?: unknown }).benchBallast = Array.from({ length: Math.round((config.ballastMB ?? 0) * 16 * 1024) }, (_, i) => ({ index: i, name: String(i) }));
 
 /** Echoes a message as it came: text as text, binary as binary (text as a string or as bytes, as `decodeText` delivers it). */
 function echo(driver: { text(data: string | Uint8Array): boolean; binary(data: Uint8Array): boolean }, { data, type }: { data: string | Uint8Array; type: 'text' | 'binary' }): void {
