@@ -179,7 +179,7 @@ async function runOne(loadgen: ChildProcess, kind: ServerKind, c: Case): Promise
   const timer = setTimeout(() => server.kill('SIGKILL'), STEP_TIMEOUT_MS);
   try {
     const { port } = await nextMessage<{ port: number }>(server, 'ready');
-    const base = await serverStats(server, process.env.E2E_NO_BASE_GC === undefined);
+    const base = await serverStats(server, true);
     const at: Record<string, ServerStats> = {};
     const onCheckpoint = (message: { type: string; label?: string }) => {
       if (message.type !== 'checkpoint') return;

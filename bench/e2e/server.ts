@@ -10,6 +10,9 @@
  * With E2E_DIAGNOSE set, the server reports what its event loop and GC did
  * in the timed window on stderr (bench/e2e/window-diagnostics.ts).
  *
+ * With E2E_WINDOW_FILE set to a file name, the server writes its process
+ * id there when the timed window starts, for a system profiler to attach.
+ *
  * With E2E_BALLAST=MB the server keeps about that many megabytes of small
  * long-lived objects, as a server with state of its own has (V8's heap
  * growing heuristics decide differently for a near-empty heap:
@@ -264,6 +267,8 @@ process.on('message', async (message: { type: string; id?: number; gc?: boolean;
   // Read before the profiler starts or stops, so its own work is not counted.
   const reply = stats(message.gc === true);
   if (message.label === 'start') diagnostics?.start();
+  // For a profiler to attach to the timed window only (`perf record -p`): this process's id, written when it starts.
+  if (message.label === 'start' && process.env.E2E_WINDOW_FILE) writeFileSync(process.env.E2E_WINDOW_FILE, String(process.pid));
   if (message.label === 'end' && diagnostics !== null) process.stderr.write(`diagnose ${config.kind}: ${JSON.stringify(diagnostics.end())}\n`);
   if (message.label === 'start') await profileAt('start');
   process.send!({ type: 'stats', id: message.id, stats: reply });
