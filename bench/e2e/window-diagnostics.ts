@@ -57,7 +57,6 @@ export class WindowDiagnostics {
     };
     const write = socket._write;
     const writev = socket._writev;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     socket._write = function (this: unknown, chunk, encoding, done) {
       self.writes++;
