@@ -82,12 +82,6 @@ export interface ServerConfig {
   readonly deflate?: boolean;
   /** `broadcast`: bytes of the text message sent to everyone. */
   readonly broadcastSize?: number;
-  /**
-   * Megabytes of small long-lived objects the server keeps from start-up
-   * (`run.ts --ballast=MB`), standing in for an application's own state;
-   * 0 or absent: none. See bench/analysis.md, "The bisection".
-   */
-  readonly ballastMB?: number;
 }
 
 export interface ServerStats {
