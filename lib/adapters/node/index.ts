@@ -22,6 +22,7 @@ import { useNodeTextDecoder } from './native-text.js';
 import { useNodeUtf8Check } from './native-utf8.js';
 import { useNodeOutgoingBuffers } from './outgoing-buffers.js';
 import { useNodeUnfilledMemory } from './unfilled-memory.js';
+import { useNodeSlabReuse } from './slab-reuse.js';
 
 // Buffers the engine fills itself skip the zero fill on Node, frames are
 // made as Buffers (what a stream writes), UTF-8 is checked and checked text
@@ -29,6 +30,7 @@ import { useNodeUnfilledMemory } from './unfilled-memory.js';
 // imports: package.json declares the adapter free of side effects).
 useNodeUnfilledMemory();
 useNodeOutgoingBuffers();
+useNodeSlabReuse();
 useNodeUtf8Check();
 useNodeTextDecoder();
 useNodeSha1();

@@ -9,6 +9,7 @@ import { unsentBytes } from './held-bytes.js';
 import type { Socket, SocketInfo } from '../../events.js';
 import { CoalescingWriter } from './tick-coalescer.js';
 import { reportFlush } from './write-buffer.js';
+import { releasesWrittenBytes, type SlabRecord, slabOf, sliceReleased } from './slab-reuse.js';
 
 /**
  * Makes the `Socket` a driver writes to from a Node stream (`net.Socket`,
@@ -36,9 +37,13 @@ class StreamSocket extends CoalescingWriter implements Socket {
   // idle connection then holds none; the one made on the next write is
   // kept for the connection's life.
   #flushed: (() => void) | null | undefined = undefined;
+  // Whether the stream lets go of written bytes when it calls back, so
+  // frames built in a send slab are counted back to it (slab-reuse.ts).
+  #countsSlices: boolean;
 
   constructor(stream: Duplex, init: SocketInfo) {
     super(stream);
+    this.#countsSlices = releasesWrittenBytes(stream);
     if (init.url !== undefined) this.url = init.url;
     if (init.env !== undefined) this.env = init.env;
   }
@@ -50,6 +55,10 @@ class StreamSocket extends CoalescingWriter implements Socket {
     let flushed = this.#flushed;
     if (flushed == null) {
       flushed = this.#flushed = flushReporter(this.stream, flushed === undefined ? this : null);
+    }
+    if (this.#countsSlices) {
+      const slab = slabOf(bytes);
+      if (slab !== undefined) return this.writeCoalesced(bytes, releasing(flushed, slab));
     }
     return this.writeCoalesced(bytes, flushed);
   }
@@ -75,4 +84,12 @@ function flushReporter(stream: Duplex, first: StreamSocket | null): () => void {
     StreamSocket.dropFirstReporter(first, reporter);
   };
   return reporter;
+}
+
+/** The callback of a write of a slab's slice: reports the flush, then counts the slice back to its slab. */
+function releasing(flushed: () => void, slab: SlabRecord): () => void {
+  return () => {
+    flushed();
+    sliceReleased(slab);
+  };
 }
