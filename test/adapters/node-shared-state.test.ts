@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { connectionSettings, sharedOptions, withCommonValues } from '../../lib/adapters/node/shared-state.js';
+import { connectionSettings, readUpgradeRequest, sharedOptions, withCommonValues } from '../../lib/adapters/node/shared-state.js';
 import { normalizeRequest } from '../../lib/http/request.js';
 import { DEFAULT_OPTIONS } from '../../lib/options.js';
 
@@ -72,18 +72,38 @@ describe('common header values', () => {
   });
 });
 
+describe('readUpgradeRequest (one pass over a Node request)', () => {
+  const messages = [
+    { method: 'GET', url: '/chat?room=1', httpVersion: '1.1', headers: { upgrade: 'websocket', connection: 'Upgrade', host: 'h', 'x-many': ['a', 'b'], 'x-none': undefined } },
+    // Not as Node makes them, but read the same: names lower-cased, nothing but the headers defaulted.
+    { url: '/', headers: { Host: 'h', 'Sec-WebSocket-Version': '13' } },
+    { method: 'GET', url: '/secure', httpVersion: '1.0', headers: { host: 'h' }, socket: { encrypted: true } },
+    // Not in origin form: read the general way (the host taken from the URL).
+    { method: 'GET', url: 'http://example.com:8080/x?y', httpVersion: '1.1', headers: { host: 'h' } },
+    { method: 'GET', url: '*', headers: {} },
+    { method: 'GET', headers: { host: 'h' } },
+  ];
+  it.each(messages.map((message, i) => [i, message] as const))('reads request %i as withCommonValues(normalizeRequest()) does', (_, message) => {
+    const expected = withCommonValues(normalizeRequest(structuredClone(message) as never));
+    const read = readUpgradeRequest(message as never);
+    expect({ ...read, headers: { ...read.headers } }).toEqual({ ...expected, headers: { ...expected.headers } });
+    expect(Object.getPrototypeOf(Object.getPrototypeOf(read.headers))).toBeNull();
+  });
+});
+
 describe('strings shared between requests', () => {
   it('keep no request target with a query (it may carry a credential) once its request is gone: searched for in a heap snapshot', () => {
     // In a child process, so that the snapshot is small and only this request was ever made.
     const script = `
       import { getHeapSnapshot } from 'node:v8';
-      const { withCommonValues } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist/esm/adapters/node/shared-state.js')).href)});
+      const { withCommonValues, readUpgradeRequest } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist/esm/adapters/node/shared-state.js')).href)});
       const { normalizeRequest } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist/esm/http/request.js')).href)});
       const nonce = Date.now();
       // In a function, so that no module binding holds the last URL.
       (() => {
         for (const url of ['/plain' + nonce, '/ws?token=S3cr3t' + nonce]) {
           withCommonValues(normalizeRequest({ method: 'GET', url, httpVersion: '1.1', headers: { host: 'h' } }));
+          readUpgradeRequest({ method: 'GET', url: url + '!', httpVersion: '1.1', headers: { host: 'h' } });
         }
       })();
       // V8 keeps the last regular expression's input (RegExp.input): not ours.
@@ -91,10 +111,10 @@ describe('strings shared between requests', () => {
       globalThis.gc();
       let text = '';
       for await (const chunk of getHeapSnapshot()) text += chunk;
-      console.log(JSON.stringify({ plain: text.includes('/plain' + nonce), query: text.includes('S3cr3t' + nonce) }));
+      console.log(JSON.stringify({ plain: text.includes('/plain' + nonce), query: text.includes('S3cr3t' + nonce), plainRead: text.includes('/plain' + nonce + '!'), queryRead: text.includes('S3cr3t' + nonce + '!') }));
     `;
     const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
     // The path without a query is kept (the probe can see a kept target); the one with a query is not.
-    expect(JSON.parse(out)).toEqual({ plain: true, query: false });
+    expect(JSON.parse(out)).toEqual({ plain: true, query: false, plainRead: true, queryRead: false });
   });
 });

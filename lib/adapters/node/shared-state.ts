@@ -8,7 +8,9 @@
  *
  * @module
  */
-import type { HandshakeRequest } from '../../http/request.js';
+import type { IncomingMessage } from 'node:http';
+import { createHeaderFields } from '../../http/head-parser.js';
+import { normalizeRequest, type HandshakeRequest } from '../../http/request.js';
 import { DEFAULT_OPTIONS, resolveOptions, type DriverOptions, type ResolvedOptions } from '../../options.js';
 import { checkAttachOptions, type CheckedAttachOptions } from './attach.js';
 import { splitOptions, type NodeDriverOptions } from './options.js';
@@ -94,6 +96,52 @@ let lastHost = '';
 let lastTarget = '';
 
 /**
+ * Node's upgrade request read as `withCommonValues(normalizeRequest(message))`
+ * reads it, in one pass: each header value is copied and, if common,
+ * replaced by the shared string as it is copied. Every accept reads one,
+ * so the second pass over the headers (and the checks that tell a Rack
+ * env or a Fetch request from Node's request) cost each accept. A request
+ * that is not plainly Node's (its headers not a plain object, a target not
+ * in origin form) is read the general way.
+ */
+export function readUpgradeRequest(message: IncomingMessage): HandshakeRequest {
+  const fields = (message as { headers?: unknown }).headers;
+  const target = message.url;
+  if (
+    typeof target !== 'string' ||
+    target[0] !== '/' ||
+    fields === null ||
+    typeof fields !== 'object' ||
+    typeof (fields as { get?: unknown }).get === 'function' ||
+    typeof (message as { REQUEST_METHOD?: unknown }).REQUEST_METHOD === 'string'
+  ) {
+    return withCommonValues(normalizeRequest(message));
+  }
+  const source = fields as IncomingMessage['headers'];
+  const headers = createHeaderFields();
+  for (const name of Object.keys(source)) {
+    const value = source[name];
+    if (value === undefined) continue;
+    const text = typeof value === 'string' ? value : value.join(', ');
+    // Node's names are lower-case already; this costs a scan when they are.
+    headers[name.toLowerCase()] = COMMON_VALUES.get(text) ?? text;
+  }
+  const host = headers.host;
+  if (host !== undefined) {
+    if (host === lastHost) headers.host = lastHost;
+    else lastHost = host;
+  }
+  const version = message.httpVersion;
+  return {
+    method: message.method ?? 'GET',
+    target: sharedTarget(target),
+    httpVersion: version === undefined || version === null ? null : (COMMON_VALUES.get(version) ?? version),
+    headers,
+    scheme: (message.socket as { encrypted?: unknown } | null | undefined)?.encrypted === true ? 'https' : 'http',
+  };
+}
+
+/**
  * `request`, its common header values (and HTTP version) replaced by one
  * shared string each, in place: `request` must be a fresh one of the
  * caller's (from `normalizeRequest`). A Host and a target equal to the
@@ -113,9 +161,15 @@ export function withCommonValues(request: HandshakeRequest): HandshakeRequest {
     if (host === lastHost) headers.host = lastHost;
     else lastHost = host;
   }
+  mutable.target = sharedTarget(request.target);
+  return request;
+}
+
+/** `target`, or the last target's equal string. */
+function sharedTarget(target: string): string {
+  if (target === lastTarget) return lastTarget;
   // A target with a query may carry a credential (`/ws?token=...`): the
   // module keeps none past its request.
-  if (request.target === lastTarget) mutable.target = lastTarget;
-  else if (!request.target.includes('?')) lastTarget = request.target;
-  return request;
+  if (!target.includes('?')) lastTarget = target;
+  return target;
 }
