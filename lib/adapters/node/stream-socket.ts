@@ -4,11 +4,19 @@
  *
  * @module
  */
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { unsentBytes } from './held-bytes.js';
 import type { Socket, SocketInfo } from '../../events.js';
 import { CoalescingWriter } from './tick-coalescer.js';
 import { reportFlush } from './write-buffer.js';
+
+const NO_BYTES = new Uint8Array(0);
+
+/** A plain TCP socket (not TLS, which is a net.Socket too). */
+function isTcpSocket(stream: Duplex): stream is net.Socket {
+  return stream instanceof net.Socket && (stream as { encrypted?: boolean }).encrypted !== true;
+}
 
 /**
  * Makes the `Socket` a driver writes to from a Node stream (`net.Socket`,
@@ -32,9 +40,9 @@ class StreamSocket extends CoalescingWriter implements Socket {
   // attachment see every flush, not only Node's `drain`. A closure (Node
   // calls it with nothing that names the stream), so it costs about 100
   // bytes: undefined until the first write, which is the handshake's head,
-  // and null again once that write (and any sent with it) has flushed. An
-  // idle connection then holds none; the one made on the next write is
-  // kept for the connection's life.
+  // and null once that write (and any sent with it) has flushed. An idle
+  // connection then holds none; the one made on the next write is kept
+  // for the connection's life.
   #flushed: (() => void) | null | undefined = undefined;
 
   constructor(stream: Duplex, init: SocketInfo) {
@@ -46,11 +54,29 @@ class StreamSocket extends CoalescingWriter implements Socket {
   // Node's return value is the socket contract's: false above the
   // stream's high-water mark, until its `drain` (attach reports it).
   write(bytes: Uint8Array): boolean {
-    if (!this.stream.writable) return true;
+    const stream = this.stream;
+    if (!stream.writable) return true;
     let flushed = this.#flushed;
-    if (flushed == null) {
-      flushed = this.#flushed = flushReporter(this.stream, flushed === undefined ? this : null);
+    if (flushed === undefined) {
+      this.#flushed = null;
+      if (isTcpSocket(stream)) {
+        // The first write (the handshake's head) to a TCP socket goes
+        // without a callback: Node hands it to the kernel at once, so there
+        // is no flush to report, and a write callback costs Node a tick and
+        // an object on every accept. Should some of it be left unsent, the
+        // reporter is queued behind it as an empty write (on TCP, nothing
+        // goes out for it), which Node calls back once all before it has gone.
+        const accepted = this.writeCoalesced(bytes, undefined);
+        if (stream.writableLength > 0 && !stream.destroyed) stream.write(NO_BYTES, (this.#flushed = flushReporter(stream, this)));
+        return accepted;
+      }
+      // Any other stream (TLS, which takes a write later; a Duplex of the
+      // application's, which an extra empty write might surprise) is told
+      // with the write.
+      flushed = this.#flushed = flushReporter(stream, this);
+      return this.writeCoalesced(bytes, flushed);
     }
+    if (flushed === null) flushed = this.#flushed = flushReporter(stream, null);
     return this.writeCoalesced(bytes, flushed);
   }
 
