@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { IncomingMessage } from 'node:http';
+import { IncomingMessage } from 'node:http';
 import { createHeaderFields } from '../../http/head-parser.js';
 import { normalizeRequest, type HandshakeRequest } from '../../http/request.js';
 import { DEFAULT_OPTIONS, resolveOptions, type DriverOptions, type ResolvedOptions } from '../../options.js';
@@ -87,6 +87,13 @@ function sameOptions(a: ResolvedOptions, b: ResolvedOptions): boolean {
 // Values nearly every handshake sends. Node's parser makes a fresh string
 // for each request; these are kept once, not once per connection.
 const COMMON_VALUES = new Map(['websocket', 'Upgrade', 'upgrade', '13', '1.1', 'keep-alive, Upgrade'].map((value) => [value, value]));
+// The longest of them: a longer value (a key, a user agent) is not hashed for the lookup.
+const LONGEST_COMMON = 19;
+
+/** `value`, or the shared string equal to it. */
+function commonValue(value: string): string {
+  return value.length > LONGEST_COMMON ? value : (COMMON_VALUES.get(value) ?? value);
+}
 
 // Values one server sees again and again, though no list can know them:
 // its Host and the path clients connect to. The last of each is kept (a
@@ -100,31 +107,23 @@ let lastTarget = '';
  * reads it, in one pass: each header value is copied and, if common,
  * replaced by the shared string as it is copied. Every accept reads one,
  * so the second pass over the headers (and the checks that tell a Rack
- * env or a Fetch request from Node's request) cost each accept. A request
- * that is not plainly Node's (its headers not a plain object, a target not
- * in origin form) is read the general way.
+ * env or a Fetch request from Node's request) cost each accept. Anything
+ * but node:http's own request with a target in origin form is read the
+ * general way.
  */
 export function readUpgradeRequest(message: IncomingMessage): HandshakeRequest {
-  const fields = (message as { headers?: unknown }).headers;
   const target = message.url;
-  if (
-    typeof target !== 'string' ||
-    target[0] !== '/' ||
-    fields === null ||
-    typeof fields !== 'object' ||
-    typeof (fields as { get?: unknown }).get === 'function' ||
-    typeof (message as { REQUEST_METHOD?: unknown }).REQUEST_METHOD === 'string'
-  ) {
+  if (!(message instanceof IncomingMessage) || typeof target !== 'string' || target[0] !== '/') {
     return withCommonValues(normalizeRequest(message));
   }
-  const source = fields as IncomingMessage['headers'];
+  // node:http's header names are lower-case already.
+  const source = message.headers;
   const headers = createHeaderFields();
   for (const name of Object.keys(source)) {
     const value = source[name];
     if (value === undefined) continue;
     const text = typeof value === 'string' ? value : value.join(', ');
-    // Node's names are lower-case already; this costs a scan when they are.
-    headers[name.toLowerCase()] = COMMON_VALUES.get(text) ?? text;
+    headers[name] = commonValue(text);
   }
   const host = headers.host;
   if (host !== undefined) {
@@ -135,7 +134,7 @@ export function readUpgradeRequest(message: IncomingMessage): HandshakeRequest {
   return {
     method: message.method ?? 'GET',
     target: sharedTarget(target),
-    httpVersion: version === undefined || version === null ? null : (COMMON_VALUES.get(version) ?? version),
+    httpVersion: typeof version === 'string' ? commonValue(version) : null,
     headers,
     scheme: (message.socket as { encrypted?: unknown } | null | undefined)?.encrypted === true ? 'https' : 'http',
   };
