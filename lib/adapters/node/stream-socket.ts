@@ -4,19 +4,14 @@
  *
  * @module
  */
-import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { unsentBytes } from './held-bytes.js';
 import type { Socket, SocketInfo } from '../../events.js';
 import { CoalescingWriter } from './tick-coalescer.js';
 import { reportFlush } from './write-buffer.js';
+import { releasesWrittenBytes, type SlabRecord, slabOf, sliceReleased } from './slab-reuse.js';
 
 const NO_BYTES = new Uint8Array(0);
-
-/** A plain TCP socket (not TLS, which is a net.Socket too). */
-function isTcpSocket(stream: Duplex): stream is net.Socket {
-  return stream instanceof net.Socket && (stream as { encrypted?: boolean }).encrypted !== true;
-}
 
 /**
  * Makes the `Socket` a driver writes to from a Node stream (`net.Socket`,
@@ -44,9 +39,13 @@ class StreamSocket extends CoalescingWriter implements Socket {
   // connection then holds none; the one made on the next write is kept
   // for the connection's life.
   #flushed: (() => void) | null | undefined = undefined;
+  // Whether the stream lets go of written bytes when it calls back, so
+  // frames built in a send slab are counted back to it (slab-reuse.ts).
+  #countsSlices: boolean;
 
   constructor(stream: Duplex, init: SocketInfo) {
     super(stream);
+    this.#countsSlices = releasesWrittenBytes(stream);
     if (init.url !== undefined) this.url = init.url;
     if (init.env !== undefined) this.env = init.env;
   }
@@ -56,27 +55,29 @@ class StreamSocket extends CoalescingWriter implements Socket {
   write(bytes: Uint8Array): boolean {
     const stream = this.stream;
     if (!stream.writable) return true;
+    const slab = this.#countsSlices ? slabOf(bytes) : undefined;
     let flushed = this.#flushed;
     if (flushed === undefined) {
       this.#flushed = null;
-      if (isTcpSocket(stream)) {
-        // The first write (the handshake's head) to a TCP socket goes
-        // without a callback: Node hands it to the kernel at once, so there
-        // is no flush to report, and a write callback costs Node a tick and
-        // an object on every accept. Should some of it be left unsent, the
-        // reporter is queued behind it as an empty write (on TCP, nothing
-        // goes out for it), which Node calls back once all before it has gone.
+      if (this.#countsSlices && slab === undefined) {
+        // The first write (the handshake's head) to a TCP socket (or a
+        // pipe: #countsSlices tells one) goes without a callback: Node
+        // hands it to the kernel at once, so there is no flush to report,
+        // and a write callback costs Node a tick and an object on every
+        // accept. Should some of it be left unsent, the reporter is queued
+        // behind it as an empty write (nothing goes out for it), which Node
+        // calls back once all before it has gone. Any other stream (TLS,
+        // which takes a write later; a Duplex of the application's, which
+        // an extra empty write might surprise) is told with the write.
         const accepted = this.writeCoalesced(bytes, undefined);
         if (stream.writableLength > 0 && !stream.destroyed) stream.write(NO_BYTES, (this.#flushed = flushReporter(stream, this)));
         return accepted;
       }
-      // Any other stream (TLS, which takes a write later; a Duplex of the
-      // application's, which an extra empty write might surprise) is told
-      // with the write.
       flushed = this.#flushed = flushReporter(stream, this);
-      return this.writeCoalesced(bytes, flushed);
+    } else if (flushed === null) {
+      flushed = this.#flushed = flushReporter(stream, null);
     }
-    if (flushed === null) flushed = this.#flushed = flushReporter(stream, null);
+    if (slab !== undefined) return this.writeCoalesced(bytes, releasing(flushed, slab));
     return this.writeCoalesced(bytes, flushed);
   }
 
@@ -101,4 +102,12 @@ function flushReporter(stream: Duplex, first: StreamSocket | null): () => void {
     StreamSocket.dropFirstReporter(first, reporter);
   };
   return reporter;
+}
+
+/** The callback of a write of a slab's slice: reports the flush, then counts the slice back to its slab. */
+function releasing(flushed: () => void, slab: SlabRecord): () => void {
+  return () => {
+    flushed();
+    sliceReleased(slab);
+  };
 }
