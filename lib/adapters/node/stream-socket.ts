@@ -6,6 +6,8 @@
  */
 import type { Duplex } from 'node:stream';
 import { unsentBytes } from './held-bytes.js';
+import { noteStreamSocket } from './attachment.js';
+import { isReading, writeDuringRead } from './read-writes.js';
 import type { Socket, SocketInfo } from '../../events.js';
 import { CoalescingWriter } from './tick-coalescer.js';
 import { reportFlush } from './write-buffer.js';
@@ -49,8 +51,12 @@ class StreamSocket extends CoalescingWriter implements Socket {
     if (!this.stream.writable) return true;
     let flushed = this.#flushed;
     if (flushed == null) {
+      // The first write (the handshake's head, after attach): the attachment learns that this driver writes here.
+      if (flushed === undefined) noteStreamSocket(this.stream);
       flushed = this.#flushed = flushReporter(this.stream, flushed === undefined ? this : null);
     }
+    // While attach hands the driver a read of this stream, its writes are gathered (read-writes.ts).
+    if (isReading(this.stream)) return writeDuringRead(this.stream, bytes, flushed);
     return this.writeCoalesced(bytes, flushed);
   }
 
