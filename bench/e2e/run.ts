@@ -13,6 +13,8 @@
  *   --profile=DIR                     each server writes a V8 CPU profile of its timed window into DIR
  *   --in-flight=N                     broadcasts outstanding at once (default 32)
  *   --server-flags=F[,F]              Node flags for the server processes (`--server-flags=--trace-gc`: their GCs on stdout)
+ *   --diagnose                        each server reports its event-loop delay, GC pauses and writes in the window on stderr
+ *   --ballast=MB                      each server keeps about MB megabytes of long-lived objects (a server with state)
  *
  * A fresh server process serves each workload of each repetition, so the
  * memory figures of one workload are not those left by the last. The
@@ -51,6 +53,8 @@ const REPS = Number(option('reps') ?? (quick ? 1 : 3));
 const profileDir = option('profile');
 const IN_FLIGHT = Number(option('in-flight') ?? 32);
 const SERVER_FLAGS = option('server-flags')?.split(',') ?? [];
+const DIAGNOSE = args.includes('--diagnose');
+const BALLAST = option('ballast');
 const PUBLISH =
   !quick &&
   filter === undefined &&
@@ -58,7 +62,9 @@ const PUBLISH =
   option('reps') === undefined &&
   profileDir === undefined &&
   option('in-flight') === undefined &&
-  SERVER_FLAGS.length === 0;
+  SERVER_FLAGS.length === 0 &&
+  !DIAGNOSE &&
+  BALLAST === undefined;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 /** Longest a single server's run of a workload may take before it is abandoned. */
@@ -165,6 +171,8 @@ interface Sample {
 async function runOne(loadgen: ChildProcess, kind: ServerKind, c: Case): Promise<Sample> {
   const config: ServerConfig = { kind, ...c.server };
   const env: NodeJS.ProcessEnv = kind === 'ws-noaddons' ? { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } : {};
+  if (DIAGNOSE) env.E2E_DIAGNOSE = '1';
+  if (BALLAST !== undefined) env.E2E_BALLAST = BALLAST;
   if (profileDir !== undefined) env.E2E_PROFILE = join(profileDir, `${kind} ${c.name.split(',')[0]}.cpuprofile`.replace(/[^\w.-]+/g, '-'));
   const server = spawnNode('server.ts', [JSON.stringify(config)], env, SERVER_FLAGS);
   const exited = new Promise((resolve) => server.once('exit', resolve));

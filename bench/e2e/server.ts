@@ -7,6 +7,17 @@
  *
  *   node --import tsx --expose-gc bench/e2e/server.ts '{"kind":"ws","mode":"echo"}'
  *
+ * With E2E_DIAGNOSE set, the server reports what its event loop and GC did
+ * in the timed window on stderr (bench/e2e/window-diagnostics.ts).
+ *
+ * With E2E_WINDOW_FILE set to a file name, the server writes its process
+ * id there when the timed window starts, for a system profiler to attach.
+ *
+ * With E2E_BALLAST=MB the server keeps about that many megabytes of small
+ * long-lived objects, as a server with state of its own has (V8's heap
+ * growing heuristics decide differently for a near-empty heap:
+ * bench/analysis.md, "Echo, session 4" and "Echo 4 KiB, session 6").
+ *
  * With E2E_PROFILE set to a file name, the server profiles its CPU from the
  * `start` checkpoint to the `end` one (the timed window) and writes the
  * profile there (`run.ts --profile=DIR`).
@@ -29,6 +40,7 @@ import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { BUILT_ENTRY } from '../built.js';
 import { LISTEN_BACKLOG, type ServerConfig, type ServerStats } from './shared.js';
+import { WindowDiagnostics } from './window-diagnostics.js';
 
 const require = createRequire(import.meta.url);
 const config = JSON.parse(process.argv[2] ?? '{}') as ServerConfig;
@@ -38,9 +50,13 @@ const broadcastBytes = Buffer.from(broadcastText);
 const MAX_MESSAGE = 64 * 1024 * 1024;
 // Text echoed as bytes (the default) or through a string: see the module comment.
 const DECODE_TEXT = process.env.BENCH_ECHO_TEXT === 'strings';
+const diagnostics = process.env.E2E_DIAGNOSE ? new WindowDiagnostics() : null;
+// 16 Ki objects of about 64 B each per MB, alive for the process's life (as echo-gc.ts's --ballast).
+const ballast = Array.from({ length: Number(process.env.E2E_BALLAST ?? 0) * 16 * 1024 }, (_, i) => ({ index: i, name: String(i) }));
 
 /** Echoes a message as it came: text as text, binary as binary (text as a string or as bytes, as `decodeText` delivers it). */
 function echo(driver: { text(data: string | Uint8Array): boolean; binary(data: Uint8Array): boolean }, { data, type }: { data: string | Uint8Array; type: 'text' | 'binary' }): void {
+  if (diagnostics !== null) diagnostics.messages++;
   if (type === 'text') driver.text(data);
   else driver.binary(data as Uint8Array);
 }
@@ -140,7 +156,10 @@ function wsServer(): net.Server {
   });
   wss.on('connection', (ws) => {
     if (config.mode === 'echo') {
-      ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
+      ws.on('message', (data, isBinary) => {
+        if (diagnostics !== null) diagnostics.messages++;
+        ws.send(data as Buffer, { binary: isBinary });
+      });
     } else {
       ws.on('message', () => {
         for (const each of wss.clients) each.send(broadcastText);
@@ -198,7 +217,10 @@ function rawServer(): net.Server {
     // In place of a handshake: the client knows it has been accepted.
     socket.write(ACCEPTED);
     if (config.mode === 'echo') {
-      socket.on('data', (chunk) => socket.write(chunk));
+      socket.on('data', (chunk) => {
+        if (diagnostics !== null) diagnostics.messages++;
+        socket.write(chunk);
+      });
     } else {
       open.add(socket);
       socket.on('close', () => open.delete(socket));
@@ -244,9 +266,13 @@ process.on('message', async (message: { type: string; id?: number; gc?: boolean;
   }
   // Read before the profiler starts or stops, so its own work is not counted.
   const reply = stats(message.gc === true);
+  if (message.label === 'start') diagnostics?.start();
+  // For a profiler to attach to the timed window only (`perf record -p`): this process's id, written when it starts.
+  if (message.label === 'start' && process.env.E2E_WINDOW_FILE) writeFileSync(process.env.E2E_WINDOW_FILE, String(process.pid));
+  if (message.label === 'end' && diagnostics !== null) process.stderr.write(`diagnose ${config.kind}: ${JSON.stringify(diagnostics.end())}\n`);
   if (message.label === 'start') await profileAt('start');
   process.send!({ type: 'stats', id: message.id, stats: reply });
   if (message.label === 'end') await profileAt('end');
 });
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', () => process.exit(ballast.length >= 0 ? 0 : 1));
 listen(server);

@@ -10,13 +10,17 @@
  * queue), and what it holds keeps the whole slab alive, which is why slabs
  * are small and only frames of at most {@link SLAB_ITEM_LIMIT} bytes come
  * from them. When a slab has too little room left, the next frame starts a
- * new one; the old one is freed with the last slice of it.
+ * new one; the old one is freed with the last slice of it, or, where an
+ * embedder knows when every slice of it has been let go (the Node adapter,
+ * for sockets that copy what they write to the kernel), written again
+ * ({@link SlabSource}).
  *
  * @module
  */
 import { freshBytes } from './fresh-bytes.js';
 
-const SLAB_SIZE = 64 * 1024;
+/** Bytes in a slab. */
+export const SLAB_SIZE = 64 * 1024;
 /** Frames up to this many bytes (header included) are built in a slab. */
 export const SLAB_ITEM_LIMIT = 16 * 1024;
 
@@ -26,6 +30,30 @@ let slab = new Uint8Array(0);
 // 10's dropped rows").
 let slabBuffer = slab.buffer as ArrayBuffer;
 let used = 0;
+// Slices of the current slab handed on so far (slabSlice), for a SlabSource to know when all have come back.
+let slices = 0;
+
+/**
+ * Where slabs come from, when the embedder can reuse them: `slab()` returns
+ * one of {@link SLAB_SIZE} bytes, fresh or reused; `retired(buffer, slices)`
+ * says the slab of that ArrayBuffer will hand out nothing more, after
+ * `slices` slices. The source may reuse a slab only once it knows that
+ * every one of those slices has been let go by whoever it was given to
+ * (a slice it never hears back about keeps its slab from reuse).
+ *
+ * @internal
+ */
+export interface SlabSource {
+  slab(): Uint8Array<ArrayBuffer>;
+  retired(buffer: ArrayBuffer, slices: number): void;
+}
+
+let source: SlabSource | null = null;
+
+/** Sets where slabs come from (null: fresh memory for each, freed by the garbage collector). @internal */
+export function useSlabSource(slabs: SlabSource | null): void {
+  source = slabs;
+}
 
 /** A Uint8Array class (Uint8Array itself or a subclass) that views part of an ArrayBuffer. */
 export type ByteView = new (buffer: ArrayBuffer, byteOffset: number, length: number) => Uint8Array;
@@ -58,6 +86,7 @@ export function useOutgoingBytes(bytes: OutgoingBytes): void {
 
 /** The region `start`..`end` of the current slab, to hand to `write()` once claimed. */
 export function slabSlice(start: number, end: number): Uint8Array {
+  slices++;
   return new View(slabBuffer, start, end - start);
 }
 
@@ -73,10 +102,12 @@ export function allocateFrame(size: number): Uint8Array {
  */
 export function slabRoom(size: number): number {
   if (slab.length - used < size) {
+    if (source !== null && slices > 0) source.retired(slabBuffer, slices);
     // Not zero-filled where the embedder can skip that: a region is handed on only once written.
-    slab = freshBytes(Math.max(SLAB_SIZE, size));
+    slab = source !== null && size <= SLAB_SIZE ? source.slab() : freshBytes(Math.max(SLAB_SIZE, size));
     slabBuffer = slab.buffer as ArrayBuffer;
     used = 0;
+    slices = 0;
   }
   return used;
 }

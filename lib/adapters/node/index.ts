@@ -21,6 +21,7 @@ import { useNodeSha1 } from './native-sha1.js';
 import { useNodeUtf8Check } from './native-utf8.js';
 import { useNodeOutgoingBuffers } from './outgoing-buffers.js';
 import { useNodeUnfilledMemory } from './unfilled-memory.js';
+import { useNodeSlabReuse } from './slab-reuse.js';
 
 // Buffers the engine fills itself skip the zero fill on Node, frames are
 // made as Buffers (what a stream writes), and UTF-8 is checked and accept
@@ -28,6 +29,7 @@ import { useNodeUnfilledMemory } from './unfilled-memory.js';
 // adapter free of side effects).
 useNodeUnfilledMemory();
 useNodeOutgoingBuffers();
+useNodeSlabReuse();
 useNodeUtf8Check();
 useNodeSha1();
 export { attach, terminate, DEFAULT_CLOSE_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, type AttachableDriver } from './attach.js';

@@ -11,6 +11,7 @@ import { isReading, writeDuringRead } from './read-writes.js';
 import type { Socket, SocketInfo } from '../../events.js';
 import { CoalescingWriter } from './tick-coalescer.js';
 import { reportFlush } from './write-buffer.js';
+import { releasesWrittenBytes, type SlabRecord, slabOf, sliceReleased } from './slab-reuse.js';
 
 /**
  * Makes the `Socket` a driver writes to from a Node stream (`net.Socket`,
@@ -38,9 +39,13 @@ class StreamSocket extends CoalescingWriter implements Socket {
   // idle connection then holds none; the one made on the next write is
   // kept for the connection's life.
   #flushed: (() => void) | null | undefined = undefined;
+  // Whether the stream lets go of written bytes when it calls back, so
+  // frames built in a send slab are counted back to it (slab-reuse.ts).
+  #countsSlices: boolean;
 
   constructor(stream: Duplex, init: SocketInfo) {
     super(stream);
+    this.#countsSlices = releasesWrittenBytes(stream);
     if (init.url !== undefined) this.url = init.url;
     if (init.env !== undefined) this.env = init.env;
   }
@@ -55,9 +60,14 @@ class StreamSocket extends CoalescingWriter implements Socket {
       if (flushed === undefined) noteStreamSocket(this.stream);
       flushed = this.#flushed = flushReporter(this.stream, flushed === undefined ? this : null);
     }
+    let callback = flushed;
+    if (this.#countsSlices) {
+      const slab = slabOf(bytes);
+      if (slab !== undefined) callback = releasing(flushed, slab);
+    }
     // While attach hands the driver a read of this stream, its writes are gathered (read-writes.ts).
-    if (isReading(this.stream)) return writeDuringRead(this.stream, bytes, flushed);
-    return this.writeCoalesced(bytes, flushed);
+    if (isReading(this.stream)) return writeDuringRead(this.stream, bytes, callback);
+    return this.writeCoalesced(bytes, callback);
   }
 
   /** The first writes' reporter, once they have all flushed: let go of it. */
@@ -81,4 +91,12 @@ function flushReporter(stream: Duplex, first: StreamSocket | null): () => void {
     StreamSocket.dropFirstReporter(first, reporter);
   };
   return reporter;
+}
+
+/** The callback of a write of a slab's slice: reports the flush, then counts the slice back to its slab. */
+function releasing(flushed: () => void, slab: SlabRecord): () => void {
+  return () => {
+    flushed();
+    sliceReleased(slab);
+  };
 }

@@ -1,0 +1,115 @@
+/**
+ * What a server's event loop and garbage collector did during the timed
+ * window, for explaining a latency tail (`E2E_DIAGNOSE=1`, or
+ * `run.ts --diagnose`): the event loop's delay (perf_hooks'
+ * `monitorEventLoopDelay`, 1 ms resolution: how late a timer ran, so how
+ * long the loop was busy with one task or paused), each kind of GC's count
+ * and pause (the main thread's stop, from `gc` performance entries), per
+ * message answered: scavenges, and how the replies left (socket writes, as
+ * `_write`/`_writev` calls, and the bytes in them). Written to stderr as one
+ * line when the window ends.
+ *
+ * @module
+ */
+import { constants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import net from 'node:net';
+import { getHeapSpaceStatistics } from 'node:v8';
+
+const KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak-callbacks',
+};
+
+interface Pauses {
+  count: number;
+  totalMs: number;
+  maxMs: number;
+  over5Ms: number;
+}
+
+/** Counts what happens between {@link WindowDiagnostics.start} and {@link WindowDiagnostics.end}. */
+export class WindowDiagnostics {
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  private readonly pauses = new Map<string, Pauses>();
+  private readonly observer = new PerformanceObserver((list) => {
+    if (!this.timing) return;
+    for (const entry of list.getEntries()) this.notePause(entry);
+  });
+  private timing = false;
+  private cpuAtStart = 0;
+  private writes = 0;
+  private writtenBytes = 0;
+  /** Messages the server answered; its echo handler counts them. */
+  messages = 0;
+
+  constructor() {
+    this.observer.observe({ entryTypes: ['gc'] });
+    this.countSocketWrites();
+  }
+
+  /** Wraps every socket's `_write` and `_writev` (what reaches libuv after Writable's buffering and cork). */
+  private countSocketWrites(): void {
+    const socket = net.Socket.prototype as unknown as {
+      _write(chunk: Uint8Array, encoding: string, done: () => void): void;
+      _writev(chunks: { chunk: Uint8Array }[], done: () => void): void;
+    };
+    const write = socket._write;
+    const writev = socket._writev;
+    const self = this;
+    socket._write = function (this: unknown, chunk, encoding, done) {
+      self.writes++;
+      self.writtenBytes += chunk.length;
+      write.call(this, chunk, encoding, done);
+    };
+    socket._writev = function (this: unknown, chunks, done) {
+      self.writes++;
+      for (const { chunk } of chunks) self.writtenBytes += chunk.length;
+      writev.call(this, chunks, done);
+    };
+  }
+
+  private notePause(entry: PerformanceEntry): void {
+    const kind = KINDS[(entry as { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'other';
+    const pauses = this.pauses.get(kind) ?? { count: 0, totalMs: 0, maxMs: 0, over5Ms: 0 };
+    pauses.count++;
+    pauses.totalMs += entry.duration;
+    pauses.maxMs = Math.max(pauses.maxMs, entry.duration);
+    if (entry.duration > 5) pauses.over5Ms++;
+    this.pauses.set(kind, pauses);
+  }
+
+  start(): void {
+    this.timing = true;
+    this.pauses.clear();
+    this.writes = 0;
+    this.writtenBytes = 0;
+    this.messages = 0;
+    const cpu = process.cpuUsage();
+    this.cpuAtStart = cpu.user + cpu.system;
+    this.loopDelay.reset();
+    this.loopDelay.enable();
+  }
+
+  /** The window's figures. */
+  end(): Record<string, unknown> {
+    this.timing = false;
+    this.loopDelay.disable();
+    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    const perMessage = (n: number) => (this.messages === 0 ? null : Math.round((n / this.messages) * 1000) / 1000);
+    const cpu = process.cpuUsage();
+    const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+    const pauses = Object.fromEntries([...this.pauses].map(([kind, p]) => [kind, { ...p, totalMs: Math.round(p.totalMs * 100) / 100, maxMs: Math.round(p.maxMs * 100) / 100 }]));
+    return {
+      loopDelayMs: { p50: ms(this.loopDelay.percentile(50)), p99: ms(this.loopDelay.percentile(99)), max: ms(this.loopDelay.max) },
+      gc: pauses,
+      messages: this.messages,
+      cpuUsPerMessage: perMessage(cpu.user + cpu.system - this.cpuAtStart),
+      scavengesPer1000: perMessage((this.pauses.get('scavenge')?.count ?? 0) * 1000),
+      newSpaceBytes: newSpace?.space_size,
+      writesPerMessage: perMessage(this.writes),
+      bytesPerWrite: this.writes === 0 ? null : Math.round(this.writtenBytes / this.writes),
+    };
+  }
+}
