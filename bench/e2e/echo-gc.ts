@@ -25,6 +25,13 @@
  * near-empty processes sits at about 8.4 MB, and how often V8 marks it
  * depends on its size (bench/analysis.md, "Echo, session 4").
  *
+ * `--reuse-reads` (wsdriver and core only) pushes the same read buffers
+ * again and again instead of a fresh Buffer per read, as a socket reading
+ * into one buffer of its own would (`net.Socket`'s `onread`): what the
+ * young ArrayBuffer bytes of the reads cost. Safe here only because every
+ * frame spans reads and is gathered (copied) whole; ws keeps views of its
+ * reads, so it is refused.
+ *
  * `--flags` passes V8/Node flags to the children (for example
  * `--trace-gc-nvp`, `--no-memory-reducer`), whose own output then passes
  * through (`--trace-gc-verbose` shows the external memory at each GC).
@@ -127,6 +134,9 @@ async function child(name: string): Promise<void> {
   for (const socket of sockets) echo(socket);
   await new Promise(setImmediate);
   const frame = clientFrame(2, Buffer.alloc(SIZE, 'x'));
+  const reuseReads = args.includes('--reuse-reads');
+  if (reuseReads && name === 'ws') throw new Error('--reuse-reads: ws keeps views of its reads');
+  const reads = Array.from({ length: Math.ceil(frame.length / READ) }, (_, i) => Buffer.from(frame.subarray(i * READ, (i + 1) * READ)));
   let major = 0;
   let minor = 0;
   const observer = new PerformanceObserver((list) => {
@@ -145,7 +155,14 @@ async function child(name: string): Promise<void> {
   while (limit === Infinity ? performance.now() < until : messages < limit) {
     for (const socket of sockets) {
       // Each read a fresh Buffer, as a socket's are.
-      for (let at = 0; at < frame.length; at += READ) socket.push(Buffer.from(frame.subarray(at, at + READ)));
+      if (reuseReads) {
+        // Written again each time, as the kernel would write it (the same copy Buffer.from makes, without the allocation).
+        for (let i = 0; i < reads.length; i++) {
+          const read = reads[i]!;
+          read.set(frame.subarray(i * READ, i * READ + read.length));
+          socket.push(read);
+        }
+      } else for (let at = 0; at < frame.length; at += READ) socket.push(Buffer.from(frame.subarray(at, at + READ)));
       messages++;
       await new Promise(setImmediate);
     }

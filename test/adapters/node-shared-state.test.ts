@@ -5,8 +5,10 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { IncomingMessage } from 'node:http';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { connectionSettings, sharedOptions, withCommonValues } from '../../lib/adapters/node/shared-state.js';
+import { connectionSettings, readUpgradeRequest, sharedOptions, withCommonValues } from '../../lib/adapters/node/shared-state.js';
 import { normalizeRequest } from '../../lib/http/request.js';
 import { DEFAULT_OPTIONS } from '../../lib/options.js';
 
@@ -72,18 +74,55 @@ describe('common header values', () => {
   });
 });
 
+describe('readUpgradeRequest (one pass over a Node request)', () => {
+  /** node:http's own request object, as an `upgrade` event gives it. */
+  function nodeRequest(init: { method?: string; url?: string; httpVersion?: string; headers: Record<string, string | string[] | undefined>; encrypted?: boolean }): IncomingMessage {
+    const message = new IncomingMessage(Object.assign(new net.Socket(), init.encrypted === true ? { encrypted: true } : {}));
+    if (init.method !== undefined) message.method = init.method;
+    if (init.url !== undefined) message.url = init.url;
+    if (init.httpVersion !== undefined) message.httpVersion = init.httpVersion;
+    message.headers = init.headers as IncomingMessage['headers'];
+    return message;
+  }
+  const requests = [
+    { method: 'GET', url: '/chat?room=1', httpVersion: '1.1', headers: { upgrade: 'websocket', connection: 'Upgrade', host: 'h', 'x-many': ['a', 'b'], 'x-none': undefined } },
+    { method: 'GET', url: '/secure', httpVersion: '1.0', headers: { host: 'h', 'sec-websocket-version': '13', 'user-agent': 'a value longer than any common one' }, encrypted: true },
+    // Not in origin form: read the general way (the host taken from the URL).
+    { method: 'GET', url: 'http://example.com:8080/x?y', httpVersion: '1.1', headers: { host: 'h' } },
+    { method: 'GET', url: '*', headers: {} },
+  ];
+  it.each(requests.map((init, i) => [i, init] as const))('reads node:http request %i as withCommonValues(normalizeRequest()) does', (_, init) => {
+    const expected = withCommonValues(normalizeRequest(nodeRequest(structuredClone(init))));
+    const read = readUpgradeRequest(nodeRequest(init));
+    expect({ ...read, headers: { ...read.headers } }).toEqual({ ...expected, headers: { ...expected.headers } });
+    expect(read.scheme).toBe(init.encrypted === true ? 'https' : 'http');
+    expect(Object.getPrototypeOf(Object.getPrototypeOf(read.headers))).toBeNull();
+  });
+
+  it('reads a request-like object that is not node:http\'s the general way (names lower-cased, defaults filled in)', () => {
+    const message = { url: '/', headers: { Host: 'h', 'Sec-WebSocket-Version': '13' } };
+    const read = readUpgradeRequest(message as never);
+    expect({ ...read, headers: { ...read.headers } }).toEqual({ method: 'GET', target: '/', httpVersion: null, headers: { host: 'h', 'sec-websocket-version': '13' }, scheme: 'http' });
+  });
+});
+
 describe('strings shared between requests', () => {
   it('keep no request target with a query (it may carry a credential) once its request is gone: searched for in a heap snapshot', () => {
     // In a child process, so that the snapshot is small and only this request was ever made.
     const script = `
       import { getHeapSnapshot } from 'node:v8';
-      const { withCommonValues } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist/esm/adapters/node/shared-state.js')).href)});
+      import { IncomingMessage } from 'node:http';
+      import { Socket } from 'node:net';
+      const { withCommonValues, readUpgradeRequest } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist/esm/adapters/node/shared-state.js')).href)});
       const { normalizeRequest } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist/esm/http/request.js')).href)});
       const nonce = Date.now();
       // In a function, so that no module binding holds the last URL.
       (() => {
         for (const url of ['/plain' + nonce, '/ws?token=S3cr3t' + nonce]) {
           withCommonValues(normalizeRequest({ method: 'GET', url, httpVersion: '1.1', headers: { host: 'h' } }));
+          const message = new IncomingMessage(new Socket());
+          Object.assign(message, { method: 'GET', url: url + '!', httpVersion: '1.1', headers: { host: 'h' } });
+          readUpgradeRequest(message);
         }
       })();
       // V8 keeps the last regular expression's input (RegExp.input): not ours.
@@ -91,10 +130,10 @@ describe('strings shared between requests', () => {
       globalThis.gc();
       let text = '';
       for await (const chunk of getHeapSnapshot()) text += chunk;
-      console.log(JSON.stringify({ plain: text.includes('/plain' + nonce), query: text.includes('S3cr3t' + nonce) }));
+      console.log(JSON.stringify({ plain: text.includes('/plain' + nonce), query: text.includes('S3cr3t' + nonce), plainRead: text.includes('/plain' + nonce + '!'), queryRead: text.includes('S3cr3t' + nonce + '!') }));
     `;
     const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
     // The path without a query is kept (the probe can see a kept target); the one with a query is not.
-    expect(JSON.parse(out)).toEqual({ plain: true, query: false });
+    expect(JSON.parse(out)).toEqual({ plain: true, query: false, plainRead: true, queryRead: false });
   });
 });

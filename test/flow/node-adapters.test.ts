@@ -151,6 +151,36 @@ describe('backpressure in attach', () => {
     stream.destroy();
   });
 
+  it('over TCP too: a handshake response left unsent behind earlier bytes still reports its flush, and nothing extra reaches the peer', async () => {
+    // The first write to a TCP socket passes no callback (it is normally
+    // taken at once); one left unsent gets its flush reported all the same.
+    // A high-water mark above what is queued, so Node has no `drain` of its own to give.
+    const server = net.createServer({ highWaterMark: 64 * 1024 * 1024 });
+    cleanup.add(() => server.close());
+    const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+    const tcp = await tcpConnect(cleanup, await listen(server));
+    tcp.pause();
+    const socket = cleanup.stream(await accepted);
+    // More than loopback's buffers hold while the peer does not read.
+    const earlier = new Uint8Array(32 * 1024 * 1024);
+    expect(socket.write(earlier)).toBe(true);
+    const env = { REQUEST_METHOD: 'GET', HTTP_HOST: 'example.com', HTTP_UPGRADE: 'websocket', HTTP_CONNECTION: 'Upgrade', HTTP_SEC_WEBSOCKET_KEY: 'dGhlIHNhbXBsZSBub25jZQ==', HTTP_SEC_WEBSOCKET_VERSION: '13' };
+    const driver = attach(Driver.rack(streamSocket(socket, { env }), { maxBufferedBytes: 100 }), socket);
+    driver.start();
+    expect(driver.bufferedAmount).toBeGreaterThan(earlier.length);
+    expect(driver.binary(new Uint8Array(90))).toBe(false);
+    const drained = next(driver, 'drain');
+    const received = readUntil(tcp, (bytes) => bytes.length >= earlier.length + 4 && bytes.indexOf('\r\n\r\n', earlier.length) > 0 && bytes.length >= bytes.indexOf('\r\n\r\n', earlier.length) + 4 + 92);
+    tcp.resume();
+    await drained;
+    expect(driver.bufferedAmount).toBe(0);
+    expect(driver.binary(new Uint8Array(90))).toBe(true);
+    const bytes = await received;
+    const headEnd = bytes.indexOf('\r\n\r\n', earlier.length) + 4;
+    expect(bytes.subarray(earlier.length, headEnd).toString('latin1')).toMatch(/^HTTP\/1\.1 101 /);
+    expect(decodeFrames(bytes.subarray(headEnd)).map((frame) => frame.payload.length)).toEqual([90]);
+  });
+
   it('stops reading TCP while the driver is paused, and reads again on resume', async () => {
     const server = await wsdriverServer(cleanup, { maxPausedBytes: 256 * 1024 }, start);
     const tcp = await openRaw(server.port);

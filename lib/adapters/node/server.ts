@@ -46,8 +46,8 @@ import {
 } from './options.js';
 import { perMessageDeflate } from './permessage-deflate.js';
 import { upgradeRequest } from './upgrade.js';
-import { withCommonValues } from './shared-state.js';
-import { normalizeRequest, type HandshakeRequest } from '../../http/request.js';
+import { readUpgradeRequest } from './shared-state.js';
+import type { HandshakeRequest } from '../../http/request.js';
 import { describeExtendedConnect, describeUpgrade, type UpgradeRequest } from './upgrade-request.js';
 import { writeBuffer } from './write-buffer.js';
 
@@ -105,6 +105,8 @@ function transportOf(driver: ServerDriver): Duplex | undefined {
 /** What the gate decided: refused, or admitted with the subprotocol `handleProtocols` chose (undefined without it). */
 type Gate = Refusal | { readonly protocol: string | null | undefined };
 const NO_PROTOCOL_CHOSEN: Gate = Object.freeze({ protocol: undefined });
+// The early bytes of nearly every upgrade (a client waits for the 101 before it sends).
+const NO_BYTES = new Uint8Array(0);
 
 // Set by WebSocketServer's static block (they reach the server's private state).
 let connectionOpened: (tracked: Tracked) => void;
@@ -327,9 +329,9 @@ export class WebSocketServer {
    */
   #admitUpgrade(message: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> | undefined {
     // node:http may reuse `head` once this event returns; Buffer#slice is a view, this copies.
-    const early = Uint8Array.prototype.slice.call(head);
+    const early = head.length === 0 ? NO_BYTES : Uint8Array.prototype.slice.call(head);
     // Read once: the driver keeps `request`, the application sees its description.
-    const request = withCommonValues(normalizeRequest(message));
+    const request = readUpgradeRequest(message);
     const described = describeUpgrade(request, message);
     const tracked = new Tracked(this, socket, false);
     this.#tracked.add(tracked);

@@ -8,7 +8,9 @@
  *
  * @module
  */
-import type { HandshakeRequest } from '../../http/request.js';
+import { IncomingMessage } from 'node:http';
+import { createHeaderFields } from '../../http/head-parser.js';
+import { normalizeRequest, type HandshakeRequest } from '../../http/request.js';
 import { DEFAULT_OPTIONS, resolveOptions, type DriverOptions, type ResolvedOptions } from '../../options.js';
 import { checkAttachOptions, type CheckedAttachOptions } from './attach.js';
 import { splitOptions, type NodeDriverOptions } from './options.js';
@@ -85,6 +87,13 @@ function sameOptions(a: ResolvedOptions, b: ResolvedOptions): boolean {
 // Values nearly every handshake sends. Node's parser makes a fresh string
 // for each request; these are kept once, not once per connection.
 const COMMON_VALUES = new Map(['websocket', 'Upgrade', 'upgrade', '13', '1.1', 'keep-alive, Upgrade'].map((value) => [value, value]));
+// The longest of them: a longer value (a key, a user agent) is not hashed for the lookup.
+const LONGEST_COMMON = 19;
+
+/** `value`, or the shared string equal to it. */
+function commonValue(value: string): string {
+  return value.length > LONGEST_COMMON ? value : (COMMON_VALUES.get(value) ?? value);
+}
 
 // Values one server sees again and again, though no list can know them:
 // its Host and the path clients connect to. The last of each is kept (a
@@ -92,6 +101,44 @@ const COMMON_VALUES = new Map(['websocket', 'Upgrade', 'upgrade', '13', '1.1', '
 // string (a comparison per request).
 let lastHost = '';
 let lastTarget = '';
+
+/**
+ * Node's upgrade request read as `withCommonValues(normalizeRequest(message))`
+ * reads it, in one pass: each header value is copied and, if common,
+ * replaced by the shared string as it is copied. Every accept reads one,
+ * so the second pass over the headers (and the checks that tell a Rack
+ * env or a Fetch request from Node's request) cost each accept. Anything
+ * but node:http's own request with a target in origin form is read the
+ * general way.
+ */
+export function readUpgradeRequest(message: IncomingMessage): HandshakeRequest {
+  const target = message.url;
+  if (!(message instanceof IncomingMessage) || typeof target !== 'string' || target[0] !== '/') {
+    return withCommonValues(normalizeRequest(message));
+  }
+  // node:http's header names are lower-case already.
+  const source = message.headers;
+  const headers = createHeaderFields();
+  for (const name of Object.keys(source)) {
+    const value = source[name];
+    if (value === undefined) continue;
+    const text = typeof value === 'string' ? value : value.join(', ');
+    headers[name] = commonValue(text);
+  }
+  const host = headers.host;
+  if (host !== undefined) {
+    if (host === lastHost) headers.host = lastHost;
+    else lastHost = host;
+  }
+  const version = message.httpVersion;
+  return {
+    method: message.method ?? 'GET',
+    target: sharedTarget(target),
+    httpVersion: typeof version === 'string' ? commonValue(version) : null,
+    headers,
+    scheme: (message.socket as { encrypted?: unknown } | null | undefined)?.encrypted === true ? 'https' : 'http',
+  };
+}
 
 /**
  * `request`, its common header values (and HTTP version) replaced by one
@@ -113,9 +160,15 @@ export function withCommonValues(request: HandshakeRequest): HandshakeRequest {
     if (host === lastHost) headers.host = lastHost;
     else lastHost = host;
   }
+  mutable.target = sharedTarget(request.target);
+  return request;
+}
+
+/** `target`, or the last target's equal string. */
+function sharedTarget(target: string): string {
+  if (target === lastTarget) return lastTarget;
   // A target with a query may carry a credential (`/ws?token=...`): the
   // module keeps none past its request.
-  if (request.target === lastTarget) mutable.target = lastTarget;
-  else if (!request.target.includes('?')) lastTarget = request.target;
-  return request;
+  if (!target.includes('?')) lastTarget = target;
+  return target;
 }

@@ -13,6 +13,8 @@ import { CoalescingWriter } from './tick-coalescer.js';
 import { reportFlush } from './write-buffer.js';
 import { releasesWrittenBytes, type SlabRecord, slabOf, sliceReleased } from './slab-reuse.js';
 
+const NO_BYTES = new Uint8Array(0);
+
 /**
  * Makes the `Socket` a driver writes to from a Node stream (`net.Socket`,
  * `tls.TLSSocket` or any `Duplex`). Writes after the stream has ended or
@@ -35,9 +37,9 @@ class StreamSocket extends CoalescingWriter implements Socket {
   // attachment see every flush, not only Node's `drain`. A closure (Node
   // calls it with nothing that names the stream), so it costs about 100
   // bytes: undefined until the first write, which is the handshake's head,
-  // and null again once that write (and any sent with it) has flushed. An
-  // idle connection then holds none; the one made on the next write is
-  // kept for the connection's life.
+  // and null once that write (and any sent with it) has flushed. An idle
+  // connection then holds none; the one made on the next write is kept
+  // for the connection's life.
   #flushed: (() => void) | null | undefined = undefined;
   // Whether the stream lets go of written bytes when it calls back, so
   // frames built in a send slab are counted back to it (slab-reuse.ts).
@@ -53,20 +55,36 @@ class StreamSocket extends CoalescingWriter implements Socket {
   // Node's return value is the socket contract's: false above the
   // stream's high-water mark, until its `drain` (attach reports it).
   write(bytes: Uint8Array): boolean {
-    if (!this.stream.writable) return true;
+    const stream = this.stream;
+    if (!stream.writable) return true;
+    const slab = this.#countsSlices ? slabOf(bytes) : undefined;
     let flushed = this.#flushed;
-    if (flushed == null) {
-      // The first write (the handshake's head, after attach): the attachment learns that this driver writes here.
-      if (flushed === undefined) noteStreamSocket(this.stream);
-      flushed = this.#flushed = flushReporter(this.stream, flushed === undefined ? this : null);
+    if (flushed === undefined) {
+      this.#flushed = null;
+      // The first write (the handshake's head): the attachment learns that this driver writes here (read-writes.ts).
+      noteStreamSocket(stream);
+      if (this.#countsSlices && slab === undefined) {
+        // The first write (the handshake's head) to a TCP socket (or a
+        // pipe: #countsSlices tells one) goes without a callback: Node
+        // hands it to the kernel at once, so there is no flush to report,
+        // and a write callback costs Node a tick and an object on every
+        // accept. Should some of it be left unsent, the reporter is queued
+        // behind it as an empty write (nothing goes out for it), which Node
+        // calls back once all before it has gone. Any other stream (TLS,
+        // which takes a write later; a Duplex of the application's, which
+        // an extra empty write might surprise) is told with the write.
+        // (Never during a gathered read: the attachment gathers only once it has seen this first write.)
+        const accepted = this.writeCoalesced(bytes, undefined);
+        if (stream.writableLength > 0 && !stream.destroyed) stream.write(NO_BYTES, (this.#flushed = flushReporter(stream, this)));
+        return accepted;
+      }
+      flushed = this.#flushed = flushReporter(stream, this);
+    } else if (flushed === null) {
+      flushed = this.#flushed = flushReporter(stream, null);
     }
-    let callback = flushed;
-    if (this.#countsSlices) {
-      const slab = slabOf(bytes);
-      if (slab !== undefined) callback = releasing(flushed, slab);
-    }
+    const callback = slab !== undefined ? releasing(flushed, slab) : flushed;
     // While attach hands the driver a read of this stream, its writes are gathered (read-writes.ts).
-    if (isReading(this.stream)) return writeDuringRead(this.stream, bytes, callback);
+    if (isReading(stream)) return writeDuringRead(stream, bytes, callback);
     return this.writeCoalesced(bytes, callback);
   }
 

@@ -59,7 +59,7 @@ export class CoalescingWriter {
    * tick. Returns what `stream.write()` returns (false above its
    * high-water mark, corked bytes included: backpressure is unchanged).
    */
-  protected writeCoalesced(bytes: Uint8Array, callback: () => void): boolean {
+  protected writeCoalesced(bytes: Uint8Array, callback: (() => void) | undefined): boolean {
     const stream = this.#stream;
     // A corked stream holds this write anyway (attach corks it while the
     // driver handles a read: an echo, a reply): no tick to track then.

@@ -8,12 +8,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { checkDraftSupport, selectServerDriver } from '../../driver/select-server-driver.js';
-import { normalizeRequest, type HandshakeRequest } from '../../http/request.js';
+import type { HandshakeRequest } from '../../http/request.js';
 import type { ServerSideDriver } from '../../connection/server-side.js';
 import { attachChecked, type CheckedAttachOptions } from './attach.js';
 import type { Attachment } from './attachment.js';
 import type { NodeDriverOptions } from './options.js';
-import { connectionSettings, withCommonValues } from './shared-state.js';
+import { connectionSettings, readUpgradeRequest } from './shared-state.js';
 import { streamSocket } from './stream-socket.js';
 
 /**
@@ -38,7 +38,7 @@ export function handleUpgrade(
   // between connections (shared-state.ts). The request is read here
   // (driver.env and driver.headers come from what was read): the
   // connection does not keep node:http's request, and all it references.
-  return upgradeRequest(withCommonValues(normalizeRequest(request)), socket, head, options);
+  return upgradeRequest(readUpgradeRequest(request), socket, head, options);
 }
 
 /** {@link handleUpgrade} of a request already read (the server object reads it once for both itself and the driver). */
