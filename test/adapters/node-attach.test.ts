@@ -447,52 +447,6 @@ describe('attach: what the driver writes while it handles one read', () => {
     expect(frames.map((frame) => Buffer.from(frame.payload).toString())).toEqual(['re: one', 're: two', 're: three']);
   });
 
-  it('writes a single reply as one plain write once the read is done, without corking the stream', async () => {
-    const during: { corked: number; calls: number }[] = [];
-    const { stream } = await openOverRecordingStream((driver, stream) => {
-      driver.on('message', ({ data }) => {
-        driver.text(`re: ${data as string}`);
-        during.push({ corked: stream.writableCorked, calls: stream.calls.length });
-      });
-    });
-    stream.push(clientFrame(Op.TEXT, 'one'));
-    // Held while the read is handled (not yet written), never by a cork.
-    expect(during).toEqual([{ corked: 0, calls: 0 }]);
-    // One `_write` of one frame: Node's buffered-write path (`_writev`, or a corked buffer) was not taken.
-    expect(stream.calls.map((call) => call.length)).toEqual([1]);
-    const frames = decodeFrames(stream.calls[0]![0]!);
-    expect(frames.map((frame) => [frame.opcode, Buffer.from(frame.payload).toString()])).toEqual([[Op.TEXT, 're: one']]);
-    expect(stream.writableCorked).toBe(0);
-  });
-
-  it('writes the echo of a close frame before it ends the stream', async () => {
-    const { driver, stream } = await openOverRecordingStream(() => {});
-    const closed = next(driver, 'close');
-    stream.push(clientFrame(Op.CLOSE, closePayload(1000, 'bye')));
-    expect(await closed).toMatchObject({ code: 1000, wasClean: true });
-    expect(stream.writableEnded).toBe(true);
-    const frames = decodeFrames(concat(...stream.calls.flat()));
-    expect(frames).toHaveLength(1);
-    expect(frames[0]).toMatchObject({ opcode: Op.CLOSE });
-    expect(readClosePayload(frames[0]!.payload)).toMatchObject({ code: 1000 });
-  });
-
-  it('a driver writing through a socket of its own still answers a read in one writev (the stream is corked for it)', async () => {
-    const stream = new RecordingStream();
-    const driver = Driver.server({ write: (bytes: Uint8Array) => stream.write(bytes) });
-    driver.on('connect', () => driver.start());
-    driver.on('message', ({ data }) => driver.text(`re: ${data as string}`));
-    attach(driver, stream);
-    stream.push(requestHead());
-    await once(driver, 'open');
-    await new Promise((resolve) => setImmediate(resolve));
-    stream.calls.length = 0;
-    stream.push(concat(clientFrame(Op.TEXT, 'one'), clientFrame(Op.TEXT, 'two')));
-    expect(stream.calls).toHaveLength(1);
-    const frames = decodeFrames(concat(...stream.calls[0]!));
-    expect(frames.map((frame) => Buffer.from(frame.payload).toString())).toEqual(['re: one', 're: two']);
-  });
-
   it('leaves the stream uncorked: a send outside a read is written at once', async () => {
     const { driver, stream } = await openOverRecordingStream(() => {});
     stream.push(clientFrame(Op.PING, 'are you there'));
