@@ -10,7 +10,6 @@ import type { BackpressuredDriver } from './backpressure.js';
 import type { DeadlineDriver } from './deadline-timer.js';
 import { Attachment, attachmentOfDriver } from './attachment.js';
 import type { AttachOptions } from './options.js';
-import { flushRead } from './read-writes.js';
 
 /** What {@link attach} needs of a driver; every wsdriver driver has it. */
 export interface AttachableDriver extends BackpressuredDriver, DeadlineDriver {
@@ -65,10 +64,9 @@ export function checkAttachOptions(options: AttachOptions): CheckedAttachOptions
 export function terminate(driver: object): boolean {
   const stream = attachmentOfDriver(driver)?.stream;
   if (stream === undefined || stream.destroyed) return false;
-  // Bytes sent before this call may still be held (by the read being
-  // handled, read-writes.ts, or corked by the tick coalescer): they go
-  // first, as they would have without it.
-  flushRead(stream);
+  // Bytes sent before this call may still be held corked (the cork per
+  // read in attach, or the tick coalescer): they go first, as they would
+  // have without it.
   while (stream.writableCorked > 0) stream.uncork();
   stream.destroy();
   return true;
@@ -80,14 +78,12 @@ export function terminate(driver: object): boolean {
  * handles the reading side and the stream's lifetime:
  *
  * - each chunk read is passed to `driver.parse()`, which takes ownership
- *   of it (Node hands every read a fresh Buffer, so this is safe); what
- *   the driver writes while it handles that read is held and reaches the
- *   stream in one call when `parse()` returns (one frame as one write,
- *   several as one writev; read-writes.ts), or at the end of the tick
- *   (at most 64 KiB is held, and held bytes do not count in
- *   `bufferedAmount`: held-bytes.ts; end a connection with
- *   {@link terminate} or the driver's `close()`, which hand them on, not
- *   `stream.end()` or `stream.destroy()` from a listener);
+ *   of it (Node hands every read a fresh Buffer, so this is safe); the
+ *   stream is corked meanwhile, so what the driver writes while it
+ *   handles that read leaves as one writev when `parse()` returns, or at
+ *   the end of the tick (at most 64 KiB is held, and held bytes do not
+ *   count in `bufferedAmount`: held-bytes.ts; end a connection with
+ *   {@link terminate}, which hands them on, not `stream.destroy()`);
  * - the stream ending or closing calls `driver.transportClosed()`
  *   (`close` with 1006 if no close handshake completed); the stream
  *   failing (a reset, a refused connection, a TLS error) calls

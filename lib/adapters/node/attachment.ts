@@ -24,7 +24,6 @@ import type { Listener } from '../../emitter.js';
 import type { CloseEvent, DriverEventMap } from '../../events.js';
 import type { ProtocolError } from '../../errors.js';
 import { hold, release, unsentBytes } from './held-bytes.js';
-import { beginRead, endRead, flushRead } from './read-writes.js';
 import { deadlineKeeper, type DeadlineKeeper, type DeadlineSettings } from '../../connection/deadlines.js';
 
 /** What an {@link Attachment} needs of a driver; every wsdriver driver has it. */
@@ -71,11 +70,6 @@ export function flushedAttached(stream: Duplex): void {
   if (attachment !== undefined && (stream.writableLength === 0 || unsentBytes(stream) === 0)) attachment.driver.transportDrained();
 }
 
-/** Called by `streamSocket` at its first write to `stream`: the driver attached to it writes through a `streamSocket`. */
-export function noteStreamSocket(stream: Duplex): void {
-  attachmentOf(stream)?.writesThroughSocket();
-}
-
 /**
  * Told when an attached driver opens and closes, after the attachment's own
  * work: the server object tracks its connections so, with one function
@@ -95,8 +89,6 @@ const enum Seen {
   PongTimeout = 4,
   /** The driver closed: no deadline runs any more. */
   Closed = 8,
-  /** The driver writes through `streamSocket`: what it writes during a read is gathered (read-writes.ts). */
-  WritesThroughSocket = 16,
 }
 
 /** One connection's glue between its driver and its stream; see the module comment. */
@@ -136,16 +128,6 @@ export class Attachment {
     this.driver.useDeadlines(keeperFor(settings), Date.now());
   }
 
-  /** Told by `streamSocket` at the driver's first write: its writes during a read can be gathered. */
-  writesThroughSocket(): void {
-    this.#seen |= Seen.WritesThroughSocket;
-  }
-
-  /** True if the driver's writes during a read can be gathered (read-writes.ts) rather than corked. */
-  gathersWrites(): boolean {
-    return (this.#seen & Seen.WritesThroughSocket) !== 0;
-  }
-
   /** The driver's `error`: only the first counts. */
   errored(error: ProtocolError): void {
     if ((this.#seen & Seen.Error) !== 0) return;
@@ -167,8 +149,6 @@ export class Attachment {
     this.armDeadline();
     const stream = this.stream;
     if (stream.destroyed) return;
-    // The close frame may still be held by the read that carried the peer's.
-    flushRead(stream);
     if ((this.#seen & Seen.PongTimeout) !== 0) {
       // The close frame was written; a peer that stopped answering will not read it.
       stream.end();
@@ -191,10 +171,7 @@ export class Attachment {
     this.#seen |= Seen.PeerEnded;
     this.driver.transportClosed();
     // For streams that allow half-open connections.
-    if (this.stream.writable) {
-      flushRead(this.stream);
-      this.stream.end();
-    }
+    if (this.stream.writable) this.stream.end();
   }
 
   /** The stream closed: nothing more comes from it or goes to it. */
@@ -286,20 +263,10 @@ function onStreamData(this: Duplex, chunk: Uint8Array): void {
   if (attachment === undefined) return;
   // What the driver writes while it handles one read (a large frame's
   // header and payload, the answers to a batch of small messages) goes
-  // to the kernel in one call when the read is done (or, if the tick
+  // to the kernel as one writev when the read is done (or, if the tick
   // coalescer holds it too, at the end of the tick): one system call, and
-  // no header alone in a TCP segment of its own (Nagle is off). Writes
-  // through streamSocket are gathered (read-writes.ts: one frame is one
-  // plain write), others are held by corking the stream. What is held
-  // does not count as unsent (held-bytes.ts).
-  if (attachment.gathersWrites() && beginRead(this)) {
-    try {
-      attachment.driver.parse(chunk);
-    } finally {
-      endRead();
-    }
-    return;
-  }
+  // no header alone in a TCP segment of its own (Nagle is off). What is
+  // held does not count as unsent (held-bytes.ts).
   hold(this);
   try {
     attachment.driver.parse(chunk);

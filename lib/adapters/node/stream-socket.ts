@@ -6,8 +6,6 @@
  */
 import type { Duplex } from 'node:stream';
 import { unsentBytes } from './held-bytes.js';
-import { noteStreamSocket } from './attachment.js';
-import { isReading, writeDuringRead } from './read-writes.js';
 import type { Socket, SocketInfo } from '../../events.js';
 import { CoalescingWriter } from './tick-coalescer.js';
 import { reportFlush } from './write-buffer.js';
@@ -61,8 +59,6 @@ class StreamSocket extends CoalescingWriter implements Socket {
     let flushed = this.#flushed;
     if (flushed === undefined) {
       this.#flushed = null;
-      // The first write (the handshake's head): the attachment learns that this driver writes here (read-writes.ts).
-      noteStreamSocket(stream);
       if (this.#countsSlices && slab === undefined) {
         // The first write (the handshake's head) to a TCP socket (or a
         // pipe: #countsSlices tells one) goes without a callback: Node
@@ -73,7 +69,6 @@ class StreamSocket extends CoalescingWriter implements Socket {
         // calls back once all before it has gone. Any other stream (TLS,
         // which takes a write later; a Duplex of the application's, which
         // an extra empty write might surprise) is told with the write.
-        // (Never during a gathered read: the attachment gathers only once it has seen this first write.)
         const accepted = this.writeCoalesced(bytes, undefined);
         if (stream.writableLength > 0 && !stream.destroyed) stream.write(NO_BYTES, (this.#flushed = flushReporter(stream, this)));
         return accepted;
@@ -83,8 +78,6 @@ class StreamSocket extends CoalescingWriter implements Socket {
       flushed = this.#flushed = flushReporter(stream, null);
     }
     const callback = slab !== undefined ? releasing(flushed, slab) : flushed;
-    // While attach hands the driver a read of this stream, its writes are gathered (read-writes.ts).
-    if (isReading(stream)) return writeDuringRead(stream, bytes, callback);
     return this.writeCoalesced(bytes, callback);
   }
 
