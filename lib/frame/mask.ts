@@ -3,8 +3,8 @@
  *
  * Masking is its own inverse, so one routine masks and unmasks. Three
  * kernels, chosen by length (the thresholds come from bench/ on Node 20):
- * - under 32 bytes, a byte loop: making a typed-array view costs more than
- *   it saves;
+ * - under 32 bytes, a byte loop (four bytes per turn): making a
+ *   typed-array view costs more than it saves;
  * - up to a few hundred bytes, or where WebAssembly SIMD is unavailable, a
  *   JavaScript loop over 32-bit words, four words per turn;
  * - above that, the WebAssembly SIMD kernel of `mask-simd.ts`, which masks
@@ -67,7 +67,7 @@ function keyWord(key: Uint8Array, phase: number, littleEndian: boolean): number 
 export function applyMask(data: Uint8Array, key: Uint8Array, phase: number): number {
   const length = data.length;
   if (length < WORD_THRESHOLD) {
-    for (let i = 0; i < length; i++) data[i] = data[i]! ^ key[(phase + i) & 3]!;
+    maskBytes(data, key, phase);
   } else if (length < SIMD_THRESHOLD || simdKernel() === null) {
     maskWords(data, key, phase);
   } else {
@@ -96,6 +96,29 @@ export function applyMaskTo(source: Uint8Array, target: Uint8Array, offset: numb
     simdBlock(kernel, end - at, word, key, phase);
     target.set(memory.subarray(0, end - at), offset + at);
   }
+}
+
+/**
+ * The byte kernel for short payloads (a 16 B message's): the key's bytes
+ * in four locals, four bytes per turn, so no byte loads its key byte
+ * through an index of its own. Exported for tests.
+ */
+export function maskBytes(data: Uint8Array, key: Uint8Array, phase: number): void {
+  const length = data.length;
+  const k0 = key[phase & 3]!;
+  const k1 = key[(phase + 1) & 3]!;
+  const k2 = key[(phase + 2) & 3]!;
+  const k3 = key[(phase + 3) & 3]!;
+  let i = 0;
+  for (; i + 4 <= length; i += 4) {
+    data[i] = data[i]! ^ k0;
+    data[i + 1] = data[i + 1]! ^ k1;
+    data[i + 2] = data[i + 2]! ^ k2;
+    data[i + 3] = data[i + 3]! ^ k3;
+  }
+  if (i < length) data[i] = data[i]! ^ k0;
+  if (i + 1 < length) data[i + 1] = data[i + 1]! ^ k1;
+  if (i + 2 < length) data[i + 2] = data[i + 2]! ^ k2;
 }
 
 /** The JavaScript word kernel; exported for tests. */

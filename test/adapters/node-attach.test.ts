@@ -471,4 +471,16 @@ describe('attach: what the driver writes while it handles one read', () => {
     expect(stream.destroyed).toBe(true);
     expect(decodeFrames(concat(...stream.calls.flat())).map((frame) => Buffer.from(frame.payload).toString())).toEqual(['last words']);
   });
+
+  it("still writes a reply sent before the application's own stream.end() in the same handler", async () => {
+    const { stream } = await openOverRecordingStream((driver) => {
+      driver.on('message', () => {
+        driver.text('goodbye');
+        stream.end();
+      });
+    });
+    stream.push(clientFrame(Op.TEXT, 'hang up'));
+    await once(stream, 'finish');
+    expect(decodeFrames(concat(...stream.calls.flat())).map((frame) => Buffer.from(frame.payload).toString())).toEqual(['goodbye']);
+  });
 });

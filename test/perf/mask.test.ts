@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyMask, applyMaskTo, maskSimd, maskWords } from '../../lib/frame/mask.js';
+import { applyMask, applyMaskTo, maskBytes, maskSimd, maskWords } from '../../lib/frame/mask.js';
 import { simdModuleBytes } from '../../lib/frame/mask-simd.js';
 
 const KEY = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
@@ -47,6 +47,7 @@ describe('masking kernels equal the byte loop', () => {
 
   for (const [name, kernel] of [
     ['applyMask', (d: Uint8Array, k: Uint8Array, p: number) => void applyMask(d, k, p)],
+    ['the short-payload byte loop (four bytes per turn)', maskBytes],
     ['the JavaScript word loop', maskWords],
     ['the WebAssembly SIMD kernel', (d: Uint8Array, k: Uint8Array, p: number) => expect(maskSimd(d, k, p)).toBe(true)],
   ] as const) {

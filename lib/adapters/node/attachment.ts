@@ -66,7 +66,8 @@ export function flushedAttached(stream: Duplex): void {
   // A send refused for a maxBufferedBytes below the stream's high-water
   // mark waits for the buffer to empty, which Node's `drain` does not report.
   const attachment = attachmentOf(stream);
-  if (attachment !== undefined && unsentBytes(stream) === 0) attachment.driver.transportDrained();
+  // An empty buffer is the usual case after a flush: no need to ask what is held.
+  if (attachment !== undefined && (stream.writableLength === 0 || unsentBytes(stream) === 0)) attachment.driver.transportDrained();
 }
 
 /**

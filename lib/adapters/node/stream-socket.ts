@@ -77,8 +77,8 @@ class StreamSocket extends CoalescingWriter implements Socket {
     } else if (flushed === null) {
       flushed = this.#flushed = flushReporter(stream, null);
     }
-    if (slab !== undefined) return this.writeCoalesced(bytes, releasing(flushed, slab));
-    return this.writeCoalesced(bytes, flushed);
+    const callback = slab !== undefined ? releasing(flushed, slab) : flushed;
+    return this.writeCoalesced(bytes, callback);
   }
 
   /** The first writes' reporter, once they have all flushed: let go of it. */

@@ -15,10 +15,14 @@ import type { WriteBuffer } from '../callbacks/write-buffer.js';
 import { flushedAttached } from './attachment.js';
 
 const flushListeners = new WeakMap<Duplex, Set<() => void>>();
+// Flush listeners registered and not removed, on all streams: while there
+// are none (a server without bound handlers), a flush looks nothing up.
+let listenerCount = 0;
 
 /** Called by `streamSocket` when one of its writes to `stream` has been flushed. */
 export function reportFlush(stream: Duplex): void {
   flushedAttached(stream);
+  if (listenerCount === 0) return;
   const listeners = flushListeners.get(stream);
   if (listeners === undefined) return;
   // Called for every write: no copy for the usual single listener.
@@ -60,9 +64,10 @@ class StreamWriteBuffer implements WriteBuffer {
     let listeners = flushListeners.get(stream);
     if (listeners === undefined) flushListeners.set(stream, (listeners = new Set()));
     listeners.add(onFlush);
+    listenerCount++;
     stream.on('drain', onFlush);
     return () => {
-      listeners.delete(onFlush);
+      if (listeners.delete(onFlush)) listenerCount--;
       stream.off('drain', onFlush);
     };
   }
