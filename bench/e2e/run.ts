@@ -162,6 +162,18 @@ async function serverStats(server: ChildProcess, gc: boolean, label?: string): P
   return (await reply).stats;
 }
 
+/** Bytes process `pid` has read through system calls so far (sockets included): Linux's /proc/<pid>/io `rchar`. */
+function bytesRead(pid: number): number {
+  const match = /^rchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  return match === null ? 0 : Number(match[1]);
+}
+
+/** Resolves once process `pid` has read `bytes` more than `base`, or after 20 s (then the figure is read as it is). */
+async function untilRead(pid: number, base: number, bytes: number): Promise<void> {
+  const deadline = performance.now() + 20_000;
+  while (bytesRead(pid) - base < bytes && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 interface Sample {
   readonly load: LoadResult;
   readonly base: ServerStats;
@@ -180,12 +192,15 @@ async function runOne(loadgen: ChildProcess, kind: ServerKind, c: Case): Promise
   try {
     const { port } = await nextMessage<{ port: number }>(server, 'ready');
     const base = await serverStats(server, true);
+    const baseRead = bytesRead(server.pid!);
     const at: Record<string, ServerStats> = {};
     const onCheckpoint = (message: { type: string; label?: string }) => {
       if (message.type !== 'checkpoint') return;
       const label = message.label!;
+      // Partial messages: read memory only once the server has read every byte sent (the kernel's buffers may still hold some).
+      const ready = c.workload.type === 'partial' && label === 'held' ? untilRead(server.pid!, baseRead, c.workload.connections * c.workload.sent) : Promise.resolve();
       // Memory is read after a full GC; CPU without one, which would be counted in the window.
-      serverStats(server, label === 'held', label).then(
+      ready.then(() => serverStats(server, label === 'held', label)).then(
         (stats) => {
           at[label] = stats;
           loadgen.send({ type: 'continue', label });
@@ -345,7 +360,7 @@ function publish(results: { name: string; figures: Record<string, Record<string,
     START,
     '## End to end: servers through real sockets (`npm run bench:e2e`)',
     '',
-    `Machine: ${machine}; ${date}; ${seconds.toFixed(0)} s; load average (1 min) ${load}. Each server in its own process on 127.0.0.1 (listen backlog ${LISTEN_BACKLOG}), a fresh one for each workload and repetition; the load generator in another process opens ${CONNECT_CONCURRENCY} connections at a time and sends frames encoded before the run; it reads every socket into one shared buffer and counts echo replies and plain broadcasts by their bytes against the one frame they repeat, every byte compared (compressed broadcasts by their frame headers); loadgenCpuUsPerMsg is its CPU per message. ${REPS} interleaved repetitions: figures are medians, a ratio is the median of per-repetition ratios, "range" their lowest and highest. Memory is read after a full GC in the server, as growth over the freshly listening process, per connection. CPU is user + system over the timed window (serverCpuPct over the server's own time between the two checkpoints, longer when a blocked event loop answered late). Broadcast: every message goes to every client; ws, websocket-driver and raw write each socket once per message, wsdriver's Node adapter hands the writes to one socket within a tick to it as one \`writev\`; the load generator keeps ${IN_FLIGHT} broadcasts outstanding; p50 and p99 are milliseconds from asking for a broadcast until the last client has it; settleMs is how long after the window the broadcasts still in flight took to reach every client (\`> ${SETTLE_LIMIT_MS / 1000} s\`: not within that limit), and a server that completed no delivery in the window shows \"none in the window\"; rssPerConnKiB, heapPerConnKiB and externalPerConnKiB are read after the window, after a full GC, every connection still open. With permessage-deflate, wsdriver and ws bound the zlib jobs running at once (\`concurrencyLimit\`) at their default, 10. "raw" is a \`node:net\` echo of the same payload bytes with no framing: the limit line.`,
+    `Machine: ${machine}; ${date}; ${seconds.toFixed(0)} s; load average (1 min) ${load}. Each server in its own process on 127.0.0.1 (listen backlog ${LISTEN_BACKLOG}), a fresh one for each workload and repetition; the load generator in another process opens ${CONNECT_CONCURRENCY} connections at a time and sends frames encoded before the run; it reads every socket into one shared buffer and counts echo replies and plain broadcasts by their bytes against the one frame they repeat, every byte compared (compressed broadcasts by their frame headers); loadgenCpuUsPerMsg is its CPU per message. ${REPS} interleaved repetitions: figures are medians, a ratio is the median of per-repetition ratios, "range" their lowest and highest. Memory is read after a full GC in the server, as growth over the freshly listening process, per connection. CPU is user + system over the timed window (serverCpuPct over the server's own time between the two checkpoints, longer when a blocked event loop answered late). Broadcast: every message goes to every client; ws, websocket-driver and raw write each socket once per message, wsdriver's Node adapter hands the writes to one socket within a tick to it as one \`writev\`; the load generator keeps ${IN_FLIGHT} broadcasts outstanding; p50 and p99 are milliseconds from asking for a broadcast until the last client has it; settleMs is how long after the window the broadcasts still in flight took to reach every client (\`> ${SETTLE_LIMIT_MS / 1000} s\`: not within that limit), and a server that completed no delivery in the window shows \"none in the window\"; rssPerConnKiB, heapPerConnKiB and externalPerConnKiB are read after the window, after a full GC, every connection still open. Partial messages: memory is read once the server has read every byte sent (its \`/proc/<pid>/io\` \`rchar\`), not when the load generator's writes are done. With permessage-deflate, wsdriver and ws bound the zlib jobs running at once (\`concurrencyLimit\`) at their default, 10. "raw" is a \`node:net\` echo of the same payload bytes with no framing: the limit line.`,
     '',
     ...results.flatMap((r) => rowsOf(CASES.find((c) => c.name === r.name)!, r.figures)),
     END,

@@ -133,9 +133,11 @@ async function wsdriverServer(): Promise<net.Server> {
  * description; Node 20) and `useUserBuffer`, and each read goes to the
  * adapter as a `data` event of a view of that buffer. It breaks `parse()`'s
  * ownership of its input, so it is safe only while nothing keeps a view of
- * a read past the call: true for these echo rows (no frame fits one read
- * whole above 16 KiB, and smaller ones are copied into the send slab when
- * echoed), not if the driver pauses and holds unread bytes. See
+ * a read past the call, which the driver does: a message that arrives in
+ * pieces (fragments, and on Node any text that spans reads) keeps views of
+ * its reads until it is complete, and a paused driver keeps unread bytes.
+ * Its figures are for the single-frame binary echo rows only; any other
+ * row run with it may deliver corrupted messages. See
  * bench/analysis.md, "Large binary, session 6".
  */
 function reuseReads(socket: net.Socket): void {

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { SLICES_COUNTED } from '../frame/send-slab.js';
 import type { Socket } from '../events.js';
 
 /** The application's socket, wrapped so the driver can see backpressure. */
@@ -26,6 +27,11 @@ export class SendFlow implements Socket {
   constructor(socket: Socket, maxBufferedBytes: number) {
     this.#socket = socket;
     this.#maxBufferedBytes = maxBufferedBytes;
+  }
+
+  /** Whether the transport counts slab slices back itself (send-slab.ts). */
+  get [SLICES_COUNTED](): boolean {
+    return (this.#socket as { [SLICES_COUNTED]?: boolean })[SLICES_COUNTED] === true;
   }
 
   /** See {@link Socket.wholeFrames}. */

@@ -14,7 +14,7 @@ import { putUint32 } from '../bytes.js';
 import { applyMask, applyMaskTo } from './mask.js';
 import { writeMaskKey } from './mask-keys.js';
 import { Opcode } from './opcodes.js';
-import { allocateFrame, claimSlab, SLAB_ITEM_LIMIT, slabBytes, slabRoom, slabSlice } from './send-slab.js';
+import { allocateFrame, claimSlab, SLAB_ITEM_LIMIT, SLICES_COUNTED, pinSlab, slabBytes, slabRoom, slabSlice } from './send-slab.js';
 import type { Socket } from '../events.js';
 
 /** Bytes in a frame header for a payload of `length` bytes. */
@@ -113,6 +113,8 @@ export class FrameWriter {
   // The socket itself rather than a closure around it: one object less per connection.
   readonly #sink: Socket;
   readonly #masked: boolean;
+  // Whether the sink counts slab slices back itself (see SLICES_COUNTED).
+  readonly #counted: boolean;
   readonly #fragmentSize: number;
   /**
    * Messages of up to this many bytes take the short path (#shortFrame); -1
@@ -123,6 +125,7 @@ export class FrameWriter {
 
   constructor(sink: Socket, masked: boolean, fragmentSize: number) {
     this.#sink = sink;
+    this.#counted = (sink as { [SLICES_COUNTED]?: boolean })[SLICES_COUNTED] === true;
     this.#masked = masked;
     this.#fragmentSize = fragmentSize;
     this.#shortLimit = masked || this.frame !== FrameWriter.prototype.frame ? -1 : Math.min(MAX_SHORT_PAYLOAD, fragmentSize);
@@ -201,8 +204,10 @@ export class FrameWriter {
       const payloadAt = at + headerRoom;
       const written = encoder.encodeInto(text, slab.subarray(payloadAt, payloadAt + bound)).written;
       if (written > this.#fragmentSize) {
-        // Kept where it is, and sent from there in fragments.
+        // Kept where it is, and sent from there in fragments; not a slice
+        // handed on, so its slab must not be reused while this reads from it.
         claimSlab(payloadAt + written);
+        pinSlab();
         this.message(Opcode.TEXT, 0, slab.subarray(payloadAt, payloadAt + written));
         return;
       }
@@ -235,14 +240,14 @@ export class FrameWriter {
     slab.set(payload, at + 2);
     // #sendSlab's three lines, here rather than one more call.
     const end = at + 2 + length;
-    const frame = slabSlice(at, end);
+    const frame = slabSlice(at, end, this.#counted);
     claimSlab(end);
     this.#sink.write(frame);
   }
 
   /** Claims the slab up to `end` and writes the frame at `start`. */
   #sendSlab(start: number, end: number): void {
-    const frame = slabSlice(start, end);
+    const frame = slabSlice(start, end, this.#counted);
     // Claimed before write(): a write that sends again must not build over this frame.
     claimSlab(end);
     this.#sink.write(frame);

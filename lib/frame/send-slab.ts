@@ -32,6 +32,16 @@ let slabBuffer = slab.buffer as ArrayBuffer;
 let used = 0;
 // Slices of the current slab handed on so far (slabSlice), for a SlabSource to know when all have come back.
 let slices = 0;
+// True once a slice of the current slab went to a sink that does not count it back (SLICES_COUNTED).
+let escaped = false;
+
+/**
+ * Set (true) on a socket that reports every slab slice written to it back
+ * to the slab source itself (the Node adapter's streamSocket over TCP): a
+ * slice written to any other socket, a user's wrapper around such a one
+ * included, keeps its slab from reuse. @internal
+ */
+export const SLICES_COUNTED = Symbol('wsdriver.slicesCounted');
 
 /**
  * Where slabs come from, when the embedder can reuse them: `slab()` returns
@@ -85,9 +95,15 @@ export function useOutgoingBytes(bytes: OutgoingBytes): void {
 }
 
 /** The region `start`..`end` of the current slab, to hand to `write()` once claimed. */
-export function slabSlice(start: number, end: number): Uint8Array {
+export function slabSlice(start: number, end: number, counted: boolean): Uint8Array {
   slices++;
+  if (!counted) escaped = true;
   return new View(slabBuffer, start, end - start);
+}
+
+/** Keeps the current slab from reuse: a region of it is read after the next {@link slabRoom}. */
+export function pinSlab(): void {
+  escaped = true;
 }
 
 /** A buffer for a large frame written whole; every byte of it is written before it is handed on. */
@@ -102,12 +118,13 @@ export function allocateFrame(size: number): Uint8Array {
  */
 export function slabRoom(size: number): number {
   if (slab.length - used < size) {
-    if (source !== null && slices > 0) source.retired(slabBuffer, slices);
+    if (source !== null && slices > 0 && !escaped) source.retired(slabBuffer, slices);
     // Not zero-filled where the embedder can skip that: a region is handed on only once written.
     slab = source !== null && size <= SLAB_SIZE ? source.slab() : freshBytes(Math.max(SLAB_SIZE, size));
     slabBuffer = slab.buffer as ArrayBuffer;
     used = 0;
     slices = 0;
+    escaped = false;
   }
   return used;
 }

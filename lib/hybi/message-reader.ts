@@ -259,7 +259,8 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     }
     this.#received += piece.length;
     const decode = decodeCheckedText;
-    if (checkText && (this.text === 'bytes' || decode !== null)) {
+    // A message begun in the assembler ends there, should the Node hook be installed meanwhile (a lazy import).
+    if (checkText && (this.text === 'bytes' || (decode !== null && !((this.#textAssembler?.length ?? 0) > 0)))) {
       // §8.1: checked piece by piece, so a bad one fails now; gathered as
       // bytes, and decoded once at the end when delivered as a string.
       if ((this.#textBytes ??= new TextPieces(false)).next(piece, complete) === null) {

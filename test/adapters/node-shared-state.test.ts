@@ -90,6 +90,8 @@ describe('readUpgradeRequest (one pass over a Node request)', () => {
     // Not in origin form: read the general way (the host taken from the URL).
     { method: 'GET', url: 'http://example.com:8080/x?y', httpVersion: '1.1', headers: { host: 'h' } },
     { method: 'GET', url: '*', headers: {} },
+    // A header an application added in another case before handing the request on: read the general way, joined with the lower-case one.
+    { method: 'GET', url: '/chat', httpVersion: '1.1', headers: { host: 'h', 'sec-websocket-protocol': 'a', 'Sec-WebSocket-Protocol': 'chat' } },
   ];
   it.each(requests.map((init, i) => [i, init] as const))('reads node:http request %i as withCommonValues(normalizeRequest()) does', (_, init) => {
     const expected = withCommonValues(normalizeRequest(nodeRequest(structuredClone(init))));

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameWriter } from '../../lib/frame/frame-encoder.js';
-import { SLAB_SIZE, useSlabSource } from '../../lib/frame/send-slab.js';
+import { SLAB_SIZE, SLICES_COUNTED, useSlabSource } from '../../lib/frame/send-slab.js';
 import { Op } from '../helpers/index.js';
 
 afterEach(() => useSlabSource(null));
@@ -37,6 +37,7 @@ describe('SlabSource', () => {
   it('takes every slab from the source and reports each retired slab with the number of writes that carried a piece of it', () => {
     const { made, retired } = notingSource();
     const { writes, sink } = countingSink();
+    (sink as Record<symbol, boolean>)[SLICES_COUNTED] = true;
     const writer = new FrameWriter(sink, false, Number.MAX_SAFE_INTEGER);
     const payload = new Uint8Array(4096).fill(7);
     // Small frames, 4 KiB frames (15 to a slab), and 32 KiB frames (past the slab: only their header is in it).

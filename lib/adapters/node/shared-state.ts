@@ -101,6 +101,8 @@ function commonValue(value: string): string {
 // string (a comparison per request).
 let lastHost = '';
 let lastTarget = '';
+// A header name node:http would not have made (it lower-cases them).
+const UPPER_CASE = /[A-Z]/;
 
 /**
  * Node's upgrade request read as `withCommonValues(normalizeRequest(message))`
@@ -116,10 +118,13 @@ export function readUpgradeRequest(message: IncomingMessage): HandshakeRequest {
   if (!(message instanceof IncomingMessage) || typeof target !== 'string' || target[0] !== '/') {
     return withCommonValues(normalizeRequest(message));
   }
-  // node:http's header names are lower-case already.
+  // node:http's header names are lower-case already; one an application
+  // added in another case (`headers['Sec-WebSocket-Protocol'] = …`) sends
+  // the request the general way, which lower-cases and joins names.
   const source = message.headers;
   const headers = createHeaderFields();
   for (const name of Object.keys(source)) {
+    if (UPPER_CASE.test(name)) return withCommonValues(normalizeRequest(message));
     const value = source[name];
     if (value === undefined) continue;
     const text = typeof value === 'string' ? value : value.join(', ');

@@ -80,6 +80,9 @@ export function useNodeSlabReuse(): void {
  * which may pass the very bytes on after calling back.
  */
 export function releasesWrittenBytes(stream: Duplex): boolean {
+  // libuv's promise, not node:net's: Deno's and Bun's node:net may call back
+  // before the bytes are copied (denoland/deno#32814), so no reuse there.
+  if (process.versions.deno !== undefined || process.versions.bun !== undefined) return false;
   if (!(stream instanceof NetSocket) || Object.getPrototypeOf(stream) !== NetSocket.prototype) return false;
   const handle = (stream as { _handle?: { constructor?: { name?: string } } | null })._handle;
   const kind = handle?.constructor?.name;

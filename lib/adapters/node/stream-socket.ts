@@ -9,6 +9,7 @@ import { unsentBytes } from './held-bytes.js';
 import type { Socket, SocketInfo } from '../../events.js';
 import { CoalescingWriter } from './tick-coalescer.js';
 import { reportFlush } from './write-buffer.js';
+import { SLICES_COUNTED } from '../../frame/send-slab.js';
 import { releasesWrittenBytes, type SlabRecord, slabOf, sliceReleased } from './slab-reuse.js';
 
 const NO_BYTES = new Uint8Array(0);
@@ -46,6 +47,7 @@ class StreamSocket extends CoalescingWriter implements Socket {
   constructor(stream: Duplex, init: SocketInfo) {
     super(stream);
     this.#countsSlices = releasesWrittenBytes(stream);
+    if (this.#countsSlices) (this as { [SLICES_COUNTED]?: boolean })[SLICES_COUNTED] = true;
     if (init.url !== undefined) this.url = init.url;
     if (init.env !== undefined) this.env = init.env;
   }
