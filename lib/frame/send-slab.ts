@@ -101,6 +101,11 @@ export function slabSlice(start: number, end: number, counted: boolean): Uint8Ar
   return new View(slabBuffer, start, end - start);
 }
 
+/** The ArrayBuffer of the slab slices are cut from now: a slice just written is one of it. @internal */
+export function currentSlabBuffer(): ArrayBuffer {
+  return slabBuffer;
+}
+
 /** Keeps the current slab from reuse: a region of it is read after the next {@link slabRoom}. */
 export function pinSlab(): void {
   escaped = true;

@@ -26,7 +26,7 @@
 import { Buffer } from 'node:buffer';
 import { Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { SLAB_SIZE, useSlabSource } from '../../frame/send-slab.js';
+import { currentSlabBuffer, SLAB_SIZE, useSlabSource } from '../../frame/send-slab.js';
 
 /** Slabs kept for reuse at most (1 MiB): past that, a returned slab is left to the garbage collector. */
 export const SPARE_SLABS = 16;
@@ -60,9 +60,9 @@ export function useNodeSlabReuse(): void {
         return reused.bytes;
       }
       // Not zero-filled: a region is handed on only once written (send-slab.ts).
-      const bytes = new Uint8Array(Buffer.allocUnsafeSlow(SLAB_SIZE).buffer as ArrayBuffer);
-      records.set(bytes.buffer, new SlabRecord(bytes));
-      return bytes;
+      // Recorded only once a slice of it reaches a socket that counts it
+      // back (slabOf): a process whose frames go elsewhere pays nothing.
+      return new Uint8Array(Buffer.allocUnsafeSlow(SLAB_SIZE).buffer as ArrayBuffer);
     },
     retired(buffer: ArrayBuffer, slices: number): void {
       const record = records.get(buffer);
@@ -94,7 +94,15 @@ export function releasesWrittenBytes(stream: Duplex): boolean {
  * made, to pass to {@link sliceReleased} when their write completes.
  */
 export function slabOf(bytes: Uint8Array): SlabRecord | undefined {
-  return records.get(bytes.buffer as ArrayBuffer);
+  const buffer = bytes.buffer as ArrayBuffer;
+  let record = records.get(buffer);
+  // A slice is written as soon as it is cut, so one of a slab not yet
+  // recorded is of the current slab: its first slice written here.
+  if (record === undefined && buffer === currentSlabBuffer() && buffer.byteLength === SLAB_SIZE) {
+    record = new SlabRecord(new Uint8Array(buffer));
+    records.set(buffer, record);
+  }
+  return record;
 }
 
 /** One slice of `record`'s slab has been written and let go. */
