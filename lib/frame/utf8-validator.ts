@@ -77,7 +77,8 @@ export class Utf8Validator {
     const end = incompleteTail(bytes, bytes.length);
     if (end > start) {
       const whole = bytes.subarray(start, end);
-      if (nativeAscii?.(whole) !== true) {
+      // Once a piece held non-ASCII, the ASCII scan can only fail: skip it.
+      if (!this.#ascii || nativeAscii?.(whole) !== true) {
         this.#ascii = false;
         if (!nativeCheck(whole)) return this.#fail();
       }

@@ -47,7 +47,6 @@ class StreamSocket extends CoalescingWriter implements Socket {
   constructor(stream: Duplex, init: SocketInfo) {
     super(stream);
     this.#countsSlices = releasesWrittenBytes(stream);
-    if (this.#countsSlices) (this as { [SLICES_COUNTED]?: boolean })[SLICES_COUNTED] = true;
     if (init.url !== undefined) this.url = init.url;
     if (init.env !== undefined) this.env = init.env;
   }
@@ -90,6 +89,11 @@ class StreamSocket extends CoalescingWriter implements Socket {
 
   get bufferedAmount(): number {
     return unsentBytes(this.stream);
+  }
+
+  /** Whether this socket counts slab slices back (send-slab.ts): a getter, so every StreamSocket has one shape. */
+  get [SLICES_COUNTED](): boolean {
+    return this.#countsSlices;
   }
 }
 
