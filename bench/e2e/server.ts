@@ -50,6 +50,8 @@ const broadcastBytes = Buffer.from(broadcastText);
 const MAX_MESSAGE = 64 * 1024 * 1024;
 // Text echoed as bytes (the default) or through a string: see the module comment.
 const DECODE_TEXT = process.env.BENCH_ECHO_TEXT === 'strings';
+// Read once: `process.env` is a getenv() call per read, which every accept would pay (ws's handler reads none).
+const REUSE_READS = process.env.BENCH_REUSE_READS === '1';
 const diagnostics = process.env.E2E_DIAGNOSE ? new WindowDiagnostics() : null;
 // 16 Ki objects of about 64 B each per MB, alive for the process's life (as echo-gc.ts's --ballast).
 const ballast = Array.from({ length: Number(process.env.E2E_BALLAST ?? 0) * 16 * 1024 }, (_, i) => ({ index: i, name: String(i) }));
@@ -108,7 +110,7 @@ async function wsdriverServer(): Promise<net.Server> {
   server.on('upgrade', (request, socket, head) => {
     if (!Driver.isWebSocket(request)) return socket.destroy();
     const driver = node.handleUpgrade(request, socket, head, { maxLength: MAX_MESSAGE, decodeText: DECODE_TEXT });
-    if (process.env.BENCH_REUSE_READS === '1') reuseReads(socket as net.Socket);
+    if (REUSE_READS) reuseReads(socket as net.Socket);
     if (deflate !== null) driver.addExtension(deflate);
     if (config.mode === 'echo') {
       driver.on('message', (event) => echo(driver, event));
