@@ -95,6 +95,14 @@ function failQueued(queue: readonly Queued[]): void {
  * soon as it has sized the class with no instance alive (the seventh
  * connection after six closed ones). BaseDriver's own `#` methods are fine:
  * their brand is the object's first property. test/perf/object-shapes.test.ts.
+ *
+ * The fields are `declare`d and every one is set in the constructor, in
+ * the order declared (which is the object's layout), rather than by field
+ * initializers: V8 runs a class's initializers as a function of their
+ * own, one more per class of the chain (here, `HybiDriver` and
+ * `HybiServerBase`), interpreted and then compiled on its own while a
+ * server accepts its first thousands of connections (bench/analysis.md,
+ * "Accepts, session 7"). It also bundles smaller.
  */
 export abstract class BaseDriver {
   /** The protocol version spoken: `hybi-13`, `hybi-8`, `hybi-7`, `hixie-76` or `hixie-75`. */

@@ -179,6 +179,7 @@ export abstract class HybiDriver extends BaseDriver {
    */
   constructor(role: 'server' | 'client', socket: Socket, options: ResolvedOptions) {
     super(socket, options);
+    // Every field is set here, in the order declared: no field initializers (see BaseDriver).
     const reader = new HybiDriver.#Reader(this, options.maxLength);
     reader.text = options.decodeText ? 'string' : 'bytes';
     if (options.streamMessages) reader.streaming = { sink: reader, maxSize: options.maxStreamedMessageSize, compressed: false };
