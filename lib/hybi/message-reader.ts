@@ -206,8 +206,8 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     this.streaming!.sink.onMessageStart(text ? 'text' : 'binary');
   }
 
-  /** A piece of a streamed message: delivered at once, text decoded as far as it is complete. */
-  #streamedPayload(piece: Uint8Array, complete: boolean): boolean {
+  /** A piece of a streamed message: delivered at once (a copy of a borrowed one), text decoded as far as it is complete. */
+  #streamedPayload(piece: Uint8Array, complete: boolean, borrowed: boolean): boolean {
     const sink = this.streaming!.sink;
     const current = this.#current!;
     if (current.compressed) {
@@ -215,17 +215,19 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
         this.#current = null;
         this.#endMessage();
       }
-      // Inflated, checked and delivered by the driver, which ends the message.
-      sink.onCompressedPiece(piece, complete);
+      // Inflated, checked and delivered by the driver, which ends the
+      // message; zlib reads its input later, on its own thread.
+      sink.onCompressedPiece(borrowed ? piece.slice() : piece, complete);
       return true;
     }
     if (current.text !== null) {
       // §8.1: fails in the piece that holds the bad sequence; the last piece flushes.
       const text = current.text.next(piece, complete);
       if (text === null) return this.#fail(protocolError('INVALID_UTF8', {}));
-      if (text.length > 0) sink.onMessagePiece(text);
+      // Text kept as bytes is the piece itself.
+      if (text.length > 0) sink.onMessagePiece(borrowed && typeof text !== 'string' ? text.slice() : text);
     } else if (piece.length > 0) {
-      sink.onMessagePiece(piece);
+      sink.onMessagePiece(borrowed ? piece.slice() : piece);
     }
     if (complete) {
       this.#current = null;
@@ -245,17 +247,19 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     return this.#checksText() && this.text === 'string' && decodeCheckedText === null;
   }
 
-  onFramePayload(piece: Uint8Array, last: boolean): boolean {
+  onFramePayload(piece: Uint8Array, last: boolean, borrowed: boolean): boolean {
+    // Control payloads are always copied.
     if (isControlOpcode(this.#frameOpcode)) return this.#controlPayload(piece, last);
     const complete = last && this.#frameFin;
-    if (this.#current !== null) return this.#streamedPayload(piece, complete);
+    if (this.#current !== null) return this.#streamedPayload(piece, complete, borrowed);
     const opcode = this.#messageOpcode;
     const rsv = this.#messageRsv;
     const checkText = this.#checksText();
     if (complete && this.#received === 0) {
-      // The whole message is this one piece: no copy, one decoding pass.
+      // The whole message is this one piece: no copy, one decoding pass
+      // (bytes of a borrowed piece are copied once checked).
       this.#messageOpcode = 0;
-      return this.#deliver(opcode, rsv, piece, checkText);
+      return this.#deliver(opcode, rsv, piece, checkText, borrowed);
     }
     this.#received += piece.length;
     const decode = decodeCheckedText;
@@ -280,7 +284,7 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
       this.onMessage(opcode, rsv, text);
       return true;
     }
-    this.#message.append(piece);
+    this.#message.append(piece, borrowed);
     if (!complete) return true;
     this.#endMessage();
     const data = this.#message.take();
@@ -288,7 +292,7 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
       this.onMessage(opcode, rsv, decode!(data, this.#textBytes!.ascii));
       return true;
     }
-    return this.#deliver(opcode, rsv, data, false);
+    return this.#deliver(opcode, rsv, data, false, false);
   }
 
   #endMessage(): void {
@@ -319,12 +323,12 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     this.onReadError(error);
   }
 
-  #deliver(opcode: number, rsv: number, data: Uint8Array, checkText: boolean): boolean {
+  #deliver(opcode: number, rsv: number, data: Uint8Array, checkText: boolean, borrowed: boolean): boolean {
     const checked = data === checkedFrame;
     checkedFrame = null;
     if (!checkText || this.text === 'bytes') {
       if (checkText && !checked && !isValidUtf8(data)) return this.#fail(protocolError('INVALID_UTF8', {}));
-      this.onMessage(opcode, rsv, data);
+      this.onMessage(opcode, rsv, borrowed ? data.slice() : data);
       return true;
     }
     let string: string;
