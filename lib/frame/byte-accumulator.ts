@@ -76,12 +76,8 @@ export class ByteAccumulator {
     if (this.#length === 0) this.#announced = total;
   }
 
-  /**
-   * Adds a piece. It may be kept as a view, so its bytes must not change
-   * after, unless `borrowed` (its input is borrowed: see
-   * borrowed-input.ts): then it is copied.
-   */
-  append(piece: Uint8Array, borrowed = false): void {
+  /** Adds a piece. It may be kept as a view, so its bytes must not change after. */
+  append(piece: Uint8Array): void {
     const length = piece.length;
     if (length === 0) return;
     const exact = this.#exact;
@@ -103,7 +99,7 @@ export class ByteAccumulator {
       return;
     }
     const extra = (piece.buffer === this.#lastBuffer ? 0 : piece.buffer.byteLength) + PIECE_OVERHEAD;
-    if (!borrowed && this.#pinned + extra <= 2 * this.#length + PIN_ALLOWANCE) {
+    if (this.#pinned + extra <= 2 * this.#length + PIN_ALLOWANCE) {
       this.#sealBlock();
       this.#pieces.push(piece);
       this.#pinned += extra;

@@ -107,8 +107,8 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
   #textAssembler: TextAssembler | null = null;
   // Checks text kept as bytes that arrives in pieces (a bad piece fails the connection, which ends reading).
   #textBytes: TextPieces | null = null;
-  // A control frame's payload when it straddles chunks.
-  #control: Uint8Array[] | null = null;
+  // A control frame's payload so far when it straddles chunks (a copy).
+  #control: Uint8Array | null = null;
   /**
    * How text messages are handed over: `'string'`, checked and decoded
    * (`decodeText`, the default); `'bytes'`, checked and kept as bytes
@@ -206,8 +206,8 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     this.streaming!.sink.onMessageStart(text ? 'text' : 'binary');
   }
 
-  /** A piece of a streamed message: delivered at once (a copy of a borrowed one), text decoded as far as it is complete. */
-  #streamedPayload(piece: Uint8Array, complete: boolean, borrowed: boolean): boolean {
+  /** A piece of a streamed message: delivered at once, text decoded as far as it is complete. */
+  #streamedPayload(piece: Uint8Array, complete: boolean): boolean {
     const sink = this.streaming!.sink;
     const current = this.#current!;
     if (current.compressed) {
@@ -215,19 +215,17 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
         this.#current = null;
         this.#endMessage();
       }
-      // Inflated, checked and delivered by the driver, which ends the
-      // message; zlib reads its input later, on its own thread.
-      sink.onCompressedPiece(borrowed ? piece.slice() : piece, complete);
+      // Inflated, checked and delivered by the driver, which ends the message.
+      sink.onCompressedPiece(piece, complete);
       return true;
     }
     if (current.text !== null) {
       // §8.1: fails in the piece that holds the bad sequence; the last piece flushes.
       const text = current.text.next(piece, complete);
       if (text === null) return this.#fail(protocolError('INVALID_UTF8', {}));
-      // Text kept as bytes is the piece itself.
-      if (text.length > 0) sink.onMessagePiece(borrowed && typeof text !== 'string' ? text.slice() : text);
+      if (text.length > 0) sink.onMessagePiece(text);
     } else if (piece.length > 0) {
-      sink.onMessagePiece(borrowed ? piece.slice() : piece);
+      sink.onMessagePiece(piece);
     }
     if (complete) {
       this.#current = null;
@@ -251,15 +249,17 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     // Control payloads are always copied.
     if (isControlOpcode(this.#frameOpcode)) return this.#controlPayload(piece, last);
     const complete = last && this.#frameFin;
-    if (this.#current !== null) return this.#streamedPayload(piece, complete, borrowed);
+    // Borrowed input (borrowed-input.ts): what is kept or handed on as
+    // bytes is copied; only a whole text message decoded at once is not.
+    if (borrowed && !(complete && this.#received === 0 && this.#current === null && this.#checksText() && this.text === 'string')) piece = piece.slice();
+    if (this.#current !== null) return this.#streamedPayload(piece, complete);
     const opcode = this.#messageOpcode;
     const rsv = this.#messageRsv;
     const checkText = this.#checksText();
     if (complete && this.#received === 0) {
-      // The whole message is this one piece: no copy, one decoding pass
-      // (bytes of a borrowed piece are copied once checked).
+      // The whole message is this one piece: no copy, one decoding pass.
       this.#messageOpcode = 0;
-      return this.#deliver(opcode, rsv, piece, checkText, borrowed);
+      return this.#deliver(opcode, rsv, piece, checkText);
     }
     this.#received += piece.length;
     const decode = decodeCheckedText;
@@ -284,7 +284,7 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
       this.onMessage(opcode, rsv, text);
       return true;
     }
-    this.#message.append(piece, borrowed);
+    this.#message.append(piece);
     if (!complete) return true;
     this.#endMessage();
     const data = this.#message.take();
@@ -292,7 +292,7 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
       this.onMessage(opcode, rsv, decode!(data, this.#textBytes!.ascii));
       return true;
     }
-    return this.#deliver(opcode, rsv, data, false, false);
+    return this.#deliver(opcode, rsv, data, false);
   }
 
   #endMessage(): void {
@@ -323,12 +323,12 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     this.onReadError(error);
   }
 
-  #deliver(opcode: number, rsv: number, data: Uint8Array, checkText: boolean, borrowed: boolean): boolean {
+  #deliver(opcode: number, rsv: number, data: Uint8Array, checkText: boolean): boolean {
     const checked = data === checkedFrame;
     checkedFrame = null;
     if (!checkText || this.text === 'bytes') {
       if (checkText && !checked && !isValidUtf8(data)) return this.#fail(protocolError('INVALID_UTF8', {}));
-      this.onMessage(opcode, rsv, borrowed ? data.slice() : data);
+      this.onMessage(opcode, rsv, data);
       return true;
     }
     let string: string;
@@ -348,25 +348,16 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
   }
 
   #controlPayload(piece: Uint8Array, last: boolean): boolean {
-    if (!last) {
-      (this.#control ??= []).push(piece.slice());
-      return true;
+    // At most 125 bytes (§5.5): the pieces of one that spans reads are joined as they come.
+    const held = this.#control;
+    let payload = piece.slice();
+    if (held !== null) {
+      payload = new Uint8Array(held.length + piece.length);
+      payload.set(held);
+      payload.set(piece, held.length);
     }
-    let payload: Uint8Array;
-    const control = this.#control;
-    if (control === null) {
-      payload = piece.slice();
-    } else {
-      control.push(piece);
-      payload = new Uint8Array(control.reduce((sum, part) => sum + part.length, 0));
-      let offset = 0;
-      for (const part of control) {
-        payload.set(part, offset);
-        offset += part.length;
-      }
-      this.#control = null;
-    }
-    this.onControl(this.#frameOpcode, payload);
+    this.#control = last ? null : payload;
+    if (last) this.onControl(this.#frameOpcode, payload);
     return true;
   }
 

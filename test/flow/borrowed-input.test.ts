@@ -189,8 +189,8 @@ describe.each(ROLES)('borrowed input, $name', (role: Role) => {
         const got = collect(driver);
         borrowed.feed(driver, reads(bytes, size));
         // The pieces joined are the messages: binary first, then the text.
-        let joinedBinary = new Uint8Array(0);
-        let textBytes = new Uint8Array(0);
+        let joinedBinary: Uint8Array = new Uint8Array(0);
+        let textBytes: Uint8Array = new Uint8Array(0);
         let textString = '';
         let inText = false;
         for (const piece of got.pieces) {
