@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { DriverOptions } from '../../lib/index.js';
 import { borrowInput } from '../../lib/frame/borrowed-input.js';
 import { perMessageDeflate } from '../../lib/adapters/node/index.js';
-import { Op, concat, requestHead, ROLES, seededRandom, type OpenDriver, type Role } from '../helpers/index.js';
+import { Op, SAMPLE_KEY, acceptFor, concat, requestHead, responseHead, ROLES, seededRandom, type OpenDriver, type Role } from '../helpers/index.js';
 import { Driver } from '../../lib/index.js';
 import { Recorder } from '../helpers/recorder.js';
 
@@ -205,6 +205,49 @@ describe.each(ROLES)('borrowed input, $name', (role: Role) => {
         if (decodeText) expect(textString).toBe(`${text}!`);
         else expectSame([textBytes], [encoder.encode(`${text}!`)]);
       }
+    }
+  });
+});
+
+describe('borrowed input before the connection opens', () => {
+  it("Driver.server: the request head and frames after it, cut at every byte, read before start(), stay exact", () => {
+    const binary = pattern(300, 21);
+    const text = mixedText(30);
+    const bytes = concat(requestHead(), ROLES[0]!.peerFrame(Op.BINARY, binary), ROLES[0]!.peerFrame(Op.TEXT, text, { fin: false }), ROLES[0]!.peerFrame(Op.CONTINUATION, '!'));
+    const borrowed = new BorrowedReads();
+    for (const chunks of [...everyCut(bytes), bytewise(bytes)]) {
+      const rec = new Recorder();
+      const driver = Driver.server(rec.socket);
+      const got = collect(driver as unknown as OpenDriver);
+      // start() waits until every read is in: the frames are held before start().
+      borrowed.feed(driver, chunks);
+      borrowed.overwrite(bytes.length);
+      expect(driver.start()).toBe(true);
+      // The head was read whole and right: the accept answers its key.
+      expect(driver.url).toBe('ws://example.com/chat');
+      const head = rec.takeHead();
+      expect([head.status, head.headers['sec-websocket-accept']]).toEqual([101, acceptFor(SAMPLE_KEY)]);
+      expectSame(got.messages, [binary, `${text}!`]);
+    }
+  });
+
+  it('a client: the 101 and frames in the same reads stay exact', () => {
+    // Large enough to be kept as a view of its read, were the read not borrowed.
+    const binary = pattern(40_000, 22);
+    const borrowed = new BorrowedReads();
+    const frames = concat(ROLES[1]!.peerFrame(Op.BINARY, binary, { fin: false }), ROLES[1]!.peerFrame(Op.CONTINUATION, 'tail'));
+    // Cuts in the 101 and the first header, and in the last frame (the first fragment then waits a read).
+    const cuts = [...Array.from({ length: 67 }, (_, i) => i * 3), ...Array.from({ length: 10 }, (_, i) => -1 - i)];
+    for (const cut of cuts) {
+      const rec = new Recorder({ url: 'ws://example.com/chat' });
+      const driver = Driver.client(rec.socket);
+      const got = collect(driver as unknown as OpenDriver);
+      driver.start();
+      const key = /Sec-WebSocket-Key: (\S+)/i.exec(new TextDecoder().decode(rec.take()))![1]!;
+      const bytes = concat(responseHead({ key }), frames);
+      const at = cut < 0 ? bytes.length + cut : cut;
+      borrowed.feed(driver, [bytes.subarray(0, at), bytes.subarray(at)].filter((c) => c.length > 0));
+      expectSame(got.messages, [concat(binary, encoder.encode('tail'))]);
     }
   });
 });
