@@ -50,8 +50,6 @@ const broadcastBytes = Buffer.from(broadcastText);
 const MAX_MESSAGE = 64 * 1024 * 1024;
 // Text echoed as bytes (the default) or through a string: see the module comment.
 const DECODE_TEXT = process.env.BENCH_ECHO_TEXT === 'strings';
-// Read once: `process.env` is a getenv() call per read, which every accept would pay (ws's handler reads none).
-const REUSE_READS = process.env.BENCH_REUSE_READS === '1';
 const diagnostics = process.env.E2E_DIAGNOSE ? new WindowDiagnostics() : null;
 // 16 Ki objects of about 64 B each per MB, alive for the process's life (as echo-gc.ts's --ballast).
 const ballast = Array.from({ length: Number(process.env.E2E_BALLAST ?? 0) * 16 * 1024 }, (_, i) => ({ index: i, name: String(i) }));
@@ -110,7 +108,6 @@ async function wsdriverServer(): Promise<net.Server> {
   server.on('upgrade', (request, socket, head) => {
     if (!Driver.isWebSocket(request)) return socket.destroy();
     const driver = node.handleUpgrade(request, socket, head, { maxLength: MAX_MESSAGE, decodeText: DECODE_TEXT });
-    if (REUSE_READS) reuseReads(socket as net.Socket);
     if (deflate !== null) driver.addExtension(deflate);
     if (config.mode === 'echo') {
       driver.on('message', (event) => echo(driver, event));
@@ -125,32 +122,6 @@ async function wsdriverServer(): Promise<net.Server> {
     }
   });
   return server;
-}
-
-/**
- * BENCH_REUSE_READS=1 (`handleUpgrade` only; a prototype to measure, not a
- * feature): the socket reads into one 64 KiB buffer of its own, as
- * `net.Socket`'s `onread` option does, switched on after the upgrade
- * through the socket's internal `kBuffer`/`kBufferCb` properties (found by
- * description; Node 20) and `useUserBuffer`, and each read goes to the
- * adapter as a `data` event of a view of that buffer. It breaks `parse()`'s
- * ownership of its input, so it is safe only while nothing keeps a view of
- * a read past the call, which the driver does: a message that arrives in
- * pieces (fragments, and on Node any text that spans reads) keeps views of
- * its reads until it is complete, and a paused driver keeps unread bytes.
- * Its figures are for the single-frame binary echo rows only; any other
- * row run with it may deliver corrupted messages. See
- * bench/analysis.md, "Large binary, session 6".
- */
-function reuseReads(socket: net.Socket): void {
-  const symbols = Object.getOwnPropertySymbols(socket);
-  const kBuffer = symbols.find((s) => s.description === 'kBuffer')!;
-  const kBufferCb = symbols.find((s) => s.description === 'kBufferCb')!;
-  const buffer = Buffer.allocUnsafe(65536);
-  const record = socket as unknown as Record<symbol, unknown>;
-  record[kBuffer] = buffer;
-  record[kBufferCb] = (nread: number) => void socket.emit('data', buffer.subarray(0, nread));
-  (socket as unknown as { _handle: { useUserBuffer(b: Buffer): void } })._handle.useUserBuffer(buffer);
 }
 
 /** The same server through wsdriver's server object (`WebSocketServer`) rather than `handleUpgrade`. */
