@@ -147,7 +147,7 @@ describe('handleUpgrade: reads into the shared buffer once open', () => {
     expect(sockets.every(({ socket }) => readsIntoSharedBuffer(socket))).toBe(true);
   });
 
-  it("a driver's pause stops the socket's reads (the kernel holds the rest) and resume reads it all, exact", async () => {
+  it("a driver's pause stops the socket's reads once the stream's buffer is full (the kernel holds the rest) and resume reads it all, exact", async () => {
     const server = await upgradeServer();
     const client = await wsClient(server.url);
     const { driver, socket } = await server.next();
@@ -155,20 +155,47 @@ describe('handleUpgrade: reads into the shared buffer once open', () => {
     await client.nextMessage();
     expect(readsIntoSharedBuffer(socket)).toBe(true);
     driver.pause();
-    const handle = (socket as unknown as { _handle: { reading: boolean } })._handle;
-    expect(handle.reading).toBe(false);
     const before = socket.bytesRead;
     const big = pattern(4 * 1024 * 1024, 9);
     client.ws.send(big);
     client.ws.send('after');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    // Nothing read while paused: the 4 MiB wait in the kernel and the peer's buffers.
-    expect(socket.bytesRead - before).toBe(0);
+    // As for a socket of Node's own: reads go on into the stream's buffer
+    // until it is full, then stop; the rest of the 4 MiB waits in the kernel.
+    const readWhilePaused = socket.bytesRead - before;
+    expect(readWhilePaused).toBeLessThanOrEqual(4 * 64 * 1024);
+    expect(socket.readableLength).toBe(readWhilePaused);
+    const handle = (socket as unknown as { _handle: { reading: boolean } })._handle;
+    expect(handle.reading).toBe(false);
     expect(driver.retainedBytes).toBe(0);
     driver.resume();
     await until(() => client.messages.length === 3, 'the echoes after resume');
     expect(matches(client.messages.slice(1), [big, 'after'])).toEqual([true, true]);
+    // Back on the shared buffer once the stream's own is empty.
+    client.ws.send('again');
+    await until(() => client.messages.length === 4, 'the echo after switching back');
+    expect(client.messages[3]).toBe('again');
+    expect(readsIntoSharedBuffer(socket) && socket.readableLength === 0).toBe(true);
   });
+
+  for (const how of ['end', 'reset'] as const) {
+    it(`a paused driver still hears the peer's ${how} (close 1006), as a socket of Node's own does`, async () => {
+      const server = await upgradeServer();
+      const client = await wsClient(server.url);
+      const { driver, socket } = await server.next();
+      client.ws.send('first');
+      await client.nextMessage();
+      expect(readsIntoSharedBuffer(socket)).toBe(true);
+      const closed = next(driver, 'close');
+      driver.pause();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const raw = (client.ws as unknown as { _socket: net.Socket })._socket;
+      if (how === 'end') raw.end();
+      else raw.resetAndDestroy();
+      expect((await closed).code).toBe(1006);
+      await until(() => socket.destroyed, 'the socket to close');
+    });
+  }
 
   it('the peer ending its side ends the connection (close 1006, the socket closed)', async () => {
     const server = await upgradeServer();

@@ -25,7 +25,7 @@ import type { CloseEvent, DriverEventMap } from '../../events.js';
 import type { ProtocolError } from '../../errors.js';
 import { borrowInput } from '../../frame/borrowed-input.js';
 import { hold, release, unsentBytes } from './held-bytes.js';
-import { mayShareReadBuffer, readIntoSharedBuffer } from './read-buffer.js';
+import { mayShareReadBuffer, pauseSharedReads, readIntoSharedBuffer } from './read-buffer.js';
 import { deadlineKeeper, type DeadlineKeeper, type DeadlineSettings } from '../../connection/deadlines.js';
 
 /** What an {@link Attachment} needs of a driver; every wsdriver driver has it. */
@@ -269,8 +269,13 @@ function onDriverError(this: AttachedDriver, error: ProtocolError): void {
   attachmentOfDriver(this)?.errored(error);
 }
 function onDriverPause(this: AttachedDriver): void {
-  const stream = attachmentOfDriver(this)?.stream;
-  if (stream !== undefined && !stream.destroyed) stream.pause();
+  const attachment = attachmentOfDriver(this);
+  const stream = attachment?.stream;
+  if (stream === undefined || stream.destroyed) return;
+  // A socket reading into the shared buffer keeps reading (so it hears
+  // the peer leave) into its own buffer, and switches back after resume.
+  if (pauseSharedReads(stream)) attachment!.shareReads();
+  else stream.pause();
 }
 function onDriverResume(this: AttachedDriver): void {
   const stream = attachmentOfDriver(this)?.stream;

@@ -35,7 +35,7 @@
  * @module
  */
 import { Socket as NetSocket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 
 /** Bytes in the shared read buffer: libuv's own suggested read size. */
 export const READ_BUFFER_SIZE = 64 * 1024;
@@ -96,8 +96,11 @@ function readiness(socket: NetSocket): 'yes' | 'later' | 'never' {
   const kind = handle.constructor?.name;
   if ((kind !== 'TCP' && kind !== 'Pipe') || typeof handle.useUserBuffer !== 'function') return 'never';
   const symbols = symbolsOf(socket);
-  // Set already: the socket was made with `onread`, or switched before.
-  if (symbols === null || (socket as unknown as SymbolRecord)[symbols.buffer] != null) return 'never';
+  if (symbols === null) return 'never';
+  // Set already: the socket was made with `onread`, or switched before;
+  // a switched socket handing its reads to the stream (paused) may switch back.
+  const record = socket as unknown as SymbolRecord;
+  if (record[symbols.buffer] != null && !(record[symbols.buffer] === sharedBuffer && record[symbols.callback] === pushCopy)) return 'never';
   if (socket.listenerCount('data') !== 1 || socket.listenerCount('readable') !== 0) return 'later';
   if (socket.readableFlowing !== true || socket.readableLength !== 0 || socket.connecting) return 'later';
   return 'yes';
@@ -116,6 +119,11 @@ export function readIntoSharedBuffer(socket: Duplex, onRead: SharedReadCallback)
   if (ready !== 'yes') return ready;
   const symbols = readSymbols!;
   const record = net as unknown as SymbolRecord;
+  if (sharedBuffer !== null && record[symbols.buffer] === sharedBuffer) {
+    // Back from a pause (pauseSharedReads): the handle still reads into it.
+    record[symbols.callback] = onRead;
+    return 'yes';
+  }
   const buffer = (sharedBuffer ??= new Uint8Array(READ_BUFFER_SIZE));
   record[symbols.buffer] = buffer;
   record[symbols.callback] = onRead;
@@ -146,6 +154,26 @@ export function readsIntoSharedBuffer(socket: Duplex): boolean {
 export function restoreDataEvents(socket: Duplex): void {
   if (!readsIntoSharedBuffer(socket)) return;
   (socket as unknown as SymbolRecord)[readSymbols!.callback] = pushCopy;
+}
+
+/**
+ * Pauses a socket that reads into the shared buffer the way Node pauses a
+ * socket of its own, and returns true; false (nothing done) for any other.
+ * Node's `Socket.prototype.pause` stops such a socket's handle from
+ * reading at once, and a handle that does not read does not see the
+ * peer's FIN or RST either: a paused connection whose peer left would
+ * stay open. So the handle goes on reading while paused, each read copied
+ * and pushed into the stream's own buffer, until that is full (Node then
+ * stops reading, as for any socket); the reads come back as `data` events
+ * after `resume()`, and {@link readIntoSharedBuffer} switches the socket
+ * back once the stream's buffer is empty.
+ */
+export function pauseSharedReads(socket: Duplex): boolean {
+  if (!readsIntoSharedBuffer(socket)) return false;
+  (socket as unknown as SymbolRecord)[readSymbols!.callback] = pushCopy;
+  // The stream's pause, not the socket's (which would stop the handle).
+  Duplex.prototype.pause.call(socket);
+  return true;
 }
 
 // Node's own path pushes a fresh Buffer per read and stops reading when the stream's buffer is full.
