@@ -23,7 +23,7 @@ import type { Duplex } from 'node:stream';
 import type { Listener } from '../../emitter.js';
 import type { CloseEvent, DriverEventMap } from '../../events.js';
 import type { ProtocolError } from '../../errors.js';
-import { hold, release, unsentBytes } from './held-bytes.js';
+import { holdRead, releaseRead, unsentBytes } from './held-bytes.js';
 import { deadlineKeeper, type DeadlineKeeper, type DeadlineSettings } from '../../connection/deadlines.js';
 
 /** What an {@link Attachment} needs of a driver; every wsdriver driver has it. */
@@ -66,8 +66,7 @@ export function flushedAttached(stream: Duplex): void {
   // A send refused for a maxBufferedBytes below the stream's high-water
   // mark waits for the buffer to empty, which Node's `drain` does not report.
   const attachment = attachmentOf(stream);
-  // An empty buffer is the usual case after a flush: no need to ask what is held.
-  if (attachment !== undefined && (stream.writableLength === 0 || unsentBytes(stream) === 0)) attachment.driver.transportDrained();
+  if (attachment !== undefined) attachment.flushed();
 }
 
 /**
@@ -187,6 +186,13 @@ export class Attachment {
     this.driver.transportClosed();
   }
 
+  /** A write to the stream has flushed: the driver hears of it once nothing it wrote is unsent. */
+  flushed(): void {
+    const stream = this.stream;
+    // An empty buffer is the usual case after a flush: no need to ask what is held.
+    if (stream.writableLength === 0 || unsentBytes(stream) === 0) this.driver.transportDrained();
+  }
+
   /** Tells the driver the time, then arms the timer for its next deadline. */
   tick(): void {
     this.driver.tick(Date.now());
@@ -266,12 +272,14 @@ function onStreamData(this: Duplex, chunk: Uint8Array): void {
   // to the kernel as one writev when the read is done (or, if the tick
   // coalescer holds it too, at the end of the tick): one system call, and
   // no header alone in a TCP segment of its own (Nagle is off). What is
-  // held does not count as unsent (held-bytes.ts).
-  hold(this);
+  // held does not count as unsent. A read answered by one frame writes it
+  // at once, maybe without a write callback; its flush is reported here
+  // (held-bytes.ts).
+  holdRead(this);
   try {
     attachment.driver.parse(chunk);
   } finally {
-    release(this);
+    if (releaseRead(this)) attachment.flushed();
   }
 }
 function onStreamEnd(this: Duplex): void {

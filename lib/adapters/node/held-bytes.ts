@@ -13,6 +13,15 @@
  * The count lives on the stream (a symbol property), as every holder of
  * the stream shares it; it is cleared whenever the stream is seen uncorked.
  *
+ * A read (`attach` hands the driver one chunk) holds its writes too, with
+ * one exception: its first write, when nothing else is held or buffered,
+ * goes to the stream at once ({@link firstWriteOfRead}), so a read answered
+ * by one frame (an echo, a reply) takes Node's plain write and not its
+ * buffered one. The second write corks the stream again, so the rest of
+ * the read's answers still leave as one `writev`. Nothing is ever held
+ * outside the stream: an application's own `end()` or `destroy()` finds
+ * every byte written so far where Node's own rules expect it.
+ *
  * @module
  */
 import type { Duplex } from 'node:stream';
@@ -25,8 +34,27 @@ import type { Duplex } from 'node:stream';
  */
 export const HOLD_LIMIT = 64 * 1024;
 
+/**
+ * The longest write that may be a frame's header alone (RFC 6455 §5.2: 2
+ * bytes, 8 of extended length, a 4-byte mask): the payload of a large
+ * frame follows its header in a write of its own (events.ts,
+ * `Socket.wholeFrames`), and the two should leave together.
+ */
+const MAX_HEADER = 14;
+
+/** Where a read is with its writes; see {@link firstWriteOfRead}. */
+const enum ReadWrites {
+  /** Not in a read, or past its first write. */
+  None = 0,
+  /** In a read, nothing written yet. */
+  Untouched = 1,
+  /** The first write went out without a write callback: its flush is reported when the read ends. */
+  FlushUnreported = 2,
+}
+
 const heldKey = Symbol('wsdriver.held');
-type HoldingStream = Duplex & { [heldKey]?: number };
+const readKey = Symbol('wsdriver.read');
+type HoldingStream = Duplex & { [heldKey]?: number; [readKey]?: ReadWrites };
 
 /** Corks `stream`: what is written until {@link release} is held. */
 export function hold(stream: Duplex): void {
@@ -38,6 +66,54 @@ export function hold(stream: Duplex): void {
 export function release(stream: Duplex): void {
   stream.uncork();
   if (stream.writableCorked === 0) (stream as HoldingStream)[heldKey] = 0;
+}
+
+/** Holds what the driver writes while it handles one read (see the module comment): {@link hold} until {@link releaseRead}. */
+export function holdRead(stream: Duplex): void {
+  hold(stream);
+  // A read within a read (a `data` event emitted while one is handled) leaves the outer's state as it is.
+  const holding = stream as HoldingStream;
+  if (holding[readKey] !== ReadWrites.FlushUnreported) holding[readKey] = ReadWrites.Untouched;
+}
+
+/**
+ * Ends {@link holdRead}: what was held is handed on. True if the read's
+ * first write went out without a write callback ({@link flushUnreported}):
+ * the caller reports its flush now, as the callback would have.
+ */
+export function releaseRead(stream: Duplex): boolean {
+  const holding = stream as HoldingStream;
+  const unreported = holding[readKey] === ReadWrites.FlushUnreported;
+  holding[readKey] = ReadWrites.None;
+  release(stream);
+  return unreported;
+}
+
+/**
+ * Asked before a write of `length` bytes: true if it is the first write of
+ * a read and may go to the stream at once. The read's cork is then lifted
+ * for it: write, then call {@link corkAgain}. Not for a write short enough
+ * to be a frame's header alone, which waits for its payload; and not while
+ * anything is held or buffered, which must leave first.
+ */
+export function firstWriteOfRead(stream: Duplex, length: number): boolean {
+  const holding = stream as HoldingStream;
+  if (holding[readKey] !== ReadWrites.Untouched) return false;
+  holding[readKey] = ReadWrites.None;
+  // Only the read's own cork: under another (the tick coalescer's, an outer read's), the write waits with the rest.
+  if (length <= MAX_HEADER || stream.writableCorked !== 1 || stream.writableLength !== 0) return false;
+  stream.uncork();
+  return true;
+}
+
+/** After a write that {@link firstWriteOfRead} let through: later writes of the read are held again. */
+export function corkAgain(stream: Duplex): void {
+  stream.cork();
+}
+
+/** The read's first write went out without a write callback and has flushed: {@link releaseRead} tells its caller to report it. */
+export function flushUnreported(stream: Duplex): void {
+  (stream as HoldingStream)[readKey] = ReadWrites.FlushUnreported;
 }
 
 /**
