@@ -272,10 +272,10 @@ function onStreamData(this: Duplex, chunk: Uint8Array): void {
   // to the kernel as one writev when the read is done (or, if the tick
   // coalescer holds it too, at the end of the tick): one system call, and
   // no header alone in a TCP segment of its own (Nagle is off). What is
-  // held does not count as unsent. A read answered by one frame writes it
-  // at once, maybe without a write callback; its flush is reported here
-  // (held-bytes.ts).
-  holdRead(this);
+  // held does not count as unsent. A read of one frame answered by one
+  // frame writes it at once, maybe without a write callback; its flush is
+  // reported here (held-bytes.ts).
+  holdRead(this, chunk);
   try {
     attachment.driver.parse(chunk);
   } finally {

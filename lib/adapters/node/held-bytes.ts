@@ -14,13 +14,13 @@
  * the stream shares it; it is cleared whenever the stream is seen uncorked.
  *
  * A read (`attach` hands the driver one chunk) holds its writes too, with
- * one exception: its first write, when nothing else is held or buffered,
- * goes to the stream at once ({@link firstWriteOfRead}), so a read answered
- * by one frame (an echo, a reply) takes Node's plain write and not its
- * buffered one. The second write corks the stream again, so the rest of
- * the read's answers still leave as one `writev`. Nothing is ever held
- * outside the stream: an application's own `end()` or `destroy()` finds
- * every byte written so far where Node's own rules expect it.
+ * one exception: when the read is one whole frame, its first write, if
+ * nothing else is held or buffered, goes to the stream at once
+ * ({@link firstWriteOfRead}), so a message answered by one frame (an echo,
+ * a reply) takes Node's plain write and not its buffered one. Later
+ * writes of that read are held again. Nothing is ever held outside the
+ * stream: an application's own `end()` or `destroy()` finds every byte
+ * written so far where Node's own rules expect it.
  *
  * @module
  */
@@ -68,12 +68,36 @@ export function release(stream: Duplex): void {
   if (stream.writableCorked === 0) (stream as HoldingStream)[heldKey] = 0;
 }
 
-/** Holds what the driver writes while it handles one read (see the module comment): {@link hold} until {@link releaseRead}. */
-export function holdRead(stream: Duplex): void {
+/**
+ * Holds what the driver writes while it handles the read `chunk` (see the
+ * module comment): {@link hold} until {@link releaseRead}. Only a read that
+ * is one whole frame lets its first write through: the answers to a read
+ * of several frames leave together, one system call as before.
+ */
+export function holdRead(stream: Duplex, chunk: Uint8Array): void {
   hold(stream);
-  // A read within a read (a `data` event emitted while one is handled) leaves the outer's state as it is.
   const holding = stream as HoldingStream;
-  if (holding[readKey] !== ReadWrites.FlushUnreported) holding[readKey] = ReadWrites.Untouched;
+  // A read within a read (a `data` event emitted while one is handled) leaves the outer's state as it is.
+  if (holding[readKey] === ReadWrites.FlushUnreported) return;
+  holding[readKey] = isOneFrame(chunk) ? ReadWrites.Untouched : ReadWrites.None;
+}
+
+/**
+ * Whether `chunk` is exactly one RFC 6455 frame, by its header (§5.2: the
+ * payload length in 7 bits, or 16 or 64 after them, and a 4-byte mask
+ * key if the mask bit is set). A chunk that starts inside a frame reads as
+ * garbage here, which costs only the choice above, never a byte.
+ */
+function isOneFrame(chunk: Uint8Array): boolean {
+  const length = chunk.length;
+  if (length < 2) return false;
+  const second = chunk[1]!;
+  const code = second & 0x7f;
+  const mask = second & 0x80 ? 4 : 0;
+  if (code < 126) return 2 + mask + code === length;
+  if (code === 126) return length >= 4 && 4 + mask + ((chunk[2]! << 8) | chunk[3]!) === length;
+  // A 64-bit length: one read never holds 4 GiB.
+  return length >= 10 && (chunk[2]! | chunk[3]! | chunk[4]! | chunk[5]!) === 0 && 10 + mask + chunk[6]! * 0x1000000 + ((chunk[7]! << 16) | (chunk[8]! << 8) | chunk[9]!) === length;
 }
 
 /**
