@@ -77,7 +77,8 @@ export function release(stream: Duplex): void {
 export function holdRead(stream: Duplex, chunk: Uint8Array): void {
   hold(stream);
   const holding = stream as HoldingStream;
-  // A read within a read (a `data` event emitted while one is handled) leaves the outer's state as it is.
+  // A read within a read (a `data` event emitted while one is handled)
+  // keeps the outer's flush to report; its own first write finds two corks and waits.
   if (holding[readKey] === ReadWrites.FlushUnreported) return;
   holding[readKey] = isOneFrame(chunk) ? ReadWrites.Untouched : ReadWrites.None;
 }

@@ -113,7 +113,7 @@ class StreamSocket extends CoalescingWriter implements Socket {
     return accepted || unsentBytes(stream) < stream.writableHighWaterMark;
   }
 
-  /** The callback of a write past the first: reports its flush, and counts a slab's slice back. */
+  /** A write callback that reports the flush, and counts a slab's slice back. */
   #callback(slab: SlabRecord | undefined): () => void {
     const flushed = (this.#flushed ??= flushReporter(this.stream, null));
     return slab !== undefined ? releasing(flushed, slab) : flushed;
