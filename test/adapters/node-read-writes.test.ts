@@ -204,10 +204,9 @@ describe('attach over TCP: a read\'s first write that the kernel does not take a
    * The peer sends `count` messages, one per read as far as TCP allows,
    * and reads only once the server's socket has held bytes the kernel has
    * not taken (`unsent()`) for five more messages, and only until it holds
-   * none: so the server's
-   * socket keeps emptying into a nearly full kernel, and many a read's
-   * first write is taken only in part. Then it reads everything. Resolves
-   * with the payloads it received.
+   * none: so the server's socket keeps emptying into a nearly full kernel,
+   * and many a read's first write is taken only in part. Then it reads
+   * everything. Resolves with the payloads it received.
    */
   async function slowPeer(port: number, count: number, unsent: () => number): Promise<Uint8Array[]> {
     const tcp = await openClient(port);
