@@ -81,7 +81,9 @@ export function terminate(driver: object): boolean {
  *   of it (Node hands every read a fresh Buffer, so this is safe); the
  *   stream is corked meanwhile, so what the driver writes while it
  *   handles that read leaves as one writev when `parse()` returns, or at
- *   the end of the tick (at most 64 KiB is held, and held bytes do not
+ *   the end of the tick (on a TCP socket with nothing buffered, the read's
+ *   first frame goes out at once and the rest is held behind it; at most
+ *   64 KiB is held, and held bytes do not
  *   count in `bufferedAmount`: held-bytes.ts; end a connection with
  *   {@link terminate}, which hands them on, not `stream.destroy()`);
  * - the stream ending or closing calls `driver.transportClosed()`

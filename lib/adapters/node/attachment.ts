@@ -24,7 +24,7 @@ import type { Listener } from '../../emitter.js';
 import type { CloseEvent, DriverEventMap } from '../../events.js';
 import type { ProtocolError } from '../../errors.js';
 import { borrowInput } from '../../frame/borrowed-input.js';
-import { hold, release, unsentBytes } from './held-bytes.js';
+import { holdRead, releaseRead, unsentBytes } from './held-bytes.js';
 import { mayShareReadBuffer, pauseSharedReads, readIntoSharedBuffer } from './read-buffer.js';
 import { deadlineKeeper, type DeadlineKeeper, type DeadlineSettings } from '../../connection/deadlines.js';
 
@@ -70,8 +70,7 @@ export function flushedAttached(stream: Duplex): void {
   // A send refused for a maxBufferedBytes below the stream's high-water
   // mark waits for the buffer to empty, which Node's `drain` does not report.
   const attachment = attachmentOf(stream);
-  // An empty buffer is the usual case after a flush: no need to ask what is held.
-  if (attachment !== undefined && (stream.writableLength === 0 || unsentBytes(stream) === 0)) attachment.driver.transportDrained();
+  if (attachment !== undefined) attachment.flushed();
 }
 
 /**
@@ -223,6 +222,13 @@ export class Attachment {
     this.driver.transportClosed();
   }
 
+  /** A write to the stream has flushed: the driver hears of it once nothing it wrote is unsent. */
+  flushed(): void {
+    const stream = this.stream;
+    // An empty buffer is the usual case after a flush: no need to ask what is held.
+    if (stream.writableLength === 0 || unsentBytes(stream) === 0) this.driver.transportDrained();
+  }
+
   /** Tells the driver the time, then arms the timer for its next deadline. */
   tick(): void {
     this.driver.tick(Date.now());
@@ -323,12 +329,14 @@ function readChunk(stream: Duplex, attachment: Attachment, chunk: Uint8Array): v
   // to the kernel as one writev when the read is done (or, if the tick
   // coalescer holds it too, at the end of the tick): one system call, and
   // no header alone in a TCP segment of its own (Nagle is off). What is
-  // held does not count as unsent (held-bytes.ts).
-  hold(stream);
+  // held does not count as unsent. A read of one frame answered by one
+  // frame writes it at once, maybe without a write callback; its flush is
+  // reported here (held-bytes.ts).
+  holdRead(stream, chunk);
   try {
     attachment.driver.parse(chunk);
   } finally {
-    release(stream);
+    if (releaseRead(stream)) attachment.flushed();
   }
 }
 function onStreamEnd(this: Duplex): void {

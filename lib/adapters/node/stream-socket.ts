@@ -5,10 +5,10 @@
  * @module
  */
 import type { Duplex } from 'node:stream';
-import { unsentBytes } from './held-bytes.js';
+import { corkAgain, firstWriteOfRead, flushUnreported, unsentBytes } from './held-bytes.js';
 import type { Socket, SocketInfo } from '../../events.js';
 import { CoalescingWriter } from './tick-coalescer.js';
-import { reportFlush } from './write-buffer.js';
+import { hasFlushListeners, reportFlush } from './write-buffer.js';
 import { SLICES_COUNTED } from '../../frame/send-slab.js';
 import { releasesWrittenBytes, type SlabRecord, slabOf, sliceReleased } from './slab-reuse.js';
 
@@ -57,6 +57,7 @@ class StreamSocket extends CoalescingWriter implements Socket {
     const stream = this.stream;
     if (!stream.writable) return true;
     const slab = this.#countsSlices ? slabOf(bytes) : undefined;
+    if (this.#countsSlices && this.#flushed !== undefined && firstWriteOfRead(stream, bytes.length)) return this.#writeFirstOfRead(stream, bytes, slab);
     let flushed = this.#flushed;
     if (flushed === undefined) {
       this.#flushed = null;
@@ -80,6 +81,42 @@ class StreamSocket extends CoalescingWriter implements Socket {
     }
     const callback = slab !== undefined ? releasing(flushed, slab) : flushed;
     return this.writeCoalesced(bytes, callback);
+  }
+
+  /**
+   * A read's first write to a TCP socket (or a pipe) with nothing buffered
+   * (held-bytes.ts): one plain `write()`. Without a callback where nobody
+   * listens for this stream's flushes: a write with one costs Node an
+   * object and a tick even when the kernel takes it at once, and then
+   * there is no flush to wait for. The bytes are the kernel's, so a slab's
+   * slice is counted back here, and the read's end reports the flush
+   * (`releaseRead`). Should some of it be left unsent, the reporter (and
+   * the slab's count) is queued behind it as an empty write, which Node
+   * calls back once all before it has gone: `bufferedAmount`, `drain`,
+   * `onDrained` and slab reuse see this write's flush as they would see
+   * any other's.
+   */
+  #writeFirstOfRead(stream: Duplex, bytes: Uint8Array, slab: SlabRecord | undefined): boolean {
+    let accepted: boolean;
+    if (hasFlushListeners(stream)) {
+      accepted = stream.write(bytes, this.#callback(slab));
+    } else {
+      accepted = stream.write(bytes);
+      if (stream.writableLength === 0) {
+        if (slab !== undefined) sliceReleased(slab);
+        flushUnreported(stream);
+      } else if (!stream.destroyed) {
+        stream.write(NO_BYTES, this.#callback(slab));
+      }
+    }
+    corkAgain(stream);
+    return accepted || unsentBytes(stream) < stream.writableHighWaterMark;
+  }
+
+  /** A write callback that reports the flush, and counts a slab's slice back. */
+  #callback(slab: SlabRecord | undefined): () => void {
+    const flushed = (this.#flushed ??= flushReporter(this.stream, null));
+    return slab !== undefined ? releasing(flushed, slab) : flushed;
   }
 
   /** The first writes' reporter, once they have all flushed: let go of it. */

@@ -33,6 +33,13 @@ export function reportFlush(stream: Duplex): void {
   for (const listener of [...listeners]) listener();
 }
 
+/** Whether anything listens for the flushes of `stream` (then every write of it passes a callback). */
+export function hasFlushListeners(stream: Duplex): boolean {
+  if (listenerCount === 0) return false;
+  const listeners = flushListeners.get(stream);
+  return listeners !== undefined && listeners.size > 0;
+}
+
 /**
  * The outgoing buffer of `stream` (a `net.Socket`, `tls.TLSSocket` or any
  * `Duplex`), to pass to `bindHandler` or `ClientGroup.bind`. `pending()`
