@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { quotedExcerpt } from '../bytes.js';
 import { isToken, isTokenChar } from '../http/tokens.js';
 import type { ExtensionParams, ExtensionParamValue } from './extension.js';
 
@@ -33,7 +34,8 @@ export function parseExtensionHeader(header: string | undefined): ExtensionEntry
   if (header === undefined || header === '') return entries;
   const end = header.length;
   let at = 0;
-  const invalid = () => new SyntaxError(`Invalid Sec-WebSocket-Extensions header: ${header}`);
+  // The peer's text, cut and escaped: the message may reach a log.
+  const invalid = () => new SyntaxError(`Invalid Sec-WebSocket-Extensions header: ${quotedExcerpt(header)}`);
   // Optional spaces and tabs around separators (RFC 9110 §5.6.3).
   const skipSpace = () => {
     while (at < end && (header.charCodeAt(at) === 0x20 || header.charCodeAt(at) === 0x09)) at++;
@@ -81,9 +83,12 @@ export function parseExtensionHeader(header: string | undefined): ExtensionEntry
         skipSpace();
       }
       const earlier = Object.hasOwn(params, key) ? params[key]! : undefined;
-      if (earlier === undefined) params[key] = value;
-      else if (Array.isArray(earlier)) earlier.push(value);
-      else params[key] = [earlier, value];
+      if (Array.isArray(earlier)) earlier.push(value);
+      // Defined, not assigned: a parameter named __proto__ is then an own
+      // one like any other (assigning would call Object.prototype's setter,
+      // which drops it), so an extension sees, and can refuse, every
+      // parameter sent (RFC 7692 §7.1: an unknown one declines the offer).
+      else Object.defineProperty(params, key, { value: earlier === undefined ? value : [earlier, value], enumerable: true, writable: true, configurable: true });
     }
     entries.push({ name, params });
     if (at === end) return entries;
