@@ -72,6 +72,6 @@ const EXCERPT_LENGTH = 64;
  * override and no more than a bounded amount of what the peer sent.
  */
 export function quotedExcerpt(text: string): string {
-  const shown = JSON.stringify(text.slice(0, EXCERPT_LENGTH)).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const shown = JSON.stringify(text.slice(0, EXCERPT_LENGTH)).replace(/[^ -~]/g, (c) => `\\u${(c.charCodeAt(0) + 0x10000).toString(16).slice(1)}`);
   return text.length > EXCERPT_LENGTH ? `${shown}... (${text.length} characters)` : shown;
 }

@@ -67,7 +67,12 @@ export function parseExtensionHeader(header: string | undefined): ExtensionEntry
     while (at < end && (header[at] === ',' || header.charCodeAt(at) === 0x20 || header.charCodeAt(at) === 0x09)) at++;
     if (at === end) return entries;
     const name = token();
-    const params: ExtensionParams = {};
+    // Made into the parameters object by Object.fromEntries, which defines
+    // each key: a parameter named __proto__ is then an own one like any other
+    // (assigning it would call Object.prototype's setter, which drops it), so
+    // an extension sees, and can refuse, every parameter sent (RFC 7692
+    // §7.1: an unknown one declines the offer).
+    const params = new Map<string, ExtensionParamValue | ExtensionParamValue[]>();
     skipSpace();
     while (header[at] === ';') {
       at++;
@@ -82,15 +87,11 @@ export function parseExtensionHeader(header: string | undefined): ExtensionEntry
         value = DECIMAL.test(text) ? Number(text) : text;
         skipSpace();
       }
-      const earlier = Object.hasOwn(params, key) ? params[key]! : undefined;
+      const earlier = params.get(key);
       if (Array.isArray(earlier)) earlier.push(value);
-      // Defined, not assigned: a parameter named __proto__ is then an own
-      // one like any other (assigning would call Object.prototype's setter,
-      // which drops it), so an extension sees, and can refuse, every
-      // parameter sent (RFC 7692 §7.1: an unknown one declines the offer).
-      else Object.defineProperty(params, key, { value: earlier === undefined ? value : [earlier, value], enumerable: true, writable: true, configurable: true });
+      else params.set(key, earlier === undefined ? value : [earlier, value]);
     }
-    entries.push({ name, params });
+    entries.push({ name, params: Object.fromEntries(params) });
     if (at === end) return entries;
     if (header[at] !== ',') throw invalid();
   }
