@@ -11,8 +11,8 @@
  * on its way in (one pass instead of an unmask and a later join). That
  * buffer is made once enough of the frame is in hand that it holds at most
  * twice the bytes that arrived plus 64 KiB; before that, the pieces are
- * unmasked into staging blocks that grow with what arrived, so a peer that
- * announces 1 MiB and sends a few bytes costs a few KiB, not 1 MiB.
+ * unmasked into a staging buffer twice the size of what arrived, so a peer
+ * that announces 1 MiB and sends a few bytes costs a few bytes, not 1 MiB.
  * Message-level rules (continuations, UTF-8, close payloads) belong to the
  * reader above it.
  *
@@ -80,10 +80,10 @@ const EMPTY = new Uint8Array(0);
 // Frames up to this size may be gathered whole.
 const WHOLE_FRAME_LIMIT = 1024 * 1024;
 // A frame gathered whole holds at most twice the bytes that arrived plus
-// this: its exact buffer is made once that covers it, and until then its
-// pieces wait in staging blocks (a peer may announce a size and never send it).
+// this: its exact buffer is made once that covers it, and until then a
+// staging buffer of twice what arrived (a peer may announce a size and
+// never send it).
 const GATHER_ALLOWANCE = 64 * 1024;
-const FIRST_STAGING_BLOCK = 4 * 1024;
 // The current frame's key is kept as a number per parser (an idle connection
 // then holds no typed array for it) and copied here for each unmask call;
 // parsing is synchronous, so parsers can share it.
@@ -115,12 +115,9 @@ export class FrameParser {
   #maskKey = 0;
   #maskPhase = 0;
   #remaining = 0;
-  // The frame being gathered whole: its exact buffer, or while staging the
-  // staging block being filled (how much of the frame arrived is its length
-  // less #remaining, so not kept).
+  // The frame being gathered whole (see #gather); how much of it has
+  // arrived is its length less #remaining.
   #whole: Uint8Array | null = null;
-  // While staging, the full staging blocks before #whole, else null.
-  #staged: Uint8Array[] | null = null;
 
   constructor(handler: FrameHandler, rules: FrameRules) {
     this.#handler = handler;
@@ -134,16 +131,13 @@ export class FrameParser {
 
   /** Bytes held for a frame being gathered whole. */
   get retainedBytes(): number {
-    let held = this.#whole?.length ?? 0;
-    for (const block of this.#staged ?? []) held += block.length;
-    return held;
+    return this.#whole?.length ?? 0;
   }
 
   /** Stops reading: later input is ignored. */
   stop(): void {
     this.#phase = Phase.Stopped;
     this.#whole = null;
-    this.#staged = null;
   }
 
   /**
@@ -202,85 +196,46 @@ export class FrameParser {
   #startWhole(): boolean {
     const header = this.header;
     if (header.length > WHOLE_FRAME_LIMIT || !this.#handler.wantsWholeFrame(header)) return false;
-    // Staging, with no block yet: #gather makes the exact buffer at once if the first piece is enough.
+    // Nothing held yet: #gather makes the buffer for what arrives.
     this.#whole = EMPTY;
-    this.#staged = [];
     return true;
   }
 
-  /** Copies (and unmasks) a piece into the frame being gathered; hands it on once complete. */
+  /**
+   * Copies (and unmasks) a piece into the frame being gathered; hands it on
+   * once complete. The buffer is the frame's exact size once that is at
+   * most twice what arrived plus 64 KiB; until then, a staging buffer of
+   * twice what arrived, replaced by a larger one (the bytes so far copied
+   * over) when a piece does not fit.
+   */
   #gather(piece: Uint8Array): boolean {
     const length = this.header.length;
     // The frame's bytes in hand with this piece, and where the piece starts.
     const end = length - this.#remaining;
     const at = end - piece.length;
-    if (this.#staged !== null) {
-      if (length > 2 * end + GATHER_ALLOWANCE) return this.#stage(piece, at);
-      this.#unstage(at);
+    let whole = this.#whole!;
+    if (whole.length < end) {
+      // Every byte is written (copied or unmasked in) before the frame is handed on.
+      const grown = freshBytes(length > 2 * end + GATHER_ALLOWANCE ? 2 * end : length);
+      grown.set(whole.subarray(0, at));
+      this.#whole = whole = grown;
     }
-    const whole = this.#whole!;
-    this.#unmaskInto(piece, whole, at, at);
-    const last = end === length;
-    if (!this.#handler.onGatheredPiece(whole.subarray(at, end), last ? whole : null)) return false;
-    if (!last) return true;
-    this.#whole = null;
-    this.#phase = Phase.Header;
-    return this.#handler.onFramePayload(whole, true);
-  }
-
-  /**
-   * Unmasks a piece starting at frame offset `at` into the staging blocks,
-   * adding a block when the last is full: each new block is at most the size
-   * of those before it (or the piece, or 4 KiB), so they hold at most twice
-   * what arrived plus 4 KiB.
-   */
-  #stage(piece: Uint8Array, at: number): boolean {
-    const staged = this.#staged!;
-    let block = this.#whole!;
-    let used = at;
-    for (const full of staged) used -= full.length;
-    let rest = piece;
-    while (rest.length > 0) {
-      if (used === block.length) {
-        if (block.length > 0) staged.push(block);
-        block = this.#whole = freshBytes(Math.max(rest.length, at + piece.length - rest.length, FIRST_STAGING_BLOCK));
-        used = 0;
-      }
-      const part = rest.subarray(0, block.length - used);
-      this.#unmaskInto(part, block, used, at + piece.length - rest.length);
-      rest = rest.subarray(part.length);
-      if (!this.#handler.onGatheredPiece(block.subarray(used, used + part.length), null)) return false;
-      used += part.length;
-    }
-    return true;
-  }
-
-  /** Enough of the frame is in hand (`at` bytes so far): its exact buffer, the staged bytes copied in. */
-  #unstage(at: number): void {
-    // Every byte is written (copied or unmasked in) before the frame is handed on.
-    const whole = freshBytes(this.header.length);
-    let offset = 0;
-    for (const full of this.#staged!) {
-      whole.set(full, offset);
-      offset += full.length;
-    }
-    if (offset < at) whole.set(this.#whole!.subarray(0, at - offset), offset);
-    this.#whole = whole;
-    this.#staged = null;
-  }
-
-  /** Copies `piece`, unmasked, into `target` at `offset`; `at` is its offset in the frame (the mask's phase). */
-  #unmaskInto(piece: Uint8Array, target: Uint8Array, offset: number, at: number): void {
     if (this.header.masked) {
       const key = this.#maskKey;
       KEY[0] = key >>> 24;
       KEY[1] = (key >>> 16) & 0xff;
       KEY[2] = (key >>> 8) & 0xff;
       KEY[3] = key & 0xff;
-      applyMaskTo(piece, target, offset, KEY, at & 3);
+      applyMaskTo(piece, whole, at, KEY, at & 3);
     } else {
-      target.set(piece, offset);
+      whole.set(piece, at);
     }
+    const last = end === length;
+    if (!this.#handler.onGatheredPiece(whole.subarray(at, end), last ? whole : null)) return false;
+    if (!last) return true;
+    this.#whole = null;
+    this.#phase = Phase.Header;
+    return this.#handler.onFramePayload(whole, true);
   }
 
   /** Reads a header at `pos`; returns the next position, or -1 to stop. */
