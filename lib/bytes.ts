@@ -60,18 +60,3 @@ export function putUint32(bytes: Uint8Array, at: number, value: number): void {
   bytes[at + 2] = value >>> 8;
   bytes[at + 3] = value;
 }
-
-// How much of a peer's text an error message quotes.
-const EXCERPT_LENGTH = 64;
-
-/**
- * A peer's text (a header value, say) as an error message may quote it:
- * its first 64 characters in double quotes, every character outside
- * printable ASCII escaped as `\uXXXX`, and the full length when cut. A log
- * line then holds no control character, no line break, no bidirectional
- * override and no more than a bounded amount of what the peer sent.
- */
-export function quotedExcerpt(text: string): string {
-  const shown = JSON.stringify(text.slice(0, EXCERPT_LENGTH)).replace(/[^ -~]/g, (c) => `\\u${(c.charCodeAt(0) + 0x10000).toString(16).slice(1)}`);
-  return text.length > EXCERPT_LENGTH ? `${shown}... (${text.length} characters)` : shown;
-}

@@ -20,7 +20,6 @@
  *
  * @module
  */
-import { quotedExcerpt } from '../bytes.js';
 import { Close, ProtocolError, protocolError } from '../errors.js';
 import { isWireCloseCode } from '../frame/close-payload.js';
 import { isValidUtf8 } from '../frame/utf8-validator.js';
@@ -179,14 +178,14 @@ export class ExtensionStack {
     try {
       for (const { name, params } of parseExtensionHeader(header)) {
         const offered = this.#offered.get(name);
-        if (offered === undefined) throw new Error(`Server sent an extension response for unknown extension ${quotedExcerpt(name)}`);
+        if (offered === undefined) throw new Error(`Server sent an extension response for unknown extension "${name}"`);
         // §9.1: a response names each extension at most once, and no two may claim one RSV bit.
-        if (this.#negotiated.some((entry) => entry.name === name)) throw new Error(`Server sent two responses for ${quotedExcerpt(name)}`);
+        if (this.#negotiated.some((entry) => entry.name === name)) throw new Error(`Server sent two responses for "${name}"`);
         if ((claimedRsv(offered.extension) & this.#allowedRsv) !== 0) {
-          throw new Error(`Server sent two extension responses that use the same RSV bit, the second for ${quotedExcerpt(name)}`);
+          throw new Error(`Server sent two extension responses that use the same RSV bit, the second for "${name}"`);
         }
         if (offered.session.activate(params) !== true) {
-          throw new Error(`Server sent unacceptable extension parameters: ${quotedExcerpt(serializeExtension(name, params))}`);
+          throw new Error(`Server sent unacceptable extension parameters: ${serializeExtension(name, params)}`);
         }
         this.#activate(offered.extension, offered.session, params);
       }

@@ -78,12 +78,12 @@ export interface FrameRules {
 
 const EMPTY = new Uint8Array(0);
 // Frames up to this size may be gathered whole.
-const WHOLE_FRAME_LIMIT = 1024 * 1024;
+const WHOLE_FRAME_LIMIT = 1 << 20;
 // A frame gathered whole holds at most twice the bytes that arrived plus
 // this: its exact buffer is made once that covers it, and until then a
 // staging buffer of twice what arrived (a peer may announce a size and
 // never send it).
-const GATHER_ALLOWANCE = 64 * 1024;
+const GATHER_ALLOWANCE = 1 << 16;
 // The current frame's key is kept as a number per parser (an idle connection
 // then holds no typed array for it) and copied here for each unmask call;
 // parsing is synchronous, so parsers can share it.
@@ -209,18 +209,21 @@ export class FrameParser {
    * over) when a piece does not fit.
    */
   #gather(piece: Uint8Array): boolean {
-    const length = this.header.length;
+    const header = this.header;
+    const length = header.length;
     // The frame's bytes in hand with this piece, and where the piece starts.
     const end = length - this.#remaining;
     const at = end - piece.length;
     let whole = this.#whole!;
     if (whole.length < end) {
-      // Every byte is written (copied or unmasked in) before the frame is handed on.
+      // Every byte is written (copied or unmasked in) before the frame is
+      // handed on: what was not written of the old buffer (from `at`) is
+      // shorter than the piece, which is unmasked over it next.
       const grown = freshBytes(length > 2 * end + GATHER_ALLOWANCE ? 2 * end : length);
-      grown.set(whole.subarray(0, at));
+      grown.set(whole);
       this.#whole = whole = grown;
     }
-    if (this.header.masked) {
+    if (header.masked) {
       const key = this.#maskKey;
       KEY[0] = key >>> 24;
       KEY[1] = (key >>> 16) & 0xff;
@@ -230,9 +233,8 @@ export class FrameParser {
     } else {
       whole.set(piece, at);
     }
-    const last = end === length;
-    if (!this.#handler.onGatheredPiece(whole.subarray(at, end), last ? whole : null)) return false;
-    if (!last) return true;
+    if (!this.#handler.onGatheredPiece(whole.subarray(at, end), end < length ? null : whole)) return false;
+    if (end < length) return true;
     this.#whole = null;
     this.#phase = Phase.Header;
     return this.#handler.onFramePayload(whole, true);

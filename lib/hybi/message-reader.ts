@@ -311,7 +311,8 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     if ((this.#textBytes ??= new TextPieces(false)).next(piece, whole !== null) === null) {
       return this.#fail(protocolError('INVALID_UTF8', {}));
     }
-    if (whole !== null) checkedFrame = whole;
+    // The frame once its last piece is checked (null before).
+    checkedFrame = whole;
     return true;
   }
 

@@ -75,12 +75,11 @@ describe('parseExtensionHeader', () => {
     expect(serializeExtension('x', parseExtensionHeader('x; __proto__=2')[0]!.params)).toBe('x; __proto__=2');
   });
 
-  it('a malformed header is quoted in the error cut to 64 characters, control and non-ASCII characters escaped', () => {
+  it('a malformed header is not quoted in the error: the message holds none of the peer text (no control characters or unbounded text into logs)', () => {
     const hostile = `x; a="\u0007"; b=${'c'.repeat(100_000)}\r\nInjected: 1 \u202e "`;
     expect(() => parseExtensionHeader(hostile)).toThrow(SyntaxError);
-    const message = messageOf(() => parseExtensionHeader(hostile));
-    expect(message).toBe(`Invalid Sec-WebSocket-Extensions header: "x; a=\\"\\u0007\\"; b=${'c'.repeat(52)}"... (${hostile.length} characters)`);
-    expect(messageOf(() => parseExtensionHeader('x; a="\u0001\u202e'))).toBe('Invalid Sec-WebSocket-Extensions header: "x; a=\\"\\u0001\\u202e"');
+    expect(messageOf(() => parseExtensionHeader(hostile))).toBe('Invalid Sec-WebSocket-Extensions header');
+    expect(messageOf(() => parseExtensionHeader('x; a="\u0001\u202e'))).toBe('Invalid Sec-WebSocket-Extensions header');
   });
 
   // As test/hardening/anchors.test.ts: a backtracking or quadratic reader takes minutes on these.
