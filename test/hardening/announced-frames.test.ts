@@ -20,7 +20,7 @@ import { useNodeTextDecoder } from '../../lib/adapters/node/native-text.js';
 import { useNodeUnfilledMemory } from '../../lib/adapters/node/unfilled-memory.js';
 import { useCheckedTextDecoder } from '../../lib/frame/checked-text.js';
 import { useUnfilledMemory } from '../../lib/frame/fresh-bytes.js';
-import { Op, Recorder, requestHead } from '../helpers/index.js';
+import { clientFrame, Op, Recorder, requestHead, split, type Chunking } from '../helpers/index.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -126,5 +126,53 @@ describe('a frame announced and not sent holds about what arrived (2,000 connect
       expect(errors).toEqual([]);
       expect(perConnection).toBeLessThan(BOUND);
     });
+  });
+});
+
+describe('a frame staged while it arrives, then moved into its exact buffer, arrives intact (Node hooks and portable core)', () => {
+  // 1 MiB of text with 2-, 3- and 4-byte characters, so characters straddle reads and buffer moves.
+  const text = 'aé€😀 JSON {"k": "ü"} '.repeat(40_000).slice(0, 1 << 19);
+  const bytes = new TextEncoder().encode(text).subarray(0, 1 << 20);
+  const valid = new TextDecoder().decode(bytes.subarray(0, bytes.length - 3)).replace(/\uFFFD+$/, '');
+  const payload = new TextEncoder().encode(valid);
+
+  afterEach(() => {
+    useNodeUnfilledMemory();
+    useNodeTextDecoder();
+  });
+
+  it.each<[string, Chunking, boolean]>([
+    ['64 KiB reads', { sizes: [64 * KiB] }, false],
+    ['random reads up to 5,000 bytes', { seed: 7, maxChunk: 5000 }, false],
+    ['reads of 1 and 99,999 bytes', { sizes: [1, 99_999] }, false],
+    ['64 KiB reads, portable core', { sizes: [64 * KiB] }, true],
+  ])('text and text kept as bytes, %s', (_name, chunking, portable) => {
+    if (portable) {
+      useUnfilledMemory(null);
+      useCheckedTextDecoder(null);
+    }
+    for (const decodeText of [true, false]) {
+      const { driver, rec } = openServer({ decodeText }, false);
+      for (const read of split(clientFrame(Op.TEXT, payload), chunking)) driver.parse(read);
+      expect(rec.of('error')).toEqual([]);
+      const [message] = rec.messages;
+      if (decodeText) expect(message).toBe(valid);
+      else expect(Buffer.from(message as Uint8Array).equals(Buffer.from(payload))).toBe(true);
+    }
+  });
+
+  it('a bad byte in the staged part fails the connection in the read that holds it (RFC 6455 §8.1)', () => {
+    const bad = payload.slice();
+    bad[200_000] = 0xff;
+    const { driver, rec } = openServer({}, false);
+    const reads = split(clientFrame(Op.TEXT, bad), { sizes: [64 * KiB] });
+    let failedAt = -1;
+    for (const [n, read] of reads.entries()) {
+      driver.parse(read);
+      if (failedAt < 0 && rec.of('error').length > 0) failedAt = n;
+    }
+    // Byte 200,000 of the payload is in the fourth 64 KiB read (after the 14-byte header).
+    expect(failedAt).toBe(3);
+    expect(rec.of('error')[0]).toMatchObject({ code: 'INVALID_UTF8', closeCode: 1007 });
   });
 });
