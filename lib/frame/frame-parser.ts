@@ -10,9 +10,10 @@
  * 1 MiB, gathered into one buffer of its exact size, each piece unmasked
  * on its way in (one pass instead of an unmask and a later join). That
  * buffer is made once enough of the frame is in hand that it holds at most
- * twice the bytes that arrived plus 64 KiB; before that, the pieces are
- * unmasked into a staging buffer twice the size of what arrived, so a peer
- * that announces 1 MiB and sends a few bytes costs a few bytes, not 1 MiB.
+ * four times the bytes that arrived plus 64 KiB; before that, the pieces
+ * are unmasked into a staging buffer four times the size of what arrived,
+ * so a peer that announces 1 MiB and sends a few bytes costs a few bytes,
+ * not 1 MiB.
  * Message-level rules (continuations, UTF-8, close payloads) belong to the
  * reader above it.
  *
@@ -79,10 +80,13 @@ export interface FrameRules {
 const EMPTY = new Uint8Array(0);
 // Frames up to this size may be gathered whole.
 const WHOLE_FRAME_LIMIT = 1 << 20;
-// A frame gathered whole holds at most twice the bytes that arrived plus
-// this: its exact buffer is made once that covers it, and until then a
-// staging buffer of twice what arrived (a peer may announce a size and
-// never send it).
+// A frame gathered whole holds at most four times the bytes that arrived
+// plus this: its exact buffer is made once that covers it, and until then
+// a staging buffer of four times what arrived (a peer may announce a size
+// and never send it). Four rather than two: a 1 MiB frame in 64 KiB reads
+// then needs one staging buffer and one copy of a quarter of it, where two
+// took three buffers and copies of 7/8 of it (bench/analysis.md,
+// "Announced frames, session 7").
 const GATHER_ALLOWANCE = 1 << 16;
 // The current frame's key is kept as a number per parser (an idle connection
 // then holds no typed array for it) and copied here for each unmask call;
@@ -204,9 +208,9 @@ export class FrameParser {
   /**
    * Copies (and unmasks) a piece into the frame being gathered; hands it on
    * once complete. The buffer is the frame's exact size once that is at
-   * most twice what arrived plus 64 KiB; until then, a staging buffer of
-   * twice what arrived, replaced by a larger one (the bytes so far copied
-   * over) when a piece does not fit.
+   * most four times what arrived plus 64 KiB; until then, a staging buffer
+   * of four times what arrived, replaced by a larger one (the bytes so far
+   * copied over) when a piece does not fit.
    */
   #gather(piece: Uint8Array): boolean {
     const header = this.header;
@@ -219,7 +223,7 @@ export class FrameParser {
       // Every byte is written (copied or unmasked in) before the frame is
       // handed on: what was not written of the old buffer (from `at`) is
       // shorter than the piece, which is unmasked over it next.
-      const grown = freshBytes(length > 2 * end + GATHER_ALLOWANCE ? 2 * end : length);
+      const grown = freshBytes(length > 4 * end + GATHER_ALLOWANCE ? 4 * end : length);
       grown.set(whole);
       this.#whole = whole = grown;
     }
