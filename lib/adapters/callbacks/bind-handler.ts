@@ -102,8 +102,9 @@ export interface Client<D extends BindableDriver = BindableDriver> {
    * `type` overrides the choice by value, as `onMessage` passes it:
    * `'text'` sends bytes as a text message (UTF-8 as they are, no encoding
    * step; a TypeError, sending nothing, if they are not UTF-8, RFC 6455
-   * §5.6, whatever the state, as `driver.text()`), `'binary'` takes bytes only. A {@link PreparedMessage} keeps
-   * its own type: a different `type` is a TypeError.
+   * §5.6, whatever the state, as `driver.text()`), `'binary'` takes bytes
+   * only. A {@link PreparedMessage} keeps its own type: a different `type`
+   * is a TypeError.
    */
   write(data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage, type?: 'text' | 'binary'): boolean;
   /**
