@@ -27,10 +27,12 @@
  *
  * `--reuse-reads` (wsdriver and core only) pushes the same read buffers
  * again and again instead of a fresh Buffer per read, as a socket reading
- * into one buffer of its own would (`net.Socket`'s `onread`): what the
- * young ArrayBuffer bytes of the reads cost. Safe here only because every
- * frame spans reads and is gathered (copied) whole; ws keeps views of its
- * reads, so it is refused.
+ * into one buffer of its own would: what the young ArrayBuffer bytes of
+ * the reads cost. The Node adapter does this itself on real TCP sockets
+ * (lib/adapters/node/read-buffer.ts), but these stand-in Duplexes keep
+ * their `data` events, so the flag is how this repro measures it. Safe
+ * here only because every frame spans reads and is gathered (copied)
+ * whole; ws keeps views of its reads, so it is refused.
  *
  * `--flags` passes V8/Node flags to the children (for example
  * `--trace-gc-nvp`, `--no-memory-reducer`), whose own output then passes

@@ -108,7 +108,6 @@ async function wsdriverServer(): Promise<net.Server> {
   server.on('upgrade', (request, socket, head) => {
     if (!Driver.isWebSocket(request)) return socket.destroy();
     const driver = node.handleUpgrade(request, socket, head, { maxLength: MAX_MESSAGE, decodeText: DECODE_TEXT });
-    if (process.env.BENCH_REUSE_READS === '1') reuseReads(socket as net.Socket);
     if (deflate !== null) driver.addExtension(deflate);
     if (config.mode === 'echo') {
       driver.on('message', (event) => echo(driver, event));
@@ -123,32 +122,6 @@ async function wsdriverServer(): Promise<net.Server> {
     }
   });
   return server;
-}
-
-/**
- * BENCH_REUSE_READS=1 (`handleUpgrade` only; a prototype to measure, not a
- * feature): the socket reads into one 64 KiB buffer of its own, as
- * `net.Socket`'s `onread` option does, switched on after the upgrade
- * through the socket's internal `kBuffer`/`kBufferCb` properties (found by
- * description; Node 20) and `useUserBuffer`, and each read goes to the
- * adapter as a `data` event of a view of that buffer. It breaks `parse()`'s
- * ownership of its input, so it is safe only while nothing keeps a view of
- * a read past the call, which the driver does: a message that arrives in
- * pieces (fragments, and on Node any text that spans reads) keeps views of
- * its reads until it is complete, and a paused driver keeps unread bytes.
- * Its figures are for the single-frame binary echo rows only; any other
- * row run with it may deliver corrupted messages. See
- * bench/analysis.md, "Large binary, session 6".
- */
-function reuseReads(socket: net.Socket): void {
-  const symbols = Object.getOwnPropertySymbols(socket);
-  const kBuffer = symbols.find((s) => s.description === 'kBuffer')!;
-  const kBufferCb = symbols.find((s) => s.description === 'kBufferCb')!;
-  const buffer = Buffer.allocUnsafe(65536);
-  const record = socket as unknown as Record<symbol, unknown>;
-  record[kBuffer] = buffer;
-  record[kBufferCb] = (nread: number) => void socket.emit('data', buffer.subarray(0, nread));
-  (socket as unknown as { _handle: { useUserBuffer(b: Buffer): void } })._handle.useUserBuffer(buffer);
 }
 
 /** The same server through wsdriver's server object (`WebSocketServer`) rather than `handleUpgrade`. */

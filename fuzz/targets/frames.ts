@@ -27,6 +27,7 @@ import {
   type Role,
   type StreamFrame,
 } from '../lib/frame-streams.js';
+import { borrowInput } from '../../lib/frame/borrowed-input.js';
 import { checkEventLog, checkWrittenFrames, describeBytes, ensure, parseOrFail, retainedLimit, sameBytes, type Parsing } from '../lib/invariants.js';
 import type { FuzzTarget } from './target.js';
 
@@ -64,8 +65,14 @@ interface Run {
   written: Uint8Array;
 }
 
-/** Opens a driver of `role`, feeds `wire` cut as `chunking`, checking invariants after every chunk. */
-export function runDriver(c: FrameCase, wire: Uint8Array, chunking: Chunking): Run {
+/**
+ * Opens a driver of `role`, feeds `wire` cut as `chunking`, checking
+ * invariants after every chunk. `borrowed`: each chunk is parsed out of one
+ * scratch buffer as borrowed input (lib/frame/borrowed-input.ts, as the
+ * Node adapter's shared read buffer is) and overwritten after the call;
+ * the messages delivered must still hold what they held when delivered.
+ */
+export function runDriver(c: FrameCase, wire: Uint8Array, chunking: Chunking, borrowed = false): Run {
   const options = { maxLength: c.maxLength };
   let driver: Parsing;
   let rec: Recorder;
@@ -94,15 +101,42 @@ export function runDriver(c: FrameCase, wire: Uint8Array, chunking: Chunking): R
     stream = concat(responseHead({ key }), wire);
   }
   const limit = retainedLimit(c.maxLength);
+  // Kept by reference (the recorder copies), to be compared once every later read has overwritten the buffer.
+  const delivered: Array<string | Uint8Array> = [];
+  if (borrowed) (driver as unknown as { on(type: 'message', listener: (event: { data: string | Uint8Array }) => void): void }).on('message', (event) => void delivered.push(event.data));
   for (const chunk of split(stream, chunking)) {
-    parseOrFail(driver, chunk);
+    if (borrowed) parseBorrowed(driver, chunk);
+    else parseOrFail(driver, chunk);
     checkEventLog(rec.events, driver.readyState);
     ensure(driver.retainedBytes <= limit, `driver holds ${driver.retainedBytes} bytes, over ${limit} for maxLength ${c.maxLength}`);
   }
   ensure(c.role !== 'client' || rec.events.some((e) => e.type === 'open'), 'client did not open on a valid 101');
+  const copies = rec.events.filter((e) => e.type === 'message').map((e) => (e as { data: string | Uint8Array }).data);
+  delivered.forEach((data, i) => {
+    const copy = copies[i]!;
+    ensure(typeof data === 'string' ? data === copy : copy instanceof Uint8Array && sameBytes(data, copy), `message ${i} changed after delivery: a view of borrowed input`);
+  });
   // The server's writes start with its 101; the client's request was taken above.
   const written = c.role === 'server' ? parseHead(rec.take()).rest : rec.take();
   return { events: rec.events, readyState: driver.readyState, written };
+}
+
+// The one buffer borrowed reads come from, as the Node adapter's is.
+let scratch = new Uint8Array(64 * 1024);
+let scratchFill = 1;
+
+function parseBorrowed(driver: Parsing, chunk: Uint8Array): void {
+  if (chunk.length > scratch.length) scratch = new Uint8Array(chunk.length);
+  const view = scratch.subarray(0, chunk.length);
+  view.set(chunk);
+  const was = borrowInput(true);
+  try {
+    parseOrFail(driver, view);
+  } finally {
+    borrowInput(was);
+  }
+  // What the next read does to the buffer.
+  view.fill(scratchFill++ & 0xff);
 }
 
 /** Checks one run against the model. */
@@ -167,7 +201,7 @@ export function compareWithModel(c: FrameCase, model: ModelResult, run: Run): vo
 /** How the inputs ended, by outcome: shows the mutations reach every rule. */
 const outcomes = new Map<string, number>();
 
-export function checkFrameCase(c: FrameCase): void {
+export function checkFrameCase(c: FrameCase, borrowed = false): void {
   const wire = wireOf(c);
   const model = readStream(wire, { role: c.role, maxLength: c.maxLength });
   const key = model.outcome.kind === 'failed' ? `${model.outcome.errorCode} (${model.outcome.closeCode})` : model.outcome.kind;
@@ -176,7 +210,7 @@ export function checkFrameCase(c: FrameCase): void {
   if (wire.length <= 256) chunkings.push('bytewise');
   for (const chunking of chunkings) {
     try {
-      compareWithModel(c, model, runDriver(c, wire, chunking));
+      compareWithModel(c, model, runDriver(c, wire, chunking, borrowed));
     } catch (error) {
       if (error instanceof Error) {
         error.message += `\n  role ${c.role}, maxLength ${c.maxLength}, chunking ${JSON.stringify(chunking)}\n  wire: ${describeBytes(wire, 96)}`;

@@ -23,6 +23,7 @@ import { QUEUED_ENTRY_OVERHEAD, type ResolvedOptions } from '../options.js';
 import { CONNECTING, FAILING, OPEN, readyStateOf, type ClosingState, type ConnectionState, type ReadyState } from './connection-state.js';
 import type { DriverEventMap, Socket } from '../events.js';
 import type { DeadlineClock, DeadlineKeeper } from './deadlines.js';
+import { inputBorrowed } from '../frame/borrowed-input.js';
 import { InputGate, PauseReason } from './input-gate.js';
 import { SendFlow } from './send-flow.js';
 import type { Extension, NegotiatedExtension } from '../extensions/extension.js';
@@ -527,8 +528,9 @@ export abstract class BaseDriver {
    * @internal
    */
   protected holdWhilePaused(chunk: Uint8Array): void {
-    // Before start() the chunk is the caller's until copied (see parse()).
-    if (this.inputGate.hold(this.handshakeStarted ? chunk : chunk.slice())) return;
+    // Before start() the chunk is the caller's until copied (see parse()),
+    // as is borrowed input (borrowed-input.ts).
+    if (this.inputGate.hold(this.handshakeStarted && !inputBorrowed ? chunk : chunk.slice())) return;
     this.inputGate.clear();
     this.failConnection(protocolError('PAUSED_INPUT_TOO_LARGE', { max: this.options.maxPausedBytes }));
   }
@@ -895,7 +897,7 @@ export abstract class BaseDriver {
 
   #receive(chunk: Uint8Array | null): void {
     if (this.reading) {
-      if (chunk !== null) (this.heldInput ??= []).push(chunk);
+      if (chunk !== null) (this.heldInput ??= []).push(inputBorrowed ? chunk.slice() : chunk);
       return;
     }
     this.reading = true;

@@ -14,12 +14,15 @@
  * are unmasked into a staging buffer four times the size of what arrived,
  * so a peer that announces 1 MiB and sends a few bytes costs a few bytes,
  * not 1 MiB.
+ * Each piece handed on says whether the input it is a view of is borrowed
+ * (borrowed-input.ts): a handler then copies what it keeps.
  * Message-level rules (continuations, UTF-8, close payloads) belong to the
  * reader above it.
  *
  * @module
  */
 import { Close, ProtocolError, protocolError } from '../errors.js';
+import { inputBorrowed } from './borrowed-input.js';
 import { freshBytes } from './fresh-bytes.js';
 import { applyMask, applyMaskTo } from './mask.js';
 import { isControlOpcode, isKnownOpcode } from './opcodes.js';
@@ -45,8 +48,10 @@ export interface FrameHandler {
   /**
    * A piece of the current frame's payload, unmasked. `last` is true on the
    * frame's final piece; a frame with no payload gets one empty piece.
+   * `borrowed`: the piece is a view of input that is borrowed (see
+   * borrowed-input.ts), so anything kept of it past this call is copied.
    */
-  onFramePayload(piece: Uint8Array, last: boolean): boolean;
+  onFramePayload(piece: Uint8Array, last: boolean, borrowed: boolean): boolean;
   /**
    * Asked when the current frame turns out to span chunks: true to get its
    * payload as one piece when it is complete, false to get pieces as they
@@ -151,8 +156,10 @@ export class FrameParser {
   holdRest = false;
 
   /**
-   * Parses as much of `chunk` as forms frames; keeps the rest for later.
-   * Returns the bytes left unread if `holdRest` was set while reading.
+   * Parses as much of `chunk` as forms frames; keeps the rest for later
+   * (a partial header is copied; payload pieces go to the handler).
+   * Returns the bytes left unread if `holdRest` was set while reading: a
+   * view of `chunk`, for the caller to keep (or copy, if borrowed).
    */
   push(chunk: Uint8Array): Uint8Array | undefined {
     const end = chunk.length;
@@ -182,7 +189,7 @@ export class FrameParser {
         }
         const last = this.#remaining === 0;
         if (last) this.#phase = Phase.Header;
-        if (!this.#handler.onFramePayload(piece, last)) {
+        if (!this.#handler.onFramePayload(piece, last, inputBorrowed)) {
           this.stop();
           return undefined;
         }
@@ -237,11 +244,13 @@ export class FrameParser {
     } else {
       whole.set(piece, at);
     }
-    if (!this.#handler.onGatheredPiece(whole.subarray(at, end), end < length ? null : whole)) return false;
-    if (end < length) return true;
+    // The last piece comes with the frame it ends (nothing remains).
+    if (!this.#handler.onGatheredPiece(whole.subarray(at, end), this.#remaining ? null : whole)) return false;
+    if (this.#remaining) return true;
     this.#whole = null;
     this.#phase = Phase.Header;
-    return this.#handler.onFramePayload(whole, true);
+    // Memory of its own: kept as it is even when the input was borrowed.
+    return this.#handler.onFramePayload(whole, true, false);
   }
 
   /** Reads a header at `pos`; returns the next position, or -1 to stop. */
@@ -275,7 +284,7 @@ export class FrameParser {
       return -1;
     }
     if (header.length === 0) {
-      if (!this.#handler.onFramePayload(EMPTY, true)) {
+      if (!this.#handler.onFramePayload(EMPTY, true, false)) {
         this.stop();
         return -1;
       }

@@ -135,7 +135,7 @@ export class TracingFrameHandler implements FrameHandler {
     return this.#inner.onFrameHeader(header);
   }
 
-  onFramePayload(piece: Uint8Array, last: boolean): boolean {
+  onFramePayload(piece: Uint8Array, last: boolean, borrowed: boolean): boolean {
     const room = PREVIEW_BYTES - this.#headLength;
     if (room > 0) {
       const take = piece.subarray(0, room);
@@ -144,7 +144,7 @@ export class TracingFrameHandler implements FrameHandler {
     }
     // Reported before the handler acts on it, so a close frame's trace comes before the answer's.
     if (last) this.#listener(traceOf('in', this.#header, this.#head.slice(0, this.#headLength)));
-    return this.#inner.onFramePayload(piece, last);
+    return this.#inner.onFramePayload(piece, last, borrowed);
   }
 
   wantsWholeFrame(header: FrameHeader): boolean {

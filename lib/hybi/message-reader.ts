@@ -107,8 +107,8 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
   #textAssembler: TextAssembler | null = null;
   // Checks text kept as bytes that arrives in pieces (a bad piece fails the connection, which ends reading).
   #textBytes: TextPieces | null = null;
-  // A control frame's payload when it straddles chunks.
-  #control: Uint8Array[] | null = null;
+  // A control frame's payload so far when it straddles chunks (a copy).
+  #control: Uint8Array | null = null;
   /**
    * How text messages are handed over: `'string'`, checked and decoded
    * (`decodeText`, the default); `'bytes'`, checked and kept as bytes
@@ -245,9 +245,13 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     return this.#checksText() && this.text === 'string' && decodeCheckedText === null;
   }
 
-  onFramePayload(piece: Uint8Array, last: boolean): boolean {
+  onFramePayload(piece: Uint8Array, last: boolean, borrowed: boolean): boolean {
+    // Control payloads are always copied.
     if (isControlOpcode(this.#frameOpcode)) return this.#controlPayload(piece, last);
     const complete = last && this.#frameFin;
+    // Borrowed input (borrowed-input.ts): what is kept or handed on as
+    // bytes is copied; only a whole text message decoded at once is not.
+    if (borrowed && !(complete && this.#received === 0 && this.#current === null && this.#checksText() && this.text === 'string')) piece = piece.slice();
     if (this.#current !== null) return this.#streamedPayload(piece, complete);
     const opcode = this.#messageOpcode;
     const rsv = this.#messageRsv;
@@ -345,25 +349,16 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
   }
 
   #controlPayload(piece: Uint8Array, last: boolean): boolean {
-    if (!last) {
-      (this.#control ??= []).push(piece.slice());
-      return true;
+    // At most 125 bytes (§5.5): the pieces of one that spans reads are joined as they come.
+    const held = this.#control;
+    let payload = piece.slice();
+    if (held !== null) {
+      payload = new Uint8Array(held.length + piece.length);
+      payload.set(held);
+      payload.set(piece, held.length);
     }
-    let payload: Uint8Array;
-    const control = this.#control;
-    if (control === null) {
-      payload = piece.slice();
-    } else {
-      control.push(piece);
-      payload = new Uint8Array(control.reduce((sum, part) => sum + part.length, 0));
-      let offset = 0;
-      for (const part of control) {
-        payload.set(part, offset);
-        offset += part.length;
-      }
-      this.#control = null;
-    }
-    this.onControl(this.#frameOpcode, payload);
+    this.#control = last ? null : payload;
+    if (last) this.onControl(this.#frameOpcode, payload);
     return true;
   }
 

@@ -23,12 +23,16 @@ import type { Duplex } from 'node:stream';
 import type { Listener } from '../../emitter.js';
 import type { CloseEvent, DriverEventMap } from '../../events.js';
 import type { ProtocolError } from '../../errors.js';
+import { borrowInput } from '../../frame/borrowed-input.js';
 import { hold, release, unsentBytes } from './held-bytes.js';
+import { mayShareReadBuffer, readIntoSharedBuffer } from './read-buffer.js';
 import { deadlineKeeper, type DeadlineKeeper, type DeadlineSettings } from '../../connection/deadlines.js';
 
 /** What an {@link Attachment} needs of a driver; every wsdriver driver has it. */
 export interface AttachedDriver {
   readonly role: 'server' | 'client';
+  /** Every wsdriver driver has it; a driver without it is never given borrowed input. */
+  readonly readyState?: number;
   parse(bytes: Uint8Array): void;
   transportClosed(cause?: unknown): void;
   transportDrained(): void;
@@ -89,6 +93,8 @@ const enum Seen {
   PongTimeout = 4,
   /** The driver closed: no deadline runs any more. */
   Closed = 8,
+  /** The stream's reads are to go to the shared read buffer once they may (read-buffer.ts). */
+  ShareReads = 16,
 }
 
 /** One connection's glue between its driver and its stream; see the module comment. */
@@ -121,6 +127,30 @@ export class Attachment {
     stream.on('error', onStreamError);
     stream.on('drain', onStreamDrain);
     stream.on('close', onStreamClose);
+  }
+
+  /**
+   * For a socket the adapter set up itself (an upgrade, a client's TCP
+   * connection): once the connection is open, its reads go into the
+   * shared read buffer, parsed as borrowed input (read-buffer.ts). A user's
+   * own stream given to `attach` keeps its `data` events.
+   */
+  shareReads(): void {
+    if (mayShareReadBuffer(this.stream)) this.#seen |= Seen.ShareReads;
+  }
+
+  /** A read came as a `data` event: switches to the shared read buffer if wanted and possible now. */
+  dataRead(): void {
+    if ((this.#seen & Seen.ShareReads) === 0) return;
+    const driver = this.driver;
+    // Only once open: the head parsers (the client's response) are done with their input.
+    const state = driver.readyState ?? 3;
+    if (state === 0) return;
+    // The hixie drafts' parsers keep views of their input: never borrowed.
+    const version = (driver as { readonly version?: unknown }).version;
+    const draft = typeof version === 'string' && version.startsWith('hixie');
+    if (state === 1 && !draft && readIntoSharedBuffer(this.stream, onSharedRead) === 'later') return;
+    this.#seen &= ~Seen.ShareReads;
   }
 
   /** Turns the driver's deadlines on; the timer for the first is armed by `armDeadline()`. */
@@ -261,17 +291,33 @@ function onDriverClose(this: AttachedDriver, event: CloseEvent): void {
 function onStreamData(this: Duplex, chunk: Uint8Array): void {
   const attachment = attachmentOf(this);
   if (attachment === undefined) return;
+  readChunk(this, attachment, chunk);
+  attachment.dataRead();
+}
+/** A read into the shared read buffer (read-buffer.ts): parsed as borrowed input, copied where kept. */
+function onSharedRead(this: Duplex, nread: number, buffer: Uint8Array): void {
+  const attachment = attachmentOf(this);
+  if (attachment === undefined) return;
+  const was = borrowInput(true);
+  try {
+    readChunk(this, attachment, buffer.subarray(0, nread));
+  } finally {
+    borrowInput(was);
+  }
+}
+/** One read, from either path, handed to the driver. */
+function readChunk(stream: Duplex, attachment: Attachment, chunk: Uint8Array): void {
   // What the driver writes while it handles one read (a large frame's
   // header and payload, the answers to a batch of small messages) goes
   // to the kernel as one writev when the read is done (or, if the tick
   // coalescer holds it too, at the end of the tick): one system call, and
   // no header alone in a TCP segment of its own (Nagle is off). What is
   // held does not count as unsent (held-bytes.ts).
-  hold(this);
+  hold(stream);
   try {
     attachment.driver.parse(chunk);
   } finally {
-    release(this);
+    release(stream);
   }
 }
 function onStreamEnd(this: Duplex): void {

@@ -11,6 +11,7 @@ import { Driver } from '../../driver/factories.js';
 import type { Socket } from '../../events.js';
 import type { HybiClientDriver } from '../../driver/hybi-client-driver.js';
 import { attach, checkAttachOptions } from './attach.js';
+import { attachmentOfDriver } from './attachment.js';
 import { splitOptions, type ConnectOptions } from './options.js';
 import { streamSocket } from './stream-socket.js';
 
@@ -56,6 +57,8 @@ export function connect(url: string | URL, options: ConnectOptions = {}): HybiCl
     : net.connect({ host, port: target.port });
   output = streamSocket(opened);
   attach(driver, opened, attachOptions);
+  // Over TCP, reads go to the shared read buffer once open (not TLS: read-buffer.ts).
+  attachmentOfDriver(driver)?.shareReads();
   opened.once(target.secure ? 'secureConnect' : 'connect', () => driver.start());
   return driver;
 }

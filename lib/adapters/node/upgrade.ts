@@ -47,6 +47,7 @@ export function upgradeRequest(request: HandshakeRequest, socket: Duplex, head: 
   checkDraftSupport(settings.driver);
   const driver = selectServerDriver(request, streamSocket(socket), settings.driver);
   const attachment = attachChecked(driver, socket, settings.attach);
+  attachment.shareReads();
   // Held by the driver until start(); copied since node:http owns `head`
   // (Buffer#slice is a view: the typed-array slice copies).
   if (head.length > 0) driver.parse(Uint8Array.prototype.slice.call(head));

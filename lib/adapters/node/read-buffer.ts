@@ -1,0 +1,154 @@
+/**
+ * Socket reads into one buffer the adapter reuses, instead of a fresh
+ * ArrayBuffer for every read.
+ *
+ * Why: Node reads each socket chunk into a new ArrayBuffer. V8 counts
+ * external memory allocated since its last mark-compact against the old
+ * generation's limit, so in a server with a small heap the reads alone
+ * start mark-compacts, and with large messages they double the young
+ * ArrayBuffer bytes per message (bench/analysis.md, "Large binary,
+ * session 6" and "Reads into a reused buffer, session 7").
+ *
+ * How: `net.Socket`'s `onread` option makes a socket read into a buffer
+ * of the caller's and call a function with the byte count instead of
+ * pushing a Buffer. Node offers it only to sockets it creates, but keeps
+ * the option in two symbol properties of every `net.Socket` (`kBuffer`,
+ * `kBufferCb`) and applies it through the handle's `useUserBuffer()`:
+ * once the socket is open, setting the two and calling that switches it
+ * (Node 20's lib/net.js `initSocketHandle`, and `onStreamRead` in
+ * lib/internal/stream_base_commons.js, which also still emits `end` and
+ * errors, and stops reading when the function returns false). Node's
+ * `Socket.prototype.pause` and `resume` stop and restart the handle's
+ * reading for such a socket, so backpressure works as before.
+ *
+ * One buffer serves every socket in the process: a read is handed to its
+ * function and parsed synchronously before libuv reads again, and the
+ * driver keeps no view of it past `parse()` (borrowed input,
+ * lib/frame/borrowed-input.ts). So a connection costs no memory for it.
+ *
+ * Only a plain `net.Socket` on a TCP or pipe handle is switched, and only
+ * when nothing else reads it: no other `data` listener, no `readable`
+ * listener, nothing buffered in the stream, reading flowing. Where
+ * anything is missing (another Node, Deno, Bun, TLS, a wrapper) the
+ * socket keeps its `data` events.
+ *
+ * @module
+ */
+import { Socket as NetSocket } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+/** Bytes in the shared read buffer: libuv's own suggested read size. */
+export const READ_BUFFER_SIZE = 64 * 1024;
+
+/** Called with the socket as `this` and the number of bytes read into `buffer`; false stops reading. */
+export type SharedReadCallback = (this: NetSocket, nread: number, buffer: Uint8Array) => boolean | void;
+
+/** Node's symbols for a socket's own read buffer and its callback. */
+interface ReadSymbols {
+  readonly buffer: symbol;
+  readonly callback: symbol;
+}
+
+interface UserBufferHandle {
+  readonly constructor?: { readonly name?: string };
+  useUserBuffer?(buffer: Uint8Array): void;
+}
+
+type SymbolRecord = Record<symbol, unknown>;
+
+// Looked up on the first socket switched: undefined until then, null if this Node has none.
+let readSymbols: ReadSymbols | null | undefined;
+// Made on the first socket switched.
+let sharedBuffer: Uint8Array | null = null;
+
+/** Node's read-buffer symbols, found by description on `socket`, or null. */
+function symbolsOf(socket: NetSocket): ReadSymbols | null {
+  if (readSymbols !== undefined) return readSymbols;
+  let buffer: symbol | undefined;
+  let callback: symbol | undefined;
+  for (const symbol of Object.getOwnPropertySymbols(socket)) {
+    if (symbol.description === 'kBuffer') buffer = symbol;
+    else if (symbol.description === 'kBufferCb') callback = symbol;
+  }
+  readSymbols = buffer !== undefined && callback !== undefined ? { buffer, callback } : null;
+  return readSymbols;
+}
+
+/**
+ * Whether `stream` is a socket whose reads could go to the shared buffer
+ * once it is open and nothing else reads it: a plain `net.Socket` in
+ * Node itself. Cheap; checked when the adapter attaches.
+ */
+export function mayShareReadBuffer(stream: Duplex): boolean {
+  if (process.versions.deno !== undefined || process.versions.bun !== undefined) return false;
+  return stream instanceof NetSocket && Object.getPrototypeOf(stream) === NetSocket.prototype;
+}
+
+/**
+ * What {@link readIntoSharedBuffer} would answer now: 'yes', 'later'
+ * (something reads or holds data, or the handle is not there yet) or
+ * 'never' (this socket or this Node cannot).
+ */
+function readiness(socket: NetSocket): 'yes' | 'later' | 'never' {
+  const handle = (socket as unknown as { _handle?: UserBufferHandle | null })._handle;
+  if (socket.destroyed || socket.readableEnded) return 'never';
+  if (handle === null || handle === undefined) return 'later';
+  const kind = handle.constructor?.name;
+  if ((kind !== 'TCP' && kind !== 'Pipe') || typeof handle.useUserBuffer !== 'function') return 'never';
+  const symbols = symbolsOf(socket);
+  // Set already: the socket was made with `onread`, or switched before.
+  if (symbols === null || (socket as unknown as SymbolRecord)[symbols.buffer] != null) return 'never';
+  if (socket.listenerCount('data') !== 1 || socket.listenerCount('readable') !== 0) return 'later';
+  if (socket.readableFlowing !== true || socket.readableLength !== 0 || socket.connecting) return 'later';
+  return 'yes';
+}
+
+/**
+ * Switches `socket`'s reads to the shared buffer: from the next read on,
+ * `onRead` is called with the socket as `this` and the byte count, and
+ * no `data` event comes. Returns 'yes' if switched, 'later' if not yet
+ * (try again after a later read), 'never' if this socket cannot be.
+ * The caller's `data` listener must be the only one.
+ */
+export function readIntoSharedBuffer(socket: Duplex, onRead: SharedReadCallback): 'yes' | 'later' | 'never' {
+  const net = socket as NetSocket;
+  const ready = readiness(net);
+  if (ready !== 'yes') return ready;
+  const symbols = readSymbols!;
+  const record = net as unknown as SymbolRecord;
+  const buffer = (sharedBuffer ??= new Uint8Array(READ_BUFFER_SIZE));
+  record[symbols.buffer] = buffer;
+  record[symbols.callback] = onRead;
+  try {
+    (net as unknown as { _handle: UserBufferHandle })._handle.useUserBuffer!(buffer);
+  } catch {
+    record[symbols.buffer] = null;
+    record[symbols.callback] = null;
+    return 'never';
+  }
+  return 'yes';
+}
+
+/** True if `socket` reads into the shared buffer. */
+export function readsIntoSharedBuffer(socket: Duplex): boolean {
+  const symbols = readSymbols;
+  return symbols !== null && symbols !== undefined && (socket as unknown as SymbolRecord)[symbols.buffer] === sharedBuffer && sharedBuffer !== null;
+}
+
+/**
+ * Gives `socket` its `data` events back: each later read is copied out of
+ * the shared buffer into a Buffer of its own and pushed to the stream, as
+ * Node does for a socket of its own (the handle keeps reading into the
+ * shared buffer: Node has no way to undo `useUserBuffer`). For a socket
+ * handed on to other code after the driver is done with it; nothing read
+ * so far is lost, as every read before this call was handed to `onRead`.
+ */
+export function restoreDataEvents(socket: Duplex): void {
+  if (!readsIntoSharedBuffer(socket)) return;
+  (socket as unknown as SymbolRecord)[readSymbols!.callback] = pushCopy;
+}
+
+// Node's own path pushes a fresh Buffer per read and stops reading when the stream's buffer is full.
+function pushCopy(this: NetSocket, nread: number, buffer: Uint8Array): boolean {
+  return this.push(Buffer.from(buffer.subarray(0, nread)));
+}

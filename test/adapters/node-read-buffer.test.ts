@@ -1,0 +1,351 @@
+/**
+ * Reads into one shared buffer (lib/adapters/node/read-buffer.ts): sockets
+ * the Node adapter sets up itself (`handleUpgrade`, the server object, a
+ * client over TCP) read into a buffer the adapter reuses once the
+ * connection is open, over real loopback sockets, with `ws` as the peer.
+ * Every message must arrive exact however many connections share the
+ * buffer, and pause/resume, end, reset, destroy, `terminate` and handing
+ * `data` events back must behave as on a socket of Node's own.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer as WsServer } from 'ws';
+import type { ServerSideDriver } from '../../lib/index.js';
+import { attach, connect, handleUpgrade, streamSocket, terminate, WebSocketServer } from '../../lib/adapters/node/index.js';
+import { Driver } from '../../lib/index.js';
+import { readIntoSharedBuffer, readsIntoSharedBuffer, restoreDataEvents } from '../../lib/adapters/node/read-buffer.js';
+import { Cleanup, listen, next, once, patternBytes } from '../interop/support.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+interface Upgraded {
+  driver: ServerSideDriver;
+  socket: net.Socket;
+}
+
+/** An HTTP server whose upgrades go to `handleUpgrade`; each connection's driver and socket, as they come. */
+async function upgradeServer(setup: (driver: ServerSideDriver) => void = echo): Promise<{ url: string; next(): Promise<Upgraded> }> {
+  const made: Upgraded[] = [];
+  const waiting: Array<(u: Upgraded) => void> = [];
+  const server = cleanup.server(http.createServer());
+  server.on('upgrade', (request, socket, head) => {
+    const driver = handleUpgrade(request, socket, head, { maxLength: 8 * 1024 * 1024 });
+    setup(driver);
+    const upgraded = { driver, socket: socket as net.Socket };
+    const waiter = waiting.shift();
+    if (waiter) waiter(upgraded);
+    else made.push(upgraded);
+  });
+  const port = await listen(server);
+  return {
+    url: `ws://127.0.0.1:${port}/`,
+    next: () => (made.length > 0 ? Promise.resolve(made.shift()!) : new Promise((resolve) => waiting.push(resolve))),
+  };
+}
+
+function echo(driver: ServerSideDriver): void {
+  driver.on('message', (event) => void (typeof event.data === 'string' ? driver.text(event.data) : driver.binary(event.data)));
+}
+
+/** A `ws` client, open; its messages as they come. */
+async function wsClient(url: string): Promise<{ ws: WebSocket; messages: Array<Buffer | string>; nextMessage(): Promise<Buffer | string> }> {
+  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+  cleanup.add(() => ws.terminate());
+  const messages: Array<Buffer | string> = [];
+  const waiting: Array<() => void> = [];
+  ws.on('message', (data, isBinary) => {
+    messages.push(isBinary ? (data as Buffer) : data.toString());
+    waiting.shift()?.();
+  });
+  await once(ws as unknown as NodeJS.EventEmitter, 'open');
+  return {
+    ws,
+    messages,
+    nextMessage: async () => {
+      const seen = messages.length;
+      while (messages.length === seen) await new Promise<void>((resolve) => waiting.push(resolve));
+      return messages[seen]!;
+    },
+  };
+}
+
+async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/** Each message compared with the one expected: a list of trues when all match (Buffers compared at once, not byte by byte). */
+function matches(got: ReadonlyArray<Buffer | Uint8Array | string>, want: ReadonlyArray<Buffer | string>): boolean[] {
+  expect(got.length).toBe(want.length);
+  return want.map((expected, i) => {
+    const actual = got[i]!;
+    if (typeof expected === 'string' || typeof actual === 'string') return actual === expected;
+    return Buffer.compare(Buffer.from(actual.buffer, actual.byteOffset, actual.byteLength), expected) === 0;
+  });
+}
+
+function allTrue(list: readonly boolean[]): boolean[] {
+  return list.map(() => true);
+}
+
+function pattern(length: number, seed: number): Buffer {
+  return Buffer.from(patternBytes(length, seed));
+}
+
+describe('handleUpgrade: reads into the shared buffer once open', () => {
+  it('switches after the first read, and echoes every message exact, small to 3 MiB, binary, text and fragmented', async () => {
+    const server = await upgradeServer();
+    const client = await wsClient(server.url);
+    const { socket } = await server.next();
+    client.ws.send('first');
+    expect(await client.nextMessage()).toBe('first');
+    expect(readsIntoSharedBuffer(socket)).toBe(true);
+
+    const sent: Array<Buffer | string> = [];
+    for (const size of [0, 1, 125, 126, 4096, 65535, 65536, 70000, 1024 * 1024, 3 * 1024 * 1024 + 3]) {
+      sent.push(pattern(size, size & 0xff), 'é€😀'.repeat(size >> 4));
+    }
+    for (const message of sent) client.ws.send(message);
+    // Fragments: a message in three frames, binary and text.
+    const parts = [pattern(10, 1), pattern(70000, 2), pattern(3, 3)];
+    parts.forEach((part, i) => client.ws.send(part, { fin: i === parts.length - 1 }));
+    sent.push(Buffer.concat(parts));
+    client.ws.send('ab€', { fin: false });
+    client.ws.send('cd', { fin: true });
+    sent.push('ab€cd');
+    await until(() => client.messages.length === sent.length + 1, 'the echoes');
+    const same = matches(client.messages.slice(1), sent);
+    expect(same).toEqual(allTrue(same));
+  });
+
+  it('keeps 40 connections apart: every read of each goes through the one buffer, and every echo is exact', async () => {
+    const server = await upgradeServer();
+    const clients = await Promise.all(Array.from({ length: 40 }, () => wsClient(server.url)));
+    const sockets = await Promise.all(clients.map(() => server.next()));
+    const expected = clients.map(() => [] as Buffer[]);
+    // Several rounds of fragmented messages, each fragment sent a few
+    // milliseconds after the last, so each arrives in a read of its own
+    // while the other connections' reads go through the buffer between.
+    for (let round = 0; round < 4; round++) {
+      const parts = clients.map((_, c) => [pattern(100 + c, c + round), pattern(3000 * (c % 5) + 1, round), pattern(20000 + round, c)]);
+      for (let i = 0; i < 3; i++) {
+        clients.forEach((client, c) => client.ws.send(parts[c]![i]!, { fin: i === 2 }));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      clients.forEach((_, c) => expected[c]!.push(Buffer.concat(parts[c]!)));
+    }
+    await until(() => clients.every((client, c) => client.messages.length === expected[c]!.length), 'every echo', 15000);
+    clients.forEach((client, c) => {
+      const same = matches(client.messages, expected[c]!);
+      expect(same).toEqual(allTrue(same));
+    });
+    expect(sockets.every(({ socket }) => readsIntoSharedBuffer(socket))).toBe(true);
+  });
+
+  it("a driver's pause stops the socket's reads (the kernel holds the rest) and resume reads it all, exact", async () => {
+    const server = await upgradeServer();
+    const client = await wsClient(server.url);
+    const { driver, socket } = await server.next();
+    client.ws.send('first');
+    await client.nextMessage();
+    expect(readsIntoSharedBuffer(socket)).toBe(true);
+    driver.pause();
+    const handle = (socket as unknown as { _handle: { reading: boolean } })._handle;
+    expect(handle.reading).toBe(false);
+    const before = socket.bytesRead;
+    const big = pattern(4 * 1024 * 1024, 9);
+    client.ws.send(big);
+    client.ws.send('after');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Nothing read while paused: the 4 MiB wait in the kernel and the peer's buffers.
+    expect(socket.bytesRead - before).toBe(0);
+    expect(driver.retainedBytes).toBe(0);
+    driver.resume();
+    await until(() => client.messages.length === 3, 'the echoes after resume');
+    expect(matches(client.messages.slice(1), [big, 'after'])).toEqual([true, true]);
+  });
+
+  it('the peer ending its side ends the connection (close 1006, the socket closed)', async () => {
+    const server = await upgradeServer();
+    const client = await wsClient(server.url);
+    const { driver, socket } = await server.next();
+    client.ws.send('first');
+    await client.nextMessage();
+    expect(readsIntoSharedBuffer(socket)).toBe(true);
+    const closed = next(driver, 'close');
+    (client.ws as unknown as { _socket: net.Socket })._socket.end();
+    expect((await closed).code).toBe(1006);
+    await until(() => socket.destroyed, 'the socket to close');
+  });
+
+  it('a clean close handshake still completes', async () => {
+    const server = await upgradeServer();
+    const client = await wsClient(server.url);
+    const { driver, socket } = await server.next();
+    client.ws.send('first');
+    await client.nextMessage();
+    expect(readsIntoSharedBuffer(socket)).toBe(true);
+    const closed = next(driver, 'close');
+    client.ws.close(1000, 'bye');
+    const event = await closed;
+    expect([event.code, event.reason, event.wasClean]).toEqual([1000, 'bye', true]);
+  });
+
+  it('a reset by the peer reaches the driver (close 1006)', async () => {
+    const server = await upgradeServer();
+    const client = await wsClient(server.url);
+    const { driver, socket } = await server.next();
+    client.ws.send('first');
+    await client.nextMessage();
+    expect(readsIntoSharedBuffer(socket)).toBe(true);
+    const closed = next(driver, 'close');
+    (client.ws as unknown as { _socket: net.Socket })._socket.resetAndDestroy();
+    expect((await closed).code).toBe(1006);
+  });
+
+  it('terminate() and destroy() end a switched socket', async () => {
+    const server = await upgradeServer();
+    for (const end of ['terminate', 'destroy'] as const) {
+      const client = await wsClient(server.url);
+      const { driver, socket } = await server.next();
+      client.ws.send('first');
+      await client.nextMessage();
+      expect(readsIntoSharedBuffer(socket)).toBe(true);
+      const closed = next(driver, 'close');
+      if (end === 'terminate') expect(terminate(driver)).toBe(true);
+      else socket.destroy();
+      expect((await closed).code).toBe(1006);
+      await once(client.ws as unknown as NodeJS.EventEmitter, 'close');
+    }
+  });
+
+  it('a protocol error on a switched socket fails the connection with its close code', async () => {
+    const server = await upgradeServer();
+    const client = await wsClient(server.url);
+    const { driver, socket } = await server.next();
+    client.ws.send('first');
+    await client.nextMessage();
+    expect(readsIntoSharedBuffer(socket)).toBe(true);
+    const closed = next(driver, 'close');
+    // An unmasked frame from a client (RFC 6455 §5.1), written past ws.
+    (client.ws as unknown as { _socket: net.Socket })._socket.write(Buffer.from([0x82, 0x01, 0x00]));
+    expect((await closed).code).toBe(1002);
+  });
+
+  it('handing data events back: later reads come as data events (copies), none lost, the driver still reading', async () => {
+    const server = await upgradeServer();
+    const client = await wsClient(server.url);
+    const { socket } = await server.next();
+    client.ws.send('first');
+    await client.nextMessage();
+    expect(readsIntoSharedBuffer(socket)).toBe(true);
+    restoreDataEvents(socket);
+    const seen: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => seen.push(chunk));
+    const sent = [pattern(100, 1), pattern(200_000, 2), pattern(5, 3)];
+    for (const message of sent) client.ws.send(message);
+    await until(() => client.messages.length === 4, 'the echoes');
+    expect(matches(client.messages.slice(1), sent)).toEqual([true, true, true]);
+    // What the socket read is every frame: 2 + 4 + 100, 2 + 8 + 4 + 200,000 (the 64-bit length), 2 + 4 + 5.
+    const read = Buffer.concat(seen);
+    expect(read.length).toBe(106 + 200_014 + 11);
+    // Each chunk is its own memory, not a view of the shared buffer.
+    expect(new Set(seen.map((chunk) => chunk.buffer)).size).toBe(seen.length);
+  });
+});
+
+describe('the other ways in', () => {
+  it('the server object switches its connections too', async () => {
+    const drivers: object[] = [];
+    const wss = new WebSocketServer({ handler: (driver) => (drivers.push(driver), echo(driver as unknown as ServerSideDriver)) });
+    const server = cleanup.server(http.createServer());
+    wss.serve(server);
+    const port = await listen(server);
+    const client = await wsClient(`ws://127.0.0.1:${port}/`);
+    client.ws.send('first');
+    await client.nextMessage();
+    const big = pattern(300_000, 4);
+    client.ws.send(big);
+    expect(matches([await client.nextMessage()], [big])).toEqual([true]);
+    // The server object's connection is its attachment's stream.
+    const { attachmentOfDriver } = await import('../../lib/adapters/node/attachment.js');
+    expect(readsIntoSharedBuffer(attachmentOfDriver(drivers[0]!)!.stream)).toBe(true);
+  });
+
+  it('a client over TCP (connect) switches once open and reads every message exact', async () => {
+    const http1 = cleanup.server(http.createServer());
+    const wss = new WsServer({ server: http1, perMessageDeflate: false });
+    cleanup.add(() => wss.close());
+    const sent = [pattern(5, 1), pattern(100_000, 2), 'é'.repeat(40_000), pattern(2 * 1024 * 1024, 3)];
+    wss.on('connection', (ws) => ws.on('message', () => sent.forEach((m) => ws.send(m))));
+    const port = await listen(http1);
+    const client = connect(`ws://127.0.0.1:${port}/`, { maxLength: 8 * 1024 * 1024 });
+    cleanup.add(() => terminate(client));
+    const received: Array<string | Uint8Array> = [];
+    client.on('message', (event) => void received.push(event.data));
+    await next(client, 'open');
+    client.text('go');
+    await until(() => received.length === sent.length, 'the messages');
+    expect(matches(received, sent)).toEqual([true, true, true, true]);
+    const { attachmentOfDriver } = await import('../../lib/adapters/node/attachment.js');
+    expect(readsIntoSharedBuffer(attachmentOfDriver(client)!.stream)).toBe(true);
+  });
+
+  it("a user's own socket given to attach() keeps its data events", async () => {
+    const sockets: net.Socket[] = [];
+    const server = cleanup.server(
+      net.createServer((tcp) => {
+        sockets.push(tcp);
+        const driver = Driver.server(streamSocket(tcp));
+        driver.on('connect', () => driver.start());
+        echo(driver as unknown as ServerSideDriver);
+        attach(driver, tcp);
+      }),
+    );
+    const port = await listen(server);
+    const client = await wsClient(`ws://127.0.0.1:${port}/`);
+    client.ws.send(pattern(1000, 1));
+    await client.nextMessage();
+    client.ws.send(pattern(1000, 2));
+    await client.nextMessage();
+    expect(readsIntoSharedBuffer(sockets[0]!)).toBe(false);
+  });
+
+  it('a socket with a data listener of its own is not switched, and keeps getting every read', async () => {
+    const seen: Buffer[] = [];
+    const server = await upgradeServer();
+    const client = await wsClient(server.url);
+    const { socket } = await server.next();
+    socket.on('data', (chunk: Buffer) => seen.push(chunk));
+    client.ws.send('first');
+    await client.nextMessage();
+    client.ws.send('second');
+    await client.nextMessage();
+    expect(readsIntoSharedBuffer(socket)).toBe(false);
+    expect(seen.length).toBeGreaterThan(0);
+    // And asked directly: the caller's listener is not the only one.
+    expect(readIntoSharedBuffer(socket, () => undefined)).toBe('later');
+  });
+});
+
+describe('no per-connection memory', () => {
+  it('every switched socket reads into the same 64 KiB buffer', async () => {
+    const server = await upgradeServer();
+    const buffers = new Set<unknown>();
+    for (let i = 0; i < 5; i++) {
+      const client = await wsClient(server.url);
+      const { socket } = await server.next();
+      client.ws.send('x');
+      await client.nextMessage();
+      const kBuffer = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'kBuffer')!;
+      buffers.add((socket as unknown as Record<symbol, unknown>)[kBuffer]);
+    }
+    expect(buffers.size).toBe(1);
+    expect((([...buffers][0]) as Uint8Array).byteLength).toBe(64 * 1024);
+  });
+});
