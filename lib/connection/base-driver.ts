@@ -96,6 +96,14 @@ function failQueued(queue: readonly Queued[]): void {
  * soon as it has sized the class with no instance alive (the seventh
  * connection after six closed ones). BaseDriver's own `#` methods are fine:
  * their brand is the object's first property. test/perf/object-shapes.test.ts.
+ *
+ * The fields are `declare`d and every one is set in the constructor, in
+ * the order declared (which is the object's layout), rather than by field
+ * initializers: V8 runs a class's initializers as a function of their
+ * own, one more per class of the chain (here, `HybiDriver` and
+ * `HybiServerBase`), interpreted and then compiled on its own while a
+ * server accepts its first thousands of connections (bench/analysis.md,
+ * "Accepts, session 7"). It also bundles smaller.
  */
 export abstract class BaseDriver {
   /** The protocol version spoken: `hybi-13`, `hybi-8`, `hybi-7`, `hixie-76` or `hixie-75`. */
@@ -115,14 +123,14 @@ export abstract class BaseDriver {
    *
    * @internal
    */
-  protected agreedProtocol: string | null = null;
+  declare protected agreedProtocol: string | null;
 
   /**
    * Where events are emitted.
    *
    * @internal
    */
-  protected readonly hub: EventHub<DriverEventMap>;
+  declare protected readonly hub: EventHub<DriverEventMap>;
   /**
    * Where every byte this driver produces is written: `sendFlow`, which
    * writes to the application's socket (a getter, not a second field).
@@ -137,7 +145,7 @@ export abstract class BaseDriver {
    *
    * @internal
    */
-  protected readonly sendFlow: SendFlow;
+  declare protected readonly sendFlow: SendFlow;
   /**
    * Input held while delivery is paused.
    *
@@ -155,13 +163,13 @@ export abstract class BaseDriver {
     return this.gate !== null && this.gate.paused;
   }
   // Made on the first pause: an idle connection that never pauses holds none.
-  private gate: InputGate | null = null;
+  declare private gate: InputGate | null;
   /**
    * The deadlines, once `useDeadlines()` turned them on.
    *
    * @internal
    */
-  protected deadlines: DeadlineClock | null = null;
+  declare protected deadlines: DeadlineClock | null;
   /**
    * A server that answers HTTP itself sets this: a handshake that times
    * out before it answered is answered with 408.
@@ -176,9 +184,9 @@ export abstract class BaseDriver {
    *
    * @internal
    */
-  protected readonly options: ResolvedOptions;
+  declare protected readonly options: ResolvedOptions;
   // Made on the first setHeader(): most connections add none.
-  private ownHeaders: OutgoingHeaders | null = null;
+  declare private ownHeaders: OutgoingHeaders | null;
   /**
    * Headers added with `setHeader()`, for the handshake.
    *
@@ -200,21 +208,21 @@ export abstract class BaseDriver {
    *
    * @internal
    */
-  protected state: ConnectionState = CONNECTING;
+  declare protected state: ConnectionState;
 
-  private handshakeStarted = false;
+  declare private handshakeStarted: boolean;
   // Input before start(), copied: one accumulator rather than one array
   // per chunk, so a peer trickling bytes cannot pin more than about twice
   // what it sent (see ByteAccumulator). Made on first need.
-  private earlyInputBytes: ByteAccumulator | null = null;
+  declare private earlyInputBytes: ByteAccumulator | null;
   // Input is read one chunk at a time: a chunk passed to parse() from a
   // listener while another is being read (a synchronous transport, say)
   // waits here and is read next, so the stream keeps its order. Made on
   // first need, as is the queue.
-  private reading = false;
-  private heldInput: Uint8Array[] | null = null;
-  private queue: Queued[] | null = null;
-  private queuedBytes = 0;
+  declare private reading: boolean;
+  declare private heldInput: Uint8Array[] | null;
+  declare private queue: Queued[] | null;
+  declare private queuedBytes: number;
 
   /**
    * Made through the subclasses; applications get drivers from the `Driver`
@@ -226,10 +234,21 @@ export abstract class BaseDriver {
     if (socket === null || typeof socket !== 'object' || typeof socket.write !== 'function') {
       throw new TypeError('socket must be an object with a write(bytes) method');
     }
-    this.sendFlow = new SendFlow(socket, options.maxBufferedBytes);
-    this.options = options;
+    this.agreedProtocol = null;
     // Listeners see the driver as `this`.
     this.hub = new EventHub(this);
+    this.sendFlow = new SendFlow(socket, options.maxBufferedBytes);
+    this.gate = null;
+    this.deadlines = null;
+    this.options = options;
+    this.ownHeaders = null;
+    this.state = CONNECTING;
+    this.handshakeStarted = false;
+    this.earlyInputBytes = null;
+    this.reading = false;
+    this.heldInput = null;
+    this.queue = null;
+    this.queuedBytes = 0;
   }
 
   /** 0 connecting, 1 open, 2 closing, 3 closed, as in the WebSocket API. */

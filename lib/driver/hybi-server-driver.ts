@@ -20,16 +20,16 @@ import { checkHandshakeRequest, serverResponseHead, VERSION_HEADER } from '../ha
  * given at construction or (`Request` including null) read later.
  */
 export abstract class HybiServerBase<Request extends HandshakeRequest | null> extends HybiDriver {
-  readonly role = 'server';
+  declare readonly role: 'server';
   /**
    * The handshake request; null while `Driver.server` is still reading it.
    *
    * @internal
    */
-  protected request: Request;
+  declare protected request: Request;
   // The env and URL, built on first access: most servers never read them.
-  private rackEnv: RackEnv | null = null;
-  private requestUrl: string | null;
+  declare private rackEnv: RackEnv | null;
+  declare private requestUrl: string | null;
 
   /**
    * Made through the concrete drivers, which the `Driver` factories create;
@@ -39,7 +39,10 @@ export abstract class HybiServerBase<Request extends HandshakeRequest | null> ex
    */
   constructor(request: Request, socket: Socket, options: ResolvedOptions) {
     super('server', socket, options);
+    // Every field is set here, in the order declared: no field initializers (see BaseDriver).
+    this.role = 'server';
     this.request = request;
+    this.rackEnv = null;
     this.requestUrl = socket.url !== undefined ? String(socket.url) : null;
   }
 

@@ -125,31 +125,31 @@ export abstract class HybiDriver extends BaseDriver {
    *
    * @internal
    */
-  protected readonly parser: FrameParser;
+  declare protected readonly parser: FrameParser;
   /**
    * Writes frames to the socket, masked on the client.
    *
    * @internal
    */
-  protected readonly writer: FrameWriter;
+  declare protected readonly writer: FrameWriter;
   // Made with the driver. Made on first use instead, an idle connection
   // held 0.45 KiB less, but the benchmark's passes on a fresh connection
   // ran 2-3 times slower (V8 deoptimized the hot path again and again,
   // "weak objects"); see bench/analysis.md.
-  private readonly reader: MessageReader;
+  declare private readonly reader: MessageReader;
   // Made on the first ping sent with a callback: an idle connection holds none.
-  private pingCallbacks: Map<string, Array<() => void>> | null = null;
-  private pendingPings = 0;
+  declare private pingCallbacks: Map<string, Array<() => void>> | null;
+  declare private pendingPings: number;
   // Extensions added with addExtension(); agreedExtensions is set only once the
   // handshake made one active, and is what switches on the pipeline.
-  private extensionStack: ExtensionStack | null = null;
-  private agreedExtensions: ExtensionStack | null = null;
+  declare private extensionStack: ExtensionStack | null;
+  declare private agreedExtensions: ExtensionStack | null;
   // The extension session that compresses piece by piece, when streaming
   // goes through it (docs/flow-control.md).
-  private codec: PieceCodec | null = null;
+  declare private codec: PieceCodec | null;
   // Flow-control and streaming state, made on first need: an idle
   // connection holds none (see FlowState).
-  private flowState: FlowState | null = null;
+  declare private flowState: FlowState | null;
 
   static {
     // See PieceAccess: what startMessage() reaches of a driver, and only it.
@@ -179,20 +179,27 @@ export abstract class HybiDriver extends BaseDriver {
    */
   constructor(role: 'server' | 'client', socket: Socket, options: ResolvedOptions) {
     super(socket, options);
+    // Every field is set here, in the order declared: no field initializers (see BaseDriver).
     const reader = new HybiDriver.#Reader(this, options.maxLength);
-    this.reader = reader;
     reader.text = options.decodeText ? 'string' : 'bytes';
     if (options.streamMessages) reader.streaming = { sink: reader, maxSize: options.maxStreamedMessageSize, compressed: false };
     const trace = options.trace;
     // The tracer comes from the option's value, so this module does not
     // import the formatter (lib/frame/frame-trace.ts).
-    this.parser = new FrameParser(trace === null ? this.reader : trace.reading(this.reader), frameRulesFor(role, options));
+    this.parser = new FrameParser(trace === null ? reader : trace.reading(reader), frameRulesFor(role, options));
     // §5.3: a client masks every frame it sends; a server never does.
     // Through this.socket, which sees the transport's backpressure.
     this.writer =
       trace === null
         ? new FrameWriter(this.socket, role === 'client', options.fragmentSize)
         : trace.writing(this.socket, role === 'client', options.fragmentSize);
+    this.reader = reader;
+    this.pingCallbacks = null;
+    this.pendingPings = 0;
+    this.extensionStack = null;
+    this.agreedExtensions = null;
+    this.codec = null;
+    this.flowState = null;
   }
 
   /** The flow-control and streaming state, made now if needed. */

@@ -99,20 +99,26 @@ const enum Seen {
 
 /** One connection's glue between its driver and its stream; see the module comment. */
 export class Attachment {
-  readonly driver: AttachedDriver;
-  readonly stream: Duplex;
-  watcher: ConnectionWatcher | null = null;
-  readonly #closeTimeout: number;
+  declare readonly driver: AttachedDriver;
+  declare readonly stream: Duplex;
+  declare watcher: ConnectionWatcher | null;
+  declare private readonly closeTimeout: number;
   /** {@link Seen} flags, in one field. */
-  #seen = 0;
-  #closeTimer: Timer | null = null;
-  #deadlineTimer: Timer | null = null;
-  #deadlineAt: number | null = null;
+  declare private seen: number;
+  declare private closeTimer: Timer | null;
+  declare private deadlineTimer: Timer | null;
+  declare private deadlineAt: number | null;
 
   constructor(driver: AttachedDriver, stream: Duplex, settings: AttachmentSettings) {
+    // Every field set here, none by an initializer: see BaseDriver.
     this.driver = driver;
     this.stream = stream;
-    this.#closeTimeout = settings.closeTimeout;
+    this.watcher = null;
+    this.closeTimeout = settings.closeTimeout;
+    this.seen = 0;
+    this.closeTimer = null;
+    this.deadlineTimer = null;
+    this.deadlineAt = null;
     (stream as AttachedStream)[attachmentKey] = this;
     attachmentsByDriver.set(driver, this);
     // A keepalive failure is the only error that changes what happens next.
@@ -136,12 +142,12 @@ export class Attachment {
    * own stream given to `attach` keeps its `data` events.
    */
   shareReads(): void {
-    if (mayShareReadBuffer(this.stream)) this.#seen |= Seen.ShareReads;
+    if (mayShareReadBuffer(this.stream)) this.seen |= Seen.ShareReads;
   }
 
   /** A read came as a `data` event: switches to the shared read buffer if wanted and possible now. */
   dataRead(): void {
-    if ((this.#seen & Seen.ShareReads) === 0) return;
+    if ((this.seen & Seen.ShareReads) === 0) return;
     const driver = this.driver;
     // Only once open: the head parsers (the client's response) are done with their input.
     const state = driver.readyState ?? 3;
@@ -150,7 +156,7 @@ export class Attachment {
     const version = (driver as { readonly version?: unknown }).version;
     const draft = typeof version === 'string' && version.startsWith('hixie');
     if (state === 1 && !draft && readIntoSharedBuffer(this.stream, onSharedRead) === 'later') return;
-    this.#seen &= ~Seen.ShareReads;
+    this.seen &= ~Seen.ShareReads;
   }
 
   /** Turns the driver's deadlines on; the timer for the first is armed by `armDeadline()`. */
@@ -160,8 +166,8 @@ export class Attachment {
 
   /** The driver's `error`: only the first counts. */
   errored(error: ProtocolError): void {
-    if ((this.#seen & Seen.Error) !== 0) return;
-    this.#seen |= Seen.Error | (error.code === 'PONG_TIMEOUT' ? Seen.PongTimeout : 0);
+    if ((this.seen & Seen.Error) !== 0) return;
+    this.seen |= Seen.Error | (error.code === 'PONG_TIMEOUT' ? Seen.PongTimeout : 0);
   }
 
   /** The driver's `closing`: this side sent its close frame, the peer has `closeTimeout` to answer. */
@@ -175,17 +181,17 @@ export class Attachment {
   /** The driver's `close`: the stream is ended (or dropped), the deadlines stop. */
   closed(event: CloseEvent): void {
     this.clearCloseTimer();
-    this.#seen |= Seen.Closed;
+    this.seen |= Seen.Closed;
     this.armDeadline();
     const stream = this.stream;
     if (stream.destroyed) return;
-    if ((this.#seen & Seen.PongTimeout) !== 0) {
+    if ((this.seen & Seen.PongTimeout) !== 0) {
       // The close frame was written; a peer that stopped answering will not read it.
       stream.end();
       stream.destroy();
       return;
     }
-    if (this.driver.role === 'client' && event.wasClean && (this.#seen & Seen.PeerEnded) === 0) {
+    if (this.driver.role === 'client' && event.wasClean && (this.seen & Seen.PeerEnded) === 0) {
       // RFC 6455 §7.1.1: after a clean close the client waits for the
       // server to close the TCP connection, and closes it itself only if
       // that does not happen in reasonable time.
@@ -198,7 +204,7 @@ export class Attachment {
 
   /** The stream ended: the peer is done, so are we. */
   ended(): void {
-    this.#seen |= Seen.PeerEnded;
+    this.seen |= Seen.PeerEnded;
     this.driver.transportClosed();
     // For streams that allow half-open connections.
     if (this.stream.writable) this.stream.end();
@@ -225,21 +231,21 @@ export class Attachment {
 
   /** Keeps one timer armed for the driver's next deadline, none once the connection is over. */
   armDeadline(): void {
-    const at = (this.#seen & Seen.Closed) !== 0 ? null : this.driver.deadline;
-    if (at === this.#deadlineAt && this.#deadlineTimer !== null) return;
-    if (this.#deadlineTimer !== null) clearTimeout(this.#deadlineTimer);
-    this.#deadlineTimer = null;
-    this.#deadlineAt = at;
+    const at = (this.seen & Seen.Closed) !== 0 ? null : this.driver.deadline;
+    if (at === this.deadlineAt && this.deadlineTimer !== null) return;
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+    this.deadlineAt = at;
     if (at === null) return;
-    this.#deadlineTimer = setTimeout(deadlineDue, Math.max(0, at - Date.now()), this);
+    this.deadlineTimer = setTimeout(deadlineDue, Math.max(0, at - Date.now()), this);
     // The transport keeps the process alive while it is open; the timer need not.
-    this.#deadlineTimer.unref?.();
+    this.deadlineTimer.unref?.();
   }
 
   /** The deadline timer fired. */
   deadlineDue(): void {
-    this.#deadlineTimer = null;
-    this.#deadlineAt = null;
+    this.deadlineTimer = null;
+    this.deadlineAt = null;
     this.tick();
   }
 
@@ -247,14 +253,14 @@ export class Attachment {
 
   /** Destroys the stream after `closeTimeout`, unless that is already arranged. */
   destroyLater(): void {
-    if (this.#closeTimer !== null || this.stream.destroyed) return;
-    this.#closeTimer = setTimeout(destroyStream, this.#closeTimeout, this.stream);
-    this.#closeTimer.unref?.();
+    if (this.closeTimer !== null || this.stream.destroyed) return;
+    this.closeTimer = setTimeout(destroyStream, this.closeTimeout, this.stream);
+    this.closeTimer.unref?.();
   }
 
   clearCloseTimer(): void {
-    if (this.#closeTimer !== null) clearTimeout(this.#closeTimer);
-    this.#closeTimer = null;
+    if (this.closeTimer !== null) clearTimeout(this.closeTimer);
+    this.closeTimer = null;
   }
 }
 
