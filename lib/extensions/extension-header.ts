@@ -33,7 +33,9 @@ export function parseExtensionHeader(header: string | undefined): ExtensionEntry
   if (header === undefined || header === '') return entries;
   const end = header.length;
   let at = 0;
-  const invalid = () => new SyntaxError(`Invalid Sec-WebSocket-Extensions header: ${header}`);
+  // Where, not what: the header is the peer's text, of any length and with
+  // any characters, and the message may reach a log.
+  const invalid = () => new SyntaxError('Invalid Sec-WebSocket-Extensions header');
   // Optional spaces and tabs around separators (RFC 9110 §5.6.3).
   const skipSpace = () => {
     while (at < end && (header.charCodeAt(at) === 0x20 || header.charCodeAt(at) === 0x09)) at++;
@@ -65,7 +67,12 @@ export function parseExtensionHeader(header: string | undefined): ExtensionEntry
     while (at < end && (header[at] === ',' || header.charCodeAt(at) === 0x20 || header.charCodeAt(at) === 0x09)) at++;
     if (at === end) return entries;
     const name = token();
-    const params: ExtensionParams = {};
+    // Made into the parameters object by Object.fromEntries, which defines
+    // each key: a parameter named __proto__ is then an own one like any other
+    // (assigning it would call Object.prototype's setter, which drops it), so
+    // an extension sees, and can refuse, every parameter sent (RFC 7692
+    // §7.1: an unknown one declines the offer).
+    const params = new Map<string, ExtensionParamValue | ExtensionParamValue[]>();
     skipSpace();
     while (header[at] === ';') {
       at++;
@@ -80,12 +87,11 @@ export function parseExtensionHeader(header: string | undefined): ExtensionEntry
         value = DECIMAL.test(text) ? Number(text) : text;
         skipSpace();
       }
-      const earlier = Object.hasOwn(params, key) ? params[key]! : undefined;
-      if (earlier === undefined) params[key] = value;
-      else if (Array.isArray(earlier)) earlier.push(value);
-      else params[key] = [earlier, value];
+      const earlier = params.get(key);
+      if (Array.isArray(earlier)) earlier.push(value);
+      else params.set(key, earlier === undefined ? value : [earlier, value]);
     }
-    entries.push({ name, params });
+    entries.push({ name, params: Object.fromEntries(params) });
     if (at === end) return entries;
     if (header[at] !== ',') throw invalid();
   }

@@ -8,7 +8,12 @@
  * never copied here. A frame that spans chunks is handed on in pieces as
  * they arrive, or, when the handler asks for it and the frame is at most
  * 1 MiB, gathered into one buffer of its exact size, each piece unmasked
- * on its way in (one pass instead of an unmask and a later join).
+ * on its way in (one pass instead of an unmask and a later join). That
+ * buffer is made once enough of the frame is in hand that it holds at most
+ * four times the bytes that arrived plus 64 KiB; before that, the pieces
+ * are unmasked into a staging buffer four times the size of what arrived,
+ * so a peer that announces 1 MiB and sends a few bytes costs a few bytes,
+ * not 1 MiB.
  * Each piece handed on says whether the input it is a view of is borrowed
  * (borrowed-input.ts): a handler then copies what it keeps.
  * Message-level rules (continuations, UTF-8, close payloads) belong to the
@@ -54,12 +59,13 @@ export interface FrameHandler {
    */
   wantsWholeFrame(header: FrameHeader): boolean;
   /**
-   * A piece of a frame being gathered whole, just unmasked into place:
-   * `frame[from, to)` (the last piece ends the frame). Called before the
-   * frame is handed on, so text can be checked as it arrives (RFC 6455
-   * §8.1); false to stop.
+   * A piece of a frame being gathered whole, just unmasked: a view of the
+   * parser's buffer, valid during the call. `whole` is null until the
+   * frame's last piece, then the frame as it will be handed on. Called
+   * before the frame is handed on, so text can be checked as it arrives
+   * (RFC 6455 §8.1); false to stop.
    */
-  onGatheredPiece(frame: Uint8Array, from: number, to: number): boolean;
+  onGatheredPiece(piece: Uint8Array, whole: Uint8Array | null): boolean;
   /** The header broke a rule; the parser has stopped. */
   onFrameError(error: ProtocolError): void;
 }
@@ -77,9 +83,16 @@ export interface FrameRules {
 }
 
 const EMPTY = new Uint8Array(0);
-// Frames up to this size may be gathered whole; a peer that declares one
-// and trickles its bytes holds at most this much allocated ahead.
-const WHOLE_FRAME_LIMIT = 1024 * 1024;
+// Frames up to this size may be gathered whole.
+const WHOLE_FRAME_LIMIT = 1 << 20;
+// A frame gathered whole holds at most four times the bytes that arrived
+// plus this: its exact buffer is made once that covers it, and until then
+// a staging buffer of four times what arrived (a peer may announce a size
+// and never send it). Four rather than two: a 1 MiB frame in 64 KiB reads
+// then needs one staging buffer and one copy of a quarter of it, where two
+// took three buffers and copies of 7/8 of it (bench/analysis.md,
+// "Announced frames, session 7").
+const GATHER_ALLOWANCE = 1 << 16;
 // The current frame's key is kept as a number per parser (an idle connection
 // then holds no typed array for it) and copied here for each unmask call;
 // parsing is synchronous, so parsers can share it.
@@ -111,9 +124,9 @@ export class FrameParser {
   #maskKey = 0;
   #maskPhase = 0;
   #remaining = 0;
-  // The frame being gathered whole, and how much of it has arrived.
+  // The frame being gathered whole (see #gather); how much of it has
+  // arrived is its length less #remaining.
   #whole: Uint8Array | null = null;
-  #wholeUsed = 0;
 
   constructor(handler: FrameHandler, rules: FrameRules) {
     this.#handler = handler;
@@ -194,17 +207,34 @@ export class FrameParser {
   #startWhole(): boolean {
     const header = this.header;
     if (header.length > WHOLE_FRAME_LIMIT || !this.#handler.wantsWholeFrame(header)) return false;
-    // Every byte is written (unmasked in) before the frame is handed on.
-    this.#whole = freshBytes(header.length);
-    this.#wholeUsed = 0;
+    // Nothing held yet: #gather makes the buffer for what arrives.
+    this.#whole = EMPTY;
     return true;
   }
 
-  /** Copies (and unmasks) a piece into the frame being gathered; hands it on once complete. */
+  /**
+   * Copies (and unmasks) a piece into the frame being gathered; hands it on
+   * once complete. The buffer is the frame's exact size once that is at
+   * most four times what arrived plus 64 KiB; until then, a staging buffer
+   * of four times what arrived, replaced by a larger one (the bytes so far
+   * copied over) when a piece does not fit.
+   */
   #gather(piece: Uint8Array): boolean {
-    const whole = this.#whole!;
-    const at = this.#wholeUsed;
-    if (this.header.masked) {
+    const header = this.header;
+    const length = header.length;
+    // The frame's bytes in hand with this piece, and where the piece starts.
+    const end = length - this.#remaining;
+    const at = end - piece.length;
+    let whole = this.#whole!;
+    if (whole.length < end) {
+      // Every byte is written (copied or unmasked in) before the frame is
+      // handed on: what was not written of the old buffer (from `at`) is
+      // shorter than the piece, which is unmasked over it next.
+      const grown = freshBytes(length > 4 * end + GATHER_ALLOWANCE ? 4 * end : length);
+      grown.set(whole);
+      this.#whole = whole = grown;
+    }
+    if (header.masked) {
       const key = this.#maskKey;
       KEY[0] = key >>> 24;
       KEY[1] = (key >>> 16) & 0xff;
@@ -214,9 +244,9 @@ export class FrameParser {
     } else {
       whole.set(piece, at);
     }
-    this.#wholeUsed = at + piece.length;
-    if (!this.#handler.onGatheredPiece(whole, at, this.#wholeUsed)) return false;
-    if (this.#remaining > 0) return true;
+    // The last piece comes with the frame it ends (nothing remains).
+    if (!this.#handler.onGatheredPiece(whole.subarray(at, end), this.#remaining ? null : whole)) return false;
+    if (this.#remaining) return true;
     this.#whole = null;
     this.#phase = Phase.Header;
     // Memory of its own: kept as it is even when the input was borrowed.

@@ -151,8 +151,8 @@ export class TracingFrameHandler implements FrameHandler {
     return this.#inner.wantsWholeFrame(header);
   }
 
-  onGatheredPiece(frame: Uint8Array, from: number, to: number): boolean {
-    return this.#inner.onGatheredPiece(frame, from, to);
+  onGatheredPiece(piece: Uint8Array, whole: Uint8Array | null): boolean {
+    return this.#inner.onGatheredPiece(piece, whole);
   }
 
   onFrameError(error: ProtocolError): void {

@@ -309,13 +309,14 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     return !this.#assemblesText();
   }
 
-  onGatheredPiece(frame: Uint8Array, from: number, to: number): boolean {
+  onGatheredPiece(piece: Uint8Array, whole: Uint8Array | null): boolean {
     if (!this.#checksText()) return true;
     // §8.1: a bad piece fails now, before the rest of the frame arrives.
-    if ((this.#textBytes ??= new TextPieces(false)).next(frame.subarray(from, to), to === frame.length) === null) {
+    if ((this.#textBytes ??= new TextPieces(false)).next(piece, whole !== null) === null) {
       return this.#fail(protocolError('INVALID_UTF8', {}));
     }
-    if (to === frame.length) checkedFrame = frame;
+    // The frame once its last piece is checked (null before).
+    checkedFrame = whole;
     return true;
   }
 

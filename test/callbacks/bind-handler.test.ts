@@ -247,6 +247,25 @@ describe('callbacks: the client object while open', () => {
     expect(client.isOpen()).toBe(true);
   });
 
+  it('write(bytes, text) checks the bytes whatever the state, as driver.text() does: once closing or closed, a TypeError for bytes that are not UTF-8, false for the rest', () => {
+    const bad = Uint8Array.of(0x61, 0xc0, 0xaf);
+    const { pair, client } = boundPair();
+    pair.connect();
+    client.close();
+    // Closing: nothing is sent, and bad bytes are still the caller's mistake.
+    expect(() => client.write(bad, 'text')).toThrow(TypeError);
+    expect(() => pair.server.text(bad)).toThrow(TypeError);
+    expect(client.write(Uint8Array.of(0x61), 'text')).toBe(false);
+    expect(client.write('text')).toBe(false);
+    expect(client.write(bad)).toBe(false);
+    pair.flush();
+    expect(pair.server.readyState).toBe(3);
+    expect(() => client.write(bad, 'text')).toThrow(TypeError);
+    expect(client.write(Uint8Array.of(0x61), 'text')).toBe(false);
+    expect(client.write(new PreparedMessage('prepared'), 'text')).toBe(false);
+    expect(pair.clientRec.messages).toEqual([]);
+  });
+
   it('exposes the subprotocol agreed in the handshake', () => {
     const { pair, client } = boundPair('whole', { client: { protocols: ['chat', 'json'] }, server: { protocols: ['json'] } });
     expect(client.protocol).toBeNull();

@@ -10,6 +10,16 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { parseExtensionHeader, serializeExtension } from '../../lib/extensions/extension-header.js';
 
+/** The message of what `run` throws. */
+function messageOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('did not throw');
+}
+
 const require = createRequire(import.meta.url);
 const faye = require('websocket-extensions/lib/parser.js') as {
   parseHeader(header: string): { toArray(): Array<{ name: string; params: Record<string, unknown> }> };
@@ -56,9 +66,20 @@ describe('parseExtensionHeader', () => {
     },
   );
 
-  it('a parameter named __proto__ changes no prototype', () => {
+  it('a parameter named __proto__ changes no prototype, and is kept as an own parameter like any other (RFC 6455 §9.1: any token)', () => {
     const [entry] = parseExtensionHeader('x; __proto__; __proto__=1');
     expect(Object.getPrototypeOf(entry!.params)).toBe(Object.prototype);
+    expect(Object.hasOwn(entry!.params, '__proto__')).toBe(true);
+    expect(Object.entries(entry!.params)).toEqual([['__proto__', [true, 1]]]);
+    expect(Object.entries(parseExtensionHeader('x; __proto__="a"; constructor')[0]!.params)).toEqual([['__proto__', 'a'], ['constructor', true]]);
+    expect(serializeExtension('x', parseExtensionHeader('x; __proto__=2')[0]!.params)).toBe('x; __proto__=2');
+  });
+
+  it('a malformed header is not quoted in the error: the message holds none of the peer text (no control characters or unbounded text into logs)', () => {
+    const hostile = `x; a="\u0007"; b=${'c'.repeat(100_000)}\r\nInjected: 1 \u202e "`;
+    expect(() => parseExtensionHeader(hostile)).toThrow(SyntaxError);
+    expect(messageOf(() => parseExtensionHeader(hostile))).toBe('Invalid Sec-WebSocket-Extensions header');
+    expect(messageOf(() => parseExtensionHeader('x; a="\u0001\u202e'))).toBe('Invalid Sec-WebSocket-Extensions header');
   });
 
   // As test/hardening/anchors.test.ts: a backtracking or quadratic reader takes minutes on these.

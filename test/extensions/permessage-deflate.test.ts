@@ -66,6 +66,8 @@ describe('permessage-deflate negotiation', () => {
       ['requestNoContextTakeover: imposed on the client', { requestNoContextTakeover: true }, 'permessage-deflate', 'permessage-deflate; client_no_context_takeover'],
       ['all four parameters', {}, 'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9; client_max_window_bits=8', 'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9; client_max_window_bits=8'],
       ['an unknown parameter: declined', {}, 'permessage-deflate; color=blue', undefined],
+      ['an unknown parameter named __proto__: declined', {}, 'permessage-deflate; __proto__', undefined],
+      ['an unknown parameter named __proto__ with a value: declined', {}, 'permessage-deflate; __proto__=1', undefined],
       ['server_max_window_bits with no value: declined', {}, 'permessage-deflate; server_max_window_bits', undefined],
       ['server_max_window_bits=7: declined', {}, 'permessage-deflate; server_max_window_bits=7', undefined],
       ['client_max_window_bits=16: declined', {}, 'permessage-deflate; client_max_window_bits=16', undefined],
@@ -96,6 +98,8 @@ describe('permessage-deflate negotiation', () => {
       ['no server_max_window_bits when it was asked for', { requestMaxWindowBits: 10 }, 'permessage-deflate', false],
       ['no server_no_context_takeover when it was asked for', { requestNoContextTakeover: true }, 'permessage-deflate', false],
       ['client_max_window_bits above the offered value', { maxWindowBits: 10 }, 'permessage-deflate; client_max_window_bits=11', false],
+      ['an unknown parameter', {}, 'permessage-deflate; color=blue', false],
+      ['an unknown parameter named __proto__', {}, 'permessage-deflate; __proto__', false],
     ];
     for (const [what, options, response, opens] of cases) {
       it(`${opens ? 'accepts' : 'fails with 1010 on'} ${what}`, () => {

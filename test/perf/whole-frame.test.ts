@@ -39,6 +39,17 @@ describe.each(ROLES)('$name receiving binary frames that span chunks', (role: Ro
     });
   });
 
+  it.each<Chunking>([{ seed: 5, maxChunk: 70_000 }, { sizes: [100, 4095, 64 * 1024] }, { sizes: [700_000, 1, 500_000] }])(
+    'a 1 MiB frame announced before most of it arrives (staged, then gathered) arrives byte for byte, fed %j',
+    (chunking) => {
+      const { driver, rec } = role.open();
+      const payloads = [pattern(1 << 20, 11), pattern(300_000, 12)];
+      feed(driver, concat(...payloads.map((p) => role.peerFrame(Op.BINARY, p))), chunking);
+      expect(rec.messages).toEqual(payloads);
+      for (const message of rec.messages as Uint8Array[]) expect(message.buffer.byteLength).toBe(message.length);
+    },
+  );
+
   it('a frame spanning chunks arrives as a buffer of exactly its size', () => {
     const { driver, rec } = role.open();
     const bytes = role.peerFrame(Op.BINARY, pattern(100_000, 6));
@@ -64,13 +75,28 @@ describe('gathering unmasks in one pass, straight into the message', () => {
 describe('memory held for a frame that spans chunks', () => {
   const role = ROLES[0]!;
 
-  it('a frame of at most 1 MiB holds its size once its first bytes arrive, then nothing', () => {
+  it('a frame of at most 1 MiB holds at most four times what arrived plus 64 KiB while it arrives, then nothing', () => {
     const { driver } = openServer();
     const bytes = role.peerFrame(Op.BINARY, pattern(1 << 20, 7));
+    const header = bytes.length - (1 << 20);
     driver.parse(bytes.slice(0, 100));
-    expect(driver.retainedBytes).toBe(1 << 20);
-    driver.parse(bytes.slice(100));
+    // The header and 86 bytes of 1 MiB: a staging buffer of four times those bytes, not the frame's size.
+    expect(driver.retainedBytes).toBe(4 * (100 - header));
+    let most = 0;
+    for (let at = 100; at < bytes.length; at += 3000) {
+      driver.parse(bytes.slice(at, at + 3000));
+      const arrived = Math.min(at + 3000, bytes.length) - header;
+      if (arrived < 1 << 20) most = Math.max(most, driver.retainedBytes - 4 * arrived);
+    }
+    expect(most).toBeLessThanOrEqual(64 * 1024);
     expect(driver.retainedBytes).toBe(0);
+  });
+
+  it('a frame of at most 64 KiB holds its size once its first bytes arrive (two reads, one copy)', () => {
+    const { driver } = openServer();
+    const bytes = role.peerFrame(Op.BINARY, pattern(65_536, 7));
+    driver.parse(bytes.slice(0, 100));
+    expect(driver.retainedBytes).toBe(65_536);
   });
 
   it('a larger frame declared and trickled holds about what arrived, not its declared size', () => {
@@ -101,9 +127,12 @@ describe('FrameParser asks whether to gather a frame whole', () => {
       this.asked++;
       return this.whole;
     }
-    onGatheredPiece(frame: Uint8Array, from: number, to: number): boolean {
-      // Unmasked in place by the time it is reported.
-      this.gathered.push([from, to, Buffer.from(frame.subarray(from, to)).equals(Buffer.from(pattern(10_000, 8).subarray(from, to))) ? 'unmasked' : 'not yet']);
+    onGatheredPiece(piece: Uint8Array, whole: Uint8Array | null): boolean {
+      // Unmasked by the time it is reported; the last piece comes with the frame it ends.
+      const from = this.gathered.at(-1)?.[1] ?? 0;
+      const to = from + piece.length;
+      const unmasked = Buffer.from(piece).equals(Buffer.from(pattern(10_000, 8).subarray(from, to)));
+      this.gathered.push([from, to, unmasked && (whole === null) === (to < 10_000) ? 'unmasked' : 'not yet']);
       return true;
     }
     onFrameError(error: ProtocolError): void {
@@ -130,7 +159,7 @@ describe('FrameParser asks whether to gather a frame whole', () => {
 
   it('stops when a gathered part is refused, and never hands the frame on', () => {
     const handler = new Handler(true);
-    handler.onGatheredPiece = (_frame, from) => from === 0;
+    handler.onGatheredPiece = () => handler.gathered.push([0, 0, 'refused']) === 1;
     const parser = new FrameParser(handler, { role: 'server', requireMasking: true, maxLength: 1 << 20 });
     for (const chunk of chunks) parser.push(chunk);
     expect(parser.stopped).toBe(true);

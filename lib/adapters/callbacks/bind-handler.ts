@@ -102,8 +102,9 @@ export interface Client<D extends BindableDriver = BindableDriver> {
    * `type` overrides the choice by value, as `onMessage` passes it:
    * `'text'` sends bytes as a text message (UTF-8 as they are, no encoding
    * step; a TypeError, sending nothing, if they are not UTF-8, RFC 6455
-   * §5.6), `'binary'` takes bytes only. A {@link PreparedMessage} keeps
-   * its own type: a different `type` is a TypeError.
+   * §5.6, whatever the state, as `driver.text()`), `'binary'` takes bytes
+   * only. A {@link PreparedMessage} keeps its own type: a different `type`
+   * is a TypeError.
    */
   write(data: string | Uint8Array | ArrayBuffer | ArrayBufferView | PreparedMessage, type?: 'text' | 'binary'): boolean;
   /**
@@ -299,7 +300,10 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
       throw new TypeError('write() takes a string (sent as text), bytes (sent as binary) or a PreparedMessage');
     }
     if (type !== undefined) checkWriteType(data, type);
-    if (this.#closed || this.#closeAsked) return false;
+    // Bytes as text are checked whatever the state, as driver.text() checks
+    // them (a TypeError, not false, for bytes that are not UTF-8); the driver
+    // is closing or closed by now, so it only checks them and returns false.
+    if (this.#closed || this.#closeAsked) return type === 'text' && !isText && !isPrepared && this.driver.text(asUint8Array(data));
     const sent = isText
       ? this.driver.text(data)
       : isPrepared
@@ -308,9 +312,11 @@ export class BoundClient<D extends BindableDriver> implements Client<D> {
           ? this.driver.text(asUint8Array(data))
           : this.driver.binary(data);
     if (sent) this.#notePending();
-    // Refused for maxBufferedBytes: the driver emits drain once the transport has taken it all.
-    // (A refusal for another reason, binary on a hixie draft, leaves nothing buffered.)
-    else if ((this.driver.bufferedAmount ?? 0) > 0) this.#drainOwed = true;
+    // Refused for maxBufferedBytes (bytes buffered; a driver without the
+    // count has none): the driver emits drain once the transport has taken
+    // it all. (A refusal for another reason, binary on a hixie draft,
+    // leaves nothing buffered.)
+    else if (this.driver.bufferedAmount) this.#drainOwed = true;
     return sent;
   }
 
