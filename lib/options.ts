@@ -24,7 +24,7 @@ export interface DriverOptions {
    * are bounded by RFC 6455's 125 bytes instead, so a close frame is always
    * readable. Also bounds input held before `start()`
    * (`INPUT_BEFORE_START_TOO_LARGE`, 1009). A message being assembled holds
-   * at most about four times the bytes that have arrived plus 64 KiB (a frame
+   * at most about four times the bytes that have arrived plus 16 KiB (a frame
    * of up to 1 MiB gathered whole; other partial messages twice), so at most
    * about `2 * maxLength + 64 KiB`, however finely it is fragmented or
    * chunked and whatever size its frames announce (see `retainedBytes`).

@@ -10,7 +10,7 @@
  * 1 MiB, gathered into one buffer of its exact size, each piece unmasked
  * on its way in (one pass instead of an unmask and a later join). That
  * buffer is made once enough of the frame is in hand that it holds at most
- * four times the bytes that arrived plus 64 KiB; before that, the pieces
+ * four times the bytes that arrived plus 16 KiB; before that, the pieces
  * are unmasked into a staging buffer four times the size of what arrived,
  * so a peer that announces 1 MiB and sends a few bytes costs a few bytes,
  * not 1 MiB.
@@ -91,8 +91,11 @@ const WHOLE_FRAME_LIMIT = 1 << 20;
 // and never send it). Four rather than two: a 1 MiB frame in 64 KiB reads
 // then needs one staging buffer and one copy of a quarter of it, where two
 // took three buffers and copies of 7/8 of it (bench/analysis.md,
-// "Announced frames, session 7").
-const GATHER_ALLOWANCE = 1 << 16;
+// "Announced frames, session 7"). 16 KiB, Node's own read-buffer
+// high-water mark, is what a header alone can make a connection hold; an
+// honest 64 KiB frame still gets its exact buffer at once when its first
+// read holds 12 KiB of it.
+const GATHER_ALLOWANCE = 1 << 14;
 // The current frame's key is kept as a number per parser (an idle connection
 // then holds no typed array for it) and copied here for each unmask call;
 // parsing is synchronous, so parsers can share it.
@@ -215,7 +218,7 @@ export class FrameParser {
   /**
    * Copies (and unmasks) a piece into the frame being gathered; hands it on
    * once complete. The buffer is the frame's exact size once that is at
-   * most four times what arrived plus 64 KiB; until then, a staging buffer
+   * most four times what arrived plus 16 KiB; until then, a staging buffer
    * of four times what arrived, replaced by a larger one (the bytes so far
    * copied over) when a piece does not fit.
    */

@@ -110,14 +110,18 @@ describe('attach over TCP: the writes of one read', () => {
     expect(server.calls[0]).toEqual(['write 18 with callback corked', 'write 18 with callback corked', 'write 18 with callback corked', '_writev 18+18+18']);
   });
 
-  it('still sends a large frame\'s header and payload together: a write that may be a header alone waits', async () => {
+  it.each([
+    ['spans reads', 64 * KiB, 10],
+    // One read, one frame: the first write is the header alone, and must wait for its payload.
+    ['fits one read', 32 * KiB, 4],
+  ])('still sends a large frame\'s header and payload together (%s): a write that may be a header alone waits', async (_name, size, headerSize) => {
     const server = await echoServer();
     const tcp = await openClient(server.port);
-    const payload = Uint8Array.from({ length: 64 * KiB }, (_, i) => (i * 7) & 0xff);
+    const payload = Uint8Array.from({ length: size }, (_, i) => (i * 7) & 0xff);
     tcp.write(clientFrame(Op.BINARY, payload));
     const [frame] = await framesFrom(tcp, 1);
     expect(Buffer.from(frame!.payload).equals(payload)).toBe(true);
-    expect(server.calls[0]!.filter((call) => call.startsWith('_write'))).toEqual([`_writev 10+${64 * KiB}`]);
+    expect(server.calls[0]!.filter((call) => call.startsWith('_write'))).toEqual([`_writev ${headerSize}+${size}`]);
   });
 
   it("still sends a reply written before the application's own socket.end() in the same listener", async () => {

@@ -4,7 +4,7 @@
  * connection then holds is measured on the process (ArrayBuffer memory
  * after a full GC, not the library's own count) over 2,000 server drivers:
  * it must stay near what arrived (README, `maxLength`: at most about four
- * times the bytes that arrived plus 64 KiB), not the announced size, on every path
+ * times the bytes that arrived plus 16 KiB), not the announced size, on every path
  * that gathers a message: a binary frame, a text frame (the Node adapter
  * checks text as it is gathered), a text fragment, a larger frame, and a
  * compressed frame (permessage-deflate); also on the portable core.
@@ -99,6 +99,8 @@ describe('a frame announced and not sent holds about what arrived (2,000 connect
     ['text, 1 MiB announced (checked as it is gathered)', { opcode: Op.TEXT, announced: MiB }, {}],
     ['text kept as bytes, 1 MiB announced', { opcode: Op.TEXT, announced: MiB }, { options: { decodeText: false } }],
     ['a text fragment announcing 1 MiB', { opcode: Op.TEXT, announced: MiB, fin: false }, {}],
+    // Up to 16 KiB may be made whole at once; 64 KiB is the largest frame that fits one read.
+    ['binary, 64 KiB announced', { opcode: Op.BINARY, announced: 64 * KiB }, {}],
     ['binary, 60 MiB announced', { opcode: Op.BINARY, announced: 60 * MiB }, {}],
     ['compressed (permessage-deflate), 1 MiB announced', { opcode: Op.BINARY, announced: MiB, rsv: 0x40 }, { deflate: true }],
   ])('%s', (_name, announce, setup) => {
