@@ -71,6 +71,16 @@ async function wsClient(url: string): Promise<{ ws: WebSocket; messages: Array<B
   };
 }
 
+/** A connection to `server` whose socket reads into the shared buffer: switched at its first read after open (one message echoed). */
+async function switched(server: Awaited<ReturnType<typeof upgradeServer>>): Promise<{ client: Awaited<ReturnType<typeof wsClient>>; driver: ServerSideDriver; socket: net.Socket }> {
+  const client = await wsClient(server.url);
+  const { driver, socket } = await server.next();
+  client.ws.send('first');
+  await client.nextMessage();
+  expect(readsIntoSharedBuffer(socket)).toBe(true);
+  return { client, driver, socket };
+}
+
 async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
   while (!condition()) {
@@ -149,11 +159,7 @@ describe('handleUpgrade: reads into the shared buffer once open', () => {
 
   it("a driver's pause stops the socket's reads once the stream's buffer is full (the kernel holds the rest) and resume reads it all, exact", async () => {
     const server = await upgradeServer();
-    const client = await wsClient(server.url);
-    const { driver, socket } = await server.next();
-    client.ws.send('first');
-    await client.nextMessage();
-    expect(readsIntoSharedBuffer(socket)).toBe(true);
+    const { client, driver, socket } = await switched(server);
     driver.pause();
     const before = socket.bytesRead;
     const big = pattern(4 * 1024 * 1024, 9);
@@ -181,11 +187,7 @@ describe('handleUpgrade: reads into the shared buffer once open', () => {
   for (const how of ['end', 'reset'] as const) {
     it(`a paused driver still hears the peer's ${how} (close 1006), as a socket of Node's own does`, async () => {
       const server = await upgradeServer();
-      const client = await wsClient(server.url);
-      const { driver, socket } = await server.next();
-      client.ws.send('first');
-      await client.nextMessage();
-      expect(readsIntoSharedBuffer(socket)).toBe(true);
+      const { client, driver, socket } = await switched(server);
       const closed = next(driver, 'close');
       driver.pause();
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -199,11 +201,7 @@ describe('handleUpgrade: reads into the shared buffer once open', () => {
 
   it('the peer ending its side ends the connection (close 1006, the socket closed)', async () => {
     const server = await upgradeServer();
-    const client = await wsClient(server.url);
-    const { driver, socket } = await server.next();
-    client.ws.send('first');
-    await client.nextMessage();
-    expect(readsIntoSharedBuffer(socket)).toBe(true);
+    const { client, driver, socket } = await switched(server);
     const closed = next(driver, 'close');
     (client.ws as unknown as { _socket: net.Socket })._socket.end();
     expect((await closed).code).toBe(1006);
@@ -212,11 +210,7 @@ describe('handleUpgrade: reads into the shared buffer once open', () => {
 
   it('a clean close handshake still completes', async () => {
     const server = await upgradeServer();
-    const client = await wsClient(server.url);
-    const { driver, socket } = await server.next();
-    client.ws.send('first');
-    await client.nextMessage();
-    expect(readsIntoSharedBuffer(socket)).toBe(true);
+    const { client, driver, socket } = await switched(server);
     const closed = next(driver, 'close');
     client.ws.close(1000, 'bye');
     const event = await closed;
@@ -225,11 +219,7 @@ describe('handleUpgrade: reads into the shared buffer once open', () => {
 
   it('a reset by the peer reaches the driver (close 1006)', async () => {
     const server = await upgradeServer();
-    const client = await wsClient(server.url);
-    const { driver, socket } = await server.next();
-    client.ws.send('first');
-    await client.nextMessage();
-    expect(readsIntoSharedBuffer(socket)).toBe(true);
+    const { client, driver, socket } = await switched(server);
     const closed = next(driver, 'close');
     (client.ws as unknown as { _socket: net.Socket })._socket.resetAndDestroy();
     expect((await closed).code).toBe(1006);
@@ -238,11 +228,7 @@ describe('handleUpgrade: reads into the shared buffer once open', () => {
   it('terminate() and destroy() end a switched socket', async () => {
     const server = await upgradeServer();
     for (const end of ['terminate', 'destroy'] as const) {
-      const client = await wsClient(server.url);
-      const { driver, socket } = await server.next();
-      client.ws.send('first');
-      await client.nextMessage();
-      expect(readsIntoSharedBuffer(socket)).toBe(true);
+      const { client, driver, socket } = await switched(server);
       const closed = next(driver, 'close');
       if (end === 'terminate') expect(terminate(driver)).toBe(true);
       else socket.destroy();
@@ -253,11 +239,7 @@ describe('handleUpgrade: reads into the shared buffer once open', () => {
 
   it('a protocol error on a switched socket fails the connection with its close code', async () => {
     const server = await upgradeServer();
-    const client = await wsClient(server.url);
-    const { driver, socket } = await server.next();
-    client.ws.send('first');
-    await client.nextMessage();
-    expect(readsIntoSharedBuffer(socket)).toBe(true);
+    const { client, driver, socket } = await switched(server);
     const closed = next(driver, 'close');
     // An unmasked frame from a client (RFC 6455 §5.1), written past ws.
     (client.ws as unknown as { _socket: net.Socket })._socket.write(Buffer.from([0x82, 0x01, 0x00]));

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HttpServerDriver } from '../../lib/index.js';
 import { terminate } from '../../lib/adapters/node/index.js';
 import { Op, clientFrame, concat, decodeFrames, requestHead } from '../helpers/index.js';
-import { Cleanup, readToEnd, readUntil, tcpConnect, wsdriverServer } from '../interop/support.js';
+import { Cleanup, readToEnd, readUntil, tcpClientPastHandshake, wsdriverServer } from '../interop/support.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -47,12 +47,8 @@ function recordWrites(tcp: net.Socket): string[] {
 }
 
 /** A raw TCP client through the handshake; resolves with its socket once the 101 is read. */
-async function openClient(port: number): Promise<net.Socket> {
-  const tcp = await tcpConnect(cleanup, port);
-  tcp.setNoDelay(true);
-  tcp.write(requestHead());
-  await readUntil(tcp, (bytes) => bytes.includes('\r\n\r\n'));
-  return tcp;
+function openClient(port: number): Promise<net.Socket> {
+  return tcpClientPastHandshake(cleanup, port, requestHead());
 }
 
 /** An echo server over TCP; `calls` records what each connection's socket was asked to write once the handshake is done. */

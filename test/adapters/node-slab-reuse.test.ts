@@ -12,7 +12,7 @@ import { framingDriver, type HttpServerDriver } from '../../lib/index.js';
 import { streamSocket } from '../../lib/adapters/node/index.js';
 import { releasesWrittenBytes } from '../../lib/adapters/node/slab-reuse.js';
 import { Op, clientFrame, decodeFrames, requestHead } from '../helpers/index.js';
-import { Cleanup, listen, readUntil, tcpConnect, wsdriverServer } from '../interop/support.js';
+import { Cleanup, listen, tcpClientPastHandshake, tcpConnect, wsdriverServer } from '../interop/support.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -52,12 +52,8 @@ function slabsWrittenBy(tcp: net.Socket): Set<ArrayBufferLike> {
 }
 
 /** A raw TCP client through the handshake; resolves with its socket once the 101 is read. */
-async function openClient(port: number): Promise<net.Socket> {
-  const tcp = await tcpConnect(cleanup, port);
-  tcp.setNoDelay(true);
-  tcp.write(requestHead());
-  await readUntil(tcp, (bytes) => bytes.includes('\r\n\r\n'));
-  return tcp;
+function openClient(port: number): Promise<net.Socket> {
+  return tcpClientPastHandshake(cleanup, port, requestHead());
 }
 
 /** Reads frames from `tcp` until `count` have arrived; returns their payloads. */

@@ -165,6 +165,15 @@ export async function tcpConnect(cleanup: Cleanup, port: number, options: net.Ne
   return socket;
 }
 
+/** A raw TCP client (Nagle off) that has sent the handshake request `head`; resolves once the response head is read. */
+export async function tcpClientPastHandshake(cleanup: Cleanup, port: number, head: Uint8Array | string): Promise<net.Socket> {
+  const tcp = await tcpConnect(cleanup, port);
+  tcp.setNoDelay(true);
+  tcp.write(head);
+  await readUntil(tcp, (bytes) => bytes.includes('\r\n\r\n'));
+  return tcp;
+}
+
 /** Reads from a raw socket until `done(bytesSoFar)` is true. */
 export function readUntil(socket: net.Socket, done: (bytes: Buffer) => boolean): Promise<Buffer> {
   return new Promise((resolve, reject) => {
