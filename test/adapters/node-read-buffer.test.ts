@@ -4,8 +4,8 @@
  * client over TCP) read into a buffer the adapter reuses once the
  * connection is open, over real loopback sockets, with `ws` as the peer.
  * Every message must arrive exact however many connections share the
- * buffer, and pause/resume, end, reset, destroy, `terminate` and handing
- * `data` events back must behave as on a socket of Node's own.
+ * buffer, and pause/resume, end, reset, destroy and `terminate` must
+ * behave as on a socket of Node's own.
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -14,7 +14,7 @@ import WebSocket, { WebSocketServer as WsServer } from 'ws';
 import type { ServerSideDriver } from '../../lib/index.js';
 import { attach, connect, handleUpgrade, streamSocket, terminate, WebSocketServer } from '../../lib/adapters/node/index.js';
 import { Driver } from '../../lib/index.js';
-import { readIntoSharedBuffer, readsIntoSharedBuffer, restoreDataEvents } from '../../lib/adapters/node/read-buffer.js';
+import { readIntoSharedBuffer, readsIntoSharedBuffer } from '../../lib/adapters/node/read-buffer.js';
 import { Cleanup, listen, next, once, patternBytes } from '../interop/support.js';
 
 const cleanup = new Cleanup();
@@ -244,27 +244,6 @@ describe('handleUpgrade: reads into the shared buffer once open', () => {
     // An unmasked frame from a client (RFC 6455 §5.1), written past ws.
     (client.ws as unknown as { _socket: net.Socket })._socket.write(Buffer.from([0x82, 0x01, 0x00]));
     expect((await closed).code).toBe(1002);
-  });
-
-  it('handing data events back: later reads come as data events (copies), none lost, the driver still reading', async () => {
-    const server = await upgradeServer();
-    const client = await wsClient(server.url);
-    const { socket } = await server.next();
-    client.ws.send('first');
-    await client.nextMessage();
-    expect(readsIntoSharedBuffer(socket)).toBe(true);
-    restoreDataEvents(socket);
-    const seen: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => seen.push(chunk));
-    const sent = [pattern(100, 1), pattern(200_000, 2), pattern(5, 3)];
-    for (const message of sent) client.ws.send(message);
-    await until(() => client.messages.length === 4, 'the echoes');
-    expect(matches(client.messages.slice(1), sent)).toEqual([true, true, true]);
-    // What the socket read is every frame: 2 + 4 + 100, 2 + 8 + 4 + 200,000 (the 64-bit length), 2 + 4 + 5.
-    const read = Buffer.concat(seen);
-    expect(read.length).toBe(106 + 200_014 + 11);
-    // Each chunk is its own memory, not a view of the shared buffer.
-    expect(new Set(seen.map((chunk) => chunk.buffer)).size).toBe(seen.length);
   });
 });
 

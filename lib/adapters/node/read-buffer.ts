@@ -144,19 +144,6 @@ export function readsIntoSharedBuffer(socket: Duplex): boolean {
 }
 
 /**
- * Gives `socket` its `data` events back: each later read is copied out of
- * the shared buffer into a Buffer of its own and pushed to the stream, as
- * Node does for a socket of its own (the handle keeps reading into the
- * shared buffer: Node has no way to undo `useUserBuffer`). For a socket
- * handed on to other code after the driver is done with it; nothing read
- * so far is lost, as every read before this call was handed to `onRead`.
- */
-export function restoreDataEvents(socket: Duplex): void {
-  if (!readsIntoSharedBuffer(socket)) return;
-  (socket as unknown as SymbolRecord)[readSymbols!.callback] = pushCopy;
-}
-
-/**
  * Pauses a socket that reads into the shared buffer the way Node pauses a
  * socket of its own, and returns true; false (nothing done) for any other.
  * Node's `Socket.prototype.pause` stops such a socket's handle from
