@@ -351,9 +351,8 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
   #controlPayload(piece: Uint8Array, last: boolean): boolean {
     // At most 125 bytes (§5.5): the pieces of one that spans reads are joined as they come.
     const held = this.#control;
-    let payload = piece.slice();
+    const payload = held === null ? piece.slice() : new Uint8Array(held.length + piece.length);
     if (held !== null) {
-      payload = new Uint8Array(held.length + piece.length);
       payload.set(held);
       payload.set(piece, held.length);
     }
