@@ -79,12 +79,16 @@ describe('streamSocket', () => {
     const socket = streamSocket(tcp);
     const received: Buffer[] = [];
     peer.on('data', (chunk: Buffer) => received.push(chunk));
+    // The first write (a handshake's head) goes alone, outside any tick's coalescing.
+    socket.write(Uint8Array.of(100));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    calls.length = 0;
     for (let i = 0; i < 10; i++) socket.write(Uint8Array.of(i));
     expect(calls).toEqual(['write']);
     await new Promise<void>((resolve) => setImmediate(resolve));
     expect(calls).toEqual(['write', 'writev 9']);
-    await expect.poll(() => Buffer.concat(received).length).toBe(10);
-    expect([...Buffer.concat(received)]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    await expect.poll(() => Buffer.concat(received).length).toBe(11);
+    expect([...Buffer.concat(received)]).toEqual([100, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 
     // A burst past the limit goes out at once rather than at the end of the tick.
     calls.length = 0;
@@ -94,6 +98,37 @@ describe('streamSocket', () => {
     expect(calls).toEqual(['write', 'write']);
     socket.write(Uint8Array.of(1));
     expect(tcp.writableCorked).toBe(0);
+  });
+
+  it("writes a TCP socket's first bytes (a handshake's head) at once, scheduling no end of tick for them", async () => {
+    // Every accept writes its 101 so: a tick's end scheduled for it would cost each accept a nextTick.
+    const server = cleanup.server(net.createServer());
+    const accepted = once<net.Socket>(server, 'connection');
+    const port = await listen(server);
+    const peer = await tcpConnect(cleanup, port);
+    const tcp = await accepted;
+    const received: Buffer[] = [];
+    peer.on('data', (chunk: Buffer) => received.push(chunk));
+    const socket = streamSocket(tcp);
+    const scheduled: string[] = [];
+    const nextTick = process.nextTick;
+    process.nextTick = ((callback: (...args: unknown[]) => void, ...args: unknown[]) => {
+      scheduled.push(callback.name);
+      nextTick(callback, ...args);
+    }) as typeof process.nextTick;
+    try {
+      socket.write(Uint8Array.of(1, 2));
+      expect(tcp.writableCorked).toBe(0);
+      expect(scheduled.filter((name) => name.includes('endTick'))).toEqual([]);
+      // A second write of that tick still goes straight to the stream, and the coalescing starts with it.
+      socket.write(Uint8Array.of(3));
+      expect(tcp.writableCorked).toBe(0);
+      expect(scheduled.filter((name) => name.includes('endTick'))).toHaveLength(1);
+    } finally {
+      process.nextTick = nextTick;
+    }
+    await expect.poll(() => Buffer.concat(received).length).toBe(3);
+    expect([...Buffer.concat(received)]).toEqual([1, 2, 3]);
   });
 
   it('drops writes once the stream has ended, without an error', () => {

@@ -71,7 +71,9 @@ class StreamSocket extends CoalescingWriter implements Socket {
         // calls back once all before it has gone. Any other stream (TLS,
         // which takes a write later; a Duplex of the application's, which
         // an extra empty write might surprise) is told with the write.
-        const accepted = this.writeCoalesced(bytes, undefined);
+        // Not coalesced: nothing precedes it, and a tick's end scheduled
+        // for it would cost every accept a nextTick.
+        const accepted = this.writeAlone(bytes);
         if (stream.writableLength > 0 && !stream.destroyed) stream.write(NO_BYTES, (this.#flushed = flushReporter(stream, this)));
         return accepted;
       }

@@ -72,6 +72,20 @@ export class CoalescingWriter {
     return accepted || unsentBytes(stream) < stream.writableHighWaterMark;
   }
 
+  /**
+   * Writes `bytes` at once, outside the tick's coalescing: a connection's
+   * first write (the handshake's head), which nothing before it in the
+   * tick can join. It does not count as the tick's first write, so a write
+   * after it in the same tick goes out at once too, and no end of tick is
+   * scheduled for it: every accept would otherwise cost a `nextTick`.
+   */
+  protected writeAlone(bytes: Uint8Array): boolean {
+    const stream = this.#stream;
+    const accepted = stream.write(bytes);
+    noteWritten(stream, bytes.length);
+    return accepted || unsentBytes(stream) < stream.writableHighWaterMark;
+  }
+
   /** Notes a write to the uncorked stream: the first of a tick goes out at once, a later one corks it until the tick ends. */
   #coalesce(stream: Duplex): void {
     const tick = CoalescingWriter.#tick;
