@@ -61,17 +61,20 @@ import { writeBuffer } from './write-buffer.js';
  * transport through its attachment (a record is made again to close it).
  */
 class Tracked implements WriteBuffer, ConnectionWatcher {
-  driver: ServerDriver | null = null;
+  // Every field set in the constructor, none by an initializer: one made
+  // per request (see BaseDriver).
+  declare driver: ServerDriver | null;
   /** The server tracking it. */
-  readonly server: WebSocketServer;
+  declare readonly server: WebSocketServer;
   /**
    * The transport, ended at once by the shutdown timeout: an HTTP/1.1
    * socket, or the stream of an extended CONNECT (reset with CANCEL).
    */
-  readonly transport: Duplex;
-  readonly http2: boolean;
+  declare readonly transport: Duplex;
+  declare readonly http2: boolean;
 
   constructor(server: WebSocketServer, transport: Duplex, http2: boolean) {
+    this.driver = null;
     this.server = server;
     this.transport = transport;
     this.http2 = http2;
@@ -471,7 +474,8 @@ export class WebSocketServer {
 
   /** The request passed: extensions, tracking, the handler. */
   #connect(tracked: Tracked, driver: ServerDriver, request: UpgradeRequest, stream: Duplex): void {
-    for (const extension of this.#extensions) driver.addExtension(extension);
+    const extensions = this.#extensions;
+    for (let i = 0; i < extensions.length; i++) driver.addExtension(extensions[i]!);
     tracked.driver = driver;
     const attachment = attachmentOfDriver(driver);
     if (attachment !== undefined) {

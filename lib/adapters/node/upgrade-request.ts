@@ -51,19 +51,24 @@ export function describeExtendedConnect(stream: ServerHttp2Stream, headers: Inco
 
 const NO_PROTOCOLS: readonly string[] = Object.freeze([]);
 
+// The addresses read so far, by description: an entry only for a request
+// whose `remoteAddress` was asked for.
+const remoteAddresses = new WeakMap<DescribedRequest, string | undefined>();
+
 // A class, so `remoteAddress` can be read when asked: reading it makes
 // Node cache the peer's address on the socket (about 85 bytes for the
-// connection's life, and a getpeername() call), which most connections never need.
+// connection's life, and a getpeername() call), which most connections
+// never need. One is made per request: every field is set in the
+// constructor, none by an initializer (see BaseDriver).
 class DescribedRequest implements UpgradeRequest {
-  readonly method: string;
-  readonly target: string;
-  readonly httpVersion: string | null;
-  readonly headers: HandshakeRequest['headers'];
-  readonly scheme: 'http' | 'https';
-  readonly path: string;
-  readonly protocols: readonly string[];
-  readonly source: IncomingMessage | ServerHttp2Stream;
-  #remoteAddress: string | undefined | null = null;
+  declare readonly method: string;
+  declare readonly target: string;
+  declare readonly httpVersion: string | null;
+  declare readonly headers: HandshakeRequest['headers'];
+  declare readonly scheme: 'http' | 'https';
+  declare readonly path: string;
+  declare readonly protocols: readonly string[];
+  declare readonly source: IncomingMessage | ServerHttp2Stream;
 
   constructor(request: HandshakeRequest, source: IncomingMessage | ServerHttp2Stream) {
     this.method = request.method;
@@ -79,11 +84,11 @@ class DescribedRequest implements UpgradeRequest {
   }
 
   get remoteAddress(): string | undefined {
-    if (this.#remoteAddress === null) {
-      const source = this.source;
-      const socket = 'session' in source ? source.session?.socket : source.socket;
-      this.#remoteAddress = socket?.remoteAddress;
-    }
-    return this.#remoteAddress;
+    if (remoteAddresses.has(this)) return remoteAddresses.get(this);
+    const source = this.source;
+    const socket = 'session' in source ? source.session?.socket : source.socket;
+    const address = socket?.remoteAddress;
+    remoteAddresses.set(this, address);
+    return address;
   }
 }
