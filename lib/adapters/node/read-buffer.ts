@@ -74,14 +74,16 @@ function symbolsOf(socket: NetSocket): ReadSymbols | null {
   return readSymbols;
 }
 
+// Deno and Bun offer node:net without Node's internals: asked once, not on every accept.
+const IN_NODE = process.versions.deno === undefined && process.versions.bun === undefined;
+
 /**
  * Whether `stream` is a socket whose reads could go to the shared buffer
  * once it is open and nothing else reads it: a plain `net.Socket` in
  * Node itself. Cheap; checked when the adapter attaches.
  */
 export function mayShareReadBuffer(stream: Duplex): boolean {
-  if (process.versions.deno !== undefined || process.versions.bun !== undefined) return false;
-  return stream instanceof NetSocket && Object.getPrototypeOf(stream) === NetSocket.prototype;
+  return IN_NODE && Object.getPrototypeOf(stream) === NetSocket.prototype;
 }
 
 /**

@@ -43,6 +43,9 @@ export function connectionSettings(options: NodeDriverOptions | undefined): Conn
   return settings;
 }
 
+// Index loops, no destructuring: every accept runs this, most of them
+// before V8 has optimized it, and an unoptimized `for (const [key, value]
+// of ...)` makes an iterator for each entry.
 function sameEntries(options: object, entries: ReadonlyArray<readonly [string, unknown]>): boolean {
   let count = 0;
   for (const key in options) {
@@ -50,13 +53,22 @@ function sameEntries(options: object, entries: ReadonlyArray<readonly [string, u
     count++;
   }
   if (count !== entries.length) return false;
-  for (const [key, was] of entries) {
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    const key = entry[0];
     if (!Object.hasOwn(options, key)) return false;
     const value = (options as Record<string, unknown>)[key];
+    const was = entry[1];
     if (value === was) continue;
     // An array (protocols) is compared by its elements, as it was copied.
-    if (!Array.isArray(value) || !Array.isArray(was) || value.length !== was.length || value.some((item, i) => item !== was[i])) return false;
+    if (!Array.isArray(value) || !Array.isArray(was) || !sameItems(value, was)) return false;
   }
+  return true;
+}
+
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
@@ -101,8 +113,6 @@ function commonValue(value: string): string {
 // string (a comparison per request).
 let lastHost = '';
 let lastTarget = '';
-// A header name node:http would not have made (it lower-cases them).
-const UPPER_CASE = /[A-Z]/;
 
 /**
  * Node's upgrade request read as `withCommonValues(normalizeRequest(message))`
@@ -123,8 +133,12 @@ export function readUpgradeRequest(message: IncomingMessage): HandshakeRequest {
   // the request the general way, which lower-cases and joins names.
   const source = message.headers;
   const headers = createHeaderFields();
-  for (const name of Object.keys(source)) {
-    if (UPPER_CASE.test(name)) return withCommonValues(normalizeRequest(message));
+  const names = Object.keys(source);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    // A name node:http would not have made (it lower-cases them). A builtin
+    // that hands back the same string, not a RegExp run per name.
+    if (name.toLowerCase() !== name) return withCommonValues(normalizeRequest(message));
     const value = source[name];
     if (value === undefined) continue;
     const text = typeof value === 'string' ? value : value.join(', ');
