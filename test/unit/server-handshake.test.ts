@@ -488,6 +488,10 @@ describe('hasToken', () => {
     [' a', ' a', false],
     ['a,b', 'a,b', false],
     [',', ',', false],
+    // A value as long as the token, read as the list reads it: one element with a space inside, one with a vertical tab the list keeps, one with a tab it trims.
+    ['a b', 'a b', true],
+    ['\vup', '\vup', true],
+    ['up\t', 'up\t', false],
   ])('hasToken(%j, %j) is %s', (value, token, expected) => {
     expect(hasToken(value, token)).toBe(expected);
   });
