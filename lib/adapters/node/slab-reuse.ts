@@ -73,6 +73,12 @@ export function useNodeSlabReuse(): void {
   });
 }
 
+// libuv's promise, not node:net's: Deno's and Bun's node:net may call back
+// before the bytes are copied (denoland/deno#32814), so no reuse there.
+const LIBUV_SOCKETS = process.versions.deno === undefined && process.versions.bun === undefined;
+// Node's TCP and Pipe handle classes, once seen.
+const tcpOrPipe: [unknown, unknown] = [undefined, undefined];
+
 /**
  * Whether a write's bytes are let go once its callback runs: a plain
  * `net.Socket` over a TCP or pipe handle (libuv copies them to the kernel).
@@ -80,13 +86,16 @@ export function useNodeSlabReuse(): void {
  * which may pass the very bytes on after calling back.
  */
 export function releasesWrittenBytes(stream: Duplex): boolean {
-  // libuv's promise, not node:net's: Deno's and Bun's node:net may call back
-  // before the bytes are copied (denoland/deno#32814), so no reuse there.
-  if (process.versions.deno !== undefined || process.versions.bun !== undefined) return false;
-  if (!(stream instanceof NetSocket) || Object.getPrototypeOf(stream) !== NetSocket.prototype) return false;
-  const handle = (stream as { _handle?: { constructor?: { name?: string } } | null })._handle;
-  const kind = handle?.constructor?.name;
-  return kind === 'TCP' || kind === 'Pipe';
+  // Asked of every accepted socket: the runtime's answer and the handle
+  // classes' names are looked up once, not once per connection.
+  if (!LIBUV_SOCKETS || Object.getPrototypeOf(stream) !== NetSocket.prototype) return false;
+  const kind = (stream as { _handle?: { constructor?: unknown } | null })._handle?.constructor;
+  if (kind === undefined || kind === null) return false;
+  if (kind === tcpOrPipe[0] || kind === tcpOrPipe[1]) return true;
+  const name = (kind as { name?: unknown }).name;
+  if (name !== 'TCP' && name !== 'Pipe') return false;
+  tcpOrPipe[name === 'TCP' ? 0 : 1] = kind;
+  return true;
 }
 
 /**
