@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { IncomingMessage } from 'node:http';
+import http, { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { connectionSettings, readUpgradeRequest, sharedOptions, withCommonValues } from '../../lib/adapters/node/shared-state.js';
@@ -108,12 +108,86 @@ describe('readUpgradeRequest (one pass over a Node request)', () => {
   });
 });
 
+describe('readUpgradeRequest of a request whose headers nobody has read (from rawHeaders)', () => {
+  // Every name node:http keeps the first of, twice in other cases (but Content-Length, which its parser takes once), and the ones it joins.
+  const FIRST_ONLY = ['age', 'authorization', 'content-type', 'etag', 'expires', 'from', 'host', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after', 'server', 'user-agent'];
+  const head = [
+    'GET /chat HTTP/1.1',
+    ...FIRST_ONLY.flatMap((name) => [`${name.toUpperCase()}: first-${name}`, `${name}: second-${name}`]),
+    'Content-Length: 0',
+    'Upgrade: websocket',
+    'Connection: keep-alive, Upgrade',
+    'Cookie: a=1',
+    'cookie: b=2',
+    'Set-Cookie: s=1',
+    'Set-Cookie: t=2',
+    'X-Many: 1',
+    'x-many: 2',
+    'X-Many: 3',
+    'Sec-WebSocket-Version: 13',
+    'constructor: c',
+    '',
+    '',
+  ].join('\r\n');
+
+  /** The request an `upgrade` event of a real node:http server hands over, as `onUpgrade` reads it. */
+  async function upgradeRead<T>(joinDuplicateHeaders: boolean, onUpgrade: (message: IncomingMessage) => T): Promise<T> {
+    const server = http.createServer({ joinDuplicateHeaders });
+    try {
+      const result = new Promise<T>((resolve, reject) => {
+        server.on('upgrade', (message: IncomingMessage, socket: net.Socket) => {
+          socket.destroy();
+          try {
+            resolve(onUpgrade(message));
+          } catch (error) {
+            reject(error);
+          }
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1', () => client.write(head));
+      client.on('error', () => {});
+      return await result;
+    } finally {
+      server.close();
+    }
+  }
+
+  it.each([false, true])('holds what node:http\'s own headers hold (joinDuplicateHeaders %s), without making them', async (joinDuplicateHeaders) => {
+    const { read, builtBefore, expected } = await upgradeRead(joinDuplicateHeaders, (message) => {
+      const built = Object.getOwnPropertySymbols(message).find((symbol) => symbol.description === 'kHeaders')!;
+      const read = readUpgradeRequest(message);
+      // node:http builds `headers` when they are first read: not yet.
+      const builtBefore = (message as unknown as Record<symbol, unknown>)[built];
+      return { read, builtBefore, expected: withCommonValues(normalizeRequest(message)) };
+    });
+    expect(builtBefore).toBeNull();
+    expect({ ...read, headers: { ...read.headers } }).toEqual({ ...expected, headers: { ...expected.headers } });
+    // Spot checks, so the comparison is not with a reading that went wrong the same way.
+    expect(read.headers.host).toBe(joinDuplicateHeaders ? 'first-host, second-host' : 'first-host');
+    expect(read.headers.cookie).toBe('a=1; b=2');
+    expect(read.headers['set-cookie']).toBe('s=1, t=2');
+    expect(read.headers['x-many']).toBe('1, 2, 3');
+    expect(read.headers.constructor).toBe('c');
+    expect(read.headers.upgrade).toBe('websocket');
+  });
+
+  it('reads the headers an application changed before handing the request on, not the raw ones', async () => {
+    const read = await upgradeRead(false, (message) => {
+      message.headers['sec-websocket-protocol'] = 'chat';
+      return readUpgradeRequest(message);
+    });
+    expect(read.headers['sec-websocket-protocol']).toBe('chat');
+    expect(read.headers['x-many']).toBe('1, 2, 3');
+  });
+});
+
 describe('strings shared between requests', () => {
   it('keep no request target with a query (it may carry a credential) once its request is gone: searched for in a heap snapshot', () => {
     // In a child process, so that the snapshot is small and only this request was ever made.
     const script = `
       import { getHeapSnapshot } from 'node:v8';
-      import { IncomingMessage } from 'node:http';
+      import http, { IncomingMessage } from 'node:http';
       import { Socket } from 'node:net';
       const { withCommonValues, readUpgradeRequest } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist/esm/adapters/node/shared-state.js')).href)});
       const { normalizeRequest } = await import(${JSON.stringify(pathToFileURL(path.join(root, 'dist/esm/http/request.js')).href)});

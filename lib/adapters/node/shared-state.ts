@@ -9,10 +9,11 @@
  * @module
  */
 import { IncomingMessage } from 'node:http';
-import { createHeaderFields } from '../../http/head-parser.js';
+import { createHeaderFields, type HeaderFields } from '../../http/head-parser.js';
 import { normalizeRequest, type HandshakeRequest } from '../../http/request.js';
 import { DEFAULT_OPTIONS, resolveOptions, type DriverOptions, type ResolvedOptions } from '../../options.js';
 import { checkAttachOptions, type CheckedAttachOptions } from './attach.js';
+import { addRawHeaders, unreadRawHeaders } from './raw-headers.js';
 import { splitOptions, type NodeDriverOptions } from './options.js';
 
 /** What one connection is made with: the driver's options and the adapter's timing options, checked. */
@@ -128,11 +129,17 @@ export function readUpgradeRequest(message: IncomingMessage): HandshakeRequest {
   if (!(message instanceof IncomingMessage) || typeof target !== 'string' || target[0] !== '/') {
     return withCommonValues(normalizeRequest(message));
   }
+  const headers = createHeaderFields();
+  const raw = unreadRawHeaders(message);
+  if (raw !== null) {
+    // Nobody has read `headers` yet: node:http need not build it for us to copy.
+    addRawHeaders(headers, raw, (message as { joinDuplicateHeaders?: unknown }).joinDuplicateHeaders === true, commonValue);
+    return nodeRequest(message, target, headers);
+  }
   // node:http's header names are lower-case already; one an application
   // added in another case (`headers['Sec-WebSocket-Protocol'] = …`) sends
   // the request the general way, which lower-cases and joins names.
   const source = message.headers;
-  const headers = createHeaderFields();
   const names = Object.keys(source);
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
@@ -144,6 +151,11 @@ export function readUpgradeRequest(message: IncomingMessage): HandshakeRequest {
     const text = typeof value === 'string' ? value : value.join(', ');
     headers[name] = commonValue(text);
   }
+  return nodeRequest(message, target, headers);
+}
+
+/** The request read from node:http's `message`, its headers read into `headers`. */
+function nodeRequest(message: IncomingMessage, target: string, headers: HeaderFields): HandshakeRequest {
   const host = headers.host;
   if (host !== undefined) {
     if (host === lastHost) headers.host = lastHost;
