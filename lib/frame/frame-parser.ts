@@ -55,11 +55,9 @@ export interface FrameHandler {
   /**
    * Asked when the current frame turns out to span chunks: true to get its
    * payload as one piece when it is complete, false to get pieces as they
-   * arrive (to validate each at once, say). Also asked, with `borrowedWhole`
-   * true, of a frame that is whole in a borrowed chunk: true if its payload
-   * would be copied anyway, so it is unmasked straight into its copy.
+   * arrive (to validate each at once, say).
    */
-  wantsWholeFrame(header: FrameHeader, borrowedWhole: boolean): boolean;
+  wantsWholeFrame(header: FrameHeader): boolean;
   /**
    * A piece of a frame being gathered whole, just unmasked: a view of the
    * parser's buffer, valid during the call. `whole` is null until the
@@ -98,12 +96,6 @@ const WHOLE_FRAME_LIMIT = 1 << 20;
 // honest 64 KiB frame still gets its exact buffer at once when its first
 // read holds 12 KiB of it.
 const GATHER_ALLOWANCE = 1 << 14;
-// From this size a frame whole in a borrowed chunk is gathered if it is to
-// be copied anyway: unmasking runs through the SIMD kernel's memory from
-// here (mask.ts), so unmasked in place and then copied it is three copies,
-// where unmasked straight into its copy it is two (an unmasked frame is one
-// copy either way).
-const BORROWED_GATHER_FROM = 256;
 // The current frame's key is kept as a number per parser (an idle connection
 // then holds no typed array for it) and copied here for each unmask call;
 // parsing is synchronous, so parsers can share it.
@@ -181,7 +173,7 @@ export class FrameParser {
         const take = Math.min(this.#remaining, end - pos);
         const piece = chunk.subarray(pos, pos + take);
         pos += take;
-        if (this.#whole !== null || (this.#remaining === this.header.length && (take < this.#remaining || (inputBorrowed && take >= BORROWED_GATHER_FROM)) && this.#startWhole(take === this.#remaining))) {
+        if (this.#whole !== null || (take < this.#remaining && this.#remaining === this.header.length && this.#startWhole())) {
           this.#remaining -= take;
           if (!this.#gather(piece)) {
             this.stop();
@@ -214,10 +206,10 @@ export class FrameParser {
     return undefined;
   }
 
-  /** The current frame spans chunks (or is whole in a borrowed one): gather it whole if the handler wants that and it is small enough. */
-  #startWhole(borrowedWhole: boolean): boolean {
+  /** The current frame spans chunks: gather it whole if the handler wants that and it is small enough. */
+  #startWhole(): boolean {
     const header = this.header;
-    if (header.length > WHOLE_FRAME_LIMIT || !this.#handler.wantsWholeFrame(header, borrowedWhole)) return false;
+    if (header.length > WHOLE_FRAME_LIMIT || !this.#handler.wantsWholeFrame(header)) return false;
     // Nothing held yet: #gather makes the buffer for what arrives.
     this.#whole = EMPTY;
     return true;

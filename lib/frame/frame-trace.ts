@@ -147,8 +147,8 @@ export class TracingFrameHandler implements FrameHandler {
     return this.#inner.onFramePayload(piece, last, borrowed);
   }
 
-  wantsWholeFrame(header: FrameHeader, borrowedWhole: boolean): boolean {
-    return this.#inner.wantsWholeFrame(header, borrowedWhole);
+  wantsWholeFrame(header: FrameHeader): boolean {
+    return this.#inner.wantsWholeFrame(header);
   }
 
   onGatheredPiece(piece: Uint8Array, whole: Uint8Array | null): boolean {

@@ -300,15 +300,12 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     this.#received = 0;
   }
 
-  wantsWholeFrame(header: FrameHeader, borrowedWhole: boolean): boolean {
+  wantsWholeFrame(header: FrameHeader): boolean {
     // Only a frame that is the whole message: gathering saves the join.
     // Fragments are joined at the message's end anyway. Text is checked
     // piece by piece as it is gathered, to fail fast (§8.1); text the
-    // assembler decodes as it arrives is not gathered. A frame whole in a
-    // borrowed chunk is gathered only if it would be copied anyway (text
-    // decoded to a string is decoded straight from the chunk).
+    // assembler decodes as it arrives is not gathered.
     if (isControlOpcode(header.opcode) || !header.fin || this.#received !== 0 || this.#current !== null) return false;
-    if (borrowedWhole && this.#checksText() && this.text === 'string') return false;
     return !this.#assemblesText();
   }
 

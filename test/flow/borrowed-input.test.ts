@@ -11,7 +11,7 @@ import type { DriverOptions } from '../../lib/index.js';
 import { borrowInput } from '../../lib/frame/borrowed-input.js';
 import { perMessageDeflate } from '../../lib/adapters/node/index.js';
 import { READ_BUFFER_SIZE } from '../../lib/adapters/node/read-buffer.js';
-import { Op, SAMPLE_KEY, SERVER, acceptFor, concat, requestHead, responseHead, ROLES, seededRandom, type OpenDriver, type Role } from '../helpers/index.js';
+import { Op, SAMPLE_KEY, acceptFor, concat, requestHead, responseHead, ROLES, seededRandom, type OpenDriver, type Role } from '../helpers/index.js';
 import { Driver } from '../../lib/index.js';
 import { Recorder } from '../helpers/recorder.js';
 
@@ -210,57 +210,6 @@ describe.each(ROLES)('borrowed input, $name', (role: Role) => {
         else expectSame([textBytes], [encoder.encode(`${text}!`)]);
       }
     }
-  });
-});
-
-describe('a masked frame whole in one borrowed read (server)', () => {
-  /** Parses `bytes` as one borrowed read and returns the read as parse() left it. */
-  function parseBorrowed(driver: Pick<OpenDriver, 'parse'>, bytes: Uint8Array): Uint8Array {
-    const read = new Uint8Array(READ_BUFFER_SIZE);
-    read.set(bytes);
-    const was = borrowInput(true);
-    try {
-      driver.parse(read.subarray(0, bytes.length));
-    } finally {
-      borrowInput(was);
-    }
-    return read.subarray(0, bytes.length);
-  }
-
-  it('binary and text kept as bytes are unmasked straight into their own copy: the read is left as it came', () => {
-    const binary = pattern(4096, 21);
-    const text = encoder.encode(mixedText(1400));
-    for (const [opcode, payload] of [
-      [Op.BINARY, binary],
-      [Op.TEXT, text],
-    ] as const) {
-      const { driver } = SERVER.open({ decodeText: false });
-      const got = collect(driver);
-      const bytes = SERVER.peerFrame(opcode, payload);
-      const read = parseBorrowed(driver, bytes);
-      // One pass: the read was only read from (unmasked in place, then copied, it would hold the payload unmasked).
-      expect(Buffer.compare(Buffer.from(read), Buffer.from(bytes))).toBe(0);
-      expectSame(got.messages, [payload]);
-      const message = got.messages[0] as Uint8Array;
-      // Memory of its own, exactly its size.
-      expect(message.buffer.byteLength).toBe(payload.length);
-    }
-  });
-
-  it('text kept as bytes is still checked: a bad sequence fails with 1007', () => {
-    const bad = encoder.encode(mixedText(1400));
-    bad[bad.length - 700] = 0xff;
-    const { driver, rec } = SERVER.open({ decodeText: false });
-    parseBorrowed(driver, SERVER.peerFrame(Op.TEXT, bad));
-    expect(rec.messages).toEqual([]);
-    expect(rec.of('error').map((e) => e.closeCode)).toEqual([1007]);
-  });
-
-  it('text decoded to a string is decoded from the read as before, with no copy', () => {
-    const text = mixedText(1400);
-    const { driver, rec } = SERVER.open();
-    parseBorrowed(driver, SERVER.peerFrame(Op.TEXT, text));
-    expect(rec.messages).toEqual([text]);
   });
 });
 
