@@ -65,8 +65,9 @@ export class CoalescingWriter {
 
   /**
    * Writes `bytes`, held to the end of the tick unless it is the first
-   * write of the tick's first stream. Returns what `stream.write()` returns (false above its
-   * high-water mark, corked bytes included: backpressure is unchanged).
+   * write of the tick's first stream. Returns what `stream.write()`
+   * returns (false above its high-water mark, corked bytes included:
+   * backpressure is unchanged).
    */
   protected writeCoalesced(bytes: Uint8Array, callback: (() => void) | undefined): boolean {
     const stream = this.#stream;
