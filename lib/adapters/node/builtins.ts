@@ -7,9 +7,12 @@
  * an ES-module import of it also reads its root certificates
  * (bench/analysis.md, "What loading wsdriver costs, session 8").
  *
- * `require` loads synchronously, so a lazily loaded module changes no
- * call's timing. In dist/cjs, `import.meta.url` is the module's
- * `__filename` (scripts/build.mjs); a builtin resolves the same from either.
+ * Loading is synchronous, so a lazily loaded module changes no call's
+ * timing. `process.getBuiltinModule` (Node 20.16+, 22.3+) needs no module
+ * URL; before it, a `require` is made from `import.meta.url` on first use,
+ * never at load: a bundler that turns dist/esm into CommonJS leaves
+ * `import.meta.url` undefined, and a module that called `createRequire`
+ * with it at load would throw on `import`.
  *
  * @module
  */
@@ -18,7 +21,15 @@ import type * as Https from 'node:https';
 import type * as Tls from 'node:tls';
 import type * as Zlib from 'node:zlib';
 
-const load = createRequire(import.meta.url);
+type Loader = (name: string) => unknown;
+let requireBuiltin: Loader | undefined;
+
+function load(name: string): unknown {
+  const getBuiltinModule = (process as { getBuiltinModule?: Loader }).getBuiltinModule;
+  if (typeof getBuiltinModule === 'function') return getBuiltinModule(name);
+  requireBuiltin ??= createRequire(import.meta.url);
+  return requireBuiltin(name);
+}
 
 /** `node:tls`, loaded on first use (Node caches it). */
 export function nodeTls(): typeof Tls {
