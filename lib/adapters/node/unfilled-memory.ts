@@ -15,14 +15,15 @@ import { raiseMallocThreshold } from './malloc-threshold.js';
 
 // Below this, a zero-filled array costs no more (measured on Node 20).
 const UNFILLED_FROM = 4096;
-// glibc's initial mmap threshold: from here a block is mapped on its own.
-const MAPPED_FROM = 128 * 1024;
+// Large messages: from here a buffer moves malloc's thresholds (below, the
+// 4 KiB echo's buffers, say, a process may never need it).
+const LARGE_FROM = 64 * 1024;
 
 /** Has the core allocate buffers it writes in full with `Buffer.allocUnsafeSlow`. */
 export function useNodeUnfilledMemory(): void {
   useUnfilledMemory((size) => {
     if (size < UNFILLED_FROM) return new ArrayBuffer(size);
-    if (size >= MAPPED_FROM) raiseMallocThreshold();
+    if (size >= LARGE_FROM) raiseMallocThreshold();
     return Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer;
   });
 }
