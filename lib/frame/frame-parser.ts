@@ -11,11 +11,9 @@
  * on its way in (one pass instead of an unmask and a later join). That
  * buffer is made once enough of the frame is in hand that it holds at most
  * four times the bytes that arrived plus 16 KiB; before that, the pieces
- * are held (views of the input, which the parser owns, or copies of
- * borrowed input), so a peer that announces 1 MiB and sends a few bytes
- * costs a few bytes, not 1 MiB. Held pieces stay masked and are unmasked
- * straight into the exact buffer when it is made, except a text frame's,
- * which are unmasked as they arrive to be checked then (§8.1).
+ * are unmasked into a staging buffer four times the size of what arrived,
+ * so a peer that announces 1 MiB and sends a few bytes costs a few bytes,
+ * not 1 MiB.
  * Each piece handed on says whether the input it is a view of is borrowed
  * (borrowed-input.ts): a handler then copies what it keeps.
  * Message-level rules (continuations, UTF-8, close payloads) belong to the
@@ -27,7 +25,7 @@ import { Close, ProtocolError, protocolError } from '../errors.js';
 import { inputBorrowed } from './borrowed-input.js';
 import { freshBytes } from './fresh-bytes.js';
 import { applyMask, applyMaskTo } from './mask.js';
-import { Opcode, isControlOpcode, isKnownOpcode } from './opcodes.js';
+import { isControlOpcode, isKnownOpcode } from './opcodes.js';
 
 /**
  * The header of the frame being read. One object per parser, updated in
@@ -129,11 +127,9 @@ export class FrameParser {
   #maskKey = 0;
   #maskPhase = 0;
   #remaining = 0;
-  // The frame being gathered whole (see #gather): its exact buffer once
-  // made; until then, the pieces that arrived, still masked. How much has
+  // The frame being gathered whole (see #gather); how much of it has
   // arrived is its length less #remaining.
   #whole: Uint8Array | null = null;
-  #held: Uint8Array[] | null = null;
 
   constructor(handler: FrameHandler, rules: FrameRules) {
     this.#handler = handler;
@@ -147,14 +143,13 @@ export class FrameParser {
 
   /** Bytes held for a frame being gathered whole. */
   get retainedBytes(): number {
-    return this.#held !== null ? this.header.length - this.#remaining : (this.#whole?.length ?? 0);
+    return this.#whole?.length ?? 0;
   }
 
   /** Stops reading: later input is ignored. */
   stop(): void {
     this.#phase = Phase.Stopped;
     this.#whole = null;
-    this.#held = null;
   }
 
   /**
@@ -178,7 +173,7 @@ export class FrameParser {
         const take = Math.min(this.#remaining, end - pos);
         const piece = chunk.subarray(pos, pos + take);
         pos += take;
-        if (this.#whole !== null || this.#held !== null || (take < this.#remaining && this.#remaining === this.header.length && this.#startWhole())) {
+        if (this.#whole !== null || (take < this.#remaining && this.#remaining === this.header.length && this.#startWhole())) {
           this.#remaining -= take;
           if (!this.#gather(piece)) {
             this.stop();
@@ -215,55 +210,43 @@ export class FrameParser {
   #startWhole(): boolean {
     const header = this.header;
     if (header.length > WHOLE_FRAME_LIMIT || !this.#handler.wantsWholeFrame(header)) return false;
-    // Nothing held yet: #gather decides where what arrives goes.
-    this.#held = [];
+    // Nothing held yet: #gather makes the buffer for what arrives.
+    this.#whole = EMPTY;
     return true;
   }
 
   /**
    * Copies (and unmasks) a piece into the frame being gathered; hands it on
-   * once complete. The frame's exact buffer is made once it is at most four
-   * times what arrived plus 16 KiB; until then each piece is held (a copy
-   * if the input is borrowed), and when the buffer is made the pieces held
-   * are unmasked into it. So a frame held partly costs what arrived, and a
-   * binary frame's bytes take one pass into the message whenever they
-   * arrived. A text frame's pieces are unmasked as they arrive instead, so
-   * the handler checks each then (RFC 6455 §8.1: fail fast), and copied
-   * into the buffer when it is made.
+   * once complete. The buffer is the frame's exact size once that is at
+   * most four times what arrived plus 16 KiB; until then, a staging buffer
+   * of four times what arrived, replaced by a larger one (the bytes so far
+   * copied over) when a piece does not fit.
    */
   #gather(piece: Uint8Array): boolean {
-    const length = this.header.length;
+    const header = this.header;
+    const length = header.length;
     // The frame's bytes in hand with this piece, and where the piece starts.
     const end = length - this.#remaining;
     const at = end - piece.length;
-    const checkedOnArrival = this.header.opcode === Opcode.TEXT;
-    let whole = this.#whole;
-    if (whole === null) {
-      const held = this.#held!;
-      if (length > 4 * end + GATHER_ALLOWANCE) {
-        if (!checkedOnArrival) {
-          held.push(inputBorrowed ? copyOf(piece) : piece);
-          return true;
-        }
-        const unmasked = inputBorrowed ? freshBytes(piece.length) : piece;
-        this.#unmaskInto(piece, unmasked, 0, at);
-        held.push(unmasked);
-        return this.#handler.onGatheredPiece(unmasked, null);
-      }
-      this.#whole = whole = freshBytes(length);
-      this.#held = null;
-      let offset = 0;
-      for (const each of held) {
-        if (checkedOnArrival) {
-          whole.set(each, offset);
-        } else {
-          this.#unmaskInto(each, whole, offset, offset);
-          if (!this.#handler.onGatheredPiece(whole.subarray(offset, offset + each.length), null)) return false;
-        }
-        offset += each.length;
-      }
+    let whole = this.#whole!;
+    if (whole.length < end) {
+      // Every byte is written (copied or unmasked in) before the frame is
+      // handed on: what was not written of the old buffer (from `at`) is
+      // shorter than the piece, which is unmasked over it next.
+      const grown = freshBytes(length > 4 * end + GATHER_ALLOWANCE ? 4 * end : length);
+      grown.set(whole);
+      this.#whole = whole = grown;
     }
-    this.#unmaskInto(piece, whole, at, at);
+    if (header.masked) {
+      const key = this.#maskKey;
+      KEY[0] = key >>> 24;
+      KEY[1] = (key >>> 16) & 0xff;
+      KEY[2] = (key >>> 8) & 0xff;
+      KEY[3] = key & 0xff;
+      applyMaskTo(piece, whole, at, KEY, at & 3);
+    } else {
+      whole.set(piece, at);
+    }
     // The last piece comes with the frame it ends (nothing remains).
     if (!this.#handler.onGatheredPiece(whole.subarray(at, end), this.#remaining ? null : whole)) return false;
     if (this.#remaining) return true;
@@ -271,21 +254,6 @@ export class FrameParser {
     this.#phase = Phase.Header;
     // Memory of its own: kept as it is even when the input was borrowed.
     return this.#handler.onFramePayload(whole, true, false);
-  }
-
-  /** Writes `piece`, the payload's bytes from `position`, unmasked into `target` at `offset` (in place if they are one). */
-  #unmaskInto(piece: Uint8Array, target: Uint8Array, offset: number, position: number): void {
-    if (!this.header.masked) {
-      if (target !== piece) target.set(piece, offset);
-      return;
-    }
-    const key = this.#maskKey;
-    KEY[0] = key >>> 24;
-    KEY[1] = (key >>> 16) & 0xff;
-    KEY[2] = (key >>> 8) & 0xff;
-    KEY[3] = key & 0xff;
-    if (target === piece) applyMask(piece, KEY, position & 3);
-    else applyMaskTo(piece, target, offset, KEY, position & 3);
   }
 
   /** Reads a header at `pos`; returns the next position, or -1 to stop. */
@@ -395,13 +363,6 @@ export class FrameParser {
     this.#handler.onFrameError(error);
     return false;
   }
-}
-
-/** A copy of `bytes` in a buffer of its own. */
-function copyOf(bytes: Uint8Array): Uint8Array {
-  const copy = freshBytes(bytes.length);
-  copy.set(bytes);
-  return copy;
 }
 
 /** Bytes in a header, from its first two bytes. */
