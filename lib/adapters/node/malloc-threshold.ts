@@ -11,15 +11,16 @@
  * buffers in batches at its mark-compacts, far more than 2 MiB at a time,
  * so the heap is trimmed after each batch and every new buffer's pages are
  * faulted in and zeroed by the kernel again: about 250 page faults per
- * 1 MiB message, a third of the server's CPU per message in the echo
+ * 1 MiB message, a fifth of the CPU per echoed message in process
  * (bench/analysis.md, "Large binary, session 8").
  *
  * {@link raiseMallocThreshold} frees one mapped block of just under 32 MiB,
  * once, as a process that had itself freed such a buffer would have: the
- * thresholds move to about 32 MiB and 64 MiB, large buffers then come from the heap, and
- * freed ones are reused. The cost is memory kept: malloc holds up to
+ * thresholds move to about 32 MiB and 64 MiB, large buffers then come
+ * from the heap, and freed ones are reused. The cost is memory kept: malloc holds up to
  * 64 MiB of freed memory rather than giving it back. The block itself is
- * never written, so no page of it is ever touched. Where malloc is not
+ * never written, so no page of it is ever touched; V8 counts it in
+ * `external` and `arrayBuffers` until it is collected. Where malloc is not
  * glibc's, or its thresholds were set explicitly (`GLIBC_TUNABLES`,
  * `MALLOC_MMAP_THRESHOLD_`), nothing moves: the block is allocated and
  * freed, nothing more.

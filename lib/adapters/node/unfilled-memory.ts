@@ -15,15 +15,16 @@ import { raiseMallocThreshold } from './malloc-threshold.js';
 
 // Below this, a zero-filled array costs no more (measured on Node 20).
 const UNFILLED_FROM = 4096;
-// Large messages: from here a buffer moves malloc's thresholds (below, the
-// 4 KiB echo's buffers, say, a process may never need it).
-const LARGE_FROM = 64 * 1024;
+// glibc's initial mmap threshold: a buffer from this size is one malloc
+// maps on its own, and the first moves malloc's thresholds. (Not 64 KiB: a
+// send slab is 64 KiB, so every process that sends would move them.)
+const MAPPED_FROM = 128 * 1024;
 
 /** Has the core allocate buffers it writes in full with `Buffer.allocUnsafeSlow`. */
 export function useNodeUnfilledMemory(): void {
   useUnfilledMemory((size) => {
     if (size < UNFILLED_FROM) return new ArrayBuffer(size);
-    if (size >= LARGE_FROM) raiseMallocThreshold();
+    if (size >= MAPPED_FROM) raiseMallocThreshold();
     return Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer;
   });
 }
