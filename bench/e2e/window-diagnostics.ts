@@ -6,8 +6,11 @@
  * long the loop was busy with one task or paused), each kind of GC's count
  * and pause (the main thread's stop, from `gc` performance entries), per
  * message answered: scavenges, and how the replies left (socket writes, as
- * `_write`/`_writev` calls, and the bytes in them). Written to stderr as one
- * line when the window ends.
+ * `_write`/`_writev` calls, and the bytes in them), and the old
+ * generation's size when the window starts (V8 starts no incremental
+ * marking while it is under 8 MiB, so a near-empty server on either side
+ * of that line is in a different GC regime: bench/analysis.md, "Echo 4 KiB,
+ * session 8"). Written to stderr as one line when the window ends.
  *
  * @module
  */
@@ -21,6 +24,13 @@ const KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
   [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak-callbacks',
 };
+
+/** Bytes of objects in every space but the young generation's (V8's old generation size, as its heap limits count it). */
+function oldGenerationBytes(): number {
+  let bytes = 0;
+  for (const space of getHeapSpaceStatistics()) if (!space.space_name.startsWith('new')) bytes += space.space_used_size;
+  return bytes;
+}
 
 interface Pauses {
   count: number;
@@ -39,6 +49,7 @@ export class WindowDiagnostics {
   });
   private timing = false;
   private cpuAtStart = 0;
+  private oldGenerationAtStart = 0;
   private writes = 0;
   private writtenBytes = 0;
   /** Messages the server answered; its echo handler counts them. */
@@ -88,6 +99,7 @@ export class WindowDiagnostics {
     this.messages = 0;
     const cpu = process.cpuUsage();
     this.cpuAtStart = cpu.user + cpu.system;
+    this.oldGenerationAtStart = oldGenerationBytes();
     this.loopDelay.reset();
     this.loopDelay.enable();
   }
@@ -108,6 +120,7 @@ export class WindowDiagnostics {
       cpuUsPerMessage: perMessage(cpu.user + cpu.system - this.cpuAtStart),
       scavengesPer1000: perMessage((this.pauses.get('scavenge')?.count ?? 0) * 1000),
       newSpaceBytes: newSpace?.space_size,
+      oldGenerationBytesAtStart: this.oldGenerationAtStart,
       writesPerMessage: perMessage(this.writes),
       bytesPerWrite: this.writes === 0 ? null : Math.round(this.writtenBytes / this.writes),
     };

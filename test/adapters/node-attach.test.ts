@@ -92,8 +92,14 @@ describe('streamSocket', () => {
     socket.write(new Uint8Array(70 * 1024));
     expect(tcp.writableCorked).toBe(0);
     expect(calls).toEqual(['write', 'write']);
+    // Later writes of the same tick are held again, up to the limit, and leave together at its end.
     socket.write(Uint8Array.of(1));
+    socket.write(Uint8Array.of(2));
+    expect(tcp.writableCorked).toBe(1);
+    expect(calls).toEqual(['write', 'write']);
+    await new Promise<void>((resolve) => setImmediate(resolve));
     expect(tcp.writableCorked).toBe(0);
+    expect(calls).toEqual(['write', 'write', 'writev 2']);
   });
 
   it('drops writes once the stream has ended, without an error', () => {

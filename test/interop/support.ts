@@ -179,9 +179,8 @@ export function readUntil(socket: net.Socket, done: (bytes: Buffer) => boolean):
   return new Promise((resolve, reject) => {
     // A buffer that doubles as it fills: joining every chunk to all before it
     // copied 8 GiB to read 32 MiB, and timed the test out under load. It
-    // starts empty: 1,000 sockets each reading a short reply (the slow-loris
-    // test, which counts the process's external memory) then hold 1,000
-    // short buffers, not 64 MiB.
+    // starts empty: 64 KiB up front for each of memory.test.ts's 1,000
+    // slow-loris sockets was 64 MiB of external memory, past that test's bound.
     let store = Buffer.alloc(0);
     let bytes = store.subarray(0, 0);
     const onData = (chunk: Buffer) => {

@@ -1,22 +1,32 @@
 /**
- * Write coalescing for Node streams: the second and later writes to one
- * stream in the same tick are held (`cork()`) and handed over together
- * at the end of the tick (`uncork()`), which a `net.Socket` turns into one
- * `writev` system call instead of one `write` each.
+ * Write coalescing for Node streams: writes to a stream are held
+ * (`cork()`) and handed over together at the end of the tick (`uncork()`),
+ * which a `net.Socket` turns into one `writev` system call instead of one
+ * `write` each. Held are a stream's second and later writes in a tick, and
+ * every write to a stream that is not the first stream written in the tick.
  *
- * A broadcast issued several times from one read (a burst of messages,
- * each relayed to every client) otherwise costs one system call per
- * message per client; coalesced, it costs two per client. The first write
- * of a tick still goes out at once, so a connection that writes once per
- * tick (a reply to one request) waits for nothing and pays for a number
- * comparison.
+ * The first stream written in a tick has its first write go out at once: a
+ * connection answering a request, or written once per tick, waits for
+ * nothing and pays for a number comparison. A tick that writes to several
+ * streams is a fan-out (a broadcast): there a stream's first write waits
+ * for the tick's end with the rest, so k broadcasts issued from one read
+ * cost one system call per client, not k (or two). That also keeps a burst
+ * together on the wire: the broadcasts that left together are received
+ * together, and the triggers they prompt arrive together, where a first
+ * write sent on its own would split every burst in two and, turn after
+ * turn, leave one system call per message (bench/analysis.md, "Broadcast,
+ * session 8"). A held write waits until the code that issued it returns to
+ * the event loop, the time the rest of the broadcast loop takes.
+ *
+ * At most HOLD_LIMIT bytes are held: past it the stream is uncorked at
+ * once, and corked again for the tick's later writes.
  *
  * @module
  */
 import type { Duplex } from 'node:stream';
 import { hold, noteWritten, release, unsentBytes } from './held-bytes.js';
 
-/** Writes to one stream, coalescing those of a tick after the first. Subclassed rather than held: one object less per connection. */
+/** Writes to one stream, coalescing those of a tick (see the module comment). Subclassed rather than held: one object less per connection. */
 export class CoalescingWriter {
   // Which tick this is: bumped at the end of every tick in which something was written.
   static #tick = 0;
@@ -41,7 +51,6 @@ export class CoalescingWriter {
 
   readonly #stream: Duplex;
   #lastWriteTick = -1;
-  #lastCorkTick = -1;
   // Corked by us and not yet uncorked.
   #corked = false;
 
@@ -55,9 +64,10 @@ export class CoalescingWriter {
   }
 
   /**
-   * Writes `bytes`, corked if it is not the first write to the stream this
-   * tick. Returns what `stream.write()` returns (false above its
-   * high-water mark, corked bytes included: backpressure is unchanged).
+   * Writes `bytes`, held to the end of the tick unless it is the first
+   * write of the tick's first stream. Returns what `stream.write()`
+   * returns (false above its high-water mark, corked bytes included:
+   * backpressure is unchanged).
    */
   protected writeCoalesced(bytes: Uint8Array, callback: (() => void) | undefined): boolean {
     const stream = this.#stream;
@@ -72,7 +82,12 @@ export class CoalescingWriter {
     return accepted || unsentBytes(stream) < stream.writableHighWaterMark;
   }
 
-  /** Notes a write to the uncorked stream: the first of a tick goes out at once, a later one corks it until the tick ends. */
+  /**
+   * Notes a write to the uncorked stream: the first stream written in a
+   * tick has its write go out at once; a later write to it, or any write to
+   * another stream in the same tick (a fan-out: a broadcast), corks the
+   * stream until the tick ends.
+   */
   #coalesce(stream: Duplex): void {
     const tick = CoalescingWriter.#tick;
     if (this.#lastWriteTick !== tick) {
@@ -81,14 +96,16 @@ export class CoalescingWriter {
         CoalescingWriter.#endScheduled = true;
         // After the current callback and before any further I/O.
         process.nextTick(CoalescingWriter.#endTick);
+        return;
       }
-    } else if (this.#lastCorkTick !== tick) {
-      // Corked once a tick at most: after an early uncork, later writes go straight to the stream.
-      this.#lastCorkTick = tick;
-      this.#corked = true;
-      hold(stream);
-      CoalescingWriter.#corkedWriters.push(this);
     }
+    // Held to the tick's end. Corked again after an early uncork (past
+    // HOLD_LIMIT), so a long burst leaves 64 KiB per writev, not a write each.
+    hold(stream);
+    // Listed once a tick, however often corked.
+    if (this.#corked) return;
+    this.#corked = true;
+    CoalescingWriter.#corkedWriters.push(this);
   }
 
   #uncork(): void {
