@@ -1,12 +1,19 @@
 // Builds dist/ from lib/:
 //
-//   dist/esm/  ES modules + .d.ts, emitted by tsc (tsconfig.build.json), one
-//              file per source file.
-//   dist/cjs/  the same tree as CommonJS: every source file transpiled on its
+//   dist/esm/  ES modules, one file per source file, each transpiled on its
 //              own by esbuild (no bundling, so "." and any subpath share one
-//              copy of each module and `instanceof` works across them), the
-//              .d.ts files copied from dist/esm, and a package.json saying
+//              copy of each module and `instanceof` works across them); the
+//              .d.ts files beside them are emitted by tsc (tsconfig.build.json,
+//              declarations only), and keep the doc comments.
+//   dist/cjs/  the same tree as CommonJS, transpiled the same way, the .d.ts
+//              files copied from dist/esm, and a package.json saying
 //              {"type": "commonjs"} so Node and TypeScript read both as CJS.
+//
+//              The JavaScript of both trees has no comments and only ASCII
+//              characters: V8 keeps every loaded module's source text, and a
+//              source with one character past Latin-1 is kept as a two-byte
+//              string, comments included (bench/analysis.md, "What loading
+//              wsdriver costs, session 8").
 //
 //   dist/browser/  the portable entries (those with a "browser" condition)
 //              bundled by esbuild as ES modules that a page or a module
@@ -21,6 +28,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { withoutComments } from './comment-free.mjs';
 import { entries, root } from './entries.mjs';
 
 const dist = path.join(root, 'dist');
@@ -52,31 +60,56 @@ for (const entry of declared) {
 
 rmSync(dist, { recursive: true, force: true });
 
-// 1. ESM + declarations.
+// 1. Declarations (tsconfig.build.json emits nothing else).
 const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
   cwd: root,
   stdio: 'inherit',
 });
 if (tsc.status !== 0) fail('tsc -p tsconfig.build.json failed');
 
-// 2. CJS, file by file, from the same sources tsc compiled.
+// 2. ESM and CJS, file by file, from the same sources tsc checked.
 const sources = walk(libDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.endsWith('.test.ts'));
-const result = await build({
+const fileByFile = {
   entryPoints: sources,
-  outdir: cjsDir,
   outbase: libDir,
   bundle: false,
-  format: 'cjs',
   platform: 'neutral',
   target: 'es2022',
+  // Escapes every non-ASCII character in strings and regular expressions, so
+  // V8 keeps each module's source as a one-byte string.
+  charset: 'ascii',
+  // No `/*! ... */` or @license comments are kept either; the other comments
+  // esbuild keeps are removed below (scripts/comment-free.mjs).
+  legalComments: 'none',
+  write: false,
   logLevel: 'silent',
-});
-// A warning here means the CJS output would behave differently from the ESM
-// output (for example `import.meta` is empty in CJS): treat it as an error.
-if (result.warnings.length > 0 || result.errors.length > 0) {
-  const { formatMessages } = await import('esbuild');
-  for (const text of await formatMessages([...result.errors, ...result.warnings], { kind: 'error' })) console.error(text);
-  fail('esbuild (CJS) reported problems');
+};
+for (const [format, outdir] of [
+  ['esm', esmDir],
+  ['cjs', cjsDir],
+]) {
+  const result = await build({
+    ...fileByFile,
+    format,
+    outdir,
+    // A CommonJS module names itself by __filename; createRequire() takes either
+    // (lib/adapters/node/builtins.ts).
+    ...(format === 'cjs' ? { define: { 'import.meta.url': '__filename' } } : {}),
+  });
+  // A warning here means the CJS output would behave differently from the ESM
+  // output (for example `import.meta` is empty in CJS): treat it as an error.
+  if (result.warnings.length > 0 || result.errors.length > 0) {
+    const { formatMessages } = await import('esbuild');
+    for (const text of await formatMessages([...result.errors, ...result.warnings], { kind: 'error' })) console.error(text);
+    fail(`esbuild (${format}) reported problems`);
+  }
+  for (const file of result.outputFiles) {
+    const code = await withoutComments(file.text, path.relative(root, file.path), format);
+    // charset 'ascii' escapes strings; this also catches anything it cannot (a comment kept).
+    if (/[^\x00-\x7f]/.test(code)) fail(`${path.relative(root, file.path)} has a non-ASCII character`);
+    mkdirSync(path.dirname(file.path), { recursive: true });
+    writeFileSync(file.path, code);
+  }
 }
 writeFileSync(path.join(cjsDir, 'package.json'), JSON.stringify({ type: 'commonjs' }, null, 2) + '\n');
 

@@ -7,6 +7,9 @@
  * (GC state is per process), the children alternate, and each reports:
  *
  * - messages echoed, CPU µs per message (`process.cpuUsage()`, all threads);
+ * - minor page faults per message (`process.resourceUsage()`): fresh
+ *   memory touched for the first time, which is most of what a large
+ *   message's copy costs when malloc gives memory back between messages;
  * - mark-compacts (major GCs) and scavenges, counted by a `gc`
  *   PerformanceObserver (no V8 flags needed);
  * - external memory (`process.memoryUsage().arrayBuffers`) at the end.
@@ -151,6 +154,7 @@ async function child(name: string): Promise<void> {
   observer.observe({ entryTypes: ['gc'] });
   const before = sockets.reduce((sum, s) => sum + s.written, 0);
   const start = process.cpuUsage();
+  const faultsBefore = process.resourceUsage().minorPageFault;
   const until = performance.now() + SECONDS * 1000;
   const limit = Number(arg('messages') ?? Infinity);
   let messages = 0;
@@ -170,6 +174,7 @@ async function child(name: string): Promise<void> {
     }
   }
   const used = process.cpuUsage(start);
+  const faults = process.resourceUsage().minorPageFault - faultsBefore;
   // Let the last writes complete and the observer's entries arrive.
   await new Promise((resolve) => setTimeout(resolve, 50));
   observer.disconnect();
@@ -177,11 +182,11 @@ async function child(name: string): Promise<void> {
   if (echoed < (messages - CONNS) * SIZE) throw new Error(`echoed ${echoed} bytes for ${messages} messages`);
   const oldSpaces = getHeapSpaceStatistics().filter((space) => !space.space_name.startsWith('new'));
   const oldGenerationMB = oldSpaces.reduce((sum, space) => sum + space.space_used_size, 0) / 1e6;
-  const result = { messages, cpuUs: (used.user + used.system) / messages, major, minor, arrayBuffersMB: process.memoryUsage().arrayBuffers / 1e6, oldGenerationMB, ballast: ballast.length };
+  const result = { messages, cpuUs: (used.user + used.system) / messages, faults: faults / messages, major, minor, arrayBuffersMB: process.memoryUsage().arrayBuffers / 1e6, oldGenerationMB, ballast: ballast.length };
   console.log(`RESULT ${JSON.stringify(result)}`);
 }
 
-type Result = { messages: number; cpuUs: number; major: number; minor: number; arrayBuffersMB: number; oldGenerationMB: number };
+type Result = { messages: number; cpuUs: number; faults: number; major: number; minor: number; arrayBuffersMB: number; oldGenerationMB: number };
 
 function parent(): void {
   ensureBuilt();
@@ -199,16 +204,16 @@ function parent(): void {
       if (flags.length > 0) process.stdout.write(run.stdout.replace(line, ''));
       const result = JSON.parse(line.slice(7)) as Result;
       results[name]!.push(result);
-      console.log(`rep ${rep + 1} ${name}: ${result.messages} msgs, ${result.cpuUs.toFixed(1)} µs/msg, ${result.major} major, ${result.minor} minor GCs, ${result.arrayBuffersMB.toFixed(1)} MB arrayBuffers, old generation ${result.oldGenerationMB.toFixed(2)} MB`);
+      console.log(`rep ${rep + 1} ${name}: ${result.messages} msgs, ${result.cpuUs.toFixed(1)} µs/msg, ${result.faults.toFixed(1)} page faults/msg, ${result.major} major, ${result.minor} minor GCs, ${result.arrayBuffersMB.toFixed(1)} MB arrayBuffers, old generation ${result.oldGenerationMB.toFixed(2)} MB`);
     }
   }
   const cell = (xs: number[], digits: number) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})`;
   console.log(`\n${CONNS} connections, ${SIZE} B binary echo, ${Number.isFinite(Number(arg('messages'))) ? `${arg('messages')} messages` : `${SECONDS} s`} per run, ${arg('ballast') ?? 0} MB ballast, median of ${REPS} (low-high); Node ${process.version} ${flags.join(' ')}`);
-  console.log('| server | messages | CPU µs / msg | mark-compacts | scavenges | mark-compacts / 1,000 msgs | scavenges / 1,000 msgs |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| server | messages | CPU µs / msg | page faults / msg | mark-compacts | scavenges | mark-compacts / 1,000 msgs | scavenges / 1,000 msgs |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const name of names) {
     const rs = results[name]!;
-    console.log(`| ${name} | ${cell(rs.map((r) => r.messages), 0)} | ${cell(rs.map((r) => r.cpuUs), 1)} | ${cell(rs.map((r) => r.major), 0)} | ${cell(rs.map((r) => r.minor), 0)} | ${cell(rs.map((r) => (1000 * r.major) / r.messages), 2)} | ${cell(rs.map((r) => (1000 * r.minor) / r.messages), 2)} |`);
+    console.log(`| ${name} | ${cell(rs.map((r) => r.messages), 0)} | ${cell(rs.map((r) => r.cpuUs), 1)} | ${cell(rs.map((r) => r.faults), 1)} | ${cell(rs.map((r) => r.major), 0)} | ${cell(rs.map((r) => r.minor), 0)} | ${cell(rs.map((r) => (1000 * r.major) / r.messages), 2)} | ${cell(rs.map((r) => (1000 * r.minor) / r.messages), 2)} |`);
   }
 }
 

@@ -6,7 +6,7 @@
  * @module
  */
 import net from 'node:net';
-import tls from 'node:tls';
+import { nodeTls } from './builtins.js';
 import { Driver } from '../../driver/factories.js';
 import type { Socket } from '../../events.js';
 import type { HybiClientDriver } from '../../driver/hybi-client-driver.js';
@@ -46,7 +46,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): HybiCl
   // URL keeps IPv6 literals in brackets; sockets want the bare address.
   const host = target.host.startsWith('[') ? target.host.slice(1, -1) : target.host;
   const opened = target.secure
-    ? tls.connect({
+    ? nodeTls().connect({
         ALPNProtocols: ['http/1.1'],
         ...tlsOptions,
         host,

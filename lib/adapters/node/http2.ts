@@ -16,7 +16,6 @@
  *
  * @module
  */
-import http2 from 'node:http2';
 import type { ClientHttp2Session, ClientHttp2Stream, Http2Stream, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { ReadyState } from '../../connection/connection-state.js';
 import { framingDriver } from '../../driver/factories.js';
@@ -29,7 +28,11 @@ import { streamSocket } from './stream-socket.js';
 import { applyBackpressure } from './backpressure.js';
 import { runDeadlines } from './deadline-timer.js';
 
-const { NGHTTP2_CANCEL } = http2.constants;
+// HTTP/2 error codes (RFC 9113 §7), as node:http2's constants name them;
+// written out so that WebSocket over HTTP/1.1 never loads node:http2.
+export const NGHTTP2_NO_ERROR = 0x0;
+export const NGHTTP2_INTERNAL_ERROR = 0x2;
+export const NGHTTP2_CANCEL = 0x8;
 
 /**
  * Takes over a stream from an HTTP/2 server's `stream` event that carries
@@ -269,7 +272,7 @@ function bindStream(
     // 'error' for a reset the peer sent, so the reset is the cause.
     const reset = stream.rstCode;
     const cause =
-      !resetHere && reset !== undefined && reset !== http2.constants.NGHTTP2_NO_ERROR
+      !resetHere && reset !== undefined && reset !== NGHTTP2_NO_ERROR
         ? new Error(`the peer reset the HTTP/2 stream (RST_STREAM code ${reset})`)
         : undefined;
     beforeEnd?.(`closed the stream (RST_STREAM code ${reset ?? 'none'})`, cause);

@@ -20,7 +20,8 @@
  *
  * @module
  */
-import zlib from 'node:zlib';
+import type * as zlib from 'node:zlib';
+import { nodeZlib } from './builtins.js';
 import { CloseCode, ProtocolError, protocolError } from '../../errors.js';
 import type { PreparedMessage } from '../../frame/prepared-message.js';
 import type {
@@ -52,6 +53,21 @@ export interface ZlibStreams {
 }
 
 const NAME = 'permessage-deflate';
+
+// zlib's own constants (zlib.h), as node:zlib's `constants` has them.
+const Z_SYNC_FLUSH = 2;
+const Z_DEFAULT_COMPRESSION = -1;
+const Z_DEFAULT_MEMLEVEL = 8;
+const Z_DEFAULT_STRATEGY = 0;
+
+/**
+ * node:zlib's streams, with node:zlib loaded when a connection that
+ * negotiated the extension first compresses or inflates (builtins.ts).
+ */
+const nodeZlibStreams: ZlibStreams = {
+  createInflateRaw: (options) => nodeZlib().createInflateRaw(options),
+  createDeflateRaw: (options) => nodeZlib().createDeflateRaw(options),
+};
 
 /** A prepared message's compressed form for one configuration, or the connections waiting for it (null: compress it yourself). */
 interface SharedForm {
@@ -510,7 +526,7 @@ class DeflateSession implements PieceCodec {
     deflater.on('data', onData);
     deflater.on('error', onError);
     deflater.write(job.piece);
-    deflater.flush(zlib.constants.Z_SYNC_FLUSH, () => finish(null));
+    deflater.flush(Z_SYNC_FLUSH, () => finish(null));
   }
 
   #nextInflate(): void {
@@ -642,7 +658,7 @@ class DeflateSession implements PieceCodec {
     deflater.on('data', onData);
     deflater.on('error', onError);
     deflater.write(job.message.data);
-    deflater.flush(zlib.constants.Z_SYNC_FLUSH, () => finish(null));
+    deflater.flush(Z_SYNC_FLUSH, () => finish(null));
   }
 }
 
@@ -726,14 +742,14 @@ function checkOptions(options: PerMessageDeflateOptions): Settings {
     if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`permessage-deflate option '${key}' must be a boolean`);
     return value ?? false;
   };
-  const streams = options.zlib ?? zlib;
+  const streams = options.zlib ?? nodeZlibStreams;
   if (typeof streams.createInflateRaw !== 'function' || typeof streams.createDeflateRaw !== 'function') {
     throw new TypeError("permessage-deflate option 'zlib' must have createInflateRaw() and createDeflateRaw()");
   }
   return {
-    level: integer('level', -1, 9) ?? zlib.constants.Z_DEFAULT_COMPRESSION,
-    memLevel: integer('memLevel', 1, 9) ?? zlib.constants.Z_DEFAULT_MEMLEVEL,
-    strategy: integer('strategy', 0, 4) ?? zlib.constants.Z_DEFAULT_STRATEGY,
+    level: integer('level', -1, 9) ?? Z_DEFAULT_COMPRESSION,
+    memLevel: integer('memLevel', 1, 9) ?? Z_DEFAULT_MEMLEVEL,
+    strategy: integer('strategy', 0, 4) ?? Z_DEFAULT_STRATEGY,
     noContextTakeover: flag('noContextTakeover'),
     maxWindowBits: integer('maxWindowBits', 8, MAX_WINDOW_BITS),
     requestNoContextTakeover: flag('requestNoContextTakeover'),

@@ -8,13 +8,14 @@
  * @module
  */
 import http from 'node:http';
-import http2 from 'node:http2';
+import type * as http2 from 'node:http2';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import https from 'node:https';
+import type * as https from 'node:https';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { unsentBytes } from './held-bytes.js';
-import tls from 'node:tls';
+import type * as tls from 'node:tls';
+import { nodeHttps, nodeTls } from './builtins.js';
 import { checkCloseArguments } from '../../connection/base-driver.js';
 import { ReadyState } from '../../connection/connection-state.js';
 import { asksForWebSocket } from '../../handshake/server-handshake.js';
@@ -31,7 +32,7 @@ import type { WriteBuffer } from '../callbacks/write-buffer.js';
 import { PreparedMessage } from '../../frame/prepared-message.js';
 import { checkAttachOptions } from './attach.js';
 import { attachmentOfDriver, type ConnectionWatcher } from './attachment.js';
-import { handleHttp2Stream } from './http2.js';
+import { handleHttp2Stream, NGHTTP2_CANCEL, NGHTTP2_INTERNAL_ERROR } from './http2.js';
 import {
   checkServerOptions,
   DEFAULT_SHUTDOWN_TIMEOUT,
@@ -238,7 +239,7 @@ export class WebSocketServer {
       server.updateSettings({ enableConnectProtocol: true });
       const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
         this.#admitStream(stream, headers).catch((error: unknown) => {
-          stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+          stream.close(NGHTTP2_INTERNAL_ERROR);
           this.#reportError(error, undefined);
         });
       };
@@ -248,7 +249,7 @@ export class WebSocketServer {
         server.off('stream', onStream);
         server.off('upgrade', onUpgrade);
       });
-    } else if (server instanceof http.Server || server instanceof https.Server) {
+    } else if (server instanceof http.Server || isHttpsServer(server)) {
       server.on('upgrade', onUpgrade);
       this.#served.set(server, () => server.off('upgrade', onUpgrade));
     } else if (server instanceof net.Server) {
@@ -259,7 +260,7 @@ export class WebSocketServer {
       });
       parser.maxHeadersCount = this.#limits.maxHeaders;
       parser.on('upgrade', onUpgrade);
-      const event = server instanceof tls.Server ? 'secureConnection' : 'connection';
+      const event = isTlsServer(server) ? 'secureConnection' : 'connection';
       const onConnection = (socket: net.Socket) => parser.emit('connection', socket);
       server.on(event, onConnection);
       // Connections already handed to the parser stay with it until they close.
@@ -525,7 +526,7 @@ export class WebSocketServer {
   /** Ends a connection's transport at once (the shutdown timeout, or a peer gone during verify). */
   #destroy(tracked: Tracked): void {
     const { transport } = tracked;
-    if (tracked.http2) (transport as ServerHttp2Stream).close(http2.constants.NGHTTP2_CANCEL);
+    if (tracked.http2) (transport as ServerHttp2Stream).close(NGHTTP2_CANCEL);
     else transport.destroy();
     // A request still in verify leaves now, so close() settles even if verify never returns.
     if (tracked.driver === null) this.#untrack(tracked);
@@ -613,6 +614,19 @@ function ignore(): void {}
 function isHttp2Server(server: ServableServer): server is http2.Http2Server | http2.Http2SecureServer {
   // node:http2 does not export its server classes; this method is theirs alone.
   return typeof (server as { updateSettings?: unknown }).updateSettings === 'function';
+}
+
+/**
+ * A TLS server (an HTTPS or HTTP/2 secure server too). Only a server with
+ * TLS's methods is checked with `instanceof`: its process has loaded
+ * node:tls already, and a plain server's need not (builtins.ts).
+ */
+function isTlsServer(server: ServableServer): server is tls.Server {
+  return typeof (server as { addContext?: unknown }).addContext === 'function' && server instanceof nodeTls().Server;
+}
+
+function isHttpsServer(server: ServableServer): server is https.Server {
+  return isTlsServer(server) && server instanceof nodeHttps().Server;
 }
 
 /** A refusal from `verify`, checked: a 4xx or 5xx status and valid headers. */

@@ -1,0 +1,47 @@
+/**
+ * Node's modules that only some connections need, loaded when one first
+ * does: TLS (a `wss:` client, a TLS or HTTPS server) and zlib
+ * (permessage-deflate's default streams). A process that loads
+ * `wsdriver/node` for a plain HTTP/1.1 server loads only node:http, net,
+ * stream, buffer and crypto; `node:tls` alone is about 0.4 MB of heap, and
+ * an ES-module import of it also reads its root certificates
+ * (bench/analysis.md, "What loading wsdriver costs, session 8").
+ *
+ * Loading is synchronous, so a lazily loaded module changes no call's
+ * timing. `process.getBuiltinModule` (Node 20.16+, 22.3+) needs no module
+ * URL; before it, a `require` is made from `import.meta.url` on first use,
+ * never at load: a bundler that turns dist/esm into CommonJS leaves
+ * `import.meta.url` undefined, and a module that called `createRequire`
+ * with it at load would throw on `import`.
+ *
+ * @module
+ */
+import { createRequire } from 'node:module';
+import type * as Https from 'node:https';
+import type * as Tls from 'node:tls';
+import type * as Zlib from 'node:zlib';
+
+type Loader = (name: string) => unknown;
+let requireBuiltin: Loader | undefined;
+
+function load(name: string): unknown {
+  const getBuiltinModule = (process as { getBuiltinModule?: Loader }).getBuiltinModule;
+  if (typeof getBuiltinModule === 'function') return getBuiltinModule(name);
+  requireBuiltin ??= createRequire(import.meta.url);
+  return requireBuiltin(name);
+}
+
+/** `node:tls`, loaded on first use (Node caches it). */
+export function nodeTls(): typeof Tls {
+  return load('node:tls') as typeof Tls;
+}
+
+/** `node:https`, loaded on first use. */
+export function nodeHttps(): typeof Https {
+  return load('node:https') as typeof Https;
+}
+
+/** `node:zlib`, loaded on first use. */
+export function nodeZlib(): typeof Zlib {
+  return load('node:zlib') as typeof Zlib;
+}

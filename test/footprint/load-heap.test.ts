@@ -1,0 +1,62 @@
+/**
+ * What loading wsdriver costs a process: the heap (after GC) that importing
+ * `wsdriver` and `wsdriver/node` adds to a fresh Node process, through the
+ * package's own exports (dist/, so `npm run build` first), as an ES module
+ * and as CommonJS.
+ *
+ * Measured here on Node 20.20 (bench/analysis.md, "What loading wsdriver
+ * costs, session 8"): 1,807 KB as an ES module and 1,783 KB as CommonJS
+ * (within 2 KB run to run), of which about 500 KB is node:http, net,
+ * stream, buffer and crypto. Before that session node:tls, https, http2
+ * and zlib were loaded eagerly (about 900 KB as ES modules, whose import of
+ * node:tls also reads its root certificates; 500 KB as CommonJS), and
+ * dist/esm was tsc's output, comments included, 54 of its files kept by V8
+ * as two-byte strings for one non-ASCII character each: 320 KB more as an
+ * ES module, 118 KB of comments as CommonJS. The bounds leave under 100 KB
+ * for growth, so any of those coming back fails them.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+const LIMIT_KB = { esm: 1_900, cjs: 1_860 };
+
+// Builtins only a TLS, HTTP/2 or permessage-deflate connection needs.
+const LAZY = ['tls', '_tls_wrap', 'https', 'http2', 'zlib'];
+
+function measure(format: 'esm' | 'cjs'): { added: number; builtins: string[] } {
+  const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(new URL('load-heap.child.mjs', import.meta.url)), format], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  expect(child.stderr).toBe('');
+  return JSON.parse(child.stdout) as { added: number; builtins: string[] };
+}
+
+describe('loading wsdriver and wsdriver/node', () => {
+  for (const format of ['esm', 'cjs'] as const) {
+    it(`adds under ${LIMIT_KB[format]} KB of heap as ${format === 'esm' ? 'an ES module' : 'CommonJS'}, with no TLS, HTTP/2 or zlib`, () => {
+      const { added, builtins } = measure(format);
+      expect(builtins).toContain('http');
+      expect(builtins.filter((name) => LAZY.includes(name))).toEqual([]);
+      expect(Math.round(added / 1024)).toBeLessThan(LIMIT_KB[format]);
+    });
+  }
+
+  it('ships JavaScript that V8 keeps as one-byte strings, without comments', () => {
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    const scripts = [...files(path.join(root, 'dist/esm')), ...files(path.join(root, 'dist/cjs'))].filter((f) => f.endsWith('.js'));
+    expect(scripts.length).toBeGreaterThan(150);
+    const offending = scripts.filter((file) => {
+      const code = readFileSync(file, 'utf8');
+      // A comment line (scripts/comment-free.mjs); a doc comment would start one.
+      return /[^\x00-\x7f]/.test(code) || /^\s*(\/\/|\/\*\*)/m.test(code);
+    });
+    expect(offending.map((f) => path.relative(root, f))).toEqual([]);
+  });
+});
