@@ -24,6 +24,14 @@
  * A connection's first write (the handshake's head, `writeAlone`) takes
  * no part in this: it goes out at once and schedules no end of tick.
  *
+ * A process that exits in the tick that wrote (`process.exit()` after a
+ * broadcast or `wss.close()`) never reaches the tick's end: an `exit`
+ * listener, added once when the first end of tick is scheduled, runs it
+ * then, so the held bytes are handed to the kernel (libuv writes them at
+ * once) and still reach the peers. `destroy()` of a stream in the tick
+ * that wrote to it discards what the cork holds, as Node documents for
+ * corked writes: end a connection with `end()` or `terminate(driver)`.
+ *
  * @module
  */
 import type { Duplex } from 'node:stream';
@@ -36,6 +44,22 @@ export class CoalescingWriter {
   static #endScheduled = false;
   // Writers corked in this tick, uncorked at its end.
   static #corkedWriters: CoalescingWriter[] = [];
+  // Whether the `exit` listener that ends a pending tick is registered.
+  static #exitHandled = false;
+
+  /** Schedules the tick's end: after the current callback, before any further I/O; or when the process exits first. */
+  static #scheduleEnd(): void {
+    CoalescingWriter.#endScheduled = true;
+    process.nextTick(CoalescingWriter.#endTick);
+    if (CoalescingWriter.#exitHandled) return;
+    CoalescingWriter.#exitHandled = true;
+    process.on('exit', CoalescingWriter.#endPendingTick);
+  }
+
+  /** At exit: a tick's end that has not run hands on what it holds now, or never. */
+  static #endPendingTick(): void {
+    if (CoalescingWriter.#endScheduled) CoalescingWriter.#endTick();
+  }
 
   static #endTick(): void {
     CoalescingWriter.#tick++;
@@ -110,9 +134,7 @@ export class CoalescingWriter {
     if (this.#lastWriteTick !== tick) {
       this.#lastWriteTick = tick;
       if (!CoalescingWriter.#endScheduled) {
-        CoalescingWriter.#endScheduled = true;
-        // After the current callback and before any further I/O.
-        process.nextTick(CoalescingWriter.#endTick);
+        CoalescingWriter.#scheduleEnd();
         return;
       }
     }
