@@ -52,6 +52,16 @@ const enum ReadWrites {
   FlushUnreported = 2,
 }
 
+// The stream whose read let its first write through (firstWriteOfRead),
+// until that read ends: a write to another stream meanwhile is a fan-out,
+// held by the tick coalescer (tick-coalescer.ts).
+let sentAtOnce: Duplex | undefined;
+
+/** Whether a read being handled has sent its first write at once: the tick's one write at once is taken. */
+export function readSentAtOnce(): boolean {
+  return sentAtOnce !== undefined;
+}
+
 const heldKey = Symbol('wsdriver.held');
 const readKey = Symbol('wsdriver.read');
 type HoldingStream = Duplex & { [heldKey]?: number; [readKey]?: ReadWrites };
@@ -110,6 +120,7 @@ export function releaseRead(stream: Duplex): boolean {
   const holding = stream as HoldingStream;
   const unreported = holding[readKey] === ReadWrites.FlushUnreported;
   holding[readKey] = ReadWrites.None;
+  if (sentAtOnce === stream) sentAtOnce = undefined;
   release(stream);
   return unreported;
 }
@@ -128,6 +139,7 @@ export function firstWriteOfRead(stream: Duplex, length: number): boolean {
   // Only the read's own cork: under another (the tick coalescer's, an outer read's), the write waits with the rest.
   if (length <= MAX_HEADER || stream.writableCorked !== 1 || stream.writableLength !== 0) return false;
   stream.uncork();
+  sentAtOnce = stream;
   return true;
 }
 

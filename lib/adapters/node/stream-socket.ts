@@ -57,7 +57,8 @@ class StreamSocket extends CoalescingWriter implements Socket {
     const stream = this.stream;
     if (!stream.writable) return true;
     const slab = this.#countsSlices ? slabOf(bytes) : undefined;
-    if (this.#countsSlices && this.#flushed !== undefined && firstWriteOfRead(stream, bytes.length)) return this.#writeFirstOfRead(stream, bytes, slab);
+    // A read's first write goes at once only as the tick's first (a broadcast's other sockets are held).
+    if (this.#countsSlices && this.#flushed !== undefined && !CoalescingWriter.tickWritten() && firstWriteOfRead(stream, bytes.length)) return this.#writeFirstOfRead(stream, bytes, slab);
     let flushed = this.#flushed;
     if (flushed === undefined) {
       this.#flushed = null;

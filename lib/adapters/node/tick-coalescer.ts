@@ -35,7 +35,7 @@
  * @module
  */
 import type { Duplex } from 'node:stream';
-import { hold, noteWritten, release, unsentBytes } from './held-bytes.js';
+import { hold, noteWritten, readSentAtOnce, release, unsentBytes } from './held-bytes.js';
 
 /** Writes to one stream, coalescing those of a tick (see the module comment). Subclassed rather than held: one object less per connection. */
 export class CoalescingWriter {
@@ -110,6 +110,15 @@ export class CoalescingWriter {
   }
 
   /**
+   * Whether a stream has been written in this tick under the coalescing
+   * rules: a fan-out may be under way, so a read's first write waits with
+   * the rest instead of going at once (held-bytes.ts, `firstWriteOfRead`).
+   */
+  protected static tickWritten(): boolean {
+    return CoalescingWriter.#endScheduled;
+  }
+
+  /**
    * Writes `bytes` at once, outside the tick's coalescing: a connection's
    * first write (the handshake's head), which nothing of its own can join.
    * It is not held and is not counted as a write of the tick, so no end of
@@ -135,7 +144,9 @@ export class CoalescingWriter {
       this.#lastWriteTick = tick;
       if (!CoalescingWriter.#endScheduled) {
         CoalescingWriter.#scheduleEnd();
-        return;
+        // The tick's first stream, unless a read's first write went out at
+        // once (held-bytes.ts): one write at once per tick, not one of each kind.
+        if (!readSentAtOnce()) return;
       }
     }
     // Held to the tick's end. Corked again after an early uncork (past
