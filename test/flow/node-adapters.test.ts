@@ -137,9 +137,8 @@ describe('backpressure in attach', () => {
     // The first writes' flush callback is let go of once they have flushed
     // (an idle connection holds none): what it reports, and what the next
     // one does, must not change.
-    // In a tick of its own: the 101 is then the tick's first write and goes to the stream at once
-    // (a write to a second stream in one tick is held to its end: tick-coalescer.ts).
-    await new Promise((resolve) => setImmediate(resolve));
+    // The 101 is a connection's first write, which goes to the stream at once even in a tick that
+    // has written to another stream (tick-coalescer.ts, `writeAlone`): no turn of the loop needed first.
     const { stream, driver } = slowRackDriver();
     driver.start();
     // The 101 (about 130 bytes) is still unsent: a message is refused until it has gone.

@@ -72,13 +72,14 @@ class StreamSocket extends CoalescingWriter implements Socket {
         // calls back once all before it has gone. Any other stream (TLS,
         // which takes a write later; a Duplex of the application's, which
         // an extra empty write might surprise) is told with the write.
-        // Not coalesced: nothing precedes it, and a tick's end scheduled
-        // for it would cost every accept a nextTick.
+        // Not coalesced, on any stream: nothing precedes it, and a tick's
+        // end scheduled for it would cost every accept a nextTick.
         const accepted = this.writeAlone(bytes);
         if (stream.writableLength > 0 && !stream.destroyed) stream.write(NO_BYTES, (this.#flushed = flushReporter(stream, this)));
         return accepted;
       }
       flushed = this.#flushed = flushReporter(stream, this);
+      return this.writeAlone(bytes, slab !== undefined ? releasing(flushed, slab) : flushed);
     } else if (flushed === null) {
       flushed = this.#flushed = flushReporter(stream, null);
     }

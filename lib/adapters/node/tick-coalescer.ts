@@ -125,9 +125,9 @@ export class CoalescingWriter {
    * tick is scheduled for it: every accept would otherwise cost a
    * `nextTick`. A later write in the same tick is coalesced as any other.
    */
-  protected writeAlone(bytes: Uint8Array): boolean {
+  protected writeAlone(bytes: Uint8Array, callback?: () => void): boolean {
     const stream = this.#stream;
-    const accepted = stream.write(bytes);
+    const accepted = stream.write(bytes, callback);
     noteWritten(stream, bytes.length);
     return accepted || unsentBytes(stream) < stream.writableHighWaterMark;
   }
