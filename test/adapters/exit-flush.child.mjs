@@ -3,12 +3,19 @@
 // in one timer callback writes to all of them and calls process.exit(0)
 // (argv[2]: 'close', wss.close(1001, 'restart'); 'broadcast', a text
 // message; 'send-close', a text message and a close to each in turn).
+// 'message' instead broadcasts two messages and exits in the handler of a
+// message a client sends, within the read that brought it.
 import http from 'node:http';
 import { WebSocketServer } from 'wsdriver/node';
 
 const [scenario, clients] = [process.argv[2], Number(process.argv[3])];
 const server = http.createServer();
-const wss = new WebSocketServer({ handler: {} }).serve(server);
+const onMessage = () => {
+  wss.broadcast('going away');
+  wss.broadcast('restart at once');
+  process.exit(0);
+};
+const wss = new WebSocketServer({ handler: scenario === 'message' ? { onMessage } : {} }).serve(server);
 
 function shutDown() {
   if (scenario === 'close') {
@@ -29,6 +36,6 @@ server.listen(0, '127.0.0.1', () => {
   const waiting = setInterval(() => {
     if (wss.clients.size < clients) return;
     clearInterval(waiting);
-    setTimeout(shutDown, 10);
+    if (scenario !== 'message') setTimeout(shutDown, 10);
   }, 5);
 });

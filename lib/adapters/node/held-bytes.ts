@@ -20,7 +20,9 @@
  * a reply) takes Node's plain write and not its buffered one. Later
  * writes of that read are held again. Nothing is ever held outside the
  * stream: an application's own `end()` or `destroy()` finds every byte
- * written so far where Node's own rules expect it.
+ * written so far where Node's own rules expect it. A handler that calls
+ * `process.exit()` leaves its read unreleased: an `exit` listener, added
+ * once with the first read, hands on what that read holds.
  *
  * @module
  */
@@ -62,6 +64,20 @@ export function readSentAtOnce(): boolean {
   return sentAtOnce !== undefined;
 }
 
+// The stream whose read is being handled (holdRead to releaseRead). A
+// handler that calls process.exit() never returns to releaseRead: the
+// `exit` listener, added with the first read, hands on what it holds.
+let reading: Duplex | undefined;
+let exitListened = false;
+
+/** At process exit, in a read: what it holds goes to the stream now (libuv writes a socket's at once), or never. */
+function handOnReadAtExit(): void {
+  const stream = reading;
+  reading = undefined;
+  if (stream === undefined || stream.destroyed) return;
+  while (stream.writableCorked > 0) stream.uncork();
+}
+
 const heldKey = Symbol('wsdriver.held');
 const readKey = Symbol('wsdriver.read');
 type HoldingStream = Duplex & { [heldKey]?: number; [readKey]?: ReadWrites };
@@ -86,6 +102,11 @@ export function release(stream: Duplex): void {
  */
 export function holdRead(stream: Duplex, chunk: Uint8Array): void {
   hold(stream);
+  reading = stream;
+  if (!exitListened) {
+    exitListened = true;
+    process.on('exit', handOnReadAtExit);
+  }
   const holding = stream as HoldingStream;
   // A read within a read (a `data` event emitted while one is handled)
   // keeps the outer's flush to report; its own first write finds two corks and waits.
@@ -121,6 +142,7 @@ export function releaseRead(stream: Duplex): boolean {
   const unreported = holding[readKey] === ReadWrites.FlushUnreported;
   holding[readKey] = ReadWrites.None;
   if (sentAtOnce === stream) sentAtOnce = undefined;
+  if (reading === stream) reading = undefined;
   release(stream);
   return unreported;
 }
