@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { attachmentOfDriver } from '../../lib/adapters/node/attachment.js';
 import { HOLD_LIMIT } from '../../lib/adapters/node/held-bytes.js';
-import { streamSocket, WebSocketServer, type ServerDriver } from '../../lib/adapters/node/index.js';
+import { streamSocket, terminate, WebSocketServer, type ServerDriver } from '../../lib/adapters/node/index.js';
 import { Cleanup, listen, once } from '../interop/support.js';
 
 const cleanup = new Cleanup();
@@ -73,8 +73,9 @@ async function broadcastingServer(clients: number, count: number, message: strin
   );
   await expect.poll(() => wss.clients.size).toBe(clients);
   // Each client's server-side socket, to find its writes.
-  const sockets = [...wss.clients].map((driver: ServerDriver) => attachmentOfDriver(driver)!.stream as net.Socket);
-  return { peers, sockets };
+  const drivers = [...wss.clients];
+  const sockets = drivers.map((driver: ServerDriver) => attachmentOfDriver(driver)!.stream as net.Socket);
+  return { peers, sockets, drivers };
 }
 
 it('holds a second stream written in the same tick from its first write; the first stream written goes at once', async () => {
@@ -139,4 +140,20 @@ it('hands on at most HOLD_LIMIT (and the write that passed it) per system call, 
     // Corked again after each early uncork: a few large writes, not one per frame past the first 64 KiB.
     expect(sizes.length).toBeLessThanOrEqual(4);
   }
+});
+
+// Node's destroy() discards what a corked stream holds (docs/flow-control.md): the ways to end a
+// connection that the docs give instead hand on every held write first.
+it.each([
+  ['terminate(driver)', (driver: ServerDriver) => terminate(driver)],
+  ['socket.end()', (driver: ServerDriver) => attachmentOfDriver(driver)!.stream.end()],
+])('a message sent to each client and %s in the same tick reaches every client', async (_name, end) => {
+  const { peers, drivers } = await broadcastingServer(4, 0, '');
+  await nextTurn();
+  for (const driver of drivers) {
+    driver.text('last words, past 14 bytes');
+    end(driver);
+  }
+  await Promise.all(peers.map(({ socket }) => once(socket, 'close')));
+  expect(peers.map(({ received }) => received)).toEqual(Array(4).fill(['last words, past 14 bytes']));
 });
