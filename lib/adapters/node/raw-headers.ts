@@ -51,9 +51,13 @@ const FIRST_ONLY = new Set([
 // node:http's symbols for the `headers` object it has built (null until
 // then) and for how many of `rawHeaders` it takes into it; looked up on the
 // first request: undefined until then, null if this Node has not both.
-let symbols: { readonly built: symbol; readonly count: symbol } | null | undefined;
+interface HeaderSymbols {
+  readonly built: symbol;
+  readonly count: symbol;
+}
+let symbols: HeaderSymbols | null | undefined;
 
-function findSymbols(message: IncomingMessage): typeof symbols {
+function findSymbols(message: IncomingMessage): HeaderSymbols | null {
   const own = Object.getOwnPropertySymbols(message);
   const built = own.find((symbol) => symbol.description === 'kHeaders');
   const count = own.find((symbol) => symbol.description === 'kHeadersCount');
