@@ -15,6 +15,7 @@
  *   --server-flags=F[,F]              Node flags for the server processes (`--server-flags=--trace-gc`: their GCs on stdout)
  *   --diagnose                        each server reports its event-loop delay, GC pauses and writes in the window on stderr
  *   --ballast=MB                      each server keeps about MB megabytes of long-lived objects (a server with state)
+ *   --default-malloc                  leave glibc's malloc thresholds at their defaults (see STEADY_MALLOC)
  *
  * A fresh server process serves each workload of each repetition, so the
  * memory figures of one workload are not those left by the last. The
@@ -55,6 +56,15 @@ const IN_FLIGHT = Number(option('in-flight') ?? 32);
 const SERVER_FLAGS = option('server-flags')?.split(',') ?? [];
 const DIAGNOSE = args.includes('--diagnose');
 const BALLAST = option('ballast');
+/**
+ * Every server and the load generator run with the same glibc malloc
+ * thresholds, the ones glibc itself moves to once a program frees a buffer
+ * of about 32 MiB: with the defaults, memory V8 frees in a batch is handed
+ * back to the system and each large message's buffer faults in and zeroes
+ * fresh pages (bench/analysis.md, "Large binary, session 8"). What a server
+ * with large messages would set; the README says so.
+ */
+const STEADY_MALLOC = args.includes('--default-malloc') ? null : 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864';
 const PUBLISH =
   !quick &&
   filter === undefined &&
@@ -64,7 +74,8 @@ const PUBLISH =
   option('in-flight') === undefined &&
   SERVER_FLAGS.length === 0 &&
   !DIAGNOSE &&
-  BALLAST === undefined;
+  BALLAST === undefined &&
+  STEADY_MALLOC !== null;
 const KiB = 1024;
 const MiB = 1024 * KiB;
 /** Longest a single server's run of a workload may take before it is abandoned. */
@@ -129,6 +140,7 @@ function spawnNode(script: string, argv: string[], env: NodeJS.ProcessEnv = {}, 
 /** Our environment for a child, without the IPC channel tsx gave this process (the child gets its own). */
 function childEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env = { ...process.env, ...extra };
+  if (STEADY_MALLOC !== null) env.GLIBC_TUNABLES = STEADY_MALLOC;
   delete env.NODE_CHANNEL_FD;
   delete env.NODE_CHANNEL_SERIALIZATION_MODE;
   return env;
@@ -360,7 +372,7 @@ function publish(results: { name: string; figures: Record<string, Record<string,
     START,
     '## End to end: servers through real sockets (`npm run bench:e2e`)',
     '',
-    `Machine: ${machine}; ${date}; ${seconds.toFixed(0)} s; load average (1 min) ${load}. Each server in its own process on 127.0.0.1 (listen backlog ${LISTEN_BACKLOG}), a fresh one for each workload and repetition; the load generator in another process opens ${CONNECT_CONCURRENCY} connections at a time and sends frames encoded before the run; it reads every socket into one shared buffer and counts echo replies and plain broadcasts by their bytes against the one frame they repeat, every byte compared (compressed broadcasts by their frame headers); loadgenCpuUsPerMsg is its CPU per message. ${REPS} interleaved repetitions: figures are medians, a ratio is the median of per-repetition ratios, "range" their lowest and highest. Memory is read after a full GC in the server, as growth over the freshly listening process, per connection. CPU is user + system over the timed window (serverCpuPct over the server's own time between the two checkpoints, longer when a blocked event loop answered late). Broadcast: every message goes to every client; ws, websocket-driver and raw write each socket once per message, wsdriver's Node adapter hands the writes to one socket within a tick to it as one \`writev\`; the load generator keeps ${IN_FLIGHT} broadcasts outstanding; p50 and p99 are milliseconds from asking for a broadcast until the last client has it; settleMs is how long after the window the broadcasts still in flight took to reach every client (\`> ${SETTLE_LIMIT_MS / 1000} s\`: not within that limit), and a server that completed no delivery in the window shows \"none in the window\"; rssPerConnKiB, heapPerConnKiB and externalPerConnKiB are read after the window, after a full GC, every connection still open. Partial messages: memory is read once the server has read every byte sent (its \`/proc/<pid>/io\` \`rchar\`), not when the load generator's writes are done. With permessage-deflate, wsdriver and ws bound the zlib jobs running at once (\`concurrencyLimit\`) at their default, 10. "raw" is a \`node:net\` echo of the same payload bytes with no framing: the limit line.`,
+    `Machine: ${machine}; ${date}; ${seconds.toFixed(0)} s; load average (1 min) ${load}. Each server in its own process on 127.0.0.1 (listen backlog ${LISTEN_BACKLOG}; every process with glibc's malloc thresholds at mmap 32 MiB, trim 64 MiB), a fresh one for each workload and repetition; the load generator in another process opens ${CONNECT_CONCURRENCY} connections at a time and sends frames encoded before the run; it reads every socket into one shared buffer and counts echo replies and plain broadcasts by their bytes against the one frame they repeat, every byte compared (compressed broadcasts by their frame headers); loadgenCpuUsPerMsg is its CPU per message. ${REPS} interleaved repetitions: figures are medians, a ratio is the median of per-repetition ratios, "range" their lowest and highest. Memory is read after a full GC in the server, as growth over the freshly listening process, per connection. CPU is user + system over the timed window (serverCpuPct over the server's own time between the two checkpoints, longer when a blocked event loop answered late). Broadcast: every message goes to every client; ws, websocket-driver and raw write each socket once per message, wsdriver's Node adapter hands the writes to one socket within a tick to it as one \`writev\`; the load generator keeps ${IN_FLIGHT} broadcasts outstanding; p50 and p99 are milliseconds from asking for a broadcast until the last client has it; settleMs is how long after the window the broadcasts still in flight took to reach every client (\`> ${SETTLE_LIMIT_MS / 1000} s\`: not within that limit), and a server that completed no delivery in the window shows \"none in the window\"; rssPerConnKiB, heapPerConnKiB and externalPerConnKiB are read after the window, after a full GC, every connection still open. Partial messages: memory is read once the server has read every byte sent (its \`/proc/<pid>/io\` \`rchar\`), not when the load generator's writes are done. With permessage-deflate, wsdriver and ws bound the zlib jobs running at once (\`concurrencyLimit\`) at their default, 10. "raw" is a \`node:net\` echo of the same payload bytes with no framing: the limit line.`,
     '',
     ...results.flatMap((r) => rowsOf(CASES.find((c) => c.name === r.name)!, r.figures)),
     END,

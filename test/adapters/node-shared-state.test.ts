@@ -131,8 +131,9 @@ describe('readUpgradeRequest of a request whose headers nobody has read (from ra
   ].join('\r\n');
 
   /** The request an `upgrade` event of a real node:http server hands over, as `onUpgrade` reads it. */
-  async function upgradeRead<T>(joinDuplicateHeaders: boolean, onUpgrade: (message: IncomingMessage) => T): Promise<T> {
+  async function upgradeRead<T>(joinDuplicateHeaders: boolean, onUpgrade: (message: IncomingMessage) => T, request = head, maxHeadersCount?: number): Promise<T> {
     const server = http.createServer({ joinDuplicateHeaders });
+    if (maxHeadersCount !== undefined) server.maxHeadersCount = maxHeadersCount;
     try {
       const result = new Promise<T>((resolve, reject) => {
         server.on('upgrade', (message: IncomingMessage, socket: net.Socket) => {
@@ -145,7 +146,7 @@ describe('readUpgradeRequest of a request whose headers nobody has read (from ra
         });
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1', () => client.write(head));
+      const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1', () => client.write(request));
       client.on('error', () => {});
       return await result;
     } finally {
@@ -170,6 +171,20 @@ describe('readUpgradeRequest of a request whose headers nobody has read (from ra
     expect(read.headers['x-many']).toBe('1, 2, 3');
     expect(read.headers.constructor).toBe('c');
     expect(read.headers.upgrade).toBe('websocket');
+  });
+
+  // node:http takes only the first `maxHeadersCount` fields into `headers`
+  // (1,000 by default); `rawHeaders` holds them all. A field it dropped must
+  // not reach the handshake (a protocol or an origin nobody else sees).
+  const start = 'GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+  it.each([
+    ['server.maxHeadersCount 4', `${start}Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: admin\r\n\r\n`, 4],
+    ['the default limit, after 1,000 other fields', `${start}${Array.from({ length: 1000 }, (_, i) => `x${i}: 1\r\n`).join('')}Sec-WebSocket-Protocol: admin\r\n\r\n`, undefined],
+  ])('reads no field past node:http\'s header limit (%s)', async (_name, request, limit) => {
+    const { read, expected } = await upgradeRead(false, (message) => ({ read: readUpgradeRequest(message), expected: normalizeRequest(message) }), request, limit);
+    expect(expected.headers['sec-websocket-protocol']).toBeUndefined();
+    expect(read.headers['sec-websocket-protocol']).toBeUndefined();
+    expect(Object.keys(read.headers).sort()).toEqual(Object.keys(expected.headers).sort());
   });
 
   it('reads the headers an application changed before handing the request on, not the raw ones', async () => {

@@ -11,7 +11,7 @@ import type { DriverOptions } from '../../lib/index.js';
 import { borrowInput } from '../../lib/frame/borrowed-input.js';
 import { perMessageDeflate } from '../../lib/adapters/node/index.js';
 import { READ_BUFFER_SIZE } from '../../lib/adapters/node/read-buffer.js';
-import { Op, SAMPLE_KEY, acceptFor, concat, requestHead, responseHead, ROLES, seededRandom, type OpenDriver, type Role } from '../helpers/index.js';
+import { Op, SAMPLE_KEY, SERVER, acceptFor, concat, requestHead, responseHead, ROLES, seededRandom, type OpenDriver, type Role } from '../helpers/index.js';
 import { Driver } from '../../lib/index.js';
 import { Recorder } from '../helpers/recorder.js';
 
@@ -210,6 +210,38 @@ describe.each(ROLES)('borrowed input, $name', (role: Role) => {
         else expectSame([textBytes], [encoder.encode(`${text}!`)]);
       }
     }
+  });
+});
+
+describe('a masked text frame whole in one borrowed read (server)', () => {
+  /** Parses `bytes` as one borrowed read, from a buffer of the shared read buffer's size. */
+  function parseBorrowed(driver: Pick<OpenDriver, 'parse'>, bytes: Uint8Array): void {
+    const read = new Uint8Array(READ_BUFFER_SIZE);
+    read.set(bytes);
+    const was = borrowInput(true);
+    try {
+      driver.parse(read.subarray(0, bytes.length));
+    } finally {
+      borrowInput(was);
+    }
+    // What the next read would leave there.
+    read.fill(0x41);
+  }
+
+  it('text kept as bytes is still checked: a bad sequence fails with 1007', () => {
+    const bad = encoder.encode(mixedText(1400));
+    bad[bad.length - 700] = 0xff;
+    const { driver, rec } = SERVER.open({ decodeText: false });
+    parseBorrowed(driver, SERVER.peerFrame(Op.TEXT, bad));
+    expect(rec.messages).toEqual([]);
+    expect(rec.of('error').map((e) => e.closeCode)).toEqual([1007]);
+  });
+
+  it('text decoded to a string is decoded from the read, and is the text sent', () => {
+    const text = mixedText(1400);
+    const { driver, rec } = SERVER.open();
+    parseBorrowed(driver, SERVER.peerFrame(Op.TEXT, text));
+    expect(rec.messages).toEqual([text]);
   });
 });
 

@@ -48,21 +48,38 @@ const FIRST_ONLY = new Set([
   'user-agent',
 ]);
 
-// node:http's symbol for the `headers` object it has built (null until then);
-// looked up on the first request: undefined until then, null if absent.
-let builtHeaders: symbol | null | undefined;
+// node:http's symbols for the `headers` object it has built (null until
+// then) and for how many of `rawHeaders` it takes into it; looked up on the
+// first request: undefined until then, null if this Node has not both.
+interface HeaderSymbols {
+  readonly built: symbol;
+  readonly count: symbol;
+}
+let symbols: HeaderSymbols | null | undefined;
+
+function findSymbols(message: IncomingMessage): HeaderSymbols | null {
+  const own = Object.getOwnPropertySymbols(message);
+  const built = own.find((symbol) => symbol.description === 'kHeaders');
+  const count = own.find((symbol) => symbol.description === 'kHeadersCount');
+  return built !== undefined && count !== undefined ? { built, count } : null;
+}
 
 /**
- * `message.rawHeaders` if node:http has not built `message.headers` yet
- * (and this Node keeps it where this module can tell), else null.
+ * The part of `message.rawHeaders` node:http's `headers` is made from, if
+ * it has not built `headers` yet (and this Node keeps both where this
+ * module can tell), else null. node:http takes only the first
+ * `server.maxHeadersCount` fields (2,000 names and values by default) into
+ * `headers`; `rawHeaders` holds them all, and a field past the limit must
+ * not count here when it does not count there.
  */
 export function unreadRawHeaders(message: IncomingMessage): readonly string[] | null {
-  if (builtHeaders === undefined) {
-    builtHeaders = Object.getOwnPropertySymbols(message).find((symbol) => symbol.description === 'kHeaders') ?? null;
-  }
-  if (builtHeaders === null || (message as unknown as Record<symbol, unknown>)[builtHeaders] !== null) return null;
+  if (symbols === undefined) symbols = findSymbols(message);
+  if (symbols === null) return null;
+  const fields = message as unknown as Record<symbol, unknown>;
+  const count = fields[symbols.count];
   const raw = message.rawHeaders;
-  return Array.isArray(raw) ? raw : null;
+  if (fields[symbols.built] !== null || typeof count !== 'number' || !Array.isArray(raw)) return null;
+  return count >= raw.length ? raw : raw.slice(0, count);
 }
 
 /**
