@@ -36,6 +36,7 @@
  */
 import { Socket as NetSocket } from 'node:net';
 import { Duplex } from 'node:stream';
+import { IN_NODE } from './runtime.js';
 
 /** Bytes in the shared read buffer: libuv's own suggested read size. */
 export const READ_BUFFER_SIZE = 64 * 1024;
@@ -73,9 +74,6 @@ function symbolsOf(socket: NetSocket): ReadSymbols | null {
   readSymbols = buffer !== undefined && callback !== undefined ? { buffer, callback } : null;
   return readSymbols;
 }
-
-// Deno and Bun offer node:net without Node's internals: asked once, not on every accept.
-const IN_NODE = process.versions.deno === undefined && process.versions.bun === undefined;
 
 /**
  * Whether `stream` is a socket whose reads could go to the shared buffer

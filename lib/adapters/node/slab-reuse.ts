@@ -26,6 +26,7 @@
 import { Buffer } from 'node:buffer';
 import { Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { IN_NODE } from './runtime.js';
 import { currentSlabBuffer, SLAB_SIZE, useSlabSource } from '../../frame/send-slab.js';
 
 /** Slabs kept for reuse at most (1 MiB): past that, a returned slab is left to the garbage collector. */
@@ -73,9 +74,6 @@ export function useNodeSlabReuse(): void {
   });
 }
 
-// libuv's promise, not node:net's: Deno's and Bun's node:net may call back
-// before the bytes are copied (denoland/deno#32814), so no reuse there.
-const LIBUV_SOCKETS = process.versions.deno === undefined && process.versions.bun === undefined;
 // Node's TCP and Pipe handle classes, once seen.
 const tcpOrPipe: [unknown, unknown] = [undefined, undefined];
 
@@ -86,9 +84,10 @@ const tcpOrPipe: [unknown, unknown] = [undefined, undefined];
  * which may pass the very bytes on after calling back.
  */
 export function releasesWrittenBytes(stream: Duplex): boolean {
-  // Asked of every accepted socket: the runtime's answer and the handle
-  // classes' names are looked up once, not once per connection.
-  if (!LIBUV_SOCKETS || Object.getPrototypeOf(stream) !== NetSocket.prototype) return false;
+  // libuv's promise, not node:net's: Deno's and Bun's node:net may call
+  // back before the bytes are copied (denoland/deno#32814), so no reuse
+  // there. The handle classes are looked up once, not once per connection.
+  if (!IN_NODE || Object.getPrototypeOf(stream) !== NetSocket.prototype) return false;
   const kind = (stream as { _handle?: { constructor?: unknown } | null })._handle?.constructor;
   if (kind === undefined || kind === null) return false;
   if (kind === tcpOrPipe[0] || kind === tcpOrPipe[1]) return true;
