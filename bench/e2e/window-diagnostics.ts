@@ -5,7 +5,8 @@
  * `monitorEventLoopDelay`, 1 ms resolution: how late a timer ran, so how
  * long the loop was busy with one task or paused), each kind of GC's count
  * and pause (the main thread's stop, from `gc` performance entries), per
- * message answered: scavenges, and how the replies left (socket writes, as
+ * message answered: CPU (and its system part), minor page faults (fresh
+ * memory touched), scavenges, and how the replies left (socket writes, as
  * `_write`/`_writev` calls, and the bytes in them), and the old
  * generation's size when the window starts (V8 starts no incremental
  * marking while it is under 8 MiB, so a near-empty server on either side
@@ -49,6 +50,8 @@ export class WindowDiagnostics {
   });
   private timing = false;
   private cpuAtStart = 0;
+  private systemCpuAtStart = 0;
+  private faultsAtStart = 0;
   private oldGenerationAtStart = 0;
   private writes = 0;
   private writtenBytes = 0;
@@ -99,6 +102,8 @@ export class WindowDiagnostics {
     this.messages = 0;
     const cpu = process.cpuUsage();
     this.cpuAtStart = cpu.user + cpu.system;
+    this.systemCpuAtStart = cpu.system;
+    this.faultsAtStart = process.resourceUsage().minorPageFault;
     this.oldGenerationAtStart = oldGenerationBytes();
     this.loopDelay.reset();
     this.loopDelay.enable();
@@ -118,6 +123,8 @@ export class WindowDiagnostics {
       gc: pauses,
       messages: this.messages,
       cpuUsPerMessage: perMessage(cpu.user + cpu.system - this.cpuAtStart),
+      systemCpuUsPerMessage: perMessage(cpu.system - this.systemCpuAtStart),
+      minorFaultsPerMessage: perMessage(process.resourceUsage().minorPageFault - this.faultsAtStart),
       scavengesPer1000: perMessage((this.pauses.get('scavenge')?.count ?? 0) * 1000),
       newSpaceBytes: newSpace?.space_size,
       oldGenerationBytesAtStart: this.oldGenerationAtStart,

@@ -14,7 +14,7 @@ import WebSocket, { WebSocketServer as WsServer } from 'ws';
 import type { ServerSideDriver } from '../../lib/index.js';
 import { attach, connect, handleUpgrade, streamSocket, terminate, WebSocketServer } from '../../lib/adapters/node/index.js';
 import { Driver } from '../../lib/index.js';
-import { readIntoSharedBuffer, readsIntoSharedBuffer } from '../../lib/adapters/node/read-buffer.js';
+import { READ_BUFFER_SIZE, readIntoSharedBuffer, readsIntoSharedBuffer } from '../../lib/adapters/node/read-buffer.js';
 import { Cleanup, listen, next, once, patternBytes } from '../interop/support.js';
 
 const cleanup = new Cleanup();
@@ -322,7 +322,7 @@ describe('the other ways in', () => {
 });
 
 describe('no per-connection memory', () => {
-  it('every switched socket reads into the same 64 KiB buffer', async () => {
+  it('every switched socket reads into the same 256 KiB buffer', async () => {
     const server = await upgradeServer();
     const buffers = new Set<unknown>();
     for (let i = 0; i < 5; i++) {
@@ -334,6 +334,42 @@ describe('no per-connection memory', () => {
       buffers.add((socket as unknown as Record<symbol, unknown>)[kBuffer]);
     }
     expect(buffers.size).toBe(1);
-    expect((([...buffers][0]) as Uint8Array).byteLength).toBe(64 * 1024);
+    expect((([...buffers][0]) as Uint8Array).byteLength).toBe(256 * 1024);
+  });
+});
+
+describe('large frames', () => {
+  it('a 1 MiB frame comes in reads of more than 64 KiB, and one whose first read holds a quarter of it is held in its exact buffer from there, never staged', async () => {
+    const server = await upgradeServer();
+    const { client, driver, socket } = await switched(server);
+    // Each read's size, and what the driver holds after it (the frame's exact buffer, or a staging buffer of four times what arrived).
+    const reads: Array<{ bytes: number; held: number }> = [];
+    const kBufferCb = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'kBufferCb')!;
+    const record = socket as unknown as Record<symbol, (this: net.Socket, nread: number, buffer: Uint8Array) => unknown>;
+    const onRead = record[kBufferCb]!;
+    record[kBufferCb] = function (nread, buffer) {
+      const result = onRead.call(this, nread, buffer);
+      reads.push({ bytes: nread, held: driver.retainedBytes });
+      return result;
+    };
+    const MiB = 1024 * 1024;
+    const sent = Array.from({ length: 12 }, (_, i) => pattern(MiB, i));
+    for (const message of sent) {
+      client.ws.send(message);
+      // Let the kernel queue the frame before the server reads (the client and the server share this thread).
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      await client.nextMessage();
+    }
+    const echoed = matches(client.messages.slice(1), sent);
+    expect(echoed).toEqual(allTrue(echoed));
+    expect(Math.max(...reads.map((r) => r.bytes))).toBeGreaterThan(64 * 1024);
+    expect(Math.max(...reads.map((r) => r.bytes))).toBeLessThanOrEqual(READ_BUFFER_SIZE);
+    // Each frame's first read (the driver held nothing before it): a full
+    // read brings a quarter of the frame, so the driver holds the frame's
+    // exact 1 MiB from there, not a staging buffer of four times the read.
+    const firstReads = reads.filter((r, i) => r.held > 0 && (i === 0 || reads[i - 1]!.held === 0));
+    const fullFirstReads = firstReads.filter((r) => r.bytes === READ_BUFFER_SIZE);
+    expect(fullFirstReads.length).toBeGreaterThan(0);
+    expect(fullFirstReads.map((r) => r.held)).toEqual(fullFirstReads.map(() => MiB));
   });
 });
