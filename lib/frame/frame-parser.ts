@@ -15,7 +15,9 @@
  * so a peer that announces 1 MiB and sends a few bytes costs a few bytes,
  * not 1 MiB.
  * Each piece handed on says whether the input it is a view of is borrowed
- * (borrowed-input.ts): a handler then copies what it keeps.
+ * (borrowed-input.ts): a handler then copies what it keeps. A binary frame
+ * of 16 KiB or more that arrives whole in borrowed input is gathered the
+ * same way, so its copy is the unmask itself and the input is not written.
  * Message-level rules (continuations, UTF-8, close payloads) belong to the
  * reader above it.
  *
@@ -53,9 +55,10 @@ export interface FrameHandler {
    */
   onFramePayload(piece: Uint8Array, last: boolean, borrowed: boolean): boolean;
   /**
-   * Asked when the current frame turns out to span chunks: true to get its
-   * payload as one piece when it is complete, false to get pieces as they
-   * arrive (to validate each at once, say).
+   * Asked when the current frame turns out to span chunks (or is a binary
+   * frame of 16 KiB or more whole in borrowed input): true to get its
+   * payload as one piece of its own memory when it is complete, false to
+   * get pieces as they arrive (to validate each at once, say).
    */
   wantsWholeFrame(header: FrameHeader): boolean;
   /**
@@ -96,6 +99,13 @@ const WHOLE_FRAME_LIMIT = 1 << 20;
 // honest 64 KiB frame still gets its exact buffer at once when its first
 // read holds 12 KiB of it.
 const GATHER_ALLOWANCE = 1 << 14;
+// A binary frame from this size that arrives whole in borrowed input is
+// gathered too: the copy the handler would make of it is then the unmask
+// itself, one pass into fresh memory instead of an unmask in place and a
+// copy (bench/analysis.md, "Large binary, session 9"). Smaller frames and
+// text stay views: a small copy costs no more, and text decoded at once
+// is not copied at all.
+const BORROWED_GATHER_FROM = 1 << 14;
 // The current frame's key is kept as a number per parser (an idle connection
 // then holds no typed array for it) and copied here for each unmask call;
 // parsing is synchronous, so parsers can share it.
@@ -173,7 +183,7 @@ export class FrameParser {
         const take = Math.min(this.#remaining, end - pos);
         const piece = chunk.subarray(pos, pos + take);
         pos += take;
-        if (this.#whole !== null || (take < this.#remaining && this.#remaining === this.header.length && this.#startWhole())) {
+        if (this.#whole !== null || ((take < this.#remaining || (inputBorrowed && take >= BORROWED_GATHER_FROM && this.header.opcode > 1) /* binary: control frames are never this large */) && this.#remaining === this.header.length && this.#startWhole())) {
           this.#remaining -= take;
           if (!this.#gather(piece)) {
             this.stop();
@@ -182,14 +192,7 @@ export class FrameParser {
           continue;
         }
         this.#remaining -= take;
-        if (this.header.masked) {
-          const key = this.#maskKey;
-          KEY[0] = key >>> 24;
-          KEY[1] = (key >>> 16) & 0xff;
-          KEY[2] = (key >>> 8) & 0xff;
-          KEY[3] = key & 0xff;
-          this.#maskPhase = applyMask(piece, KEY, this.#maskPhase);
-        }
+        if (this.header.masked) this.#maskPhase = applyMask(piece, keyBytes(this.#maskKey), this.#maskPhase);
         const last = this.#remaining === 0;
         if (last) this.#phase = Phase.Header;
         if (!this.#handler.onFramePayload(piece, last, inputBorrowed)) {
@@ -237,16 +240,8 @@ export class FrameParser {
       grown.set(whole);
       this.#whole = whole = grown;
     }
-    if (header.masked) {
-      const key = this.#maskKey;
-      KEY[0] = key >>> 24;
-      KEY[1] = (key >>> 16) & 0xff;
-      KEY[2] = (key >>> 8) & 0xff;
-      KEY[3] = key & 0xff;
-      applyMaskTo(piece, whole, at, KEY, at & 3);
-    } else {
-      whole.set(piece, at);
-    }
+    if (header.masked) applyMaskTo(piece, whole, at, keyBytes(this.#maskKey), at & 3);
+    else whole.set(piece, at);
     // The last piece comes with the frame it ends (nothing remains).
     if (!this.#handler.onGatheredPiece(whole.subarray(at, end), this.#remaining ? null : whole)) return false;
     if (this.#remaining) return true;
@@ -363,6 +358,15 @@ export class FrameParser {
     this.#handler.onFrameError(error);
     return false;
   }
+}
+
+/** A masking key kept as a number (big-endian), as bytes in the shared {@link KEY}. */
+function keyBytes(key: number): Uint8Array {
+  KEY[0] = key >>> 24;
+  KEY[1] = (key >>> 16) & 0xff;
+  KEY[2] = (key >>> 8) & 0xff;
+  KEY[3] = key & 0xff;
+  return KEY;
 }
 
 /** Bytes in a header, from its first two bytes. */
