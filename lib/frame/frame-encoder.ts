@@ -82,11 +82,8 @@ export function encodeFrame(
 ): Uint8Array {
   const length = payload.length;
   const size = frameHeaderSize(length, masked);
-  // Every byte is written: the header, then the payload. The payload starts
-  // as far past an 8-byte boundary as the caller's bytes do, so a masked one
-  // can be copied a word at a time (mask.ts, useMaskCopier).
-  const pad = (payload.byteOffset - size) & 7;
-  const frame = allocateFrame(pad + size + length).subarray(pad);
+  // Every byte is written: the header, then the payload.
+  const frame = allocateFrame(size + length);
   const start = writeFrameHeader(frame, 0, fin, rsv, opcode, length, masked);
   if (!masked) frame.set(payload, start);
   else if (length > 0) applyMaskTo(payload, frame, start, frame.subarray(start - 4, start), 0);

@@ -11,10 +11,6 @@
  *   in its working page, 16 KiB at a time: copy in, 16 bytes per
  *   instruction, copy out.
  *
- * An embedder may supply a kernel that masks from one buffer into another
- * in one pass ({@link useMaskCopier}; the Node entry does, see
- * lib/adapters/node/word-mask.ts); it is asked first for those copies.
- *
  * @module
  */
 import { loadSimdMask, type SimdMask } from './mask-simd.js';
@@ -34,22 +30,6 @@ const SIMD_THRESHOLD = 256;
 
 // Loaded on first use, so a program that never masks a large buffer never compiles it.
 let simd: SimdMask | null | undefined;
-
-/**
- * Masks `source` into `target` at `offset` from key byte `phase`, as
- * {@link applyMaskTo} does, and returns true; or returns false, having
- * written nothing, where it does not apply (too short, or alignments it
- * cannot use).
- * @internal
- */
-export type MaskCopier = (source: Uint8Array, target: Uint8Array, offset: number, key: Uint8Array, phase: number) => boolean;
-
-let copier: MaskCopier | null = null;
-
-/** Sets the kernel asked first for masked copies of SIMD size; null for none. @internal */
-export function useMaskCopier(kernel: MaskCopier | null): void {
-  copier = kernel;
-}
 
 function simdKernel(): SimdMask | null {
   if (simd === undefined) simd = loadSimdMask();
@@ -108,7 +88,6 @@ export function applyMaskTo(source: Uint8Array, target: Uint8Array, offset: numb
     applyMask(target.subarray(offset, offset + length), key, phase);
     return;
   }
-  if (copier !== null && copier(source, target, offset, key, phase)) return;
   const memory = kernel.memory;
   const word = keyWord(key, phase, true);
   for (let at = 0; at < length; at += BLOCK) {

@@ -23,17 +23,14 @@ import { useNodeUtf8Check } from './native-utf8.js';
 import { useNodeOutgoingBuffers } from './outgoing-buffers.js';
 import { useNodeUnfilledMemory } from './unfilled-memory.js';
 import { useNodeSlabReuse } from './slab-reuse.js';
-import { useNodeMaskCopier } from './word-mask.js';
 
 // Buffers the engine fills itself skip the zero fill on Node, frames are
-// made as Buffers (what a stream writes), large masked copies are made in
-// one pass of 64-bit words, UTF-8 is checked and checked text decoded
-// natively, and accept keys hashed natively (calls, not bare imports:
-// package.json declares the adapter free of side effects).
+// made as Buffers (what a stream writes), UTF-8 is checked and checked text
+// decoded natively, and accept keys hashed natively (calls, not bare
+// imports: package.json declares the adapter free of side effects).
 useNodeUnfilledMemory();
 useNodeOutgoingBuffers();
 useNodeSlabReuse();
-useNodeMaskCopier();
 useNodeUtf8Check();
 useNodeTextDecoder();
 useNodeSha1();
