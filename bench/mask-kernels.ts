@@ -22,6 +22,11 @@
  *   payload just written is). Which of the two the source is decides
  *   whether the one-pass copy wins (bench/analysis.md, "Masking kernels,
  *   session 9").
+ * - a 64 KiB read's piece (after a 14-byte header) into a fresh message:
+ *   the trip from a JavaScript read buffer, against the same read held in
+ *   WebAssembly memory, unmasked there in place and copied out once (a
+ *   lever for the Node adapter's shared read buffer, not built), and ws's
+ *   way.
  *
  * Loads the built dist/esm (run `npm run build` first). Run it under the
  * glibc tuning bench/run.ts uses (GLIBC_TUNABLES, see STEADY_MALLOC there)
@@ -40,7 +45,7 @@ const REPS = Number(option('reps') ?? 15);
 
 const frameDir = BUILT_ENTRY.replace(/index\.js$/, 'frame/');
 const { applyMask, applyMaskTo } = (await import(pathToFileURL(`${frameDir}mask.js`).href)) as typeof import('../lib/frame/mask.js');
-const { loadSimdMask } = (await import(pathToFileURL(`${frameDir}mask-simd.js`).href)) as typeof import('../lib/frame/mask-simd.js');
+const { loadSimdMask, simdModuleBytes } = (await import(pathToFileURL(`${frameDir}mask-simd.js`).href)) as typeof import('../lib/frame/mask-simd.js');
 const bufferUtil = createRequire(import.meta.url)('bufferutil') as {
   mask(source: Buffer, mask: Buffer, output: Buffer, offset: number, length: number): void;
 };
@@ -207,4 +212,32 @@ for (const size of SIZES) {
       },
     });
   }
+}
+
+{
+  // A read held in WebAssembly memory with a kernel instance of its own over it.
+  const readMemory = new WebAssembly.Memory({ initial: 2, maximum: 2 });
+  const { mask } = new WebAssembly.Instance(new WebAssembly.Module(simdModuleBytes()), { env: { memory: readMemory } }).exports as {
+    mask(at: number, length: number, key: number): void;
+  };
+  const wasmRead = new Uint8Array(readMemory.buffer, 0, 65536).fill(3);
+  const jsRead = Buffer.allocUnsafeSlow(65536).fill(3);
+  const AT = 14;
+  const LENGTH = 65536 - AT;
+  const fresh = (): Uint8Array => new Uint8Array(Buffer.allocUnsafeSlow(LENGTH).buffer);
+  report('piece of a read (in cache) into a fresh message', LENGTH, {
+    'applyMaskTo from a JavaScript read': () => applyMaskTo(jsRead.subarray(AT, AT + LENGTH), fresh(), 0, KEY, 0),
+    'SIMD in a WebAssembly read, 1 copy': () => {
+      // Vectors from AT keep the key's phase: 64 is a multiple of 4.
+      const whole = LENGTH & ~63;
+      mask(AT, whole, 0x78563412);
+      for (let i = AT + whole; i < AT + LENGTH; i++) wasmRead[i] = wasmRead[i]! ^ KEY[(i - AT) & 3]!;
+      fresh().set(wasmRead.subarray(AT, AT + LENGTH));
+    },
+    'ws: allocUnsafe, copy, bufferutil': () => {
+      const target = Buffer.allocUnsafe(LENGTH);
+      target.set(jsRead.subarray(AT, AT + LENGTH));
+      bufferUtil.mask(target, KEY_BUFFER, target, 0, LENGTH);
+    },
+  });
 }
