@@ -17,6 +17,7 @@
  * @module
  */
 import { ProtocolError, protocolError } from '../errors.js';
+import { copyText } from '../frame/borrowed-input.js';
 import { ANNOUNCED_FROM, ByteAccumulator } from '../frame/byte-accumulator.js';
 import { decodeCheckedText } from '../frame/checked-text.js';
 import type { FrameHandler, FrameHeader } from '../frame/frame-parser.js';
@@ -250,8 +251,10 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     if (isControlOpcode(this.#frameOpcode)) return this.#controlPayload(piece, last);
     const complete = last && this.#frameFin;
     // Borrowed input (borrowed-input.ts): what is kept or handed on as
-    // bytes is copied; only a whole text message decoded at once is not.
-    if (borrowed && !(complete && this.#received === 0 && this.#current === null && this.#checksText() && this.text === 'string')) piece = piece.slice();
+    // bytes is copied; only a whole text message decoded at once is not,
+    // and one kept as bytes is copied as the embedder copies text.
+    const wholeText = complete && this.#received === 0 && this.#current === null && this.#checksText();
+    if (borrowed && !(wholeText && this.text === 'string')) piece = wholeText ? copyText(piece) : piece.slice();
     if (this.#current !== null) return this.#streamedPayload(piece, complete);
     const opcode = this.#messageOpcode;
     const rsv = this.#messageRsv;
