@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { concatBytes } from '../bytes.js';
 import { ProtocolError, protocolError } from '../errors.js';
 import { copyText } from '../frame/borrowed-input.js';
 import { ANNOUNCED_FROM, ByteAccumulator } from '../frame/byte-accumulator.js';
@@ -354,11 +355,7 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
   #controlPayload(piece: Uint8Array, last: boolean): boolean {
     // At most 125 bytes (§5.5): the pieces of one that spans reads are joined as they come.
     const held = this.#control;
-    const payload = held === null ? piece.slice() : new Uint8Array(held.length + piece.length);
-    if (held !== null) {
-      payload.set(held);
-      payload.set(piece, held.length);
-    }
+    const payload = held === null ? piece.slice() : concatBytes(held, piece);
     this.#control = last ? null : payload;
     if (last) this.onControl(this.#frameOpcode, payload);
     return true;
