@@ -16,8 +16,8 @@ import WebSocket from 'ws';
 import { handleUpgrade } from '../../lib/adapters/node/index.js';
 import { readsIntoSharedBuffer } from '../../lib/adapters/node/read-buffer.js';
 import { CARVED_FROM, CARVED_UP_TO, TEXT_SLAB_SIZE } from '../../lib/adapters/node/text-slab.js';
-import { borrowInput } from '../../lib/frame/borrowed-input.js';
 import type { ServerSideDriver } from '../../lib/index.js';
+import { BorrowedReads } from '../helpers/borrowed-reads.js';
 import { Op, clientFrame, openServer } from '../helpers/index.js';
 import { Cleanup, listen, once } from '../interop/support.js';
 
@@ -41,20 +41,8 @@ function borrowedServer(): { feed(frame: Uint8Array): void; messages: Array<{ da
   const { driver } = openServer({ decodeText: false });
   const messages: Array<{ data: Uint8Array; type: string }> = [];
   driver.on('message', (event) => void messages.push({ data: event.data as Uint8Array, type: event.type }));
-  const read = new Uint8Array(64 * KiB);
-  return {
-    messages,
-    feed(frame) {
-      read.set(frame);
-      const was = borrowInput(true);
-      try {
-        driver.parse(read.subarray(0, frame.length));
-      } finally {
-        borrowInput(was);
-      }
-      read.fill(0xee, 0, frame.length);
-    },
-  };
+  const reads = new BorrowedReads();
+  return { messages, feed: (frame) => reads.feed(driver, [frame]) };
 }
 
 const decoder = new TextDecoder();
