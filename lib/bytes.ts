@@ -53,6 +53,14 @@ export function copyBytes(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
 }
 
+/** A new Uint8Array holding `a`'s bytes, then `b`'s. */
+export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const joined = new Uint8Array(a.length + b.length);
+  joined.set(a);
+  joined.set(b, a.length);
+  return joined;
+}
+
 /** Writes the 32 bits of `value` big-endian at `at` (a typed array store keeps each low byte). */
 export function putUint32(bytes: Uint8Array, at: number, value: number): void {
   bytes[at] = value >>> 24;

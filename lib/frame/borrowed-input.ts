@@ -28,3 +28,20 @@ export function borrowInput(borrowed: boolean): boolean {
   inputBorrowed = borrowed;
   return was;
 }
+
+/**
+ * How a whole text message kept as bytes (`decodeText: false`) is copied
+ * out of borrowed input: an exact copy, unless an embedder sets another
+ * way with {@link useTextCopies} (the Node adapter carves such messages
+ * out of a shared slab: lib/adapters/node/text-slab.ts).
+ */
+export let copyText = (bytes: Uint8Array): Uint8Array => bytes.slice();
+
+/**
+ * Sets {@link copyText}. `copy` returns a `Uint8Array` holding the same
+ * bytes, of memory nothing else writes.
+ * @internal
+ */
+export function useTextCopies(copy: (bytes: Uint8Array) => Uint8Array): void {
+  copyText = copy;
+}

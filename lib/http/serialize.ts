@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { concatBytes } from '../bytes.js';
 import type { ProtocolError } from '../errors.js';
 
 const utf8 = new TextEncoder();
@@ -56,11 +57,7 @@ export function errorResponse(status: number, message: string, extraHeaders = ''
     (upgrade ? 'Upgrade: websocket\r\nConnection: Upgrade, close\r\n' : 'Connection: close\r\n') +
     extraHeaders +
     '\r\n';
-  const headBytes = encodeHead(head);
-  const response = new Uint8Array(headBytes.length + body.length);
-  response.set(headBytes, 0);
-  response.set(body, headBytes.length);
-  return response;
+  return concatBytes(encodeHead(head), body);
 }
 
 /**

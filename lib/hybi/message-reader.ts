@@ -16,7 +16,9 @@
  *
  * @module
  */
+import { concatBytes } from '../bytes.js';
 import { ProtocolError, protocolError } from '../errors.js';
+import { copyText } from '../frame/borrowed-input.js';
 import { ANNOUNCED_FROM, ByteAccumulator } from '../frame/byte-accumulator.js';
 import { decodeCheckedText } from '../frame/checked-text.js';
 import type { FrameHandler, FrameHeader } from '../frame/frame-parser.js';
@@ -250,8 +252,10 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
     if (isControlOpcode(this.#frameOpcode)) return this.#controlPayload(piece, last);
     const complete = last && this.#frameFin;
     // Borrowed input (borrowed-input.ts): what is kept or handed on as
-    // bytes is copied; only a whole text message decoded at once is not.
-    if (borrowed && !(complete && this.#received === 0 && this.#current === null && this.#checksText() && this.text === 'string')) piece = piece.slice();
+    // bytes is copied; only a whole text message decoded at once is not,
+    // and one kept as bytes is copied as the embedder copies text.
+    const wholeText = complete && this.#received === 0 && this.#current === null && this.#checksText();
+    if (borrowed && !(wholeText && this.text === 'string')) piece = wholeText ? copyText(piece) : piece.slice();
     if (this.#current !== null) return this.#streamedPayload(piece, complete);
     const opcode = this.#messageOpcode;
     const rsv = this.#messageRsv;
@@ -351,11 +355,7 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
   #controlPayload(piece: Uint8Array, last: boolean): boolean {
     // At most 125 bytes (§5.5): the pieces of one that spans reads are joined as they come.
     const held = this.#control;
-    const payload = held === null ? piece.slice() : new Uint8Array(held.length + piece.length);
-    if (held !== null) {
-      payload.set(held);
-      payload.set(piece, held.length);
-    }
+    const payload = held === null ? piece.slice() : concatBytes(held, piece);
     this.#control = last ? null : payload;
     if (last) this.onControl(this.#frameOpcode, payload);
     return true;

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { utf8Length } from '../bytes.js';
+import { concatBytes, utf8Length } from '../bytes.js';
 import { Utf8Validator } from '../frame/utf8-validator.js';
 import { Opcode } from '../frame/opcodes.js';
 import type { ConnectionState } from '../connection/connection-state.js';
@@ -357,11 +357,4 @@ export class OutgoingMessage {
     if (bytes.length === 0 && !fin) return null;
     return bytes;
   }
-}
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(a.length + b.length);
-  joined.set(a);
-  joined.set(b, a.length);
-  return joined;
 }

@@ -14,35 +14,7 @@ import { READ_BUFFER_SIZE } from '../../lib/adapters/node/read-buffer.js';
 import { Op, SAMPLE_KEY, SERVER, acceptFor, concat, requestHead, responseHead, ROLES, seededRandom, type OpenDriver, type Role } from '../helpers/index.js';
 import { Driver } from '../../lib/index.js';
 import { Recorder } from '../helpers/recorder.js';
-
-/** Parses `chunks` one by one out of a shared scratch buffer, overwritten with random bytes after each call. */
-class BorrowedReads {
-  // The size of the adapter's shared read buffer (READ_BUFFER_SIZE): a
-  // larger one would make the accumulator copy pieces anyway (a view would
-  // pin it) and hide a missing copy; so no read here is larger.
-  readonly #scratch = new Uint8Array(READ_BUFFER_SIZE);
-  readonly #random = seededRandom(13);
-
-  feed(driver: Pick<OpenDriver, 'parse'>, chunks: readonly Uint8Array[]): void {
-    for (const chunk of chunks) {
-      if (chunk.length > this.#scratch.length) throw new RangeError(`a read of ${chunk.length} bytes: larger than a socket read`);
-      this.#scratch.set(chunk, 0);
-      const was = borrowInput(true);
-      try {
-        driver.parse(this.#scratch.subarray(0, chunk.length));
-      } finally {
-        borrowInput(was);
-      }
-      this.overwrite(chunk.length);
-    }
-  }
-
-  /** What the next read does to the buffer. */
-  overwrite(length: number): void {
-    const scratch = this.#scratch;
-    for (let i = 0; i < length; i++) scratch[i] = (this.#random() * 256) | 0;
-  }
-}
+import { BorrowedReads } from '../helpers/borrowed-reads.js';
 
 /** Everything delivered, kept by reference (the recorder copies). */
 function collect(driver: OpenDriver): { messages: Array<string | Uint8Array>; pieces: Array<string | Uint8Array> } {

@@ -95,6 +95,27 @@ describe('masking kernels equal the byte loop', () => {
     }
   });
 
+  it('applyMaskTo equals the byte loop for every source alignment (0-7), target offset (0-7) and phase, at lengths around the SIMD threshold and the 16 KiB block', () => {
+    let failures = 0;
+    for (const length of [255, 256, 257, 16_383, 16_384, 16_385, 16_384 + 63, 16_384 + 64, 2 * 16_384 + 5, 65_536 + 14]) {
+      const source = sample(length, length);
+      for (let align = 0; align < 8; align++) {
+        const { view } = placed(source, align);
+        for (let offset = 0; offset < 8; offset++) {
+          for (let phase = 0; phase < 4; phase++) {
+            const target = new Uint8Array(length + 16).fill(0xa5);
+            applyMaskTo(view, target, offset, KEY, phase);
+            const expected = byteLoop(source, KEY, phase);
+            let wrong = target.subarray(0, offset).some((b) => b !== 0xa5) || target.subarray(offset + length).some((b) => b !== 0xa5);
+            for (let i = 0; i < length && !wrong; i++) wrong = target[offset + i] !== expected[i];
+            if (wrong) failures++;
+          }
+        }
+      }
+    }
+    expect(failures).toBe(0);
+  });
+
   it('applyMaskTo writes the masked copy at the offset and leaves the source alone', () => {
     for (const length of [0, 5, 31, 32, 255, 256, 300, 70_000]) {
       const source = sample(length, 11);

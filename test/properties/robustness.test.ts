@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Driver } from '../../lib/index.js';
-import { applyMask } from '../../lib/frame/mask.js';
+import { applyMask, applyMaskTo } from '../../lib/frame/mask.js';
 import {
   concat,
   decodeFrames,
@@ -257,6 +257,37 @@ describe('masking', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('applyMaskTo equals a byte-by-byte XOR for any data, source and target alignment, key and phase, and leaves the source alone', () => {
+    // Lengths near the SIMD threshold (256) and the 16 KiB block's edges, and anything up to 70,000.
+    const edge = (at: number) => fc.integer({ min: at - 9, max: at + 9 });
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer({ min: 0, max: 70_000 }), edge(256), edge(16_384), edge(32_768), edge(49_152), edge(65_536)),
+        fc.integer({ min: 0, max: 7 }),
+        fc.integer({ min: 0, max: 7 }),
+        fc.uint8Array({ minLength: 4, maxLength: 4 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer(),
+        (length, sourceAt, targetAt, key, phase, seed) => {
+          const data = new Uint8Array(length);
+          for (let i = 0, x = seed; i < length; i++) data[i] = x = (x * 1103515245 + 12345) >>> 16;
+          const source = new Uint8Array(length + 8);
+          source.set(data, sourceAt);
+          const target = new Uint8Array(length + 16).fill(0xa5);
+          applyMaskTo(source.subarray(sourceAt, sourceAt + length), target, targetAt, key, phase);
+          let wrong = -1;
+          for (let i = 0; i < target.length && wrong < 0; i++) {
+            const expected = i < targetAt || i >= targetAt + length ? 0xa5 : data[i - targetAt]! ^ key[(phase + i - targetAt) & 3]!;
+            if (target[i] !== expected) wrong = i;
+          }
+          expect(wrong).toBe(-1);
+          expect(Buffer.from(source.subarray(sourceAt, sourceAt + length)).equals(Buffer.from(data))).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });

@@ -24,15 +24,18 @@ import { useNodeUtf8Check } from './native-utf8.js';
 import { useNodeOutgoingBuffers } from './outgoing-buffers.js';
 import { useNodeUnfilledMemory } from './unfilled-memory.js';
 import { useNodeSlabReuse } from './slab-reuse.js';
+import { useNodeTextSlab } from './text-slab.js';
 
 // Buffers the engine fills itself skip the zero fill on Node, frames are
 // made as Buffers (what a stream writes), UTF-8 is checked and checked text
-// decoded natively, accept keys hashed natively, and node:http's requests
-// checked for an upgrade from their raw headers (calls, not bare imports:
-// package.json declares the adapter free of side effects).
+// decoded natively, small text kept as bytes carved from shared slabs,
+// accept keys hashed natively, and node:http's requests checked for an
+// upgrade from their raw headers (calls, not bare imports: package.json
+// declares the adapter free of side effects).
 useNodeUnfilledMemory();
 useNodeOutgoingBuffers();
 useNodeSlabReuse();
+useNodeTextSlab();
 useNodeUtf8Check();
 useNodeTextDecoder();
 useNodeSha1();

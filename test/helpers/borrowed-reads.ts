@@ -1,0 +1,41 @@
+/**
+ * Borrowed reads for tests: chunks parsed out of one scratch buffer the
+ * size of the Node adapter's shared read buffer, as borrowed input
+ * (lib/frame/borrowed-input.ts), and written over with random bytes after
+ * each `parse()` call, as the next socket read would. Whatever the driver
+ * delivered or still holds must then be exact.
+ */
+import { borrowInput } from '../../lib/frame/borrowed-input.js';
+import { READ_BUFFER_SIZE } from '../../lib/adapters/node/read-buffer.js';
+import type { OpenDriver } from './roles.js';
+import { seededRandom } from './chunking.js';
+
+/** Parses `chunks` one by one out of a shared scratch buffer, overwritten with random bytes after each call. */
+export class BorrowedReads {
+  // The size of the adapter's shared read buffer (READ_BUFFER_SIZE): a
+  // larger one would make the accumulator copy pieces anyway (a view would
+  // pin it) and hide a missing copy; so no read here is larger.
+  readonly #scratch = new Uint8Array(READ_BUFFER_SIZE);
+  readonly #random = seededRandom(13);
+
+  feed(driver: Pick<OpenDriver, 'parse'>, chunks: readonly Uint8Array[]): void {
+    for (const chunk of chunks) {
+      if (chunk.length > this.#scratch.length) throw new RangeError(`a read of ${chunk.length} bytes: larger than a socket read`);
+      this.#scratch.set(chunk, 0);
+      const was = borrowInput(true);
+      try {
+        driver.parse(this.#scratch.subarray(0, chunk.length));
+      } finally {
+        borrowInput(was);
+      }
+      this.overwrite(chunk.length);
+    }
+  }
+
+  /** What the next read does to the buffer. */
+  overwrite(length: number): void {
+    const scratch = this.#scratch;
+    for (let i = 0; i < length; i++) scratch[i] = (this.#random() * 256) | 0;
+  }
+}
+
