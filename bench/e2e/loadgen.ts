@@ -319,11 +319,15 @@ async function partial(connections: Connection[], workload: Extract<Workload, { 
 async function run(request: RunRequest): Promise<LoadResult> {
   const { workload, raw, port } = request;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const connections = await openAll(port, raw, workload.connections, workload.type === 'broadcast' && workload.deflate);
   const connectMs = performance.now() - started;
+  const { user, system } = process.cpuUsage(cpuBefore);
   try {
     let result: Partial<LoadResult>;
     if (workload.type === 'idle') {
+      // The server's CPU over the accepts, read without a GC; then its memory, after one.
+      await checkpoint('connected');
       await checkpoint('held');
       result = {};
     } else if (workload.type === 'echo') {
@@ -333,7 +337,7 @@ async function run(request: RunRequest): Promise<LoadResult> {
     } else {
       result = await partial(connections, workload);
     }
-    return { connectMs, ...result };
+    return { connectMs, connectCpu: user + system, ...result };
   } finally {
     for (const { socket } of connections) socket.destroy();
   }

@@ -249,9 +249,21 @@ function figures(c: Case, s: Sample): Record<string, number> {
       externalPerConnKiB: (held.external - base.external) / n / KiB,
       rssPerConnKiB: (held.rss - base.rss) / n / KiB,
     };
-    return c.workload.type === 'idle'
-      ? { ...memory, acceptsPerSec: n / (load.connectMs / 1000) }
-      : { rssPerConnKiB: memory.rssPerConnKiB, heapPerConnKiB: memory.heapPerConnKiB, externalPerConnKiB: memory.externalPerConnKiB, sendMs: load.sendMs! };
+    if (c.workload.type === 'partial') {
+      return { rssPerConnKiB: memory.rssPerConnKiB, heapPerConnKiB: memory.heapPerConnKiB, externalPerConnKiB: memory.externalPerConnKiB, sendMs: load.sendMs! };
+    }
+    // Accepts: the server's CPU per accept (from before the load generator
+    // starts until every connection is open) beside the rate, so a rate
+    // bound by something else (the load generator, the other core) shows.
+    const connectSeconds = load.connectMs / 1000;
+    const serverCpu = at.connected!.cpu - base.cpu;
+    return {
+      ...memory,
+      acceptsPerSec: n / connectSeconds,
+      serverCpuUsPerAccept: serverCpu / n,
+      serverCpuPct: serverCpu / 1e4 / connectSeconds,
+      loadgenCpuUsPerAccept: load.connectCpu / n,
+    };
   }
   const seconds = load.windowMs! / 1000;
   const serverCpu = at.end!.cpu - at.start!.cpu;

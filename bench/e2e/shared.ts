@@ -43,6 +43,8 @@ export interface RunRequest {
 export interface LoadResult {
   /** Milliseconds to open every connection (and finish its handshake). */
   readonly connectMs: number;
+  /** The load generator's own CPU while it opened them, microseconds. */
+  readonly connectCpu: number;
   /** Messages (echo: round trips; broadcast: deliveries) in the timed window. */
   readonly messages?: number;
   readonly windowMs?: number;

@@ -231,6 +231,11 @@ export class Attachment {
 
   /** Tells the driver the time, then arms the timer for its next deadline. */
   tick(): void {
+    // A driver without a deadline has nothing to act on, and with no timer
+    // armed there is none to disarm: every connection `handleUpgrade`
+    // opens without keepalive (its deadlines are turned on after `open`),
+    // which would otherwise read the clock and enter the driver for nothing.
+    if (this.deadlineTimer === null && this.driver.deadline === null) return;
     this.driver.tick(Date.now());
     this.armDeadline();
   }

@@ -18,6 +18,7 @@
  * @module wsdriver/node
  */
 import { useNodeSha1 } from './native-sha1.js';
+import { useNodeRequestCheck } from './request-check.js';
 import { useNodeTextDecoder } from './native-text.js';
 import { useNodeUtf8Check } from './native-utf8.js';
 import { useNodeOutgoingBuffers } from './outgoing-buffers.js';
@@ -28,8 +29,9 @@ import { useNodeTextSlab } from './text-slab.js';
 // Buffers the engine fills itself skip the zero fill on Node, frames are
 // made as Buffers (what a stream writes), UTF-8 is checked and checked text
 // decoded natively, small text kept as bytes carved from shared slabs,
-// and accept keys hashed natively (calls, not bare
-// imports: package.json declares the adapter free of side effects).
+// accept keys hashed natively, and node:http's requests checked for an
+// upgrade from their raw headers (calls, not bare imports: package.json
+// declares the adapter free of side effects).
 useNodeUnfilledMemory();
 useNodeOutgoingBuffers();
 useNodeSlabReuse();
@@ -37,6 +39,7 @@ useNodeTextSlab();
 useNodeUtf8Check();
 useNodeTextDecoder();
 useNodeSha1();
+useNodeRequestCheck();
 export { attach, terminate, DEFAULT_CLOSE_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, type AttachableDriver } from './attach.js';
 export { connect } from './connect.js';
 export { handleUpgrade } from './upgrade.js';

@@ -6,7 +6,8 @@
  * is read (a lookup of each name in a table of known fields, a string or
  * two per header), and `readUpgradeRequest` then copies it into a table of
  * its own. A request nobody asked for `headers` is read here in one pass
- * instead. Once anything has read or set `headers` (the application, a
+ * instead (and `Driver.isWebSocket` on Node reads its two fields from
+ * here first: request-check.ts). Once anything has read or set `headers` (the application, a
  * middleware that changed it), that object is what counts, and this
  * module is not used.
  *
