@@ -25,7 +25,7 @@ import type { CloseEvent, DriverEventMap } from '../../events.js';
 import type { ProtocolError } from '../../errors.js';
 import { borrowInput } from '../../frame/borrowed-input.js';
 import { holdRead, releaseRead, unsentBytes } from './held-bytes.js';
-import { mayShareReadBuffer, pauseSharedReads, readIntoSharedBuffer } from './read-buffer.js';
+import { mayShareReadBuffer, pauseSharedReads, READ_BUFFER_SIZE, readIntoSharedBuffer } from './read-buffer.js';
 import { deadlineKeeper, type DeadlineKeeper, type DeadlineSettings } from '../../connection/deadlines.js';
 
 /** What an {@link Attachment} needs of a driver; every wsdriver driver has it. */
@@ -138,10 +138,14 @@ export class Attachment {
    * For a socket the adapter set up itself (an upgrade, a client's TCP
    * connection): once the connection is open, its reads go into the
    * shared read buffer, parsed as borrowed input (read-buffer.ts). A user's
-   * own stream given to `attach` keeps its `data` events.
+   * own stream given to `attach` keeps its `data` events, and so does a
+   * driver whose `maxPausedBytes` is under the shared buffer's size: a
+   * driver paused mid-read holds the rest of that read, and a whole shared
+   * read would then fail an honest peer with 1009 where Node's own 64 KiB
+   * reads do not.
    */
   shareReads(): void {
-    if (mayShareReadBuffer(this.stream)) this.seen |= Seen.ShareReads;
+    if (mayShareReadBuffer(this.stream) && pausedLimitOf(this.driver) >= READ_BUFFER_SIZE) this.seen |= Seen.ShareReads;
   }
 
   /** A read came as a `data` event: switches to the shared read buffer if wanted and possible now. */
@@ -276,6 +280,11 @@ export class Attachment {
 }
 
 // Shared by every attached driver; the driver calls them with itself as `this`.
+/** The driver's `maxPausedBytes` (its resolved options are not public: read here only to choose how to read). */
+function pausedLimitOf(driver: AttachedDriver): number {
+  return (driver as unknown as { readonly options: { readonly maxPausedBytes: number } }).options.maxPausedBytes;
+}
+
 function onDriverError(this: AttachedDriver, error: ProtocolError): void {
   attachmentOfDriver(this)?.errored(error);
 }
