@@ -104,6 +104,31 @@ describe('text kept as bytes, read from borrowed input', () => {
     expect([data.byteOffset, data.buffer.byteLength]).toEqual([0, 4 * KiB]);
   });
 
+  it('posting one message\'s buffer to a worker copies it: other messages of the slab, and later ones, stay intact', async () => {
+    const a = borrowedServer();
+    const b = borrowedServer();
+    a.feed(clientFrame(Op.TEXT, 'x'.repeat(1000)));
+    // Another connection's message, carved from the same slab.
+    b.feed(clientFrame(Op.TEXT, 'y'.repeat(1000)));
+    const mine = a.messages[0]!.data;
+    expect(b.messages[0]!.data.buffer).toBe(mine.buffer);
+    // As `worker.postMessage(bytes.buffer, [bytes.buffer])` does.
+    const { port1, port2 } = new MessageChannel();
+    const posted = new Promise<ArrayBuffer>((resolve) => (port2.onmessage = (event) => resolve(event.data as ArrayBuffer)));
+    port1.postMessage(mine.buffer, [mine.buffer as ArrayBuffer]);
+    const received = await posted;
+    port1.close();
+    port2.close();
+    expect(received.byteLength).toBe(TEXT_SLAB_SIZE);
+    expect(decoder.decode(mine)).toBe('x'.repeat(1000));
+    expect(decoder.decode(b.messages[0]!.data)).toBe('y'.repeat(1000));
+    // structuredClone with a transfer list as well; then later messages are still carved.
+    structuredClone(mine.buffer, { transfer: [mine.buffer as ArrayBuffer] });
+    expect(decoder.decode(b.messages[0]!.data)).toBe('y'.repeat(1000));
+    b.feed(clientFrame(Op.TEXT, 'z'.repeat(1000)));
+    expect(decoder.decode(b.messages[1]!.data)).toBe('z'.repeat(1000));
+  });
+
   it('a kept message holds at most one slab (external memory measured)', () => {
     const server = borrowedServer();
     const kept: Uint8Array[] = [];

@@ -27,8 +27,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 const LIMIT_KB = { esm: 1_960, cjs: 1_935 };
 
-// Builtins only a TLS, HTTP/2 or permessage-deflate connection needs.
-const LAZY = ['tls', '_tls_wrap', 'https', 'http2', 'zlib'];
+// Builtins only a TLS, HTTP/2 or permessage-deflate connection needs (and worker_threads, for the first text slab).
+const LAZY = ['tls', '_tls_wrap', 'https', 'http2', 'zlib', 'worker_threads'];
 
 function measure(format: 'esm' | 'cjs'): { added: number; builtins: string[] } {
   const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(new URL('load-heap.child.mjs', import.meta.url)), format], {

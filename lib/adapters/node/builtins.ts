@@ -19,6 +19,7 @@
 import { createRequire } from 'node:module';
 import type * as Https from 'node:https';
 import type * as Tls from 'node:tls';
+import type * as WorkerThreads from 'node:worker_threads';
 import type * as Zlib from 'node:zlib';
 
 type Loader = (name: string) => unknown;
@@ -44,4 +45,9 @@ export function nodeHttps(): typeof Https {
 /** `node:zlib`, loaded on first use. */
 export function nodeZlib(): typeof Zlib {
   return load('node:zlib') as typeof Zlib;
+}
+
+/** `node:worker_threads`, loaded on first use (text-slab.ts marks its slabs untransferable). */
+export function nodeWorkerThreads(): typeof WorkerThreads {
+  return load('node:worker_threads') as typeof WorkerThreads;
 }

@@ -30,6 +30,7 @@
  * @module
  */
 import { useTextCopies } from '../../frame/borrowed-input.js';
+import { nodeWorkerThreads } from './builtins.js';
 
 /** Bytes in one slab. */
 export const TEXT_SLAB_SIZE = 32 * 1024;
@@ -46,15 +47,30 @@ let used = 0;
 export function carveText(bytes: Uint8Array): Uint8Array {
   const length = bytes.length;
   if (length < CARVED_FROM || length > CARVED_UP_TO) return bytes.slice();
-  if (slab === null || used + length > TEXT_SLAB_SIZE) {
+  // A slab moved away all the same (`ArrayBuffer.prototype.transfer()`) has no bytes left: start another.
+  if (slab === null || used + length > TEXT_SLAB_SIZE || slab.byteLength === 0) {
     // Zero-filled: `.buffer` shows the slab's unwritten part, which must not hold stale memory.
     slab = new Uint8Array(TEXT_SLAB_SIZE);
+    untransferable(slab.buffer as ArrayBuffer);
     used = 0;
   }
   const copy = slab.subarray(used, used + length);
   copy.set(bytes);
   used += length;
   return copy;
+}
+
+/**
+ * Marks a slab as Node marks its own Buffer pool: posting a message's
+ * `.buffer` to a worker (or `structuredClone` with a transfer list) then
+ * copies it rather than moving the slab, which would empty the other
+ * messages carved from it, other connections' too (found in review,
+ * session 9). node:worker_threads is loaded with the first slab, not at
+ * import (about 45 KB of heap).
+ */
+function untransferable(buffer: ArrayBuffer): void {
+  const { markAsUntransferable } = nodeWorkerThreads();
+  if (typeof markAsUntransferable === 'function') markAsUntransferable(buffer);
 }
 
 /** Has the core copy small borrowed text kept as bytes into shared slabs. */
