@@ -6,7 +6,15 @@
  * @module
  */
 
-const encoder = new TextEncoder();
+/** The one UTF-8 encoder the library's modules share. */
+export const utf8Encoder = new TextEncoder();
+
+/**
+ * The one strict UTF-8 decoder the library's modules share: fails on
+ * invalid UTF-8 and keeps a leading BOM as text (RFC 6455 §8.1). Stateless
+ * between calls, as none passes `stream`.
+ */
+export const strictUtf8 = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Bytes `text` takes in UTF-8, counted without encoding it. A lone
@@ -31,7 +39,7 @@ export function utf8Length(text: string): number {
 
 /** Turns a string or bytes into bytes; a Node Buffer becomes a plain Uint8Array view. */
 export function toBytes(data: string | Uint8Array | ArrayBuffer | ArrayBufferView): Uint8Array {
-  if (typeof data === 'string') return encoder.encode(data);
+  if (typeof data === 'string') return utf8Encoder.encode(data);
   if (data instanceof Uint8Array && data.constructor === Uint8Array) return data;
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (data instanceof ArrayBuffer) return new Uint8Array(data);

@@ -19,12 +19,11 @@ import { selectSubprotocol } from '../handshake/server-handshake.js';
 import type { ResolvedOptions } from '../options.js';
 import { HixieFrameParser, type HixieFrameSink } from './hixie-frame-parser.js';
 import { checkDraftRequest, DRAFT_MANAGED_HEADERS, draftResponseHead, type HixieVersion } from './hixie-handshake.js';
-
-const encoder = new TextEncoder();
+import { utf8Encoder } from '../bytes.js';
 
 /** A text frame: 0x00, the UTF-8 bytes, 0xFF. */
 export function encodeTextFrame(message: string): Uint8Array {
-  const payload = encoder.encode(message);
+  const payload = utf8Encoder.encode(message);
   const frame = new Uint8Array(payload.length + 2);
   frame[0] = 0x00;
   frame.set(payload, 1);

@@ -30,6 +30,7 @@ import type { Extension, ExtensionClientSession, ExtensionMessage, ExtensionOpti
 import { parseExtensionHeader, serializeExtension } from './extension-header.js';
 import { ExtensionPipeline } from './extension-pipeline.js';
 import { isPieceCodec, type PieceCodec } from './piece-codec.js';
+import { strictUtf8 } from '../bytes.js';
 
 const RSV1 = 0x40;
 const RSV2 = 0x20;
@@ -48,8 +49,6 @@ interface Active {
   readonly name: string;
   readonly session: ExtensionSession;
 }
-
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The RSV bits an extension claims, as 0x70 bits of a frame's first byte. */
 function claimedRsv(extension: Extension): number {
@@ -290,7 +289,7 @@ export class ExtensionStack {
     if (message.opcode !== Opcode.TEXT) return data;
     if (!this.#decodeText) return isValidUtf8(data) ? data : protocolError('INVALID_UTF8', {});
     try {
-      return decoder.decode(data);
+      return strictUtf8.decode(data);
     } catch {
       // RFC 6455 §8.1: text must be valid UTF-8 once the extensions have decoded it.
       return protocolError('INVALID_UTF8', {});

@@ -6,6 +6,7 @@
  */
 import { Close, ProtocolError, protocolError } from '../errors.js';
 import { isValidUtf8 } from './utf8-validator.js';
+import { strictUtf8, utf8Encoder } from '../bytes.js';
 
 /**
  * True if `code` may travel in a close frame: 1000-1003 and 1007-1014
@@ -27,9 +28,6 @@ export interface ClosePayload {
   readonly reason: string;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const encoder = new TextEncoder();
-
 /** Reads a received close frame's payload, or says what is wrong with it. */
 export function parseClosePayload(payload: Uint8Array): ClosePayload | ProtocolError {
   if (payload.length === 0) return { code: Close.NO_STATUS, reason: '' };
@@ -46,7 +44,7 @@ export function parseClosePayload(payload: Uint8Array): ClosePayload | ProtocolE
   if (!isValidUtf8(reasonBytes)) {
     return protocolError('INVALID_CLOSE_REASON', {});
   }
-  return { code, reason: decoder.decode(reasonBytes) };
+  return { code, reason: strictUtf8.decode(reasonBytes) };
 }
 
 /**
@@ -57,7 +55,7 @@ export function encodeClosePayload(code: number, reason: string): Uint8Array {
   if (!isWireCloseCode(code)) {
     throw new RangeError(`close code ${code} may not be sent (use 1000-1003, 1007-1014 or 3000-4999)`);
   }
-  const reasonBytes = encoder.encode(reason);
+  const reasonBytes = utf8Encoder.encode(reason);
   if (reasonBytes.length > 123) {
     throw new RangeError(`close reason is ${reasonBytes.length} bytes of UTF-8; at most 123 fit in a close frame`);
   }

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { putUint32 } from '../bytes.js';
+import { putUint32, utf8Encoder } from '../bytes.js';
 import { applyMask, applyMaskTo } from './mask.js';
 import { writeMaskKey } from './mask-keys.js';
 import { Opcode } from './opcodes.js';
@@ -95,8 +95,6 @@ const MAX_SHORT_PAYLOAD = 125;
 
 // Texts up to this many UTF-16 units are encoded by hand when ASCII.
 const SHORT_TEXT = 128;
-
-const encoder = new TextEncoder();
 
 /**
  * Sends messages and control frames as frames through `sink.write()`.
@@ -202,7 +200,7 @@ export class FrameWriter {
       const at = slabRoom(headerRoom + bound);
       const slab = slabBytes();
       const payloadAt = at + headerRoom;
-      const written = encoder.encodeInto(text, slab.subarray(payloadAt, payloadAt + bound)).written;
+      const written = utf8Encoder.encodeInto(text, slab.subarray(payloadAt, payloadAt + bound)).written;
       if (written > this.#fragmentSize) {
         // Kept where it is, and sent from there in fragments; not a slice
         // handed on, so its slab must not be reused while this reads from it.
@@ -220,7 +218,7 @@ export class FrameWriter {
     }
     // Longer ASCII text is encoded straight into its frame: one buffer, one write.
     if (length <= this.#fragmentSize && this.#wholeAsciiText(text)) return;
-    const bytes = encoder.encode(text);
+    const bytes = utf8Encoder.encode(text);
     if (bytes.length <= this.#fragmentSize) this.#ownPayload(Opcode.TEXT, bytes);
     else this.message(Opcode.TEXT, 0, bytes);
   }
@@ -287,7 +285,7 @@ export class FrameWriter {
     const headerSize = frameHeaderSize(length, masked);
     const frame = allocateFrame(headerSize + length);
     // Every unit takes at least one byte, so reading all of them into `length` bytes writes exactly `length`.
-    if (encoder.encodeInto(text, frame.subarray(headerSize)).read !== length) return false;
+    if (utf8Encoder.encodeInto(text, frame.subarray(headerSize)).read !== length) return false;
     writeFrameHeader(frame, 0, true, 0, Opcode.TEXT, length, masked);
     if (masked) applyMask(frame.subarray(headerSize), frame.subarray(headerSize - 4, headerSize), 0);
     this.#sink.write(frame);

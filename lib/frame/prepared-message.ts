@@ -8,11 +8,7 @@
  */
 import { frameHeaderSize, writeFrameHeader } from './frame-encoder.js';
 import { Opcode } from './opcodes.js';
-
-// Marked pure so that a bundle which never prepares a message drops them.
-const encoder = /* @__PURE__ */ new TextEncoder();
-// Fatal: bytes prepared as text must be UTF-8 (RFC 6455 §5.6); a leading U+FEFF is text, not a mark.
-const strictDecoder = /* @__PURE__ */ new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+import { strictUtf8, utf8Encoder } from '../bytes.js';
 
 /**
  * A text or binary message with its server frame (RFC 6455 §5.2: one
@@ -45,7 +41,7 @@ export class PreparedMessage {
   constructor(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, type?: 'text' | 'binary') {
     const isString = typeof data === 'string';
     if (type !== undefined && type !== 'text' && (type !== 'binary' || isString)) throw new TypeError("PreparedMessage type must be 'text', or 'binary' for bytes");
-    const bytes = isString ? encoder.encode(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
+    const bytes = isString ? utf8Encoder.encode(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
     if (bytes === null) throw new TypeError('PreparedMessage takes a string (text) or bytes (binary, or text with type "text")');
     this.opcode = isString || type === 'text' ? Opcode.TEXT : Opcode.BINARY;
     const length = bytes.length;
@@ -70,7 +66,7 @@ export class PreparedMessage {
  */
 function decodeText(payload: Uint8Array): string {
   try {
-    return strictDecoder.decode(payload);
+    return strictUtf8.decode(payload);
   } catch {
     throw new TypeError('PreparedMessage: the bytes of a text message are not UTF-8');
   }

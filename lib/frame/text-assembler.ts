@@ -20,14 +20,13 @@
  * @module
  */
 import { Utf8Validator, incompleteTail, sequenceLength } from './utf8-validator.js';
+import { strictUtf8 } from '../bytes.js';
 
 // Pieces of at least this many bytes are decoded natively as they arrive.
 const LARGE_PIECE = 1024;
 // The small-piece buffer is decoded when it holds this much.
 const FLUSH_AT = 16 * 1024;
 const FIRST_CAPACITY = 256;
-
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Assembles one text message at a time; see the module comment. */
 export class TextAssembler {
@@ -72,7 +71,7 @@ export class TextAssembler {
     if (end > start) {
       let text: string;
       try {
-        text = decoder.decode(piece.subarray(start, end));
+        text = strictUtf8.decode(piece.subarray(start, end));
       } catch {
         return this.#fail();
       }
@@ -140,7 +139,7 @@ export class TextAssembler {
     const end = incompleteTail(pending, this.#pendingLength);
     if (end === 0) return;
     // Already validated: this cannot throw.
-    this.#parts.push(decoder.decode(pending.subarray(0, end)));
+    this.#parts.push(strictUtf8.decode(pending.subarray(0, end)));
     this.#decodedBytes += end;
     pending.copyWithin(0, end, this.#pendingLength);
     this.#pendingLength -= end;

@@ -5,11 +5,10 @@
  */
 import { sha1 } from './sha1.js';
 import { randomBytes } from '../frame/mask-keys.js';
+import { utf8Encoder } from '../bytes.js';
 
 // RFC 6455 §1.3: the GUID appended to the key before hashing.
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-
-const ascii = new TextEncoder();
 
 /** Base64 of bytes, without Node's Buffer. */
 export function base64(bytes: Uint8Array): string {
@@ -35,7 +34,7 @@ export function useNativeSha1(digest: ((text: string) => string) | null): void {
 
 /** The Sec-WebSocket-Accept value answering a Sec-WebSocket-Key. */
 export function acceptKeyFor(key: string): string {
-  return nativeDigest !== null ? nativeDigest(key + GUID) : base64(sha1(ascii.encode(key + GUID)));
+  return nativeDigest !== null ? nativeDigest(key + GUID) : base64(sha1(utf8Encoder.encode(key + GUID)));
 }
 
 /** A fresh Sec-WebSocket-Key: base64 of 16 random bytes (§4.1). */

@@ -4,10 +4,8 @@
  *
  * @module
  */
-import { concatBytes } from '../bytes.js';
+import { concatBytes, utf8Encoder } from '../bytes.js';
 import type { ProtocolError } from '../errors.js';
-
-const utf8 = new TextEncoder();
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   101: 'Switching Protocols',
@@ -33,7 +31,7 @@ export function encodeHead(text: string): Uint8Array {
   // Nearly every head is ASCII, which the native UTF-8 encoder writes byte
   // for byte (its output is as long as the text only then): no loop in
   // JavaScript on a server's accept path.
-  const ascii = utf8.encode(text);
+  const ascii = utf8Encoder.encode(text);
   if (ascii.length === text.length) return ascii;
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
@@ -46,7 +44,7 @@ export function encodeHead(text: string): Uint8Array {
  * websocket as the protocol to upgrade to.
  */
 export function errorResponse(status: number, message: string, extraHeaders = ''): Uint8Array {
-  const body = utf8.encode(message + '\n');
+  const body = utf8Encoder.encode(message + '\n');
   // RFC 9110 §15.5.22: a 426 MUST carry Upgrade; §7.8: whoever sends
   // Upgrade also sends the "upgrade" connection option.
   const upgrade = status === 426;

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { concatBytes } from '../bytes.js';
+import { concatBytes, strictUtf8 } from '../bytes.js';
 import { ProtocolError, protocolError } from '../errors.js';
 import { copyText } from '../frame/borrowed-input.js';
 import { ANNOUNCED_FROM, ByteAccumulator } from '../frame/byte-accumulator.js';
@@ -70,7 +70,6 @@ export interface StreamedMessageSink {
   onCompressedPiece(piece: Uint8Array, fin: boolean): void;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // A whole message from this size is checked, then decoded by the embedder's decoder, where one is supplied.
 const CHECKED_DECODE_FROM = 1024;
 // The text frame just gathered whole and checked piece by piece as it
@@ -343,7 +342,7 @@ export abstract class MessageReader implements FrameHandler, MessageSink {
       string = decode(data, checked && this.#textBytes!.ascii);
     } else {
       try {
-        string = decoder.decode(data);
+        string = strictUtf8.decode(data);
       } catch {
         return this.#fail(protocolError('INVALID_UTF8', {}));
       }

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { concatBytes, utf8Length } from '../bytes.js';
+import { concatBytes, utf8Length, utf8Encoder } from '../bytes.js';
 import { Utf8Validator } from '../frame/utf8-validator.js';
 import { Opcode } from '../frame/opcodes.js';
 import type { ConnectionState } from '../connection/connection-state.js';
@@ -247,9 +247,8 @@ function concatPieces(pieces: readonly Uint8Array[]): Uint8Array {
   return whole;
 }
 
-// Pure: an app that never streams a message out drops them with the rest of
+// Pure: an app that never streams a message out drops it with the rest of
 // this module (the browser build's shared chunks keep an unmarked `new`).
-const encoder = /* @__PURE__ */ new TextEncoder();
 const EMPTY = /* @__PURE__ */ new Uint8Array(0);
 
 /** One message being sent in pieces; made by `startMessage(driver, type)`. */
@@ -336,13 +335,13 @@ export class OutgoingMessage {
         this.#heldSurrogate = text.slice(-1);
         text = text.slice(0, -1);
       }
-      bytes = encoder.encode(text);
+      bytes = utf8Encoder.encode(text);
     } else if (piece instanceof Uint8Array) {
       bytes = piece;
       if (this.type === 'text') {
         if (this.#heldSurrogate !== '') {
           // A lone high surrogate before bytes: TextEncoder's U+FFFD.
-          bytes = concatBytes(encoder.encode(this.#heldSurrogate), bytes);
+          bytes = concatBytes(utf8Encoder.encode(this.#heldSurrogate), bytes);
           this.#heldSurrogate = '';
         }
         const validator = (this.#validator ??= new Utf8Validator());
