@@ -126,7 +126,7 @@ export class FramingServerDriver extends FramingDriver {
    * @internal
    */
   constructor(socket: Socket, options: ResolvedOptions) {
-    super('server', socket, options);
+    super(socket, options);
     this.url = socket.url !== undefined ? String(socket.url) : null;
   }
 
@@ -194,7 +194,7 @@ export class FramingClientDriver extends FramingDriver {
    * @internal
    */
   constructor(socket: Socket, options: ResolvedOptions) {
-    super('client', socket, options);
+    super(socket, options);
     this.target = socket.url !== undefined ? parseWebSocketUrl(socket.url) : null;
     this.url = this.target?.href ?? null;
   }

@@ -46,7 +46,7 @@ export class HybiClientDriver extends HybiDriver {
    * @internal
    */
   constructor(socket: Socket, options: ResolvedOptions) {
-    super('client', socket, options);
+    super(socket, options);
     if (socket.url === undefined) throw new TypeError('a client socket needs a url (ws: or wss:)');
     this.target = parseWebSocketUrl(socket.url);
     this.url = this.target.href;

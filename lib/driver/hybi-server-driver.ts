@@ -38,7 +38,7 @@ export abstract class HybiServerBase<Request extends HandshakeRequest | null> ex
    * @internal
    */
   constructor(request: Request, socket: Socket, options: ResolvedOptions) {
-    super('server', socket, options);
+    super(socket, options);
     // Every field is set here, in the order declared: no field initializers (see BaseDriver).
     this.role = 'server';
     this.request = request;

@@ -54,26 +54,19 @@ export interface WaitingMessage {
 }
 
 const EMPTY = new Uint8Array(0);
-const NO_EXTENSIONS: readonly NegotiatedExtension[] = Object.freeze([]);
 
-/** Ping payloads as map keys: one char per byte. */
-// The rules of the last options and role seen: a server's connections share one object.
-let lastRules: { readonly role: 'server' | 'client'; readonly options: ResolvedOptions; readonly rules: FrameRules } | null = null;
-
-/** The frame parser's rules for `role` under `options` (resolved options are frozen, so one per pair is enough). */
+/** The frame parser's rules for `role` under `options`. */
 function frameRulesFor(role: 'server' | 'client', options: ResolvedOptions): FrameRules {
-  if (lastRules !== null && lastRules.role === role && lastRules.options === options) return lastRules.rules;
-  const rules: FrameRules = {
+  return {
     role,
     requireMasking: options.requireMasking,
     unmaskedCloseCode: options.compat?.unmaskedFrameCloseCode ?? Close.PROTOCOL_ERROR,
     // A streamed message's frames are bounded by its own limit (the reader checks which applies).
     maxLength: options.streamMessages ? Math.max(options.maxLength, options.maxStreamedMessageSize) : options.maxLength,
   };
-  lastRules = { role, options, rules };
-  return rules;
 }
 
+/** Ping payloads as map keys: one char per byte. */
 function payloadKey(payload: Uint8Array): string {
   return String.fromCharCode.apply(null, payload as unknown as number[]);
 }
@@ -120,23 +113,15 @@ export let pieceAccess: PieceAccess;
 
 /** Framing and closing for RFC 6455 drivers; see the module comment. */
 export abstract class HybiDriver extends BaseDriver {
-  /**
-   * Reads frames from the bytes after the handshake.
-   *
-   * @internal
-   */
-  declare protected readonly parser: FrameParser;
-  /**
-   * Writes frames to the socket, masked on the client.
-   *
-   * @internal
-   */
-  declare protected readonly writer: FrameWriter;
-  // Made with the driver. Made on first use instead, an idle connection
-  // held 0.45 KiB less, but the benchmark's passes on a fresh connection
-  // ran 2-3 times slower (V8 deoptimized the hot path again and again,
-  // "weak objects"); see bench/analysis.md.
-  declare private readonly reader: MessageReader;
+  // The frame layer (parser, reader, writer), made on first use: at the
+  // first frame received or sent. An idle connection never makes it, and
+  // an accept neither runs nor compiles its constructors (bench/analysis.md,
+  // "Accepts, session 10"). Round three made it on first use and saw the
+  // in-process benchmark's fresh connections deoptimize ("weak objects");
+  // the same section says what that measures now.
+  declare private frames: FrameParser | null;
+  declare private reader: MessageReader | null;
+  declare private frameWriter: FrameWriter | null;
   // Made on the first ping sent with a callback: an idle connection holds none.
   declare private pingCallbacks: Map<string, Array<() => void>> | null;
   declare private pendingPings: number;
@@ -177,23 +162,12 @@ export abstract class HybiDriver extends BaseDriver {
    *
    * @internal
    */
-  constructor(role: 'server' | 'client', socket: Socket, options: ResolvedOptions) {
+  constructor(socket: Socket, options: ResolvedOptions) {
     super(socket, options);
     // Every field is set here, in the order declared: no field initializers (see BaseDriver).
-    const reader = new HybiDriver.#Reader(this, options.maxLength);
-    reader.text = options.decodeText ? 'string' : 'bytes';
-    if (options.streamMessages) reader.streaming = { sink: reader, maxSize: options.maxStreamedMessageSize, compressed: false };
-    const trace = options.trace;
-    // The tracer comes from the option's value, so this module does not
-    // import the formatter (lib/frame/frame-trace.ts).
-    this.parser = new FrameParser(trace === null ? reader : trace.reading(reader), frameRulesFor(role, options));
-    // §5.3: a client masks every frame it sends; a server never does.
-    // Through this.socket, which sees the transport's backpressure.
-    this.writer =
-      trace === null
-        ? new FrameWriter(this.socket, role === 'client', options.fragmentSize)
-        : trace.writing(this.socket, role === 'client', options.fragmentSize);
-    this.reader = reader;
+    this.frames = null;
+    this.reader = null;
+    this.frameWriter = null;
     this.pingCallbacks = null;
     this.pendingPings = 0;
     this.extensionStack = null;
@@ -202,13 +176,51 @@ export abstract class HybiDriver extends BaseDriver {
     this.flowState = null;
   }
 
+  /**
+   * Reads frames from the bytes after the handshake; made, with its
+   * message reader, on first use.
+   *
+   * @internal
+   */
+  protected get parser(): FrameParser {
+    return this.frames ?? this.readFrames();
+  }
+
+  private readFrames(): FrameParser {
+    const options = this.options;
+    const reader = (this.reader = new HybiDriver.#Reader(this, options.maxLength));
+    reader.text = options.decodeText ? 'string' : 'bytes';
+    if (options.streamMessages) reader.streaming = { sink: reader, maxSize: options.maxStreamedMessageSize, compressed: false };
+    const trace = options.trace;
+    // The tracer comes from the option's value, so this module does not
+    // import the formatter (lib/frame/frame-trace.ts).
+    return (this.frames = new FrameParser(trace === null ? reader : trace.reading(reader), frameRulesFor(this.role, options)));
+  }
+
+  /**
+   * Writes frames to the socket, masked on the client; made on first use.
+   *
+   * @internal
+   */
+  protected get writer(): FrameWriter {
+    return (this.frameWriter ??= this.writeFrames());
+  }
+
+  private writeFrames(): FrameWriter {
+    const { trace, fragmentSize } = this.options;
+    const client = this.role === 'client';
+    // §5.3: a client masks every frame it sends; a server never does.
+    // Through this.socket, which sees the transport's backpressure.
+    return trace === null ? new FrameWriter(this.socket, client, fragmentSize) : trace.writing(this.socket, client, fragmentSize);
+  }
+
   /** The flow-control and streaming state, made now if needed. */
   private get flow(): FlowState {
     return (this.flowState ??= new FlowState());
   }
 
   override get retainedBytes(): number {
-    return super.retainedBytes + this.parser.retainedBytes + this.reader.retainedBytes + (this.agreedExtensions?.retainedBytes ?? 0);
+    return super.retainedBytes + (this.frames?.retainedBytes ?? 0) + (this.reader?.retainedBytes ?? 0) + (this.agreedExtensions?.retainedBytes ?? 0);
   }
 
   protected receive(bytes: Uint8Array): Uint8Array | void {
@@ -331,7 +343,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   override get extensions(): readonly NegotiatedExtension[] {
-    return this.agreedExtensions?.negotiated ?? NO_EXTENSIONS;
+    return this.agreedExtensions?.negotiated ?? super.extensions;
   }
 
   protected override registerExtension(extension: Extension): boolean {
@@ -431,13 +443,13 @@ export abstract class HybiDriver extends BaseDriver {
     // §5.2: RSV bits are allowed where an active extension claims them.
     this.parser.allowedRsv = stack.allowedRsv;
     // Text is validated after the extensions have decoded it.
-    this.reader.text = 'raw';
+    this.reader!.text = 'raw';
     // Streamed messages go through the extension piece by piece only if it
     // is the only one and can (wsdriver's own permessage-deflate); else whole.
     const codec = stack.pieceCodec;
     if (codec !== null) {
       this.codec = codec;
-      const streaming = this.reader.streaming;
+      const streaming = this.reader!.streaming;
       if (streaming !== null) streaming.compressed = true;
     }
   }
@@ -659,7 +671,7 @@ export abstract class HybiDriver extends BaseDriver {
   }
 
   protected override onClosed(): void {
-    this.parser.stop();
+    this.frames?.stop();
     this.pingCallbacks = null;
     this.pendingPings = 0;
     this.sendFlow.heldBytes = 0;
