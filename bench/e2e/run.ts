@@ -16,7 +16,7 @@
  *   --diagnose                        each server reports its event-loop delay, GC pauses and writes in the window on stderr
  *   --ballast=MB                      each server keeps about MB megabytes of long-lived objects (a server with state)
  *   --default-malloc                  leave glibc's malloc thresholds at their defaults (see STEADY_MALLOC)
- *   --under-tsx                       run the servers and the load generator under tsx, as before session 10 (see plain-script.ts)
+ *   --under-tsx                       run the servers and the load generator under tsx, as before session 10 (see bench/plain-script.ts)
  *
  * A fresh server process serves each workload of each repetition, so the
  * memory figures of one workload are not those left by the last. The
@@ -32,7 +32,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from '../built.js';
-import { plainScript } from './plain-script.js';
+import { plainScript } from '../plain-script.js';
 import { median } from '../stats.js';
 import {
   CONNECT_CONCURRENCY,
@@ -138,7 +138,7 @@ function label(size: number): string {
 const launch = new Map<string, readonly string[]>();
 async function prepareScripts(scripts: readonly string[]): Promise<void> {
   for (const script of scripts) {
-    launch.set(script, UNDER_TSX ? ['--import', 'tsx', join(here, script)] : [await plainScript(script)]);
+    launch.set(script, UNDER_TSX ? ['--import', 'tsx', join(here, script)] : [await plainScript(join(here, script))]);
   }
 }
 
@@ -398,7 +398,7 @@ function publish(results: { name: string; figures: Record<string, Record<string,
     START,
     '## End to end: servers through real sockets (`npm run bench:e2e`)',
     '',
-    `Machine: ${machine}; ${date}; ${seconds.toFixed(0)} s; load average (1 min) ${load}. Each server in its own process on 127.0.0.1, run as plain JavaScript (bundled by esbuild, not under tsx: bench/e2e/plain-script.ts) (listen backlog ${LISTEN_BACKLOG}; every process with glibc's malloc thresholds at mmap 32 MiB, trim 64 MiB), a fresh one for each workload and repetition; the load generator in another process opens ${CONNECT_CONCURRENCY} connections at a time and sends frames encoded before the run; it reads every socket into one shared buffer and counts echo replies and plain broadcasts by their bytes against the one frame they repeat, every byte compared (compressed broadcasts by their frame headers); loadgenCpuUsPerMsg is its CPU per message. ${REPS} interleaved repetitions: figures are medians, a ratio is the median of per-repetition ratios, "range" their lowest and highest. Memory is read after a full GC in the server, as growth over the freshly listening process, per connection. CPU is user + system over the timed window (serverCpuPct over the server's own time between the two checkpoints, longer when a blocked event loop answered late). Broadcast: every message goes to every client; ws, websocket-driver and raw write each socket once per message, wsdriver's Node adapter hands the writes to one socket within a tick to it as one \`writev\`; the load generator keeps ${IN_FLIGHT} broadcasts outstanding; p50 and p99 are milliseconds from asking for a broadcast until the last client has it; settleMs is how long after the window the broadcasts still in flight took to reach every client (\`> ${SETTLE_LIMIT_MS / 1000} s\`: not within that limit), and a server that completed no delivery in the window shows \"none in the window\"; rssPerConnKiB, heapPerConnKiB and externalPerConnKiB are read after the window, after a full GC, every connection still open. Partial messages: memory is read once the server has read every byte sent (its \`/proc/<pid>/io\` \`rchar\`), not when the load generator's writes are done. With permessage-deflate, wsdriver and ws bound the zlib jobs running at once (\`concurrencyLimit\`) at their default, 10. "raw" is a \`node:net\` echo of the same payload bytes with no framing: the limit line.`,
+    `Machine: ${machine}; ${date}; ${seconds.toFixed(0)} s; load average (1 min) ${load}. Each server in its own process on 127.0.0.1, run as plain JavaScript (bundled by esbuild, not under tsx: bench/plain-script.ts) (listen backlog ${LISTEN_BACKLOG}; every process with glibc's malloc thresholds at mmap 32 MiB, trim 64 MiB), a fresh one for each workload and repetition; the load generator in another process opens ${CONNECT_CONCURRENCY} connections at a time and sends frames encoded before the run; it reads every socket into one shared buffer and counts echo replies and plain broadcasts by their bytes against the one frame they repeat, every byte compared (compressed broadcasts by their frame headers); loadgenCpuUsPerMsg is its CPU per message. ${REPS} interleaved repetitions: figures are medians, a ratio is the median of per-repetition ratios, "range" their lowest and highest. Memory is read after a full GC in the server, as growth over the freshly listening process, per connection. CPU is user + system over the timed window (serverCpuPct over the server's own time between the two checkpoints, longer when a blocked event loop answered late). Broadcast: every message goes to every client; ws, websocket-driver and raw write each socket once per message, wsdriver's Node adapter hands the writes to one socket within a tick to it as one \`writev\`; the load generator keeps ${IN_FLIGHT} broadcasts outstanding; p50 and p99 are milliseconds from asking for a broadcast until the last client has it; settleMs is how long after the window the broadcasts still in flight took to reach every client (\`> ${SETTLE_LIMIT_MS / 1000} s\`: not within that limit), and a server that completed no delivery in the window shows \"none in the window\"; rssPerConnKiB, heapPerConnKiB and externalPerConnKiB are read after the window, after a full GC, every connection still open. Partial messages: memory is read once the server has read every byte sent (its \`/proc/<pid>/io\` \`rchar\`), not when the load generator's writes are done. With permessage-deflate, wsdriver and ws bound the zlib jobs running at once (\`concurrencyLimit\`) at their default, 10. "raw" is a \`node:net\` echo of the same payload bytes with no framing: the limit line.`,
     '',
     ...results.flatMap((r) => rowsOf(CASES.find((c) => c.name === r.name)!, r.figures)),
     END,
