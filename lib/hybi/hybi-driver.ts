@@ -91,7 +91,7 @@ export interface PieceAccess {
   /** The extension session that compresses piece by piece, if any. */
   codec(driver: HybiDriver): PieceCodec | null;
   state(driver: HybiDriver): ConnectionState['kind'];
-  // The driver's parts made with it, which stay for its life.
+  // The driver's parts, which stay for its life (the writer made now if it was not).
   hub(driver: HybiDriver): EventHub<DriverEventMap>;
   sendFlow(driver: HybiDriver): SendFlow;
   writer(driver: HybiDriver): FrameWriter;
@@ -114,7 +114,8 @@ export let pieceAccess: PieceAccess;
 /** Framing and closing for RFC 6455 drivers; see the module comment. */
 export abstract class HybiDriver extends BaseDriver {
   // The frame layer (parser, reader, writer), made on first use: at the
-  // first frame received or sent. An idle connection never makes it, and
+  // first frame received or sent, or the first pause (which the parser
+  // must know of). An idle connection never makes it, and
   // an accept neither runs nor compiles its constructors (bench/analysis.md,
   // "Accepts, session 10"). Round three made it on first use and saw the
   // in-process benchmark's fresh connections deoptimize ("weak objects");
