@@ -1,11 +1,12 @@
 /**
  * Node's modules that only some connections need, loaded when one first
- * does: TLS (a `wss:` client, a TLS or HTTPS server) and zlib
- * (permessage-deflate's default streams). A process that loads
- * `wsdriver/node` for a plain HTTP/1.1 server loads only node:http, net,
- * stream, buffer and crypto; `node:tls` alone is about 0.4 MB of heap, and
- * an ES-module import of it also reads its root certificates
- * (bench/analysis.md, "What loading wsdriver costs, session 8").
+ * does: TLS (a `wss:` client, a TLS or HTTPS server), zlib
+ * (permessage-deflate's default streams) and crypto (the first accept
+ * key's SHA-1). Loading `wsdriver/node` loads only node:http, net, stream
+ * and buffer; `node:tls` alone is about 0.4 MB of heap, and an ES-module
+ * import of it also reads its root certificates; `node:crypto` is about
+ * 220 KB (bench/analysis.md, "What loading wsdriver costs", sessions 8
+ * and 9).
  *
  * Loading is synchronous, so a lazily loaded module changes no call's
  * timing. `process.getBuiltinModule` (Node 20.16+, 22.3+) needs no module
@@ -17,6 +18,7 @@
  * @module
  */
 import { createRequire } from 'node:module';
+import type * as Crypto from 'node:crypto';
 import type * as Https from 'node:https';
 import type * as Tls from 'node:tls';
 import type * as WorkerThreads from 'node:worker_threads';
@@ -35,6 +37,11 @@ function load(name: string): unknown {
 /** `node:tls`, loaded on first use (Node caches it). */
 export function nodeTls(): typeof Tls {
   return load('node:tls') as typeof Tls;
+}
+
+/** `node:crypto`, loaded on first use (native-sha1.ts, at the first accept key). */
+export function nodeCrypto(): typeof Crypto {
+  return load('node:crypto') as typeof Crypto;
 }
 
 /** `node:https`, loaded on first use. */
