@@ -27,8 +27,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 const LIMIT_KB = { esm: 1_960, cjs: 1_935 };
 
-// Builtins only a TLS, HTTP/2 or permessage-deflate connection needs (and worker_threads, for the first text slab).
-const LAZY = ['tls', '_tls_wrap', 'https', 'http2', 'zlib', 'worker_threads'];
+// Builtins only a TLS, HTTP/2 or permessage-deflate connection needs (and worker_threads, for the first text slab; crypto, for the first accept key).
+const LAZY = ['tls', '_tls_wrap', 'https', 'http2', 'zlib', 'worker_threads', 'crypto'];
 
 function measure(format: 'esm' | 'cjs'): { added: number; builtins: string[] } {
   const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(new URL('load-heap.child.mjs', import.meta.url)), format], {
@@ -41,7 +41,7 @@ function measure(format: 'esm' | 'cjs'): { added: number; builtins: string[] } {
 
 describe('loading wsdriver and wsdriver/node', () => {
   for (const format of ['esm', 'cjs'] as const) {
-    it(`adds under ${LIMIT_KB[format]} KB of heap as ${format === 'esm' ? 'an ES module' : 'CommonJS'}, with no TLS, HTTP/2 or zlib`, () => {
+    it(`adds under ${LIMIT_KB[format]} KB of heap as ${format === 'esm' ? 'an ES module' : 'CommonJS'}, with no TLS, HTTP/2, zlib or crypto`, () => {
       const { added, builtins } = measure(format);
       expect(builtins).toContain('http');
       expect(builtins.filter((name) => LAZY.includes(name))).toEqual([]);
