@@ -185,19 +185,23 @@ describe.each(ROLES)('borrowed input, $name', (role: Role) => {
   });
 });
 
+/** Parses `bytes` as one borrowed read, from a buffer of the shared read buffer's size; returns the read as the driver left it. */
+function parseOneBorrowedRead(driver: Pick<OpenDriver, 'parse'>, bytes: Uint8Array): Uint8Array {
+  const read = new Uint8Array(READ_BUFFER_SIZE);
+  read.set(bytes);
+  const was = borrowInput(true);
+  try {
+    driver.parse(read.subarray(0, bytes.length));
+  } finally {
+    borrowInput(was);
+  }
+  return read.subarray(0, bytes.length);
+}
+
 describe('a masked text frame whole in one borrowed read (server)', () => {
-  /** Parses `bytes` as one borrowed read, from a buffer of the shared read buffer's size. */
+  /** Parses `bytes` as one borrowed read, then overwrites the read as the next one would. */
   function parseBorrowed(driver: Pick<OpenDriver, 'parse'>, bytes: Uint8Array): void {
-    const read = new Uint8Array(READ_BUFFER_SIZE);
-    read.set(bytes);
-    const was = borrowInput(true);
-    try {
-      driver.parse(read.subarray(0, bytes.length));
-    } finally {
-      borrowInput(was);
-    }
-    // What the next read would leave there.
-    read.fill(0x41);
+    parseOneBorrowedRead(driver, bytes).fill(0x41);
   }
 
   it('text kept as bytes is still checked: a bad sequence fails with 1007', () => {
@@ -218,18 +222,7 @@ describe('a masked text frame whole in one borrowed read (server)', () => {
 });
 
 describe('a masked binary frame whole in one borrowed read (server)', () => {
-  /** Parses `bytes` as one borrowed read; returns the read as the driver left it. */
-  function parseBorrowed(driver: Pick<OpenDriver, 'parse'>, bytes: Uint8Array): Uint8Array {
-    const read = new Uint8Array(READ_BUFFER_SIZE);
-    read.set(bytes);
-    const was = borrowInput(true);
-    try {
-      driver.parse(read.subarray(0, bytes.length));
-    } finally {
-      borrowInput(was);
-    }
-    return read.subarray(0, bytes.length);
-  }
+  const parseBorrowed = parseOneBorrowedRead;
 
   it('from 16 KiB is unmasked straight into its own exact buffer: the read is left as it came', () => {
     for (const size of [16 * 1024, 64 * 1024, 200 * 1024]) {
