@@ -279,12 +279,12 @@ export class Attachment {
   }
 }
 
-// Shared by every attached driver; the driver calls them with itself as `this`.
 /** The driver's `maxPausedBytes` (its resolved options are not public: read here only to choose how to read). */
 function pausedLimitOf(driver: AttachedDriver): number {
   return (driver as unknown as { readonly options: { readonly maxPausedBytes: number } }).options.maxPausedBytes;
 }
 
+// Shared by every attached driver; the driver calls them with itself as `this`.
 function onDriverError(this: AttachedDriver, error: ProtocolError): void {
   attachmentOfDriver(this)?.errored(error);
 }
