@@ -9,9 +9,7 @@
 //              files copied from dist/esm, and a package.json saying
 //              {"type": "commonjs"} so Node and TypeScript read both as CJS.
 //
-//              The JavaScript of both trees has no comments, no whitespace
-//              beyond what separates tokens (names are kept; stack traces
-//              give each frame as line 1 and a column) and only ASCII
+//              The JavaScript of both trees has no comments and only ASCII
 //              characters: V8 keeps every loaded module's source text, and a
 //              source with one character past Latin-1 is kept as a two-byte
 //              string, comments included (bench/analysis.md, "What loading
@@ -30,7 +28,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { compacted } from './compact.mjs';
+import { withoutComments } from './comment-free.mjs';
 import { entries, root } from './entries.mjs';
 
 const dist = path.join(root, 'dist');
@@ -81,7 +79,7 @@ const fileByFile = {
   // V8 keeps each module's source as a one-byte string.
   charset: 'ascii',
   // No `/*! ... */` or @license comments are kept either; the other comments
-  // esbuild keeps, and the whitespace, are removed below (scripts/compact.mjs).
+  // esbuild keeps are removed below (scripts/comment-free.mjs).
   legalComments: 'none',
   write: false,
   logLevel: 'silent',
@@ -106,7 +104,7 @@ for (const [format, outdir] of [
     fail(`esbuild (${format}) reported problems`);
   }
   for (const file of result.outputFiles) {
-    const code = await compacted(file.text, path.relative(root, file.path), format);
+    const code = await withoutComments(file.text, path.relative(root, file.path), format);
     // charset 'ascii' escapes strings; this also catches anything it cannot (a comment kept).
     if (/[^\x00-\x7f]/.test(code)) fail(`${path.relative(root, file.path)} has a non-ASCII character`);
     mkdirSync(path.dirname(file.path), { recursive: true });
