@@ -7,7 +7,8 @@
  * node:crypto itself (about 220 KB of heap) loads at the first key, not
  * with this module: the digest installed at load fetches it, then
  * installs the plain one, so later keys take exactly the path they took
- * when node:crypto was imported eagerly.
+ * when node:crypto was imported eagerly. On a Node that could not load
+ * it, loading this module throws, as the import did.
  *
  * @module
  */
@@ -29,5 +30,10 @@ function firstSha1Base64(text: string): string {
 
 /** Has the core compute accept keys with `node:crypto`. */
 export function useNodeSha1(): void {
+  // Node built without OpenSSL has no `process.versions.openssl`, the test
+  // its node:crypto makes before throwing ERR_NO_CRYPTO as it loads. There
+  // it loads now, so importing this adapter fails as it did when it
+  // imported node:crypto.
+  if (!process.versions.openssl) createHash = nodeCrypto().createHash;
   useNativeSha1(createHash === undefined ? firstSha1Base64 : sha1Base64);
 }
