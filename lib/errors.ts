@@ -158,7 +158,7 @@ function entry<Facts>(closeCode: number, section: string, message: (facts: Facts
  * lives only here. Each call builds the table afresh: protocolError()
  * builds it once, at the first error, so a process that loads the package
  * and never fails a peer never builds it (bench/analysis.md, "What loading
- * wsdriver costs, session 9"), and a bundle importing only
+ * wsdriver costs, sessions 9-10"), and a bundle importing only
  * {@link CloseCode} (wsdriver/callbacks) leaves it out.
  */
 export const buildErrorCatalogue = () =>
