@@ -12,7 +12,7 @@
  * `import` of a builtin makes a module namespace of it, which reads every
  * export: node:net's `BlockList` and `SocketAddress` and node:buffer's
  * `File` getters load three more modules, and the namespaces themselves
- * cost heap; about 40 KB in all (bench/analysis.md, "What loading wsdriver
+ * cost heap: 22-28 KB in all (bench/analysis.md, "What loading wsdriver
  * costs", sessions 8-10).
  *
  * Loading is synchronous, so a lazily loaded module changes no call's
