@@ -22,6 +22,10 @@
  * `start` checkpoint to the `end` one (the timed window) and writes the
  * profile there (`run.ts --profile=DIR`).
  *
+ * With E2E_READ_BUFFER=bytes (at most 256 KiB), wsdriver's Node adapter
+ * reads into a shared buffer of that size instead of its own
+ * (bench/e2e/fairness.ts compares 64 KiB reads with 256 KiB ones).
+ *
  * ws reads WS_NO_BUFFER_UTIL / WS_NO_UTF_8_VALIDATE when first loaded, so
  * run.ts sets them in the environment of the "ws-noaddons" process.
  *
@@ -87,7 +91,17 @@ function listen(server: net.Server): void {
   });
 }
 
+/** E2E_READ_BUFFER: see the module comment. */
+async function setReadSize(): Promise<void> {
+  const bytes = process.env.E2E_READ_BUFFER;
+  if (bytes === undefined) return;
+  const url = pathToFileURL(BUILT_ENTRY.replace(/index\.js$/, 'adapters/node/read-buffer.js')).href;
+  const readBuffer = (await import(url)) as typeof import('../../lib/adapters/node/read-buffer.js');
+  if (!readBuffer.setSharedReadSize(Number(bytes))) throw new RangeError(`E2E_READ_BUFFER=${bytes}: not a read size`);
+}
+
 async function wsdriverServer(): Promise<net.Server> {
+  await setReadSize();
   const { Driver, PreparedMessage } = (await import(pathToFileURL(BUILT_ENTRY).href)) as typeof import('../../lib/index.js');
   const node = (await import(pathToFileURL(BUILT_ENTRY.replace(/index\.js$/, 'adapters/node/index.js')).href)) as typeof import('../../lib/adapters/node/index.js');
   if (config.mode === 'broadcast' && process.env.BENCH_BROADCAST === 'server') {
@@ -126,6 +140,7 @@ async function wsdriverServer(): Promise<net.Server> {
 
 /** The same server through wsdriver's server object (`WebSocketServer`) rather than `handleUpgrade`. */
 async function wsdriverObjectServer(): Promise<net.Server> {
+  await setReadSize();
   const { PreparedMessage } = (await import(pathToFileURL(BUILT_ENTRY).href)) as typeof import('../../lib/index.js');
   const node = (await import(pathToFileURL(BUILT_ENTRY.replace(/index\.js$/, 'adapters/node/index.js')).href)) as typeof import('../../lib/adapters/node/index.js');
   const server = http.createServer();

@@ -70,6 +70,20 @@ type SymbolRecord = Record<symbol, unknown>;
 let readSymbols: ReadSymbols | null | undefined;
 // Made on the first socket switched.
 let sharedBuffer: Uint8Array | null = null;
+// READ_BUFFER_SIZE unless a benchmark set another before the buffer was made.
+let sharedBufferSize = READ_BUFFER_SIZE;
+
+/**
+ * For benchmarks and tests only (the package's entries do not export it):
+ * the size of the shared read buffer, up to {@link READ_BUFFER_SIZE}, to
+ * compare read sizes in one build (bench/e2e/fairness.ts). False, and
+ * nothing changed, once the buffer is made.
+ */
+export function setSharedReadSize(bytes: number): boolean {
+  if (sharedBuffer !== null || !(bytes > 0 && bytes <= READ_BUFFER_SIZE)) return false;
+  sharedBufferSize = bytes;
+  return true;
+}
 
 /** Node's read-buffer symbols, found by description on `socket`, or null. */
 function symbolsOf(socket: NetSocket): ReadSymbols | null {
@@ -133,7 +147,7 @@ export function readIntoSharedBuffer(socket: Duplex, onRead: SharedReadCallback)
     record[symbols.callback] = onRead;
     return 'yes';
   }
-  const buffer = (sharedBuffer ??= new Uint8Array(READ_BUFFER_SIZE));
+  const buffer = (sharedBuffer ??= new Uint8Array(sharedBufferSize));
   record[symbols.buffer] = buffer;
   record[symbols.callback] = onRead;
   try {
