@@ -4,7 +4,8 @@
  * replies? (issue 13; bench/analysis.md, "Fairness, session 10".)
  *
  *   npm run bench:fairness -- [--reps=3] [--bulk=0,1,4] [--small=100]
- *     [--window=4000] [--only=wsdriver,wsdriver-64k,ws,raw] [--in-flight=8]
+ *     [--window=4000] [--only=wsdriver,wsdriver-nobudget,wsdriver-64k,ws,raw]
+ *     [--in-flight=8] [--warmup=1500]
  *
  * Each run starts one echo server (bench/e2e/server.ts, `handleUpgrade`
  * for wsdriver) and two client processes of this script, so that neither
@@ -15,10 +16,12 @@
  * - `small`: `--small` connections doing 16 B binary ping-pong, one
  *   message outstanding each, whose round trips in the timed window give
  *   p50 / p99 / p99.9.
- * The servers compared: wsdriver as built (256 KiB shared reads),
- * wsdriver with 64 KiB shared reads (`wsdriver-64k`, E2E_READ_BUFFER),
- * wsdriver with no read budget (`wsdriver-nobudget`, E2E_READ_BUDGET=0),
- * ws, and the raw TCP echo (`raw`: no framing; Node's own 64 KiB reads).
+ * The servers compared: wsdriver as built (256 KiB shared reads, at most
+ * READ_BUDGET in a row per turn: lib/adapters/node/read-budget.ts);
+ * `wsdriver-nobudget`, 256 KiB reads without the budget (E2E_READ_BUDGET=0,
+ * session 9); `wsdriver-64k`, 64 KiB reads without it (E2E_READ_BUFFER,
+ * session 8); `wsdriver-budget256k`, one read per turn; ws; and the raw
+ * TCP echo (`raw`: no framing; Node's own 64 KiB reads).
  * Runs are interleaved: every server once per repetition, in turn.
  *
  * Reported per run: the small connections' round trips, the bulk echo's
@@ -34,6 +37,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from '../built.js';
 import type { ServerConfig, ServerStats } from './shared.js';
+import type { TurnSummary } from './turn-diagnostics.js';
 import { clientFrame, handshakeRequest, RepeatedFrameCounter, RepeatedFrames, serverFrame } from './wire.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -45,13 +49,16 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 /** The most one client read takes: as bench/e2e/loadgen.ts. */
 const READ_SIZE = 256 * 1024;
 
-type Kind = 'wsdriver' | 'wsdriver-64k' | 'wsdriver-nobudget' | 'ws' | 'raw';
+type Kind = 'wsdriver' | 'wsdriver-nobudget' | 'wsdriver-64k' | 'wsdriver-budget256k' | 'ws' | 'raw';
 
 /** How each server kind is started: server.ts's configuration and environment. */
 const SERVERS: Record<Kind, { readonly config: ServerConfig; readonly env: NodeJS.ProcessEnv }> = {
   wsdriver: { config: { kind: 'wsdriver', mode: 'echo' }, env: {} },
-  'wsdriver-64k': { config: { kind: 'wsdriver', mode: 'echo' }, env: { E2E_READ_BUFFER: String(64 * 1024) } },
+  // Session 9's reads: 256 KiB, no budget (up to 32 in a row).
   'wsdriver-nobudget': { config: { kind: 'wsdriver', mode: 'echo' }, env: { E2E_READ_BUDGET: '0' } },
+  // Session 8's reads: 64 KiB, no budget (up to 2 MiB in a turn, as Node's own reads and ws).
+  'wsdriver-64k': { config: { kind: 'wsdriver', mode: 'echo' }, env: { E2E_READ_BUFFER: String(64 * 1024), E2E_READ_BUDGET: '0' } },
+  'wsdriver-budget256k': { config: { kind: 'wsdriver', mode: 'echo' }, env: { E2E_READ_BUDGET: String(256 * 1024) } },
   ws: { config: { kind: 'ws', mode: 'echo' }, env: {} },
   raw: { config: { kind: 'raw', mode: 'echo' }, env: {} },
 };
@@ -269,13 +276,15 @@ interface Result {
   readonly bulkMiBs: number;
   /** Server CPU, milliseconds per second of window. */
   readonly serverCpu: number;
+  /** With --turns: the server's event-loop turns' CPU time (bench/e2e/turn-diagnostics.ts). */
+  readonly turns?: TurnSummary;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function runOne(kind: Kind, bulk: number, small: number, inFlight: number, warmupMs: number, windowMs: number): Promise<Result> {
+async function runOne(kind: Kind, bulk: number, small: number, inFlight: number, warmupMs: number, windowMs: number, turns: boolean): Promise<Result> {
   const { config, env } = SERVERS[kind];
-  const server = spawnNode('server.ts', [JSON.stringify(config)], env);
+  const server = spawnNode('server.ts', [JSON.stringify(config)], turns ? { ...env, E2E_TURNS: '1' } : env);
   const children: ChildProcess[] = [server];
   try {
     const { port } = await nextMessage<{ port: number }>(server, 'ready');
@@ -299,6 +308,7 @@ async function runOne(kind: Kind, bulk: number, small: number, inFlight: number,
     const latency = await ask<{ samples: number; p50: number; p99: number; p999: number; max: number }>(smallClients, { type: 'end' }, 'ended');
     const elapsed = performance.now() - start;
     const framesEnd = bulkClients === null ? 0 : (await ask<{ frames: number }>(bulkClients, { type: 'count' }, 'count')).frames;
+    const turnSummary = turns ? nextMessage<{ summary: TurnSummary }>(server, 'turns') : null;
     const cpuEnd = await serverCpu(server, 'end');
     return {
       kind,
@@ -310,6 +320,7 @@ async function runOne(kind: Kind, bulk: number, small: number, inFlight: number,
       max: latency.max,
       bulkMiBs: ((framesEnd - framesStart) * BULK_SIZE) / MiB / (elapsed / 1000),
       serverCpu: (cpuEnd.cpu - cpuStart.cpu) / 1000 / (elapsed / 1000),
+      turns: turnSummary === null ? undefined : (await turnSummary).summary,
     };
   } finally {
     for (const child of children) child.kill('SIGKILL');
@@ -322,6 +333,14 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+const TURN_HEAD = '  turns  turn CPU ms p50 / p99 / p99.9 / max';
+
+function turnColumns(summary: TurnSummary | undefined): string {
+  if (summary === undefined) return '';
+  const ms = (us: number) => (us / 1000).toFixed(2);
+  return `  ${String(summary.turns).padStart(6)}  ${ms(summary.p50)} / ${ms(summary.p99)} / ${ms(summary.p999)} / ${ms(summary.max)}`;
+}
+
 const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
 
 async function main(): Promise<void> {
@@ -331,13 +350,15 @@ async function main(): Promise<void> {
   const inFlight = Number(option('in-flight', '8'));
   const windowMs = Number(option('window', '4000'));
   const warmupMs = Number(option('warmup', '1500'));
-  const kinds = option('only', 'wsdriver,wsdriver-64k,ws,raw').split(',') as Kind[];
+  // The server's turns timed (its CPU per second is then that of a loop that never waits).
+  const turns = process.argv.includes('--turns');
+  const kinds = option('only', 'wsdriver,wsdriver-nobudget,wsdriver-64k,ws,raw').split(',') as Kind[];
   for (const kind of kinds) if (!(kind in SERVERS)) throw new Error(`unknown server ${kind}`);
   ensureBuilt();
   const results: Result[] = [];
   const loads: string[] = [];
   console.log(`fairness: ${small} small connections (16 B ping-pong), bulk ${bulks.join('/')} connection(s) of 1 MiB frames, ${inFlight} in flight; ${reps} reps, window ${windowMs} ms`);
-  console.log('kind                bulk  samples   p50 ms   p99 ms  p99.9 ms   max ms  bulk MiB/s  server CPU ms/s  load');
+  console.log(`kind                bulk  samples   p50 ms   p99 ms  p99.9 ms   max ms  bulk MiB/s  server CPU ms/s  load${turns ? TURN_HEAD : ''}`);
   for (let rep = 0; rep < reps; rep++) {
     for (const bulk of bulks) {
       // Rotated each repetition, so no server always runs first.
@@ -345,22 +366,24 @@ async function main(): Promise<void> {
       for (const kind of order) {
         const load = loadavg()[0]!.toFixed(2);
         loads.push(load);
-        const r = await runOne(kind, bulk, small, inFlight, warmupMs, windowMs);
+        const r = await runOne(kind, bulk, small, inFlight, warmupMs, windowMs, turns);
         results.push(r);
         console.log(
-          `${kind.padEnd(18)} ${String(bulk).padStart(5)} ${String(r.samples).padStart(8)} ${fixed(r.p50).padStart(8)} ${fixed(r.p99).padStart(8)} ${fixed(r.p999).padStart(9)} ${fixed(r.max).padStart(8)} ${fixed(r.bulkMiBs, 0).padStart(11)} ${fixed(r.serverCpu, 0).padStart(16)}  ${load}`,
+          `${kind.padEnd(18)} ${String(bulk).padStart(5)} ${String(r.samples).padStart(8)} ${fixed(r.p50).padStart(8)} ${fixed(r.p99).padStart(8)} ${fixed(r.p999).padStart(9)} ${fixed(r.max).padStart(8)} ${fixed(r.bulkMiBs, 0).padStart(11)} ${fixed(r.serverCpu, 0).padStart(16)}  ${load}${turnColumns(r.turns)}`,
         );
       }
     }
   }
   console.log(`\nmedians over ${reps} reps (load average ${loads[0]} at the start, ${loadavg()[0]!.toFixed(2)} at the end)`);
-  console.log('kind                bulk   p50 ms   p99 ms  p99.9 ms   max ms  bulk MiB/s  server CPU ms/s');
+  console.log(`kind                bulk   p50 ms   p99 ms  p99.9 ms   max ms  bulk MiB/s  server CPU ms/s${turns ? TURN_HEAD : ''}`);
   for (const bulk of bulks) {
     for (const kind of kinds) {
       const rows = results.filter((r) => r.kind === kind && r.bulk === bulk);
-      const m = (key: keyof Omit<Result, 'kind'>) => median(rows.map((r) => r[key]));
+      const m = (key: Exclude<keyof Result, 'kind' | 'turns'>) => median(rows.map((r) => r[key]));
+      const turnMedian = (key: keyof TurnSummary) => median(rows.map((r) => r.turns?.[key] ?? NaN));
+      const turnSummary = turns ? { turns: turnMedian('turns'), p50: turnMedian('p50'), p99: turnMedian('p99'), p999: turnMedian('p999'), max: turnMedian('max') } : undefined;
       console.log(
-        `${kind.padEnd(18)} ${String(bulk).padStart(5)} ${fixed(m('p50')).padStart(8)} ${fixed(m('p99')).padStart(8)} ${fixed(m('p999')).padStart(9)} ${fixed(m('max')).padStart(8)} ${fixed(m('bulkMiBs'), 0).padStart(11)} ${fixed(m('serverCpu'), 0).padStart(16)}`,
+        `${kind.padEnd(18)} ${String(bulk).padStart(5)} ${fixed(m('p50')).padStart(8)} ${fixed(m('p99')).padStart(8)} ${fixed(m('p999')).padStart(9)} ${fixed(m('max')).padStart(8)} ${fixed(m('bulkMiBs'), 0).padStart(11)} ${fixed(m('serverCpu'), 0).padStart(16)}${turnColumns(turnSummary)}`,
       );
     }
   }

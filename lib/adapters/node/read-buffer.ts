@@ -36,6 +36,7 @@
  */
 import { Socket as NetSocket } from 'node:net';
 import { Duplex } from 'node:stream';
+import { getSystemErrorName } from 'node:util';
 import { IN_NODE } from './runtime.js';
 
 /**
@@ -62,6 +63,9 @@ interface ReadSymbols {
 interface UserBufferHandle {
   readonly constructor?: { readonly name?: string };
   useUserBuffer?(buffer: Uint8Array): void;
+  /** Node's own record of whether the handle reads (net.js `tryReadStart`, `onStreamRead`). */
+  reading?: boolean;
+  readStart?(): number;
 }
 
 type SymbolRecord = Record<symbol, unknown>;
@@ -184,6 +188,27 @@ export function pauseSharedReads(socket: Duplex): boolean {
   // The stream's pause, not the socket's (which would stop the handle).
   Duplex.prototype.pause.call(socket);
   return true;
+}
+
+/**
+ * Reads `socket` again after its read callback returned false to let
+ * other connections read (read-budget.ts), as Node's `tryReadStart`
+ * would, unless that is no longer this code's to do: the socket closed,
+ * reads again already (a `resume()` restarted it), or was paused
+ * meanwhile by someone else. A socket the driver paused (its reads going
+ * to the stream's own buffer, {@link pauseSharedReads}) reads on until
+ * that buffer is full, as it would have without the stop; one paused
+ * through `socket.pause()` waits for its `resume()`.
+ */
+export function resumeSharedReads(socket: Duplex): void {
+  const net = socket as NetSocket;
+  const handle = (net as unknown as { _handle?: UserBufferHandle | null })._handle;
+  if (net.destroyed || handle == null || handle.reading === true || typeof handle.readStart !== 'function') return;
+  const pausedByDriver = (net as unknown as SymbolRecord)[readSymbols!.callback] === pushCopy;
+  if (pausedByDriver ? net.readableLength >= net.readableHighWaterMark : net.readableFlowing !== true) return;
+  handle.reading = true;
+  const error = handle.readStart();
+  if (error !== 0) net.destroy(new Error(`read: ${getSystemErrorName(error)}`));
 }
 
 // Node's own path pushes a fresh Buffer per read and stops reading when the stream's buffer is full.
