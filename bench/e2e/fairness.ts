@@ -333,12 +333,12 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-const TURN_HEAD = '  turns  turn CPU ms p50 / p99 / p99.9 / max';
+const TURN_HEAD = '   turns  turn CPU ms, time-weighted p50 / p90 / p99 / max';
 
 function turnColumns(summary: TurnSummary | undefined): string {
   if (summary === undefined) return '';
-  const ms = (us: number) => (us / 1000).toFixed(2);
-  return `  ${String(summary.turns).padStart(6)}  ${ms(summary.p50)} / ${ms(summary.p99)} / ${ms(summary.p999)} / ${ms(summary.max)}`;
+  const ms = (value: number) => value.toFixed(2);
+  return `  ${String(summary.turns).padStart(6)}  ${ms(summary.p50)} / ${ms(summary.p90)} / ${ms(summary.p99)} / ${ms(summary.max)}`;
 }
 
 const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
@@ -381,7 +381,7 @@ async function main(): Promise<void> {
       const rows = results.filter((r) => r.kind === kind && r.bulk === bulk);
       const m = (key: Exclude<keyof Result, 'kind' | 'turns'>) => median(rows.map((r) => r[key]));
       const turnMedian = (key: keyof TurnSummary) => median(rows.map((r) => r.turns?.[key] ?? NaN));
-      const turnSummary = turns ? { turns: turnMedian('turns'), p50: turnMedian('p50'), p99: turnMedian('p99'), p999: turnMedian('p999'), max: turnMedian('max') } : undefined;
+      const turnSummary = turns ? { turns: turnMedian('turns'), p50: turnMedian('p50'), p90: turnMedian('p90'), p99: turnMedian('p99'), max: turnMedian('max') } : undefined;
       console.log(
         `${kind.padEnd(18)} ${String(bulk).padStart(5)} ${fixed(m('p50')).padStart(8)} ${fixed(m('p99')).padStart(8)} ${fixed(m('p999')).padStart(9)} ${fixed(m('max')).padStart(8)} ${fixed(m('bulkMiBs'), 0).padStart(11)} ${fixed(m('serverCpu'), 0).padStart(16)}${turnColumns(turnSummary)}`,
       );

@@ -12,7 +12,7 @@
  *
  * How: a read that did not fill the buffer is the last libuv makes of
  * that socket in this turn, so only a run of full reads of one socket
- * counts. Once such a run reaches {@link READ_BUDGET}, the read callback
+ * counts. Once such a run passes {@link READ_BUDGET}, the read callback
  * returns false (Node then stops the socket's handle reading) and the
  * socket reads again from `setImmediate`, after the turn's other reads:
  * read-buffer.ts's `resumeSharedReads`, which leaves a socket that
@@ -27,9 +27,11 @@ import type { Duplex } from 'node:stream';
 import { resumeSharedReads } from './read-buffer.js';
 
 /**
- * Bytes of full reads one socket may take in a row: four 256 KiB reads,
- * one 1 MiB message. Half what Node's own reads allow a socket in a turn
- * (32 of 64 KiB), and enough that a bulk peer's throughput does not drop
+ * Bytes of full reads one socket may take in a row before the read that
+ * passes them is its last in the turn: with 256 KiB reads, five reads
+ * (1.25 MiB), where Node's own reads allow a socket 2 MiB (32 of 64 KiB)
+ * and 256 KiB reads 8 MiB. A 1 MiB message arriving whole (four full
+ * reads, then its header's last bytes) is never cut off before its end
  * (bench/analysis.md, "Fairness, session 10").
  */
 export const READ_BUDGET = 1024 * 1024;
@@ -64,7 +66,7 @@ export function withinReadBudget(socket: Duplex, nread: number, capacity: number
     runBytes = 0;
   }
   runBytes += nread;
-  if (runBytes < budget) return true;
+  if (runBytes <= budget) return true;
   runSocket = null;
   setImmediate(resumeSharedReads, socket);
   return false;
