@@ -20,7 +20,8 @@
  * READ_BUDGET in a row per turn: lib/adapters/node/read-budget.ts);
  * `wsdriver-nobudget`, 256 KiB reads without the budget (E2E_READ_BUDGET=0,
  * session 9); `wsdriver-64k`, 64 KiB reads without it (E2E_READ_BUFFER,
- * session 8); `wsdriver-budget256k`, one read per turn; ws; and the raw
+ * session 8); `wsdriver-budget256k` and `wsdriver-budget2m`, other
+ * budgets (two reads and nine reads of 256 KiB per turn); ws; and the raw
  * TCP echo (`raw`: no framing; Node's own 64 KiB reads).
  * Runs are interleaved: every server once per repetition, in turn.
  *
@@ -49,7 +50,7 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 /** The most one client read takes: as bench/e2e/loadgen.ts. */
 const READ_SIZE = 256 * 1024;
 
-type Kind = 'wsdriver' | 'wsdriver-nobudget' | 'wsdriver-64k' | 'wsdriver-budget256k' | 'ws' | 'raw';
+type Kind = 'wsdriver' | 'wsdriver-nobudget' | 'wsdriver-64k' | 'wsdriver-budget256k' | 'wsdriver-budget2m' | 'ws' | 'raw';
 
 /** How each server kind is started: server.ts's configuration and environment. */
 const SERVERS: Record<Kind, { readonly config: ServerConfig; readonly env: NodeJS.ProcessEnv }> = {
@@ -59,6 +60,7 @@ const SERVERS: Record<Kind, { readonly config: ServerConfig; readonly env: NodeJ
   // Session 8's reads: 64 KiB, no budget (up to 2 MiB in a turn, as Node's own reads and ws).
   'wsdriver-64k': { config: { kind: 'wsdriver', mode: 'echo' }, env: { E2E_READ_BUFFER: String(64 * 1024), E2E_READ_BUDGET: '0' } },
   'wsdriver-budget256k': { config: { kind: 'wsdriver', mode: 'echo' }, env: { E2E_READ_BUDGET: String(256 * 1024) } },
+  'wsdriver-budget2m': { config: { kind: 'wsdriver', mode: 'echo' }, env: { E2E_READ_BUDGET: String(2 * MiB) } },
   ws: { config: { kind: 'ws', mode: 'echo' }, env: {} },
   raw: { config: { kind: 'raw', mode: 'echo' }, env: {} },
 };
@@ -375,7 +377,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(`\nmedians over ${reps} reps (load average ${loads[0]} at the start, ${loadavg()[0]!.toFixed(2)} at the end)`);
-  console.log(`kind                bulk   p50 ms   p99 ms  p99.9 ms   max ms  bulk MiB/s  server CPU ms/s${turns ? TURN_HEAD : ''}`);
+  console.log(`kind                bulk   p50 ms   p99 ms  p99.9 ms   max ms  bulk MiB/s  server CPU ms/s  CPU ms/MiB${turns ? TURN_HEAD : ''}`);
   for (const bulk of bulks) {
     for (const kind of kinds) {
       const rows = results.filter((r) => r.kind === kind && r.bulk === bulk);
@@ -383,7 +385,7 @@ async function main(): Promise<void> {
       const turnMedian = (key: keyof TurnSummary) => median(rows.map((r) => r.turns?.[key] ?? NaN));
       const turnSummary = turns ? { turns: turnMedian('turns'), p50: turnMedian('p50'), p90: turnMedian('p90'), p99: turnMedian('p99'), max: turnMedian('max') } : undefined;
       console.log(
-        `${kind.padEnd(18)} ${String(bulk).padStart(5)} ${fixed(m('p50')).padStart(8)} ${fixed(m('p99')).padStart(8)} ${fixed(m('p999')).padStart(9)} ${fixed(m('max')).padStart(8)} ${fixed(m('bulkMiBs'), 0).padStart(11)} ${fixed(m('serverCpu'), 0).padStart(16)}${turnColumns(turnSummary)}`,
+        `${kind.padEnd(18)} ${String(bulk).padStart(5)} ${fixed(m('p50')).padStart(8)} ${fixed(m('p99')).padStart(8)} ${fixed(m('p999')).padStart(9)} ${fixed(m('max')).padStart(8)} ${fixed(m('bulkMiBs'), 0).padStart(11)} ${fixed(m('serverCpu'), 0).padStart(16)} ${fixed(median(rows.map((r) => r.serverCpu / r.bulkMiBs))).padStart(11)}${turnColumns(turnSummary)}`,
       );
     }
   }
