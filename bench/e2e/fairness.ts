@@ -5,11 +5,12 @@
  *
  *   npm run bench:fairness -- [--reps=3] [--bulk=0,1,4] [--small=100]
  *     [--window=4000] [--only=wsdriver,wsdriver-nobudget,wsdriver-64k,ws,raw]
- *     [--in-flight=8] [--warmup=1500]
+ *     [--in-flight=8] [--warmup=1500] [--turns] [--under-tsx]
  *
  * Each run starts one echo server (bench/e2e/server.ts, `handleUpgrade`
  * for wsdriver) and two client processes of this script, so that neither
- * client's own event loop is what delays the other's:
+ * client's own event loop is what delays the other's, all as plain
+ * JavaScript (bench/plain-script.ts; `--under-tsx`: under tsx):
  * - `bulk`: N connections, each keeping `--in-flight` masked 1 MiB binary
  *   frames on their way (a new one written as each echo arrives), so the
  *   server's socket always has megabytes ready to read;
@@ -225,12 +226,20 @@ function option(name: string, fallback: string): string {
   return arg === undefined ? fallback : arg.slice(name.length + 3);
 }
 
-/** A child process of this directory's `script` under tsx, with IPC. */
+/** What each child script runs as: its plain-JavaScript bundle (bench/plain-script.ts, made once at the start), or the script under tsx (`--under-tsx`). */
+const launch = new Map<string, readonly string[]>();
+
+async function prepareScripts(underTsx: boolean): Promise<void> {
+  const { plainScript } = await import('../plain-script.js');
+  for (const script of ['server.ts', 'fairness.ts']) launch.set(script, underTsx ? ['--import', 'tsx', join(here, script)] : [await plainScript(join(here, script))]);
+}
+
+/** A child process running one of this directory's scripts, with IPC. */
 function spawnNode(script: string, argv: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
   const childEnv = { ...process.env, ...env };
   delete childEnv.NODE_CHANNEL_FD;
   delete childEnv.NODE_CHANNEL_SERIALIZATION_MODE;
-  return spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, '--import', 'tsx', '--expose-gc', join(here, script), ...argv], {
+  return spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, '--expose-gc', ...launch.get(script)!, ...argv], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: childEnv,
   });
@@ -357,6 +366,7 @@ async function main(): Promise<void> {
   const kinds = option('only', 'wsdriver,wsdriver-nobudget,wsdriver-64k,ws,raw').split(',') as Kind[];
   for (const kind of kinds) if (!(kind in SERVERS)) throw new Error(`unknown server ${kind}`);
   ensureBuilt();
+  await prepareScripts(process.argv.includes('--under-tsx'));
   const results: Result[] = [];
   const loads: string[] = [];
   console.log(`fairness: ${small} small connections (16 B ping-pong), bulk ${bulks.join('/')} connection(s) of 1 MiB frames, ${inFlight} in flight; ${reps} reps, window ${windowMs} ms`);
