@@ -34,10 +34,13 @@
  *
  * @module
  */
-import { Socket as NetSocket } from 'node:net';
-import { Duplex } from 'node:stream';
-import { getSystemErrorName } from 'node:util';
+import type { Socket as NetSocket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { nodeNet, nodeStream } from './builtins.js';
 import { IN_NODE } from './runtime.js';
+
+const netSocketPrototype = nodeNet().Socket.prototype;
+const pauseStream = nodeStream().Duplex.prototype.pause;
 
 /**
  * Bytes in the shared read buffer: four times libuv's own suggested read
@@ -108,7 +111,7 @@ function symbolsOf(socket: NetSocket): ReadSymbols | null {
  * Node itself. Cheap; checked when the adapter attaches.
  */
 export function mayShareReadBuffer(stream: Duplex): boolean {
-  return IN_NODE && Object.getPrototypeOf(stream) === NetSocket.prototype;
+  return IN_NODE && Object.getPrototypeOf(stream) === netSocketPrototype;
 }
 
 /**
@@ -186,7 +189,7 @@ export function pauseSharedReads(socket: Duplex): boolean {
   if (!readsIntoSharedBuffer(socket)) return false;
   (socket as unknown as SymbolRecord)[readSymbols!.callback] = pushCopy;
   // The stream's pause, not the socket's (which would stop the handle).
-  Duplex.prototype.pause.call(socket);
+  pauseStream.call(socket);
   return true;
 }
 
@@ -208,7 +211,7 @@ export function resumeSharedReads(socket: Duplex): void {
   if (pausedByDriver ? net.readableLength >= net.readableHighWaterMark : net.readableFlowing !== true) return;
   handle.reading = true;
   const error = handle.readStart();
-  if (error !== 0) net.destroy(new Error(`read: ${getSystemErrorName(error)}`));
+  if (error !== 0) net.destroy(Object.assign(new Error(`read failed (errno ${error})`), { errno: error, syscall: 'read' }));
 }
 
 // Node's own path pushes a fresh Buffer per read and stops reading when the stream's buffer is full.
