@@ -209,9 +209,9 @@ export function resumeSharedReads(socket: Duplex): void {
   if (net.destroyed || handle == null || handle.reading === true || typeof handle.readStart !== 'function') return;
   const pausedByDriver = (net as unknown as SymbolRecord)[readSymbols!.callback] === pushCopy;
   if (pausedByDriver ? net.readableLength >= net.readableHighWaterMark : net.readableFlowing !== true) return;
-  handle.reading = true;
-  const error = handle.readStart();
-  if (error !== 0) net.destroy(Object.assign(new Error(`read failed (errno ${error})`), { errno: error, syscall: 'read' }));
+  // Node's own restart (`_read` calls its tryReadStart): it marks the handle reading, and a failed start destroys the
+  // socket with the same error object (`read EBADF`, its code and errno) as any other read Node starts.
+  (net as unknown as { _read(size: number): void })._read(0);
 }
 
 // Node's own path pushes a fresh Buffer per read and stops reading when the stream's buffer is full.
