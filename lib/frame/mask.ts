@@ -78,9 +78,10 @@ export function applyMask(data: Uint8Array, key: Uint8Array, phase: number): num
 
 /**
  * Writes `source` XOR the key into `target` at `offset` (a copy and a mask
- * in one pass where the SIMD kernel runs); `source` is not changed.
+ * in one pass where the SIMD kernel runs); `source` is not changed, unless
+ * an embedder's masking (see {@link useMasking}) unmasks it in place first.
  */
-export function applyMaskTo(source: Uint8Array, target: Uint8Array, offset: number, key: Uint8Array, phase: number): void {
+export let applyMaskTo = (source: Uint8Array, target: Uint8Array, offset: number, key: Uint8Array, phase: number): void => {
   const length = source.length;
   const kernel = length >= SIMD_THRESHOLD ? simdKernel() : null;
   if (kernel === null) {
@@ -96,7 +97,7 @@ export function applyMaskTo(source: Uint8Array, target: Uint8Array, offset: numb
     simdBlock(kernel, end - at, word, key, phase);
     target.set(memory.subarray(0, end - at), offset + at);
   }
-}
+};
 
 /**
  * The byte kernel for short payloads (a 16 B message's): the key's bytes
@@ -150,7 +151,7 @@ export function maskWords(data: Uint8Array, key: Uint8Array, phase: number): voi
  * The SIMD kernel applied in place through the working page; exported for
  * tests. Returns false (having done nothing) where SIMD is unavailable.
  */
-export function maskSimd(data: Uint8Array, key: Uint8Array, phase: number): boolean {
+export let maskSimd = (data: Uint8Array, key: Uint8Array, phase: number): boolean => {
   const kernel = simdKernel();
   if (kernel === null) return false;
   const memory = kernel.memory;
@@ -166,6 +167,19 @@ export function maskSimd(data: Uint8Array, key: Uint8Array, phase: number): bool
     block.set(memory.subarray(0, end - at));
   }
   return true;
+};
+
+/**
+ * Replaces the masking of buffers of a few hundred bytes and more (the
+ * SIMD kernel's, in place and into a target) with an embedder's that
+ * handles some memory of its own and hands the rest to the two given
+ * here: the Node adapter's shared read buffer, which is WebAssembly
+ * memory with a kernel over it, so a piece of a read is unmasked where
+ * it lies (lib/adapters/node/wasm-read-buffer.ts).
+ * @internal
+ */
+export function useMasking(replace: (inPlace: typeof maskSimd, into: typeof applyMaskTo) => [typeof maskSimd, typeof applyMaskTo]): void {
+  [maskSimd, applyMaskTo] = replace(maskSimd, applyMaskTo);
 }
 
 /** Masks the first `length` bytes of the working page; the ragged end in JavaScript. */

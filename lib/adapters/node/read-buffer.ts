@@ -25,6 +25,8 @@
  * function and parsed synchronously before libuv reads again, and the
  * driver keeps no view of it past `parse()` (borrowed input,
  * lib/frame/borrowed-input.ts). So a connection costs no memory for it.
+ * The buffer is WebAssembly memory with a masking kernel over it, so a
+ * masked frame is unmasked where it was read (wasm-read-buffer.ts).
  *
  * Only a plain `net.Socket` on a TCP or pipe handle is switched, and only
  * when nothing else reads it: no other `data` listener, no `readable`
@@ -37,6 +39,7 @@
 import { Socket as NetSocket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { IN_NODE } from './runtime.js';
+import { newReadBuffer } from './wasm-read-buffer.js';
 
 /**
  * Bytes in the shared read buffer: four times libuv's own suggested read
@@ -133,7 +136,7 @@ export function readIntoSharedBuffer(socket: Duplex, onRead: SharedReadCallback)
     record[symbols.callback] = onRead;
     return 'yes';
   }
-  const buffer = (sharedBuffer ??= new Uint8Array(READ_BUFFER_SIZE));
+  const buffer = (sharedBuffer ??= newReadBuffer(READ_BUFFER_SIZE));
   record[symbols.buffer] = buffer;
   record[symbols.callback] = onRead;
   try {
@@ -144,6 +147,11 @@ export function readIntoSharedBuffer(socket: Duplex, onRead: SharedReadCallback)
     return 'never';
   }
   return 'yes';
+}
+
+/** The shared read buffer, or null before the first socket reads into it (for tests). */
+export function sharedReadBuffer(): Uint8Array | null {
+  return sharedBuffer;
 }
 
 /** True if `socket` reads into the shared buffer. */
