@@ -136,7 +136,7 @@ export function readIntoSharedBuffer(socket: Duplex, onRead: SharedReadCallback)
     record[symbols.callback] = onRead;
     return 'yes';
   }
-  const buffer = (sharedBuffer ??= newReadBuffer(READ_BUFFER_SIZE));
+  const buffer = sharedReadBuffer();
   record[symbols.buffer] = buffer;
   record[symbols.callback] = onRead;
   try {
@@ -149,9 +149,9 @@ export function readIntoSharedBuffer(socket: Duplex, onRead: SharedReadCallback)
   return 'yes';
 }
 
-/** The shared read buffer, or null before the first socket reads into it (for tests). */
-export function sharedReadBuffer(): Uint8Array | null {
-  return sharedBuffer;
+/** The shared read buffer, made at the first call (the first socket switched). */
+export function sharedReadBuffer(): Uint8Array {
+  return (sharedBuffer ??= newReadBuffer(READ_BUFFER_SIZE));
 }
 
 /** True if `socket` reads into the shared buffer. */
