@@ -82,21 +82,11 @@ export function applyMask(data: Uint8Array, key: Uint8Array, phase: number): num
  * an embedder's masking (see {@link useMasking}) unmasks it in place first.
  */
 export let applyMaskTo = (source: Uint8Array, target: Uint8Array, offset: number, key: Uint8Array, phase: number): void => {
-  const length = source.length;
-  const kernel = length >= SIMD_THRESHOLD ? simdKernel() : null;
+  const kernel = source.length >= SIMD_THRESHOLD ? simdKernel() : null;
   if (kernel === null) {
     target.set(source, offset);
-    applyMask(target.subarray(offset, offset + length), key, phase);
-    return;
-  }
-  const memory = kernel.memory;
-  const word = keyWord(key, phase, true);
-  for (let at = 0; at < length; at += BLOCK) {
-    const end = Math.min(at + BLOCK, length);
-    memory.set(source.subarray(at, end), 0);
-    simdBlock(kernel, end - at, word, key, phase);
-    target.set(memory.subarray(0, end - at), offset + at);
-  }
+    applyMask(target.subarray(offset, offset + source.length), key, phase);
+  } else trip(kernel, source, target, offset, key, phase);
 };
 
 /**
@@ -154,20 +144,27 @@ export function maskWords(data: Uint8Array, key: Uint8Array, phase: number): voi
 export let maskSimd = (data: Uint8Array, key: Uint8Array, phase: number): boolean => {
   const kernel = simdKernel();
   if (kernel === null) return false;
+  trip(kernel, data, data, 0, key, phase);
+  return true;
+};
+
+/**
+ * Masks `source` into `target` at `offset` through the kernel's working
+ * page, a block at a time: copy in, XOR, copy out (`target` may be `source`).
+ */
+function trip(kernel: SimdMask, source: Uint8Array, target: Uint8Array, offset: number, key: Uint8Array, phase: number): void {
   const memory = kernel.memory;
-  const length = data.length;
+  const length = source.length;
   // Blocks are multiples of 4 bytes, so every block starts at the same phase.
   const word = keyWord(key, phase, true);
   for (let at = 0; at < length; at += BLOCK) {
     const end = Math.min(at + BLOCK, length);
     // A payload that fits one block needs no view.
-    const block = length <= BLOCK ? data : data.subarray(at, end);
-    memory.set(block, 0);
+    memory.set(length <= BLOCK ? source : source.subarray(at, end), 0);
     simdBlock(kernel, end - at, word, key, phase);
-    block.set(memory.subarray(0, end - at));
+    target.set(memory.subarray(0, end - at), offset + at);
   }
-  return true;
-};
+}
 
 /**
  * Replaces the masking of buffers of a few hundred bytes and more (the
