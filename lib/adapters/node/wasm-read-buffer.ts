@@ -32,9 +32,6 @@ import { useMasking } from '../../frame/mask.js';
 
 // Below this the core's loops win (its own SIMD threshold: mask.ts).
 const IN_READ_FROM = 256;
-// XORed then copied 16 KiB at a time, so each block is copied out while it
-// is in L1 (the trip's block size, for the same reason: mask.ts).
-const BLOCK = 16 * 1024;
 const PAGE = 65536;
 
 type Kernel = (at: number, length: number, key: number) => void;
@@ -64,14 +61,10 @@ export function newReadBuffer(size: number): Uint8Array {
     },
     (source, target, offset, key, phase) => {
       if (!inRead(source)) return into(source, target, offset, key, phase);
-      const start = source.byteOffset;
-      const length = source.length;
-      for (let at = 0; at < length; at += BLOCK) {
-        const end = Math.min(at + BLOCK, length);
-        // Blocks are multiples of 4 bytes: each starts at the same phase.
-        unmask(kernel, read, start + at, end - at, key, phase);
-        target.set(read.subarray(start + at, start + end), offset + at);
-      }
+      // The whole piece, then one copy: the read is in L2 (256 KiB), and
+      // this beat 16 KiB blocks XORed and copied in turn (bench/analysis.md).
+      unmask(kernel, read, source.byteOffset, source.length, key, phase);
+      target.set(source, offset);
     },
   ]);
   return read;
