@@ -13,11 +13,27 @@
  * @module
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The repository's root: the nearest folder above this module that holds
+ * wsdriver's package.json. (Found rather than taken as this file's parent:
+ * bench/e2e's children run this module bundled into bench/e2e/.built/.)
+ */
+function repositoryRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    try {
+      if (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name === 'wsdriver') return dir;
+    } catch {
+      // No package.json here: look further up.
+    }
+    if (dirname(dir) === dir) throw new Error(`bench: no wsdriver package.json above ${from}`);
+  }
+}
+
+const root = repositoryRoot(dirname(fileURLToPath(import.meta.url)));
 /**
  * The built entry the benchmark loads: the ES module one. (In the CommonJS
  * build every import between modules reads an export getter, which shows

@@ -16,6 +16,7 @@
  *   --fresh-workers                  with --compat: a new pair of workers for each row (see freshWorkers)
  *   --clock=cpu                      time passes by the worker's CPU time (user + system), not
  *                                    wall time: for a machine others share (never published)
+ *   --under-tsx                      run the workers under tsx, as before session 10 (see plain-script.ts)
  *   --compat                         the compat package (packages/websocket-driver-compat, as
  *                                    built) against websocket-driver 0.8.0 only, on the receive
  *                                    and send rows of COMPAT_WORKLOADS; writes its section of
@@ -37,6 +38,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt, ensureCompatBuilt } from './built.js';
+import { plainScript } from './plain-script.js';
 import type { RunRequest, RunResult } from './worker.js';
 import { median, medianOf, pairedRatios, ratioOf, type ResultRow, type RunFile } from './stats.js';
 import { WORKLOADS, type Workload } from './workloads.js';
@@ -89,7 +91,7 @@ const PEAK_SIZE = quick ? 16 * MiB : 64 * MiB;
  */
 const STEADY_MALLOC = args.includes('--default-malloc') ? null : 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296';
 /** Whether this run writes bench/RESULTS.md and bench/results.json. */
-const PUBLISH = !quick && filter === undefined && ['reps', 'min-ms', 'warmup-ms', 'volume-mib', 'only', 'clock'].every((key) => option(key) === undefined) && STEADY_MALLOC !== null;
+const PUBLISH = !quick && filter === undefined && !args.includes('--under-tsx') && ['reps', 'min-ms', 'warmup-ms', 'volume-mib', 'only', 'clock'].every((key) => option(key) === undefined) && STEADY_MALLOC !== null;
 
 const IMPLEMENTATIONS = ['wsdriver', 'ws', 'ws-no-addons', 'websocket-driver'] as const;
 const ANCHORS = ['memcpy', 'bufferutil-unmask'] as const;
@@ -135,10 +137,21 @@ interface Worker {
   run(request: RunRequest): Promise<RunResult>;
 }
 
+/** The children run bundled into plain JavaScript (plain-script.ts) unless asked to run under tsx, for comparison. */
+const UNDER_TSX = args.includes('--under-tsx');
+/** What each child script runs as: its plain-JavaScript bundle (made once, in `main`), or the script itself under tsx. */
+const launch = new Map<string, { script: string; loader: readonly string[] }>();
+async function prepareScripts(scripts: readonly string[]): Promise<void> {
+  for (const script of scripts) {
+    launch.set(script, UNDER_TSX ? { script: join(here, script), loader: ['--import', 'tsx'] } : { script: await plainScript(join(here, script)), loader: [] });
+  }
+}
+
 async function startWorker(name: Name): Promise<Worker> {
-  const child = fork(join(here, 'worker.ts'), [name], {
+  const { script, loader } = launch.get('worker.ts')!;
+  const child = fork(script, [name], {
     // BENCH_WORKER_FLAGS: extra V8/Node flags for diagnosis (say --trace-gc or --trace-deopt).
-    execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_WORKER_FLAGS?.split(' ').filter(Boolean) ?? [])],
+    execArgv: [...loader, '--expose-gc', ...(process.env.BENCH_WORKER_FLAGS?.split(' ').filter(Boolean) ?? [])],
     env: envFor(name),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -208,7 +221,8 @@ async function measure(workers: Worker[], workload: Workload): Promise<Row> {
 type MemoryFigures = NonNullable<RunFile['memory']>;
 
 function runMemory(name: string, mode: 'idle' | 'peak', arg: number): Record<string, number> {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', join(here, 'memory.ts'), name, mode, String(arg)], {
+  const { script, loader } = launch.get('memory.ts')!;
+  const result = spawnSync(process.execPath, [...loader, '--expose-gc', script, name, mode, String(arg)], {
     env: envFor(name as Name),
     encoding: 'utf8',
     maxBuffer: 1 << 20,
@@ -294,6 +308,7 @@ function bandwidthLine(rows: Row[]): string | null {
 async function compatMain(): Promise<void> {
   const started = Date.now();
   ensureCompatBuilt();
+  await prepareScripts(['worker.ts']);
   const workloads = WORKLOADS.filter((w) => COMPAT_WORKLOADS.includes(w.id) && selected(w.id));
   const startPair = async () => [await startWorker('websocket-driver-compat'), await startWorker('websocket-driver')];
   const stopAll = () => Promise.all(workers.map((worker) => new Promise((resolve) => worker.child.once('exit', resolve).disconnect())));
@@ -376,6 +391,7 @@ function currentSection(startMarker: string, endMarker: string): string | null {
 async function main(): Promise<void> {
   const started = Date.now();
   ensureBuilt();
+  await prepareScripts(['worker.ts', 'memory.ts']);
   const workloads = WORKLOADS.filter((w) => selected(w.id));
   const workers: Worker[] = [];
   try {

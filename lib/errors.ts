@@ -155,10 +155,14 @@ function entry<Facts>(closeCode: number, section: string, message: (facts: Facts
  * enforces and its message. Exactly the {@link ErrorCode}s: a code
  * missing here, or one here that is not an ErrorCode, does not compile. Failure sites name the code and the facts
  * (`protocolError('MESSAGE_TOO_LONG', { length, max })`); the wording
- * lives only here. Built by a call marked pure, so that a bundle importing
- * only {@link CloseCode} (wsdriver/callbacks) leaves the table out.
+ * lives only here. Each call builds the table afresh: protocolError()
+ * builds it once, at the first error, so a process that loads the package
+ * and never fails a peer never builds it (bench/analysis.md, "What loading
+ * wsdriver costs, sessions 9-10"), and a bundle importing only
+ * {@link CloseCode} (wsdriver/callbacks) leaves it out.
  */
-export const ERROR_CATALOGUE = /* @__PURE__ */ (() => ({
+export const buildErrorCatalogue = () =>
+  ({
   // HTTP heads
   HTTP_HEAD_TOO_LARGE: entry(Close.TOO_LARGE, 'RFC 9110 §5.4', said),
   HTTP_TOO_MANY_HEADERS: entry(Close.TOO_LARGE, 'RFC 9110 §5.4', said),
@@ -217,12 +221,14 @@ export const ERROR_CATALOGUE = /* @__PURE__ */ (() => ({
   TRANSPORT_ERROR: entry(Close.ABNORMAL, 'RFC 6455 §7.1.5', said),
   // legacy drafts
   DRAFT_FRAME_ERROR: entry(Close.PROTOCOL_ERROR, 'hixie-76 §5.3', said),
-}) as const satisfies { readonly [K in ErrorCode]: unknown })();
+  }) as const satisfies { readonly [K in ErrorCode]: unknown };
+
+let catalogue: ReturnType<typeof buildErrorCatalogue> | undefined;
 
 /** The facts a failure site gives for `code`'s message. */
-export type ErrorFacts<K extends ErrorCode> = [Parameters<(typeof ERROR_CATALOGUE)[K]['message']>[0]] extends [undefined]
+export type ErrorFacts<K extends ErrorCode> = [Parameters<ReturnType<typeof buildErrorCatalogue>[K]['message']>[0]] extends [undefined]
   ? Record<string, never>
-  : Parameters<(typeof ERROR_CATALOGUE)[K]['message']>[0];
+  : Parameters<ReturnType<typeof buildErrorCatalogue>[K]['message']>[0];
 
 /**
  * A fault of the peer's: what went wrong, in words and as a stable code,
@@ -253,7 +259,7 @@ export function protocolError<K extends ErrorCode>(
   facts: ErrorFacts<K>,
   options?: { readonly closeCode?: number; readonly cause?: unknown },
 ): ProtocolError {
-  const entry = ERROR_CATALOGUE[code] as ErrorEntry<ErrorFacts<K>>;
+  const entry = (catalogue ??= buildErrorCatalogue())[code] as ErrorEntry<ErrorFacts<K>>;
   const cause = options !== undefined && 'cause' in options ? { cause: options.cause } : undefined;
   return new ProtocolError(code, entry.message(facts), options?.closeCode ?? entry.closeCode, cause);
 }

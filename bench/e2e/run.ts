@@ -16,6 +16,7 @@
  *   --diagnose                        each server reports its event-loop delay, GC pauses and writes in the window on stderr
  *   --ballast=MB                      each server keeps about MB megabytes of long-lived objects (a server with state)
  *   --default-malloc                  leave glibc's malloc thresholds at their defaults (see STEADY_MALLOC)
+ *   --under-tsx                       run the servers and the load generator under tsx, as before session 10 (see bench/plain-script.ts)
  *
  * A fresh server process serves each workload of each repetition, so the
  * memory figures of one workload are not those left by the last. The
@@ -31,6 +32,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from '../built.js';
+import { plainScript } from '../plain-script.js';
 import { median } from '../stats.js';
 import {
   CONNECT_CONCURRENCY,
@@ -56,6 +58,8 @@ const IN_FLIGHT = Number(option('in-flight') ?? 32);
 const SERVER_FLAGS = option('server-flags')?.split(',') ?? [];
 const DIAGNOSE = args.includes('--diagnose');
 const BALLAST = option('ballast');
+/** The children run bundled into plain JavaScript (plain-script.ts) unless asked to run under tsx, for comparison. */
+const UNDER_TSX = args.includes('--under-tsx');
 /**
  * Every server and the load generator run with the same glibc malloc
  * thresholds, the ones glibc itself moves to once a program frees a buffer
@@ -75,6 +79,7 @@ const PUBLISH =
   SERVER_FLAGS.length === 0 &&
   !DIAGNOSE &&
   BALLAST === undefined &&
+  !UNDER_TSX &&
   STEADY_MALLOC !== null;
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -129,9 +134,17 @@ function label(size: number): string {
   return size >= MiB ? `${size / MiB} MiB` : size >= KiB ? `${size / KiB} KiB` : `${size} B`;
 }
 
+/** What each child script runs as: its plain-JavaScript bundle (made once, at the start), or the script itself under tsx. */
+const launch = new Map<string, readonly string[]>();
+async function prepareScripts(scripts: readonly string[]): Promise<void> {
+  for (const script of scripts) {
+    launch.set(script, UNDER_TSX ? ['--import', 'tsx', join(here, script)] : [await plainScript(join(here, script))]);
+  }
+}
+
 /** A child process with the open-file soft limit raised to the hard one (10,000 sockets need it). */
 function spawnNode(script: string, argv: string[], env: NodeJS.ProcessEnv = {}, flags: readonly string[] = []): ChildProcess {
-  return spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, ...flags, '--import', 'tsx', '--expose-gc', join(here, script), ...argv], {
+  return spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, ...flags, '--expose-gc', ...launch.get(script)!, ...argv], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: childEnv(env),
   });
@@ -300,6 +313,7 @@ const higherIsBetter = (c: Case) => c.workload.type === 'echo' || c.workload.typ
 
 async function main(): Promise<void> {
   ensureBuilt();
+  await prepareScripts(['server.ts', 'loadgen.ts']);
   const loadgen = spawnNode('loadgen.ts', []);
   await nextMessage(loadgen, 'ready');
   const startedAt = performance.now();
@@ -384,7 +398,7 @@ function publish(results: { name: string; figures: Record<string, Record<string,
     START,
     '## End to end: servers through real sockets (`npm run bench:e2e`)',
     '',
-    `Machine: ${machine}; ${date}; ${seconds.toFixed(0)} s; load average (1 min) ${load}. Each server in its own process on 127.0.0.1 (listen backlog ${LISTEN_BACKLOG}; every process with glibc's malloc thresholds at mmap 32 MiB, trim 64 MiB), a fresh one for each workload and repetition; the load generator in another process opens ${CONNECT_CONCURRENCY} connections at a time and sends frames encoded before the run; it reads every socket into one shared buffer and counts echo replies and plain broadcasts by their bytes against the one frame they repeat, every byte compared (compressed broadcasts by their frame headers); loadgenCpuUsPerMsg is its CPU per message. ${REPS} interleaved repetitions: figures are medians, a ratio is the median of per-repetition ratios, "range" their lowest and highest. Memory is read after a full GC in the server, as growth over the freshly listening process, per connection. CPU is user + system over the timed window (serverCpuPct over the server's own time between the two checkpoints, longer when a blocked event loop answered late). Broadcast: every message goes to every client; ws, websocket-driver and raw write each socket once per message, wsdriver's Node adapter hands the writes to one socket within a tick to it as one \`writev\`; the load generator keeps ${IN_FLIGHT} broadcasts outstanding; p50 and p99 are milliseconds from asking for a broadcast until the last client has it; settleMs is how long after the window the broadcasts still in flight took to reach every client (\`> ${SETTLE_LIMIT_MS / 1000} s\`: not within that limit), and a server that completed no delivery in the window shows \"none in the window\"; rssPerConnKiB, heapPerConnKiB and externalPerConnKiB are read after the window, after a full GC, every connection still open. Partial messages: memory is read once the server has read every byte sent (its \`/proc/<pid>/io\` \`rchar\`), not when the load generator's writes are done. With permessage-deflate, wsdriver and ws bound the zlib jobs running at once (\`concurrencyLimit\`) at their default, 10. "raw" is a \`node:net\` echo of the same payload bytes with no framing: the limit line.`,
+    `Machine: ${machine}; ${date}; ${seconds.toFixed(0)} s; load average (1 min) ${load}. Each server in its own process on 127.0.0.1, run as plain JavaScript (bundled by esbuild, not under tsx: bench/plain-script.ts) (listen backlog ${LISTEN_BACKLOG}; every process with glibc's malloc thresholds at mmap 32 MiB, trim 64 MiB), a fresh one for each workload and repetition; the load generator in another process opens ${CONNECT_CONCURRENCY} connections at a time and sends frames encoded before the run; it reads every socket into one shared buffer and counts echo replies and plain broadcasts by their bytes against the one frame they repeat, every byte compared (compressed broadcasts by their frame headers); loadgenCpuUsPerMsg is its CPU per message. ${REPS} interleaved repetitions: figures are medians, a ratio is the median of per-repetition ratios, "range" their lowest and highest. Memory is read after a full GC in the server, as growth over the freshly listening process, per connection. CPU is user + system over the timed window (serverCpuPct over the server's own time between the two checkpoints, longer when a blocked event loop answered late). Broadcast: every message goes to every client; ws, websocket-driver and raw write each socket once per message, wsdriver's Node adapter hands the writes to one socket within a tick to it as one \`writev\`; the load generator keeps ${IN_FLIGHT} broadcasts outstanding; p50 and p99 are milliseconds from asking for a broadcast until the last client has it; settleMs is how long after the window the broadcasts still in flight took to reach every client (\`> ${SETTLE_LIMIT_MS / 1000} s\`: not within that limit), and a server that completed no delivery in the window shows \"none in the window\"; rssPerConnKiB, heapPerConnKiB and externalPerConnKiB are read after the window, after a full GC, every connection still open. Partial messages: memory is read once the server has read every byte sent (its \`/proc/<pid>/io\` \`rchar\`), not when the load generator's writes are done. With permessage-deflate, wsdriver and ws bound the zlib jobs running at once (\`concurrencyLimit\`) at their default, 10. "raw" is a \`node:net\` echo of the same payload bytes with no framing: the limit line.`,
     '',
     ...results.flatMap((r) => rowsOf(CASES.find((c) => c.name === r.name)!, r.figures)),
     END,

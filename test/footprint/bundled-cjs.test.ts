@@ -1,10 +1,11 @@
 /**
  * An application bundled to CommonJS from `import` statements gets dist/esm
  * (the "import" condition) with `import.meta.url` left undefined (esbuild's
- * empty-import-meta). The Node entry loads node:tls and node:zlib when
- * first needed (lib/adapters/node/builtins.ts): that must neither throw on
- * load nor fail when a `wss:` client or a compressing connection first
- * needs them.
+ * empty-import-meta). The Node entry fetches Node's modules through
+ * lib/adapters/node/builtins.ts (node:http, net, stream and buffer as it
+ * loads; node:tls, zlib and crypto when first needed): that must neither
+ * throw on load nor fail when a `wss:` client first needs node:tls, with
+ * or without `process.getBuiltinModule` (Node 20.16+).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,10 +13,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(path.join(os.tmpdir(), 'wsdriver-bundled-'));
+const outfile = path.join(dir, 'app.cjs');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 // A wss: client to a port nothing listens on reaches node:tls and fails
@@ -27,20 +29,35 @@ driver.on('error', (error) => console.log('error', error.code, error.cause?.code
 driver.on('close', (event) => console.log('close', event.code));
 `;
 
+let warnings: string[] = [];
+beforeAll(async () => {
+  // An `import` resolves `wsdriver/node` through "import": dist/esm.
+  const result = await build({
+    stdin: { contents: app, resolveDir: root, sourcefile: 'app.mjs' },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    logLevel: 'silent',
+  });
+  warnings = result.warnings.map((w) => w.id);
+});
+
+function runBundle(before = ''): { stdout: string; stderr: string } {
+  return spawnSync(process.execPath, ['-e', `${before} require(${JSON.stringify(outfile)});`], { encoding: 'utf8', timeout: 20_000 });
+}
+
 describe('the Node entry bundled to CommonJS from its ES modules', () => {
-  it('loads, and loads node:tls when a wss: client first needs it', async () => {
-    const outfile = path.join(dir, 'app.cjs');
-    // An \`import\` resolves `wsdriver/node` through "import": dist/esm.
-    const result = await build({
-      stdin: { contents: app, resolveDir: root, sourcefile: 'app.mjs' },
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      logLevel: 'silent',
-    });
-    expect(result.warnings.map((w) => w.id)).toContain('empty-import-meta');
-    const child = spawnSync(process.execPath, [outfile], { encoding: 'utf8', timeout: 20_000 });
+  it('loads, and loads node:tls when a wss: client first needs it', () => {
+    expect(warnings).toContain('empty-import-meta');
+    const child = runBundle();
+    expect(child.stderr).toBe('');
+    expect(child.stdout).toContain('error TRANSPORT_ERROR ECONNREFUSED');
+    expect(child.stdout).toContain('close 1006');
+  });
+
+  it('loads on a Node without process.getBuiltinModule, through a require made from the bundle\'s __filename', () => {
+    const child = runBundle('delete process.getBuiltinModule;');
     expect(child.stderr).toBe('');
     expect(child.stdout).toContain('error TRANSPORT_ERROR ECONNREFUSED');
     expect(child.stdout).toContain('close 1006');

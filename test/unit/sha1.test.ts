@@ -2,7 +2,7 @@
 // against Node's OpenSSL-backed digest and the RFC 6455 §1.3 example; and
 // the embedder's digest that replaces it on Node (native-sha1.ts).
 import { createHash } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sha1 } from '../../lib/handshake/sha1.js';
 import { acceptKeyFor, generateKey, useNativeSha1 } from '../../lib/handshake/accept-key.js';
 import { useNodeSha1 } from '../../lib/adapters/node/native-sha1.js';
@@ -49,5 +49,55 @@ describe('the accept key through an embedded digest', () => {
     useNodeSha1();
     expect(keys.map(acceptKeyFor)).toEqual(portable);
     expect(acceptKeyFor(SAMPLE_KEY)).toBe(SAMPLE_ACCEPT);
+  });
+});
+
+describe('node:crypto behind the accept key (wsdriver/node, builtins.ts)', () => {
+  const host = process as unknown as { getBuiltinModule: (id: string) => unknown };
+  const realGetBuiltinModule = host.getBuiltinModule;
+  const openssl = Object.getOwnPropertyDescriptor(process.versions, 'openssl')!;
+  let fetched: string[] = [];
+  // Fresh modules: native-sha1.ts keeps node:crypto's createHash once fetched.
+  const load = async () => ({
+    ...(await import('../../lib/adapters/node/native-sha1.js')),
+    ...(await import('../../lib/handshake/accept-key.js')),
+  });
+
+  beforeEach(() => {
+    vi.resetModules();
+    fetched = [];
+    vi.spyOn(host, 'getBuiltinModule').mockImplementation((id) => {
+      fetched.push(id);
+      return realGetBuiltinModule(id);
+    });
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    Object.defineProperty(process.versions, 'openssl', openssl);
+  });
+
+  it('is fetched at the first key, not as the adapter loads, and once', async () => {
+    const { useNodeSha1, acceptKeyFor, useNativeSha1 } = await load();
+    useNodeSha1();
+    expect(fetched).toEqual([]);
+    expect(acceptKeyFor(SAMPLE_KEY)).toBe(SAMPLE_ACCEPT);
+    expect(acceptKeyFor(SAMPLE_KEY)).toBe(SAMPLE_ACCEPT);
+    expect(fetched).toEqual(['node:crypto']);
+    useNativeSha1(null);
+  });
+
+  it('on a Node built without OpenSSL, is fetched as the adapter loads, which fails as importing node:crypto does', async () => {
+    // Such a Node has no process.versions.openssl, and its node:crypto throws as it loads.
+    Object.defineProperty(process.versions, 'openssl', { ...openssl, value: undefined });
+    host.getBuiltinModule = (id) => {
+      if (id !== 'node:crypto') return realGetBuiltinModule(id);
+      throw Object.assign(new Error('Node.js is not compiled with OpenSSL crypto support'), { code: 'ERR_NO_CRYPTO' });
+    };
+    try {
+      const { useNodeSha1 } = await load();
+      expect(() => useNodeSha1()).toThrow(expect.objectContaining({ code: 'ERR_NO_CRYPTO' }));
+    } finally {
+      host.getBuiltinModule = realGetBuiltinModule;
+    }
   });
 });

@@ -5,8 +5,7 @@
  *
  * @module
  */
-import net from 'node:net';
-import { nodeTls } from './builtins.js';
+import { nodeNet, nodeTls } from './builtins.js';
 import { Driver } from '../../driver/factories.js';
 import type { Socket } from '../../events.js';
 import type { HybiClientDriver } from '../../driver/hybi-client-driver.js';
@@ -52,9 +51,9 @@ export function connect(url: string | URL, options: ConnectOptions = {}): HybiCl
         host,
         port: target.port,
         // RFC 6066 §3: SNI carries host names, never IP addresses.
-        ...(net.isIP(host) === 0 ? { servername: host } : {}),
+        ...(nodeNet().isIP(host) === 0 ? { servername: host } : {}),
       })
-    : net.connect({ host, port: target.port });
+    : nodeNet().connect({ host, port: target.port });
   output = streamSocket(opened);
   attach(driver, opened, attachOptions);
   // Over TCP, reads go to the shared read buffer once open (not TLS: read-buffer.ts).

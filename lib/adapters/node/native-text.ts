@@ -12,9 +12,11 @@
  *
  * @module
  */
-import { isAscii } from 'node:buffer';
+import { nodeBuffer } from './builtins.js';
 import { useCheckedTextDecoder } from '../../frame/checked-text.js';
 import { LITTLE_ENDIAN, utf16FromUtf8 } from './utf16-from-utf8.js';
+
+const { isAscii } = nodeBuffer();
 
 // Buffer's own slice methods, called on any Uint8Array (they read it as a view).
 const { latin1Slice, utf8Slice } = Buffer.prototype as unknown as {

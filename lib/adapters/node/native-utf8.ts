@@ -7,8 +7,10 @@
  *
  * @module
  */
-import { isAscii, isUtf8 } from 'node:buffer';
+import { nodeBuffer } from './builtins.js';
 import { useNativeUtf8Check } from '../../frame/utf8-validator.js';
+
+const { isAscii, isUtf8 } = nodeBuffer();
 
 /**
  * Has the core check UTF-8 with `buffer.isUtf8`, a piece with

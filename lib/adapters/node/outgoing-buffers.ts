@@ -7,8 +7,10 @@
  *
  * @module
  */
-import { Buffer } from 'node:buffer';
+import { nodeBuffer } from './builtins.js';
 import { useOutgoingBytes, type ByteView } from '../../frame/send-slab.js';
+
+const { Buffer } = nodeBuffer();
 
 /** Has the core make its outgoing bytes as Node Buffers, where Node's own Buffer class is reachable. */
 export function useNodeOutgoingBuffers(): void {

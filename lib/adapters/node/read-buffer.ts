@@ -36,10 +36,14 @@
  *
  * @module
  */
-import { Socket as NetSocket } from 'node:net';
-import { Duplex } from 'node:stream';
+import type { Socket as NetSocket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { nodeNet, nodeStream } from './builtins.js';
 import { IN_NODE } from './runtime.js';
 import { newReadBuffer } from './wasm-read-buffer.js';
+
+const netSocketPrototype = nodeNet().Socket.prototype;
+const pauseStream = nodeStream().Duplex.prototype.pause;
 
 /**
  * Bytes in the shared read buffer: four times libuv's own suggested read
@@ -93,7 +97,7 @@ function symbolsOf(socket: NetSocket): ReadSymbols | null {
  * Node itself. Cheap; checked when the adapter attaches.
  */
 export function mayShareReadBuffer(stream: Duplex): boolean {
-  return IN_NODE && Object.getPrototypeOf(stream) === NetSocket.prototype;
+  return IN_NODE && Object.getPrototypeOf(stream) === netSocketPrototype;
 }
 
 /**
@@ -176,7 +180,7 @@ export function pauseSharedReads(socket: Duplex): boolean {
   if (!readsIntoSharedBuffer(socket)) return false;
   (socket as unknown as SymbolRecord)[readSymbols!.callback] = pushCopy;
   // The stream's pause, not the socket's (which would stop the handle).
-  Duplex.prototype.pause.call(socket);
+  pauseStream.call(socket);
   return true;
 }
 

@@ -14,11 +14,14 @@
  *
  * @module
  */
-import { IncomingMessage } from 'node:http';
+import type * as http from 'node:http';
+import { nodeHttp } from './builtins.js';
 import { Driver } from '../../driver/factories.js';
 import { asksForWebSocket } from '../../handshake/server-handshake.js';
 import type { RequestSource } from '../../http/request.js';
 import { unreadRawHeaders } from './raw-headers.js';
+
+const { IncomingMessage } = nodeHttp();
 
 const portableCheck = Driver.isWebSocket;
 
@@ -42,7 +45,7 @@ function isWebSocket(request: RequestSource): boolean {
       upgrade = upgrade === undefined ? raw[i + 1]! : `${upgrade}, ${raw[i + 1]!}`;
     }
   }
-  return asksForWebSocket((request as IncomingMessage).method ?? 'GET', connection, upgrade);
+  return asksForWebSocket((request as http.IncomingMessage).method ?? 'GET', connection, upgrade);
 }
 
 /** Has `Driver.isWebSocket` read node:http's requests from `rawHeaders` while their `headers` are unread. */

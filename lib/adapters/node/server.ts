@@ -7,15 +7,15 @@
  *
  * @module
  */
-import http from 'node:http';
+import type * as http from 'node:http';
 import type * as http2 from 'node:http2';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type * as https from 'node:https';
-import net from 'node:net';
+import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { unsentBytes } from './held-bytes.js';
 import type * as tls from 'node:tls';
-import { nodeHttps, nodeTls } from './builtins.js';
+import { nodeHttp, nodeHttps, nodeNet, nodeTls } from './builtins.js';
 import { checkCloseArguments } from '../../connection/base-driver.js';
 import { ReadyState } from '../../connection/connection-state.js';
 import { asksForWebSocket } from '../../handshake/server-handshake.js';
@@ -249,12 +249,12 @@ export class WebSocketServer {
         server.off('stream', onStream);
         server.off('upgrade', onUpgrade);
       });
-    } else if (server instanceof http.Server || isHttpsServer(server)) {
+    } else if (server instanceof nodeHttp().Server || isHttpsServer(server)) {
       server.on('upgrade', onUpgrade);
       this.#served.set(server, () => server.off('upgrade', onUpgrade));
-    } else if (server instanceof net.Server) {
+    } else if (server instanceof nodeNet().Server) {
       // A bare server: Node's HTTP parser reads each request, with the head limits of the options.
-      const parser = http.createServer({ maxHeaderSize: this.#limits.maxHeadSize }, (_request, response) => {
+      const parser = nodeHttp().createServer({ maxHeaderSize: this.#limits.maxHeadSize }, (_request, response) => {
         response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket', connection: 'Upgrade, close' });
         response.end('This is a WebSocket server\n');
       });

@@ -8,13 +8,16 @@
  *
  * @module
  */
-import { IncomingMessage } from 'node:http';
+import type * as http from 'node:http';
+import { nodeHttp } from './builtins.js';
 import { createHeaderFields, type HeaderFields } from '../../http/head-parser.js';
 import { normalizeRequest, type HandshakeRequest } from '../../http/request.js';
 import { DEFAULT_OPTIONS, resolveOptions, type DriverOptions, type ResolvedOptions } from '../../options.js';
 import { checkAttachOptions, type CheckedAttachOptions } from './attach.js';
 import { addRawHeaders, unreadRawHeaders } from './raw-headers.js';
 import { splitOptions, type NodeDriverOptions } from './options.js';
+
+const { IncomingMessage } = nodeHttp();
 
 /** What one connection is made with: the driver's options and the adapter's timing options, checked. */
 export interface ConnectionSettings {
@@ -124,7 +127,7 @@ let lastTarget = '';
  * but node:http's own request with a target in origin form is read the
  * general way.
  */
-export function readUpgradeRequest(message: IncomingMessage): HandshakeRequest {
+export function readUpgradeRequest(message: http.IncomingMessage): HandshakeRequest {
   const target = message.url;
   if (!(message instanceof IncomingMessage) || typeof target !== 'string' || target[0] !== '/') {
     return withCommonValues(normalizeRequest(message));
@@ -155,7 +158,7 @@ export function readUpgradeRequest(message: IncomingMessage): HandshakeRequest {
 }
 
 /** The request read from node:http's `message`, its headers read into `headers`. */
-function nodeRequest(message: IncomingMessage, target: string, headers: HeaderFields): HandshakeRequest {
+function nodeRequest(message: http.IncomingMessage, target: string, headers: HeaderFields): HandshakeRequest {
   const host = headers.host;
   if (host !== undefined) {
     if (host === lastHost) headers.host = lastHost;

@@ -23,11 +23,13 @@
  *
  * @module
  */
-import { Buffer } from 'node:buffer';
-import { Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { nodeBuffer, nodeNet } from './builtins.js';
 import { IN_NODE } from './runtime.js';
 import { currentSlabBuffer, SLAB_SIZE, useSlabSource } from '../../frame/send-slab.js';
+
+const { Buffer } = nodeBuffer();
+const netSocketPrototype = nodeNet().Socket.prototype;
 
 /** Slabs kept for reuse at most (1 MiB): past that, a returned slab is left to the garbage collector. */
 export const SPARE_SLABS = 16;
@@ -87,7 +89,7 @@ export function releasesWrittenBytes(stream: Duplex): boolean {
   // libuv's promise, not node:net's: Deno's and Bun's node:net may call
   // back before the bytes are copied (denoland/deno#32814), so no reuse
   // there. The handle classes are looked up once, not once per connection.
-  if (!IN_NODE || Object.getPrototypeOf(stream) !== NetSocket.prototype) return false;
+  if (!IN_NODE || Object.getPrototypeOf(stream) !== netSocketPrototype) return false;
   const kind = (stream as { _handle?: { constructor?: unknown } | null })._handle?.constructor;
   if (kind === undefined || kind === null) return false;
   if (kind === tcpOrPipe[0] || kind === tcpOrPipe[1]) return true;
