@@ -22,6 +22,17 @@
  * `start` checkpoint to the `end` one (the timed window) and writes the
  * profile there (`run.ts --profile=DIR`).
  *
+ * With E2E_READ_BUFFER=bytes (at most 256 KiB), wsdriver's Node adapter
+ * reads into a shared buffer of that size instead of its own
+ * (bench/e2e/fairness.ts compares 64 KiB reads with 256 KiB ones). With
+ * E2E_READ_BUDGET=bytes it reads one socket for at most that many bytes
+ * in a row per event-loop turn instead of its own budget (0: none;
+ * lib/adapters/node/read-budget.ts).
+ *
+ * With E2E_TURNS set, the server measures the CPU time of each event-loop
+ * turn in the timed window and sends a summary (`{ type: 'turns' }`) just
+ * before its `end` stats (bench/e2e/turn-diagnostics.ts).
+ *
  * ws reads WS_NO_BUFFER_UTIL / WS_NO_UTF_8_VALIDATE when first loaded, so
  * run.ts sets them in the environment of the "ws-noaddons" process.
  *
@@ -40,6 +51,7 @@ import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { BUILT_ENTRY } from '../built.js';
 import { LISTEN_BACKLOG, type ServerConfig, type ServerStats } from './shared.js';
+import { TurnDiagnostics } from './turn-diagnostics.js';
 import { WindowDiagnostics } from './window-diagnostics.js';
 
 const require = createRequire(import.meta.url);
@@ -51,6 +63,7 @@ const MAX_MESSAGE = 64 * 1024 * 1024;
 // Text echoed as bytes (the default) or through a string: see the module comment.
 const DECODE_TEXT = process.env.BENCH_ECHO_TEXT === 'strings';
 const diagnostics = process.env.E2E_DIAGNOSE ? new WindowDiagnostics() : null;
+const turns = process.env.E2E_TURNS ? new TurnDiagnostics() : null;
 // 16 Ki objects of about 64 B each per MB, alive for the process's life (as echo-gc.ts's --ballast).
 const ballast = Array.from({ length: Number(process.env.E2E_BALLAST ?? 0) * 16 * 1024 }, (_, i) => ({ index: i, name: String(i) }));
 
@@ -87,7 +100,19 @@ function listen(server: net.Server): void {
   });
 }
 
+/** E2E_READ_BUFFER and E2E_READ_BUDGET: see the module comment. */
+async function setReadSize(): Promise<void> {
+  const { E2E_READ_BUFFER: bytes, E2E_READ_BUDGET: budget } = process.env;
+  const built = (module: string) => pathToFileURL(BUILT_ENTRY.replace(/index\.js$/, `adapters/node/${module}.js`)).href;
+  if (bytes !== undefined) {
+    const readBuffer = (await import(built('read-buffer'))) as typeof import('../../lib/adapters/node/read-buffer.js');
+    if (!readBuffer.setSharedReadSize(Number(bytes))) throw new RangeError(`E2E_READ_BUFFER=${bytes}: not a read size`);
+  }
+  if (budget !== undefined) ((await import(built('read-budget'))) as typeof import('../../lib/adapters/node/read-budget.js')).setReadBudget(Number(budget));
+}
+
 async function wsdriverServer(): Promise<net.Server> {
+  await setReadSize();
   const { Driver, PreparedMessage } = (await import(pathToFileURL(BUILT_ENTRY).href)) as typeof import('../../lib/index.js');
   const node = (await import(pathToFileURL(BUILT_ENTRY.replace(/index\.js$/, 'adapters/node/index.js')).href)) as typeof import('../../lib/adapters/node/index.js');
   if (config.mode === 'broadcast' && process.env.BENCH_BROADCAST === 'server') {
@@ -126,6 +151,7 @@ async function wsdriverServer(): Promise<net.Server> {
 
 /** The same server through wsdriver's server object (`WebSocketServer`) rather than `handleUpgrade`. */
 async function wsdriverObjectServer(): Promise<net.Server> {
+  await setReadSize();
   const { PreparedMessage } = (await import(pathToFileURL(BUILT_ENTRY).href)) as typeof import('../../lib/index.js');
   const node = (await import(pathToFileURL(BUILT_ENTRY.replace(/index\.js$/, 'adapters/node/index.js')).href)) as typeof import('../../lib/adapters/node/index.js');
   const server = http.createServer();
@@ -267,6 +293,8 @@ process.on('message', async (message: { type: string; id?: number; gc?: boolean;
   // Read before the profiler starts or stops, so its own work is not counted.
   const reply = stats(message.gc === true);
   if (message.label === 'start') diagnostics?.start();
+  if (message.label === 'start') turns?.start();
+  if (message.label === 'end' && turns !== null) process.send!({ type: 'turns', summary: turns.end() });
   // For a profiler to attach to the timed window only (`perf record -p`): this process's id, written when it starts.
   if (message.label === 'start' && process.env.E2E_WINDOW_FILE) writeFileSync(process.env.E2E_WINDOW_FILE, String(process.pid));
   if (message.label === 'end' && diagnostics !== null) process.stderr.write(`diagnose ${config.kind}: ${JSON.stringify(diagnostics.end())}\n`);

@@ -264,6 +264,19 @@ describe('where WebAssembly SIMD cannot run', () => {
   });
 });
 
+describe('a read size that is not whole pages (a benchmark sets one)', () => {
+  it('gets a plain buffer of exactly that size, not WebAssembly memory rounded down to whole pages', async () => {
+    vi.resetModules();
+    const { newReadBuffer } = await import('../../lib/adapters/node/wasm-read-buffer.js');
+    const read = newReadBuffer(100 * 1024);
+    expect(read.byteLength).toBe(100 * 1024);
+    // A plain buffer: transferring it empties it.
+    structuredClone(read.buffer, { transfer: [read.buffer as ArrayBuffer] });
+    expect(read.byteLength).toBe(0);
+    expect(newReadBuffer(64 * 1024).byteLength).toBe(64 * 1024);
+  });
+});
+
 describe('one read buffer per process', () => {
   it('40 connections each echoing 64 KiB read into the one buffer: external memory grows by far less than a buffer per connection', async () => {
     const server = cleanup.server(http.createServer());

@@ -26,6 +26,7 @@ import type { ProtocolError } from '../../errors.js';
 import { borrowInput } from '../../frame/borrowed-input.js';
 import { holdRead, releaseRead, unsentBytes } from './held-bytes.js';
 import { mayShareReadBuffer, pauseSharedReads, READ_BUFFER_SIZE, readIntoSharedBuffer } from './read-buffer.js';
+import { withinReadBudget } from './read-budget.js';
 import { deadlineKeeper, type DeadlineKeeper, type DeadlineSettings } from '../../connection/deadlines.js';
 
 /** What an {@link Attachment} needs of a driver; every wsdriver driver has it. */
@@ -325,16 +326,21 @@ function onStreamData(this: Duplex, chunk: Uint8Array): void {
   readChunk(this, attachment, chunk);
   attachment.dataRead();
 }
-/** A read into the shared read buffer (read-buffer.ts): parsed as borrowed input, copied where kept. */
-function onSharedRead(this: Duplex, nread: number, buffer: Uint8Array): void {
+/**
+ * A read into the shared read buffer (read-buffer.ts): parsed as borrowed
+ * input, copied where kept. False (Node stops reading the socket until
+ * setImmediate) once the socket has had its turn's read budget (read-budget.ts).
+ */
+function onSharedRead(this: Duplex, nread: number, buffer: Uint8Array): boolean {
   const attachment = attachmentOf(this);
-  if (attachment === undefined) return;
+  if (attachment === undefined) return true;
   const was = borrowInput(true);
   try {
     readChunk(this, attachment, buffer.subarray(0, nread));
   } finally {
     borrowInput(was);
   }
+  return withinReadBudget(this, nread, buffer.length);
 }
 /** One read, from either path, handed to the driver. */
 function readChunk(stream: Duplex, attachment: Attachment, chunk: Uint8Array): void {

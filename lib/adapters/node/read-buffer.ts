@@ -69,6 +69,9 @@ interface ReadSymbols {
 interface UserBufferHandle {
   readonly constructor?: { readonly name?: string };
   useUserBuffer?(buffer: Uint8Array): void;
+  /** Node's own record of whether the handle reads (net.js `tryReadStart`, `onStreamRead`). */
+  reading?: boolean;
+  readStart?(): number;
 }
 
 type SymbolRecord = Record<symbol, unknown>;
@@ -77,6 +80,20 @@ type SymbolRecord = Record<symbol, unknown>;
 let readSymbols: ReadSymbols | null | undefined;
 // Made on the first socket switched.
 let sharedBuffer: Uint8Array | null = null;
+// READ_BUFFER_SIZE unless a benchmark set another before the buffer was made.
+let sharedBufferSize = READ_BUFFER_SIZE;
+
+/**
+ * For benchmarks and tests only (the package's entries do not export it):
+ * the size of the shared read buffer, up to {@link READ_BUFFER_SIZE}, to
+ * compare read sizes in one build (bench/e2e/fairness.ts). False, and
+ * nothing changed, once the buffer is made.
+ */
+export function setSharedReadSize(bytes: number): boolean {
+  if (sharedBuffer !== null || !(bytes > 0 && bytes <= READ_BUFFER_SIZE)) return false;
+  sharedBufferSize = bytes;
+  return true;
+}
 
 /** Node's read-buffer symbols, found by description on `socket`, or null. */
 function symbolsOf(socket: NetSocket): ReadSymbols | null {
@@ -155,7 +172,7 @@ export function readIntoSharedBuffer(socket: Duplex, onRead: SharedReadCallback)
 
 /** The shared read buffer, made at the first call (the first socket switched). */
 export function sharedReadBuffer(): Uint8Array {
-  return (sharedBuffer ??= newReadBuffer(READ_BUFFER_SIZE));
+  return (sharedBuffer ??= newReadBuffer(sharedBufferSize));
 }
 
 /** True if `socket` reads into the shared buffer. */
@@ -182,6 +199,27 @@ export function pauseSharedReads(socket: Duplex): boolean {
   // The stream's pause, not the socket's (which would stop the handle).
   pauseStream.call(socket);
   return true;
+}
+
+/**
+ * Reads `socket` again after its read callback returned false to let
+ * other connections read (read-budget.ts), as Node's `tryReadStart`
+ * would, unless that is no longer this code's to do: the socket closed,
+ * reads again already (a `resume()` restarted it), or was paused
+ * meanwhile by someone else. A socket the driver paused (its reads going
+ * to the stream's own buffer, {@link pauseSharedReads}) reads on until
+ * that buffer is full, as it would have without the stop; one paused
+ * through `socket.pause()` waits for its `resume()`.
+ */
+export function resumeSharedReads(socket: Duplex): void {
+  const net = socket as NetSocket;
+  const handle = (net as unknown as { _handle?: UserBufferHandle | null })._handle;
+  if (net.destroyed || handle == null || handle.reading === true || typeof handle.readStart !== 'function') return;
+  const pausedByDriver = (net as unknown as SymbolRecord)[readSymbols!.callback] === pushCopy;
+  if (pausedByDriver ? net.readableLength >= net.readableHighWaterMark : net.readableFlowing !== true) return;
+  handle.reading = true;
+  const error = handle.readStart();
+  if (error !== 0) net.destroy(Object.assign(new Error(`read failed (errno ${error})`), { errno: error, syscall: 'read' }));
 }
 
 // Node's own path pushes a fresh Buffer per read and stops reading when the stream's buffer is full.

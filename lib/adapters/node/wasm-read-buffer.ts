@@ -37,13 +37,15 @@ const PAGE = 65536;
 type Kernel = (at: number, length: number, key: number) => void;
 
 /**
- * A read buffer of `size` bytes (a multiple of 64 KiB): WebAssembly memory
- * whose masking the core then hands to a kernel over it, or, where that
- * cannot be made, a plain buffer.
+ * A read buffer of `size` bytes: WebAssembly memory whose masking the core
+ * then hands to a kernel over it, or, where that cannot be made (or `size`
+ * is not a whole number of 64 KiB pages: a benchmark's read size), a
+ * plain buffer.
  */
 export function newReadBuffer(size: number): Uint8Array {
   let memory: WebAssembly.Memory;
   let kernel: Kernel;
+  if (size % PAGE !== 0) return new Uint8Array(size);
   try {
     const wasm = (globalThis as { WebAssembly: typeof WebAssembly }).WebAssembly;
     memory = new wasm.Memory({ initial: size / PAGE, maximum: size / PAGE });
