@@ -15,8 +15,13 @@ export class BorrowedReads {
   // The size of the adapter's shared read buffer (READ_BUFFER_SIZE): a
   // larger one would make the accumulator copy pieces anyway (a view would
   // pin it) and hide a missing copy; so no read here is larger.
-  readonly #scratch = new Uint8Array(READ_BUFFER_SIZE);
+  readonly #scratch: Uint8Array;
   readonly #random = seededRandom(13);
+
+  /** `buffer`: the buffer reads are made in (the adapter's own, say); a scratch one by default. */
+  constructor(buffer: Uint8Array = new Uint8Array(READ_BUFFER_SIZE)) {
+    this.#scratch = buffer;
+  }
 
   feed(driver: Pick<OpenDriver, 'parse'>, chunks: readonly Uint8Array[]): void {
     for (const chunk of chunks) {
