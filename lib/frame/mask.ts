@@ -78,25 +78,16 @@ export function applyMask(data: Uint8Array, key: Uint8Array, phase: number): num
 
 /**
  * Writes `source` XOR the key into `target` at `offset` (a copy and a mask
- * in one pass where the SIMD kernel runs); `source` is not changed.
+ * in one pass where the SIMD kernel runs); `source` is not changed, unless
+ * an embedder's masking (see {@link useMasking}) unmasks it in place first.
  */
-export function applyMaskTo(source: Uint8Array, target: Uint8Array, offset: number, key: Uint8Array, phase: number): void {
-  const length = source.length;
-  const kernel = length >= SIMD_THRESHOLD ? simdKernel() : null;
+export let applyMaskTo = (source: Uint8Array, target: Uint8Array, offset: number, key: Uint8Array, phase: number): void => {
+  const kernel = source.length >= SIMD_THRESHOLD ? simdKernel() : null;
   if (kernel === null) {
     target.set(source, offset);
-    applyMask(target.subarray(offset, offset + length), key, phase);
-    return;
-  }
-  const memory = kernel.memory;
-  const word = keyWord(key, phase, true);
-  for (let at = 0; at < length; at += BLOCK) {
-    const end = Math.min(at + BLOCK, length);
-    memory.set(source.subarray(at, end), 0);
-    simdBlock(kernel, end - at, word, key, phase);
-    target.set(memory.subarray(0, end - at), offset + at);
-  }
-}
+    applyMask(target.subarray(offset, offset + source.length), key, phase);
+  } else trip(kernel, source, target, offset, key, phase);
+};
 
 /**
  * The byte kernel for short payloads (a 16 B message's): the key's bytes
@@ -150,22 +141,42 @@ export function maskWords(data: Uint8Array, key: Uint8Array, phase: number): voi
  * The SIMD kernel applied in place through the working page; exported for
  * tests. Returns false (having done nothing) where SIMD is unavailable.
  */
-export function maskSimd(data: Uint8Array, key: Uint8Array, phase: number): boolean {
+export let maskSimd = (data: Uint8Array, key: Uint8Array, phase: number): boolean => {
   const kernel = simdKernel();
   if (kernel === null) return false;
+  trip(kernel, data, data, 0, key, phase);
+  return true;
+};
+
+/**
+ * Masks `source` into `target` at `offset` through the kernel's working
+ * page, a block at a time: copy in, XOR, copy out (`target` may be `source`).
+ */
+function trip(kernel: SimdMask, source: Uint8Array, target: Uint8Array, offset: number, key: Uint8Array, phase: number): void {
   const memory = kernel.memory;
-  const length = data.length;
+  const length = source.length;
   // Blocks are multiples of 4 bytes, so every block starts at the same phase.
   const word = keyWord(key, phase, true);
   for (let at = 0; at < length; at += BLOCK) {
     const end = Math.min(at + BLOCK, length);
     // A payload that fits one block needs no view.
-    const block = length <= BLOCK ? data : data.subarray(at, end);
-    memory.set(block, 0);
+    memory.set(length <= BLOCK ? source : source.subarray(at, end), 0);
     simdBlock(kernel, end - at, word, key, phase);
-    block.set(memory.subarray(0, end - at));
+    target.set(memory.subarray(0, end - at), offset + at);
   }
-  return true;
+}
+
+/**
+ * Replaces the masking of buffers of a few hundred bytes and more (the
+ * SIMD kernel's, in place and into a target) with an embedder's that
+ * handles some memory of its own and hands the rest to the two given
+ * here: the Node adapter's shared read buffer, which is WebAssembly
+ * memory with a kernel over it, so a piece of a read is unmasked where
+ * it lies (lib/adapters/node/wasm-read-buffer.ts).
+ * @internal
+ */
+export function useMasking(replace: (inPlace: typeof maskSimd, into: typeof applyMaskTo) => [typeof maskSimd, typeof applyMaskTo]): void {
+  [maskSimd, applyMaskTo] = replace(maskSimd, applyMaskTo);
 }
 
 /** Masks the first `length` bytes of the working page; the ragged end in JavaScript. */

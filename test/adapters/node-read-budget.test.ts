@@ -186,3 +186,18 @@ describe("the application's pause wins over the budget's", () => {
     expect(sameMessages(messages, sent)).toBe(true);
   });
 });
+
+describe("the budget's restart is Node's own", () => {
+  it('a read that fails to start destroys the socket with the error Node gives any read it starts (read EBADF, its code and errno)', async () => {
+    const { socket } = await connection();
+    const failed = new Promise<NodeJS.ErrnoException>((resolve) => socket.once('error', resolve));
+    const handle = (socket as unknown as { _handle: { reading: boolean; readStop(): number; readStart(): number } })._handle;
+    // As the budget leaves it: the handle stopped. Its next start fails as libuv's does on a bad descriptor.
+    handle.reading = false;
+    handle.readStop();
+    handle.readStart = () => -9; // UV_EBADF
+    resumeSharedReads(socket);
+    const error = await failed;
+    expect({ message: error.message, code: error.code, errno: error.errno, syscall: error.syscall }).toEqual({ message: 'read EBADF', code: 'EBADF', errno: -9, syscall: 'read' });
+  });
+});

@@ -1,12 +1,15 @@
 /**
- * Borrowed reads for tests: chunks parsed out of one scratch buffer the
- * size of the Node adapter's shared read buffer, as borrowed input
+ * Borrowed reads for tests: chunks parsed out of one buffer the size of
+ * the Node adapter's shared read buffer, as borrowed input
  * (lib/frame/borrowed-input.ts), and written over with random bytes after
  * each `parse()` call, as the next socket read would. Whatever the driver
- * delivered or still holds must then be exact.
+ * delivered or still holds must then be exact. By default the buffer is
+ * the adapter's own (WebAssembly memory, whose pieces are unmasked in
+ * place: wasm-read-buffer.ts), so every test that reads through this
+ * helper covers that path too.
  */
 import { borrowInput } from '../../lib/frame/borrowed-input.js';
-import { READ_BUFFER_SIZE } from '../../lib/adapters/node/read-buffer.js';
+import { sharedReadBuffer } from '../../lib/adapters/node/read-buffer.js';
 import type { OpenDriver } from './roles.js';
 import { seededRandom } from './chunking.js';
 
@@ -15,8 +18,13 @@ export class BorrowedReads {
   // The size of the adapter's shared read buffer (READ_BUFFER_SIZE): a
   // larger one would make the accumulator copy pieces anyway (a view would
   // pin it) and hide a missing copy; so no read here is larger.
-  readonly #scratch = new Uint8Array(READ_BUFFER_SIZE);
+  readonly #scratch: Uint8Array;
   readonly #random = seededRandom(13);
+
+  /** `buffer`: the buffer reads are made in; the adapter's shared one by default. */
+  constructor(buffer: Uint8Array = sharedReadBuffer()) {
+    this.#scratch = buffer;
+  }
 
   feed(driver: Pick<OpenDriver, 'parse'>, chunks: readonly Uint8Array[]): void {
     for (const chunk of chunks) {

@@ -25,6 +25,8 @@
  * function and parsed synchronously before libuv reads again, and the
  * driver keeps no view of it past `parse()` (borrowed input,
  * lib/frame/borrowed-input.ts). So a connection costs no memory for it.
+ * The buffer is WebAssembly memory with a masking kernel over it, so a
+ * masked frame is unmasked where it was read (wasm-read-buffer.ts).
  *
  * Only a plain `net.Socket` on a TCP or pipe handle is switched, and only
  * when nothing else reads it: no other `data` listener, no `readable`
@@ -38,6 +40,7 @@ import type { Socket as NetSocket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { nodeNet, nodeStream } from './builtins.js';
 import { IN_NODE } from './runtime.js';
+import { newReadBuffer } from './wasm-read-buffer.js';
 
 const netSocketPrototype = nodeNet().Socket.prototype;
 const pauseStream = nodeStream().Duplex.prototype.pause;
@@ -154,7 +157,7 @@ export function readIntoSharedBuffer(socket: Duplex, onRead: SharedReadCallback)
     record[symbols.callback] = onRead;
     return 'yes';
   }
-  const buffer = (sharedBuffer ??= new Uint8Array(sharedBufferSize));
+  const buffer = sharedReadBuffer();
   record[symbols.buffer] = buffer;
   record[symbols.callback] = onRead;
   try {
@@ -165,6 +168,11 @@ export function readIntoSharedBuffer(socket: Duplex, onRead: SharedReadCallback)
     return 'never';
   }
   return 'yes';
+}
+
+/** The shared read buffer, made at the first call (the first socket switched). */
+export function sharedReadBuffer(): Uint8Array {
+  return (sharedBuffer ??= newReadBuffer(sharedBufferSize));
 }
 
 /** True if `socket` reads into the shared buffer. */
@@ -209,9 +217,9 @@ export function resumeSharedReads(socket: Duplex): void {
   if (net.destroyed || handle == null || handle.reading === true || typeof handle.readStart !== 'function') return;
   const pausedByDriver = (net as unknown as SymbolRecord)[readSymbols!.callback] === pushCopy;
   if (pausedByDriver ? net.readableLength >= net.readableHighWaterMark : net.readableFlowing !== true) return;
-  handle.reading = true;
-  const error = handle.readStart();
-  if (error !== 0) net.destroy(Object.assign(new Error(`read failed (errno ${error})`), { errno: error, syscall: 'read' }));
+  // Node's own restart (`_read` calls its tryReadStart): it marks the handle reading, and a failed start destroys the
+  // socket with the same error object (`read EBADF`, its code and errno) as any other read Node starts.
+  (net as unknown as { _read(size: number): void })._read(0);
 }
 
 // Node's own path pushes a fresh Buffer per read and stops reading when the stream's buffer is full.
