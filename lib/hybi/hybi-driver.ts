@@ -55,15 +55,21 @@ export interface WaitingMessage {
 
 const EMPTY = new Uint8Array(0);
 
-/** The frame parser's rules for `role` under `options`. */
+// The last rules made and the options they came from: a server's connections share one object.
+let lastRules: FrameRules | undefined;
+let lastOptions: ResolvedOptions | undefined;
+
+/** The frame parser's rules for `role` under `options` (resolved options are frozen, so one per pair is enough). */
 function frameRulesFor(role: 'server' | 'client', options: ResolvedOptions): FrameRules {
-  return {
+  if (lastOptions === options && lastRules!.role === role) return lastRules!;
+  lastOptions = options;
+  return (lastRules = {
     role,
     requireMasking: options.requireMasking,
     unmaskedCloseCode: options.compat?.unmaskedFrameCloseCode ?? Close.PROTOCOL_ERROR,
     // A streamed message's frames are bounded by its own limit (the reader checks which applies).
     maxLength: options.streamMessages ? Math.max(options.maxLength, options.maxStreamedMessageSize) : options.maxLength,
-  };
+  });
 }
 
 /** Ping payloads as map keys: one char per byte. */
