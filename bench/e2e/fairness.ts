@@ -32,17 +32,16 @@
  *
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from '../built.js';
+import { ask, nextMessage, prepareScripts, spawnScript } from './children.js';
+import { Samples } from './samples.js';
 import type { ServerConfig, ServerStats } from './shared.js';
 import type { TurnSummary } from './turn-diagnostics.js';
 import { clientFrame, handshakeRequest, RepeatedFrameCounter, RepeatedFrames, serverFrame } from './wire.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const MiB = 1024 * 1024;
 const BINARY = 0x2;
 const BULK_SIZE = MiB;
@@ -121,26 +120,6 @@ interface Go {
   readonly inFlight: number;
 }
 
-/** Latencies in milliseconds, in a growing typed array. */
-class Samples {
-  count = 0;
-  #values = new Float64Array(1 << 16);
-
-  add(ms: number): void {
-    if (this.count === this.#values.length) {
-      const larger = new Float64Array(this.count * 2);
-      larger.set(this.#values);
-      this.#values = larger;
-    }
-    this.#values[this.count++] = ms;
-  }
-
-  percentiles(...ps: number[]): number[] {
-    const sorted = this.#values.subarray(0, this.count).sort();
-    return ps.map((p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN);
-  }
-}
-
 /** Every echoed frame checked against the frame sent; a different byte ends the run. */
 function checked(counter: RepeatedFrameCounter, what: string): number {
   if (counter.mismatchAt >= 0) throw new Error(`${what}: byte ${counter.mismatchAt} of the echo is not what was sent`);
@@ -202,7 +181,7 @@ async function smallClient(go: Go): Promise<void> {
     } else if (message.type === 'end') {
       timing = false;
       counters.forEach((counter, i) => checked(counter, `small ${i}`));
-      const [p50, p99, p999, max] = latencies.percentiles(0.5, 0.99, 0.999, 1);
+      const [p50, p99, p999, max] = latencies.percentiles(0.5, 0.99, 0.999, 1).map((ms) => ms ?? NaN);
       process.send!({ type: 'ended', samples: latencies.count, p50, p99, p999, max });
     }
   });
@@ -226,49 +205,9 @@ function option(name: string, fallback: string): string {
   return arg === undefined ? fallback : arg.slice(name.length + 3);
 }
 
-/** What each child script runs as: its plain-JavaScript bundle (bench/plain-script.ts, made once at the start), or the script under tsx (`--under-tsx`). */
-const launch = new Map<string, readonly string[]>();
-
-async function prepareScripts(underTsx: boolean): Promise<void> {
-  const { plainScript } = await import('../plain-script.js');
-  for (const script of ['server.ts', 'fairness.ts']) launch.set(script, underTsx ? ['--import', 'tsx', join(here, script)] : [await plainScript(join(here, script))]);
-}
-
-/** A child process running one of this directory's scripts, with IPC. */
+/** A child running one of this folder's scripts (prepared by `prepareScripts`), with IPC. */
 function spawnNode(script: string, argv: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const childEnv = { ...process.env, ...env };
-  delete childEnv.NODE_CHANNEL_FD;
-  delete childEnv.NODE_CHANNEL_SERIALIZATION_MODE;
-  return spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, '--expose-gc', ...launch.get(script)!, ...argv], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: childEnv,
-  });
-}
-
-function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: { type: string }) => {
-      if (message.type !== type) return;
-      cleanup();
-      resolve(message as T);
-    };
-    const onExit = (code: number | null) => {
-      cleanup();
-      reject(new Error(`process exited (${code}) before sending ${type}`));
-    };
-    const cleanup = () => {
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
-}
-
-async function ask<T>(child: ChildProcess, message: object, reply: string): Promise<T> {
-  const answer = nextMessage<T>(child, reply);
-  child.send(message);
-  return answer;
+  return spawnScript(script, argv, { ...process.env, ...env });
 }
 
 async function serverCpu(server: ChildProcess, label: string): Promise<ServerStats> {
@@ -366,7 +305,7 @@ async function main(): Promise<void> {
   const kinds = option('only', 'wsdriver,wsdriver-nobudget,wsdriver-64k,ws,raw').split(',') as Kind[];
   for (const kind of kinds) if (!(kind in SERVERS)) throw new Error(`unknown server ${kind}`);
   ensureBuilt();
-  await prepareScripts(process.argv.includes('--under-tsx'));
+  await prepareScripts(['server.ts', 'fairness.ts'], process.argv.includes('--under-tsx'));
   const results: Result[] = [];
   const loads: string[] = [];
   console.log(`fairness: ${small} small connections (16 B ping-pong), bulk ${bulks.join('/')} connection(s) of 1 MiB frames, ${inFlight} in flight; ${reps} reps, window ${windowMs} ms`);

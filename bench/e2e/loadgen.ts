@@ -20,6 +20,7 @@
  */
 import net from 'node:net';
 import { BroadcastTally } from './broadcast-tally.js';
+import { Samples } from './samples.js';
 import { CONNECT_CONCURRENCY, type LoadResult, type RunRequest, SETTLE_LIMIT_MS, type Workload } from './shared.js';
 import { clientFrame, FrameScanner, handshakeRequest, RepeatedFrameCounter, RepeatedFrames, serverFrame } from './wire.js';
 
@@ -139,27 +140,6 @@ async function timedWindow(workload: { readonly warmupMs: number; readonly windo
   const cpu = process.cpuUsage(cpuBefore);
   await checkpoint('end');
   return { windowMs, cpu: cpu.user + cpu.system };
-}
-
-/** Latencies in milliseconds, in a growing typed array (no boxed number per sample). */
-class Samples {
-  count = 0;
-  #values = new Float64Array(1 << 16);
-
-  add(ms: number): void {
-    if (this.count === this.#values.length) {
-      const larger = new Float64Array(this.count * 2);
-      larger.set(this.#values);
-      this.#values = larger;
-    }
-    this.#values[this.count++] = ms;
-  }
-
-  /** The p-quantiles (0..1) of the samples, undefined with none. */
-  percentiles(...ps: number[]): (number | undefined)[] {
-    const sorted = this.#values.subarray(0, this.count).sort();
-    return ps.map((p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]);
-  }
 }
 
 /** The first connection whose stream differed from the expected frames, as an error; null when none did. */

@@ -26,13 +26,13 @@
  *
  * @module
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from '../built.js';
-import { plainScript } from '../plain-script.js';
+import { nextMessage, prepareScripts, spawnScript } from './children.js';
 import { median } from '../stats.js';
 import {
   CONNECT_CONCURRENCY,
@@ -134,49 +134,11 @@ function label(size: number): string {
   return size >= MiB ? `${size / MiB} MiB` : size >= KiB ? `${size / KiB} KiB` : `${size} B`;
 }
 
-/** What each child script runs as: its plain-JavaScript bundle (made once, at the start), or the script itself under tsx. */
-const launch = new Map<string, readonly string[]>();
-async function prepareScripts(scripts: readonly string[]): Promise<void> {
-  for (const script of scripts) {
-    launch.set(script, UNDER_TSX ? ['--import', 'tsx', join(here, script)] : [await plainScript(join(here, script))]);
-  }
-}
-
-/** A child process with the open-file soft limit raised to the hard one (10,000 sockets need it). */
+/** A child running `script` with this run's environment: glibc's malloc thresholds as STEADY_MALLOC says. */
 function spawnNode(script: string, argv: string[], env: NodeJS.ProcessEnv = {}, flags: readonly string[] = []): ChildProcess {
-  return spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, ...flags, '--expose-gc', ...launch.get(script)!, ...argv], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: childEnv(env),
-  });
-}
-
-/** Our environment for a child, without the IPC channel tsx gave this process (the child gets its own). */
-function childEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
-  if (STEADY_MALLOC !== null) env.GLIBC_TUNABLES = STEADY_MALLOC;
-  delete env.NODE_CHANNEL_FD;
-  delete env.NODE_CHANNEL_SERIALIZATION_MODE;
-  return env;
-}
-
-function nextMessage<T>(child: ChildProcess, type: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: { type: string }) => {
-      if (message.type !== type) return;
-      cleanup();
-      resolve(message as T);
-    };
-    const onExit = (code: number | null) => {
-      cleanup();
-      reject(new Error(`process exited (${code}) before sending ${type}`));
-    };
-    const cleanup = () => {
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
+  const childEnv = { ...process.env, ...env };
+  if (STEADY_MALLOC !== null) childEnv.GLIBC_TUNABLES = STEADY_MALLOC;
+  return spawnScript(script, argv, childEnv, flags);
 }
 
 let statsId = 0;
@@ -313,7 +275,7 @@ const higherIsBetter = (c: Case) => c.workload.type === 'echo' || c.workload.typ
 
 async function main(): Promise<void> {
   ensureBuilt();
-  await prepareScripts(['server.ts', 'loadgen.ts']);
+  await prepareScripts(['server.ts', 'loadgen.ts'], UNDER_TSX);
   const loadgen = spawnNode('loadgen.ts', []);
   await nextMessage(loadgen, 'ready');
   const startedAt = performance.now();

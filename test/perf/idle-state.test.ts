@@ -101,8 +101,6 @@ describe('heap held per open, idle server connection', () => {
   // earlier trims). The frame layer made with the driver again, or a few
   // closures or tables per connection more, fail.
   it('stays under 1.3 KiB', () => {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     const socket = { write(): void {} };
     const head = requestHead();
     const open = () => {
@@ -111,26 +109,7 @@ describe('heap held per open, idle server connection', () => {
       driver.start();
       return driver;
     };
-    // One-off allocations (compiled code, caches) happen before the baseline.
-    const warm = [open(), open()];
-    const COUNT = 4000;
-    // What a connection holds is the same each round; what else lands on the
-    // heap meanwhile (code the JIT compiles on a loaded machine) only adds,
-    // so the smallest of three rounds is the figure.
-    const rounds: number[] = [];
-    const kept: ReturnType<typeof open>[][] = [];
-    for (let round = 0; round < 3; round++) {
-      gc();
-      const before = process.memoryUsage().heapUsed;
-      const held = Array.from({ length: COUNT }, open);
-      gc();
-      rounds.push((process.memoryUsage().heapUsed - before) / COUNT);
-      kept.push(held);
-    }
-    const perConnection = Math.min(...rounds);
-    // Every list stays alive up to here, so none is collected early.
-    expect([...warm, ...kept.flat()].every((driver) => driver.readyState === 1)).toBe(true);
-    expect(perConnection).toBeLessThan(1.3 * 1024);
+    expect(heapPerDriver(open)).toBeLessThan(1.3 * 1024);
   });
 });
 
@@ -141,8 +120,6 @@ describe('heap held per open server connection once it has received and sent a m
   // connection, as for a while in session 10, made it 1,555 B (found in
   // review). So does the frame layer grown by a field or two per part.
   it('stays under 1,525 B', () => {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     const socket = { write(): void {} };
     const head = requestHead();
     const message = clientFrame(Op.TEXT, 'hi');
@@ -154,20 +131,31 @@ describe('heap held per open server connection once it has received and sent a m
       driver.text('hi');
       return driver;
     };
-    const warm = [active(), active()];
-    const COUNT = 4000;
-    const rounds: number[] = [];
-    const kept: ReturnType<typeof active>[][] = [];
-    for (let round = 0; round < 3; round++) {
-      gc();
-      const before = process.memoryUsage().heapUsed;
-      const held = Array.from({ length: COUNT }, active);
-      gc();
-      rounds.push((process.memoryUsage().heapUsed - before) / COUNT);
-      kept.push(held);
-    }
-    const perConnection = Math.min(...rounds);
-    expect([...warm, ...kept.flat()].every((driver) => driver.readyState === 1)).toBe(true);
-    expect(perConnection).toBeLessThan(1525);
+    expect(heapPerDriver(active)).toBeLessThan(1525);
   });
 });
+
+/** Heap held per driver that `make` returns, after full GCs: the smallest of three rounds of 4,000. */
+function heapPerDriver(make: () => { readonly readyState: number }): number {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  // One-off allocations (compiled code, caches) happen before the baseline.
+  const warm = [make(), make()];
+  const COUNT = 4000;
+  // What a connection holds is the same each round; what else lands on the
+  // heap meanwhile (code the JIT compiles on a loaded machine) only adds,
+  // so the smallest of three rounds is the figure.
+  const rounds: number[] = [];
+  const kept: ReturnType<typeof make>[][] = [];
+  for (let round = 0; round < 3; round++) {
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const held = Array.from({ length: COUNT }, make);
+    gc();
+    rounds.push((process.memoryUsage().heapUsed - before) / COUNT);
+    kept.push(held);
+  }
+  // Every list stays alive up to here, so none is collected early.
+  expect([...warm, ...kept.flat()].every((driver) => driver.readyState === 1)).toBe(true);
+  return Math.min(...rounds);
+}
