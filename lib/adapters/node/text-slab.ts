@@ -61,12 +61,13 @@ export function carveText(bytes: Uint8Array): Uint8Array {
 }
 
 /**
- * Marks a slab as Node marks its own Buffer pool: posting a message's
- * `.buffer` to a worker (or `structuredClone` with a transfer list) then
- * copies it rather than moving the slab, which would empty the other
- * messages carved from it, other connections' too (found in review,
- * session 9). node:worker_threads is loaded with the first slab, not at
- * import (about 45 KB of heap).
+ * Marks a slab as Node marks its own Buffer pool: a transfer list naming a
+ * message's `.buffer` (`postMessage` to a worker, `structuredClone`) then
+ * never moves the slab, which would empty the other messages carved from
+ * it, other connections' too (found in review, session 9). Node 20 copies
+ * it instead; from Node 21 the transfer throws a DataCloneError, as it
+ * does for a pooled Buffer's. node:worker_threads is loaded with the
+ * first slab, not at import (about 45 KB of heap).
  */
 function untransferable(buffer: ArrayBuffer): void {
   const { markAsUntransferable } = nodeWorkerThreads();
