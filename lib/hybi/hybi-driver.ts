@@ -190,7 +190,7 @@ export abstract class HybiDriver extends BaseDriver {
    * @internal
    */
   protected get parser(): FrameParser {
-    return this.frames ?? this.readFrames();
+    return (this.frames ??= this.readFrames());
   }
 
   private readFrames(): FrameParser {
@@ -201,7 +201,7 @@ export abstract class HybiDriver extends BaseDriver {
     const trace = options.trace;
     // The tracer comes from the option's value, so this module does not
     // import the formatter (lib/frame/frame-trace.ts).
-    return (this.frames = new FrameParser(trace === null ? reader : trace.reading(reader), frameRulesFor(this.role, options)));
+    return new FrameParser(trace === null ? reader : trace.reading(reader), frameRulesFor(this.role, options));
   }
 
   /**
@@ -449,7 +449,8 @@ export abstract class HybiDriver extends BaseDriver {
     this.agreedExtensions = stack;
     // §5.2: RSV bits are allowed where an active extension claims them.
     this.parser.allowedRsv = stack.allowedRsv;
-    // Text is validated after the extensions have decoded it.
+    // Text is validated after the extensions have decoded it (the reader
+    // exists: it is made with the parser, just read).
     this.reader!.text = 'raw';
     // Streamed messages go through the extension piece by piece only if it
     // is the only one and can (wsdriver's own permessage-deflate); else whole.
