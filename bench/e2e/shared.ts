@@ -90,6 +90,12 @@ export interface ServerStats {
   /** Microseconds of CPU (user + system) since the process started. */
   readonly cpu: number;
   /**
+   * Of it, the main thread's (Linux's /proc schedstat); the rest is V8's
+   * and libuv's helper threads (the compiler, the GC's helpers). Absent
+   * where the system does not tell.
+   */
+  readonly mainCpu?: number;
+  /**
    * When the server read its CPU (the system's monotonic clock, ms): a
    * server whose event loop is blocked answers a checkpoint late, and its
    * CPU is then over a longer time than the load generator's window.
