@@ -43,7 +43,7 @@
  *
  * @module
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import http from 'node:http';
@@ -51,6 +51,7 @@ import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { BUILT_ENTRY } from '../built.js';
 import { LISTEN_BACKLOG, type ServerConfig, type ServerStats } from './shared.js';
+import { mainThreadCpu } from './thread-cpu.js';
 import { TurnDiagnostics } from './turn-diagnostics.js';
 import { WindowDiagnostics } from './window-diagnostics.js';
 
@@ -92,15 +93,6 @@ function stats(gc: boolean): ServerStats {
     external: memory.external,
     arrayBuffers: memory.arrayBuffers,
   };
-}
-
-/** The main thread's CPU time so far, µs: its schedstat's first field (ns on a CPU); undefined where there is none (not Linux). */
-function mainThreadCpu(): number | undefined {
-  try {
-    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ', 1)[0]) / 1000;
-  } catch {
-    return undefined;
-  }
 }
 
 function listen(server: net.Server): void {
