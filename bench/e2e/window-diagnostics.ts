@@ -14,9 +14,9 @@
  * session 8"); also per message, the server's context switches (voluntary:
  * it waited for input; involuntary: it was preempted) and the machine's
  * TCP recovery events (retransmitted segments, tail-loss probes, zero
- * windows advertised: Linux's /proc/net counters, the whole machine's, so
- * they mean something on a quiet machine only; bench/analysis.md, "Large
- * binary, session 11"). Written to stderr as one line when the window ends.
+ * windows advertised, duplicate segments received: Linux's /proc/net
+ * counters, the whole machine's, so they mean something on a quiet machine
+ * only; bench/analysis.md, "Large binary, session 11"). Written to stderr as one line when the window ends.
  *
  * @module
  */
