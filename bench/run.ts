@@ -117,7 +117,7 @@ const twin = option('twin') as Name | undefined;
  * figure is one process's luck. In one process per implementation, two
  * processes of the same code measured 0.67-1.38× each other on the masked
  * binary rows, steadily across a run's repetitions (--twin); over three
- * each, 0.90-1.10× (bench/analysis.md, "Masked binary rows, session 11").
+ * each, 0.81-1.14× (bench/analysis.md, "Masked binary rows, session 11").
  */
 const PROCESSES = Math.round(numberOption('processes', quick ? 1 : 3));
 const twinLabel = (name: Name): string => `${name} twin`;
