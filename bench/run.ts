@@ -115,7 +115,7 @@ const twin = option('twin') as Name | undefined;
  * Worker processes per implementation (--processes=N, 3 unless --quick);
  * each row's repetitions go to them in turn (see measure), so no row's
  * figure is one process's luck. In one process per implementation, two
- * processes of the same code measured 0.67-1.38× each other on the masked
+ * processes of the same code measured 0.66-1.45× each other on the masked
  * binary rows, steadily across a run's repetitions (--twin); over three
  * each, 0.81-1.14× (bench/analysis.md, "Masked binary rows, session 11").
  */
