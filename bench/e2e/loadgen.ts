@@ -176,8 +176,9 @@ async function echo(connections: Connection[], raw: boolean, workload: Extract<W
     const counter = new RepeatedFrameCounter(expected);
     counters.push(counter);
     let sentAt = 0;
-    const send = () => {
-      sentAt = performance.now();
+    // `now` is when the request is written: the clock read for the reply it follows, one read per round trip.
+    const send = (now: number) => {
+      sentAt = now;
       outstanding++;
       socket.write(request);
     };
@@ -187,10 +188,11 @@ async function echo(connections: Connection[], raw: boolean, workload: Extract<W
       // One request is outstanding per connection: more than one reply is a reply sent twice.
       if (replies > 1) repeated ??= new Error(`connection ${index}: ${replies} replies to one request`);
       outstanding -= replies;
-      if (timing) latencies.add(performance.now() - sentAt);
-      if (running) send();
+      const now = performance.now();
+      if (timing) latencies.add(now - sentAt);
+      if (running) send(now);
     };
-    send();
+    send(performance.now());
   }
   const { windowMs, cpu, diagnostics } = await timedWindow(workload, (on) => (timing = on), () => latencies.count);
   running = false;
