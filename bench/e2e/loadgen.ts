@@ -8,9 +8,11 @@
  * buffer (no `Buffer` and no stream event per read), replies and plain
  * broadcasts are counted by their bytes against the one frame they must
  * repeat, every byte checked with one `memcmp` per read
- * ({@link RepeatedFrameCounter}), and a broadcast's completion is counted,
- * not searched for ({@link BroadcastTally}); the clock is read per round
- * trip and per broadcast, never per delivery.
+ * ({@link RepeatedFrameCounter}), an echo request is written straight to
+ * the socket's handle, without the Writable machinery (direct-writes.ts),
+ * and a broadcast's completion is counted, not searched for
+ * ({@link BroadcastTally}); the clock is read once per round trip and per
+ * broadcast, never per delivery.
  *
  * At the instants the server must be measured (the start and end of a
  * timed window, connections held open), it sends `checkpoint` and waits for
@@ -20,6 +22,7 @@
  */
 import net from 'node:net';
 import { BroadcastTally } from './broadcast-tally.js';
+import { directWriter } from './direct-writes.js';
 import { perMessage, readTally, snapshot } from './loadgen-diagnostics.js';
 import { Samples } from './samples.js';
 import { CONNECT_CONCURRENCY, type LoadResult, type RunRequest, SETTLE_LIMIT_MS, type Workload } from './shared.js';
@@ -171,16 +174,17 @@ async function echo(connections: Connection[], raw: boolean, workload: Extract<W
   let timing = false;
   let outstanding = 0;
   let repeated: Error | null = null;
+  let writeFailed: Error | null = null;
   for (const [index, connection] of connections.entries()) {
-    const { socket } = connection;
     const counter = new RepeatedFrameCounter(expected);
     counters.push(counter);
+    const write = directWriter(connection.socket, (error) => (writeFailed ??= new Error(`connection ${index}: ${error.message}`)));
     let sentAt = 0;
     // `now` is when the request is written: the clock read for the reply it follows, one read per round trip.
     const send = (now: number) => {
       sentAt = now;
       outstanding++;
-      socket.write(request);
+      write(request);
     };
     connection.read = (bytes, length) => {
       const replies = counter.push(bytes, length);
@@ -201,10 +205,10 @@ async function echo(connections: Connection[], raw: boolean, workload: Extract<W
   let failure: Error | null = null;
   while (outstanding > 0 && failure === null && performance.now() < deadline) {
     // A connection whose stream differed waits for nothing more: fail now.
-    failure = corrupted(counters, 'the expected reply');
+    failure = corrupted(counters, 'the expected reply') ?? writeFailed;
     await sleep(5);
   }
-  failure ??= corrupted(counters, 'the expected reply') ?? repeated;
+  failure ??= corrupted(counters, 'the expected reply') ?? writeFailed ?? repeated;
   if (failure !== null) throw failure;
   if (outstanding > 0) throw new Error(`echo: ${outstanding} requests had no reply ${settleLimitMs} ms after the window`);
   const [p50, p99, p999] = latencies.percentiles(0.5, 0.99, 0.999);
