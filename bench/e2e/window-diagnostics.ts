@@ -11,11 +11,17 @@
  * generation's size when the window starts (V8 starts no incremental
  * marking while it is under 8 MiB, so a near-empty server on either side
  * of that line is in a different GC regime: bench/analysis.md, "Echo 4 KiB,
- * session 8"). Written to stderr as one line when the window ends.
+ * session 8"); also per message, the server's context switches (voluntary:
+ * it waited for input; involuntary: it was preempted) and the machine's
+ * TCP recovery events (retransmitted segments, tail-loss probes, zero
+ * windows advertised, duplicate segments received: Linux's /proc/net
+ * counters, the whole machine's, so they mean something on a quiet machine
+ * only; bench/analysis.md, "Large binary, session 11"). Written to stderr as one line when the window ends.
  *
  * @module
  */
 import { constants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { getHeapSpaceStatistics } from 'node:v8';
 
@@ -32,6 +38,33 @@ function oldGenerationBytes(): number {
   for (const space of getHeapSpaceStatistics()) if (!space.space_name.startsWith('new')) bytes += space.space_used_size;
   return bytes;
 }
+
+/** The machine's TCP counters that count recovery work, or null where /proc/net cannot be read (not Linux). */
+function tcpCounters(): Record<string, number> | null {
+  const counters: Record<string, number> = {};
+  try {
+    // Each file is pairs of lines: "Tcp: Name Name ..." then "Tcp: value value ...".
+    for (const file of ['/proc/net/snmp', '/proc/net/netstat']) {
+      const lines = readFileSync(file, 'latin1').split('\n');
+      for (let i = 0; i + 1 < lines.length; i += 2) {
+        const names = lines[i]!.split(' ');
+        const values = lines[i + 1]!.split(' ');
+        for (let j = 1; j < names.length; j++) counters[`${names[0]}${names[j]}`] = Number(values[j]);
+      }
+    }
+  } catch {
+    return null;
+  }
+  return counters;
+}
+
+/** What {@link tcpCounters} names each recovery event reported. */
+const TCP_EVENTS = {
+  retransmittedSegments: 'Tcp:RetransSegs',
+  lossProbes: 'TcpExt:TCPLossProbes',
+  zeroWindowsAdvertised: 'TcpExt:TCPToZeroWindowAdv',
+  duplicateSegmentsReceived: 'TcpExt:TCPDSACKOldSent',
+} as const;
 
 interface Pauses {
   count: number;
@@ -53,6 +86,9 @@ export class WindowDiagnostics {
   private systemCpuAtStart = 0;
   private faultsAtStart = 0;
   private oldGenerationAtStart = 0;
+  private voluntarySwitchesAtStart = 0;
+  private involuntarySwitchesAtStart = 0;
+  private tcpAtStart: Record<string, number> | null = null;
   private writes = 0;
   private writtenBytes = 0;
   /** Messages the server answered; its echo handler counts them. */
@@ -103,7 +139,11 @@ export class WindowDiagnostics {
     const cpu = process.cpuUsage();
     this.cpuAtStart = cpu.user + cpu.system;
     this.systemCpuAtStart = cpu.system;
-    this.faultsAtStart = process.resourceUsage().minorPageFault;
+    const usage = process.resourceUsage();
+    this.faultsAtStart = usage.minorPageFault;
+    this.voluntarySwitchesAtStart = usage.voluntaryContextSwitches;
+    this.involuntarySwitchesAtStart = usage.involuntaryContextSwitches;
+    this.tcpAtStart = tcpCounters();
     this.oldGenerationAtStart = oldGenerationBytes();
     this.loopDelay.reset();
     this.loopDelay.enable();
@@ -116,6 +156,13 @@ export class WindowDiagnostics {
     const ms = (ns: number) => Math.round(ns / 1e4) / 100;
     const perMessage = (n: number) => (this.messages === 0 ? null : Math.round((n / this.messages) * 1000) / 1000);
     const cpu = process.cpuUsage();
+    const usage = process.resourceUsage();
+    const tcp = tcpCounters();
+    const tcpAtStart = this.tcpAtStart;
+    const tcpPerMessage =
+      tcp === null || tcpAtStart === null
+        ? null
+        : Object.fromEntries(Object.entries(TCP_EVENTS).map(([event, name]) => [event, perMessage((tcp[name] ?? 0) - (tcpAtStart[name] ?? 0))]));
     const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
     const pauses = Object.fromEntries([...this.pauses].map(([kind, p]) => [kind, { ...p, totalMs: Math.round(p.totalMs * 100) / 100, maxMs: Math.round(p.maxMs * 100) / 100 }]));
     return {
@@ -124,7 +171,10 @@ export class WindowDiagnostics {
       messages: this.messages,
       cpuUsPerMessage: perMessage(cpu.user + cpu.system - this.cpuAtStart),
       systemCpuUsPerMessage: perMessage(cpu.system - this.systemCpuAtStart),
-      minorFaultsPerMessage: perMessage(process.resourceUsage().minorPageFault - this.faultsAtStart),
+      minorFaultsPerMessage: perMessage(usage.minorPageFault - this.faultsAtStart),
+      voluntarySwitchesPerMessage: perMessage(usage.voluntaryContextSwitches - this.voluntarySwitchesAtStart),
+      involuntarySwitchesPerMessage: perMessage(usage.involuntaryContextSwitches - this.involuntarySwitchesAtStart),
+      machineTcpEventsPerMessage: tcpPerMessage,
       scavengesPer1000: perMessage((this.pauses.get('scavenge')?.count ?? 0) * 1000),
       newSpaceBytes: newSpace?.space_size,
       oldGenerationBytesAtStart: this.oldGenerationAtStart,
