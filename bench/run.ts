@@ -14,6 +14,10 @@
  *   --only=wsdriver,ws               only these implementations (and anchors) run
  *   --default-malloc                 leave glibc's malloc tuning alone (see STEADY_MALLOC)
  *   --fresh-workers                  with --compat: a new pair of workers for each row (see freshWorkers)
+ *   --twin=ws                        a second worker of this implementation: the ratio of two processes
+ *                                    running the same code, row by row (the harness's own noise floor)
+ *   --processes=N                    N worker processes per implementation (3; 1 with --quick),
+ *                                    a row's repetitions spread over them (see PROCESSES)
  *   --clock=cpu                      time passes by the worker's CPU time (user + system), not
  *                                    wall time: for a machine others share (never published)
  *   --under-tsx                      run the workers under tsx, as before session 10 (see plain-script.ts)
@@ -22,12 +26,14 @@
  *                                    and send rows of COMPAT_WORKLOADS; writes its section of
  *                                    bench/RESULTS.md unless another option changes the run
  *
- * For each workload, every implementation first runs one untimed pass on a
+ * Each implementation runs in several worker processes (PROCESSES). For
+ * each workload, every process first runs one untimed pass on a
  * fresh connection, checking that exactly the expected messages (or frames)
  * came out; any mismatch aborts the run. Then each warms up a connection of
  * its own for the workload (untimed passes), and the repetitions follow,
- * interleaved: each is a full GC, then timed passes on that warm connection
- * until at least `--min-ms` of work is timed. A repetition's figure is its
+ * interleaved, an implementation's in its processes in turn: each is a full
+ * GC, then timed passes on that warm connection until at least `--min-ms`
+ * of work is timed. A repetition's figure is its
  * bytes over its summed time; the row's figure is the median repetition.
  *
  * @module
@@ -39,6 +45,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt, ensureCompatBuilt } from './built.js';
 import { plainScript } from './plain-script.js';
+import { repetitionTurns } from './schedule.js';
 import type { RunRequest, RunResult } from './worker.js';
 import { median, medianOf, pairedRatios, ratioOf, type ResultRow, type RunFile } from './stats.js';
 import { WORKLOADS, type Workload } from './workloads.js';
@@ -91,11 +98,29 @@ const PEAK_SIZE = quick ? 16 * MiB : 64 * MiB;
  */
 const STEADY_MALLOC = args.includes('--default-malloc') ? null : 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296';
 /** Whether this run writes bench/RESULTS.md and bench/results.json. */
-const PUBLISH = !quick && filter === undefined && !args.includes('--under-tsx') && ['reps', 'min-ms', 'warmup-ms', 'volume-mib', 'only', 'clock'].every((key) => option(key) === undefined) && STEADY_MALLOC !== null;
+const PUBLISH = !quick && filter === undefined && !args.includes('--under-tsx') && ['reps', 'min-ms', 'warmup-ms', 'volume-mib', 'only', 'clock', 'twin', 'processes'].every((key) => option(key) === undefined) && STEADY_MALLOC !== null;
 
 const IMPLEMENTATIONS = ['wsdriver', 'ws', 'ws-no-addons', 'websocket-driver'] as const;
 const ANCHORS = ['memcpy', 'bufferutil-unmask'] as const;
 type Name = (typeof IMPLEMENTATIONS)[number] | (typeof ANCHORS)[number] | 'websocket-driver-compat';
+/**
+ * --twin=NAME: a second worker of implementation NAME, run in the rotation
+ * like any other and labelled "NAME twin". The same code in two processes:
+ * the median and range of its per-repetition ratios to NAME are the noise
+ * floor of a ratio between two workers, row by row (bench/analysis.md,
+ * "Masked binary rows, session 11"). Never published.
+ */
+const twin = option('twin') as Name | undefined;
+/**
+ * Worker processes per implementation (--processes=N, 3 unless --quick);
+ * each row's repetitions go to them in turn (see measure), so no row's
+ * figure is one process's luck. In one process per implementation, two
+ * processes of the same code measured 0.66-1.45× each other on the masked
+ * binary rows, steadily across a run's repetitions (--twin); over three
+ * each, 0.81-1.14× (bench/analysis.md, "Masked binary rows, session 11").
+ */
+const PROCESSES = Math.round(numberOption('processes', quick ? 1 : 3));
+const twinLabel = (name: Name): string => `${name} twin`;
 const compatMode = args.includes('--compat');
 /**
  * --fresh-workers (with --compat): each row in a new pair of workers, so
@@ -132,7 +157,8 @@ function envFor(name: Name): NodeJS.ProcessEnv {
 }
 
 interface Worker {
-  readonly name: Name;
+  /** The implementation's name, or its twin's label (see --twin). */
+  readonly name: string;
   readonly child: ChildProcess;
   run(request: RunRequest): Promise<RunResult>;
 }
@@ -147,7 +173,7 @@ async function prepareScripts(scripts: readonly string[]): Promise<void> {
   }
 }
 
-async function startWorker(name: Name): Promise<Worker> {
+async function startWorker(name: Name, label: string = name): Promise<Worker> {
   const { script, loader } = launch.get('worker.ts')!;
   const child = fork(script, [name], {
     // BENCH_WORKER_FLAGS: extra V8/Node flags for diagnosis (say --trace-gc or --trace-deopt).
@@ -162,7 +188,7 @@ async function startWorker(name: Name): Promise<Worker> {
   if (name === 'ws' && ready.bufferutil !== true) throw new Error('ws is not using bufferutil: the native addon did not load');
   if (name === 'ws-no-addons' && ready.bufferutil !== false) throw new Error('ws-no-addons is still using bufferutil');
   return {
-    name,
+    name: label,
     child,
     run: (request) =>
       new Promise((resolve, reject) => {
@@ -182,7 +208,7 @@ interface Row extends ResultRow {
   readonly workload: Workload;
 }
 
-const isAnchor = (name: Name) => (ANCHORS as readonly string[]).includes(name);
+const isAnchor = (name: string) => (ANCHORS as readonly string[]).includes(name);
 
 async function ask(worker: Worker, request: RunRequest): Promise<RunResult> {
   const result = await worker.run(request);
@@ -190,9 +216,13 @@ async function ask(worker: Worker, request: RunRequest): Promise<RunResult> {
   return result;
 }
 
+/** One row. Workers that share a name are processes of one implementation (--processes; see schedule.ts). */
 async function measure(workers: Worker[], workload: Workload): Promise<Row> {
   // The anchors are limits of receiving; sending has none to compare with.
   const active = workers.filter((w) => workload.direction === 'receive' || !isAnchor(w.name));
+  const byName = new Map<string, Worker[]>();
+  for (const worker of active) byName.set(worker.name, [...(byName.get(worker.name) ?? []), worker]);
+  const groups = [...byName.values()];
   const request = { workload: workload.id, volume: VOLUME, minPasses: MIN_PASSES };
   let messages = 0;
   for (const worker of active) {
@@ -204,10 +234,9 @@ async function measure(workers: Worker[], workload: Workload): Promise<Row> {
   const meanSamples: Record<string, number[]> = {};
   const passes: Record<string, number[]> = {};
   const pageFaults: Record<string, number[]> = {};
-  for (let rep = 0; rep < REPS; rep++) {
-    // Rotate who goes first, so no implementation always follows the same one.
-    for (let k = 0; k < active.length; k++) {
-      const worker = active[(rep + k) % active.length]!;
+  for (const turns of repetitionTurns(groups.map((group) => group.length), REPS)) {
+    for (const turn of turns) {
+      const worker = groups[turn.implementation]![turn.process]!;
       const result = await ask(worker, { ...request, phase: 'measure', minNs: MIN_MS * 1e6 });
       (samples[worker.name] ??= []).push(result.bytes / result.medianNs);
       (meanSamples[worker.name] ??= []).push((result.bytes * result.passes) / result.totalNs);
@@ -253,11 +282,14 @@ function target(row: Row): number {
   return 1.0;
 }
 
-/** The lowest and highest of wsdriver's per-repetition ratios to ws. */
-function repetitionRange(row: ResultRow): string {
-  const ratios = pairedRatios(row.samples.wsdriver ?? [], row.samples[REFERENCE] ?? []);
+/** The lowest and highest of `name`'s per-repetition ratios to `reference`. */
+function rangeOf(row: ResultRow, name: string, reference: string): string {
+  const ratios = pairedRatios(row.samples[name] ?? [], row.samples[reference] ?? []);
   return ratios.length === 0 ? '' : `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
 }
+
+/** The lowest and highest of wsdriver's per-repetition ratios to ws. */
+const repetitionRange = (row: ResultRow): string => rangeOf(row, 'wsdriver', REFERENCE);
 
 function table(rows: Row[]): string {
   const lines = [
@@ -396,13 +428,18 @@ async function main(): Promise<void> {
   const workers: Worker[] = [];
   try {
     const only = option('only')?.split(',');
-    for (const name of [...IMPLEMENTATIONS, ...ANCHORS]) if (only === undefined || only.includes(name)) workers.push(await startWorker(name));
+    for (let copy = 0; copy < PROCESSES; copy++) {
+      for (const name of [...IMPLEMENTATIONS, ...ANCHORS]) if (only === undefined || only.includes(name)) workers.push(await startWorker(name));
+      if (twin !== undefined) workers.push(await startWorker(twin, twinLabel(twin)));
+    }
     const rows: Row[] = [];
     for (const workload of workloads) {
       const row = await measure(workers, workload);
       rows.push(row);
       console.log(
-        `${workload.id.padEnd(38)} wsdriver ${speed(row, 'wsdriver').padStart(6)} GB/s  ws ${speed(row, 'ws').padStart(6)}  ws-no-addons ${speed(row, 'ws-no-addons').padStart(6)}  w-d ${speed(row, 'websocket-driver').padStart(6)}  → ${times(ratioOf(row, 'wsdriver', REFERENCE))} ws (reps ${repetitionRange(row)}), ${times(ratioOf(row, 'wsdriver', 'websocket-driver'), 1)} w-d  [${((Date.now() - started) / 1000).toFixed(0)} s]`,
+        `${workload.id.padEnd(38)} wsdriver ${speed(row, 'wsdriver').padStart(6)} GB/s  ws ${speed(row, 'ws').padStart(6)}  ws-no-addons ${speed(row, 'ws-no-addons').padStart(6)}  w-d ${speed(row, 'websocket-driver').padStart(6)}  → ${times(ratioOf(row, 'wsdriver', REFERENCE))} ws (reps ${repetitionRange(row)}), ${times(ratioOf(row, 'wsdriver', 'websocket-driver'), 1)} w-d` +
+          (twin === undefined ? '' : `, twin / ${twin} ${times(ratioOf(row, twinLabel(twin), twin))} (reps ${rangeOf(row, twinLabel(twin), twin)})`) +
+          `  [${((Date.now() - started) / 1000).toFixed(0)} s]`,
       );
     }
     // Closing the channel lets each worker exit by itself (and write a
@@ -418,7 +455,7 @@ async function main(): Promise<void> {
       `Machine: ${machine}; Node ${process.version}; ${date}.`,
       `Each pass moves about ${VOLUME / MiB} MiB of payload (at least 4 messages). Each repetition is a full GC, then timed passes on a warm connection ` +
         `(after ${WARMUP_MS} ms of untimed warm-up) until at least ${MIN_MS} ms of work and ${MIN_PASSES} passes are timed (${Math.min(...passes)}-${Math.max(...passes)} passes, median ${median(passes)}); ` +
-        `its figure is its median pass. ${REPS} interleaved repetitions: GB/s are the median repetition's; a ratio is the median of the per-repetition ratios ` +
+        `its figure is its median pass. ${REPS} interleaved repetitions, each implementation's spread over ${PROCESSES} worker process${PROCESSES === 1 ? '' : 'es'} of its own in turn: GB/s are the median repetition's; a ratio is the median of the per-repetition ratios ` +
         `(each repetition of one implementation ran right after or before the other's); "per-rep range" is the lowest and highest of them for wsdriver / ws. Ratios > 1 mean wsdriver is faster.`,
       '',
       table(rows),
@@ -435,6 +472,7 @@ async function main(): Promise<void> {
       repetitions: REPS,
       minMs: MIN_MS,
       warmupMs: WARMUP_MS,
+      processes: PROCESSES,
       rows: rows.map(({ id, messages, samples, meanSamples, passes: p, pageFaults }) => ({ id, messages, samples, meanSamples, passes: p, pageFaults })),
       ...(memory === null ? {} : { memory }),
     };

@@ -52,6 +52,8 @@ export interface RunFile {
   readonly repetitions: number;
   readonly minMs: number;
   readonly warmupMs: number;
+  /** Worker processes per implementation (bench/run.ts, PROCESSES); absent in runs before session 11: one. */
+  readonly processes?: number;
   readonly rows: ResultRow[];
   /** Bytes per idle connection and peak memory of one large message, by implementation. */
   readonly memory?: {

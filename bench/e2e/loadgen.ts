@@ -8,9 +8,11 @@
  * buffer (no `Buffer` and no stream event per read), replies and plain
  * broadcasts are counted by their bytes against the one frame they must
  * repeat, every byte checked with one `memcmp` per read
- * ({@link RepeatedFrameCounter}), and a broadcast's completion is counted,
- * not searched for ({@link BroadcastTally}); the clock is read per round
- * trip and per broadcast, never per delivery.
+ * ({@link RepeatedFrameCounter}), an echo request is written straight to
+ * the socket's handle, without the Writable machinery (direct-writes.ts),
+ * and a broadcast's completion is counted, not searched for
+ * ({@link BroadcastTally}); the clock is read once per round trip and per
+ * broadcast, never per delivery.
  *
  * At the instants the server must be measured (the start and end of a
  * timed window, connections held open), it sends `checkpoint` and waits for
@@ -20,6 +22,8 @@
  */
 import net from 'node:net';
 import { BroadcastTally } from './broadcast-tally.js';
+import { directWriter } from './direct-writes.js';
+import { perMessage, readTally, snapshot } from './loadgen-diagnostics.js';
 import { Samples } from './samples.js';
 import { CONNECT_CONCURRENCY, type LoadResult, type RunRequest, SETTLE_LIMIT_MS, type Workload } from './shared.js';
 import { clientFrame, FrameScanner, handshakeRequest, RepeatedFrameCounter, RepeatedFrames, serverFrame } from './wire.js';
@@ -71,6 +75,8 @@ function open(port: number, raw: boolean, request: Buffer): Promise<Connection> 
       onread: {
         buffer: READ_BUFFER,
         callback: (length: number, bytes: Uint8Array) => {
+          readTally.reads++;
+          readTally.bytes += length;
           connection.read(bytes as Buffer, length);
           return true; // keep reading
         },
@@ -126,11 +132,17 @@ async function openAll(port: number, raw: boolean, count: number, deflate: boole
  * Warm-up, then the timed window between the `start` and `end`
  * checkpoints (run.ts samples the server at each); `timing` marks the
  * window for the caller's counters. Returns its length and this process's
- * CPU time (user + system, µs) over it.
+ * CPU time (user + system, µs) over it, and what it did per message in it
+ * (loadgen-diagnostics.ts) once `messages()` says how many there were.
  */
-async function timedWindow(workload: { readonly warmupMs: number; readonly windowMs: number }, timing: (on: boolean) => void): Promise<{ windowMs: number; cpu: number }> {
+async function timedWindow(
+  workload: { readonly warmupMs: number; readonly windowMs: number },
+  timing: (on: boolean) => void,
+  messages: () => number,
+): Promise<{ windowMs: number; cpu: number; diagnostics: Record<string, number> }> {
   await sleep(workload.warmupMs);
   await checkpoint('start');
+  const before = snapshot();
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
   timing(true);
@@ -138,8 +150,9 @@ async function timedWindow(workload: { readonly warmupMs: number; readonly windo
   timing(false);
   const windowMs = performance.now() - start;
   const cpu = process.cpuUsage(cpuBefore);
+  const diagnostics = perMessage(before, snapshot(), messages());
   await checkpoint('end');
-  return { windowMs, cpu: cpu.user + cpu.system };
+  return { windowMs, cpu: cpu.user + cpu.system, diagnostics };
 }
 
 /** The first connection whose stream differed from the expected frames, as an error; null when none did. */
@@ -161,15 +174,17 @@ async function echo(connections: Connection[], raw: boolean, workload: Extract<W
   let timing = false;
   let outstanding = 0;
   let repeated: Error | null = null;
+  let writeFailed: Error | null = null;
   for (const [index, connection] of connections.entries()) {
-    const { socket } = connection;
     const counter = new RepeatedFrameCounter(expected);
     counters.push(counter);
+    const write = directWriter(connection.socket, (error) => (writeFailed ??= new Error(`connection ${index}: ${error.message}`)));
     let sentAt = 0;
-    const send = () => {
-      sentAt = performance.now();
+    // `now` is when the request is written: the clock read for the reply it follows, one read per round trip.
+    const send = (now: number) => {
+      sentAt = now;
       outstanding++;
-      socket.write(request);
+      write(request);
     };
     connection.read = (bytes, length) => {
       const replies = counter.push(bytes, length);
@@ -177,26 +192,27 @@ async function echo(connections: Connection[], raw: boolean, workload: Extract<W
       // One request is outstanding per connection: more than one reply is a reply sent twice.
       if (replies > 1) repeated ??= new Error(`connection ${index}: ${replies} replies to one request`);
       outstanding -= replies;
-      if (timing) latencies.add(performance.now() - sentAt);
-      if (running) send();
+      const now = performance.now();
+      if (timing) latencies.add(now - sentAt);
+      if (running) send(now);
     };
-    send();
+    send(performance.now());
   }
-  const { windowMs, cpu } = await timedWindow(workload, (on) => (timing = on));
+  const { windowMs, cpu, diagnostics } = await timedWindow(workload, (on) => (timing = on), () => latencies.count);
   running = false;
   const settleLimitMs = workload.settleLimitMs ?? SETTLE_LIMIT_MS;
   const deadline = performance.now() + settleLimitMs;
   let failure: Error | null = null;
   while (outstanding > 0 && failure === null && performance.now() < deadline) {
     // A connection whose stream differed waits for nothing more: fail now.
-    failure = corrupted(counters, 'the expected reply');
+    failure = corrupted(counters, 'the expected reply') ?? writeFailed;
     await sleep(5);
   }
-  failure ??= corrupted(counters, 'the expected reply') ?? repeated;
+  failure ??= corrupted(counters, 'the expected reply') ?? writeFailed ?? repeated;
   if (failure !== null) throw failure;
   if (outstanding > 0) throw new Error(`echo: ${outstanding} requests had no reply ${settleLimitMs} ms after the window`);
   const [p50, p99, p999] = latencies.percentiles(0.5, 0.99, 0.999);
-  return { messages: latencies.count, windowMs, p50, p99, p999, cpu };
+  return { messages: latencies.count, windowMs, p50, p99, p999, cpu, diagnostics };
 }
 
 async function broadcast(connections: Connection[], raw: boolean, workload: Extract<Workload, { type: 'broadcast' }>): Promise<Partial<LoadResult>> {
@@ -262,12 +278,16 @@ async function broadcast(connections: Connection[], raw: boolean, workload: Extr
     }
   }
   for (let i = 0; i < workload.inFlight; i++) ask();
-  const { windowMs, cpu } = await timedWindow(workload, (on) => {
-    timing = on;
-    if (on) return;
-    running = false;
-    windowEnd = performance.now();
-  });
+  const { windowMs, cpu, diagnostics } = await timedWindow(
+    workload,
+    (on) => {
+      timing = on;
+      if (on) return;
+      running = false;
+      windowEnd = performance.now();
+    },
+    () => deliveries,
+  );
   // The figure is the window's; what is still in flight only has to arrive. A server may take long (or never
   // finish): how long is reported, so a server that delivered nothing in the window shows why.
   const settleLimitMs = workload.settleLimitMs ?? SETTLE_LIMIT_MS;
@@ -282,7 +302,7 @@ async function broadcast(connections: Connection[], raw: boolean, workload: Extr
   // Connections still open, compressors (with permessage-deflate) made: what each connection holds.
   await checkpoint('held');
   const [p50, p99] = latencies.percentiles(0.5, 0.99);
-  return { messages: deliveries, windowMs, cpu, p50, p99, settleMs, unfinished };
+  return { messages: deliveries, windowMs, cpu, p50, p99, settleMs, unfinished, diagnostics };
 }
 
 async function partial(connections: Connection[], workload: Extract<Workload, { type: 'partial' }>): Promise<Partial<LoadResult>> {

@@ -13,7 +13,8 @@
  *   --profile=DIR                     each server writes a V8 CPU profile of its timed window into DIR
  *   --in-flight=N                     broadcasts outstanding at once (default 32)
  *   --server-flags=F[,F]              Node flags for the server processes (`--server-flags=--trace-gc`: their GCs on stdout)
- *   --diagnose                        each server reports its event-loop delay, GC pauses and writes in the window on stderr
+ *   --loadgen-flags=F[,F]             Node flags for the load generator (`--loadgen-flags=--perf-basic-prof`: its JIT code named for perf)
+ *   --diagnose                        each server reports its event-loop delay, GC pauses and writes in the window on stderr, the load generator its reads and system calls
  *   --ballast=MB                      each server keeps about MB megabytes of long-lived objects (a server with state)
  *   --default-malloc                  leave glibc's malloc thresholds at their defaults (see STEADY_MALLOC)
  *   --under-tsx                       run the servers and the load generator under tsx, as before session 10 (see bench/plain-script.ts)
@@ -59,6 +60,7 @@ const REPS = Number(option('reps') ?? (quick ? 1 : 3));
 const profileDir = option('profile');
 const IN_FLIGHT = Number(option('in-flight') ?? 32);
 const SERVER_FLAGS = option('server-flags')?.split(',') ?? [];
+const LOADGEN_FLAGS = option('loadgen-flags')?.split(',') ?? [];
 const DIAGNOSE = args.includes('--diagnose');
 const BALLAST = option('ballast');
 /** The children run bundled into plain JavaScript (plain-script.ts) unless asked to run under tsx, for comparison. */
@@ -80,6 +82,7 @@ const PUBLISH =
   profileDir === undefined &&
   option('in-flight') === undefined &&
   SERVER_FLAGS.length === 0 &&
+  LOADGEN_FLAGS.length === 0 &&
   !DIAGNOSE &&
   BALLAST === undefined &&
   !UNDER_TSX &&
@@ -207,6 +210,7 @@ async function runOne(loadgen: ChildProcess, kind: ServerKind, c: Case): Promise
       loadgen.send(request);
       const { result, error } = await reply;
       if (error !== undefined) throw new Error(`${kind}, ${c.name}: ${error}`);
+      if (DIAGNOSE && result!.diagnostics !== undefined) process.stderr.write(`diagnose loadgen against ${kind}: ${JSON.stringify(result!.diagnostics)}\n`);
       return { load: result!, base, at };
     } finally {
       loadgen.off('message', onCheckpoint);
@@ -283,7 +287,7 @@ const higherIsBetter = (c: Case) => c.workload.type === 'echo' || c.workload.typ
 async function main(): Promise<void> {
   ensureBuilt();
   await prepareScripts(['server.ts', 'loadgen.ts'], UNDER_TSX);
-  const loadgen = spawnNode('loadgen.ts', []);
+  const loadgen = spawnNode('loadgen.ts', [], {}, LOADGEN_FLAGS);
   await nextMessage(loadgen, 'ready');
   const startedAt = performance.now();
   const loadAtStart = loadavg()[0]!;

@@ -63,6 +63,8 @@ export interface LoadResult {
   readonly sendMs?: number;
   /** The load generator's own CPU over the window, microseconds. */
   readonly cpu?: number;
+  /** What the load generator did per message in the window (loadgen-diagnostics.ts); run.ts prints it with `--diagnose`. */
+  readonly diagnostics?: Record<string, number>;
 }
 
 /** How long after its window a workload waits for what is still in flight (echo replies, broadcasts) to arrive. */

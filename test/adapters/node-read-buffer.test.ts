@@ -26,12 +26,12 @@ interface Upgraded {
 }
 
 /** An HTTP server whose upgrades go to `handleUpgrade`; each connection's driver and socket, as they come. */
-async function upgradeServer(setup: (driver: ServerSideDriver) => void = echo): Promise<{ url: string; next(): Promise<Upgraded> }> {
+async function upgradeServer(setup: (driver: ServerSideDriver) => void = echo, options: { decodeText?: boolean } = {}): Promise<{ url: string; next(): Promise<Upgraded> }> {
   const made: Upgraded[] = [];
   const waiting: Array<(u: Upgraded) => void> = [];
   const server = cleanup.server(http.createServer());
   server.on('upgrade', (request, socket, head) => {
-    const driver = handleUpgrade(request, socket, head, { maxLength: 8 * 1024 * 1024 });
+    const driver = handleUpgrade(request, socket, head, { maxLength: 8 * 1024 * 1024, ...options });
     setup(driver);
     const upgraded = { driver, socket: socket as net.Socket };
     const waiter = waiting.shift();
@@ -130,6 +130,38 @@ describe('handleUpgrade: reads into the shared buffer once open', () => {
     sent.push('ab€cd');
     await until(() => client.messages.length === sent.length + 1, 'the echoes');
     const same = matches(client.messages.slice(1), sent);
+    expect(same).toEqual(allTrue(same));
+  });
+
+  it('reads of one length (one view of the buffer, reused) leave every kept message exact: binary, text as bytes, and input held while paused', async () => {
+    // The adapter hands a run of equal-length reads to the driver as one view of the shared buffer (attachment.ts,
+    // readView): what the driver keeps of each read must still be a copy, not the view the next read writes over.
+    const kept: Uint8Array[] = [];
+    const server = await upgradeServer((driver) => driver.on('message', (event) => void kept.push(event.data as Uint8Array)), { decodeText: false });
+    const client = await wsClient(server.url);
+    const { driver, socket } = await server.next();
+    const sent: Buffer[] = [];
+    const sendOne = async (binary: boolean, seed: number) => {
+      // Every frame the same length (1,000 bytes of payload), each in a read of its own: the next is sent once this one is read.
+      const payload = binary ? pattern(1000, seed) : Buffer.from(String.fromCharCode(97 + (seed % 26)).repeat(1000));
+      sent.push(payload);
+      client.ws.send(payload, { binary });
+      await until(() => kept.length === sent.length, 'the message');
+    };
+    await sendOne(true, 0);
+    expect(readsIntoSharedBuffer(socket)).toBe(true);
+    for (let i = 1; i < 40; i++) await sendOne(i % 2 === 0, i);
+    // Paused: the reads' bytes are held (copied) until resume, each read the same length.
+    driver.pause();
+    for (let i = 40; i < 50; i++) {
+      const payload = pattern(1000, i);
+      sent.push(payload);
+      client.ws.send(payload);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    driver.resume();
+    await until(() => kept.length === sent.length, 'the held messages');
+    const same = kept.map((bytes, i) => Buffer.compare(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), sent[i]!) === 0);
     expect(same).toEqual(allTrue(same));
   });
 

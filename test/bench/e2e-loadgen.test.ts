@@ -89,6 +89,45 @@ describe('the load generator against echo servers', () => {
   });
 });
 
+describe('the load generator’s writes (bench/e2e/direct-writes.ts)', () => {
+  it('delivers requests whole when the kernel cannot take them at once', async () => {
+    // 8 MiB requests to a server that reads nothing for its first 300 ms: the writes cannot all be taken at once.
+    const size = 8 * 1024 * 1024;
+    const received: number[] = [];
+    const port = await listen(
+      net.createServer((socket) => {
+        socket.on('error', () => {});
+        socket.write('!');
+        const index = received.push(0) - 1;
+        socket.pause();
+        setTimeout(() => socket.resume(), 300);
+        socket.on('data', (chunk) => {
+          received[index]! += chunk.length;
+          socket.write(chunk);
+        });
+      }),
+    );
+    const { result, error } = await runLoad(port, { type: 'echo', connections: 2, size, binary: true, warmupMs: 50, windowMs: 600 });
+    expect(error).toBeUndefined();
+    expect(result!.messages).toBeGreaterThan(0);
+    // Every request the server read was whole (the load generator checked every reply byte for byte, too).
+    for (const bytes of received) expect(bytes % size).toBe(0);
+  });
+
+  it('fails the run when a write fails', async () => {
+    // Answers the first request, then resets the connection: the next request's write fails.
+    const port = await listen(
+      net.createServer((socket) => {
+        socket.on('error', () => {});
+        socket.write('!');
+        socket.once('data', (chunk) => socket.write(chunk, () => socket.resetAndDestroy()));
+      }),
+    );
+    const { error } = await runLoad(port, { type: 'echo', connections: 1, size: 16, binary: false, warmupMs: 50, windowMs: 200, settleLimitMs: 2000 });
+    expect(error).toMatch(/connection 0: write to the server failed/);
+  });
+});
+
 describe('the load generator against broadcast servers', () => {
   /**
    * Sends `size` bytes to every client for each byte a client sends; the

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { median, medianOf, pairedRatios, ratioOf, relativeChange, type ResultRow } from '../../bench/stats.js';
+import { repetitionTurns } from '../../bench/schedule.js';
 import { verifyFrames } from '../../bench/verify.js';
 import { buildReceiveStream, headerBytes, messageCount, payloadFor, streamOneMessage, WORKLOADS, type ReceiveWorkload } from '../../bench/workloads.js';
 import { BASIC_CHUNKINGS, chunkingName, clientFrame, concat, decodeFrames, feed, Op, openServer, serverFrame } from '../helpers/index.js';
@@ -184,5 +185,33 @@ describe('the statistics reported', () => {
     // the ratio of the two medians would be 2 / 2 = 1.
     const row: ResultRow = { id: 'x', messages: 1, samples: { wsdriver: [4, 4, 2, 2, 2], ws: [2, 2, 1, 1, 2] }, passes: {} };
     expect(ratioOf(row, 'wsdriver', 'ws')).toBe(2);
+  });
+});
+
+describe('the order of a row\'s repetitions (bench/schedule.ts)', () => {
+  it('runs every implementation once per repetition, the first one rotating', () => {
+    const turns = repetitionTurns([1, 1, 1], 4);
+    expect(turns.map((rep) => rep.map((t) => t.implementation))).toEqual([
+      [0, 1, 2],
+      [1, 2, 0],
+      [2, 0, 1],
+      [0, 1, 2],
+    ]);
+  });
+
+  it('spreads an implementation\'s repetitions over its processes in turn, each as often as the others', () => {
+    const turns = repetitionTurns([3, 3, 1], 9);
+    for (const implementation of [0, 1]) {
+      const used = turns.map((rep) => rep.find((t) => t.implementation === implementation)!.process);
+      expect(used).toEqual([0, 1, 2, 0, 1, 2, 0, 1, 2]);
+    }
+    expect(turns.every((rep) => rep.find((t) => t.implementation === 2)!.process === 0)).toBe(true);
+  });
+
+  it('pairs repetition i of two implementations with the same number of processes in their process i mod N', () => {
+    // The ratio of a repetition compares process k of one with process k of the other, never one process throughout.
+    const turns = repetitionTurns([2, 2], 6);
+    for (const rep of turns) expect(rep[0]!.process).toBe(rep[1]!.process);
+    expect(new Set(turns.map((rep) => rep[0]!.process))).toEqual(new Set([0, 1]));
   });
 });

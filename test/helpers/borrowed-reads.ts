@@ -20,6 +20,7 @@ export class BorrowedReads {
   // pin it) and hide a missing copy; so no read here is larger.
   readonly #scratch: Uint8Array;
   readonly #random = seededRandom(13);
+  #view: Uint8Array | null = null;
 
   /** `buffer`: the buffer reads are made in; the adapter's shared one by default. */
   constructor(buffer: Uint8Array = sharedReadBuffer()) {
@@ -30,9 +31,11 @@ export class BorrowedReads {
     for (const chunk of chunks) {
       if (chunk.length > this.#scratch.length) throw new RangeError(`a read of ${chunk.length} bytes: larger than a socket read`);
       this.#scratch.set(chunk, 0);
+      // As the adapter does (attachment.ts, readView): reads of one length are the same view.
+      if (this.#view?.length !== chunk.length) this.#view = this.#scratch.subarray(0, chunk.length);
       const was = borrowInput(true);
       try {
-        driver.parse(this.#scratch.subarray(0, chunk.length));
+        driver.parse(this.#view);
       } finally {
         borrowInput(was);
       }
