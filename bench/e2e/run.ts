@@ -303,7 +303,9 @@ async function main(): Promise<void> {
       // per accept in the first, 45-53 in the second on a busy machine, against 40-47 after). Left in, they fell on
       // whichever server the first repetition starts with (always the first of ALL_SERVERS); they are made here and
       // thrown away, with their servers. bench/analysis.md, "Accepts, session 11".
-      if (c.workload.type === 'idle' && !loadgenWarm) for (let i = 0; i < LOADGEN_WARMUP_RUNS; i++) await runOne(loadgen, servers[i % servers.length]!, c);
+      if (c.workload.type === 'idle' && !loadgenWarm) {
+        for (let i = 0; i < LOADGEN_WARMUP_RUNS; i++) await runOne(loadgen, servers[i % servers.length]!, c);
+      }
       loadgenWarm = true;
       for (let rep = 0; rep < REPS; rep++) {
         // Rotate who goes first, so no server always follows the same one.
