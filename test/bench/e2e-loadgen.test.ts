@@ -7,9 +7,11 @@
  * byte, then payloads with no framing.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { directWriter } from '../../bench/e2e/direct-writes.js';
 import type { LoadResult, RunRequest, Workload } from '../../bench/e2e/shared.js';
 
 const LOADGEN = path.join(import.meta.dirname, '..', '..', 'bench', 'e2e', 'loadgen.ts');
@@ -114,17 +116,49 @@ describe('the load generator’s writes (bench/e2e/direct-writes.ts)', () => {
     for (const bytes of received) expect(bytes % size).toBe(0);
   });
 
-  it('fails the run when a write fails', async () => {
-    // Answers the first request, then resets the connection: the next request's write fails.
+  it('fails the run when the server resets the connection', async () => {
+    // Echoes the first request and resets the connection in the same step. The
+    // load generator's next write fails, or (when the reset reaches its read
+    // first) that request is never answered: either way the run fails. Which
+    // one depends on when the reset arrives; the writer's own report of a
+    // refused write is the next test's.
     const port = await listen(
       net.createServer((socket) => {
         socket.on('error', () => {});
         socket.write('!');
-        socket.once('data', (chunk) => socket.write(chunk, () => socket.resetAndDestroy()));
+        socket.once('data', (chunk) => {
+          socket.write(chunk);
+          socket.resetAndDestroy();
+        });
       }),
     );
     const { error } = await runLoad(port, { type: 'echo', connections: 1, size: 16, binary: false, warmupMs: 50, windowMs: 200, settleLimitMs: 2000 });
-    expect(error).toMatch(/connection 0: write to the server failed/);
+    expect(error).toMatch(/connection 0: write to the server failed|1 requests had no reply/);
+  });
+
+  it('reports a write the kernel refuses', async () => {
+    const port = await listen(
+      net.createServer((socket) => {
+        socket.on('error', () => {});
+        // Reset at the first byte, once the client is surely connected.
+        socket.once('data', () => socket.resetAndDestroy());
+      }),
+    );
+    const socket = net.connect(port, '127.0.0.1');
+    stops.push(() => socket.destroy());
+    socket.on('error', () => {});
+    // Paused before it connects, the socket never reads: the reset stays unread,
+    // the handle stays open, and only a write can meet it.
+    socket.pause();
+    await once(socket, 'connect');
+    let failure: Error | undefined;
+    const write = directWriter(socket, (error) => (failure ??= error));
+    // The first write draws the reset; writes before it has arrived are accepted, the first after it is refused.
+    for (let i = 0; i < 500 && failure === undefined; i++) {
+      write(Buffer.from('x'));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(failure?.message).toMatch(/^write to the server failed \(-\d+\)$/);
   });
 });
 
