@@ -159,6 +159,8 @@ function envFor(name: Name): NodeJS.ProcessEnv {
 interface Worker {
   /** The implementation's name, or its twin's label (see --twin). */
   readonly name: string;
+  /** The implementation it runs (a twin's too). */
+  readonly implementation: Name;
   readonly child: ChildProcess;
   run(request: RunRequest): Promise<RunResult>;
 }
@@ -189,6 +191,7 @@ async function startWorker(name: Name, label: string = name): Promise<Worker> {
   if (name === 'ws-no-addons' && ready.bufferutil !== false) throw new Error('ws-no-addons is still using bufferutil');
   return {
     name: label,
+    implementation: name,
     child,
     run: (request) =>
       new Promise((resolve, reject) => {
@@ -219,7 +222,7 @@ async function ask(worker: Worker, request: RunRequest): Promise<RunResult> {
 /** One row. Workers that share a name are processes of one implementation (--processes; see schedule.ts). */
 async function measure(workers: Worker[], workload: Workload): Promise<Row> {
   // The anchors are limits of receiving; sending has none to compare with.
-  const active = workers.filter((w) => workload.direction === 'receive' || !isAnchor(w.name));
+  const active = workers.filter((w) => workload.direction === 'receive' || !isAnchor(w.implementation));
   const byName = new Map<string, Worker[]>();
   for (const worker of active) byName.set(worker.name, [...(byName.get(worker.name) ?? []), worker]);
   const groups = [...byName.values()];
@@ -227,7 +230,7 @@ async function measure(workers: Worker[], workload: Workload): Promise<Row> {
   let messages = 0;
   for (const worker of active) {
     const result = await ask(worker, { ...request, phase: 'verify', minNs: 0 });
-    if (!isAnchor(worker.name)) messages = result.messages;
+    if (!isAnchor(worker.implementation)) messages = result.messages;
   }
   for (const worker of active) await ask(worker, { ...request, phase: 'warmup', minNs: WARMUP_MS * 1e6, minPasses: WARMUP_PASSES });
   const samples: Record<string, number[]> = {};
